@@ -1,0 +1,3 @@
+from giftdesk.cli.main import main
+
+raise SystemExit(main())

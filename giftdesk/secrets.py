@@ -1,0 +1,126 @@
+"""Secrets (tracker API keys, the Fampage API key) in the system keyring, service ``giftdesk``.
+
+If the keyring is unusable (keyring's ``fail``/``null`` backends, or a Secret Service that does
+not answer) the store falls back to a file in the data directory readable only by the owner,
+and says so: ``warning`` is shown in the GUI status bar and printed by the CLI.
+Entries are namespaced by the database's instance id so two data directories never collide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import keyring
+import keyring.errors
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = "giftdesk"
+FORCE_BACKEND_ENV = "GIFTDESK_KEYRING"  # "file" forces the file store (tests, servers without a keyring)
+_UNUSABLE_MODULES = ("keyring.backends.fail", "keyring.backends.null")
+
+
+class FileSecretBackend:
+    """JSON file, mode 0600, replaced atomically on every write."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, str]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+
+    def _save(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def get_password(self, service: str, name: str) -> str | None:
+        with self._lock:
+            return self._load().get(f"{service}/{name}")
+
+    def set_password(self, service: str, name: str, value: str) -> None:
+        with self._lock:
+            data = self._load()
+            data[f"{service}/{name}"] = value
+            self._save(data)
+
+    def delete_password(self, service: str, name: str) -> None:
+        with self._lock:
+            data = self._load()
+            if data.pop(f"{service}/{name}", None) is not None:
+                self._save(data)
+
+
+def _backend_label(backend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__.removeprefix('keyring.backends.')}.{cls.__name__}"
+
+
+class SecretStore:
+    def __init__(self, fallback_path: Path, namespace: str = "default"):
+        self.namespace = namespace
+        self.warning: str | None = None
+        self._fallback_path = Path(fallback_path)
+        forced = os.environ.get(FORCE_BACKEND_ENV, "").lower()
+        if forced == "file":
+            self._backend = FileSecretBackend(self._fallback_path)
+            self.backend_name = f"file ({self._fallback_path})"
+            return
+        backend = keyring.get_keyring()
+        label = _backend_label(backend)
+        problem = self._probe(backend)
+        if problem is None:
+            self._backend = backend
+            self.backend_name = label
+        else:
+            self._backend = FileSecretBackend(self._fallback_path)
+            self.backend_name = f"file ({self._fallback_path})"
+            self.warning = (
+                f"No usable system keyring ({label}: {problem}). Secrets are kept in "
+                f"{self._fallback_path}, readable only by your user account."
+            )
+            log.warning(self.warning)
+
+    @property
+    def is_fallback(self) -> bool:
+        return isinstance(self._backend, FileSecretBackend)
+
+    @staticmethod
+    def _probe(backend) -> str | None:
+        if type(backend).__module__ in _UNUSABLE_MODULES:
+            return "no keyring service is available"
+        try:
+            probe_name = "giftdesk-probe"
+            backend.set_password(SERVICE_NAME, probe_name, "ok")
+            value = backend.get_password(SERVICE_NAME, probe_name)
+            backend.delete_password(SERVICE_NAME, probe_name)
+        except Exception as exc:  # locked, no D-Bus session, denied...
+            return f"{type(exc).__name__}: {exc}"
+        return None if value == "ok" else "it did not return what was stored"
+
+    def _entry(self, name: str) -> str:
+        return f"{self.namespace}/{name}"
+
+    def get(self, name: str) -> str | None:
+        return self._backend.get_password(SERVICE_NAME, self._entry(name))
+
+    def set(self, name: str, value: str) -> None:
+        self._backend.set_password(SERVICE_NAME, self._entry(name), value)
+
+    def delete(self, name: str) -> None:
+        try:
+            self._backend.delete_password(SERVICE_NAME, self._entry(name))
+        except keyring.errors.PasswordDeleteError:
+            pass  # already gone: deleting is idempotent

@@ -1,0 +1,186 @@
+"""Tracker documents (seed 000's InstanceData): gift groups, config and analytics per account.
+
+The validation here is the contract with trackers in the field; the endpoint and the console's
+editors both go through it, so whatever one side saves the other can read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from giftdesk.db.models import TRACKER_DATA_TYPES, TikTokAccount, TrackerData
+from giftdesk.db.types import utcnow
+from giftdesk.errors import NotFoundError, ValidationError
+from giftdesk.services.context import ServiceContext
+from giftdesk.services.events import TRACKER_DATA_SAVED
+
+GIFT_GROUPS, CONFIG, ANALYTICS = TRACKER_DATA_TYPES
+SAVE_MESSAGES = {
+    GIFT_GROUPS: "Gift groups saved successfully",
+    CONFIG: "Configuration saved successfully",
+    ANALYTICS: "Analytics saved successfully",
+}
+MAX_GROUPS = 500
+MAX_GIFT_IDS = 10_000
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The seed's config keys and their types; trackers also keep "target" and "comboTimeout" (numbers).
+CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    "tiktokUsername": (str,),
+    "theme": (str,),
+    "language": (str,),
+    "notifications": (bool,),
+    "autoConnect": (bool,),
+}
+CONFIG_NUMBERS = ("target", "comboTimeout")
+_TYPE_NAMES = {str: "a string", bool: "true or false"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+
+
+def validate_groups(groups: Any, field: str = "groups") -> dict[str, Any]:
+    """Each group: name, #rrggbb colour, integer gift ids; optional non-negative integer goal.
+
+    Fields the tracker adds beyond these are kept as they come.
+    """
+    if not isinstance(groups, dict):
+        raise ValidationError(f"{field} must be an object of groups keyed by id.", field=field)
+    if len(groups) > MAX_GROUPS:
+        raise ValidationError(f"{field} may hold at most {MAX_GROUPS} groups.", field=field)
+    for group_id, group in groups.items():
+        where = f"{field}.{group_id}"
+        if not group_id.strip() or len(group_id) > 100:
+            raise ValidationError(f"Group ids must be 1-100 characters ({where!r}).", field=where)
+        if not isinstance(group, dict):
+            raise ValidationError(f"{where} must be an object.", field=where)
+        name = group.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValidationError(f"{where}.name is required: text of 1-200 characters.", field=f"{where}.name")
+        color = group.get("color")
+        if not isinstance(color, str) or not _COLOR.match(color):
+            raise ValidationError(f"{where}.color must be a colour like #ff0000.", field=f"{where}.color")
+        gift_ids = group.get("giftIds")
+        if not isinstance(gift_ids, list) or not all(_is_int(g) and g >= 0 for g in gift_ids):
+            raise ValidationError(f"{where}.giftIds must be a list of whole non-negative numbers.",
+                                  field=f"{where}.giftIds")
+        if len(gift_ids) > MAX_GIFT_IDS:
+            raise ValidationError(f"{where}.giftIds may hold at most {MAX_GIFT_IDS} ids.", field=f"{where}.giftIds")
+        if "goal" in group and group["goal"] is not None and not (_is_int(group["goal"]) and group["goal"] >= 0):
+            raise ValidationError(f"{where}.goal must be a whole number of zero or more.", field=f"{where}.goal")
+    return groups
+
+
+def validate_gift_groups_body(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object like {\"groups\": {...}}.", field="body")
+    if "groups" not in body:
+        raise ValidationError("groups is required.", field="groups")
+    return validate_groups(body["groups"])
+
+
+def validate_config_patch(patch: Any) -> dict[str, Any]:
+    if not isinstance(patch, dict):
+        raise ValidationError("The body must be a JSON object of configuration keys.", field="body")
+    for key, value in patch.items():
+        if key in CONFIG_TYPES and not isinstance(value, CONFIG_TYPES[key]):
+            raise ValidationError(f"{key} must be {_TYPE_NAMES[CONFIG_TYPES[key][0]]}.", field=key)
+        if key in CONFIG_NUMBERS and not (_is_number(value) and value >= 0):
+            raise ValidationError(f"{key} must be a number of zero or more.", field=key)
+        if len(key) > 100:
+            raise ValidationError("Configuration keys must be at most 100 characters.", field=key[:100])
+    return patch
+
+
+def validate_analytics(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object.", field="body")
+    return body
+
+
+def apply_write(current: dict[str, Any] | None, data_type: str, body: Any) -> dict[str, Any]:
+    """What a POST of ``body`` makes of the saved document: groups replace, config merges."""
+    if data_type == GIFT_GROUPS:
+        return validate_gift_groups_body(body)
+    if data_type == CONFIG:
+        return {**(current or {}), **validate_config_patch(body)}
+    if data_type == ANALYTICS:
+        return validate_analytics(body)
+    raise ValidationError(f"Unknown data type '{data_type}'.", field="dataType")
+
+
+def load_document(session: Session, account_id: int, data_type: str) -> tuple[dict[str, Any] | None, datetime | None]:
+    row = session.execute(
+        select(TrackerData.data, TrackerData.updated_at).where(
+            TrackerData.account_id == account_id, TrackerData.data_type == data_type
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def store_document(session: Session, account_id: int, data_type: str, data: dict[str, Any]) -> datetime:
+    """Upsert inside the caller's transaction; returns the new ``updated_at``."""
+    now = utcnow()
+    row = session.scalar(
+        select(TrackerData).where(TrackerData.account_id == account_id, TrackerData.data_type == data_type)
+    )
+    if row is None:
+        session.add(TrackerData(account_id=account_id, data_type=data_type, data=data, created_at=now, updated_at=now))
+    else:
+        row.data = data
+        row.updated_at = now
+    session.flush()
+    return now
+
+
+class TrackerDataService:
+    """The console's side: read and edit what trackers read, with roles and audit."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+
+    def get(self, account_id: int, data_type: str) -> dict[str, Any]:
+        self._check_type(data_type)
+        with self.ctx.db.read_session() as session:
+            self._account(session, account_id)
+            data, _ = load_document(session, account_id, data_type)
+        return data or {}
+
+    def save_gift_groups(self, account_id: int, groups: dict[str, Any]) -> dict[str, Any]:
+        return self._save(account_id, GIFT_GROUPS, validate_groups(groups), "Saved the gift groups")
+
+    def save_config(self, account_id: int, config: dict[str, Any]) -> dict[str, Any]:
+        """Replaces the whole config (the editor shows all of it, so removed keys go)."""
+        return self._save(account_id, CONFIG, validate_config_patch(config), "Saved the tracker config")
+
+    def _save(self, account_id: int, data_type: str, data: dict[str, Any], summary: str) -> dict[str, Any]:
+        self.ctx.require("operator", "edit tracker data")
+        with self.ctx.db.session() as session:
+            account = self._account(session, account_id)
+            before, _ = load_document(session, account_id, data_type)
+            store_document(session, account_id, data_type, data)
+            self.ctx.audit(session, f"tracker_data.{data_type}", f"{summary} of @{account.username}",
+                           "account", account_id, details={"before": before, "after": data})
+        self.ctx.events.publish(TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="console")
+        return data
+
+    @staticmethod
+    def _check_type(data_type: str) -> None:
+        if data_type not in TRACKER_DATA_TYPES:
+            raise ValidationError(f"Data type must be one of: {', '.join(TRACKER_DATA_TYPES)}.", field="dataType")
+
+    @staticmethod
+    def _account(session, account_id: int) -> TikTokAccount:
+        account = session.get(TikTokAccount, account_id)
+        if account is None:
+            raise NotFoundError(f"There is no TikTok account with id {account_id}.")
+        return account

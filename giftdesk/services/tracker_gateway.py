@@ -1,0 +1,212 @@
+"""The endpoint's view of the domain: authenticate trackers, serve and save their documents.
+
+Built for the request path: keys are checked against an in-memory table of SHA-256 digests
+(constant-time compare), reads are served from pre-encoded response bodies, and last-access
+times are coalesced in memory and flushed once a second. The table and the cache follow
+changes made in this process at once (events) and changes made by another process (the CLI,
+a second console) within ``poll_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from giftdesk.db import Database
+from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerData
+from giftdesk.errors import AuthenticationError, NotFoundError
+from giftdesk.services import events as ev
+from giftdesk.services.keys import digest_key
+from giftdesk.services.tracker_data import SAVE_MESSAGES, apply_write, load_document, store_document
+
+log = logging.getLogger(__name__)
+_DUMMY_DIGEST = "0" * 64
+_POLL_MARGIN = timedelta(seconds=5)  # catches commits whose timestamps predate the previous poll
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class TrackerGateway:
+    def __init__(self, db: Database, events: ev.EventBus, *, flush_interval: float = 1.0, poll_interval: float = 0.5):
+        self.db = db
+        self.events = events
+        self.flush_interval = flush_interval
+        self.poll_interval = poll_interval
+        self._keys: dict[int, tuple[str, bool]] = {}  # account id -> (key digest, active)
+        self._cache: dict[tuple[int, str], tuple[bytes, datetime | None]] = {}
+        self._accessed: dict[int, float] = {}
+        self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unsubscribe: list = []
+        self._key_count = 0
+        self._last_poll = datetime.now(timezone.utc)
+        self.reload_keys()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._unsubscribe = [
+            self.events.subscribe(ev.KEY_CHANGED, self._on_key_changed),
+            self.events.subscribe(ev.ACCOUNTS_CHANGED, self._on_account_changed),
+            self.events.subscribe(ev.CUSTOMERS_CHANGED, lambda *_: self.reload_keys()),
+            self.events.subscribe(ev.TRACKER_DATA_SAVED, self._on_data_saved),
+        ]
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._housekeeping, name="gateway-housekeeping", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stops housekeeping and writes the pending last-access times."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush_access_times()
+
+    # ---- request path ----------------------------------------------------------------------
+    def authenticate(self, path_account: str, header_account: str | None, api_key: str | None) -> int:
+        """Returns the account id, or raises AuthenticationError with the reason for the 401."""
+        if not api_key or not header_account:
+            raise AuthenticationError("API key and account ID are required (X-API-Key and X-Account-ID headers).")
+        if header_account != path_account:
+            raise AuthenticationError("X-Account-ID does not match the account in the URL.")
+        account_id = int(header_account) if header_account.isdigit() and len(header_account) < 19 else -1
+        digest, active = self._keys.get(account_id, (_DUMMY_DIGEST, False))
+        # Always one compare of equal-length digests: timing says nothing about the stored key.
+        matches = hmac.compare_digest(digest_key(api_key), digest)
+        if not matches or digest is _DUMMY_DIGEST:
+            raise AuthenticationError("Invalid API key or account ID.")
+        if not active:
+            raise AuthenticationError("This API key has been deactivated.")
+        self._accessed[account_id] = time.time()
+        return account_id
+
+    def read_body(self, account_id: int, data_type: str) -> bytes:
+        """The whole response body for a GET: ``{"success": true, "data": ...}``."""
+        cached = self._cache.get((account_id, data_type))
+        if cached is not None:
+            return cached[0]
+        with self.db.read_session() as session:
+            data, stamp = load_document(session, account_id, data_type)
+        body = _encode({"success": True, "data": data if data is not None else {}})
+        self._cache[(account_id, data_type)] = (body, stamp)
+        return body
+
+    def save(self, account_id: int, data_type: str, body: Any) -> bytes:
+        """Validates and commits a tracker's POST; returns the response body once it is durable."""
+        with self._write_lock:
+            with self.db.session() as session:
+                exists = select(TrackerCredential.id).where(TrackerCredential.account_id == account_id)
+                if session.scalar(exists) is None:
+                    raise NotFoundError("This account no longer exists.")
+                current, _ = load_document(session, account_id, data_type)
+                data = apply_write(current, data_type, body)
+                stamp = store_document(session, account_id, data_type, data)
+            self._cache[(account_id, data_type)] = (_encode({"success": True, "data": data}), stamp)
+        self.events.publish(ev.TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="tracker")
+        return _encode({"success": True, "message": SAVE_MESSAGES[data_type]})
+
+    # ---- keeping the table and the cache true ------------------------------------------------
+    def reload_keys(self) -> None:
+        with self.db.read_session() as session:
+            rows = session.execute(
+                select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
+            ).all()
+        self._keys = {account_id: (digest, status == "active") for account_id, digest, status in rows}
+        self._key_count = len(rows)
+
+    def _reload_key(self, account_id: int) -> None:
+        with self.db.read_session() as session:
+            row = session.execute(
+                select(TrackerCredential.api_key_sha256, TrackerCredential.status)
+                .where(TrackerCredential.account_id == account_id)
+            ).first()
+        if row is None:
+            self._keys.pop(account_id, None)
+        else:
+            self._keys[account_id] = (row[0], row[1] == "active")
+        self._key_count = len(self._keys)
+
+    def _forget_account(self, account_id: int) -> None:
+        self._keys.pop(account_id, None)
+        self._accessed.pop(account_id, None)
+        for data_type in TRACKER_DATA_TYPES:
+            self._cache.pop((account_id, data_type), None)
+
+    def _on_key_changed(self, _topic: str, payload: dict) -> None:
+        self._reload_key(payload["account_id"])
+
+    def _on_account_changed(self, _topic: str, payload: dict) -> None:
+        self._forget_account(payload["account_id"])
+        self._reload_key(payload["account_id"])
+
+    def _on_data_saved(self, _topic: str, payload: dict) -> None:
+        if payload.get("source") != "tracker":
+            self._cache.pop((payload["account_id"], payload["data_type"]), None)
+
+    def poll_changes(self) -> None:
+        """Picks up what other processes committed since the last poll."""
+        since = self._last_poll - _POLL_MARGIN
+        self._last_poll = datetime.now(timezone.utc)
+        with self.db.read_session() as session:
+            key_count = session.scalar(select(func.count(TrackerCredential.id))) or 0
+            changed_keys = session.execute(
+                select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
+                .where(TrackerCredential.updated_at > since)
+            ).all()
+            changed_docs = session.execute(
+                select(TrackerData.account_id, TrackerData.data_type, TrackerData.updated_at)
+                .where(TrackerData.updated_at > since)
+            ).all()
+        if key_count != self._key_count:
+            self.reload_keys()  # something was deleted (or added) elsewhere
+        else:
+            for account_id, digest, status in changed_keys:
+                self._keys[account_id] = (digest, status == "active")
+        for account_id, data_type, stamp in changed_docs:
+            cached = self._cache.get((account_id, data_type))
+            if cached is not None and cached[1] != stamp:
+                self._cache.pop((account_id, data_type), None)
+
+    def flush_access_times(self) -> None:
+        """Writes coalesced last-access times; leaves ``updated_at`` alone (it marks admin changes)."""
+        pending, self._accessed = self._accessed, {}
+        if not pending:
+            return
+        rows = [
+            {"account": account_id, "at": datetime.fromtimestamp(ts, timezone.utc)}
+            for account_id, ts in pending.items()
+        ]
+        statement = (
+            update(TrackerCredential)
+            .where(TrackerCredential.account_id == bindparam("account"))
+            .values(last_accessed_at=bindparam("at"), updated_at=TrackerCredential.updated_at)
+        )
+        with self.db.session() as session:
+            session.connection().execute(statement, rows)
+        self.events.publish(ev.KEYS_ACCESSED, accessed={r["account"]: r["at"] for r in rows})
+
+    def _housekeeping(self) -> None:
+        next_flush = time.monotonic() + self.flush_interval
+        while not self._stop.wait(self.poll_interval):
+            try:
+                self.poll_changes()
+                if time.monotonic() >= next_flush:
+                    next_flush = time.monotonic() + self.flush_interval
+                    self.flush_access_times()
+            except Exception:
+                log.exception("Tracker gateway housekeeping failed; retrying")
