@@ -1,0 +1,1 @@
+"""The PySide6 front end: widgets only; every decision is made by ``giftdesk.services``."""
