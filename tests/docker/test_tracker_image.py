@@ -8,13 +8,14 @@ the host, ports published on 127.0.0.1 otherwise.
 
 from __future__ import annotations
 
-import os
+import socket
 import time
 import urllib.request
 import uuid
 
 import pytest
 
+from tests.conftest import require_service
 from tests.support.docker_engine import (
     TEST_IMAGE,
     TEST_LABEL,
@@ -31,11 +32,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture(scope="module")
 def engine():
     client = ensure_engine()
-    if client is None:
-        message = "no Docker Engine reachable (run tests/support/dockerd.sh, export DOCKER_HOST)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_service(client is not None, "a Docker Engine (tests/support/dockerd.sh, DOCKER_HOST)")
     ensure_test_image(client)
     yield client
     remove_test_containers(client)
@@ -43,8 +40,6 @@ def engine():
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -1,0 +1,138 @@
+"""Schema, migrations, SQLite pragmas and file safety, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
+
+from giftdesk.db import Database
+from giftdesk.db.migrate import current_revision, head_revision, upgrade
+from giftdesk.db.models import Customer
+from giftdesk.db.types import DecimalText
+from giftdesk.desk import Desk
+
+EXPECTED_TABLES = {
+    "administrators", "customers", "tiktok_accounts", "tracker_credentials", "tracker_data",
+    "settings", "audit_log", "alembic_version",
+}
+
+
+def test_schema_is_at_head_with_every_table(any_db_desk):
+    assert current_revision(any_db_desk.db) == head_revision()
+    assert EXPECTED_TABLES <= set(inspect(any_db_desk.db.engine).get_table_names())
+
+
+def test_sqlite_runs_wal_with_foreign_keys(desk):
+    with desk.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_database_file_and_data_dir_are_owner_only(desk):
+    mode = stat.S_IMODE(os.stat(desk.paths.database).st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(desk.paths.root).st_mode) == 0o700
+
+
+def test_foreign_keys_cascade_account_rows(any_db_desk):
+    customer = any_db_desk.customers.create("Cascade")
+    account = any_db_desk.customers.add_account(customer.id, "cascade_me")
+    any_db_desk.keys.generate(account.id)
+    any_db_desk.tracker_data.save_config(account.id, {"theme": "dark"})
+    any_db_desk.customers.delete(customer.id)
+    with any_db_desk.db.read_session() as session:
+        for table in ("tiktok_accounts", "tracker_credentials", "tracker_data"):
+            assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+
+
+def test_failed_transaction_leaves_nothing(any_db_desk):
+    with pytest.raises(RuntimeError):
+        with any_db_desk.db.session() as session:
+            session.add(Customer(name="Half written"))
+            session.flush()
+            raise RuntimeError("boom")
+    assert any_db_desk.customers.list() == []
+
+
+def test_decimal_text_round_trips_exactly(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'money.db'}")
+    table = Table("money", MetaData(), Column("id", Integer, primary_key=True), Column("amount", DecimalText))
+    table.metadata.create_all(db.engine)
+    with db.session() as session:
+        session.execute(table.insert(), [{"amount": Decimal("0.1")}, {"amount": Decimal("14.928")}])
+    with db.read_session() as session:
+        values = [row.amount for row in session.execute(select(table.c.amount).order_by(table.c.id))]
+    assert values == [Decimal("0.1"), Decimal("14.928")]
+    assert all(isinstance(v, Decimal) for v in values)
+    with pytest.raises(Exception):
+        with db.session() as session:
+            session.execute(table.insert(), [{"amount": 0.1}])
+
+
+def test_migration_copies_the_file_before_upgrading(data_dir):
+    desk = Desk.open(str(data_dir))
+    desk.customers.create("Kept through migration")
+    desk.close()
+    # Pretend the file is one revision older: a future migration must find a copy made first.
+    conn = sqlite3.connect(data_dir / "giftdesk.db")
+    conn.execute("UPDATE alembic_version SET version_num = 'base_for_test'")
+    conn.commit()
+    conn.close()
+    db = Database(f"sqlite:///{data_dir / 'giftdesk.db'}")
+    backups = data_dir / "backups"
+    with pytest.raises(Exception):
+        upgrade(db, backups)  # unknown revision: alembic refuses, but the copy exists already
+    copies = list(backups.glob("pre-migration-base_for_test-*.db"))
+    assert len(copies) == 1
+    copy = sqlite3.connect(copies[0])
+    assert copy.execute("SELECT name FROM customers").fetchall() == [("Kept through migration",)]
+    copy.close()
+    db.dispose()
+
+
+def test_fresh_database_is_not_copied(data_dir):
+    Desk.open(str(data_dir)).close()
+    assert list((data_dir / "backups").glob("pre-migration-*")) == []
+
+
+def test_concurrent_writers_queue_instead_of_failing(desk):
+    errors = []
+
+    def write(n):
+        try:
+            for i in range(20):
+                desk.customers.create(f"writer {n}-{i}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(desk.customers.list()) == 80
+
+
+def test_database_url_from_environment(data_dir, monkeypatch, tmp_path):
+    other = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("GIFTDESK_DATABASE_URL", f"sqlite:///{other}")
+    desk = Desk.open(str(data_dir))
+    assert desk.db.sqlite_path == other
+    assert other.exists()
+    desk.close()
+
+
+def test_data_dir_from_environment(tmp_path, monkeypatch):
+    target = tmp_path / "from-env"
+    monkeypatch.setenv("GIFTDESK_DATA_DIR", str(target))
+    desk = Desk.open()
+    assert desk.paths.root == target.resolve()
+    assert (target / "giftdesk.db").exists()
+    desk.close()

@@ -1,0 +1,172 @@
+"""Gift groups, config and analytics: the validation contract and the gateway's caches."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from giftdesk.errors import AuthenticationError, ValidationError
+from giftdesk.services import events
+from giftdesk.services.tracker_data import apply_write, validate_config_patch, validate_gift_groups_body
+from giftdesk.services.tracker_gateway import TrackerGateway
+
+GOOD_GROUPS = {
+    "group-1": {"name": "VIP Gifts", "goal": 50000, "color": "#ff0000", "giftIds": [5655, 5656, 5657]},
+    "group-2": {"name": "Normal Gifts", "color": "#00FF00", "giftIds": [], "icon": "star"},  # no goal: field trackers
+}
+
+
+def test_seed_gift_groups_are_accepted_and_extra_fields_kept():
+    assert validate_gift_groups_body({"groups": GOOD_GROUPS}) == GOOD_GROUPS
+
+
+@pytest.mark.parametrize(
+    "groups, field",
+    [
+        ({"g": {"color": "#ff0000", "giftIds": []}}, "groups.g.name"),
+        ({"g": {"name": "x", "color": "red", "giftIds": []}}, "groups.g.color"),
+        ({"g": {"name": "x", "color": "#ff00000", "giftIds": []}}, "groups.g.color"),
+        ({"g": {"name": "x", "color": "#ff0000", "giftIds": ["5655"]}}, "groups.g.giftIds"),
+        ({"g": {"name": "x", "color": "#ff0000", "giftIds": [1.5]}}, "groups.g.giftIds"),
+        ({"g": {"name": "x", "color": "#ff0000", "giftIds": [True]}}, "groups.g.giftIds"),
+        ({"g": {"name": "x", "color": "#ff0000", "giftIds": [1], "goal": -1}}, "groups.g.goal"),
+        ({"g": {"name": "x", "color": "#ff0000", "giftIds": [1], "goal": "10"}}, "groups.g.goal"),
+        ({"g": "not an object"}, "groups.g"),
+        ([], "groups"),
+    ],
+)
+def test_bad_gift_groups_name_the_field(groups, field):
+    with pytest.raises(ValidationError) as info:
+        validate_gift_groups_body({"groups": groups})
+    assert info.value.field == field
+
+
+def test_gift_groups_body_needs_groups():
+    with pytest.raises(ValidationError) as info:
+        validate_gift_groups_body({"group-1": GOOD_GROUPS["group-1"]})
+    assert info.value.field == "groups"
+
+
+@pytest.mark.parametrize(
+    "patch, field",
+    [({"theme": 1}, "theme"), ({"notifications": "yes"}, "notifications"), ({"autoConnect": 1}, "autoConnect"),
+     ({"tiktokUsername": None}, "tiktokUsername"), ({"target": "100"}, "target"), ({"comboTimeout": -5}, "comboTimeout"),
+     ({"target": True}, "target")],
+)
+def test_bad_config_names_the_field(patch, field):
+    with pytest.raises(ValidationError) as info:
+        validate_config_patch(patch)
+    assert info.value.field == field
+
+
+def test_config_merges_and_keeps_unknown_keys():
+    current = {"tiktokUsername": "@a", "theme": "dark", "target": 1000}
+    merged = apply_write(current, "config", {"theme": "light", "comboTimeout": 3000, "custom": {"x": [1]}})
+    assert merged == {"tiktokUsername": "@a", "theme": "light", "target": 1000, "comboTimeout": 3000, "custom": {"x": [1]}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=20))
+def test_any_json_is_either_accepted_or_refused_with_a_field(body):
+    for data_type in ("gift-groups", "config", "analytics"):
+        try:
+            apply_write({}, data_type, body)
+        except ValidationError as exc:
+            assert exc.field and str(exc)
+
+
+# ---- gateway -----------------------------------------------------------------------------------
+@pytest.fixture
+def gateway(desk):
+    gw = TrackerGateway(desk.db, desk.events, flush_interval=0.1, poll_interval=0.05)
+    gw.start()
+    yield gw
+    gw.close()
+
+
+def test_gateway_auth_rules(desk, make_account, gateway):
+    account, api_key = make_account()
+    other, other_key = make_account()
+    aid = str(account.id)
+    assert gateway.authenticate(aid, aid, api_key) == account.id
+    for path, header, key in [
+        (aid, aid, other_key),  # another account's key
+        (aid, str(other.id), other_key),  # path and header disagree
+        (aid, aid, "wrong"),
+        (aid, None, api_key),
+        (aid, aid, None),
+        ("999", "999", api_key),
+        ("abc", "abc", api_key),
+    ]:
+        with pytest.raises(AuthenticationError):
+            gateway.authenticate(path, header, key)
+    desk.keys.set_active(account.id, False)
+    with pytest.raises(AuthenticationError, match="deactivated"):
+        gateway.authenticate(aid, aid, api_key)
+
+
+def test_gateway_follows_regeneration_at_once(desk, make_account, gateway):
+    account, old = make_account()
+    aid = str(account.id)
+    new = desk.keys.regenerate(account.id)
+    with pytest.raises(AuthenticationError):
+        gateway.authenticate(aid, aid, old)
+    assert gateway.authenticate(aid, aid, new) == account.id
+
+
+def test_gateway_sees_changes_made_by_another_process(desk, make_account, gateway, data_dir):
+    from giftdesk.desk import Desk
+
+    account, old = make_account()
+    other_process = Desk.open(str(data_dir))  # its own engine and event bus, like the CLI
+    new = other_process.keys.regenerate(account.id)
+    other_process.tracker_data.save_config(account.id, {"theme": "from-cli"})
+    aid = str(account.id)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            gateway.authenticate(aid, aid, new)
+            break
+        except AuthenticationError:
+            time.sleep(0.05)
+    with pytest.raises(AuthenticationError):
+        gateway.authenticate(aid, aid, old)
+    deadline = time.monotonic() + 5
+    while b"from-cli" not in gateway.read_body(account.id, "config") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert b"from-cli" in gateway.read_body(account.id, "config")
+    other_process.close()
+
+
+def test_gateway_read_save_and_console_edits(desk, make_account, gateway):
+    account, _ = make_account()
+    assert gateway.read_body(account.id, "gift-groups") == b'{"success":true,"data":{}}'
+    saved = []
+    desk.events.subscribe(events.TRACKER_DATA_SAVED, lambda topic, payload: saved.append(payload))
+    body = gateway.save(account.id, "gift-groups", {"groups": GOOD_GROUPS})
+    assert body == b'{"success":true,"message":"Gift groups saved successfully"}'
+    assert desk.tracker_data.get(account.id, "gift-groups") == GOOD_GROUPS
+    assert saved[-1] == {"account_id": account.id, "data_type": "gift-groups", "source": "tracker"}
+    desk.tracker_data.save_config(account.id, {"theme": "console"})
+    assert b'"theme":"console"' in gateway.read_body(account.id, "config")
+    with pytest.raises(ValidationError):
+        gateway.save(account.id, "config", {"theme": 5})
+    assert desk.tracker_data.get(account.id, "config") == {"theme": "console"}
+
+
+def test_last_access_is_coalesced_and_flushed(desk, make_account, gateway):
+    account, api_key = make_account()
+    before = desk.keys.get(account.id)
+    accessed = threading.Event()
+    desk.events.subscribe(events.KEYS_ACCESSED, lambda topic, payload: accessed.set())
+    for _ in range(50):
+        gateway.authenticate(str(account.id), str(account.id), api_key)
+    assert accessed.wait(5)
+    after = desk.keys.get(account.id)
+    assert after.last_accessed_at is not None
+    assert after.updated_at == before.updated_at  # access is not an admin change
