@@ -287,9 +287,16 @@ def settings_fampage_key(args) -> None:
 def db_upgrade(args) -> None:
     from giftdesk.db.migrate import current_revision, head_revision, upgrade
 
-    desk = open_desk(args, migrate=False)
-    before = current_revision(desk.db)
-    copy = upgrade(desk.db, desk.paths.backups)
+    # No Desk here: it would read tables that may not exist before the upgrade.
+    from giftdesk.db import Database
+    from giftdesk.paths import resolve_database_url
+
+    paths = resolve_data_dir(args.data_dir).ensure()
+    setup_logging(paths.logs)
+    db = Database(resolve_database_url(paths, args.database_url))
+    before = current_revision(db)
+    copy = upgrade(db, paths.backups)
+    db.dispose()
     result = {"from": before, "to": head_revision(), "copy": copy}
     emit_json(result) if args.json else print(
         f"Schema at {result['to']}" + (f" (was {before}; copy at {copy})" if before != result["to"] else " (already current)")
