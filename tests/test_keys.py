@@ -99,6 +99,7 @@ def test_viewer_cannot_see_or_change_keys(desk, make_account):
     viewer = desk.as_actor(Actor("watcher", "viewer"))
     assert viewer.keys.list()[0].account_id == account.id
     for attempt in (lambda: viewer.keys.reveal(account.id), lambda: viewer.keys.regenerate(account.id),
+                    lambda: viewer.keys.tracker_environment(account.id, "http://h:1/api/instances"),
                     lambda: viewer.keys.set_active(account.id, False)):
         with pytest.raises(PermissionDeniedError):
             attempt()

@@ -19,15 +19,16 @@ class Prompts:
         return cls.answers.pop(0), True
 
     @classmethod
-    def confirm(cls, parent: QWidget | None, title: str, text: str, destructive: bool = False) -> bool:
+    def confirm(cls, parent: QWidget | None, title: str, text: str, destructive: bool = False,
+                confirm_text: str | None = None) -> bool:
         answer, canned = cls._canned()
         if canned:
             return bool(answer)
         box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question, title, text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        if destructive:
-            box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        if confirm_text or destructive:
+            box.button(QMessageBox.StandardButton.Yes).setText(confirm_text or "Delete")
         return box.exec() == QMessageBox.StandardButton.Yes
 
     @classmethod

@@ -179,7 +179,8 @@ class KeyService:
         return self.get(account_id)
 
     def tracker_environment(self, account_id: int, backend_api_url: str) -> dict[str, str]:
-        """Exactly the environment a tracker container gets for this account."""
+        """Exactly the environment a tracker container gets for this account (holds the key: audited)."""
+        self.ctx.require("operator", "read a tracker's environment")
         if not backend_api_url.rstrip("/").endswith("/api/instances"):
             raise ValidationError("The backend API URL must end in /api/instances.", field="backend_api_url")
         row = self.get(account_id)
@@ -188,6 +189,9 @@ class KeyService:
         api_key = self.ctx.secrets.get(key_secret_name(account_id))
         if api_key is None:
             raise NotFoundError(f"The API key of account {account_id} is missing from the keyring; regenerate it.")
+        with self.ctx.db.session() as session:
+            self.ctx.audit(session, "key.environment", f"Read the tracker environment of @{row.tiktok_username}",
+                           "account", account_id)
         return {
             "API_KEY": api_key,
             "ACCOUNT_ID": str(account_id),
