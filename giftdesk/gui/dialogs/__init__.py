@@ -63,6 +63,8 @@ class FormDialog(QDialog):
     # ---- errors --------------------------------------------------------------------------
     def show_error(self, message: str, field: str | None = None) -> None:
         self.clear_marks()
+        if message[:1].islower():  # service sentences may start with a field name ("email 'x' is…")
+            message = message[0].upper() + message[1:]
         self.error.setText(message)
         self.error.show()
         widget = self.fields.get(field or "")

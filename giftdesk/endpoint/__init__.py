@@ -1,0 +1,19 @@
+"""The embedded HTTP endpoint tracker instances call (seed 000's ``/api/instances`` API).
+
+Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a thread of its own,
+``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.
+"""
+
+from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts, docker_bridge_ip, local_bind_hosts
+from giftdesk.endpoint.server import EndpointServer, EndpointStats, main, serve
+
+__all__ = [
+    "EndpointServer",
+    "EndpointStats",
+    "advertised_base_url",
+    "bind_hosts",
+    "docker_bridge_ip",
+    "local_bind_hosts",
+    "main",
+    "serve",
+]

@@ -1,0 +1,699 @@
+"""HTTP/1.1 for the tracker endpoint: one ``asyncio.Protocol`` per connection.
+
+Built for the request path trackers hammer (``GET /api/instances/{id}/gift-groups`` with the
+``X-API-Key`` / ``X-Account-ID`` headers): the head is found with one ``find(b"\\r\\n\\r\\n")``,
+checked and split by two compiled regular expressions, routed by byte comparisons and answered
+with a pre-encoded body from the gateway's cache in a single ``transport.write``. Nothing is
+logged per request.
+
+Writes (POST) are decoded, validated and committed on the server's single writer thread, so the
+event loop never waits for the database. While a connection's write is in flight its further
+requests stay buffered (reading pauses past a limit): responses leave in request order and a
+pipelined GET after a POST sees what the POST saved.
+
+Framing decisions, for the record:
+
+* ``Content-Length`` bodies up to ``max_body`` (1 MiB); a larger declared length is answered
+  413 at once, without reading the body, and the connection is closed.
+* ``Transfer-Encoding: chunked`` request bodies are decoded (same limit, 413 as soon as the
+  decoded size passes it). Any other transfer coding, or both ``Transfer-Encoding`` and
+  ``Content-Length``, is a 400 and closes the connection.
+* ``Expect: 100-continue`` gets an interim 100 once the request has passed routing, the key check
+  and the rate limit; a rejected request gets its final answer instead and the connection closes.
+* ``HEAD`` is answered wherever ``GET`` is (same status and headers, no body); ``OPTIONS`` is a
+  204 with ``Allow`` and needs no key. Other methods on a known route: 405 with ``Allow``.
+* Malformed request lines or header lines: 400 and close. A head over 16 KiB: 431 and close.
+  Only HTTP/1.0 and HTTP/1.1 are spoken (anything else is a 400: client input never gets a 5xx).
+* Connections that are closed because of an error are closed gracefully: the answer is sent,
+  then our side shuts down and whatever the client still sends is read and dropped for a moment,
+  so the client sees the answer instead of a connection reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
+
+from giftdesk.db.models import TRACKER_DATA_TYPES
+from giftdesk.endpoint.limits import retry_after_seconds
+from giftdesk.errors import AuthenticationError, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from giftdesk.endpoint.server import ServerState
+
+log = logging.getLogger(__name__)
+
+MAX_HEAD = 16 * 1024
+MAX_BODY = 1024 * 1024
+_HOLD_LIMIT = 256 * 1024  # bytes buffered behind a busy request before reading pauses
+_MAX_CHUNK_LINE = 4096
+
+REASONS = {
+    100: "Continue", 200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+    404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
+    413: "Content Too Large", 417: "Expectation Failed", 429: "Too Many Requests",
+    431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+}
+_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason.encode()) for code, reason in REASONS.items()}
+_JSON_HEAD = b"Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: "
+_OK_JSON_HEAD = _STATUS_LINES[200] + _JSON_HEAD
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_CLOSE = b"Connection: close\r\n"
+_KEEP_ALIVE = b"Connection: keep-alive\r\n"
+_WWW_AUTHENTICATE = b'WWW-Authenticate: ApiKey header="X-API-Key"\r\n'
+
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~]+) HTTP/1\.([01])\r\n")
+_FIELD_LINES = re.compile(rb"(?:" + _TOKEN + rb":[^\r\n\x00]*\r\n)*")
+_FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([^\r\n\x00]*)\r\n")  # values are right-stripped in code
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?")
+# Headers that must not repeat: a second copy is a 400 (request smuggling, ambiguous credentials).
+_UNIQUE = frozenset((b"content-length", b"transfer-encoding", b"x-api-key", b"x-account-id", b"expect"))
+
+# Routes
+_PREFIX = b"/api/instances/"
+_DATA_TYPES = {t.encode(): t for t in TRACKER_DATA_TYPES}
+ROUTE_DATA, ROUTE_HEALTH, ROUTE_OPENAPI, ROUTE_STAR, ROUTE_NONE, ROUTE_BAD = range(6)
+ALLOW_DATA = "GET, HEAD, POST, OPTIONS"
+ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"
+_ALLOW = {
+    ROUTE_DATA: b"Allow: " + ALLOW_DATA.encode() + b"\r\n",
+    ROUTE_HEALTH: b"Allow: " + ALLOW_READ_ONLY.encode() + b"\r\n",
+    ROUTE_OPENAPI: b"Allow: " + ALLOW_READ_ONLY.encode() + b"\r\n",
+    ROUTE_STAR: b"Allow: " + ALLOW_DATA.encode() + b"\r\n",
+}
+
+# Connection modes
+HEAD, BODY, CHUNKED, SKIP, LINGER = range(5)
+# Chunked-body phases
+_SIZE, _DATA, _DATA_END, _TRAILER = range(4)
+
+HEALTH_BODY = b'{"status":"ok"}'
+
+
+def encode_json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def error_body(message: str, field: str | None = None) -> bytes:
+    payload: dict[str, Any] = {"success": False, "message": message}
+    if field is not None:
+        payload["field"] = field
+    return encode_json(payload)
+
+
+_NOT_FOUND_BODY = error_body("Not found. The tracker API is /api/instances/{accountId}/gift-groups, /config and /analytics.")
+_INTERNAL_BODY = error_body("Internal server error; the details are in the GiftDesk log.")
+_BUSY_BODY = error_body("The database is busy; try again shortly.")
+
+
+def route(target: bytes) -> tuple[int, bytes, str]:
+    """(route, account id as sent in the path, data type) for a request target."""
+    path = target
+    query = path.find(b"?")
+    if query >= 0:
+        path = path[:query]
+    if path[:1] != b"/":
+        if target == b"*":
+            return ROUTE_STAR, b"", ""
+        if not path.startswith((b"http://", b"https://")):  # absolute-form is allowed; others are not
+            return ROUTE_BAD, b"", ""
+        slash = path.find(b"/", path.find(b"//") + 2)
+        path = path[slash:] if slash >= 0 else b"/"
+    if path.startswith(_PREFIX):
+        account, _, kind = path[len(_PREFIX):].partition(b"/")
+        if kind[-1:] == b"/":
+            kind = kind[:-1]
+        data_type = _DATA_TYPES.get(kind)
+        if data_type is None or not account:
+            return ROUTE_NONE, b"", ""
+        if b"%" in account:
+            account = unquote_to_bytes(account)
+        return ROUTE_DATA, account, data_type
+    if path == b"/health" or path == b"/health/":
+        return ROUTE_HEALTH, b"", ""
+    if path == b"/openapi.json":
+        return ROUTE_OPENAPI, b"", ""
+    return ROUTE_NONE, b"", ""
+
+
+def _has_token(value: bytes, token: bytes) -> bool:
+    return any(part.strip() == token for part in value.lower().split(b","))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def save_document(gateway, account_id: int, data_type: str, raw: bytes) -> tuple[int, bytes]:
+    """Runs on the writer thread: decode, validate and commit one POST; returns (status, body)."""
+    try:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return 400, error_body(f"The request body is not valid UTF-8 (byte {exc.start}).", "body")
+        if not text.strip():
+            return 400, error_body("The request body must be a JSON object.", "body")
+        try:
+            document = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            return 400, error_body(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", "body")
+        except ValueError as exc:  # NaN/Infinity, integers past the digit limit
+            return 400, error_body(f"The request body is not valid JSON: {exc}.", "body")
+        if "\\u" in text or "\\U" in text:
+            try:  # "\ud800" parses to a lone surrogate, which could never be encoded back
+                json.dumps(document, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                return 400, error_body("The request body contains an unpaired UTF-16 surrogate escape.", "body")
+        return 200, gateway.save(account_id, data_type, document)
+    except ValidationError as exc:
+        return 400, error_body(str(exc), exc.field or "body")
+    except NotFoundError as exc:
+        return 404, error_body(str(exc))
+    except RecursionError:
+        return 400, error_body("The request body is nested too deeply.", "body")
+    except Exception as exc:
+        return _server_error(exc, f"saving {data_type} for account {account_id}")
+
+
+def _server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
+    """503 when the database is locked or unreachable, else 500; both logged (never with headers)."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        log.warning("Tracker endpoint: database unavailable while %s: %s", doing, exc.__class__.__name__)
+        return 503, _BUSY_BODY
+    log.error("Tracker endpoint: unexpected error while %s", doing, exc_info=exc)
+    return 500, _INTERNAL_BODY
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection. All methods run on the endpoint's event-loop thread."""
+
+    __slots__ = (
+        "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
+        "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
+    )
+
+    def __init__(self, state: ServerState):
+        self.state = state
+        self.transport: asyncio.Transport | None = None
+        self.ip = "?"
+        self.buf = bytearray()  # bytes received but not yet processed
+        self.mode = HEAD
+        self.need = 0  # BODY / SKIP: bytes still to come
+        self.body: Any = None  # BODY: bytearray; CHUNKED: list of chunks
+        self.action: tuple | None = None  # (account id, data type, keep-alive, HTTP minor) for a body to save
+        self.chunk_phase = _SIZE
+        self.chunk_total = 0
+        self.chunk_extra = 0  # trailer bytes seen
+        self.busy = False  # a write is on the writer thread: later requests wait in ``buf``
+        self.write_paused = False
+        self.reading_paused = False
+        self.eof = False
+        self.closed = False
+        self.deadline = 0.0  # on the state's coarse clock; 0 = none
+        self.head_started = False
+
+    # ---- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        state = self.state
+        self.transport = transport
+        if len(state.connections) >= state.max_connections or state.stopping:
+            transport.abort()
+            self.closed = True
+            return
+        peer = transport.get_extra_info("peername")
+        if peer:
+            self.ip = peer[0]
+        state.connections.add(self)
+        state.connections_total += 1
+        self.deadline = state.clock + state.header_timeout
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.state.connections.discard(self)
+        self.buf = bytearray()
+        self.body = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.mode == LINGER or self.closed or self.state.stopping:
+            return
+        if self.buf or self.busy or self.write_paused:
+            self.buf += data
+            if self.busy or self.write_paused:
+                if len(self.buf) > _HOLD_LIMIT and not self.reading_paused:
+                    self.reading_paused = True
+                    self.transport.pause_reading()
+                return
+            data = bytes(self.buf)
+            self.buf.clear()
+        try:
+            self._process(data)
+        except Exception as exc:
+            self._crashed(exc)
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        if self.closed or self.mode == LINGER:
+            return False
+        # Half-closed by the client: answer what is in flight, then close.
+        return self.busy or self.write_paused
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._resume()
+
+    # ---- request processing ----------------------------------------------------------------
+    def _process(self, data: bytes) -> None:
+        pos = 0
+        size = len(data)
+        while pos < size:
+            if self.busy or self.write_paused:
+                self.buf += data[pos:] if pos else data
+                return
+            mode = self.mode
+            if mode == HEAD:
+                pos = self._head(data, pos)
+            elif mode == BODY:
+                pos = self._body(data, pos)
+            elif mode == SKIP:
+                take = min(self.need, size - pos)
+                pos += take
+                self.need -= take
+                if not self.need:
+                    self.mode = HEAD
+                    self._idle()
+            elif mode == CHUNKED:
+                pos = self._chunked(data, pos)
+            else:
+                return
+            if pos < 0:
+                return
+        if self.eof and not self.busy and not self.write_paused and not self.closed:
+            self._close()
+
+    def _head(self, data: bytes, pos: int) -> int:
+        """Parses and answers one request head at ``pos``; returns where the next bytes start."""
+        state = self.state
+        while data.startswith(b"\r\n", pos):  # empty lines before a request line are ignored
+            pos += 2
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0:
+            if len(data) - pos > MAX_HEAD:
+                return self._reject(431, "The request head is larger than 16 KiB.")
+            if pos < len(data):
+                if not self.head_started:
+                    self.head_started = True
+                    self.deadline = state.clock + state.header_timeout
+                self.buf += data[pos:] if pos else data
+            return -1
+        if end - pos > MAX_HEAD:
+            return self._reject(431, "The request head is larger than 16 KiB.")
+        line = _REQUEST_LINE.match(data, pos, end + 2)
+        if line is None:
+            return self._reject(400, "Malformed request line; expected e.g. 'GET /health HTTP/1.1'.")
+        method, target, minor = line.groups()
+        fields_at = line.end()
+        headers: dict[bytes, bytes] = {}
+        if fields_at < end + 2:
+            if _FIELD_LINES.fullmatch(data, fields_at, end + 2) is None:
+                return self._reject(400, "Malformed header line.")
+            for name, value in _FIELD.findall(data, fields_at, end + 2):
+                name = name.lower()
+                value = value.rstrip(b" \t")
+                if name in headers:
+                    if name in _UNIQUE:
+                        return self._reject(400, f"The {name.decode()} header appears more than once.")
+                    headers[name] += b", " + value
+                else:
+                    headers[name] = value
+        pos = end + 4
+        self.head_started = False
+
+        # Framing: how long is the body?
+        length = 0
+        chunked = False
+        encoding = headers.get(b"transfer-encoding")
+        declared = headers.get(b"content-length")
+        if encoding is not None:
+            if declared is not None:
+                return self._reject(400, "Send either Content-Length or Transfer-Encoding, not both.")
+            if encoding.lower() != b"chunked" or minor == b"0":
+                return self._reject(400, "Only the chunked transfer coding is supported (HTTP/1.1).")
+            chunked = True
+        elif declared is not None:
+            if not declared.isdigit() or len(declared) > 15:
+                return self._reject(400, "Content-Length must be a whole number.")
+            length = int(declared)
+            if length > state.max_body:
+                return self._reject(413, f"The request body is larger than {state.max_body // 1024} KiB.")
+        connection = headers.get(b"connection")
+        if minor == b"1":
+            keep = connection is None or not _has_token(connection, b"close")
+        else:
+            keep = connection is not None and _has_token(connection, b"keep-alive")
+        expect = headers.get(b"expect")
+        if expect is not None and expect.lower() != b"100-continue":
+            return self._reject(417, "Only 'Expect: 100-continue' is supported.")
+
+        where, account, data_type = route(target)
+        if where == ROUTE_DATA:
+            if method == b"GET" or method == b"HEAD":
+                account_id = self._authenticate(account, headers, keep, minor)
+                if account_id is not None:
+                    try:
+                        body = state.gateway.read_body(account_id, data_type)
+                    except Exception as exc:
+                        status, body = _server_error(exc, f"reading {data_type} for account {account_id}")
+                        self._respond(status, body, False, minor)
+                        return self._linger()
+                    self._respond_ok(body, keep, minor, method == b"HEAD")
+                return self._finish(data, pos, length, chunked, expect, keep)
+            if method == b"POST":
+                account_id = self._authenticate(account, headers, keep, minor)
+                if account_id is None:
+                    return self._finish(data, pos, length, chunked, expect, keep)
+                action = (account_id, data_type, keep, minor)
+                if chunked:
+                    if expect is not None and minor == b"1":
+                        self.transport.write(_CONTINUE)
+                    return self._start_chunked(action, pos)
+                if len(data) - pos >= length:
+                    self._start_write(action, data[pos:pos + length])
+                    return pos + length
+                if expect is not None and minor == b"1":
+                    self.transport.write(_CONTINUE)
+                self.mode = BODY
+                self.action = action
+                self.body = bytearray(data[pos:])
+                self.need = length - (len(data) - pos)
+                self.deadline = state.clock + state.body_timeout
+                return len(data)
+        elif where == ROUTE_HEALTH or where == ROUTE_OPENAPI:
+            if method == b"GET" or method == b"HEAD":
+                body = HEALTH_BODY if where == ROUTE_HEALTH else state.openapi_body
+                self._respond_ok(body, keep, minor, method == b"HEAD")
+                return self._finish(data, pos, length, chunked, expect, keep)
+        elif where == ROUTE_NONE:
+            self._respond(404, _NOT_FOUND_BODY, keep, minor, head=method == b"HEAD")
+            return self._finish(data, pos, length, chunked, expect, keep)
+        elif where == ROUTE_BAD or (where == ROUTE_STAR and method != b"OPTIONS"):
+            return self._reject(400, "The request target must be a path such as /health.")
+        # A known route and a method it does not take (or OPTIONS).
+        if method == b"OPTIONS":
+            self._respond_empty(_ALLOW[where], keep, minor)
+        else:
+            message = f"{method.decode()} is not allowed here; allowed: {_ALLOW[where][7:-2].decode()}."
+            self._respond(405, error_body(message), keep, minor, _ALLOW[where], head=method == b"HEAD")
+        return self._finish(data, pos, length, chunked, expect, keep)
+
+    def _authenticate(self, account: bytes, headers: dict[bytes, bytes], keep: bool, minor: bytes) -> int | None:
+        """The account id, or None once a 401/429 has been sent."""
+        state = self.state
+        api_key = headers.get(b"x-api-key")
+        header_account = headers.get(b"x-account-id")
+        try:
+            account_id = state.authenticate(
+                account.decode("latin-1"),
+                None if header_account is None else header_account.decode("latin-1"),
+                None if api_key is None else api_key.decode("latin-1"),
+            )
+        except (AuthenticationError, ValueError) as exc:
+            message = str(exc) if isinstance(exc, AuthenticationError) else "Invalid API key or account ID."
+            wait = state.auth_failures.take(self.ip)
+            if not wait:
+                self._respond(401, error_body(message), keep, minor, _WWW_AUTHENTICATE)
+                return None
+            state.note_failure_flood(self.ip)
+            seconds = retry_after_seconds(wait)
+            self._respond(429, error_body(f"Too many failed authentications from this address; retry in {seconds} s."),
+                          False, minor, b"Retry-After: %d\r\n" % seconds)
+            self._linger()
+            return None
+        wait = state.account_limits.take(account_id)
+        if wait:
+            seconds = retry_after_seconds(wait)
+            self._respond(429, error_body(f"Too many requests for this API key; retry in {seconds} s."),
+                          keep, minor, b"Retry-After: %d\r\n" % seconds)
+            return None
+        return account_id
+
+    def _finish(self, data: bytes, pos: int, length: int, chunked: bool, expect: bytes | None, keep: bool) -> int:
+        """After an answer that did not need the body: drop the body, keep the connection if we can."""
+        if self.closed or self.mode == LINGER:
+            return -1
+        if not keep:
+            return self._close()
+        if chunked:
+            if expect is not None:
+                return self._linger()  # the client waits for a 100 that will not come
+            return self._start_chunked(None, pos)
+        if length:
+            have = len(data) - pos
+            if have >= length:
+                self._idle()
+                return pos + length
+            if expect is not None:
+                return self._linger()
+            self.mode = SKIP
+            self.need = length - have
+            self.deadline = self.state.clock + self.state.body_timeout
+            return len(data)
+        self._idle()
+        return pos
+
+    def _body(self, data: bytes, pos: int) -> int:
+        take = min(self.need, len(data) - pos)
+        self.body += memoryview(data)[pos:pos + take]
+        self.need -= take
+        pos += take
+        if not self.need:
+            body, self.body = bytes(self.body), None
+            action, self.action = self.action, None
+            self.mode = HEAD
+            self._start_write(action, body)
+        return pos
+
+    def _start_chunked(self, action: tuple | None, pos: int) -> int:
+        self.mode = CHUNKED
+        self.action = action
+        self.body = []
+        self.chunk_phase = _SIZE
+        self.chunk_total = 0
+        self.chunk_extra = 0
+        self.deadline = self.state.clock + self.state.body_timeout
+        return pos
+
+    def _chunked(self, data: bytes, pos: int) -> int:
+        size = len(data)
+        while pos < size:
+            phase = self.chunk_phase
+            if phase == _DATA:
+                take = min(self.need, size - pos)
+                if self.action is not None:
+                    self.body.append(data[pos:pos + take])
+                pos += take
+                self.need -= take
+                if not self.need:
+                    self.chunk_phase = _DATA_END
+            elif phase == _DATA_END:
+                if size - pos < 2:
+                    self.buf += data[pos:]
+                    return -1
+                if data[pos:pos + 2] != b"\r\n":
+                    return self._reject(400, "Malformed chunked body: a chunk is longer than its size.")
+                pos += 2
+                self.chunk_phase = _SIZE
+            else:
+                eol = data.find(b"\r\n", pos)
+                if eol < 0:
+                    if size - pos > _MAX_CHUNK_LINE:
+                        return self._reject(400, "Malformed chunked body: chunk size line too long.")
+                    self.buf += data[pos:]
+                    return -1
+                line = data[pos:eol]
+                pos = eol + 2
+                if phase == _TRAILER:
+                    if line:
+                        self.chunk_extra += len(line) + 2
+                        if self.chunk_extra > MAX_HEAD:
+                            return self._reject(431, "The chunked body's trailer is larger than 16 KiB.")
+                        continue
+                    return self._chunked_done(pos)
+                match = _CHUNK_SIZE.fullmatch(line)
+                if match is None:
+                    return self._reject(400, "Malformed chunked body: bad chunk size.")
+                chunk = int(match.group(1), 16)
+                if not chunk:
+                    self.chunk_phase = _TRAILER
+                    continue
+                self.chunk_total += chunk
+                if self.chunk_total > self.state.max_body:
+                    return self._reject(413, f"The request body is larger than {self.state.max_body // 1024} KiB.")
+                self.need = chunk
+                self.chunk_phase = _DATA
+        return pos
+
+    def _chunked_done(self, pos: int) -> int:
+        self.mode = HEAD
+        action, self.action = self.action, None
+        chunks, self.body = self.body, None
+        if action is None:
+            self._idle()
+        else:
+            self._start_write(action, b"".join(chunks))
+        return pos
+
+    # ---- writes on the writer thread --------------------------------------------------------
+    def _start_write(self, action: tuple, body: bytes) -> None:
+        state = self.state
+        account_id, data_type, keep, minor = action
+        self.busy = True
+        self.deadline = 0.0
+        future = state.loop.run_in_executor(state.writer, save_document, state.gateway, account_id, data_type, body)
+        state.inflight.add(future)
+        future.add_done_callback(lambda done: self._write_done(done, keep, minor))
+
+    def _write_done(self, future: asyncio.Future, keep: bool, minor: bytes) -> None:
+        self.state.inflight.discard(future)
+        self.busy = False
+        if self.closed:
+            return
+        if future.cancelled():
+            status, body = 503, _BUSY_BODY
+        else:
+            error = future.exception()
+            status, body = _server_error(error, "saving") if error is not None else future.result()
+        try:
+            keep = keep and status < 500 and not self.state.stopping
+            self._respond(status, body, keep, minor)
+            if not keep:
+                self._close()
+                return
+            self._idle()
+            self._resume()
+        except Exception as exc:
+            self._crashed(exc)
+
+    def _resume(self) -> None:
+        """Carries on with requests that waited behind a write or a full send buffer."""
+        if self.closed or self.busy or self.write_paused:
+            return
+        if self.buf:
+            data = bytes(self.buf)
+            self.buf.clear()
+            self._process(data)
+        elif self.eof:
+            self._close()
+            return
+        if self.reading_paused and not self.busy and not self.write_paused and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    # ---- answers ------------------------------------------------------------------------------
+    def _count(self, status: int) -> None:
+        state = self.state
+        state.requests_total += 1
+        counts = state.status_counts
+        counts[status] = counts.get(status, 0) + 1
+
+    def _respond_ok(self, body: bytes, keep: bool, minor: bytes, head: bool) -> None:
+        """The hot path: 200 with a JSON body."""
+        state = self.state
+        state.requests_total += 1
+        counts = state.status_counts
+        counts[200] = counts.get(200, 0) + 1
+        if keep and minor == b"1":
+            connection = b""
+        else:
+            connection = _KEEP_ALIVE if keep else _CLOSE
+        self.transport.write(b"".join((
+            _OK_JSON_HEAD, b"%d\r\n" % len(body), state.date_line, connection, b"\r\n", b"" if head else body,
+        )))
+
+    def _respond(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"", head: bool = False) -> None:
+        self._count(status)
+        if keep and minor == b"1":
+            connection = b""
+        else:
+            connection = _KEEP_ALIVE if keep else _CLOSE
+        self.transport.write(b"".join((
+            _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra, connection, b"\r\n",
+            b"" if head else body,
+        )))
+
+    def _respond_empty(self, extra: bytes, keep: bool, minor: bytes) -> None:
+        self._count(204)
+        if keep and minor == b"1":
+            connection = b""
+        else:
+            connection = _KEEP_ALIVE if keep else _CLOSE
+        self.transport.write(b"".join((_STATUS_LINES[204], self.state.date_line, extra, connection, b"\r\n")))
+
+    def _reject(self, status: int, message: str) -> int:
+        """An answer after which the byte stream cannot be trusted: answer, then close."""
+        self._respond(status, error_body(message), False, b"1")
+        return self._linger()
+
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("Tracker endpoint: unexpected error handling a request", exc_info=exc)
+        if not self.closed and self.mode != LINGER and self.transport is not None:
+            self._respond(500, _INTERNAL_BODY, False, b"1")
+            self._linger()
+
+    # ---- connection state ------------------------------------------------------------------
+    def _idle(self) -> None:
+        self.deadline = self.state.clock + self.state.idle_timeout
+
+    def _close(self) -> int:
+        if self.closed:
+            return -1
+        self.closed = True
+        self.mode = LINGER
+        self.transport.close()
+        return -1
+
+    def _linger(self) -> int:
+        """Close gracefully: send what is queued, shut our side, drop what still comes for a moment."""
+        if self.closed or self.mode == LINGER:
+            return -1
+        self.mode = LINGER
+        self.buf = bytearray()
+        self.body = None
+        self.deadline = self.state.clock + self.state.linger_timeout
+        transport = self.transport
+        if transport.can_write_eof():
+            transport.write_eof()
+            if self.reading_paused:
+                self.reading_paused = False
+                transport.resume_reading()
+        else:
+            self._close()
+        return -1
+
+    def timed_out(self) -> None:
+        """Called by the server's sweeper once ``deadline`` has passed."""
+        if self.closed:
+            return
+        if self.mode == LINGER:
+            self.closed = True
+            self.transport.abort()
+        elif self.mode == HEAD and not self.head_started and not self.buf:
+            self._close()  # an idle keep-alive connection (or one that never sent anything)
+        else:
+            self._reject(408, "The request took too long to arrive.")
+
+    def shutdown(self) -> None:
+        """Server stop: close now (in-flight writes have been answered by then)."""
+        if not self.closed:
+            self.closed = True
+            self.mode = LINGER
+            self.transport.close()

@@ -1,0 +1,445 @@
+"""``EndpointServer``: the tracker endpoint's event loop, in a thread of its own.
+
+The console starts one next to its Qt event loop; ``giftdesk serve`` runs one headless through
+``serve()`` (or ``main()``, which also opens the data directory). Either way::
+
+    gateway = TrackerGateway(desk.db, desk.events)
+    server = EndpointServer.from_settings(gateway, desk.settings.all())
+    server.start()          # returns once listening; ServiceUnavailableError if the port is taken
+    server.addresses        # [("127.0.0.1", 8787), ("172.17.0.1", 8787)]
+    server.stats()          # cheap; the status bar polls it every second
+    server.stop()           # answers in-flight writes, closes connections, gateway.close()
+
+One event loop thread answers every request; saves go to one writer thread (the gateway
+serialises writes anyway), so the loop never waits for a database commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+
+from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts
+from giftdesk.endpoint.limits import TokenBuckets
+from giftdesk.endpoint.openapi import build_openapi
+from giftdesk.endpoint.protocol import MAX_BODY, HttpConnection, encode_json
+from giftdesk.errors import ServiceUnavailableError
+from giftdesk.services.tracker_gateway import TrackerGateway
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8787
+DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit_per_minute)
+DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    requests_last_minute: int
+    requests_total: int
+    status_counts: dict[int, int]
+    active_connections: int
+    connections_total: int
+    writes_in_flight: int
+
+
+class ServerState:
+    """What every connection of one server shares. Touched on the event-loop thread only
+    (``stats()`` reads plain counters from other threads, which the GIL makes safe)."""
+
+    def __init__(self, gateway: TrackerGateway, *, rate_limit_per_minute: float, auth_failures_per_minute: float,
+                 max_body: int, idle_timeout: float, header_timeout: float, body_timeout: float,
+                 max_connections: int):
+        self.gateway = gateway
+        self.authenticate = gateway.authenticate
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="endpoint-writer")
+        self.account_limits = TokenBuckets(rate_limit_per_minute)
+        self.auth_failures = TokenBuckets(auth_failures_per_minute)
+        self.max_body = max_body
+        self.idle_timeout = idle_timeout
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.linger_timeout = 2.0
+        self.max_connections = max_connections
+        self.openapi_body = encode_json(build_openapi())
+        self.clock = time.monotonic()  # coarse: advanced by the sweeper, used for timeouts
+        self.date_line = b""
+        self.requests_total = 0
+        self.requests_last_minute = 0
+        self.status_counts: dict[int, int] = {}
+        self.connections: set[HttpConnection] = set()
+        self.connections_total = 0
+        self.inflight: set[asyncio.Future] = set()
+        self.stopping = False
+        self._floods: dict[str, float] = {}  # client address -> when its flood was last logged
+        self.update_date()
+
+    def update_date(self) -> None:
+        self.date_line = b"Date: " + formatdate(usegmt=True).encode() + b"\r\n"
+
+    def note_failure_flood(self, ip: str) -> None:
+        """Logs a client address that keeps failing authentication, at most once a minute."""
+        last = self._floods.get(ip)
+        if last is None or self.clock - last >= 60:
+            self._floods[ip] = self.clock
+            log.warning("Tracker endpoint: too many failed authentications from %s; answering 429 for a while", ip)
+
+    def prune(self) -> None:
+        self.account_limits.prune()
+        self.auth_failures.prune()
+        self._floods = {ip: at for ip, at in self._floods.items() if self.clock - at < 60}
+
+
+class EndpointServer:
+    """The tracker endpoint (seed 000's API) on one or more addresses, in its own thread."""
+
+    def __init__(
+        self,
+        gateway: TrackerGateway,
+        hosts: Sequence[str] | str = ("127.0.0.1",),
+        port: int = DEFAULT_PORT,
+        *,
+        rate_limit_per_minute: float = DEFAULT_RATE_LIMIT,
+        auth_failures_per_minute: float = DEFAULT_AUTH_FAILURE_LIMIT,
+        max_body: int = MAX_BODY,
+        idle_timeout: float = 75.0,
+        header_timeout: float = 10.0,
+        body_timeout: float = 30.0,
+        max_connections: int = 1000,
+    ):
+        self.gateway = gateway
+        self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
+        if not self.hosts:
+            raise ValueError("EndpointServer needs at least one host to listen on.")
+        self.requested_port = port
+        self._state = ServerState(
+            gateway, rate_limit_per_minute=rate_limit_per_minute, auth_failures_per_minute=auth_failures_per_minute,
+            max_body=max_body, idle_timeout=idle_timeout, header_timeout=header_timeout, body_timeout=body_timeout,
+            max_connections=max_connections,
+        )
+        self._tick = max(0.05, min(1.0, header_timeout / 4, idle_timeout / 4, body_timeout / 4))
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._servers: list[asyncio.Server] = []
+        self._addresses: list[tuple[str, int]] = []
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._start_error: BaseException | None = None
+        self._history: deque[tuple[float, int]] = deque()
+
+    @classmethod
+    def from_settings(
+        cls,
+        gateway: TrackerGateway,
+        settings: Mapping[str, Any],
+        *,
+        port: int | None = None,
+        bind: str | None = None,
+        hosts: Sequence[str] | None = None,
+        rate_limit_per_minute: float | None = None,
+        **options: Any,
+    ) -> EndpointServer:
+        """A server as the ``endpoint.*`` settings say; keyword arguments override them."""
+        return cls(
+            gateway,
+            list(hosts) if hosts else bind_hosts(bind or settings.get("endpoint.bind", "local")),
+            settings.get("endpoint.port", DEFAULT_PORT) if port is None else port,
+            rate_limit_per_minute=rate_limit_per_minute or settings.get("endpoint.rate_limit_per_minute",
+                                                                        DEFAULT_RATE_LIMIT),
+            **options,
+        )
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Listens on every host and returns; raises ServiceUnavailableError if it cannot."""
+        if self._thread is not None:
+            raise RuntimeError("The endpoint is already running.")
+        # Subscribe to key and data events first, then re-read the keys: a gateway built before
+        # keys changed (and before it listened for the events) must not answer with a stale table.
+        self.gateway.start()
+        self.gateway.reload_keys()
+        ready = threading.Event()
+        self._start_error = None
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="tracker-endpoint", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            self._thread = None
+            self._state.writer.shutdown(wait=False)
+            self.gateway.close()
+            error, self._start_error = self._start_error, None
+            raise error
+        log.info("Tracker endpoint listening on %s", ", ".join(f"{h}:{p}" for h, p in self._addresses))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops listening, answers the writes in flight (up to ``timeout`` s), closes every
+        connection, then closes the gateway (which writes the last-access times)."""
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        if loop.is_running():
+            done = asyncio.run_coroutine_threadsafe(self._shutdown(timeout), loop)
+            try:
+                done.result(timeout + 5)
+            except Exception:
+                log.exception("Tracker endpoint: stopping did not finish cleanly")
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._thread = None
+        self._state.writer.shutdown(wait=True)  # every save handed over has committed or failed
+        self.gateway.close()
+        log.info("Tracker endpoint stopped")
+
+    def __enter__(self) -> EndpointServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of every listening socket, with the real port when 0 was asked for."""
+        return list(self._addresses)
+
+    @property
+    def port(self) -> int:
+        return self._addresses[0][1] if self._addresses else self.requested_port
+
+    @property
+    def rate_limit_per_minute(self) -> float:
+        return self._state.account_limits.capacity
+
+    @rate_limit_per_minute.setter
+    def rate_limit_per_minute(self, per_minute: float) -> None:
+        self._state.account_limits.configure(per_minute)  # takes effect for the next request
+
+    def stats(self) -> EndpointStats:
+        state = self._state
+        return EndpointStats(
+            requests_last_minute=state.requests_last_minute,
+            requests_total=state.requests_total,
+            status_counts=dict(state.status_counts),
+            active_connections=len(state.connections),
+            connections_total=state.connections_total,
+            writes_in_flight=len(state.inflight),
+        )
+
+    # ---- the loop thread ---------------------------------------------------------------------
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # this thread's only
+        self._loop = loop
+        self._state.loop = loop
+        try:
+            try:
+                loop.run_until_complete(self._listen(loop))
+            except BaseException as exc:
+                self._start_error = exc
+                return
+            finally:
+                ready.set()
+            self._history = deque([(time.monotonic(), 0)])
+            self._sweeper = loop.call_later(self._tick, self._sweep)
+            loop.run_forever()
+        finally:
+            try:
+                leftovers = asyncio.all_tasks(loop)  # e.g. connections accepted while stopping
+                for task in leftovers:
+                    task.cancel()
+                if leftovers:
+                    loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+                loop.run_until_complete(asyncio.sleep(0))  # lets closed transports finish
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+
+    async def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        state = self._state
+        port = self.requested_port
+        servers: list[asyncio.Server] = []
+        addresses: list[tuple[str, int]] = []
+        for index, host in enumerate(self.hosts):
+            try:
+                server = await loop.create_server(
+                    lambda: HttpConnection(state), host, port, backlog=1024, reuse_address=True,
+                )
+            except OSError as exc:
+                if index and exc.errno == errno.EADDRNOTAVAIL:
+                    log.warning("Tracker endpoint: %s is not an address of this host any more; not listening there", host)
+                    continue
+                for opened in servers:
+                    opened.close()
+                raise ServiceUnavailableError(_bind_error(host, port or self.requested_port, exc)) from exc
+            servers.append(server)
+            bound = server.sockets[0].getsockname()
+            port = bound[1]
+            addresses.append((host, port))
+        self._servers = servers
+        self._addresses = addresses
+
+    def _sweep(self) -> None:
+        """Every tick: the coarse clock, the Date header, the last-minute count, timeouts."""
+        state = self._state
+        now = time.monotonic()
+        previous_second = int(state.clock)
+        state.clock = now
+        if int(now) != previous_second:
+            state.update_date()
+        history = self._history  # (time, requests_total) each tick; the first is at most a minute old
+        history.append((now, state.requests_total))
+        while len(history) > 1 and history[1][0] <= now - 60:
+            history.popleft()
+        state.requests_last_minute = state.requests_total - history[0][1]
+        for connection in [c for c in state.connections if c.deadline and c.deadline < now]:
+            connection.timed_out()
+        if int(now) // 60 != previous_second // 60:
+            state.prune()
+        self._sweeper = state.loop.call_later(self._tick, self._sweep)
+
+    async def _shutdown(self, timeout: float) -> None:
+        state = self._state
+        state.stopping = True
+        for server in self._servers:
+            server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for _ in range(3):  # connections accepted just before: let them arrive (and be turned away)
+            await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        # Idle connections go at once; those with a write in flight once it is answered.
+        for connection in [c for c in state.connections if not c.busy]:
+            connection.shutdown()
+        give_up = loop.time() + timeout
+        while state.inflight and loop.time() < give_up:
+            await asyncio.wait(list(state.inflight), timeout=give_up - loop.time())
+        if state.inflight:
+            log.warning("Tracker endpoint: %d write(s) still running at stop", len(state.inflight))
+        for connection in list(state.connections):
+            connection.shutdown()
+        flush_until = loop.time() + 1.0
+        while state.connections and loop.time() < flush_until:
+            await asyncio.sleep(0.01)
+        for connection in list(state.connections):  # a client that does not read its answers
+            if connection.transport is not None:
+                connection.transport.abort()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        for server in self._servers:
+            await server.wait_closed()
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"Port {port} is in use on {host}: another program (or another GiftDesk) is listening there. "
+                "Stop it, or choose another port in Settings (endpoint.port).")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"Not allowed to listen on {host}:{port} ({exc.strerror}); choose a port above 1023."
+    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
+
+
+# ---- headless: ``giftdesk serve`` --------------------------------------------------------------
+def serve(
+    desk,
+    *,
+    port: int | None = None,
+    bind: str | None = None,
+    hosts: Sequence[str] | None = None,
+    rate_limit_per_minute: float | None = None,
+    port_file: str | os.PathLike | None = None,
+    stop_event: threading.Event | None = None,
+    out=None,
+) -> int:
+    """Runs the endpoint for an opened ``Desk`` until SIGINT/SIGTERM (or ``stop_event``)."""
+    out = out or sys.stdout
+    settings = desk.settings.all()
+    gateway = TrackerGateway(desk.db, desk.events)
+    server = EndpointServer.from_settings(gateway, settings, port=port, bind=bind, hosts=hosts,
+                                          rate_limit_per_minute=rate_limit_per_minute)
+    server.start()
+    stop_event = stop_event or threading.Event()
+    previous = _install_stop_signals(stop_event)
+    try:
+        listening = ", ".join(f"{host}:{bound}" for host, bound in server.addresses)
+        print(f"Tracker endpoint listening on {listening}", file=out)
+        print(f"Trackers use BACKEND_API_URL={advertised_base_url(settings, server.port)}", file=out, flush=True)
+        if port_file:
+            _write_atomically(port_file, f"{server.port}\n")
+        while not stop_event.wait(0.5):
+            pass
+    finally:
+        _restore_signals(previous)
+        server.stop()
+    return 0
+
+
+def _install_stop_signals(stop_event: threading.Event) -> dict:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, lambda *_: stop_event.set())
+    return previous
+
+
+def _restore_signals(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _write_atomically(path: str | os.PathLike, text: str) -> None:
+    temporary = f"{os.fspath(path)}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The options of ``giftdesk serve`` (the CLI may pass its own sub-parser in)."""
+    parser = parser or argparse.ArgumentParser(prog="giftdesk serve", description="Run the tracker endpoint headless.")
+    parser.add_argument("--data-dir", help="GiftDesk data directory (default: GIFTDESK_DATA_DIR or the per-user one)")
+    parser.add_argument("--database-url", help="database URL (default: GIFTDESK_DATABASE_URL or the data directory's SQLite)")
+    parser.add_argument("--port", type=int, help="port (default: the endpoint.port setting, 8787; 0 = any free port)")
+    parser.add_argument("--bind", choices=("local", "all"), help="default: the endpoint.bind setting")
+    parser.add_argument("--host", action="append", dest="hosts", metavar="ADDRESS",
+                        help="listen on this address (repeatable; overrides --bind)")
+    parser.add_argument("--rate-limit", type=int, metavar="PER_MINUTE",
+                        help="requests per minute per API key (default: endpoint.rate_limit_per_minute)")
+    parser.add_argument("--port-file", help="write the port to this file once listening")
+    return parser
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    from giftdesk.desk import Desk
+    from giftdesk.logs import setup_logging
+
+    args = build_parser().parse_args(None if argv is None else list(argv))
+    desk = Desk.open(args.data_dir, args.database_url)
+    try:
+        setup_logging(desk.paths.logs, console=True)
+        return serve(desk, port=args.port, bind=args.bind, hosts=args.hosts, rate_limit_per_minute=args.rate_limit,
+                     port_file=args.port_file)
+    except ServiceUnavailableError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        desk.close()

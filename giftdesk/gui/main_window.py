@@ -1,0 +1,336 @@
+"""The main window: five tabs, the menus, the status bar and the background monitors.
+
+Window geometry, the current tab and splitter positions are kept in ``window.ini`` inside the
+data directory (not the user's global Qt settings), so each data directory remembers its own
+layout and tests never touch the user's configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+import giftdesk
+from giftdesk.errors import ValidationError
+from giftdesk.gui import theme
+from giftdesk.gui.errors import ErrorRoute
+from giftdesk.gui.status_bar import DockerMonitor, StatusBar
+
+log = logging.getLogger(__name__)
+
+# (icon, title) in the order the tabs appear.
+TABS = [
+    ("instances", "Instances"),
+    ("keys", "API Keys"),
+    ("customers", "Customer Accounts"),
+    ("stats", "Social Stats"),
+    ("orders", "Fampage Orders"),
+]
+DEFAULT_SIZE = (1280, 800)
+SETTINGS_FILE = "window.ini"
+
+
+def window_settings(root: Path) -> QSettings:
+    return QSettings(str(Path(root) / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    logout_requested = Signal()
+    closed = Signal()
+
+    def __init__(self, ctx, background: bool = True, parent: QWidget | None = None):
+        """``background``: ping Docker and run the tracker endpoint (off in tests and the self-test)."""
+        super().__init__(parent)
+        self.ctx = ctx
+        desk = ctx.desk
+        self._shut_down = False
+        self.dialog = None  # the last dialog opened from the menus (tests reach it here)
+        self.settings = window_settings(desk.paths.root)
+        actor = desk.actor
+        self.setWindowTitle(f"GiftDesk — {actor.username} ({actor.role})")
+        self.setWindowIcon(theme.app_icon())
+        self.setObjectName("main-window")
+        ErrorRoute.parent = self
+
+        # ---- tabs ----------------------------------------------------------------------------
+        from giftdesk.gui.tabs.api_keys import ApiKeysTab
+        from giftdesk.gui.tabs.customers import CustomersTab
+        from giftdesk.gui.tabs.placeholder import instances_page, orders_page, stats_page
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("main-tabs")
+        self.tabs.setDocumentMode(True)
+        self.instances_tab = instances_page(self)
+        self.api_keys_tab = ApiKeysTab(ctx, self)
+        self.customers_tab = CustomersTab(ctx, self)
+        self.stats_tab = stats_page(self)
+        self.orders_tab = orders_page(self)
+        for widget, (icon_name, title) in zip(
+            (self.instances_tab, self.api_keys_tab, self.customers_tab, self.stats_tab, self.orders_tab), TABS, strict=True
+        ):
+            self.tabs.addTab(widget, theme.icon(icon_name), title)
+        self.setCentralWidget(self.tabs)
+        for tab in self.tab_widgets():
+            message = getattr(tab, "message", None)
+            if message is not None and hasattr(message, "connect"):
+                message.connect(self.show_message)
+
+        # ---- status bar and monitors -----------------------------------------------------
+        self.status = StatusBar(ctx, self)
+        self.setStatusBar(self.status)
+        self.docker_monitor: DockerMonitor | None = None
+        self.endpoint = None
+        if background:
+            self.start_background()
+
+        self._build_menus()
+        theme.on_theme_changed(self._retheme)
+        self.restore_state()
+
+    # ---- construction ----------------------------------------------------------------------
+    def _action(self, text: str, slot, icon_name: str | None = None, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(theme.icon(icon_name))
+            action.setData(icon_name)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_menus(self) -> None:
+        desk = self.ctx.desk
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.backup_action = self._action("&Backup database…", self.backup_database, "backup",
+                                          tip="Save a consistent copy of the database")
+        if desk.db.sqlite_path is None:
+            self.backup_action.setEnabled(False)
+            self.backup_action.setToolTip("The database is on a server; back it up with the server's tools (pg_dump)")
+        self.settings_action = self._action("&Settings…", self.open_settings, "settings",
+                                            QKeySequence.StandardKey.Preferences)
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.quit_action = self._action("&Quit", self.close, "quit", QKeySequence.StandardKey.Quit)
+        file_menu.addAction(self.backup_action)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        account_menu = bar.addMenu("&Account")
+        who = QAction(f"Logged in as {desk.actor.username} ({desk.actor.role})", self)
+        who.setEnabled(False)
+        account_menu.addAction(who)
+        account_menu.addSeparator()
+        self.password_action = self._action("&Change password…", self.change_password, "password")
+        self.logout_action = self._action("&Log out", self.log_out, "logout")
+        account_menu.addAction(self.password_action)
+        account_menu.addAction(self.logout_action)
+
+        help_menu = bar.addMenu("&Help")
+        self.about_action = self._action("&About GiftDesk", self.show_about, "info")
+        self.open_data_action = self._action("Open &data folder", self.open_data_folder, "folder")
+        self.open_log_action = self._action("Open &log file", self.open_log_file)
+        help_menu.addAction(self.open_data_action)
+        help_menu.addAction(self.open_log_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+
+    def _retheme(self) -> None:
+        for index, (icon_name, _title) in enumerate(TABS):
+            self.tabs.setTabIcon(index, theme.icon(icon_name))
+        for action in self.findChildren(QAction):
+            name = action.data()
+            if isinstance(name, str) and name:
+                action.setIcon(theme.icon(name))
+        self.setWindowIcon(theme.app_icon())
+
+    def start_background(self) -> None:
+        """Docker pings and the tracker endpoint; both work on their own threads."""
+        from giftdesk.gui.endpoint_controller import EndpointController
+
+        if self.docker_monitor is None:
+            self.docker_monitor = DockerMonitor(self.ctx.desk, self.ctx.bridge, parent=self)
+            self.docker_monitor.state_changed.connect(self.status.set_docker_state)
+            self.docker_monitor.start()
+        if self.endpoint is None:
+            self.endpoint = EndpointController(self.ctx.desk, self.ctx.bridge, parent=self)
+            self.endpoint.state_changed.connect(self.status.set_endpoint_state)
+            self.endpoint.start()
+
+    # ---- tabs ------------------------------------------------------------------------------
+    def tab_titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    def tab_widgets(self) -> list[QWidget]:
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+
+    def show_tab(self, title: str) -> None:
+        self.tabs.setCurrentIndex(self.tab_titles().index(title))
+
+    def show_message(self, text: str) -> None:
+        self.status.showMessage(text, 6000)
+
+    # ---- actions ---------------------------------------------------------------------------
+    def open_settings(self):
+        from giftdesk.gui.dialogs.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.accepted.connect(lambda: self.show_message("Settings saved."))
+        return self._open(dialog)
+
+    def change_password(self):
+        from giftdesk.gui.dialogs.change_password import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.ctx, self)
+        dialog.accepted.connect(lambda: self.show_message("Password changed."))
+        return self._open(dialog)
+
+    def _open(self, dialog):
+        """Window-modal without a nested event loop (safe under qasync); deleted when closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def backup_database(self, target: str | Path | None = None) -> None:
+        """With ``target`` None, asks where (a non-blocking file dialog), then copies in the runner."""
+        source = self.ctx.desk.db.sqlite_path
+        if source is None:
+            ErrorRoute.report(ValidationError(
+                "This console uses a database server; back it up with the server's own tools (pg_dump)."))
+            return
+        if target is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            suggested = self.ctx.desk.paths.backups / f"giftdesk-{stamp}.db"
+            dialog = QFileDialog(self, "Back up the database", str(suggested), "SQLite database (*.db)")
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setDefaultSuffix("db")
+            dialog.fileSelected.connect(lambda path: self.backup_database(path))
+            self._open(dialog)
+            return
+        from giftdesk.db.backup import backup_sqlite
+
+        target = Path(target)
+        self.ctx.runner.submit(backup_sqlite, source, target,
+                               on_success=lambda path: self.show_message(f"Database backed up to {path}"),
+                               description="Backing up the database…")
+
+    def show_about(self) -> QMessageBox:
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        desk = self.ctx.desk
+        rows = [
+            ("GiftDesk", giftdesk.__version__),
+            ("Python", f"{platform.python_version()} ({platform.platform(terse=True)})"),
+            ("PySide6 / Qt", f"{PySide6.__version__} / {qVersion()}"),
+            ("Database", desk.db.display_name),
+            ("Secrets", desk.secrets.backend_name),
+            ("Data folder", str(desk.paths.root)),
+        ]
+        table = "".join(f"<tr><td style='padding-right:12px'><b>{k}</b></td><td>{_escape(v)}</td></tr>" for k, v in rows)
+        box = QMessageBox(self)
+        box.setWindowTitle("About GiftDesk")
+        box.setIconPixmap(theme.app_icon().pixmap(64, 64))
+        box.setText(f"<h3>GiftDesk {giftdesk.__version__}</h3>"
+                    "Desktop console for gift-tracker fleets, creator social stats and Fampage orders.")
+        box.setInformativeText(f"<table>{table}</table>")
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        return self._open(box)
+
+    def open_data_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.desk.paths.root)))
+
+    def open_log_file(self) -> None:
+        logfile = self.ctx.desk.paths.logs / "giftdesk.log"
+        target = logfile if logfile.exists() else self.ctx.desk.paths.logs
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def log_out(self) -> None:
+        self.logout_requested.emit()
+        self.close()
+
+    # ---- state -----------------------------------------------------------------------------
+    def restore_state(self) -> None:
+        s = self.settings
+        geometry = s.value("main/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+        state = s.value("main/state")
+        if state is not None:
+            self.restoreState(state)
+        try:
+            index = int(s.value("main/tab", TABS.index(("customers", "Customer Accounts"))))
+        except (TypeError, ValueError):
+            index = 2
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+        for tab in self.tab_widgets():
+            restore = getattr(tab, "restore_state", None)
+            if callable(restore):
+                try:
+                    restore(s)
+                except Exception:
+                    log.exception("Restoring the state of %s failed", type(tab).__name__)
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("main/tab", self.tabs.currentIndex())
+        for tab in self.tab_widgets():
+            save = getattr(tab, "save_state", None)
+            if callable(save):
+                try:
+                    save(s)
+                except Exception:
+                    log.exception("Saving the state of %s failed", type(tab).__name__)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def shutdown(self) -> None:
+        """Stops monitors and the endpoint (flushing last-access times). Idempotent; before the Desk closes."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        theme.remove_theme_listener(self._retheme)
+        if self.docker_monitor is not None:
+            self.docker_monitor.stop()
+        if self.endpoint is not None:
+            self.endpoint.stop(wait=True)
+        for tab in self.tab_widgets():
+            stop = getattr(tab, "shutdown", None)
+            if callable(stop):
+                try:
+                    stop()
+                except Exception:
+                    log.exception("Shutting down %s failed", type(tab).__name__)
+        if ErrorRoute.parent is self:
+            ErrorRoute.parent = None
+        # Nothing in this window reacts to domain events any more (the runner is about to close).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                self.ctx.bridge.event.disconnect()
+            except (RuntimeError, TypeError):
+                pass
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

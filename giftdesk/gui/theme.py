@@ -1,0 +1,259 @@
+"""Look and feel: Fusion with a palette that follows the system's light/dark setting, and icons.
+
+``apply_theme(app)`` picks the palette from ``styleHints().colorScheme()`` and follows
+``colorSchemeChanged`` while the app runs. Icons are monochrome SVGs drawn in ``#1f2328``;
+``icon(name)`` recolours them to the palette's text colour so they read in both schemes.
+Widgets that need a semantic colour (warning, error, success, muted text) ask ``colors()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from giftdesk.paths import resource_path
+
+log = logging.getLogger(__name__)
+
+ICON_FG = "#1f2328"
+ICON_ACCENT = "#5b5bd6"
+_ICON_SIZES = (16, 20, 24, 32, 40, 48, 64, 96)
+
+
+@dataclass(frozen=True)
+class Colors:
+    dark: bool
+    accent: str
+    warning: str
+    warning_bg: str
+    error: str
+    success: str
+    muted: str
+    text: str
+    panel: str
+    border: str
+
+
+LIGHT = Colors(False, "#5b5bd6", "#9a5b00", "#fff4d6", "#c62828", "#2e7d32", "#6a737d", "#1f2328", "#f6f7f9", "#d0d7de")
+DARK = Colors(True, "#8f8ff7", "#f5b94a", "#3d3119", "#ff7b72", "#6cc37a", "#9198a1", "#e6edf3", "#323539", "#454a52")
+
+_state: dict = {"scheme": None, "forced": None, "connected": False}
+
+
+def is_dark() -> bool:
+    return bool(_state.get("dark"))
+
+
+def colors() -> Colors:
+    return DARK if is_dark() else LIGHT
+
+
+def _light_palette() -> QPalette:
+    p = QPalette()
+    window, base, alt, text = QColor("#f3f4f6"), QColor("#ffffff"), QColor("#f6f8fa"), QColor("#1f2328")
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, window)
+        p.setColor(group, QPalette.ColorRole.WindowText, text)
+        p.setColor(group, QPalette.ColorRole.Base, base)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, alt)
+        p.setColor(group, QPalette.ColorRole.Text, text)
+        p.setColor(group, QPalette.ColorRole.Button, QColor("#f6f7f9"))
+        p.setColor(group, QPalette.ColorRole.ButtonText, text)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
+        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#8c959f"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor("#4848c8"))
+        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#c62828"))
+    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight, QColor("#5b5bd6"))
+    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor("#c9cbf2"))
+    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor("#1f2328"))
+    disabled = QColor("#8c959f")
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#f3f4f6"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#eef0f2"))
+    return p
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    # Fields (Base) darker than the window, as Fusion draws frames from the window colour.
+    window, base, alt, text = QColor("#2b2d31"), QColor("#1c1d20"), QColor("#232529"), QColor("#e6edf3")
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, window)
+        p.setColor(group, QPalette.ColorRole.WindowText, text)
+        p.setColor(group, QPalette.ColorRole.Base, base)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, alt)
+        p.setColor(group, QPalette.ColorRole.Text, text)
+        p.setColor(group, QPalette.ColorRole.Button, QColor("#363a40"))
+        p.setColor(group, QPalette.ColorRole.ButtonText, text)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#2b2e33"))
+        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#7d8590"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor("#a5a5ff"))
+        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#ff7b72"))
+        p.setColor(group, QPalette.ColorRole.Light, QColor("#4a4e55"))
+        p.setColor(group, QPalette.ColorRole.Midlight, QColor("#3c4046"))
+        p.setColor(group, QPalette.ColorRole.Mid, QColor("#26282c"))
+        p.setColor(group, QPalette.ColorRole.Dark, QColor("#151618"))
+        p.setColor(group, QPalette.ColorRole.Shadow, QColor("#000000"))
+    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight, QColor("#5b5bd6"))
+    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor("#3a3b66"))
+    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor("#e6edf3"))
+    disabled = QColor("#6e7681")
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#25272a"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#2f3236"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Light, QColor("#2b2d31"))
+    return p
+
+
+def _stylesheet(c: Colors) -> str:
+    """Small touches Fusion lacks; colours come from ``Colors`` so both schemes read well."""
+    base = ""
+    path = resource_path("style.qss")
+    try:
+        base = path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    return base + f"""
+QLabel[role="muted"] {{ color: {c.muted}; }}
+QLabel[role="heading"] {{ font-size: 15pt; font-weight: 600; }}
+QLabel[role="subheading"] {{ font-weight: 600; }}
+QLabel[role="error"] {{ color: {c.error}; }}
+QLabel[role="success"] {{ color: {c.success}; }}
+QLabel[role="warning"] {{ color: {c.warning}; background: {c.warning_bg}; border-radius: 4px; padding: 2px 8px; }}
+QLabel[role="banner-warning"] {{ color: {c.warning}; background: {c.warning_bg}; border: 1px solid {c.warning};
+    border-radius: 6px; padding: 8px 10px; }}
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QSpinBox[invalid="true"] {{ border: 1px solid {c.error}; }}
+QFrame[role="card"] {{ background: {c.panel}; border: 1px solid {c.border}; border-radius: 8px; }}
+QStatusBar QLabel {{ padding: 0 6px; }}
+QTabWidget::pane {{ border-top: 1px solid {c.border}; }}
+"""
+
+
+def scheme_from_system() -> str:
+    hints = QGuiApplication.styleHints()
+    return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def apply_theme(app: QApplication, scheme: str | None = None) -> str:
+    """Fusion + palette for ``scheme`` ("light", "dark" or None: follow the system). Returns the scheme."""
+    app.setStyle("Fusion")
+    _state["forced"] = scheme
+    chosen = scheme or scheme_from_system()
+    _set_scheme(app, chosen)
+    if not _state["connected"]:
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda *_: _follow_system(app))
+        _state["connected"] = True
+    return chosen
+
+
+def _follow_system(app: QApplication) -> None:
+    if _state.get("forced"):
+        return
+    scheme = scheme_from_system()
+    if scheme != _state.get("scheme"):
+        log.info("System colour scheme changed to %s", scheme)
+        _set_scheme(app, scheme)
+
+
+def _set_scheme(app: QApplication, scheme: str) -> None:
+    _state["scheme"] = scheme
+    _state["dark"] = scheme == "dark"
+    _cached_icon.cache_clear()
+    app.setPalette(_dark_palette() if scheme == "dark" else _light_palette())
+    app.setStyleSheet(_stylesheet(colors()))
+    for listener in list(_listeners):
+        try:
+            listener()
+        except Exception:  # a stale listener must not break the theme switch
+            log.exception("Theme listener failed")
+
+
+_listeners: list = []
+
+
+def on_theme_changed(callback) -> None:
+    """``callback()`` after each palette switch (e.g. to re-fetch icons)."""
+    _listeners.append(callback)
+
+
+def remove_theme_listener(callback) -> None:
+    if callback in _listeners:
+        _listeners.remove(callback)
+
+
+# ---- icons ---------------------------------------------------------------------------------
+def svg_data(name: str) -> bytes | None:
+    path = resource_path("icons", f"{name}.svg")
+    try:
+        return path.read_bytes()
+    except OSError:
+        log.warning("Icon %s not found at %s", name, path)
+        return None
+
+
+def render_svg(data: bytes, size: int, ratio: float = 1.0) -> QPixmap:
+    from PySide6.QtSvg import QSvgRenderer
+
+    pixels = max(1, round(size * ratio))
+    image = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    renderer = QSvgRenderer(QByteArray(data))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, pixels, pixels))
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(ratio)
+    return pixmap
+
+
+@lru_cache(maxsize=128)
+def _cached_icon(name: str, dark: bool) -> QIcon:
+    data = svg_data(name)
+    if data is None:
+        return QIcon()
+    c = DARK if dark else LIGHT
+    tinted = data.replace(ICON_FG.encode(), c.text.encode()).replace(ICON_ACCENT.encode(), c.accent.encode())
+    disabled = data.replace(ICON_FG.encode(), c.muted.encode()).replace(ICON_ACCENT.encode(), c.muted.encode())
+    icon = QIcon()
+    for size in _ICON_SIZES:  # QIcon picks the nearest size, device pixel ratio included
+        icon.addPixmap(render_svg(tinted, size), QIcon.Mode.Normal)
+        icon.addPixmap(render_svg(disabled, size), QIcon.Mode.Disabled)
+    return icon
+
+
+def icon(name: str) -> QIcon:
+    """A themed icon from ``resources/icons/<name>.svg``."""
+    return _cached_icon(name, is_dark())
+
+
+def app_icon() -> QIcon:
+    svg = resource_path("icons", "giftdesk.svg")
+    png = resource_path("icons", "giftdesk.png")
+    result = QIcon()
+    data = svg_data("giftdesk")
+    if data is not None:
+        for size in (16, 24, 32, 48, 64, 128, 256):
+            result.addPixmap(render_svg(data, size))
+    elif png.exists():
+        result = QIcon(str(png))
+    if result.isNull():
+        log.warning("No application icon at %s", svg)
+    return result
+
+
+def icon_size(size: int = 16) -> QSize:
+    return QSize(size, size)

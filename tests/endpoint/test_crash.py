@@ -1,0 +1,105 @@
+"""Every write that got its 200 survives the endpoint process being killed (SIGKILL) mid-stream."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.endpoint.helpers import auth_headers
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start_endpoint_process(data_dir: Path, port_file: Path, log_file) -> tuple[subprocess.Popen, int]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "giftdesk.endpoint", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+         "--port", "0", "--rate-limit", "1000000", "--port-file", str(port_file)],
+        cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    )
+    give_up = time.monotonic() + 30
+    while not port_file.exists():
+        if process.poll() is not None or time.monotonic() > give_up:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"the endpoint process did not start (exit {process.returncode})")
+        time.sleep(0.05)
+    return process, int(port_file.read_text())
+
+
+def test_acknowledged_writes_survive_sigkill(desk, data_dir, make_account, tmp_path):
+    group_accounts = [make_account() for _ in range(3)]
+    config_account = make_account()
+    with open(tmp_path / "endpoint.log", "wb") as log_file:
+        process, port = _start_endpoint_process(data_dir, tmp_path / "port", log_file)
+        try:
+            acked: dict[str, int] = {}  # writer -> last sequence number answered 200
+            lock = threading.Lock()
+            stop = threading.Event()
+
+            def writer(name: str, account, make_body) -> None:
+                row, api_key = account
+                path = f"/api/instances/{row.id}/{'config' if name.startswith('config') else 'gift-groups'}"
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    for seq in range(1, 100_000):
+                        if stop.is_set():
+                            return
+                        connection.request("POST", path, body=json.dumps(make_body(seq)),
+                                           headers=auth_headers(row.id, api_key))
+                        response = connection.getresponse()
+                        response.read()
+                        assert response.status == 200, response.status
+                        with lock:
+                            acked[name] = seq
+                except (OSError, http.client.HTTPException):
+                    return  # the process was killed under us
+                finally:
+                    connection.close()
+
+            writers = [
+                threading.Thread(target=writer, args=(f"groups-{i}", account, lambda seq: {"groups": {
+                    f"seq-{seq}": {"name": f"Group {seq}", "color": "#00ff00", "giftIds": [seq]}}}))
+                for i, account in enumerate(group_accounts)
+            ] + [
+                threading.Thread(target=writer, args=(f"config-{i}", config_account,
+                                                      lambda seq, i=i: {f"writer{i}": seq}))
+                for i in range(3)
+            ]
+            for thread in writers:
+                thread.start()
+            give_up = time.monotonic() + 20
+            while time.monotonic() < give_up:
+                with lock:
+                    if len(acked) == len(writers) and min(acked.values()) >= 20:
+                        break
+                time.sleep(0.01)
+            os.kill(process.pid, signal.SIGKILL)  # mid-stream: every writer has a request in flight
+            process.wait(timeout=10)
+            stop.set()
+            for thread in writers:
+                thread.join(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert len(acked) == len(writers) and min(acked.values()) >= 20, acked
+
+    for i, (row, _) in enumerate(group_accounts):
+        groups = desk.tracker_data.get(row.id, "gift-groups")
+        (only,) = groups  # each save replaced the whole set
+        saved = int(only.removeprefix("seq-"))
+        # The last acknowledged write is there, or one that was committed but not yet answered.
+        assert saved in (acked[f"groups-{i}"], acked[f"groups-{i}"] + 1), (saved, acked)
+        assert groups[only] == {"name": f"Group {saved}", "color": "#00ff00", "giftIds": [saved]}
+    config = desk.tracker_data.get(config_account[0].id, "config")
+    for i in range(3):
+        assert config[f"writer{i}"] in (acked[f"config-{i}"], acked[f"config-{i}"] + 1), (config, acked)

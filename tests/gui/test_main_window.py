@@ -1,0 +1,143 @@
+"""The main window: tabs, remembered layout, status bar, menus, backup and the error route."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize
+
+from giftdesk.db.backup import check_giftdesk_database
+from giftdesk.gui.errors import CrashDialog, ErrorRoute, _show
+from giftdesk.gui.main_window import MainWindow
+from giftdesk.gui.status_bar import DockerState
+from tests.gui.conftest import idle
+
+TITLES = ["Instances", "API Keys", "Customer Accounts", "Social Stats", "Fampage Orders"]
+
+
+def test_tabs_in_order_with_icons_and_title(window):
+    assert window.tab_titles() == TITLES
+    assert all(not window.tabs.tabIcon(i).isNull() for i in range(window.tabs.count()))
+    assert window.windowTitle() == "GiftDesk — alice (admin)"
+    assert not window.windowIcon().isNull()
+    # The API Keys tab is the keys helper's widget, the third tab the customers tab.
+    from giftdesk.gui.tabs.api_keys import ApiKeysTab
+    from giftdesk.gui.tabs.customers import CustomersTab
+
+    assert isinstance(window.tabs.widget(1), ApiKeysTab)
+    assert isinstance(window.tabs.widget(2), CustomersTab)
+
+
+def test_menus(window):
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus == ["&File", "&Account", "&Help"]
+    assert window.backup_action.isEnabled()  # SQLite
+
+
+def test_geometry_and_tab_remembered_across_windows(ctx, qtbot, desk):
+    first = MainWindow(ctx, background=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(700, 520)
+    first.tabs.setCurrentIndex(1)
+    first.close()
+    assert (desk.paths.root / "window.ini").exists()
+
+    second = MainWindow(ctx, background=False)
+    qtbot.addWidget(second)
+    assert second.size() == QSize(700, 520)  # the offscreen screen is 800x600
+    assert second.tabs.currentIndex() == 1
+    second.close()
+
+
+def test_status_bar_shows_database_and_keyring(window, desk):
+    status = window.status
+    assert status.database.text() == "Database: giftdesk.db"
+    assert str(desk.db.sqlite_path) in status.database.toolTip()
+    assert status.keyring.text() == "Keyring: file"  # the tests' forced file store, without a warning
+    assert status.endpoint.text() == "Endpoint: off"
+
+
+def test_keyring_fallback_warning_is_visible(ctx, qtbot, monkeypatch):
+    warning = "No usable system keyring (fail.Keyring: no keyring service is available). Secrets are kept in x."
+    monkeypatch.setattr(ctx.desk.secrets, "warning", warning)
+    win = MainWindow(ctx, background=False)
+    qtbot.addWidget(win)
+    assert "not the keyring" in win.status.keyring.text()
+    assert win.status.keyring.toolTip() == warning
+    assert win.status.keyring.property("role") == "warning"
+
+
+def test_busy_indicator_follows_the_runner(window, qtbot):
+    status = window.status
+    status.set_busy(1, "Loading customers…")
+    qtbot.waitUntil(status.busy.isVisible, timeout=2000)
+    assert status.busy_label.text() == "Loading customers…"
+    status.set_busy(2, "Saving…")
+    assert status.busy_label.text() == "Saving… (+1)"
+    status.set_busy(0, "")
+    assert not status.busy.isVisible()
+
+
+def test_docker_state_labels(window):
+    window.status.set_docker_state(DockerState(True, "unix:///var/run/docker.sock", "28.0.1", 3, 1))
+    assert window.status.docker.text() == "Docker: 28.0.1, 3 containers (1 running)"
+    window.status.set_docker_state(DockerState(False, "tcp://10.0.0.9:2375", error="Connection refused"))
+    assert window.status.docker.text() == "Docker: not reachable"
+    assert "Connection refused" in window.status.docker.toolTip()
+
+
+def test_docker_monitor_reports_an_unreachable_engine_off_the_gui_thread(ctx, qtbot):
+    from giftdesk.gui.status_bar import DockerMonitor
+
+    ctx.desk.settings.update({"docker.host": "tcp://127.0.0.1:9"})  # nothing listens on discard
+    monitor = DockerMonitor(ctx.desk, ctx.bridge, interval_ms=60_000)
+    states = []
+    monitor.state_changed.connect(states.append)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: bool(states) and states[-1].reachable is False, timeout=8000)
+        assert states[-1].label == "Docker: not reachable"
+        assert "127.0.0.1:9" in states[-1].tooltip
+    finally:
+        monitor.stop()
+
+
+def test_backup_database_runs_in_the_runner(window, ctx, qtbot, tmp_path):
+    ctx.desk.customers.create("Backed Up")
+    target = tmp_path / "copies" / "backup.db"
+    window.backup_database(target)
+    qtbot.waitUntil(target.exists, timeout=5000)
+    idle(qtbot, ctx)
+    check_giftdesk_database(target)
+    assert "backed up" in window.status.currentMessage()
+
+
+def test_about_box_lists_versions(window, qtbot):
+    box = window.show_about()
+    assert box.isVisible()
+    assert "PySide6" in box.informativeText() and "file" in box.informativeText()
+    box.close()
+
+
+def test_runner_failure_reaches_the_error_route(ctx, qtbot, errors):
+    def broken():
+        raise RuntimeError("boom in a worker")
+
+    ctx.runner.submit(broken)
+    qtbot.waitUntil(lambda: bool(errors), timeout=3000)
+    assert isinstance(errors[0], RuntimeError)
+
+
+def test_unexpected_error_shows_the_crash_dialog(qtbot, monkeypatch):
+    monkeypatch.setattr(ErrorRoute, "presenter", staticmethod(_show))
+    monkeypatch.setattr(ErrorRoute, "open_dialogs", [])
+    try:
+        raise KeyError("missing")
+    except KeyError as exc:
+        ErrorRoute.report(exc)
+    assert len(ErrorRoute.open_dialogs) == 1
+    dialog = ErrorRoute.open_dialogs[0]
+    assert isinstance(dialog, CrashDialog)
+    assert "KeyError" in dialog.report and "GiftDesk" in dialog.report
+    dialog.close()
+    dialog.reject()
+    assert ErrorRoute.open_dialogs == []
