@@ -373,11 +373,17 @@ def status(args) -> None:
 
 
 def serve(args) -> int:
-    from giftdesk.endpoint.server import serve_forever
+    from giftdesk.endpoint.server import serve as serve_endpoint
 
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise ValidationError("--port must be between 0 and 65535.", field="port")
     desk = open_desk(args)
     setup_logging(desk.paths.logs, console=True)
-    return serve_forever(desk, host=args.host, port=args.port)
+    try:
+        return serve_endpoint(desk, port=args.port, bind=args.bind, hosts=args.host,
+                              rate_limit_per_minute=args.rate_limit, port_file=args.port_file)
+    finally:
+        desk.close()
 
 
 # ---- wiring --------------------------------------------------------------------------------
@@ -492,6 +498,11 @@ def register(sub, common) -> None:
     p.add_argument("--limit", type=int, default=50)
 
     add(sub, "status", status, "data directory, database, keyring backend")
-    p = add(sub, "serve", serve, "run the tracker endpoint without the GUI")
-    p.add_argument("--host", action="append", help="address to listen on (repeatable; default from settings)")
-    p.add_argument("--port", type=int, help="port (default from settings)")
+    p = add(sub, "serve", serve, "run the tracker endpoint without the GUI (until Ctrl+C or SIGTERM)")
+    p.add_argument("--host", action="append", metavar="ADDRESS",
+                   help="address to listen on (repeatable; overrides --bind)")
+    p.add_argument("--port", type=int, help="port (default: the endpoint.port setting; 0 = any free port)")
+    p.add_argument("--bind", choices=["local", "all"],
+                   help="local: loopback and the Docker bridge; all: every interface (default: setting)")
+    p.add_argument("--rate-limit", type=int, metavar="PER_MINUTE", help="requests per minute per API key")
+    p.add_argument("--port-file", help="write the port to this file once listening")
