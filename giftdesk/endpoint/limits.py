@@ -15,9 +15,10 @@ class TokenBuckets:
     called from any thread (it swaps two floats).
     """
 
-    __slots__ = ("capacity", "rate", "_buckets")
+    __slots__ = ("per_minute", "capacity", "rate", "_buckets")
 
     def __init__(self, per_minute: float):
+        self.per_minute = per_minute
         self.capacity = 1.0
         self.rate = 1.0
         self._buckets: dict[Hashable, list[float]] = {}
@@ -26,6 +27,7 @@ class TokenBuckets:
     def configure(self, per_minute: float) -> None:
         if not per_minute or per_minute <= 0:
             raise ValueError("A rate limit must be a positive number of requests per minute.")
+        self.per_minute = per_minute
         self.capacity = float(per_minute)
         self.rate = float(per_minute) / 60.0
 

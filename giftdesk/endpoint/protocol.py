@@ -24,6 +24,7 @@ Framing decisions, for the record:
   204 with ``Allow`` and needs no key. Other methods on a known route: 405 with ``Allow``.
 * Malformed request lines or header lines: 400 and close. A head over 16 KiB: 431 and close.
   Only HTTP/1.0 and HTTP/1.1 are spoken (anything else is a 400: client input never gets a 5xx).
+  A missing ``Host`` header is tolerated; ``Content-Type`` is not checked (bodies must be JSON).
 * Connections that are closed because of an error are closed gracefully: the answer is sent,
   then our side shuts down and whatever the client still sends is read and dropped for a moment,
   so the client sees the answer instead of a connection reset.
@@ -426,7 +427,7 @@ class HttpConnection(asyncio.Protocol):
                 None if header_account is None else header_account.decode("latin-1"),
                 None if api_key is None else api_key.decode("latin-1"),
             )
-        except (AuthenticationError, ValueError) as exc:
+        except (AuthenticationError, ValueError) as exc:  # ValueError: int() of e.g. "²", which isdigit()
             message = str(exc) if isinstance(exc, AuthenticationError) else "Invalid API key or account ID."
             wait = state.auth_failures.take(self.ip)
             if not wait:
@@ -605,38 +606,32 @@ class HttpConnection(asyncio.Protocol):
         counts = state.status_counts
         counts[status] = counts.get(status, 0) + 1
 
+    @staticmethod
+    def _connection_header(keep: bool, minor: bytes) -> bytes:
+        if keep:
+            return b"" if minor == b"1" else _KEEP_ALIVE
+        return _CLOSE
+
     def _respond_ok(self, body: bytes, keep: bool, minor: bytes, head: bool) -> None:
         """The hot path: 200 with a JSON body."""
-        state = self.state
-        state.requests_total += 1
-        counts = state.status_counts
-        counts[200] = counts.get(200, 0) + 1
-        if keep and minor == b"1":
-            connection = b""
-        else:
-            connection = _KEEP_ALIVE if keep else _CLOSE
+        self._count(200)
         self.transport.write(b"".join((
-            _OK_JSON_HEAD, b"%d\r\n" % len(body), state.date_line, connection, b"\r\n", b"" if head else body,
+            _OK_JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, self._connection_header(keep, minor), b"\r\n",
+            b"" if head else body,
         )))
 
     def _respond(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"", head: bool = False) -> None:
         self._count(status)
-        if keep and minor == b"1":
-            connection = b""
-        else:
-            connection = _KEEP_ALIVE if keep else _CLOSE
         self.transport.write(b"".join((
-            _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra, connection, b"\r\n",
-            b"" if head else body,
+            _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra,
+            self._connection_header(keep, minor), b"\r\n", b"" if head else body,
         )))
 
     def _respond_empty(self, extra: bytes, keep: bool, minor: bytes) -> None:
         self._count(204)
-        if keep and minor == b"1":
-            connection = b""
-        else:
-            connection = _KEEP_ALIVE if keep else _CLOSE
-        self.transport.write(b"".join((_STATUS_LINES[204], self.state.date_line, extra, connection, b"\r\n")))
+        self.transport.write(b"".join((
+            _STATUS_LINES[204], self.state.date_line, extra, self._connection_header(keep, minor), b"\r\n",
+        )))
 
     def _reject(self, status: int, message: str) -> int:
         """An answer after which the byte stream cannot be trusted: answer, then close."""

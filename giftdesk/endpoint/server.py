@@ -126,11 +126,12 @@ class EndpointServer:
         if not self.hosts:
             raise ValueError("EndpointServer needs at least one host to listen on.")
         self.requested_port = port
-        self._state = ServerState(
-            gateway, rate_limit_per_minute=rate_limit_per_minute, auth_failures_per_minute=auth_failures_per_minute,
-            max_body=max_body, idle_timeout=idle_timeout, header_timeout=header_timeout, body_timeout=body_timeout,
-            max_connections=max_connections,
+        self._options = dict(
+            auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
+            header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
         )
+        self._state = ServerState(gateway, rate_limit_per_minute=rate_limit_per_minute, **self._options)
+        self._state_used = False
         self._tick = max(0.05, min(1.0, header_timeout / 4, idle_timeout / 4, body_timeout / 4))
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -167,6 +168,9 @@ class EndpointServer:
         """Listens on every host and returns; raises ServiceUnavailableError if it cannot."""
         if self._thread is not None:
             raise RuntimeError("The endpoint is already running.")
+        if self._state_used:  # started before: counters, limits and the writer start afresh
+            self._state = ServerState(self.gateway, rate_limit_per_minute=self.rate_limit_per_minute, **self._options)
+        self._state_used = True
         # Subscribe to key and data events first, then re-read the keys: a gateway built before
         # keys changed (and before it listened for the events) must not answer with a stale table.
         self.gateway.start()
@@ -226,7 +230,7 @@ class EndpointServer:
 
     @property
     def rate_limit_per_minute(self) -> float:
-        return self._state.account_limits.capacity
+        return self._state.account_limits.per_minute
 
     @rate_limit_per_minute.setter
     def rate_limit_per_minute(self, per_minute: float) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget,
 import giftdesk
 from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
+from giftdesk.gui.dialogs import while_alive
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.status_bar import DockerMonitor, StatusBar
 
@@ -222,9 +223,8 @@ class MainWindow(QMainWindow):
         from giftdesk.db.backup import backup_sqlite
 
         target = Path(target)
-        self.ctx.runner.submit(backup_sqlite, source, target,
-                               on_success=lambda path: self.show_message(f"Database backed up to {path}"),
-                               description="Backing up the database…")
+        done = while_alive(self, lambda path: self.show_message(f"Database backed up to {path}"))
+        self.ctx.runner.submit(backup_sqlite, source, target, on_success=done, description="Backing up the database…")
 
     def show_about(self) -> QMessageBox:
         import PySide6

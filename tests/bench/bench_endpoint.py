@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,12 +144,12 @@ def run_python_client(port: int, duration: int, connections: int, requests: list
     for index in range(connections):
         sock = socket.create_connection(("127.0.0.1", port))
         sock.setblocking(False)
-        state[sock] = {"n": index, "buf": b"", "sent": 0.0}
+        state[sock] = {"n": index * 7, "buf": b"", "sent": 0.0}  # each walks the whole list from its own offset
         selector.register(sock, selectors.EVENT_READ)
 
     def send(sock):
         entry = state[sock]
-        entry["n"] += connections
+        entry["n"] += 1
         entry["sent"] = time.perf_counter()
         sock.sendall(requests[entry["n"] % len(requests)])
 
@@ -240,9 +239,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--python-client", action="store_true", help="use the Python load client even if wrk exists")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval() for the run (seconds)")
     parser.add_argument("--profile", help="record a py-spy flame graph (SVG) of the GET phase to this file")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_client
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
 
     workdir = Path(tempfile.mkdtemp(prefix="giftdesk-bench-"))
     desk, accounts = seed(workdir / "data", args.accounts)
@@ -318,15 +320,20 @@ def main() -> int:
                 baseline.server_close()
             results.append(("(endpoint stats)", {"stats": stats}, []))
         finally:
-            QTimer.singleShot(0, app.quit)
+            finished.set()
 
     print(f"Tracker endpoint benchmark: {args.connections} keep-alive connections, {args.duration} s per phase, "
           f"{len(accounts)} accounts, load by {'wrk (1 thread)' if use_wrk else 'the Python client'}; "
           f"per-key rate limit raised to {BENCH_RATE_LIMIT:.0e}/min for the run; Qt heartbeat every {HEARTBEAT_MS} ms "
           f"on the main thread; {os.cpu_count()} CPUs.", flush=True)
     worker = threading.Thread(target=orchestrate, name="bench")
+    finished = threading.Event()
+    watcher = QTimer()  # the worker thread cannot use Qt timers; the main thread watches for the end
+    watcher.timeout.connect(lambda: finished.is_set() and app.quit())
+    watcher.start(50)
     QTimer.singleShot(0, worker.start)
     app.exec()
+    watcher.stop()
     worker.join()
     heartbeat.timer.stop()
     desk.close()

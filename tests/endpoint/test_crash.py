@@ -103,3 +103,39 @@ def test_acknowledged_writes_survive_sigkill(desk, data_dir, make_account, tmp_p
     config = desk.tracker_data.get(config_account[0].id, "config")
     for i in range(3):
         assert config[f"writer{i}"] in (acked[f"config-{i}"], acked[f"config-{i}"] + 1), (config, acked)
+
+
+def test_sigterm_stops_gracefully_and_records_last_access(desk, data_dir, make_account, tmp_path):
+    row, api_key = make_account()
+    with open(tmp_path / "endpoint.log", "wb") as log_file:
+        process, port = _start_endpoint_process(data_dir, tmp_path / "port", log_file)
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", f"/api/instances/{row.id}/config", headers=auth_headers(row.id, api_key))
+            assert connection.getresponse().status == 200
+            connection.close()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=15) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    output = (tmp_path / "endpoint.log").read_text()
+    assert f"listening on 127.0.0.1:{port}" in output and "BACKEND_API_URL=http://" in output
+    assert api_key not in output
+    assert desk.keys.get(row.id).last_accessed_at is not None
+
+
+def test_a_busy_port_makes_the_process_exit_1_with_the_reason(data_dir, tmp_path):
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        done = subprocess.run([sys.executable, "-m", "giftdesk.endpoint", "--data-dir", str(data_dir),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert f"Port {port} is in use on 127.0.0.1" in done.stderr

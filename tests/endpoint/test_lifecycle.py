@@ -32,6 +32,7 @@ def test_a_taken_port_is_a_clear_error(gateway):
     server.start()  # the same object starts once the port is free
     try:
         assert server.port == port
+        assert exchange(port, request_bytes("POST", "/api/instances/1/config", {}, b"{}"))[0][0].status == 401
     finally:
         server.stop()
 
@@ -69,6 +70,18 @@ def test_start_twice_is_an_error_and_stop_twice_is_not(endpoint):
     endpoint.stop()
     endpoint.stop()
     assert not endpoint.running
+
+
+def test_a_stopped_server_starts_again(start_endpoint, account, desk):
+    server = start_endpoint(rate_limit_per_minute=100)
+    account_id, api_key = account
+    server.stop()
+    server.start()
+    payload = request_bytes("POST", f"/api/instances/{account_id}/config", auth_headers(account_id, api_key),
+                            b'{"theme": "again"}')
+    assert [a.status for a in exchange(server.port, payload)[0]] == [200]
+    assert server.rate_limit_per_minute == 100 and server.stats().requests_total == 1
+    assert desk.tracker_data.get(account_id, "config") == {"theme": "again"}
 
 
 def test_stats_count_requests_statuses_and_connections(start_endpoint, account):

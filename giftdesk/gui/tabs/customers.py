@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import logging
 
+import shiboken6
+
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -128,7 +130,7 @@ class CustomersTab(QWidget):
         self.search.setObjectName("customer-search")
         self.search.setPlaceholderText("Search name, e-mail, company, notes or @handle  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search_icon = self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.setMinimumWidth(320)
         self.add_button = self._button("Add customer", "add", self.add_customer, "Add a customer (Ctrl+N)")
         self.edit_button = self._button("Edit", "edit", self.edit_customer, "Edit the selected customer (Enter)")
@@ -276,6 +278,19 @@ class CustomersTab(QWidget):
         self.refresh()
 
     # ---- construction helpers --------------------------------------------------------------
+    def _submit(self, fn, *args, on_success, on_error=None, description: str):
+        """Work in the runner; results for a closed or deleted tab are dropped."""
+        def alive(callback):
+            def call(value):
+                if not self._closed and shiboken6.isValid(self):
+                    callback(value)
+            return call
+
+        # Failures still reach the error route when the tab is gone: the user asked for that work.
+        return self.ctx.runner.submit(fn, *args, on_success=alive(on_success),
+                                      on_error=alive(on_error) if on_error else self.ctx.report,
+                                      description=description)
+
     def _button(self, text: str, icon_name: str, slot, tip: str) -> QPushButton:
         button = QPushButton(theme.icon(icon_name), text, self)
         button.setToolTip(tip)
@@ -296,6 +311,7 @@ class CustomersTab(QWidget):
             if name:
                 button.setIcon(theme.icon(name))
         self.empty_add.setIcon(theme.icon("add"))
+        self.search_icon.setIcon(theme.icon("search"))
         self.empty_state.refresh_icon()
         self.no_selection.refresh_icon()
 
@@ -333,7 +349,7 @@ class CustomersTab(QWidget):
         self._list_seq += 1
         seq = self._list_seq
         search = self.search.text().strip()
-        self.ctx.runner.submit(self.ctx.desk.customers.list, search or None,
+        self._submit(self.ctx.desk.customers.list, search or None,
                                on_success=lambda rows: self._show_customers(seq, search, rows),
                                description="Loading customers…")
 
@@ -384,7 +400,7 @@ class CustomersTab(QWidget):
             return
         self._detail_seq += 1
         seq = self._detail_seq
-        self.ctx.runner.submit(self.ctx.desk.customers.get, customer.id,
+        self._submit(self.ctx.desk.customers.get, customer.id,
                                on_success=lambda full: self._show_detail(seq, full),
                                on_error=lambda exc: self._detail_failed(seq, customer.id, exc),
                                description="Loading TikTok accounts…")
@@ -478,7 +494,7 @@ class CustomersTab(QWidget):
         row = self.table.current_row()
         if row is None:
             return
-        self.ctx.runner.submit(self.ctx.desk.customers.delete_impact, row.id,
+        self._submit(self.ctx.desk.customers.delete_impact, row.id,
                                on_success=lambda impact: self._confirm_delete_customer(row, impact),
                                description="Counting what the delete removes…")
 
@@ -487,7 +503,7 @@ class CustomersTab(QWidget):
                 "This cannot be undone (File → Backup database… keeps a copy).")
         if not Prompts.confirm(self, "Delete customer", text, destructive=True):
             return
-        self.ctx.runner.submit(self.ctx.desk.customers.delete, row.id,
+        self._submit(self.ctx.desk.customers.delete, row.id,
                                on_success=lambda _impact: self._deleted(f"Deleted customer “{row.name}”."),
                                description="Deleting the customer…")
 
@@ -517,7 +533,7 @@ class CustomersTab(QWidget):
         account = self.accounts.current_row()
         if account is None:
             return
-        self.ctx.runner.submit(self.ctx.desk.customers.account_delete_impact, account.id,
+        self._submit(self.ctx.desk.customers.account_delete_impact, account.id,
                                on_success=lambda impact: self._confirm_delete_account(account, impact),
                                description="Counting what the delete removes…")
 
@@ -525,7 +541,7 @@ class CustomersTab(QWidget):
         text = f"Delete the TikTok account {account.handle}?\n\n{impact.sentence()}\n\nThis cannot be undone."
         if not Prompts.confirm(self, "Delete TikTok account", text, destructive=True):
             return
-        self.ctx.runner.submit(self.ctx.desk.customers.delete_account, account.id,
+        self._submit(self.ctx.desk.customers.delete_account, account.id,
                                on_success=lambda _impact: self._account_deleted(account),
                                description="Deleting the TikTok account…")
 

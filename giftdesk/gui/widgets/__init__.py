@@ -1,0 +1,1 @@
+"""Reusable widgets and table models shared by the tabs and dialogs."""
