@@ -45,6 +45,7 @@ class JobRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gui-job")
         self._running: list[Job] = []
         self._lock = threading.Lock()
+        self._closed = False
         self._finished.connect(self._deliver)
 
     def submit(
@@ -57,6 +58,11 @@ class JobRunner(QObject):
         **kwargs: Any,
     ) -> Job:
         job = Job(description)
+        if self._closed:
+            # Timers and queued events can still fire while the window shuts down.
+            log.debug("Ignored job after shutdown: %s", description)
+            job.cancel_event.set()
+            return job
         if "cancel" in inspect.signature(fn).parameters:
             kwargs["cancel"] = job.cancel_event
 
@@ -108,6 +114,7 @@ class JobRunner(QObject):
                 pass
 
     def shutdown(self) -> None:
+        self._closed = True
         for job in list(self._running):
             job.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -12,7 +12,9 @@ keep-alive connections; a Python load client when wrk is missing):
    ``ThreadingHTTPServer`` serving the same GET bodies from an in-memory dict after an in-memory
    key check.
 
-For each phase it prints req/s, latency p50/p99 and the heartbeat's lateness (p99, max). The per-key
+For each phase it prints req/s, latency p50/p99 and the heartbeat's lateness (p99, max); during the
+two endpoint phases a separate light client (a GET every 5 ms on its own connection, in its own
+process) reports the latency one tracker sees while the load runs. The per-key
 rate limit is raised for the run (it would otherwise answer 429 after 600 requests per key).
 
 Options: ``--duration 10 --connections 50 --accounts 50 --python-client --profile FILE`` (py-spy).
@@ -181,6 +183,36 @@ def run_python_client(port: int, duration: int, connections: int, requests: list
             "p99": percentile(latencies, 0.99), "errors": errors, "socket_errors": ""}
 
 
+def probe(port: int, account: str, key: str, seconds: float) -> None:
+    """Subprocess mode: one light tracker-like client (a GET every 5 ms on its own connection)
+    measuring what a single tracker sees while the load runs; prints JSON."""
+    request = (f"GET /api/instances/{account}/gift-groups HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
+               f"X-Account-ID: {account}\r\n\r\n").encode()
+    latencies = []
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            sock.sendall(request)
+            data = b""
+            while True:
+                data += sock.recv(65536)
+                head_end = data.find(b"\r\n\r\n")
+                if head_end >= 0:
+                    length = int(re.search(rb"Content-Length: (\d+)", data[:head_end]).group(1))
+                    if len(data) >= head_end + 4 + length:
+                        break
+            latencies.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.005)
+    print(json.dumps({"n": len(latencies), "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+                      "max": max(latencies)}))
+
+
+def start_probe(port: int, account: int, key: str, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, "--probe", str(port), str(account), key, str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+
+
 # ---- the baseline server -----------------------------------------------------------------------
 def start_threading_baseline(bodies: dict[int, bytes], keys: dict[int, str]) -> ThreadingHTTPServer:
     digests = {account: hashlib.sha256(key.encode()).hexdigest() for account, key in keys.items()}
@@ -234,6 +266,10 @@ def seed(data_dir: Path, count: int) -> tuple[Desk, list[tuple[int, str]]]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--probe"]:
+        port, account, key, seconds = sys.argv[2:6]
+        probe(int(port), account, key, float(seconds))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
@@ -278,10 +314,13 @@ def main() -> int:
         requests = [plain] if plain else requests_for(port, mix)
         return run_python_client(port, args.duration, args.connections, requests)
 
-    def phase(name: str, run) -> None:
+    def phase(name: str, run, probe_port: int | None = None) -> None:
         start = time.perf_counter()
+        prober = start_probe(probe_port, *accounts[-1], max(1, args.duration - 1)) if probe_port else None
         result = run()
         lateness = heartbeat.between(start, time.perf_counter())
+        if prober:
+            result["probe"] = json.loads(prober.communicate()[0])
         results.append((name, result, lateness))
         print(f"  done: {name}", flush=True)
 
@@ -300,11 +339,12 @@ def main() -> int:
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
             phase("GET gift-groups (auth)",
-                  lambda: load(port, f"/api/instances/{account}/gift-groups", script=str(workdir / "get.lua")))
+                  lambda: load(port, f"/api/instances/{account}/gift-groups", script=str(workdir / "get.lua")),
+                  probe_port=None if profiler else port)
             if profiler:
                 profiler.wait()
             phase("90% GET / 10% POST config",
-                  lambda: load(port, "/", script=str(workdir / "mix.lua"), mix=True))
+                  lambda: load(port, "/", script=str(workdir / "mix.lua"), mix=True), probe_port=port)
             phase("baseline: our GET /health", lambda: load(port, "/health",
                                                             plain=b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
             stats = server.stats()
@@ -354,6 +394,10 @@ def main() -> int:
         print(f"{name:44} {result['rps']:>9.0f} {result['p50']:>8.2f} {result['p99']:>8.2f} "
               f"{result['errors']:>8} {hb99:>10.2f} {hbmax:>10.2f}"
               + (f"  socket errors: {result['socket_errors']}" if result.get("socket_errors") else ""))
+        if "probe" in result:
+            probe_result = result["probe"]
+            print(f"{'  one light client meanwhile (GET every 5 ms)':44} {'':>9} {probe_result['p50']:>8.2f} "
+                  f"{probe_result['p99']:>8.2f}   max {probe_result['max']:.2f} ms over {probe_result['n']} GETs")
     ours = figures.get("GET gift-groups (auth)")
     base = figures.get("baseline: ThreadingHTTPServer, in-memory")
     health = figures.get("baseline: our GET /health")
