@@ -28,6 +28,12 @@ def test_schema_is_at_head_with_every_table(any_db_desk):
     assert EXPECTED_TABLES <= set(inspect(any_db_desk.db.engine).get_table_names())
 
 
+def test_schema_head_constant_matches_the_migration_scripts():
+    from giftdesk.db.migrate import SCHEMA_HEAD
+
+    assert SCHEMA_HEAD == head_revision()
+
+
 def test_sqlite_runs_wal_with_foreign_keys(desk):
     with desk.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

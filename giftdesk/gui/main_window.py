@@ -13,7 +13,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QTimer, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -89,7 +89,9 @@ class MainWindow(QMainWindow):
         self.docker_monitor: DockerMonitor | None = None
         self.endpoint = None
         if background:
-            self.start_background()
+            # After the first paint: the Docker SDK import and the server start would otherwise
+            # compete with it for the GIL.
+            QTimer.singleShot(300, self.start_background)
 
         self._build_menus()
         theme.on_theme_changed(self._retheme)

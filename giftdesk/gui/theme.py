@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from giftdesk.paths import resource_path
@@ -220,6 +220,47 @@ def render_svg(data: bytes, size: int, ratio: float = 1.0) -> QPixmap:
     return pixmap
 
 
+class _SvgIconEngine(QIconEngine):
+    """Renders an SVG at the size and mode asked for, on first use, and keeps the pixmap.
+
+    Rendering every icon at every size up front cost a quarter of a second at start-up.
+    """
+
+    def __init__(self, normal: bytes, disabled: bytes | None = None):
+        super().__init__()
+        self._normal = normal
+        self._disabled = disabled if disabled is not None else normal
+        self._pixmaps: dict[tuple[int, int, bool], QPixmap] = {}
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        disabled = mode == QIcon.Mode.Disabled
+        side = max(1, min(size.width(), size.height()))
+        key = (side, 0, disabled)
+        cached = self._pixmaps.get(key)
+        if cached is None:
+            cached = render_svg(self._disabled if disabled else self._normal, side)
+            self._pixmaps[key] = cached
+        return cached
+
+    def paint(self, painter: QPainter, rect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        painter.drawPixmap(rect, self.pixmap(rect.size(), mode, state))
+
+    def availableSizes(self, mode=QIcon.Mode.Normal, state=QIcon.State.Off) -> list[QSize]:
+        return [QSize(s, s) for s in _ICON_SIZES]
+
+    def clone(self) -> "_SvgIconEngine":
+        return _SvgIconEngine(self._normal, self._disabled)
+
+
+_engines: list[QIconEngine] = []  # the QIcons own them in C++; keep the Python side alive too
+
+
+def _svg_icon(normal: bytes, disabled: bytes | None = None) -> QIcon:
+    engine = _SvgIconEngine(normal, disabled)
+    _engines.append(engine)
+    return QIcon(engine)
+
+
 @lru_cache(maxsize=128)
 def _cached_icon(name: str, dark: bool) -> QIcon:
     data = svg_data(name)
@@ -228,11 +269,7 @@ def _cached_icon(name: str, dark: bool) -> QIcon:
     c = DARK if dark else LIGHT
     tinted = data.replace(ICON_FG.encode(), c.text.encode()).replace(ICON_ACCENT.encode(), c.accent.encode())
     disabled = data.replace(ICON_FG.encode(), c.muted.encode()).replace(ICON_ACCENT.encode(), c.muted.encode())
-    icon = QIcon()
-    for size in _ICON_SIZES:  # QIcon picks the nearest size, device pixel ratio included
-        icon.addPixmap(render_svg(tinted, size), QIcon.Mode.Normal)
-        icon.addPixmap(render_svg(disabled, size), QIcon.Mode.Disabled)
-    return icon
+    return _svg_icon(tinted, disabled)
 
 
 def icon(name: str) -> QIcon:
@@ -240,19 +277,16 @@ def icon(name: str) -> QIcon:
     return _cached_icon(name, is_dark())
 
 
+@lru_cache(maxsize=1)
 def app_icon() -> QIcon:
-    svg = resource_path("icons", "giftdesk.svg")
-    png = resource_path("icons", "giftdesk.png")
-    result = QIcon()
     data = svg_data("giftdesk")
     if data is not None:
-        for size in (16, 24, 32, 48, 64, 128, 256):
-            result.addPixmap(render_svg(data, size))
-    elif png.exists():
-        result = QIcon(str(png))
-    if result.isNull():
-        log.warning("No application icon at %s", svg)
-    return result
+        return _svg_icon(data)
+    png = resource_path("icons", "giftdesk.png")
+    if png.exists():
+        return QIcon(str(png))
+    log.warning("No application icon in %s", resource_path("icons"))
+    return QIcon()
 
 
 def icon_size(size: int = 16) -> QSize:
