@@ -170,3 +170,29 @@ def test_last_access_is_coalesced_and_flushed(desk, make_account, gateway):
     after = desk.keys.get(account.id)
     assert after.last_accessed_at is not None
     assert after.updated_at == before.updated_at  # access is not an admin change
+
+
+def test_unpaired_surrogates_are_refused_before_they_reach_the_database(desk, make_account, gateway):
+    account, _ = make_account()
+    with pytest.raises(ValidationError):
+        desk.tracker_data.save_config(account.id, {"theme": "\ud800"})
+    with pytest.raises(ValidationError):
+        gateway.save(account.id, "config", {"note": "\udfff"})
+    assert gateway.read_body(account.id, "config") == b'{"success":true,"data":{}}'
+
+
+def test_a_read_racing_a_save_does_not_cache_stale_data(desk, make_account, gateway, monkeypatch):
+    import giftdesk.services.tracker_gateway as module
+
+    account, _ = make_account()
+    real_load = module.load_document
+
+    def load_then_save(session, account_id, data_type):
+        result = real_load(session, account_id, data_type)  # the old document...
+        gateway.save(account_id, "config", {"theme": "new"})  # ...then a save commits meanwhile
+        return result
+
+    monkeypatch.setattr(module, "load_document", load_then_save)
+    gateway.read_body(account.id, "config")
+    monkeypatch.setattr(module, "load_document", real_load)
+    assert b'"theme":"new"' in gateway.read_body(account.id, "config")

@@ -6,11 +6,12 @@ editors both go through it, so whatever one side saves the other can read.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from giftdesk.db.models import TRACKER_DATA_TYPES, TikTokAccount, TrackerData
@@ -107,14 +108,24 @@ def validate_analytics(body: Any) -> dict[str, Any]:
     return body
 
 
+def ensure_storable(data: Any) -> Any:
+    """Refuses text that cannot be stored as UTF-8 (unpaired surrogates from ``\\ud800`` escapes)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("The data holds text that is not valid Unicode (an unpaired surrogate).",
+                              field="body") from None
+    return data
+
+
 def apply_write(current: dict[str, Any] | None, data_type: str, body: Any) -> dict[str, Any]:
     """What a POST of ``body`` makes of the saved document: groups replace, config merges."""
     if data_type == GIFT_GROUPS:
-        return validate_gift_groups_body(body)
+        return ensure_storable(validate_gift_groups_body(body))
     if data_type == CONFIG:
-        return {**(current or {}), **validate_config_patch(body)}
+        return ensure_storable({**(current or {}), **validate_config_patch(body)})
     if data_type == ANALYTICS:
-        return validate_analytics(body)
+        return ensure_storable(validate_analytics(body))
     raise ValidationError(f"Unknown data type '{data_type}'.", field="dataType")
 
 
@@ -127,18 +138,24 @@ def load_document(session: Session, account_id: int, data_type: str) -> tuple[di
     return (row[0], row[1]) if row else (None, None)
 
 
-def store_document(session: Session, account_id: int, data_type: str, data: dict[str, Any]) -> datetime:
-    """Upsert inside the caller's transaction; returns the new ``updated_at``."""
+def find_document(session: Session, account_id: int, data_type: str) -> tuple[int | None, dict[str, Any] | None]:
+    """Row id and data of a document (one statement; the endpoint's write path)."""
+    row = session.execute(
+        select(TrackerData.id, TrackerData.data).where(
+            TrackerData.account_id == account_id, TrackerData.data_type == data_type
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def write_document(session: Session, account_id: int, data_type: str, data: dict[str, Any], row_id: int | None) -> datetime:
+    """Insert or update by id in one Core statement; returns the new ``updated_at``."""
     now = utcnow()
-    row = session.scalar(
-        select(TrackerData).where(TrackerData.account_id == account_id, TrackerData.data_type == data_type)
-    )
-    if row is None:
-        session.add(TrackerData(account_id=account_id, data_type=data_type, data=data, created_at=now, updated_at=now))
+    if row_id is None:
+        session.execute(insert(TrackerData).values(account_id=account_id, data_type=data_type, data=data,
+                                                   created_at=now, updated_at=now))
     else:
-        row.data = data
-        row.updated_at = now
-    session.flush()
+        session.execute(update(TrackerData).where(TrackerData.id == row_id).values(data=data, updated_at=now))
     return now
 
 
@@ -156,18 +173,18 @@ class TrackerDataService:
         return data or {}
 
     def save_gift_groups(self, account_id: int, groups: dict[str, Any]) -> dict[str, Any]:
-        return self._save(account_id, GIFT_GROUPS, validate_groups(groups), "Saved the gift groups")
+        return self._save(account_id, GIFT_GROUPS, ensure_storable(validate_groups(groups)), "Saved the gift groups")
 
     def save_config(self, account_id: int, config: dict[str, Any]) -> dict[str, Any]:
         """Replaces the whole config (the editor shows all of it, so removed keys go)."""
-        return self._save(account_id, CONFIG, validate_config_patch(config), "Saved the tracker config")
+        return self._save(account_id, CONFIG, ensure_storable(validate_config_patch(config)), "Saved the tracker config")
 
     def _save(self, account_id: int, data_type: str, data: dict[str, Any], summary: str) -> dict[str, Any]:
         self.ctx.require("operator", "edit tracker data")
         with self.ctx.db.session() as session:
             account = self._account(session, account_id)
-            before, _ = load_document(session, account_id, data_type)
-            store_document(session, account_id, data_type, data)
+            row_id, before = find_document(session, account_id, data_type)
+            write_document(session, account_id, data_type, data, row_id)
             self.ctx.audit(session, f"tracker_data.{data_type}", f"{summary} of @{account.username}",
                            "account", account_id, details={"before": before, "after": data})
         self.ctx.events.publish(TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="console")

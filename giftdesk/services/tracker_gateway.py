@@ -18,13 +18,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from giftdesk.db import Database
 from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerData
 from giftdesk.errors import AuthenticationError, NotFoundError
 from giftdesk.services import events as ev
 from giftdesk.services.keys import digest_key
-from giftdesk.services.tracker_data import SAVE_MESSAGES, apply_write, load_document, store_document
+from giftdesk.services.tracker_data import SAVE_MESSAGES, apply_write, find_document, load_document, write_document
 
 log = logging.getLogger(__name__)
 _DUMMY_DIGEST = "0" * 64
@@ -44,6 +45,7 @@ class TrackerGateway:
         self._keys: dict[int, tuple[str, bool]] = {}  # account id -> (key digest, active)
         self._cache: dict[tuple[int, str], tuple[bytes, datetime | None]] = {}
         self._accessed: dict[int, float] = {}
+        self._generations: dict[tuple[int, str], int] = {}  # bumped by every save, see read_body
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,6 +64,7 @@ class TrackerGateway:
             self.events.subscribe(ev.CUSTOMERS_CHANGED, lambda *_: self.reload_keys()),
             self.events.subscribe(ev.TRACKER_DATA_SAVED, self._on_data_saved),
         ]
+        self.reload_keys()  # keys may have changed between construction and subscribing
         self._stop.clear()
         self._thread = threading.Thread(target=self._housekeeping, name="gateway-housekeeping", daemon=True)
         self._thread.start()
@@ -84,7 +87,8 @@ class TrackerGateway:
             raise AuthenticationError("API key and account ID are required (X-API-Key and X-Account-ID headers).")
         if header_account != path_account:
             raise AuthenticationError("X-Account-ID does not match the account in the URL.")
-        account_id = int(header_account) if header_account.isdigit() and len(header_account) < 19 else -1
+        plain_number = header_account.isascii() and header_account.isdigit() and len(header_account) < 19
+        account_id = int(header_account) if plain_number else -1
         digest, active = self._keys.get(account_id, (_DUMMY_DIGEST, False))
         # Always one compare of equal-length digests: timing says nothing about the stored key.
         matches = hmac.compare_digest(digest_key(api_key), digest)
@@ -97,26 +101,32 @@ class TrackerGateway:
 
     def read_body(self, account_id: int, data_type: str) -> bytes:
         """The whole response body for a GET: ``{"success": true, "data": ...}``."""
-        cached = self._cache.get((account_id, data_type))
+        key = (account_id, data_type)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached[0]
+        generation = self._generations.get(key, 0)
         with self.db.read_session() as session:
             data, stamp = load_document(session, account_id, data_type)
         body = _encode({"success": True, "data": data if data is not None else {}})
-        self._cache[(account_id, data_type)] = (body, stamp)
+        # A save that committed while we read would be undone by caching what we read.
+        if self._generations.get(key, 0) == generation:
+            self._cache[key] = (body, stamp)
         return body
 
     def save(self, account_id: int, data_type: str, body: Any) -> bytes:
         """Validates and commits a tracker's POST; returns the response body once it is durable."""
+        key = (account_id, data_type)
         with self._write_lock:
+            self._generations[key] = self._generations.get(key, 0) + 1
             with self.db.session() as session:
-                exists = select(TrackerCredential.id).where(TrackerCredential.account_id == account_id)
-                if session.scalar(exists) is None:
-                    raise NotFoundError("This account no longer exists.")
-                current, _ = load_document(session, account_id, data_type)
+                row_id, current = find_document(session, account_id, data_type)
                 data = apply_write(current, data_type, body)
-                stamp = store_document(session, account_id, data_type, data)
-            self._cache[(account_id, data_type)] = (_encode({"success": True, "data": data}), stamp)
+                try:
+                    stamp = write_document(session, account_id, data_type, data, row_id)
+                except IntegrityError:
+                    raise NotFoundError("This account no longer exists.") from None
+            self._cache[key] = (_encode({"success": True, "data": data}), stamp)
         self.events.publish(ev.TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="tracker")
         return _encode({"success": True, "message": SAVE_MESSAGES[data_type]})
 
