@@ -4,6 +4,8 @@ If the keyring is unusable (keyring's ``fail``/``null`` backends, or a Secret Se
 not answer) the store falls back to a file in the data directory readable only by the owner,
 and says so: ``warning`` is shown in the GUI status bar and printed by the CLI.
 Entries are namespaced by the database's instance id so two data directories never collide.
+The backend is chosen on first use, not at start-up: importing keyring and probing a Secret
+Service costs a tenth of a second that the first window should not wait for.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ import logging
 import os
 import threading
 from pathlib import Path
-
-import keyring
-import keyring.errors
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "giftdesk"
@@ -71,31 +70,51 @@ def _backend_label(backend) -> str:
 class SecretStore:
     def __init__(self, fallback_path: Path, namespace: str = "default"):
         self.namespace = namespace
-        self.warning: str | None = None
         self._fallback_path = Path(fallback_path)
-        forced = os.environ.get(FORCE_BACKEND_ENV, "").lower()
-        if forced == "file":
-            self._backend = FileSecretBackend(self._fallback_path)
-            self.backend_name = f"file ({self._fallback_path})"
-            return
+        self._lock = threading.Lock()
+        self._backend = None
+        self._backend_name = ""
+        self._warning: str | None = None
+
+    def _resolve(self):
+        with self._lock:
+            if self._backend is None:
+                self._backend, self._backend_name, self._warning = self._choose_backend()
+            return self._backend
+
+    def _choose_backend(self):
+        file_store = FileSecretBackend(self._fallback_path)
+        file_name = f"file ({self._fallback_path})"
+        if os.environ.get(FORCE_BACKEND_ENV, "").lower() == "file":
+            return file_store, file_name, None
+        import keyring
+
         backend = keyring.get_keyring()
         label = _backend_label(backend)
         problem = self._probe(backend)
         if problem is None:
-            self._backend = backend
-            self.backend_name = label
-        else:
-            self._backend = FileSecretBackend(self._fallback_path)
-            self.backend_name = f"file ({self._fallback_path})"
-            self.warning = (
-                f"No usable system keyring ({label}: {problem}). Secrets are kept in "
-                f"{self._fallback_path}, readable only by your user account."
-            )
-            log.warning(self.warning)
+            return backend, label, None
+        warning = (
+            f"No usable system keyring ({label}: {problem}). Secrets are kept in "
+            f"{self._fallback_path}, readable only by your user account."
+        )
+        log.warning(warning)
+        return file_store, file_name, warning
+
+    @property
+    def backend_name(self) -> str:
+        self._resolve()
+        return self._backend_name
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the system keyring is unusable and secrets went to the file instead."""
+        self._resolve()
+        return self._warning
 
     @property
     def is_fallback(self) -> bool:
-        return isinstance(self._backend, FileSecretBackend)
+        return isinstance(self._resolve(), FileSecretBackend)
 
     @staticmethod
     def _probe(backend) -> str | None:
@@ -114,13 +133,19 @@ class SecretStore:
         return f"{self.namespace}/{name}"
 
     def get(self, name: str) -> str | None:
-        return self._backend.get_password(SERVICE_NAME, self._entry(name))
+        return self._resolve().get_password(SERVICE_NAME, self._entry(name))
 
     def set(self, name: str, value: str) -> None:
-        self._backend.set_password(SERVICE_NAME, self._entry(name), value)
+        self._resolve().set_password(SERVICE_NAME, self._entry(name), value)
 
     def delete(self, name: str) -> None:
+        backend = self._resolve()
+        if isinstance(backend, FileSecretBackend):
+            backend.delete_password(SERVICE_NAME, self._entry(name))
+            return
+        import keyring.errors
+
         try:
-            self._backend.delete_password(SERVICE_NAME, self._entry(name))
+            backend.delete_password(SERVICE_NAME, self._entry(name))
         except keyring.errors.PasswordDeleteError:
             pass  # already gone: deleting is idempotent

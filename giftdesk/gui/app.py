@@ -195,8 +195,6 @@ def run(data_dir: str | None = None, database_url: str | None = None) -> int:
         log.exception("Cannot open the data directory")
         QMessageBox.critical(None, APP_NAME, f"GiftDesk cannot start:\n\n{exc}")  # no event loop runs yet
         return 1
-    if desk.secrets.warning:
-        log.warning("%s", desk.secrets.warning)
     controller = AppController(app, desk)
     wake = _quit_on_ctrl_c(app)  # noqa: F841 (kept alive for the loop's lifetime)
     try:

@@ -203,19 +203,24 @@ class StatusBar(QStatusBar):
         self.endpoint = QLabel("Endpoint: off", self)
 
         # Keyring: the backend in use, and a visible warning when it is the file fallback
-        self.keyring = QLabel(self)
-        backend = desk.secrets.backend_name
-        warning = desk.secrets.warning
-        if warning or desk.secrets.is_fallback:
+        self.keyring = QLabel("Keyring: …", self)
+        # Choosing the backend imports keyring and may ask D-Bus: off the GUI thread.
+        secrets = desk.secrets
+        ctx.runner.submit(lambda: (secrets.backend_name, secrets.warning, secrets.is_fallback),
+                          on_success=lambda state: self.set_keyring_state(*state),
+                          description="Checking the keyring…")
+
+        for widget in (self.busy, self.database, self.docker, self.endpoint, self.keyring):
+            self.addPermanentWidget(widget)
+
+    def set_keyring_state(self, backend: str, warning: str | None, is_fallback: bool) -> None:
+        if warning or is_fallback:
             self.keyring.setText("⚠ Secrets in a file, not the keyring" if warning else "Keyring: file")
             self.keyring.setProperty("role", "warning" if warning else None)
             self.keyring.setToolTip(warning or f"Secrets are kept in {backend}")
         else:
             self.keyring.setText(f"Keyring: {_short_backend(backend)}")
             self.keyring.setToolTip(f"API keys are stored in the system keyring ({backend})")
-
-        for widget in (self.busy, self.database, self.docker, self.endpoint, self.keyring):
-            self.addPermanentWidget(widget)
 
     # ---- busy ----------------------------------------------------------------------------
     def set_busy(self, count: int, description: str) -> None:

@@ -56,13 +56,19 @@ def test_status_bar_shows_database_and_keyring(window, desk):
     assert status.endpoint.text() == "Endpoint: off"
 
 
-def test_keyring_fallback_warning_is_visible(ctx, qtbot, monkeypatch):
-    warning = "No usable system keyring (fail.Keyring: no keyring service is available). Secrets are kept in x."
-    monkeypatch.setattr(ctx.desk.secrets, "warning", warning)
+def test_keyring_fallback_warning_is_visible(ctx, qtbot, monkeypatch, tmp_path):
+    import keyring
+    from keyring.backends import fail
+
+    from giftdesk.secrets import SecretStore
+
+    monkeypatch.delenv("GIFTDESK_KEYRING")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", fail.Keyring())
+    monkeypatch.setattr(ctx.desk, "secrets", SecretStore(tmp_path / "secrets.json", "test"))
     win = MainWindow(ctx, background=False)
     qtbot.addWidget(win)
-    assert "not the keyring" in win.status.keyring.text()
-    assert win.status.keyring.toolTip() == warning
+    qtbot.waitUntil(lambda: "not the keyring" in win.status.keyring.text(), timeout=5000)
+    assert win.status.keyring.toolTip().startswith("No usable system keyring (fail.Keyring")
     assert win.status.keyring.property("role") == "warning"
 
 
