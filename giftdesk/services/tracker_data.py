@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from giftdesk.db.models import TRACKER_DATA_TYPES, TikTokAccount, TrackerData
@@ -138,7 +139,7 @@ def load_document(session: Session, account_id: int, data_type: str) -> tuple[di
     return (row[0], row[1]) if row else (None, None)
 
 
-def find_document(session: Session, account_id: int, data_type: str) -> tuple[int | None, dict[str, Any] | None]:
+def find_document(session: Session | Connection, account_id: int, data_type: str) -> tuple[int | None, dict[str, Any] | None]:
     """Row id and data of a document (one statement; the endpoint's write path)."""
     row = session.execute(
         select(TrackerData.id, TrackerData.data).where(
@@ -148,7 +149,7 @@ def find_document(session: Session, account_id: int, data_type: str) -> tuple[in
     return (row[0], row[1]) if row else (None, None)
 
 
-def write_document(session: Session, account_id: int, data_type: str, data: dict[str, Any], row_id: int | None) -> datetime:
+def write_document(session: Session | Connection, account_id: int, data_type: str, data: dict[str, Any], row_id: int | None) -> datetime:
     """Insert or update by id in one Core statement; returns the new ``updated_at``."""
     now = utcnow()
     if row_id is None:
