@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a command on a private virtual X screen (Xvfb), with a real xcb window:
 #
-#     scripts/screenshot.sh                       # python -m giftdesk --screenshot-demo <repo>/resources/screenshots
+#     scripts/screenshot.sh                       # python -m giftdesk.gui.screenshots <repo>/resources/screenshots
 #     scripts/screenshot.sh python -m giftdesk    # any command
 #
 # Env: SCREEN_GEOMETRY  WIDTHxHEIGHTxDEPTH of the screen (default 1600x1000x24)
@@ -15,7 +15,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 if [ "$#" -eq 0 ]; then
     python="$(command -v python || command -v python3)"
-    set -- "$python" -m giftdesk --screenshot-demo "$repo/resources/screenshots"
+    set -- "$python" -m giftdesk.gui.screenshots "$repo/resources/screenshots" --scheme both
 fi
 geometry="${SCREEN_GEOMETRY:-1600x1000x24}"
 timeout_s="${XVFB_TIMEOUT:-20}"
