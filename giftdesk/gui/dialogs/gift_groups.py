@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,9 +33,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
-from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.key_table_model import guarded
-from giftdesk.services import events as ev
+from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
 from giftdesk.services.tracker_data import GIFT_GROUPS
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -45,29 +41,6 @@ _INT = re.compile(r"^[+-]?\d+$")
 _SEPARATORS = re.compile(r"[\s,;]+")
 KNOWN_FIELDS = ("name", "goal", "color", "giftIds")
 DEFAULT_COLOUR = "#4f8ef7"
-
-
-class TrackerSavedBanner(QFrame):
-    """'This tracker saved new … while this editor was open — Reload'."""
-
-    reload_requested = Signal()
-
-    def __init__(self, what: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("trackerSavedBanner")
-        c = theme.colors()
-        self.setStyleSheet(f"#trackerSavedBanner {{ background: {c.warning_bg}; border: 1px solid {c.warning}; "
-                           f"border-radius: 6px; }} #trackerSavedBanner QLabel {{ color: {c.warning}; }}")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        self.label = QLabel(f"This tracker saved new {what} while this editor was open.")
-        self.label.setWordWrap(True)
-        layout.addWidget(self.label, 1)
-        self.reload_button = QPushButton("Reload")
-        self.reload_button.setToolTip("Load what the tracker saved (your unsaved changes are discarded)")
-        self.reload_button.clicked.connect(self.reload_requested)
-        layout.addWidget(self.reload_button)
-        self.hide()
 
 
 def swatch(colour: str, size: int = 14) -> QIcon:
@@ -139,34 +112,24 @@ class _Group:
         return twin
 
 
-class GiftGroupsDialog(QDialog):
+class GiftGroupsDialog(TrackerDocumentDialog):
     """``GiftGroupsDialog(ctx, account_id, handle, parent)``; call ``open()``.
 
     ``loaded`` fires when the groups arrive, ``saved(dict)`` after a successful save (then the
     dialog accepts). ``message`` carries status-bar texts.
     """
 
-    loaded = Signal()
-    saved = Signal(dict)
-    message = Signal(str)
+    data_type = GIFT_GROUPS
+    title_format = "Gift groups of {handle}"
+    default_size = (760, 480)
+    document_name = "the gift groups"
+    banner_what = "gift groups"
+    loading_text = "Loading gift groups…"
+    reload_title = "Reload gift groups"
 
-    def __init__(self, ctx, account_id: int, handle: str = "", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.account_id = account_id
-        self.handle = handle or f"account {account_id}"
-        self.read_only = not ctx.can_edit
+    def _init_state(self) -> None:
         self.groups: list[_Group] = []
-        self.dirty = False
-        self.is_loaded = False
-        self._saving = False
-        self._filling = False
         self._colour_dialog: QColorDialog | None = None
-        self.setWindowTitle(f"Gift groups of {self.handle}" + (" (read-only)" if self.read_only else ""))
-        self.resize(760, 480)
-        self._build_ui()
-        ctx.bridge.event.connect(self._on_event)
-        self.load()
 
     # ---- construction ----------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -174,8 +137,6 @@ class GiftGroupsDialog(QDialog):
         intro = QLabel("Each group sums the coins of its gifts towards its goal on the tracker's overlay.")
         intro.setProperty("role", "muted")
         layout.addWidget(intro)
-        self.banner = TrackerSavedBanner("gift groups")
-        self.banner.reload_requested.connect(self.reload_from_tracker)
         layout.addWidget(self.banner)
 
         splitter = QSplitter()
@@ -256,40 +217,15 @@ class GiftGroupsDialog(QDialog):
         self.empty_label = QLabel()
         self.empty_label.setProperty("role", "muted")
         layout.addWidget(self.empty_label)
-
-        self.button_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.button_box.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.clicked.connect(self.save)
-        self.button_box.rejected.connect(self.reject)
         layout.addWidget(self.button_box)
-        self._update_enabled()
 
     # ---- loading ---------------------------------------------------------------------------
-    def load(self) -> None:
-        self.is_loaded = False
+    def _show_loading(self) -> None:
         self.empty_label.setText("Loading gift groups…")
-        self._update_enabled()
-        self.ctx.runner.submit(self.ctx.desk.tracker_data.get, self.account_id, GIFT_GROUPS,
-                               on_success=guarded(self, self._loaded), description="Loading gift groups…")
 
-    def _loaded(self, data: dict[str, Any]) -> None:
+    def _fill(self, data: dict[str, Any]) -> None:
         self.groups = [_Group(str(gid), group) for gid, group in (data or {}).items()]
-        self.dirty = False
-        self.is_loaded = True
-        self.banner.hide()
         self._fill_list(0 if self.groups else -1)
-        self.loaded.emit()
-
-    def reload_from_tracker(self) -> None:
-        if self.dirty and not Prompts.confirm(self, "Reload gift groups",
-                                              "Discard your unsaved changes and load what the tracker saved?"):
-            return
-        self.load()
-
-    def _on_event(self, topic: str, payload: dict) -> None:
-        if (topic == ev.TRACKER_DATA_SAVED and payload.get("account_id") == self.account_id
-                and payload.get("data_type") == GIFT_GROUPS and payload.get("source") == "tracker"):
-            self.banner.show()
 
     # ---- list and form ---------------------------------------------------------------------
     def _fill_list(self, select: int) -> None:
@@ -389,9 +325,8 @@ class GiftGroupsDialog(QDialog):
         self.colour_edit.setText(text)
         self._edited("color", text)
 
-    def _update_enabled(self) -> None:
+    def _update_editors(self, editable: bool) -> None:
         has_group = self.current_group() is not None
-        editable = self.is_loaded and not self.read_only and not self._saving
         self.form_host.setEnabled(has_group)
         for widget in (self.name_edit, self.goal_edit, self.colour_edit):
             widget.setReadOnly(self.read_only)
@@ -402,9 +337,6 @@ class GiftGroupsDialog(QDialog):
         self.add_button.setEnabled(editable)
         self.duplicate_button.setEnabled(editable and has_group)
         self.remove_button.setEnabled(editable and has_group)
-        self.save_button.setEnabled(editable)
-        if self.read_only:
-            self.save_button.setToolTip("Viewers cannot change tracker data")
         if self.is_loaded:
             count = len(self.groups)
             self.empty_label.setText(
@@ -454,35 +386,12 @@ class GiftGroupsDialog(QDialog):
         """The document as it would be saved; raises ValidationError for unparseable gift ids."""
         return {group.id: group.build() for group in self.groups}
 
-    def save(self) -> None:
-        if self.read_only or not self.is_loaded or self._saving:
-            return
-        try:
-            groups = self.collect()
-        except ValidationError as exc:
-            self._refused(exc)
-            return
-        self._saving = True
-        self._update_enabled()
-        self.ctx.runner.submit(self.ctx.desk.tracker_data.save_gift_groups, self.account_id, groups,
-                               on_success=guarded(self, self._saved), on_error=guarded(self, self._refused),
-                               description=f"Saving the gift groups of {self.handle}…")
+    def _save_call(self) -> Callable[[int, dict[str, Any]], dict[str, Any]]:
+        return self.ctx.desk.tracker_data.save_gift_groups
 
-    def _saved(self, groups: dict[str, Any]) -> None:
-        self._saving = False
-        self.dirty = False
-        self.message.emit(f"Saved {len(groups)} gift group{'s' if len(groups) != 1 else ''} of {self.handle}; "
-                          "its tracker picks them up on its next load.")
-        self.saved.emit(groups)
-        self.accept()
-
-    def _refused(self, exc: BaseException) -> None:
-        """The dialog stays open with everything as typed; the offending field gets the focus."""
-        self._saving = False
-        self._update_enabled()
-        if isinstance(exc, ValidationError) and exc.field:
-            self._focus_field(exc.field)
-        self.ctx.report(exc)
+    def _saved_message(self, groups: dict[str, Any]) -> str:
+        return (f"Saved {len(groups)} gift group{'s' if len(groups) != 1 else ''} of {self.handle}; "
+                "its tracker picks them up on its next load.")
 
     def _focus_field(self, field: str) -> None:
         for row, group in enumerate(self.groups):
@@ -497,9 +406,3 @@ class GiftGroupsDialog(QDialog):
                 if isinstance(widget, QLineEdit):
                     widget.selectAll()
                 return
-
-    def reject(self) -> None:
-        if self.dirty and not self.read_only and not Prompts.confirm(
-                self, "Discard changes", f"Discard your changes to the gift groups of {self.handle}?"):
-            return
-        super().reject()

@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -28,14 +27,11 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from giftdesk.errors import ValidationError
-from giftdesk.gui.dialogs.gift_groups import TrackerSavedBanner
-from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.key_table_model import guarded, mono_font
-from giftdesk.services import events as ev
+from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
+from giftdesk.gui.widgets.key_table_model import mono_font
 from giftdesk.services.tracker_data import CONFIG, CONFIG_NUMBERS, CONFIG_TYPES
 
 THEMES = ("dark", "light")
@@ -63,36 +59,24 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class TrackerConfigDialog(QDialog):
+class TrackerConfigDialog(TrackerDocumentDialog):
     """``TrackerConfigDialog(ctx, account_id, handle, parent)``; call ``open()``."""
 
-    loaded = Signal()
-    saved = Signal(dict)
-    message = Signal(str)
+    data_type = CONFIG
+    title_format = "Tracker config of {handle}"
+    default_size = (620, 560)
+    document_name = "the tracker config"
+    banner_what = "settings"
+    loading_text = "Loading the tracker config…"
+    reload_title = "Reload config"
 
-    def __init__(self, ctx, account_id: int, handle: str = "", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.account_id = account_id
-        self.handle = handle or f"account {account_id}"
-        self.read_only = not ctx.can_edit
+    def _init_state(self) -> None:
         self.original: dict[str, Any] = {}
-        self.dirty = False
-        self.is_loaded = False
-        self._saving = False
-        self._filling = False
         self._set_by_user: set[str] = set()  # absent keys the user gave a value
-        self.setWindowTitle(f"Tracker config of {self.handle}" + (" (read-only)" if self.read_only else ""))
-        self.resize(620, 560)
-        self._build_ui()
-        ctx.bridge.event.connect(self._on_event)
-        self.load()
 
     # ---- construction ----------------------------------------------------------------------
     def _build_ui(self) -> None:
         layout = QVBoxLayout(self)
-        self.banner = TrackerSavedBanner("settings")
-        self.banner.reload_requested.connect(self.reload_from_tracker)
         layout.addWidget(self.banner)
 
         form = QFormLayout()
@@ -164,23 +148,13 @@ class TrackerConfigDialog(QDialog):
         self.status_label.setProperty("role", "muted")
         row_buttons.addWidget(self.status_label)
         layout.addLayout(row_buttons)
-
-        self.button_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.button_box.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.clicked.connect(self.save)
-        self.button_box.rejected.connect(self.reject)
         layout.addWidget(self.button_box)
-        self._update_enabled()
 
     # ---- loading ---------------------------------------------------------------------------
-    def load(self) -> None:
-        self.is_loaded = False
+    def _show_loading(self) -> None:
         self.status_label.setText("Loading…")
-        self._update_enabled()
-        self.ctx.runner.submit(self.ctx.desk.tracker_data.get, self.account_id, CONFIG,
-                               on_success=guarded(self, self._loaded), description="Loading the tracker config…")
 
-    def _loaded(self, config: dict[str, Any]) -> None:
+    def _fill(self, config: dict[str, Any]) -> None:
         self.original = dict(config or {})
         self._filling = True
         try:
@@ -207,11 +181,6 @@ class TrackerConfigDialog(QDialog):
         finally:
             self._filling = False
         self._set_by_user.clear()
-        self.dirty = False
-        self.is_loaded = True
-        self.banner.hide()
-        self._update_enabled()
-        self.loaded.emit()
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -232,17 +201,6 @@ class TrackerConfigDialog(QDialog):
         self.table.setItem(row, 0, key_item)
         self.table.setItem(row, 1, value_item)
         return row
-
-    def reload_from_tracker(self) -> None:
-        if self.dirty and not Prompts.confirm(self, "Reload config",
-                                              "Discard your unsaved changes and load what the tracker saved?"):
-            return
-        self.load()
-
-    def _on_event(self, topic: str, payload: dict) -> None:
-        if (topic == ev.TRACKER_DATA_SAVED and payload.get("account_id") == self.account_id
-                and payload.get("data_type") == CONFIG and payload.get("source") == "tracker"):
-            self.banner.show()
 
     # ---- editing ---------------------------------------------------------------------------
     def _touch(self, key: str) -> None:
@@ -273,8 +231,7 @@ class TrackerConfigDialog(QDialog):
             self.table.removeRow(row)
             self.dirty = True
 
-    def _update_enabled(self) -> None:
-        editable = self.is_loaded and not self.read_only and not self._saving
+    def _update_editors(self, editable: bool) -> None:
         for widget in (self.username_edit, self.target_edit, self.combo_edit):
             widget.setReadOnly(self.read_only)
         self.language_combo.setEnabled(not self.read_only)
@@ -283,9 +240,6 @@ class TrackerConfigDialog(QDialog):
             box.setEnabled(not self.read_only)
         self.add_key_button.setEnabled(editable)
         self.remove_key_button.setEnabled(editable)
-        self.save_button.setEnabled(editable)
-        if self.read_only:
-            self.save_button.setToolTip("Viewers cannot change tracker data")
         if self.is_loaded:
             self.status_label.setText(f"{len(self.original)} key{'s' if len(self.original) != 1 else ''} saved")
 
@@ -344,33 +298,11 @@ class TrackerConfigDialog(QDialog):
         ordered.update({key: value for key, value in merged.items() if key not in ordered})
         return ordered
 
-    def save(self) -> None:
-        if self.read_only or not self.is_loaded or self._saving:
-            return
-        try:
-            config = self.collect()
-        except ValidationError as exc:
-            self._refused(exc)
-            return
-        self._saving = True
-        self._update_enabled()
-        self.ctx.runner.submit(self.ctx.desk.tracker_data.save_config, self.account_id, config,
-                               on_success=guarded(self, self._saved), on_error=guarded(self, self._refused),
-                               description=f"Saving the tracker config of {self.handle}…")
+    def _save_call(self) -> Callable[[int, dict[str, Any]], dict[str, Any]]:
+        return self.ctx.desk.tracker_data.save_config
 
-    def _saved(self, config: dict[str, Any]) -> None:
-        self._saving = False
-        self.dirty = False
-        self.message.emit(f"Saved the tracker config of {self.handle}.")
-        self.saved.emit(config)
-        self.accept()
-
-    def _refused(self, exc: BaseException) -> None:
-        self._saving = False
-        self._update_enabled()
-        if isinstance(exc, ValidationError) and exc.field:
-            self._focus_field(exc.field)
-        self.ctx.report(exc)
+    def _saved_message(self, config: dict[str, Any]) -> str:
+        return f"Saved the tracker config of {self.handle}."
 
     def _focus_field(self, field: str) -> None:
         kind, _, rest = field.partition(":")
@@ -393,9 +325,3 @@ class TrackerConfigDialog(QDialog):
         widget.setFocus()
         if isinstance(widget, QLineEdit):
             widget.selectAll()
-
-    def reject(self) -> None:
-        if self.dirty and not self.read_only and not Prompts.confirm(
-                self, "Discard changes", f"Discard your changes to the tracker config of {self.handle}?"):
-            return
-        super().reject()
