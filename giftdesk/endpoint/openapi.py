@@ -86,7 +86,7 @@ def _data_path(segment: str, noun: str, document: dict, body: dict, example: dic
         },
         "head": {
             "operationId": f"head_{segment.replace('-', '_')}",
-            "summary": f"As GET, headers only",
+            "summary": "As GET, headers only",
             "tags": ["tracker"],
             "security": [{"ApiKey": [], "AccountHeader": []}],
             "responses": {"200": {"description": "As GET, without a body."}, **common_errors},

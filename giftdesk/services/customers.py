@@ -12,6 +12,7 @@ from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential, Track
 from giftdesk.errors import ConflictError, NotFoundError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
+from giftdesk.services.lookups import account_or_error, customer_or_error
 from giftdesk.services.events import ACCOUNTS_CHANGED, CUSTOMERS_CHANGED
 
 _UNSET = object()
@@ -158,7 +159,7 @@ class CustomerService:
         given = {k: v for k, v in dict(name=name, email=email, company=company, notes=notes).items() if v is not _UNSET}
         cleaned = self._clean(partial=True, **given)
         with self.ctx.db.session() as session:
-            customer = self._customer(session, customer_id)
+            customer = customer_or_error(session, customer_id)
             if "email" in cleaned:
                 self._check_email_free(session, cleaned["email"], customer_id)
             before = {k: getattr(customer, k) for k in cleaned}
@@ -176,7 +177,7 @@ class CustomerService:
 
     def delete_impact(self, customer_id: int) -> DeleteImpact:
         with self.ctx.db.read_session() as session:
-            self._customer(session, customer_id)
+            customer_or_error(session, customer_id)
             account_ids = select(TikTokAccount.id).where(TikTokAccount.customer_id == customer_id)
             return self._impact(session, account_ids, customers=1)
 
@@ -184,7 +185,7 @@ class CustomerService:
         """Deletes the customer with its accounts, their API keys and saved tracker data, atomically."""
         self.ctx.require("operator", "delete customers")
         with self.ctx.db.session() as session:
-            customer = self._customer(session, customer_id)
+            customer = customer_or_error(session, customer_id)
             account_ids = list(session.scalars(select(TikTokAccount.id).where(TikTokAccount.customer_id == customer_id)))
             impact = self._impact(session, select(TikTokAccount.id).where(TikTokAccount.customer_id == customer_id), 1)
             name = customer.name
@@ -204,18 +205,18 @@ class CustomerService:
             query = query.where(TikTokAccount.customer_id == customer_id)
         with self.ctx.db.read_session() as session:
             if customer_id is not None:
-                self._customer(session, customer_id)
+                customer_or_error(session, customer_id)
             return [AccountRow.of(a) for a in session.scalars(query)]
 
     def get_account(self, account_id: int) -> AccountRow:
         with self.ctx.db.read_session() as session:
-            return AccountRow.of(self._account(session, account_id))
+            return AccountRow.of(account_or_error(session, account_id, with_credential=True))
 
     def add_account(self, customer_id: int, tiktok_username: str) -> AccountRow:
         self.ctx.require("operator", "add TikTok accounts")
         username = validation.tiktok_username(tiktok_username)
         with self.ctx.db.session() as session:
-            customer = self._customer(session, customer_id)
+            customer = customer_or_error(session, customer_id)
             owner = session.scalar(select(TikTokAccount).where(TikTokAccount.username == username))
             if owner is not None:
                 raise ConflictError(f"@{username} is already an account of customer {owner.customer_id}.")
@@ -230,14 +231,14 @@ class CustomerService:
 
     def account_delete_impact(self, account_id: int) -> DeleteImpact:
         with self.ctx.db.read_session() as session:
-            self._account(session, account_id)
+            account_or_error(session, account_id, with_credential=True)
             return self._impact(session, select(TikTokAccount.id).where(TikTokAccount.id == account_id), 0)
 
     def delete_account(self, account_id: int) -> DeleteImpact:
         """Deletes the account with its API key and saved tracker data."""
         self.ctx.require("operator", "delete TikTok accounts")
         with self.ctx.db.session() as session:
-            account = self._account(session, account_id)
+            account = account_or_error(session, account_id, with_credential=True)
             impact = self._impact(session, select(TikTokAccount.id).where(TikTokAccount.id == account_id), 0)
             customer_id, username = account.customer_id, account.username
             session.delete(account)
@@ -286,21 +287,7 @@ class CustomerService:
         if other is not None and other.id != customer_id:
             raise ConflictError(f"Customer '{other.name}' already uses the e-mail {email}.")
 
-    @staticmethod
-    def _customer(session, customer_id: int) -> Customer:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFoundError(f"There is no customer with id {customer_id}.")
-        return customer
 
-    @staticmethod
-    def _account(session, account_id: int) -> TikTokAccount:
-        account = session.scalar(
-            select(TikTokAccount).where(TikTokAccount.id == account_id).options(selectinload(TikTokAccount.credential))
-        )
-        if account is None:
-            raise NotFoundError(f"There is no TikTok account with id {account_id}.")
-        return account
 
     @staticmethod
     def _row(customer: Customer, count: int, accounts: tuple[AccountRow, ...] = ()) -> CustomerRow:

@@ -18,6 +18,7 @@ from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
+from giftdesk.services.lookups import account_or_error
 from giftdesk.services.events import KEY_CHANGED, KEY_REGENERATED
 
 
@@ -100,7 +101,7 @@ class KeyService:
         with self.ctx.db.read_session() as session:
             found = session.execute(query).first()
             if found is None:
-                self._account(session, account_id)
+                account_or_error(session, account_id)
                 raise NotFoundError(f"Account {account_id} has no API key yet; generate one first.")
             return self._row(*found)
 
@@ -124,7 +125,7 @@ class KeyService:
         instance_url = validation.http_url(instance_url, "instance URL")
         api_key = new_api_key()
         with self.ctx.db.session() as session:
-            account = self._account(session, account_id)
+            account = account_or_error(session, account_id)
             if session.scalar(select(TrackerCredential.id).where(TrackerCredential.account_id == account_id)):
                 raise ConflictError(f"@{account.username} already has an API key; regenerate it to replace it.")
             session.add(TrackerCredential(account_id=account_id, api_key_sha256=digest_key(api_key),
@@ -205,15 +206,9 @@ class KeyService:
         return KeyRow(cred.account_id, customer_id, customer_name, username, cred.key_hint, cred.instance_url,
                       cred.status, cred.last_accessed_at, cred.key_generated_at, cred.updated_at)
 
-    @staticmethod
-    def _account(session, account_id: int) -> TikTokAccount:
-        account = session.get(TikTokAccount, account_id)
-        if account is None:
-            raise NotFoundError(f"There is no TikTok account with id {account_id}.")
-        return account
 
     def _credential(self, session, account_id: int) -> tuple[TrackerCredential, TikTokAccount]:
-        account = self._account(session, account_id)
+        account = account_or_error(session, account_id)
         cred = session.scalar(select(TrackerCredential).where(TrackerCredential.account_id == account_id))
         if cred is None:
             raise NotFoundError(f"@{account.username} has no API key yet; generate one first.")

@@ -15,10 +15,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from giftdesk.db.models import TRACKER_DATA_TYPES, TikTokAccount, TrackerData
+from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerData
 from giftdesk.db.types import utcnow
-from giftdesk.errors import NotFoundError, ValidationError
+from giftdesk.errors import ValidationError
 from giftdesk.services.context import ServiceContext
+from giftdesk.services.lookups import account_or_error
 from giftdesk.services.events import TRACKER_DATA_SAVED
 
 GIFT_GROUPS, CONFIG, ANALYTICS = TRACKER_DATA_TYPES
@@ -169,7 +170,7 @@ class TrackerDataService:
     def get(self, account_id: int, data_type: str) -> dict[str, Any]:
         self._check_type(data_type)
         with self.ctx.db.read_session() as session:
-            self._account(session, account_id)
+            account_or_error(session, account_id)
             data, _ = load_document(session, account_id, data_type)
         return data or {}
 
@@ -183,7 +184,7 @@ class TrackerDataService:
     def _save(self, account_id: int, data_type: str, data: dict[str, Any], summary: str) -> dict[str, Any]:
         self.ctx.require("operator", "edit tracker data")
         with self.ctx.db.session() as session:
-            account = self._account(session, account_id)
+            account = account_or_error(session, account_id)
             row_id, before = find_document(session, account_id, data_type)
             write_document(session, account_id, data_type, data, row_id)
             self.ctx.audit(session, f"tracker_data.{data_type}", f"{summary} of @{account.username}",
@@ -196,9 +197,3 @@ class TrackerDataService:
         if data_type not in TRACKER_DATA_TYPES:
             raise ValidationError(f"Data type must be one of: {', '.join(TRACKER_DATA_TYPES)}.", field="dataType")
 
-    @staticmethod
-    def _account(session, account_id: int) -> TikTokAccount:
-        account = session.get(TikTokAccount, account_id)
-        if account is None:
-            raise NotFoundError(f"There is no TikTok account with id {account_id}.")
-        return account

@@ -329,7 +329,6 @@ def main() -> int:
             server.start()
             port = server.port
             account, key = accounts[0]
-            auth = {"X-API-Key": key, "X-Account-ID": str(account), "Content-Type": "application/json"}
             phase("idle (no load)", lambda: (time.sleep(2), {"rps": 0, "p50": 0, "p99": 0, "errors": 0,
                                                              "requests": 0, "socket_errors": ""})[1])
             profiler = None

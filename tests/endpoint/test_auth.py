@@ -51,7 +51,7 @@ def test_a_wrong_key_is_401_and_changes_nothing(client, account, desk):
 
 
 def test_another_accounts_key_is_401(client, make_account):
-    (first, first_key), (second, _) = make_account(), make_account()
+    (_, first_key), (second, _) = make_account(), make_account()
     answer = _status(client, second.id, {"X-API-Key": first_key, "X-Account-ID": str(second.id)})
     _assert_401(answer, "Invalid API key")
 
