@@ -23,13 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-BARE = r"""
-import sys, time
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QMainWindow
-app = QApplication(sys.argv)
-window = QMainWindow()
-window.resize(1280, 800)
+# Appended to both scripts: print the wall-clock time of the window's first paint, then quit.
+FIRST_PAINT = r"""
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
@@ -40,6 +35,15 @@ window.installEventFilter(FirstPaint(window))
 window.show()
 app.exec()
 """
+
+BARE = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv)
+window = QMainWindow()
+window.resize(1280, 800)
+""" + FIRST_PAINT
 
 GIFTDESK = r"""
 import sys, time
@@ -56,15 +60,7 @@ actor = Actor("bench", "admin", 1)
 ctx = GuiContext.create(desk.as_actor(actor))
 window = MainWindow(ctx)
 window.resize(1280, 800)
-class FirstPaint(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
-            print(f"PAINT {time.time():.6f}", flush=True)
-            app.quit()
-        return False
-window.installEventFilter(FirstPaint(window))
-window.show()
-app.exec()
+""" + FIRST_PAINT + """
 window.close()
 ctx.close()
 """

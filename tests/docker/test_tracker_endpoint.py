@@ -14,19 +14,11 @@ from giftdesk.endpoint.addressing import advertised_base_url, docker_bridge_ip, 
 from giftdesk.endpoint.server import EndpointServer
 from giftdesk.services.tracker_gateway import TrackerGateway
 from tests.conftest import require_service
-from tests.support.docker_engine import TEST_IMAGE, TEST_LABEL, ensure_engine, ensure_test_image, remove_test_containers, wait_for_log
+from tests.support.docker_engine import TEST_IMAGE, TEST_LABEL, wait_for_log
 
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="module")
-def engine():
-    client = ensure_engine()
-    require_service(client is not None, "a Docker Engine (tests/support/dockerd.sh, DOCKER_HOST)")
-    ensure_test_image(client)
-    yield client
-    remove_test_containers(client)
-    client.close()
 
 
 @pytest.fixture

@@ -15,28 +15,12 @@ import uuid
 
 import pytest
 
-from tests.conftest import require_service
-from tests.support.docker_engine import (
-    TEST_IMAGE,
-    TEST_LABEL,
-    ensure_engine,
-    ensure_test_image,
-    remove_test_containers,
-    wait_for_log,
-)
+from tests.support.docker_engine import TEST_IMAGE, TEST_LABEL, wait_for_log
 from tests.support.fake_backend import FakeBackend
 
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="module")
-def engine():
-    client = ensure_engine()
-    require_service(client is not None, "a Docker Engine (tests/support/dockerd.sh, DOCKER_HOST)")
-    ensure_test_image(client)
-    yield client
-    remove_test_containers(client)
-    client.close()
 
 
 def _free_port() -> int:
