@@ -12,6 +12,7 @@ from giftdesk.db.migrate import upgrade
 from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.secrets import SecretStore
 from giftdesk.services.admins import AdminService
+from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
@@ -30,6 +31,7 @@ class Desk:
         self.events = events
         self.ctx = ServiceContext(db, secrets, events, actor)
         self.admins = AdminService(self.ctx)
+        self.audit = AuditService(self.ctx)
         self.customers = CustomerService(self.ctx)
         self.keys = KeyService(self.ctx)
         self.tracker_data = TrackerDataService(self.ctx)

@@ -340,13 +340,8 @@ def backup_restore(args) -> None:
 
 # ---- audit, status, serve --------------------------------------------------------------------
 def audit_list(args) -> None:
-    from sqlalchemy import select
-
-    from giftdesk.db.models import AuditEntry
-
     desk = open_desk(args)
-    with desk.db.read_session() as session:
-        rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)))
+    rows = desk.audit.list(limit=args.limit)
     if args.json:
         return emit_json([{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "targetType": r.target_type,
                            "targetId": r.target_id, "summary": r.summary} for r in rows])
