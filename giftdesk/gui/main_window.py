@@ -22,6 +22,7 @@ from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs import while_alive
 from giftdesk.gui.errors import ErrorRoute
+from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.status_bar import DockerMonitor, StatusBar
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,26 @@ class MainWindow(QMainWindow):
         if desk.db.sqlite_path is None:
             self.backup_action.setEnabled(False)
             self.backup_action.setToolTip("The database is on a server; back it up with the server's tools (pg_dump)")
+        self.restore_action = self._action(
+            "&Restore database…", self.restore_database,
+            tip="Replace the database with a backup; the current one is kept in backups/")
+        if desk.db.sqlite_path is None:
+            self.restore_action.setEnabled(False)
+            self.restore_action.setToolTip(
+                "The database is on a server; restore it with the server's tools (pg_restore)")
+        elif not desk.actor.can("admin"):
+            self.restore_action.setEnabled(False)
+            self.restore_action.setToolTip("Only administrators with the admin role can restore the database")
+        self.audit_action = self._action("&Audit log…", self.open_audit_log, tip="Who changed what, and when")
         self.settings_action = self._action("&Settings…", self.open_settings, "settings",
                                             QKeySequence.StandardKey.Preferences)
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.quit_action = self._action("&Quit", self.close, "quit", QKeySequence.StandardKey.Quit)
         file_menu.addAction(self.backup_action)
+        file_menu.addAction(self.restore_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.audit_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -136,8 +151,11 @@ class MainWindow(QMainWindow):
         account_menu.addAction(who)
         account_menu.addSeparator()
         self.password_action = self._action("&Change password…", self.change_password, "password")
+        self.admins_action = self._action("&Administrators…", self.open_administrators, "user",
+                                          tip="Who can log in, and with which role")
         self.logout_action = self._action("&Log out", self.log_out, "logout")
         account_menu.addAction(self.password_action)
+        account_menu.addAction(self.admins_action)
         account_menu.addAction(self.logout_action)
 
         help_menu = bar.addMenu("&Help")
@@ -199,6 +217,16 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.show_message("Password changed."))
         return self._open(dialog)
 
+    def open_administrators(self):
+        from giftdesk.gui.dialogs.administrators import AdministratorsDialog
+
+        return self._open(AdministratorsDialog(self.ctx, self))
+
+    def open_audit_log(self):
+        from giftdesk.gui.dialogs.audit_log import AuditLogDialog
+
+        return self._open(AuditLogDialog(self.ctx, self))
+
     def _open(self, dialog):
         """Window-modal without a nested event loop (safe under qasync); deleted when closed."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -227,6 +255,58 @@ class MainWindow(QMainWindow):
         target = Path(target)
         done = while_alive(self, lambda path: self.show_message(f"Database backed up to {path}"))
         self.ctx.runner.submit(backup_sqlite, source, target, on_success=done, description="Backing up the database…")
+
+    def restore_database(self, path: str | Path | None = None) -> None:
+        """With ``path`` None, asks for the backup (a non-blocking file dialog). Then, in the runner: the
+        file is checked (refusals go to the error route), the user confirms, the backup replaces the
+        database (the current one is kept in backups/) and every tab and the endpoint reload."""
+        from giftdesk.gui.dialogs.restore import check_backup, restore_backup
+
+        desk = self.ctx.desk
+        if desk.db.sqlite_path is None:
+            ErrorRoute.report(ValidationError(
+                "This console uses a database server; restore it with the server's own tools (pg_restore)."))
+            return
+        if path is None:
+            dialog = QFileDialog(self, "Restore the database from a backup", str(desk.paths.backups),
+                                 "SQLite database (*.db *.sqlite *.sqlite3);;All files (*)")
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            dialog.fileSelected.connect(lambda chosen: self.restore_database(chosen))
+            self._open(dialog)
+            return
+
+        def confirm(checked: Path) -> None:
+            if not Prompts.confirm(
+                self, "Restore database",
+                f"Replace the current database with {checked}?\n\nEverything changed since that backup is "
+                f"replaced. The current database is kept in {desk.paths.backups}.",
+                destructive=True, confirm_text="Restore",
+            ):
+                return
+            self.ctx.runner.submit(restore_backup, desk, checked, on_success=while_alive(self, restored),
+                                   description="Restoring the database…")
+
+        def restored(kept: Path) -> None:
+            self.reload_tabs()
+            self.show_message(f"Database restored from {Path(path).name}.")
+            Prompts.info(self, "Database restored",
+                         f"The database was restored from {path}.\n\nThe previous database is kept at {kept}.")
+
+        self.ctx.runner.submit(check_backup, desk, path, on_success=while_alive(self, confirm),
+                               description="Checking the backup…")
+
+    def reload_tabs(self) -> None:
+        """Every tab loads its data again (after a restore)."""
+        for tab in self.tab_widgets():
+            for name in ("reload", "refresh"):
+                method = getattr(tab, name, None)
+                if callable(method):
+                    method()
+                    break
+        dashboard = getattr(self.customers_tab, "dashboard", None)
+        if dashboard is not None and callable(getattr(dashboard, "reload", None)):
+            dashboard.reload()
 
     def show_about(self) -> QMessageBox:
         import PySide6
