@@ -12,6 +12,7 @@ from giftdesk.db.migrate import upgrade
 from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.secrets import SecretStore
 from giftdesk.services.admins import AdminService
+from giftdesk.services.backups import BackupService
 from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.customers import CustomerService
@@ -36,6 +37,7 @@ class Desk:
         self.keys = KeyService(self.ctx)
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
+        self.backups = BackupService(self.ctx, paths.backups)
 
     @classmethod
     def open(

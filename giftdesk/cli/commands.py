@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 from giftdesk.cli.output import emit_json, fields, table, warn
@@ -303,37 +302,22 @@ def db_upgrade(args) -> None:
     )
 
 
-def _require_sqlite(desk: Desk) -> Path:
-    if desk.db.sqlite_path is None:
-        raise ValidationError("Backups cover SQLite databases; back up PostgreSQL with pg_dump.", field="database-url")
-    return desk.db.sqlite_path
-
-
 def backup_create(args) -> None:
-    from giftdesk.db.backup import backup_sqlite
-
-    desk = open_desk(args)
-    live = _require_sqlite(desk)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = Path(args.path) if args.path else desk.paths.backups / f"giftdesk-{stamp}.db"
-    if target.is_dir():
-        target = target / f"giftdesk-{stamp}.db"
-    backup_sqlite(live, target)
+    target = open_desk(args).backups.create(args.path)
     result = {"path": str(target), "bytes": target.stat().st_size}
     emit_json(result) if args.json else print(f"Backup written to {target} ({result['bytes']} bytes)")
 
 
 def backup_restore(args) -> None:
-    from giftdesk.db.backup import check_giftdesk_database, restore_sqlite
-    from giftdesk.db.migrate import upgrade
+    from giftdesk.db.backup import check_giftdesk_database
 
     path = Path(args.path)
-    check_giftdesk_database(path)  # before touching anything
+    check_giftdesk_database(path)  # before touching anything, even the data directory
     desk = open_desk(args, migrate=False)
-    live = _require_sqlite(desk)
-    _confirm(args, f"Replace the database {live} with {path}? The current one is kept in {desk.paths.backups}.")
-    kept = restore_sqlite(path, live, desk.paths.backups)
-    upgrade(desk.db, desk.paths.backups)  # an older backup is brought to the current schema
+    desk.backups.check(path)
+    _confirm(args, f"Replace the database {desk.backups.live_database()} with {path}? "
+                   f"The current one is kept in {desk.paths.backups}.")
+    kept = desk.backups.restore(path)
     result = {"restored": str(path), "previous": str(kept)}
     emit_json(result) if args.json else print(f"Restored {path}. The previous database is at {kept}.")
 

@@ -250,18 +250,14 @@ class MainWindow(QMainWindow):
             dialog.fileSelected.connect(lambda path: self.backup_database(path))
             self._open(dialog)
             return
-        from giftdesk.db.backup import backup_sqlite
-
-        target = Path(target)
         done = while_alive(self, lambda path: self.show_message(f"Database backed up to {path}"))
-        self.ctx.runner.submit(backup_sqlite, source, target, on_success=done, description="Backing up the database…")
+        self.ctx.runner.submit(self.ctx.desk.backups.create, target, on_success=done,
+                               description="Backing up the database…")
 
     def restore_database(self, path: str | Path | None = None) -> None:
         """With ``path`` None, asks for the backup (a non-blocking file dialog). Then, in the runner: the
         file is checked (refusals go to the error route), the user confirms, the backup replaces the
         database (the current one is kept in backups/) and every tab and the endpoint reload."""
-        from giftdesk.gui.dialogs.restore import check_backup, restore_backup
-
         desk = self.ctx.desk
         if desk.db.sqlite_path is None:
             ErrorRoute.report(ValidationError(
@@ -284,7 +280,7 @@ class MainWindow(QMainWindow):
                 destructive=True, confirm_text="Restore",
             ):
                 return
-            self.ctx.runner.submit(restore_backup, desk, checked, on_success=while_alive(self, restored),
+            self.ctx.runner.submit(desk.backups.restore, checked, on_success=while_alive(self, restored),
                                    description="Restoring the database…")
 
         def restored(kept: Path) -> None:
@@ -293,7 +289,7 @@ class MainWindow(QMainWindow):
             Prompts.info(self, "Database restored",
                          f"The database was restored from {path}.\n\nThe previous database is kept at {kept}.")
 
-        self.ctx.runner.submit(check_backup, desk, path, on_success=while_alive(self, confirm),
+        self.ctx.runner.submit(desk.backups.check, path, on_success=while_alive(self, confirm),
                                description="Checking the backup…")
 
     def reload_tabs(self) -> None:

@@ -1,0 +1,66 @@
+"""Backups and restores of the SQLite database, for the GUI and the CLI alike.
+
+A restore checks the file is a GiftDesk database, keeps the current one in ``backups/``, copies
+the backup into the live file (SQLite's backup API, so open connections see the restored data on
+their next transaction) and brings an older schema up to date. Then every listener is told:
+``SETTINGS_CHANGED`` for every setting restarts an embedded tracker endpoint with a fresh gateway
+(its key table and document cache read from the restored file; a backup's old timestamps would
+slip past the gateway's change poll), ``CUSTOMERS_CHANGED`` reloads lists and key tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, restore_sqlite
+from giftdesk.errors import ValidationError
+from giftdesk.services import events as ev
+from giftdesk.services.context import ServiceContext
+from giftdesk.services.settings import SPECS
+
+
+class BackupService:
+    def __init__(self, ctx: ServiceContext, backup_dir: Path):
+        self.ctx = ctx
+        self.backup_dir = backup_dir
+
+    def live_database(self) -> Path:
+        path = self.ctx.db.sqlite_path
+        if path is None:
+            raise ValidationError("Backups and restores cover SQLite databases; use the server's tools "
+                                  "(pg_dump, pg_restore) for PostgreSQL.", field="database")
+        return path
+
+    def create(self, target: str | Path | None = None) -> Path:
+        """A consistent copy, safe while the console and the endpoint write."""
+        live = self.live_database()
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = Path(target) if target else self.backup_dir / f"giftdesk-{stamp}.db"
+        if path.is_dir():
+            path = path / f"giftdesk-{stamp}.db"
+        return backup_sqlite(live, path)
+
+    def check(self, path: str | Path) -> Path:
+        """Refuses what ``restore`` would refuse, before anyone is asked to confirm."""
+        self.ctx.require("admin", "restore the database")
+        live = self.live_database()
+        path = Path(path)
+        check_giftdesk_database(path)
+        if path.resolve() == live.resolve():
+            raise ValidationError("That file is the database in use; choose a backup.", field="path")
+        return path
+
+    def restore(self, path: str | Path) -> Path:
+        """Replaces the database with the backup; returns where the replaced one was kept."""
+        from giftdesk.db.migrate import upgrade
+
+        path = self.check(path)
+        kept = restore_sqlite(path, self.live_database(), self.backup_dir)
+        upgrade(self.ctx.db, self.backup_dir)  # an older backup is brought to the current schema
+        with self.ctx.db.session() as session:
+            self.ctx.audit(session, "database.restore", f"{self.ctx.actor.username} restored the database from {path.name}",
+                           "database", None, {"from": str(path), "previous": str(kept)})
+        self.ctx.events.publish(ev.SETTINGS_CHANGED, keys=sorted(SPECS))
+        self.ctx.events.publish(ev.CUSTOMERS_CHANGED, customer_id=None)
+        return kept
