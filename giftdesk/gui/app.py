@@ -24,8 +24,9 @@ import threading
 import tempfile
 import time
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QtMsgType, QTimer, qInstallMessageHandler, qVersion
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler, qVersion
+from PySide6.QtGui import QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 import giftdesk
 from giftdesk import APP_NAME
@@ -178,23 +179,84 @@ def _quit_on_ctrl_c(app: QApplication) -> QTimer | None:
     return timer
 
 
+def _splash(app: QApplication) -> QLabel:
+    """Painted before the domain layer is imported: something is on screen within a blink.
+
+    A plain label with the splash window flag: QSplashScreen waits up to a second for the window
+    to be exposed on every message, which is exactly the time it is meant to cover.
+    """
+    palette = app.palette()
+    card = QPixmap(420, 180)
+    card.fill(palette.color(QPalette.ColorRole.Window))
+    painter = QPainter(card)
+    painter.drawPixmap(24, 42, theme.app_icon().pixmap(96, 96))
+    painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+    font = painter.font()
+    font.setPointSize(18)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(140, 80, APP_NAME)
+    font.setPointSize(10)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.drawText(140, 106, f"version {giftdesk.__version__}")
+    painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+    painter.drawText(140, 132, "Opening the database…")
+    painter.setPen(palette.color(QPalette.ColorRole.Mid))
+    painter.drawRect(card.rect().adjusted(0, 0, -1, -1))
+    painter.end()
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setPixmap(card)
+    splash.setFixedSize(card.size())
+    screen = app.primaryScreen()
+    if screen is not None:
+        splash.move(screen.availableGeometry().center() - splash.rect().center())
+    splash.show()
+    app.processEvents()
+    return splash
+
+
+def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None):
+    """``Desk.open`` (SQLAlchemy import, migrations) on a thread while the splash keeps painting."""
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            from giftdesk.desk import Desk
+
+            result["desk"] = Desk.open(data_dir, database_url)
+        except Exception as exc:  # handed to the GUI thread below
+            result["error"] = exc
+
+    opener = threading.Thread(target=work, name="desk-open", daemon=True)
+    opener.start()
+    while opener.is_alive():
+        app.processEvents()
+        opener.join(0.02)
+    if "error" in result:
+        raise result["error"]
+    return result["desk"]
+
+
 def run(data_dir: str | None = None, database_url: str | None = None) -> int:
     """The desktop console. Returns the process exit code (0 also when the login is cancelled)."""
-    import qasync
-
-    from giftdesk.desk import Desk
-
     _ensure_logging(data_dir)
     qInstallMessageHandler(qt_message_handler)
     app = create_application()
     app.setQuitOnLastWindowClosed(False)  # the controller quits; log out closes the window on purpose
     ErrorRoute.install_excepthook()
+    splash = _splash(app)
     try:
-        desk = Desk.open(data_dir, database_url)
+        desk = _open_desk(app, data_dir, database_url)
     except Exception as exc:  # unreadable folder, database server down, failed migration...
         log.exception("Cannot open the data directory")
+        splash.close()
         QMessageBox.critical(None, APP_NAME, f"GiftDesk cannot start:\n\n{exc}")  # no event loop runs yet
         return 1
+    import qasync
+
+    splash.close()
     controller = AppController(app, desk)
     wake = _quit_on_ctrl_c(app)  # noqa: F841 (kept alive for the loop's lifetime)
     try:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType
 from PySide6.QtGui import QGuiApplication, QPalette
 
@@ -127,3 +131,29 @@ def test_fmt_ago():
     assert fmt_ago(now - timedelta(hours=3), now) == "3 h ago"
     assert fmt_ago(now - timedelta(days=1), now) == "1 day ago"
     assert fmt_ago(now - timedelta(days=30), now).startswith("2025-12-1")
+
+
+def test_splash_is_shown_before_the_domain_layer_is_imported():
+    """The splash covers the SQLAlchemy import and the migrations, so it must not need them."""
+    script = (
+        "import sys\n"
+        "from giftdesk.gui import app as gapp\n"
+        "application = gapp.create_application()\n"
+        "splash = gapp._splash(application)\n"
+        "assert splash.isVisible()\n"
+        "assert 'sqlalchemy' not in sys.modules, 'the splash waited for SQLAlchemy'\n"
+        "print('splash ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "splash ok" in result.stdout
+
+
+def test_open_desk_hands_its_error_to_the_gui_thread(tmp_path, qapp):
+    from giftdesk.gui.app import _open_desk
+
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the data directory should be")
+    with pytest.raises(Exception):
+        _open_desk(qapp, str(blocked), None)
