@@ -9,6 +9,7 @@ from pathlib import Path
 
 from giftdesk.cli.output import emit_json, fields, table, warn
 from giftdesk.desk import Desk
+from giftdesk.docker_engine import DockerEngine
 from giftdesk.errors import ValidationError
 from giftdesk.logs import setup_logging
 from giftdesk.paths import resolve_data_dir
@@ -346,9 +347,15 @@ def status(args) -> None:
         "administrators": desk.admins.count(),
         "customers": len(desk.customers.list()),
     }
+    engine = DockerEngine(str(desk.settings.get("docker.host") or ""))
+    docker_state = engine.probe()
+    engine.close()
     if args.json:
-        return emit_json(data)
-    fields([(k, v) for k, v in data.items()])
+        return emit_json({**data, "docker": docker_state.to_json()})
+    docker_line = docker_state.label.removeprefix("Docker: ")
+    if not docker_state.reachable:
+        docker_line += f" ({docker_state.error})"
+    fields([*data.items(), ("docker", docker_line), ("dockerHost", docker_state.host or "default")])
 
 
 def serve(args) -> int:

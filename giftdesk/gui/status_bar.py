@@ -8,84 +8,20 @@ that thread, never on the GUI thread. A ping that is still running is not stacke
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
+from giftdesk.docker_engine import DockerEngine, DockerState
 from giftdesk.services.events import SETTINGS_CHANGED
 
 log = logging.getLogger(__name__)
 
 DOCKER_INTERVAL_MS = 10_000
-DOCKER_TIMEOUT_S = 3
 BUSY_SHOW_DELAY_MS = 250  # quick jobs do not flash the progress bar
-
-
-@dataclass(frozen=True)
-class DockerState:
-    reachable: bool | None  # None: not checked yet
-    host: str = ""
-    version: str = ""
-    containers: int = 0
-    running: int = 0
-    error: str = ""
-
-    @property
-    def label(self) -> str:
-        if self.reachable is None:
-            return "Docker: checking…"
-        if not self.reachable:
-            return "Docker: not reachable"
-        count = f"{self.containers} container{'s' if self.containers != 1 else ''}"
-        if self.containers:
-            count += f" ({self.running} running)"
-        return f"Docker: {self.version}, {count}"
-
-    @property
-    def tooltip(self) -> str:
-        where = self.host or "the default Docker host"
-        if self.reachable is None:
-            return f"Checking the Docker engine at {where}…"
-        if not self.reachable:
-            return f"The Docker engine at {where} did not answer:\n{self.error}\n\nSet the Docker host in File → Settings."
-        return f"Docker engine {self.version} at {where}\n{self.containers} containers, {self.running} running"
-
-
-def probe_docker(host: str, clients: dict) -> DockerState:
-    """Runs in the Docker worker thread. ``clients`` caches one SDK client per host."""
-    import docker  # imported here: the SDK is only ever touched off the GUI thread
-
-    where = host or os.environ.get("DOCKER_HOST", "")
-    try:
-        client = clients.get(host)
-        if client is None:
-            for old in clients.values():
-                try:
-                    old.close()
-                except Exception:
-                    pass
-            clients.clear()
-            client = (docker.DockerClient(base_url=host, timeout=DOCKER_TIMEOUT_S) if host
-                      else docker.from_env(timeout=DOCKER_TIMEOUT_S))
-            clients[host] = client
-        version = client.version().get("Version", "?")
-        info = client.info()
-        return DockerState(True, where, version, int(info.get("Containers", 0) or 0),
-                           int(info.get("ContainersRunning", 0) or 0))
-    except Exception as exc:  # refused, timeout, bad host URL, permission denied on the socket...
-        failed = clients.pop(host, None)
-        if failed is not None:
-            try:
-                failed.close()
-            except Exception:
-                pass
-        message = str(exc) or type(exc).__name__
-        return DockerState(False, where, error=message[:500])
 
 
 class DockerMonitor(QObject):
@@ -99,7 +35,7 @@ class DockerMonitor(QObject):
         self.desk = desk
         self.state = DockerState(None)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-ping")
-        self._clients: dict = {}
+        self._engine: DockerEngine | None = None  # one per Docker host setting; used on the worker only
         self._pending = False
         self._closed = False
         self._lock = threading.Lock()
@@ -123,7 +59,11 @@ class DockerMonitor(QObject):
     def _work(self) -> None:
         try:
             host = str(self.desk.settings.get("docker.host") or "").strip()
-            state = probe_docker(host, self._clients)
+            if self._engine is None or self._engine.host != host:
+                if self._engine is not None:
+                    self._engine.close()
+                self._engine = DockerEngine(host)
+            state = self._engine.probe()
         except Exception as exc:  # settings unreadable: still report, never kill the worker
             state = DockerState(False, error=f"{type(exc).__name__}: {exc}")
         with self._lock:
@@ -148,14 +88,11 @@ class DockerMonitor(QObject):
             self._closed = True
         self._timer.stop()
 
-        def close_clients() -> None:
-            for client in self._clients.values():
-                try:
-                    client.close()
-                except Exception:
-                    pass
+        def close_engine() -> None:
+            if self._engine is not None:
+                self._engine.close()
 
-        self._pool.submit(close_clients)
+        self._pool.submit(close_engine)
         self._pool.shutdown(wait=False, cancel_futures=False)
 
 

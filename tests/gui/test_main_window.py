@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize
 from giftdesk.db.backup import check_giftdesk_database
 from giftdesk.gui.errors import CrashDialog, ErrorRoute, _show
 from giftdesk.gui.main_window import MainWindow
-from giftdesk.gui.status_bar import DockerState
+from giftdesk.docker_engine import DockerState
 from tests.gui.conftest import idle
 
 TITLES = ["Instances", "API Keys", "Customer Accounts", "Social Stats", "Fampage Orders"]
