@@ -63,8 +63,7 @@ class Desk:
 
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
-        desk = Desk(self.paths, self.db, self.secrets, self.events, actor)
-        return desk
+        return Desk(self.paths, self.db, self.secrets, self.events, actor)
 
     def close(self) -> None:
         self.db.dispose()

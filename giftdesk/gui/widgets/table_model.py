@@ -402,29 +402,25 @@ class RowTableView(QTableView):
 
 
 # ---- formatting helpers shared by tables ---------------------------------------------------
+def _aware(value: datetime) -> datetime:
+    """The database hands back UTC; a naive value is read as UTC too."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
 def fmt_datetime(value: datetime | None, empty: str = "") -> str:
     """Local time, minutes precision: ``2025-10-16 14:03``."""
-    if value is None:
-        return empty
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return empty if value is None else _aware(value).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_date(value: datetime | None, empty: str = "") -> str:
-    if value is None:
-        return empty
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone().strftime("%Y-%m-%d")
+    return empty if value is None else _aware(value).astimezone().strftime("%Y-%m-%d")
 
 
 def fmt_ago(value: datetime | None, now: datetime | None = None, empty: str = "never") -> str:
     """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``, else the date."""
     if value is None:
         return empty
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+    value = _aware(value)
     now = now or datetime.now(timezone.utc)
     seconds = (now - value).total_seconds()
     if seconds < 0:
