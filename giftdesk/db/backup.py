@@ -13,6 +13,11 @@ from giftdesk.errors import ValidationError
 REQUIRED_TABLES = {"alembic_version", "administrators", "customers", "tiktok_accounts", "settings"}
 
 
+def file_stamp() -> str:
+    """UTC time for backup file names: sorts by age, safe on every file system."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def backup_sqlite(source: Path, target: Path) -> Path:
     """Copy with SQLite's online backup API: a transaction-consistent snapshot."""
     target = Path(target)
@@ -65,7 +70,7 @@ def restore_sqlite(backup: Path, live: Path, keep_dir: Path) -> Path:
     data on their next transaction instead of holding a deleted inode.
     """
     check_giftdesk_database(backup)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = file_stamp()
     kept = Path(keep_dir) / f"before-restore-{stamp}.db"
     if Path(live).exists():
         backup_sqlite(Path(live), kept)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from giftdesk.db.backup import backup_sqlite
+from giftdesk.db.backup import backup_sqlite, file_stamp
 from giftdesk.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ def upgrade(db: Database, backup_dir: Path | None = None) -> str | None:
     head = head_revision()
     copy_path = None
     if current is not None and db.sqlite_path and backup_dir is not None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = file_stamp()
         copy_path = backup_dir / f"pre-migration-{current}-{stamp}.db"
         backup_sqlite(db.sqlite_path, copy_path)
         log.info("Copied the database to %s before migrating %s -> %s", copy_path, current, head)

@@ -10,10 +10,9 @@ slip past the gateway's change poll), ``CUSTOMERS_CHANGED`` reloads lists and ke
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
-from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, restore_sqlite
+from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, file_stamp, restore_sqlite
 from giftdesk.errors import ValidationError
 from giftdesk.services import events as ev
 from giftdesk.services.context import ServiceContext
@@ -35,7 +34,7 @@ class BackupService:
     def create(self, target: str | Path | None = None) -> Path:
         """A consistent copy, safe while the console and the endpoint write."""
         live = self.live_database()
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = file_stamp()
         path = Path(target) if target else self.backup_dir / f"giftdesk-{stamp}.db"
         if path.is_dir():
             path = path / f"giftdesk-{stamp}.db"
