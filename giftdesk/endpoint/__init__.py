@@ -5,7 +5,7 @@ Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a threa
 """
 
 from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts, docker_bridge_ip, local_bind_hosts
-from giftdesk.endpoint.server import EndpointServer, EndpointStats, main, serve
+from giftdesk.endpoint.server import EndpointServer, EndpointStats, serve
 
 __all__ = [
     "EndpointServer",
@@ -14,6 +14,5 @@ __all__ = [
     "bind_hosts",
     "docker_bridge_ip",
     "local_bind_hosts",
-    "main",
     "serve",
 ]
