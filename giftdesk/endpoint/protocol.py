@@ -12,7 +12,8 @@ order and a pipelined GET after a POST sees what the POST saved.
 
 Taking turns (a client that pipelines thousands of requests must not starve the others):
 
-* a connection answers at most ``_BATCH`` requests per turn; what is left of the bytes it read
+* a connection answers at most ``_BATCH`` requests per turn (``_BATCH_UNAUTHENTICATED`` until
+  it has sent a valid key); what is left of the bytes it read
   waits (reading paused) while the loop serves everyone else, then it gets its next turn;
 * the answers of one turn leave in one ``transport.write``; once the transport holds more than
   ``_WRITE_HIGH`` unsent bytes (a client that does not read), the connection stops answering and
@@ -64,6 +65,7 @@ MAX_BODY = 1024 * 1024
 _HOLD_LIMIT = 256 * 1024  # bytes buffered behind a busy request before reading pauses
 _MAX_CHUNK_LINE = 4096
 _BATCH = 32  # requests one connection answers per turn before the others get theirs
+_BATCH_UNAUTHENTICATED = 4  # ... before it has sent a valid key (a /health pipeliner gets little)
 _CORK_LIMIT = 64 * 1024  # answers of a turn are written together, at the latest past this size
 _WRITE_HIGH = 64 * 1024  # unsent bytes in the transport past which a connection stops answering
 _WRITE_LOW = 16 * 1024
@@ -186,13 +188,22 @@ def server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
     return 500, _INTERNAL_BODY
 
 
-class HttpConnection(asyncio.Protocol):
-    """One client connection. All methods run on the endpoint's event-loop thread."""
+READ_SIZE = 64 * 1024  # bytes taken from the socket per read (asyncio's own default is 256 KiB)
+_READ_SIZE_UNAUTHENTICATED = 16 * 1024  # ... before the connection has sent a valid key
+
+
+class HttpConnection(asyncio.BufferedProtocol):
+    """One client connection. All methods run on the endpoint's event-loop thread.
+
+    A ``BufferedProtocol`` so that we choose how much one read takes: every connection reads into
+    the server's one read buffer (safe: the loop fills it and hands it over in one go), a
+    connection that has not authenticated yet a quarter as much, so a flood of pipelined requests
+    costs little per turn."""
 
     __slots__ = (
         "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
         "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
-        "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since",
+        "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since", "accepted_at",
     )
 
     def __init__(self, state: ServerState):
@@ -221,6 +232,7 @@ class HttpConnection(asyncio.Protocol):
         self.cork_size = 0
         self.authenticated = False  # a request on this connection carried a valid key
         self.idle_since = 0.0  # when it last went idle (0 while a request is under way)
+        self.accepted_at = 0.0  # loop time
 
     # ---- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -229,6 +241,7 @@ class HttpConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if peer:
             self.ip = peer[0]
+        self.accepted_at = state.loop.time()
         if state.stopping or not state.admit(self):
             transport.abort()
             self.closed = True
@@ -245,6 +258,13 @@ class HttpConnection(asyncio.Protocol):
         self.body = None
         self.pending = None
         self.cork.clear()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        view = self.state.read_buffer
+        return view if self.authenticated else view[:_READ_SIZE_UNAUTHENTICATED]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.state.read_buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         if self.closed or self.mode == LINGER or self.state.stopping:
@@ -334,7 +354,7 @@ class HttpConnection(asyncio.Protocol):
                 return
             mode = self.mode
             if mode == HEAD:
-                if answered == _BATCH:
+                if answered == (_BATCH if self.authenticated else _BATCH_UNAUTHENTICATED):
                     self._yield_turn(data, pos)
                     return
                 answered += 1
@@ -719,7 +739,7 @@ class HttpConnection(asyncio.Protocol):
     def _idle(self) -> None:
         state = self.state
         self.idle_since = state.clock
-        self.deadline = state.clock + state.idle_timeout_now()
+        self.deadline = state.clock + state.idle_timeout_now(self.authenticated)
 
     def _close(self) -> int:
         if self.closed:

@@ -21,9 +21,12 @@ trackers out (``ServerState.admit``):
   connection that never authenticated goes first, then the oldest idle authenticated one; only
   when every slot is busy with a request is the new connection refused;
 * an idle keep-alive connection may wait ``idle_timeout`` seconds while the server is at most half
-  full; past that the allowance shrinks (quadratically) down to one second when it is full;
+  full; past that the allowance shrinks (quadratically) down to one second when it is full (for
+  an authenticated connection, only authenticated ones count: junk cannot shorten a tracker's);
 * per client address, at most ``max_unauthenticated_per_address`` connections that have not yet
-  sent a valid key: a newcomer past that closes the address's oldest such connection. Only
+  sent a valid key: a newcomer past that closes the address's oldest such connection (after a
+  grace of half a second from its arrival, so that a burst cannot close a tracker's connection
+  before its first request was even read). Only
   unauthenticated connections count, on purpose: trackers on host networking all come from
   127.0.0.1, so a cap on everything from one address would lock hundreds of legitimate trackers
   out together with the attacker; a tracker's connection leaves the count with its first valid
@@ -34,9 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -49,7 +54,7 @@ from typing import Any
 from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts
 from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
-from giftdesk.endpoint.protocol import HEAD, MAX_BODY, HttpConnection, encode_json
+from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.services.tracker_gateway import TrackerGateway
@@ -59,6 +64,9 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 8787
 DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit_per_minute)
 DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
+ACCEPTS_PER_TURN = 64
+LISTEN_QUEUE = 1024
+GRACE = 0.5  # seconds a new connection has to authenticate before the per-address cap may close it
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class ServerState:
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
         self.openapi_body = encode_json(build_openapi())
+        self.read_buffer = memoryview(bytearray(READ_SIZE))  # every connection reads into it in turn
         self.clock = time.monotonic()  # coarse: advanced by the sweeper, used for timeouts
         self.date_line = b""
         self.requests_total = 0
@@ -125,7 +134,7 @@ class ServerState:
         """Registers a new connection, closing older ones to make room; False when there is none."""
         waiting = self.unauthenticated.get(connection.ip)
         if waiting is not None and len(waiting) >= self.max_unauthenticated_per_address:
-            self._evict(next(iter(waiting)))
+            self._make_room_at(waiting)
         if len(self.connections) >= self.max_connections:
             victim = self._victim()
             if victim is None:
@@ -135,6 +144,22 @@ class ServerState:
         self.unauthenticated.setdefault(connection.ip, {})[connection] = None
         return True
 
+    def _make_room_at(self, waiting: dict[HttpConnection, None]) -> None:
+        """The address's oldest unauthenticated connection stops counting against its cap: closed
+        now if it has had ``GRACE`` seconds to send a valid key, else when that time is up unless
+        it does so meanwhile. (A tracker that has just connected has sent its request, but the
+        loop may not have read it yet: a burst of connections must not close it before it could.)"""
+        oldest = next(iter(waiting))
+        del waiting[oldest]
+        age = self.loop.time() - oldest.accepted_at
+        if age >= GRACE:
+            self._evict(oldest)
+        else:
+            self.loop.call_later(GRACE - age, self._evict_unless_authenticated, oldest)
+
+    def _evict_unless_authenticated(self, connection: HttpConnection) -> None:
+        if not connection.authenticated and not connection.closed:
+            self._evict(connection)
     def _victim(self) -> HttpConnection | None:
         """The oldest never-authenticated connection, else the oldest idle one, else None."""
         idle = None
@@ -162,12 +187,22 @@ class ServerState:
         if not connection.authenticated:
             self.note_authenticated(connection)
 
-    def idle_timeout_now(self) -> float:
-        """How long an idle keep-alive connection may wait: shorter as the slots fill."""
-        fill = len(self.connections) / self.max_connections
+    def idle_timeout_now(self, authenticated: bool = False) -> float:
+        """How long an idle keep-alive connection may wait: shorter as the slots fill. For a
+        tracker's (authenticated) connection only authenticated connections count as filling,
+        so a flood of junk connections cannot shorten the trackers' keep-alive."""
+        used = len(self.connections)
+        if used * 2 <= self.max_connections:  # the common case, on every answered request
+            return self.idle_timeout
+        if authenticated:
+            used -= self.unauthenticated_count()
+        fill = used / self.max_connections
         if fill <= 0.5:
             return self.idle_timeout
         return max(min(self.idle_timeout, 1.0), self.idle_timeout * ((1.0 - fill) / 0.5) ** 2)
+
+    def unauthenticated_count(self) -> int:
+        return sum(len(waiting) for waiting in self.unauthenticated.values())
 
     def prune(self) -> None:
         self.account_limits.prune()
@@ -362,9 +397,13 @@ class EndpointServer:
         addresses: list[tuple[str, int]] = []
         for index, host in enumerate(self.hosts):
             try:
-                server = await loop.create_server(
-                    lambda: HttpConnection(state), host, port, backlog=1024, reuse_address=True,
-                )
+                # asyncio accepts up to ``backlog`` connections per turn of the loop and queues as
+                # many in the kernel: a small number for the first keeps a burst of connections
+                # from holding up every other client; listen() again gives the queue its room.
+                listening = _listening_socket(host, port)
+                server = await loop.create_server(lambda: HttpConnection(state), sock=listening,
+                                                  backlog=ACCEPTS_PER_TURN)
+                listening.listen(LISTEN_QUEUE)
             except OSError as exc:
                 if index and exc.errno == errno.EADDRNOTAVAIL:
                     log.warning("Tracker endpoint: %s is not an address of this host any more; not listening there", host)
@@ -393,8 +432,9 @@ class EndpointServer:
             history.popleft()
         state.requests_last_minute = state.requests_total - history[0][1]
         if len(state.connections) * 2 > state.max_connections:  # filling up: idle connections wait less
-            allowance = state.idle_timeout_now()
+            allowances = {False: state.idle_timeout_now(False), True: state.idle_timeout_now(True)}
             for connection in state.connections:
+                allowance = allowances[connection.authenticated]
                 if connection.idle_since and connection.deadline > connection.idle_since + allowance:
                     connection.deadline = connection.idle_since + allowance
         for connection in [c for c in state.connections if c.deadline and c.deadline < now]:
@@ -435,6 +475,20 @@ class EndpointServer:
             await server.wait_closed()
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
 def _bind_error(host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
         return (f"Port {port} is in use on {host}: another program (or another GiftDesk) is listening there. "
@@ -463,6 +517,9 @@ def serve(
     server = EndpointServer.from_settings(gateway, settings, port=port, bind=bind, hosts=hosts,
                                           rate_limit_per_minute=rate_limit_per_minute)
     server.start()
+    # Everything loaded so far lives as long as the process: out of the cyclic GC's way, a full
+    # collection no longer walks it (on a slow machine that walk stalled the loop for ~0.2 s).
+    gc.freeze()
     stop_event = stop_event or threading.Event()
     previous = _install_stop_signals(stop_event)
     try:
