@@ -353,6 +353,16 @@ def abuse_slowloris(port: int, seconds: float, count: int = 300) -> dict:
 ABUSERS = {"pipeline-reset": abuse_pipeline_reset, "idle": abuse_idle, "slowloris": abuse_slowloris}
 
 
+def loop_thread_schedule(server: EndpointServer) -> tuple[float, float] | None:
+    """(ms on a CPU, ms runnable but waiting for a CPU) of the endpoint's loop thread (Linux)."""
+    try:
+        with open(f"/proc/self/task/{server._thread.native_id}/schedstat") as stat:
+            on_cpu, waiting, _ = stat.read().split()
+    except (OSError, AttributeError, ValueError):
+        return None
+    return int(on_cpu) / 1e6, int(waiting) / 1e6
+
+
 def start_abuser(kind: str, port: int, seconds: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, __file__, "--abuse", kind, str(port), str(seconds)],
                             stdout=subprocess.PIPE, text=True)
@@ -486,12 +496,16 @@ def main() -> int:
             before = server.stats()
             abuser = start_abuser(kind, port, args.duration + 3)
             time.sleep(2)  # the abuse is in full swing before the good clients start
+            cpu_before = loop_thread_schedule(server)
             phase(f"abuse: {label}", lambda: good_load(port, account), probe_port=port)
+            cpu_after = loop_thread_schedule(server)
             name, result, lateness = results[-1]
             result["abuser"] = json.loads(abuser.communicate()[0])
             after = server.stats()
             result["evicted"] = after.connections_evicted - before.connections_evicted
             result["abusive"] = True
+            if cpu_before and cpu_after:
+                result["loop cpu"] = tuple(b - a for a, b in zip(cpu_before, cpu_after))
 
     def durable_write_phases() -> None:
         """The 90/10 mix on a server of its own per variant; writes/s counted by the server."""
@@ -606,6 +620,10 @@ def main() -> int:
                   + (f", {probe_result['refused']} refused" if probe_result.get("refused") else ""))
         if "abuser" in result:
             print(f"{'  the abuser':44} {result['abuser']}; the server evicted {result['evicted']} connections")
+        if "loop cpu" in result:
+            on_cpu, waiting = result["loop cpu"]
+            print(f"{'  the endpoint loop thread meanwhile':44} {on_cpu / 1000:.1f} s on a CPU, {waiting / 1000:.1f} s "
+                  f"runnable but waiting for one (the machine's other load)")
         if "writes/s" in result:
             print(f"{'  durable writes':44} {result['writes/s']:>9.0f} /s  ({result['writes per commit']:.1f} "
                   f"writes per commit, synchronous={result['synchronous']})")

@@ -6,6 +6,8 @@ import json
 import socket
 import threading
 
+from giftdesk.endpoint import EndpointServer
+from giftdesk.services.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, read_answers, request_bytes, wait_until
 
 
@@ -58,10 +60,25 @@ def test_writes_waiting_together_are_committed_in_one_transaction(start_endpoint
         assert desk.tracker_data.get(row.id, "config") == {"n": n}
 
 
-def test_a_failing_write_does_not_fail_the_others_in_its_group(start_endpoint, gateway, make_account, desk):
-    server = start_endpoint()
-    accounts = [make_account() for _ in range(5)]
-    doomed_row, doomed_key = make_account()
+def test_a_failing_write_does_not_fail_the_others_in_its_group(any_db_desk):
+    desk = any_db_desk
+    gateway = TrackerGateway(desk.db, desk.events)
+    server = EndpointServer(gateway, ["127.0.0.1"], 0)
+    server.start()
+    try:
+        _a_failing_write_in_a_group(server, gateway, desk)
+    finally:
+        server.stop()
+
+
+def _a_failing_write_in_a_group(server, gateway, desk) -> None:
+    def make_account(n: int):
+        customer = desk.customers.create(f"Group customer {n}")
+        account = desk.customers.add_account(customer.id, f"group_{n}")
+        return account, desk.keys.generate(account.id)
+
+    accounts = [make_account(n) for n in range(5)]
+    doomed_row, doomed_key = make_account(5)
     entered, release, sizes = _gate_first_group(gateway)
     first = _open_post(server.port, accounts[0][0].id, accounts[0][1], "gift-groups",
                        {"groups": {"g": {"name": "A", "color": "#aabbcc", "giftIds": [1]}}})
