@@ -311,11 +311,13 @@ def test_viewers_cannot_change_social_stats(desk):
 
 def test_changes_publish_a_typed_event(desk):
     seen = []
-    desk.events.subscribe(SocialProfileChanged, seen.append) if hasattr(desk.events, "unsubscribe_owner") else \
-        desk.events.subscribe("*", lambda topic, payload: seen.append(topic if not payload else payload))
+    desk.events.subscribe(SocialProfileChanged, seen.append)
     profile = desk.social.create("Evented")
     desk.social.sync(profile.id, "tiktok", 1, source="cli")
-    assert len(seen) == 2
+    with pytest.raises(SyncValidationError):
+        desk.social.sync(profile.id, "tiktok", -1, source="cli")
+    desk.social.delete(profile.id)
+    assert seen == [SocialProfileChanged(profile.id)] * 4
 
 
 # ---- CSV -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 from sqlalchemy import Text, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
@@ -30,27 +30,26 @@ from giftdesk.services.social_validation import (
     SyncValidationError, centi_to_decimal, centi_to_json, platform_name, validate_sync,
 )
 
-try:  # typed events (issue 6) replace the string topics; until they are merged, fall back
-    from giftdesk.services.events import Event
-    _TYPED_EVENTS = True
-except ImportError:  # pragma: no cover - removed once main has typed events
-    _TYPED_EVENTS = False
-
-    @dataclass(frozen=True)
-    class Event:  # type: ignore[no-redef]
-        pass
+from giftdesk.services.events import Event
 
 SLOW_SYNC_MS = 5_000
-SOCIAL_PROFILES_CHANGED = "social.profiles.changed"  # string topic while the bus is untyped
 SORT_KEYS = ("name", "followers", "engagement", "change7", "change30", "updated", "lastseen")
 _UNSET: Any = object()
 
 
 @dataclass(frozen=True)
 class SocialProfileChanged(Event):
-    """A profile was created, edited, deleted or synced (or a sync failed); None: many profiles."""
+    """A profile was created, edited, deleted or synced (or a sync failed); None: many profiles.
 
+    Coalesced: the endpoint may sync hundreds of profiles a second; views take one batch a frame.
+    """
+
+    coalesce: ClassVar[bool] = True
     profile_id: int | None
+
+    @property
+    def coalesce_key(self) -> Any:
+        return self.profile_id
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -230,10 +229,7 @@ class SocialService:
 
     # ---- events ---------------------------------------------------------------------------
     def _changed(self, profile_id: int | None) -> None:
-        if _TYPED_EVENTS:
-            self.ctx.events.publish(SocialProfileChanged(profile_id=profile_id))
-        else:  # pragma: no cover
-            self.ctx.events.publish(SOCIAL_PROFILES_CHANGED, profile_id=profile_id)
+        self.ctx.events.publish(SocialProfileChanged(profile_id=profile_id))
 
     # ---- profiles: reading ----------------------------------------------------------------
     def list(self, search: str | None = None, sort: str = "name", descending: bool = False,
