@@ -63,6 +63,15 @@ def platform_label(platform: str) -> str:
     return platform.capitalize()
 
 
+DISPLAY_NAMES = {"tiktok": "TikTok", "instagram": "Instagram", "youtube": "YouTube", "twitch": "Twitch",
+                 "twitter": "Twitter"}
+
+
+def display_name(platform: str) -> str:
+    """How people write it (windows, tables); the seed's messages use ``platform_label``."""
+    return DISPLAY_NAMES.get(platform, platform)
+
+
 def max_followers(platform: str) -> int:
     return MAX_FOLLOWERS_BY_PLATFORM.get(platform, MAX_FOLLOWERS)
 
