@@ -35,6 +35,13 @@ from giftdesk.services.social_validation import (
 )
 
 
+def _buddy(text: str, widget: QWidget, parent: QWidget) -> QLabel:
+    """A form label whose mnemonic focuses ``widget`` (rows holding a layout get none by themselves)."""
+    label = QLabel(text, parent)
+    label.setBuddy(widget)
+    return label
+
+
 def _error_label(parent: QWidget) -> QLabel:
     label = QLabel(parent)
     label.setProperty("role", "error")
@@ -86,7 +93,7 @@ class ProfileDialog(FormDialog):
         form.addRow("A&vatar URL", self.avatar)
         form.addRow("Profile &URL", self.url)
         form.addRow("&Niches", self.niches)
-        form.addRow("&Location", location)
+        form.addRow(_buddy("&Location", self.city, self), location)
         form.addRow("", flags)
         form.addRow("&Customer", self.customer)
         form.addRow("&TikTok account", self.account)
@@ -177,7 +184,7 @@ class SyncDialog(FormDialog):
         self.ctx = ctx
         self.profile = profile
         self.result_row = None
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(540)
         form = QFormLayout()
         self.platform = QComboBox(self)
         for name in SOCIAL_PLATFORMS:
@@ -201,8 +208,8 @@ class SyncDialog(FormDialog):
         engagement_box.addWidget(self.engagement)
         engagement_box.addWidget(self.engagement_error)
         form.addRow("&Platform", self.platform)
-        form.addRow("&Followers", followers_box)
-        form.addRow("&Engagement %", engagement_box)
+        form.addRow(_buddy("&Followers", self.followers, self), followers_box)
+        form.addRow(_buddy("&Engagement %", self.engagement, self), engagement_box)
         self.layout_.addLayout(form)
         self.fields = {"followers": self.followers, "engagement": self.engagement}
         self._touched: set[str] = set()
@@ -235,6 +242,7 @@ class SyncDialog(FormDialog):
             message = problems.get(field) if (everything or field in self._touched) else None
             label.setText(message or "")
             label.setVisible(bool(message))
+            self.adjustSize()
             widget = self.fields[field]
             if bool(widget.property("invalid")) != bool(message):
                 widget.setProperty("invalid", bool(message))
