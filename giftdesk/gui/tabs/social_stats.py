@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.db.types import utcnow
+from giftdesk.errors import NotFoundError
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs.social import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
@@ -316,8 +317,8 @@ class SocialStatsTab(QWidget):
         self.chart.retheme()
         self.table.viewport().update()
 
-    def _submit(self, fn, *args, on_success, supersede: str | None = None, description: str):
-        return self.ctx.runner.submit(fn, *args, on_success=on_success, owner=self,
+    def _submit(self, fn, *args, on_success, on_error=None, supersede: str | None = None, description: str):
+        return self.ctx.runner.submit(fn, *args, on_success=on_success, on_error=on_error, owner=self,
                                       supersede=(self, supersede) if supersede else None, description=description)
 
     # ---- loading ----------------------------------------------------------------------------
@@ -379,7 +380,14 @@ class SocialStatsTab(QWidget):
             now = utcnow()
             return social.get(profile_id, now=now), social.growth(profile_id, days, now=now), now
 
-        self._submit(load, on_success=self._show_detail, supersede="detail", description="Loading the profile…")
+        self._submit(load, on_success=self._show_detail, on_error=self._detail_failed, supersede="detail",
+                     description="Loading the profile…")
+
+    def _detail_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, NotFoundError):  # deleted meanwhile (elsewhere too): the list reload drops it
+            self.refresh()
+            return
+        self.ctx.report(exc)
 
     def _show_detail(self, result) -> None:
         profile, growth, now = result
