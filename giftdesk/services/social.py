@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, TextIO
 
-from sqlalchemy import Text, func, or_, select, type_coerce, update
+from sqlalchemy import Text, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.db.social_models import (
     SOCIAL_PLATFORMS, SYNC_SOURCES, SocialPlatformStat, SocialProfile, SocialSync, SocialSyncCounter,
 )
-from giftdesk.db.types import utcnow
+from giftdesk.db.types import UTCDateTime, utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
@@ -224,6 +224,61 @@ def compute_aggregates(stats: list[tuple[int, int]]) -> tuple[int, int]:
     return total, int(mean)
 
 
+_P, _S = SocialProfile.__table__, SocialPlatformStat.__table__
+_H, _C = SocialSync.__table__, SocialSyncCounter.__table__
+
+
+def _total_at(moment):
+    """The profile's total followers right after its last successful sync at or before ``moment``."""
+    return (
+        select(_H.c.total_followers)
+        .where(_H.c.profile_id == _P.c.id, _H.c.at <= moment, _H.c.total_followers.is_not(None))
+        .order_by(_H.c.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once: constructing SQLAlchemy statements costs more CPU than running them on the sync path.
+# Plain columns, not ORM entities: 10,000 rows without an identity map or instrumentation.
+_PROFILES = (
+    select(_P.c.id, _P.c.display_name, _P.c.bio, _P.c.avatar_url, _P.c.profile_url, type_coerce(_P.c.niches, Text),
+           _P.c.city, _P.c.state, _P.c.country, _P.c.is_public, _P.c.is_active, _P.c.last_seen_at, _P.c.customer_id,
+           Customer.name, _P.c.account_id, TikTokAccount.username, _P.c.total_followers, _P.c.avg_engagement_centi,
+           _P.c.created_at, _P.c.updated_at,
+           _total_at(bindparam("ago7", type_=UTCDateTime)), _total_at(bindparam("ago30", type_=UTCDateTime)))
+    .outerjoin(Customer, Customer.id == _P.c.customer_id)
+    .outerjoin(TikTokAccount, TikTokAccount.id == _P.c.account_id)
+)
+_ONE_PROFILE = _PROFILES.where(_P.c.id == bindparam("pid"))
+_STATS = select(_S.c.platform, _S.c.followers, _S.c.engagement_centi, _S.c.synced_at).where(
+    _S.c.profile_id == bindparam("pid"))
+_LOCK_PROFILE = select(_P.c.id).where(_P.c.id == bindparam("pid")).with_for_update()
+_UPDATE_STAT = (update(_S).where(_S.c.profile_id == bindparam("pid"), _S.c.platform == bindparam("pf"))
+                .values(followers=bindparam("f"), engagement_centi=bindparam("e"),
+                        synced_at=bindparam("at", type_=UTCDateTime)))
+_INSERT_STAT = insert(_S).values(profile_id=bindparam("pid"), platform=bindparam("pf"), followers=bindparam("f"),
+                                 engagement_centi=bindparam("e"), synced_at=bindparam("at", type_=UTCDateTime))
+_UPDATE_TOTALS = (update(_P).where(_P.c.id == bindparam("pid"))
+                  .values(total_followers=bindparam("total"), avg_engagement_centi=bindparam("mean"),
+                          last_seen_at=bindparam("at", type_=UTCDateTime),
+                          updated_at=bindparam("at", type_=UTCDateTime)))
+_INSERT_SYNC = insert(_H)
+_COUNT = update(_C).where(_C.c.platform == bindparam("pf")).values(
+    total=_C.c.total + 1, successful=_C.c.successful + bindparam("ok"), failed=_C.c.failed + bindparam("bad"),
+    slow=_C.c.slow + bindparam("slow"), duration_ms_total=_C.c.duration_ms_total + bindparam("ms"))
+
+
+def _profile_of(r, platforms: dict[str, PlatformStat], niches: dict) -> Profile:
+    text = r[5]
+    if text not in niches:
+        niches[text] = tuple(json.loads(text)) if text else ()
+    total = r[16]
+    return Profile(r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+                   r[14], r[15], total, r[17], r[18], r[19],
+                   None if r[20] is None else total - r[20], None if r[21] is None else total - r[21], platforms)
+
+
 class SocialService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
@@ -239,58 +294,29 @@ class SocialService:
         if sort not in SORT_KEYS:
             raise ValidationError(f"sort must be one of: {', '.join(SORT_KEYS)}.", field="sort")
         now = now or utcnow()
-        p = SocialProfile
-        # Plain columns, not ORM entities: 10,000 rows without an identity map or attribute
-        # instrumentation. Niches come as their JSON text and are decoded once per distinct text.
-        query = (
-            select(p.id, p.display_name, p.bio, p.avatar_url, p.profile_url, type_coerce(p.niches, Text), p.city,
-                   p.state, p.country, p.is_public, p.is_active, p.last_seen_at, p.customer_id, Customer.name,
-                   p.account_id, TikTokAccount.username, p.total_followers, p.avg_engagement_centi, p.created_at,
-                   p.updated_at, self._total_at(now - timedelta(days=7)), self._total_at(now - timedelta(days=30)))
-            .outerjoin(Customer, Customer.id == p.customer_id)
-            .outerjoin(TikTokAccount, TikTokAccount.id == p.account_id)
-            .order_by(func.lower(p.display_name), p.id)
-        )
+        query = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
         if search and search.strip():
             needle = f"%{search.strip().lower().removeprefix('@')}%"
             query = query.where(or_(
-                func.lower(p.display_name).like(needle),
-                func.lower(p.bio).like(needle),
-                func.lower(type_coerce(p.niches, Text)).like(needle),
-                func.lower(p.city).like(needle),
-                func.lower(p.state).like(needle),
-                func.lower(p.country).like(needle),
+                func.lower(_P.c.display_name).like(needle),
+                func.lower(_P.c.bio).like(needle),
+                func.lower(type_coerce(_P.c.niches, Text)).like(needle),
+                func.lower(_P.c.city).like(needle),
+                func.lower(_P.c.state).like(needle),
+                func.lower(_P.c.country).like(needle),
                 func.lower(Customer.name).like(needle),
                 TikTokAccount.username.like(needle),
             ))
-        niches: dict[str | None, tuple[str, ...]] = {}
-        rows = []
+        niches: dict = {}
         with self.ctx.db.read_session() as session:
-            for r in session.connection().execute(query):
-                text = r[5]
-                if text not in niches:
-                    niches[text] = tuple(json.loads(text)) if text else ()
-                total = r[16]
-                rows.append(Profile(
-                    r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-                    r[14], r[15], total, r[17], r[18], r[19],
-                    None if r[20] is None else total - r[20], None if r[21] is None else total - r[21],
-                ))
+            rows = [_profile_of(r, {}, niches) for r in session.connection().execute(query, self._ages(now))]
         if sort == "name" and not descending:
             return rows  # the query's order
         return self._sorted(rows, sort, descending)
 
     @staticmethod
-    def _total_at(moment: datetime):
-        """The profile's total followers right after its last successful sync at or before ``moment``."""
-        return (
-            select(SocialSync.total_followers)
-            .where(SocialSync.profile_id == SocialProfile.id, SocialSync.at <= moment,
-                   SocialSync.total_followers.is_not(None))
-            .order_by(SocialSync.at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+    def _ages(now: datetime) -> dict[str, datetime]:
+        return {"ago7": now - timedelta(days=7), "ago30": now - timedelta(days=30)}
 
     @staticmethod
     def _sorted(rows: list[Profile], sort: str, descending: bool) -> list[Profile]:
@@ -309,23 +335,13 @@ class SocialService:
             return self._load(session, profile_id, now)
 
     def _load(self, session: Session, profile_id: int, now: datetime) -> Profile:
-        row = session.execute(
-            select(SocialProfile, Customer.name, TikTokAccount.username,
-                   self._total_at(now - timedelta(days=7)), self._total_at(now - timedelta(days=30)))
-            .outerjoin(Customer, Customer.id == SocialProfile.customer_id)
-            .outerjoin(TikTokAccount, TikTokAccount.id == SocialProfile.account_id)
-            .where(SocialProfile.id == profile_id)
-        ).first()
+        connection = session.connection()
+        row = connection.execute(_ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
         if row is None:
             raise NotFoundError(f"There is no social profile with id {profile_id}.")
-        profile, customer, username, t7, t30 = row
-        stats = {
-            s.platform: PlatformStat(s.followers, s.engagement_centi, s.synced_at)
-            for s in session.scalars(select(SocialPlatformStat).where(SocialPlatformStat.profile_id == profile_id))
-        }
-        return self._profile(profile, customer, username, stats,
-                             None if t7 is None else profile.total_followers - t7,
-                             None if t30 is None else profile.total_followers - t30)
+        stats = {platform: PlatformStat(followers, centi, at)
+                 for platform, followers, centi, at in connection.execute(_STATS, {"pid": profile_id})}
+        return _profile_of(row, stats, {})
 
     def resolve(self, reference: str) -> int:
         """A profile id from what a person types: its id, or its display name (case-insensitive)."""
@@ -443,30 +459,25 @@ class SocialService:
     def _apply(self, profile_id: int, platform: str, followers: int, engagement_centi: int, source: str,
                started: float, now: datetime) -> Profile:
         with self.ctx.db.session() as session:
+            connection = session.connection()
             # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
             # syncs of one profile never compute aggregates from each other's half.
-            profile = session.scalar(select(SocialProfile).where(SocialProfile.id == profile_id).with_for_update())
-            if profile is None:
+            if connection.execute(_LOCK_PROFILE, {"pid": profile_id}).first() is None:
                 raise NotFoundError(f"There is no social profile with id {profile_id}.")
-            stat = session.scalar(select(SocialPlatformStat).where(
-                SocialPlatformStat.profile_id == profile_id, SocialPlatformStat.platform == platform))
-            if stat is None:
-                stat = SocialPlatformStat(profile_id=profile_id, platform=platform)
-                session.add(stat)
-            stat.followers, stat.engagement_centi, stat.synced_at = followers, engagement_centi, now
-            session.flush()
-            pairs = session.execute(select(SocialPlatformStat.followers, SocialPlatformStat.engagement_centi)
-                                    .where(SocialPlatformStat.profile_id == profile_id)).all()
-            total, mean = compute_aggregates([(f, e) for f, e in pairs])
-            profile.total_followers, profile.avg_engagement_centi = total, mean
-            profile.last_seen_at, profile.updated_at = now, now
+            values = {"pid": profile_id, "pf": platform, "f": followers, "e": engagement_centi, "at": now}
+            if connection.execute(_UPDATE_STAT, values).rowcount == 0:
+                connection.execute(_INSERT_STAT, values)
+            stats = {p: PlatformStat(f, e, at) for p, f, e, at in connection.execute(_STATS, {"pid": profile_id})}
+            total, mean = compute_aggregates([(st.followers, st.engagement_centi) for st in stats.values()])
+            connection.execute(_UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
             duration_ms = _elapsed_ms(started)
-            session.add(SocialSync(profile_id=profile_id, platform=platform, success=True, followers=followers,
-                                   engagement_centi=engagement_centi, total_followers=total, source=source,
-                                   duration_ms=duration_ms, at=now))
+            connection.execute(_INSERT_SYNC, {"profile_id": profile_id, "platform": platform, "success": True,
+                                              "followers": followers, "engagement_centi": engagement_centi,
+                                              "total_followers": total, "source": source,
+                                              "duration_ms": duration_ms, "error": None, "at": now})
             self._count(session, platform, True, duration_ms)
-            session.flush()
-            return self._load(session, profile_id, now)
+            row = connection.execute(_ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
+            return _profile_of(row, stats, {})
 
     def record_failure(self, profile_id: int | None, platform: str, source: str, error: str, *,
                        started: float | None = None, now: datetime | None = None, notify: bool = True) -> None:
@@ -483,14 +494,8 @@ class SocialService:
 
     @staticmethod
     def _count(session: Session, platform: str, success: bool, duration_ms: int) -> None:
-        c = SocialSyncCounter
-        session.execute(update(c).where(c.platform == platform).values(
-            total=c.total + 1,
-            successful=c.successful + (1 if success else 0),
-            failed=c.failed + (0 if success else 1),
-            slow=c.slow + (1 if duration_ms > SLOW_SYNC_MS else 0),
-            duration_ms_total=c.duration_ms_total + duration_ms,
-        ))
+        session.connection().execute(_COUNT, {"pf": platform, "ok": int(success), "bad": int(not success),
+                                              "slow": int(duration_ms > SLOW_SYNC_MS), "ms": duration_ms})
 
     # ---- history and metrics --------------------------------------------------------------
     def history(self, profile_id: int, platform: str | None = None, since: datetime | None = None,
@@ -603,16 +608,6 @@ class SocialService:
         if profile is None:
             raise NotFoundError(f"There is no social profile with id {profile_id}.")
         return profile
-
-    @staticmethod
-    def _profile(p: SocialProfile, customer_name: str | None, username: str | None,
-                 platforms: dict[str, PlatformStat], change_7d: int | None, change_30d: int | None) -> Profile:
-        return Profile(
-            p.id, p.display_name, p.bio, p.avatar_url, p.profile_url, tuple(p.niches or ()), p.city, p.state,
-            p.country, p.is_public, p.is_active, p.last_seen_at, p.customer_id, customer_name, p.account_id,
-            username, p.total_followers, p.avg_engagement_centi, p.created_at, p.updated_at, change_7d,
-            change_30d, platforms,
-        )
 
     @staticmethod
     def _clean(given: dict[str, Any], partial: bool) -> dict[str, Any]:
