@@ -215,8 +215,9 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
                     window.show_tab(title)
                     if name == "social-stats":
                         window.stats_tab.table.select_key(demo["creator"])
+                        _settle(app, pause, until=lambda: ctx.runner.running == 0)
                         window.stats_tab.set_range(90)
-                        _settle(app, pause, until=lambda: window.stats_tab.chart.point_count > 0)
+                        _settle(app, pause, until=lambda: ctx.runner.running == 0)
                     shot(name, window)
                 window.show_tab("Customer Accounts")
                 dialog = SettingsDialog(ctx, window)

@@ -378,7 +378,7 @@ class SocialStatsTab(QWidget):
 
         def load():
             now = utcnow()
-            return social.get(profile_id, now=now), social.growth(profile_id, days, now=now), now
+            return social.get(profile_id, now=now), social.growth(profile_id, days, now=now), now, days
 
         self._submit(load, on_success=self._show_detail, on_error=self._detail_failed, supersede="detail",
                      description="Loading the profile…")
@@ -390,10 +390,10 @@ class SocialStatsTab(QWidget):
         self.ctx.report(exc)
 
     def _show_detail(self, result) -> None:
-        profile, growth, now = result
+        profile, growth, now, days = result
         current = self.table.current_row()
-        if current is None or current.id != profile.id:
-            return  # the selection moved on while this loaded
+        if current is None or current.id != profile.id or days != self.growth_days:
+            return  # the selection or the range moved on while this loaded
         self.profile = profile
         self.growth = growth
         self.profile_name.setText(profile.display_name)
