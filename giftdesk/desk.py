@@ -18,6 +18,7 @@ from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
 from giftdesk.services.keys import KeyService
+from giftdesk.services.social import SocialService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -40,6 +41,7 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self.social = SocialService(self.ctx)
 
     @classmethod
     def open(
