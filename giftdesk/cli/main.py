@@ -27,8 +27,6 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from giftdesk.cli import commands
-
     def common_options(suppress: bool) -> Parser:
         # The options work before or after the command; the command's copies default to
         # SUPPRESS so they do not overwrite a value given before the command.
@@ -46,7 +44,6 @@ def build_parser() -> Parser:
     parser.add_argument("--self-test", action="store_true",
                         help="open the main window offscreen on a temporary data directory and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
-    commands.register(sub, common_options(True))
     from giftdesk.cli.framework import CommandLine
     from giftdesk.cli.groups import register_all
 
