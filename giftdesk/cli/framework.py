@@ -68,6 +68,19 @@ def arg(*names: str, **kwargs: Any) -> _Arg:
 
 YES = arg("--yes", action="store_true", help="do not ask for confirmation")
 
+MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
+
+
+def record_id(text: str) -> int:
+    """``type=`` for ids: a positive whole number a database can hold (a 30-digit id is a typo, not a crash)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an id (ids are 1 to {MAX_ID})")
+    return number
+
 
 # Command names that only read: their data directory must exist already (see the module docstring).
 READ_ONLY_NAMES = frozenset({"list", "show", "get", "env", "status"})

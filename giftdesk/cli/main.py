@@ -58,14 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.self_test:
-        from giftdesk.gui.app import self_test
-
-        return self_test(json_output=args.json)
-    if not args.command:
-        from giftdesk.gui.app import run
-
-        return run(data_dir=args.data_dir, database_url=args.database_url)
+    if args.self_test or not args.command:
+        return _window(args)
     try:
         return args.handler(args) or 0
     except GiftDeskError as exc:
@@ -77,6 +71,49 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("giftdesk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`giftdesk --json audit list | head -1`): stop quietly, as cat and grep
+        # do. Later writes (the interpreter's final flush) go to /dev/null instead of raising again.
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a process the pipe ended
+    except Exception as exc:  # a bug, not the user's input: one line here, the traceback in the log
+        log.exception("giftdesk %s failed", args.command)
+        print(f"giftdesk: unexpected error ({type(exc).__name__}: {exc}); the details are in the log.",
+              file=sys.stderr)
+        return 1
+
+
+def _window(args) -> int:
+    """The desktop console (or its self-test), after checking Qt can open a window at all."""
+    import os
+
+    from giftdesk.cli.display import EXIT_NO_DISPLAY, display_problem
+
+    # The self-test falls back to offscreen by itself when there is no display at all.
+    headless_self_test = args.self_test and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+    problem = None if headless_self_test else display_problem()
+    if problem:
+        print(f"giftdesk: {problem}", file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    try:
+        from giftdesk.gui.app import run, self_test
+    except ImportError as exc:  # Qt's own libraries (libEGL, libGL, fontconfig…) are missing
+        print(f"giftdesk: Qt cannot start: {exc}; install the libraries the README lists.", file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    if args.self_test:
+        return self_test(json_output=args.json)
+    return run(data_dir=args.data_dir, database_url=args.database_url)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from giftdesk.cli.framework import YES, Output, Table, arg, confirm, warn_secret_store
+from giftdesk.cli.framework import YES, Output, Table, arg, confirm, record_id, warn_secret_store
 from giftdesk.errors import ValidationError
 
 
@@ -10,7 +10,7 @@ def register(cli) -> None:
     account = cli.group("account", "TikTok accounts of customers")
 
     @account.command("add", "add a TikTok account to a customer",
-                     arg("--customer", type=int, required=True, help="customer id"),
+                     arg("--customer", type=record_id, required=True, help="customer id"),
                      arg("--tiktok", required=True, help="TikTok handle, e.g. @creator"),
                      arg("--generate-key", action="store_true", help="also issue the tracker API key"),
                      arg("--instance-url", help="the tracker's URL (stored with the key: needs --generate-key)"))
@@ -27,7 +27,7 @@ def register(cli) -> None:
         data = desk.customers.get_account(row.id).to_json()
         return Output({**data, "apiKey": api_key}, f"Added account {row.id}: {row.handle} with API key {api_key}")
 
-    @account.command("list", "list TikTok accounts", arg("--customer", type=int, help="only this customer's accounts"))
+    @account.command("list", "list TikTok accounts", arg("--customer", type=record_id, help="only this customer's accounts"))
     def account_list(desk, args):
         rows = desk.customers.list_accounts(args.customer)
         return Output([r.to_json() for r in rows],
@@ -35,7 +35,7 @@ def register(cli) -> None:
                             [(r.id, r.customer_id, r.handle, r.has_key, r.key_status, r.last_accessed_at)
                              for r in rows]))
 
-    @account.command("delete", "delete an account with its API key and tracker data", arg("id", type=int), YES)
+    @account.command("delete", "delete an account with its API key and tracker data", arg("id", type=record_id), YES)
     def account_delete(desk, args):
         impact = desk.customers.account_delete_impact(args.id)
         confirm(args, impact.sentence())

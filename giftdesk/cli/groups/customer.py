@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
+from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm, record_id
 from giftdesk.errors import ValidationError
 
 DETAILS = ("name", "email", "company", "notes")
@@ -25,7 +25,7 @@ def register(cli) -> None:
                       Table(["ID", "NAME", "EMAIL", "COMPANY", "ACCOUNTS", "CREATED"],
                             [(r.id, r.name, r.email, r.company, r.account_count, r.created_at) for r in rows]))
 
-    @customer.command("show", "show a customer with their TikTok accounts", arg("id", type=int))
+    @customer.command("show", "show a customer with their TikTok accounts", arg("id", type=record_id))
     def customer_show(desk, args):
         row = desk.customers.get(args.id)
         return Output(row.to_json(), [
@@ -37,7 +37,7 @@ def register(cli) -> None:
         ])
 
     @customer.command("edit", 'change a customer\'s details ("" clears a field)',
-                      arg("id", type=int), *(arg(f"--{name}") for name in DETAILS))
+                      arg("id", type=record_id), *(arg(f"--{name}") for name in DETAILS))
     def customer_edit(desk, args):
         changes = {k: getattr(args, k) for k in DETAILS if getattr(args, k) is not None}
         if not changes:
@@ -46,7 +46,7 @@ def register(cli) -> None:
         return Output(row.to_json(), f"Updated customer {row.id}: {row.name}")
 
     @customer.command("delete", "delete a customer with their accounts, keys and tracker data",
-                      arg("id", type=int), YES)
+                      arg("id", type=record_id), YES)
     def customer_delete(desk, args):
         impact = desk.customers.delete_impact(args.id)
         confirm(args, impact.sentence())

@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from giftdesk.cli.framework import Output, arg
+from giftdesk.cli.framework import Output, arg, record_id
 from giftdesk.errors import ValidationError
 
-ACCOUNT = arg("--account", type=int, required=True)
+ACCOUNT = arg("--account", type=record_id, required=True)
 
 
 def read_json_file(name: str):

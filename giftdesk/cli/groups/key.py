@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from giftdesk.cli.framework import Output, Table, arg, warn_secret_store
+from giftdesk.cli.framework import Output, Table, arg, record_id, warn_secret_store
 
-ACCOUNT = arg("--account", type=int, required=True, help="TikTok account id")
+ACCOUNT = arg("--account", type=record_id, required=True, help="TikTok account id")
 
 
 def _key_output(desk, account_id: int, api_key: str | None, verb: str) -> Output:
