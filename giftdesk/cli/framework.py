@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from giftdesk.cli.output import emit_json, fields, table, warn
-from giftdesk.errors import ValidationError
+from giftdesk.errors import ServiceUnavailableError, ValidationError
 
 
 @dataclass
@@ -76,7 +76,7 @@ def record_id(text: str) -> int:
     try:
         number = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{text} is not an id (ids are 1 to {MAX_ID})")
     return number
@@ -98,19 +98,60 @@ def existing_data_dir(args):
     return paths
 
 
+def prepared_data_dir(args, console_log: bool = False):
+    """The data directory, created if need be, with logging into it; an unusable one is one sentence."""
+    from giftdesk.logs import setup_logging
+    from giftdesk.paths import resolve_data_dir
+
+    paths = resolve_data_dir(getattr(args, "data_dir", None))
+    try:
+        paths.ensure()
+        setup_logging(paths.logs, console=console_log)
+    except OSError as exc:
+        raise ValidationError(f"Cannot use {paths.root} as the data directory: {exc.strerror or exc}.",
+                              field="data_dir") from None
+    return paths
+
+
+@contextmanager
+def database_errors(url: str | None) -> Iterator[None]:
+    """A --database-url that names no database, or one that does not answer, as one sentence."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    try:
+        yield
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ValidationError(f"--database-url is not a database URL SQLAlchemy knows ({exc}); "
+                              "e.g. postgresql+psycopg://user:password@host/db.", field="database_url") from None
+    except OperationalError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ServiceUnavailableError(f"Cannot open the database {_safe_url(url)}: {reason}") from None
+
+
+def _safe_url(url: str | None) -> str:
+    from sqlalchemy.engine import make_url
+
+    if not url:
+        return "(the data directory's SQLite file)"
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: say nothing of it that could hold a password
+        return "given"
+
+
 @contextmanager
 def desk_session(args, migrate: bool = True, reads_only: bool = False, console_log: bool = False) -> Iterator[Any]:
     """The Desk for one command: opened as the person running it (admin role), always closed."""
     from giftdesk.desk import Desk
-    from giftdesk.logs import setup_logging
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.paths import resolve_database_url
     from giftdesk.services.context import Actor
 
     if reads_only:
         existing_data_dir(args)
-    setup_logging(resolve_data_dir(args.data_dir).ensure().logs, console=console_log)
-    desk = Desk.open(args.data_dir, args.database_url, actor=Actor(f"cli:{getpass.getuser()}", "admin"),
-                     migrate=migrate)
+    paths = prepared_data_dir(args, console_log)
+    with database_errors(resolve_database_url(paths, args.database_url)):
+        desk = Desk.open(args.data_dir, args.database_url, actor=Actor(f"cli:{getpass.getuser()}", "admin"),
+                         migrate=migrate)
     try:
         yield desk
     finally:

@@ -16,7 +16,8 @@ def read_json_file(name: str):
     """The JSON document in file ``name`` ('-' = stdin); every way it can be unreadable is one sentence."""
     try:
         if name == "-":
-            raw = sys.stdin.buffer.read()
+            stream = sys.stdin
+            raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8", "surrogateescape")
         else:
             path = Path(name)
             if path.is_dir():
