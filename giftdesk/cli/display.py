@@ -50,9 +50,9 @@ def platform_candidates(env: Mapping[str, str]) -> list[str]:
     return ["xcb"]
 
 
-def missing_libraries(names=XCB_LIBRARIES) -> list[str]:
+def missing_libraries() -> list[str]:
     missing = []
-    for name in names:
+    for name in XCB_LIBRARIES:
         try:
             ctypes.CDLL(name)
         except OSError:
