@@ -168,7 +168,8 @@ def test_settings_set_echoes_the_text_itself(cli):
     assert '"Übersee Ltd — 東京"' in out
 
 
-def test_serve_says_where_it_listens_once(data_dir, tmp_path):
+def test_serve_says_where_it_listens_once_and_status_sees_it(data_dir, tmp_path, capsys):
+    from giftdesk.cli.main import main
     from giftdesk.desk import Desk
 
     Desk.open(str(data_dir)).close()
@@ -180,6 +181,12 @@ def test_serve_says_where_it_listens_once(data_dir, tmp_path):
         while not port_file.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert port_file.exists()
+        runtime = None
+        while runtime is None and time.monotonic() < deadline:  # runtime.json is written within a second
+            assert main(["--data-dir", str(data_dir), "--json", "status"]) == 0
+            runtime = json.loads(capsys.readouterr().out)["runtime"]
+        assert runtime["kind"] == "serve" and runtime["pid"] == process.pid
+        assert "endpoint" in [service["name"] for service in runtime["services"]]
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)

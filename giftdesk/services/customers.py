@@ -13,8 +13,8 @@ from giftdesk.errors import ConflictError, NotFoundError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error, customer_or_error
+from giftdesk.services.events import AccountChanged, CustomerChanged, KeyChanged
 from giftdesk.services.search import contains
-from giftdesk.services.events import ACCOUNTS_CHANGED, CUSTOMERS_CHANGED, KEY_CHANGED
 
 _UNSET = object()
 
@@ -154,7 +154,7 @@ class CustomerService:
             self.ctx.audit(session, "customer.create", f"Added customer '{customer.name}'", "customer", customer.id,
                            details=fields)
             row = self._row(customer, 0)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=row.id)
+        self.ctx.events.publish(CustomerChanged(row.id))
         return row
 
     def update(self, customer_id: int, *, name=_UNSET, email=_UNSET, company=_UNSET, notes=_UNSET) -> CustomerRow:
@@ -176,7 +176,7 @@ class CustomerService:
             session.flush()
             count = session.scalar(select(func.count(TikTokAccount.id)).where(TikTokAccount.customer_id == customer_id))
             row = self._row(customer, count or 0)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=customer_id)
+        self.ctx.events.publish(CustomerChanged(customer_id))
         return row
 
     def delete_impact(self, customer_id: int) -> DeleteImpact:
@@ -197,9 +197,9 @@ class CustomerService:
             self.ctx.audit(session, "customer.delete", f"Deleted customer '{name}'. {impact.sentence()}",
                            "customer", customer_id, details=impact.to_json())
         self._forget_keys(account_ids)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=customer_id)
+        self.ctx.events.publish(CustomerChanged(customer_id))
         for account_id in account_ids:
-            self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=account_id, customer_id=customer_id)
+            self.ctx.events.publish(AccountChanged(account_id, customer_id))
         return impact
 
     # ---- TikTok accounts -------------------------------------------------------------------
@@ -222,7 +222,7 @@ class CustomerService:
         with self.ctx.db.session() as session:
             account = self._new_account(session, customer_id, username)
             row = AccountRow(account.id, customer_id, username, account.created_at)
-        self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=row.id, customer_id=customer_id)
+        self.ctx.events.publish(AccountChanged(row.id, customer_id))
         return row
 
     def add_account_with_key(self, customer_id: int, tiktok_username: str,
@@ -240,8 +240,8 @@ class CustomerService:
             session.flush()
             row = AccountRow(account.id, customer_id, username, account.created_at, has_key=True,
                              key_status="active", instance_url=instance_url)
-        self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=row.id, customer_id=customer_id)
-        self.ctx.events.publish(KEY_CHANGED, account_id=row.id, action="generated")
+        self.ctx.events.publish(AccountChanged(row.id, customer_id))
+        self.ctx.events.publish(KeyChanged(row.id, "generated"))
         return row, api_key
 
     def _new_account(self, session, customer_id: int, username: str) -> TikTokAccount:
@@ -272,7 +272,7 @@ class CustomerService:
             self.ctx.audit(session, "account.delete", f"Deleted @{username}. {impact.sentence()}",
                            "account", account_id, details=impact.to_json())
         self._forget_keys([account_id])
-        self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=account_id, customer_id=customer_id)
+        self.ctx.events.publish(AccountChanged(account_id, customer_id))
         return impact
 
     # ---- helpers ---------------------------------------------------------------------------

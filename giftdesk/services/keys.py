@@ -19,8 +19,8 @@ from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error
+from giftdesk.services.events import KeyChanged
 from giftdesk.services.search import contains
-from giftdesk.services.events import KEY_CHANGED, KEY_REGENERATED
 
 
 def key_secret_name(account_id: int) -> str:
@@ -126,7 +126,7 @@ class KeyService:
         instance_url = validation.http_url(instance_url, "instance URL")
         with self.ctx.db.session() as session:
             api_key = self.issue(session, account_or_error(session, account_id), instance_url)
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="generated")
+        self.ctx.events.publish(KeyChanged(account_id, "generated"))
         return api_key
 
     def issue(self, session, account: TikTokAccount, instance_url: str | None) -> str:
@@ -152,8 +152,7 @@ class KeyService:
             cred.key_generated_at = utcnow()
             self.ctx.secrets.set(key_secret_name(account_id), api_key)
             self.ctx.audit(session, "key.regenerate", f"Regenerated the API key of @{account.username}", "account", account_id)
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="regenerated")
-        self.ctx.events.publish(KEY_REGENERATED, account_id=account_id)
+        self.ctx.events.publish(KeyChanged(account_id, "regenerated"))
         return api_key
 
     def set_active(self, account_id: int, active: bool) -> KeyRow:
@@ -168,7 +167,7 @@ class KeyService:
                 self.ctx.audit(session, f"key.{'activate' if active else 'deactivate'}",
                                f"{verb} the API key of @{account.username}", "account", account_id)
         if changed:
-            self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="activated" if active else "deactivated")
+            self.ctx.events.publish(KeyChanged(account_id, "activated" if active else "deactivated"))
         return self.get(account_id)
 
     def set_instance_url(self, account_id: int, url: str | None) -> KeyRow:
@@ -181,7 +180,7 @@ class KeyService:
             if before != url:
                 self.ctx.audit(session, "key.instance_url", f"Set the instance URL of @{account.username} to {url or '(none)'}",
                                "account", account_id, details={"before": before, "after": url})
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="url")
+        self.ctx.events.publish(KeyChanged(account_id, "url"))
         return self.get(account_id)
 
     def tracker_environment(self, account_id: int, backend_api_url: str) -> dict[str, str]:

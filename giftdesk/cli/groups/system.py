@@ -33,10 +33,13 @@ def register(cli) -> None:
         docker_line = docker_state.label.removeprefix("Docker: ")
         if not docker_state.reachable:
             docker_line += f" ({docker_state.error})"
-        return Output({**data, "docker": docker_state.to_json()},
-                      Fields([*data.items(), ("docker", docker_line), ("dockerHost", docker_state.host or "default")]))
+        runtime = _runtime(desk)
+        return Output({**data, "docker": docker_state.to_json(), "runtime": runtime},
+                      Fields([*data.items(), ("docker", docker_line), ("dockerHost", docker_state.host or "default"),
+                              ("runtime", _runtime_line(runtime))]))
 
-    @top.command("serve", "run the tracker endpoint without the GUI (until Ctrl+C or SIGTERM)",
+    @top.command("serve", "run the background work without the window: the tracker endpoint, schedules and "
+                          "syncs (until Ctrl+C or SIGTERM)",
                  arg("--host", action="append", metavar="ADDRESS",
                      help="address to listen on (repeatable; overrides --bind)"),
                  arg("--port", type=int, help="port (default: the endpoint.port setting; 0 = any free port)"),
@@ -46,12 +49,30 @@ def register(cli) -> None:
                  arg("--port-file", help="write the port to this file once listening"),
                  reads_only=True)
     def serve(desk, args):
-        from giftdesk.endpoint.server import serve as serve_endpoint
         from giftdesk.logs import setup_logging
+        from giftdesk.runtime.headless import serve as serve_runtime
 
         if args.port is not None and not 0 <= args.port <= 65535:
             raise ValidationError("--port must be between 0 and 65535.", field="port")
         setup_logging(desk.paths.logs, console=True)
-        code = serve_endpoint(desk, port=args.port, bind=args.bind, hosts=args.host,
-                              rate_limit_per_minute=args.rate_limit, port_file=args.port_file)
+        code = serve_runtime(desk, port=args.port, bind=args.bind, hosts=args.host,
+                             rate_limit_per_minute=args.rate_limit, port_file=args.port_file)
         return Output(None, None, exit_code=code or 0)
+
+
+def _runtime(desk) -> dict | None:
+    """The background services of a window or `giftdesk serve` running on this data directory."""
+    from giftdesk.runtime.status_file import read_runtime_status
+
+    document = read_runtime_status(desk.paths.root)
+    if document is None:
+        return None
+    return {"kind": document.get("kind"), "pid": document.get("pid"), "host": document.get("host"),
+            "writtenAt": document.get("writtenAt"), "services": document.get("services") or []}
+
+
+def _runtime_line(runtime: dict | None) -> str:
+    if runtime is None:
+        return "not running (no window or giftdesk serve on this data directory)"
+    services = ", ".join(f"{s.get('name')} {s.get('state')}" for s in runtime["services"]) or "no services"
+    return f"{runtime['kind']} (pid {runtime['pid']}): {services}"
