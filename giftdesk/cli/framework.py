@@ -15,7 +15,9 @@ A handler gets the opened ``Desk`` (closed again by ``desk_session`` when it ret
 parsed ``args``; with ``needs_desk=False`` it gets ``(args)`` only. It returns an ``Output``: the
 JSON data (camelCase keys) printed with ``--json``, and what a person reads otherwise (a string,
 a ``Table``, ``Fields`` or a list of them; without it the data is printed as fields or a table).
-Bad input is ``giftdesk.errors.ValidationError``: one line on stderr, exit status 2.
+Bad input is ``giftdesk.errors.ValidationError``: one line on stderr, exit status 2; ids take
+``type=record_id`` (a positive number a database can hold); confirmations use ``confirm`` (and
+the ``YES`` argument); before storing or showing a secret, ``warn_secret_store(desk)``.
 
 Commands that only read (``list``, ``show``, ``get``, ``env``, ``status`` by name, or
 ``reads_only=True``) refuse a data directory that does not exist instead of creating an empty
