@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-GROUP_MODULES: list[str] = ["social"]
+GROUP_MODULES: list[str] = [
+    "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "system", "social",
+]
 
 
 def register_all(cli) -> None:
