@@ -127,6 +127,16 @@ def test_search_matches_like_wildcards_literally(cli, command):
     assert names("r_s") == ["Under_score"] and names("0%") == ["100% Organic"]
 
 
+def test_social_profile_search_is_literal_too(cli):
+    for name in ("100% Organic", "Under_score", "Plain"):
+        cli("social", "profile", "add", "--name", name)
+
+    def names(search):
+        return sorted(p["displayName"] for p in cli.json("social", "profile", "list", "--search", search))
+
+    assert names("%") == ["100% Organic"] and names("_") == ["Under_score"] and names("r_s") == ["Under_score"]
+
+
 @pytest.mark.parametrize("argv", [["status"], ["customer", "list"], ["customer", "show", "1"], ["audit", "list"],
                                   ["key", "list"], ["settings", "list"], ["backup", "create"], ["serve"],
                                   ["data", "get", "--account", "1", "--type", "config"]])

@@ -182,6 +182,10 @@ class CommandGroup:
         self._sub = subparsers
         self._common = common
 
+    def group(self, name: str, help_text: str) -> "CommandGroup":
+        """A group inside this group (``giftdesk social profile add``)."""
+        return CommandLine(self._sub, self._common).group(name, help_text)
+
     def command(self, name: str, help_text: str, *arguments: _Arg, needs_desk: bool = True,
                 migrate: bool = True, reads_only: bool | None = None) -> Callable:
         """``reads_only``: refuse a missing data directory (default: a Desk command named in READ_ONLY_NAMES)."""

@@ -26,6 +26,7 @@ from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error, customer_or_error
+from giftdesk.services.search import contains
 from giftdesk.services.social_csv import ImportPreview, apply_rows, check_rows, read_rows, write_history, write_profiles
 from giftdesk.services.social_validation import (
     SyncValidationError, centi_to_decimal, centi_to_json, platform_name, validate_sync,
@@ -296,16 +297,16 @@ class SocialService:
         now = now or utcnow()
         query = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
         if search and search.strip():
-            needle = f"%{search.strip().lower().removeprefix('@')}%"
+            needle = search.strip().lower().removeprefix('@')
             query = query.where(or_(
-                func.lower(_P.c.display_name).like(needle),
-                func.lower(_P.c.bio).like(needle),
-                func.lower(type_coerce(_P.c.niches, Text)).like(needle),
-                func.lower(_P.c.city).like(needle),
-                func.lower(_P.c.state).like(needle),
-                func.lower(_P.c.country).like(needle),
-                func.lower(Customer.name).like(needle),
-                TikTokAccount.username.like(needle),
+                contains(func.lower(_P.c.display_name), needle),
+                contains(func.lower(_P.c.bio), needle),
+                contains(func.lower(type_coerce(_P.c.niches, Text)), needle),
+                contains(func.lower(_P.c.city), needle),
+                contains(func.lower(_P.c.state), needle),
+                contains(func.lower(_P.c.country), needle),
+                contains(func.lower(Customer.name), needle),
+                contains(TikTokAccount.username, needle),
             ))
         niches: dict = {}
         with self.ctx.db.read_session() as session:

@@ -79,8 +79,7 @@ def _read_file(path: str) -> str:
 
 def register(cli: CommandLine) -> None:
     social = cli.group("social", "creator profiles and their social-media stats (seed 002)")
-    # "social profile add|list|…": a group inside the group, built the way CommandLine builds one.
-    profile = CommandLine(social._sub, social._common).group("profile", "creator profiles")
+    profile = social.group("profile", "creator profiles")  # "social profile add|list|…"
 
     @profile.command("add", "add a creator profile", *_profile_options(True))
     def profile_add(desk, args):
