@@ -233,6 +233,13 @@ TEMPLATES = [
     ["audit", "list", "--limit", "{}"], ["audit", "list", "--search", "{}"],
     ["backup", "restore", "{}", "--yes"], ["serve", "--port", "{}", "--bind", "nowhere"],
     ["{}"], ["customer", "{}"], ["--data-dir", "{}", "status"],
+    ["social", "profile", "add", "--name", "{}", "--niches", "{}"], ["social", "profile", "show", "{}"],
+    ["social", "profile", "edit", "{}", "--url", "{}"], ["social", "profile", "edit", "1", "--customer", "{}"],
+    ["social", "profile", "edit", "1", "--account", "{}"], ["social", "profile", "add", "--name", "P", "--avatar", "{}"],
+    ["social", "sync", "{}", "tiktok", "--followers", "{}"], ["social", "sync", "1", "{}", "--followers", "1",
+                                                              "--engagement", "{}"],
+    ["social", "import", "{}", "--dry-run"], ["social", "history", "{}", "--days", "{}"],
+    ["social", "history", "1", "--limit", "{}"], ["social", "profile", "delete", "{}", "--yes"],
 ]
 
 # Inputs that are wrong whatever the data: exit 2, one line, nothing on stdout.
@@ -251,6 +258,8 @@ ALWAYS_WRONG = [
     ["admin", "set-role", "root", "superuser"], ["admin", "create", "x y", "--password", "longenough1"],
     ["admin", "create", "newbie", "--password", "short"], ["--database-url", "nonsense://", "customer", "list"],
     ["frobnicate"], ["customer"], ["--data-dir", "/proc/1/nope", "customer", "add", "--name", "x"],
+    ["serve", "--rate-limit", "0"], ["social", "history", "1", "--days", "99999999999999999999999"],
+    ["social", "history", "1", "--limit", "-1"],
 ]
 
 
@@ -261,6 +270,7 @@ def seeded_cli(cli, monkeypatch):
     cli("admin", "create", "root", "--password", "s3cret-pass")
     cid = str(cli.json("customer", "add", "--name", "Seed")["id"])
     cli("account", "add", "--customer", cid, "--tiktok", "@seed_user", "--generate-key")
+    cli("social", "profile", "add", "--name", "Seed profile")
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing typed, no terminal: nobody to ask
     return cli
 

@@ -11,7 +11,7 @@ import io
 import sys
 from pathlib import Path
 
-from giftdesk.cli.framework import YES, CommandLine, Fields, Output, Table, arg, confirm
+from giftdesk.cli.framework import MAX_ID, YES, CommandLine, Fields, Output, Table, arg, confirm, whole_number
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.errors import ValidationError
 from giftdesk.services.social import SORT_KEYS, Profile
@@ -146,8 +146,8 @@ def register(cli: CommandLine) -> None:
                       exit_code=2 if result.rejected else 0)
 
     @social.command("history", "a profile's recorded syncs, oldest first", arg("profile"),
-                    arg("--platform"), arg("--days", type=int, help="only the last N days"),
-                    arg("--limit", type=int, help="only the newest N"))
+                    arg("--platform"), arg("--days", type=whole_number(1, 36_500), help="only the last N days"),
+                    arg("--limit", type=whole_number(1, MAX_ID), help="only the newest N"))
     def history(desk, args):
         from datetime import timedelta
 
