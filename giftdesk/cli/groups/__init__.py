@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 
 GROUP_MODULES: list[str] = [
-    "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "system", "social",
+    "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
+    "social",
+    "system",  # status and serve come last in --help
 ]
 
 
