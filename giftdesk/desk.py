@@ -12,12 +12,17 @@ from giftdesk.db.migrate import upgrade
 from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.secrets import SecretStore
 from giftdesk.services.admins import AdminService
+from giftdesk.services.analytics import AnalyticsService
 from giftdesk.services.backups import BackupService
 from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
+from giftdesk.services.companies import CompanyService
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
+from giftdesk.services.fampage import FampageService
+from giftdesk.services.invoices import InvoiceService
 from giftdesk.services.keys import KeyService
+from giftdesk.services.orders import OrderService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -38,6 +43,11 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self.fampage = FampageService(self.ctx, self.settings)
+        self.companies = CompanyService(self.ctx, self.settings)
+        self.invoices = InvoiceService(self.ctx, self.settings)
+        self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
+        self.analytics = AnalyticsService(self.ctx, self.orders)
 
     @classmethod
     def open(
@@ -66,4 +76,5 @@ class Desk:
         return Desk(self.paths, self.db, self.secrets, self.events, actor)
 
     def close(self) -> None:
+        self.fampage.close()
         self.db.dispose()

@@ -138,3 +138,7 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     details: Mapped[Any | None] = mapped_column(JSONText)
+
+
+# Seed 003's tables live in their own module; importing it registers them on Base.metadata.
+from giftdesk.db import fampage_models  # noqa: E402,F401

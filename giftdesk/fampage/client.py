@@ -75,7 +75,14 @@ class BadApiKey(FampageError):
 
 
 class FampageUnavailable(ServiceUnavailableError):
-    """No usable answer (connection refused, 5xx, not JSON) after the retries allowed."""
+    """No usable answer (connection refused, 5xx, time-out) after the retries allowed.
+
+    ``maybe_processed``: the request may have reached Fampage (a read time-out, a dropped
+    connection, a 5xx from a gateway) — for ``add`` an unknown outcome, not a refusal."""
+
+    def __init__(self, message: str, maybe_processed: bool = True):
+        super().__init__(message)
+        self.maybe_processed = maybe_processed
 
 
 class FampageTimeout(FampageUnavailable):
@@ -268,12 +275,16 @@ class FampageClient:
                 response = self.http.post(self.base_url, data=wire, timeout=timeout)
             status = response.status_code
             text = response.text
+        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:  # never sent
+            self._log(action, clean, None, started, False, error=f"{type(exc).__name__}: {exc}")
+            raise FampageUnavailable(f"Cannot reach Fampage at {self.base_url}: {exc or type(exc).__name__}",
+                                     maybe_processed=False) from None
         except httpx.TimeoutException as exc:
             self._log(action, clean, None, started, False, error=f"timed out ({type(exc).__name__})")
             raise FampageTimeout(f"Fampage did not answer '{action}' in time.") from None
         except httpx.HTTPError as exc:
             self._log(action, clean, None, started, False, error=f"{type(exc).__name__}: {exc}")
-            raise FampageUnavailable(f"Cannot reach Fampage at {self.base_url}: {exc}") from None
+            raise FampageUnavailable(f"The connection to Fampage broke during '{action}': {exc}") from None
         try:
             data = loads(text)
         except ValueError:
