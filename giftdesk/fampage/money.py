@@ -87,7 +87,9 @@ def to_units(value: Decimal) -> int:
 
 
 def from_units(units: int | None) -> Decimal:
-    return Decimal(units or 0) / UNIT_SCALE
+    """Back to an exact Decimal, written with at least two decimals (399.60, 0.45, 1.87234)."""
+    value = Decimal(units or 0).scaleb(-8).normalize()
+    return value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value
 
 
 def format_money(value: Decimal, currency: str) -> str:

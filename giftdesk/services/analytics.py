@@ -76,7 +76,7 @@ class AnalyticsService:
 
     def companies(self, since: date | None = None, until: date | None = None) -> list[CompanyFigures]:
         """Per company: orders, distinct services, spend (cost), revenue, profit."""
-        query = self._base(select(FampageOrder.company_id, func.count(distinct(FampageOrder.service_id)), *_sums())
+        query = self._base(select(FampageOrder.company_id, func.count(distinct(FampageOrder.service_name)), *_sums())
                            .group_by(FampageOrder.company_id), since, until)
         with self.ctx.db.read_session() as session:
             names = {c.id: (c.name, c.archived_at is not None) for c in session.scalars(select(Company))}
