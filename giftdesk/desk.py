@@ -20,7 +20,7 @@ from giftdesk.services.companies import CompanyService
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
 from giftdesk.services.fampage import FampageService
-from giftdesk.services.invoices import InvoiceService
+from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
 from giftdesk.services.keys import KeyService
 from giftdesk.services.orders import OrderService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
@@ -46,6 +46,7 @@ class Desk:
         self.fampage = FampageService(self.ctx, self.settings)
         self.companies = CompanyService(self.ctx, self.settings)
         self.invoices = InvoiceService(self.ctx, self.settings)
+        self.invoice_documents = InvoiceDocuments(self.invoices, self.settings)
         self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
         self.analytics = AnalyticsService(self.ctx, self.orders)
 

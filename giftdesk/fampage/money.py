@@ -18,7 +18,7 @@ PACKAGE_TYPES = ("Package", "Package Regular")
 UNIT_SCALE = 10 ** 8  # analytics units: integers of 10⁻⁸
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "IDR": 0, "KWD": 3, "BHD": 3, "OMR": 3}
 CURRENCY_SIGNS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "RUB": "₽", "TRY": "₺",
-                  "UAH": "₴", "KRW": "₩", "NGN": "₦", "PHP": "₱", "VND": "₫", "ILS": "₪", "BDT": "৳"}
+                  "UAH": "₴", "KRW": "₩", "NGN": "₦", "PHP": "₱", "VND": "₫", "ILS": "₪"}
 
 def _context():
     """Full precision (50 digits) so chained multiplications never round silently."""

@@ -350,3 +350,46 @@ class InvoiceService:
                 continue
             revenue += doc.subtotal if doc.kind == "invoice" else -doc.subtotal
         order.revenue_units = money.to_units(revenue)
+
+
+def _pdf_name(row: InvoiceRow) -> str:
+    return f"{row.number or f'draft-{row.id}'}.pdf"
+
+
+class InvoiceDocuments:
+    """PDFs of invoices: one, or a month's issued invoices and credit notes as one ZIP."""
+
+    def __init__(self, invoices: InvoiceService, settings):
+        self.invoices = invoices
+        self.settings = settings
+
+    def _logo(self):
+        from pathlib import Path
+        path = self.settings.get("invoice.logo_path")
+        return Path(path) if path else None
+
+    def pdf(self, invoice_id: int, out=None) -> bytes | None:
+        from giftdesk.fampage.invoice_pdf import render_invoice
+        row = self.invoices.get(invoice_id)
+        credited = self.invoices.get(row.credited_invoice_id).number if row.credited_invoice_id else None
+        return render_invoice(row, out, self._logo(), credited)
+
+    def month_zip(self, year: int, month: int, out) -> list[str]:
+        """Every issued document of the month (by issue date) in one ZIP; returns the file names."""
+        import zipfile
+        from giftdesk.fampage.invoice_pdf import render_invoice
+        if not 1 <= month <= 12:
+            raise ValidationError("month must be 1 to 12.", field="month")
+        rows = [r for r in self.invoices.list(year=year, month=month) if r.number]
+        if not rows:
+            raise NotFoundError(f"No invoices were issued in {year}-{month:02d}.")
+        numbers = {r.id: r.number for r in rows}
+        names = []
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for row in sorted(rows, key=lambda r: r.number):
+                credited = numbers.get(row.credited_invoice_id) if row.credited_invoice_id else None
+                if row.credited_invoice_id and credited is None:
+                    credited = self.invoices.get(row.credited_invoice_id).number
+                archive.writestr(_pdf_name(row), render_invoice(row, None, self._logo(), credited))
+                names.append(_pdf_name(row))
+        return names

@@ -123,6 +123,7 @@ SPECS: dict[str, SettingSpec] = {
     "invoice.due_days": SettingSpec(14, _positive_int, "Invoices are due after N days"),
     "invoice.tax_rate": SettingSpec("0", _non_negative_decimal, "Tax rate on invoices, in percent"),
     "invoice.tax_label": SettingSpec("", _text(50), "Tax name on invoices (e.g. GST)"),
+    "invoice.logo_path": SettingSpec("", _text(1000), "Logo on invoice PDFs (PNG or JPEG; empty: GiftDesk's)"),
     "company.name": SettingSpec("", _text(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),
