@@ -88,7 +88,12 @@ def to_units(value: Decimal) -> int:
 
 def from_units(units: int | None) -> Decimal:
     """Back to an exact Decimal, written with at least two decimals (399.60, 0.45, 1.87234)."""
-    value = Decimal(units or 0).scaleb(-8).normalize()
+    return plain(Decimal(units or 0).scaleb(-8))
+
+
+def plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros beyond two decimals: 0.4500000 → 0.45, 7.2 → 7.20."""
+    value = value.normalize()
     return value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value
 
 

@@ -85,11 +85,11 @@ class OrderRow:
 
     @property
     def net_cost(self) -> Decimal:
-        return (self.charge if self.charge is not None else self.cost) - self.refund
+        return money.plain((self.charge if self.charge is not None else self.cost) - self.refund)
 
     @property
     def profit(self) -> Decimal:
-        return self.revenue - self.net_cost
+        return money.plain(self.revenue - self.net_cost)
 
     @property
     def is_open(self) -> bool:
@@ -99,9 +99,10 @@ class OrderRow:
         return {"id": self.id, "companyId": self.company_id, "companyName": self.company_name,
                 "serviceId": self.service_id, "serviceName": self.service_name, "serviceType": self.service_type,
                 "network": self.network, "link": self.link, "quantity": self.quantity, "runs": self.runs,
-                "interval": self.interval, "rate": str(self.rate), "cost": str(self.cost),
-                "charge": None if self.charge is None else str(self.charge), "refund": str(self.refund),
-                "netCost": str(self.net_cost), "revenue": str(self.revenue), "profit": str(self.profit),
+                "interval": self.interval, "rate": str(self.rate), "cost": str(money.plain(self.cost)),
+                "charge": None if self.charge is None else str(money.plain(self.charge)),
+                "refund": str(money.plain(self.refund)), "netCost": str(money.plain(self.net_cost)),
+                "revenue": str(money.plain(self.revenue)), "profit": str(money.plain(self.profit)),
                 "currency": self.currency, "multiplier": str(self.multiplier),
                 "providerOrderId": self.provider_order_id, "status": self.status_raw, "state": self.state,
                 "startCount": self.start_count, "remains": self.remains, "manual": self.manual,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-GROUP_MODULES: list[str] = []
+GROUP_MODULES: list[str] = ["fampage", "company", "order", "invoice", "analytics"]
 
 
 def register_all(cli) -> None:
