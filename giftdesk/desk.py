@@ -48,7 +48,7 @@ class Desk:
         self.invoices = InvoiceService(self.ctx, self.settings)
         self.invoice_documents = InvoiceDocuments(self.invoices, self.settings)
         self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
-        self.analytics = AnalyticsService(self.ctx, self.orders)
+        self.analytics = AnalyticsService(self.ctx)
 
     @classmethod
     def open(

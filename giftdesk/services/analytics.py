@@ -14,15 +14,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from giftdesk.db.fampage_models import Company, FampageOrder
 from giftdesk.errors import NotFoundError
 from giftdesk.fampage.money import from_units
 from giftdesk.services.context import ServiceContext
-from giftdesk.services.orders import OrderFilter, _date_range, link_key
+from giftdesk.services.orders import OrderRow, _date_range, link_key
 
-_COUNTED = FampageOrder.state.not_in(("unconfirmed", "not_placed"))
+UNCOUNTED = ("unconfirmed", "not_placed")
+_COUNTED = FampageOrder.state.not_in(UNCOUNTED)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _totals(orders, cost_units, revenue_units) -> Totals:
 
 
 def _sums():
-    return (func.count(FampageOrder.id), func.coalesce(func.sum(FampageOrder.cost_units), 0),
+    return (func.count(), func.coalesce(func.sum(FampageOrder.cost_units), 0),
             func.coalesce(func.sum(FampageOrder.revenue_units), 0))
 
 
@@ -67,60 +68,98 @@ class CompanyFigures:
 
 
 class AnalyticsService:
-    def __init__(self, ctx: ServiceContext, orders):
+    def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
-        self.orders = orders
 
     def _base(self, query, since: date | None, until: date | None):
         return _date_range(query.where(_COUNTED), FampageOrder.created_at, since, until)
 
+    @staticmethod
+    def _scan(query, since: date | None, until: date | None):
+        """For the whole-table views: no state filter in SQL (a NOT IN per row triples the scan);
+        they group by state and drop the uncounted states here."""
+        return _date_range(query, FampageOrder.created_at, since, until)
+
     def companies(self, since: date | None = None, until: date | None = None) -> list[CompanyFigures]:
         """Per company: orders, distinct services, spend (cost), revenue, profit."""
-        query = self._base(select(FampageOrder.company_id, func.count(distinct(FampageOrder.service_name)), *_sums())
-                           .group_by(FampageOrder.company_id), since, until)
+        sums = self._scan(select(FampageOrder.company_id, FampageOrder.state, *_sums())
+                          .group_by(FampageOrder.company_id, FampageOrder.state), since, until)
+        services = self._scan(select(FampageOrder.company_id, FampageOrder.service_name, FampageOrder.state)
+                              .distinct(), since, until)
         with self.ctx.db.read_session() as session:
             names = {c.id: (c.name, c.archived_at is not None) for c in session.scalars(select(Company))}
-            rows = session.execute(query).all()
-        figures = [CompanyFigures(cid, *names[cid], services, _totals(n, cost, revenue))
-                   for cid, services, n, cost, revenue in rows]
+            rows = session.execute(sums).all()
+            used: dict[int, set[str]] = {}
+            for cid, service_name, state in session.execute(services):
+                if state not in UNCOUNTED:
+                    used.setdefault(cid, set()).add(service_name)
+        service_counts = {cid: len(names_used) for cid, names_used in used.items()}
+        per_company: dict[int, list[int]] = {}
+        for cid, state, n, cost, revenue in rows:
+            if state in UNCOUNTED:
+                continue
+            acc = per_company.setdefault(cid, [0, 0, 0])
+            acc[0] += n
+            acc[1] += cost
+            acc[2] += revenue
+        figures = [CompanyFigures(cid, *names[cid], service_counts.get(cid, 0), _totals(*acc))
+                   for cid, acc in per_company.items()]
         return sorted(figures, key=lambda f: (-f.totals.profit, f.name.lower()))
 
     def summary(self, since: date | None = None, until: date | None = None) -> dict:
-        """Real cost vs revenue overall, by status and by service type."""
+        """Real cost vs revenue overall, by status, by service type and by network: one pass over
+        the rollup index, grouped finely and added up here."""
+        query = self._scan(select(FampageOrder.state, FampageOrder.service_type, FampageOrder.network, *_sums())
+                           .group_by(FampageOrder.state, FampageOrder.service_type, FampageOrder.network),
+                           since, until)
         with self.ctx.db.read_session() as session:
-            total = session.execute(self._base(select(*_sums()), since, until)).one()
-            by_state = session.execute(self._base(select(FampageOrder.state, *_sums())
-                                                  .group_by(FampageOrder.state), since, until)).all()
-            by_type = session.execute(self._base(select(FampageOrder.service_type, *_sums())
-                                                 .group_by(FampageOrder.service_type), since, until)).all()
-            by_network = session.execute(self._base(select(FampageOrder.network, *_sums())
-                                                    .group_by(FampageOrder.network), since, until)).all()
-        return {"total": _totals(*total), "byStatus": {k: _totals(*v) for k, *v in by_state},
-                "byServiceType": {k: _totals(*v) for k, *v in by_type},
-                "byNetwork": {k: _totals(*v) for k, *v in by_network}}
+            rows = session.execute(query).all()
+        groups: dict[str, dict[str, list[int]]] = {"byStatus": {}, "byServiceType": {}, "byNetwork": {}}
+        grand = [0, 0, 0]
+        for state, service_type, network, n, cost, revenue in rows:
+            if state in UNCOUNTED:
+                continue
+            for group, key in (("byStatus", state), ("byServiceType", service_type), ("byNetwork", network)):
+                acc = groups[group].setdefault(key, [0, 0, 0])
+                acc[0] += n
+                acc[1] += cost
+                acc[2] += revenue
+            grand[0] += n
+            grand[1] += cost
+            grand[2] += revenue
+        return {"total": _totals(*grand),
+                **{group: {k: _totals(*v) for k, v in sorted(items.items())} for group, items in groups.items()}}
 
-    def target(self, url: str, since: date | None = None, until: date | None = None) -> dict:
-        """Orders for one target link (however it was written), with profit."""
+    def target(self, url: str, since: date | None = None, until: date | None = None,
+               limit: int = 100) -> dict:
+        """Orders for one target link (however it was written), with profit; the newest ``limit``."""
         key = link_key(url)
         with self.ctx.db.read_session() as session:
             total = session.execute(self._base(select(*_sums()).where(FampageOrder.link_key == key),
                                                since, until)).one()
-            ids = session.scalars(self._base(select(FampageOrder.id).where(FampageOrder.link_key == key)
-                                             .order_by(FampageOrder.id.desc()), since, until)).all()
-        rows = [self.orders.get(i) for i in ids[:500]]
+            rows = self._orders(session, self._base(select(FampageOrder, Company.name).join(Company)
+                                                    .where(FampageOrder.link_key == key), since, until), limit)
         return {"target": key, "total": _totals(*total), "orders": rows}
 
-    def history(self, company_id: int, since: date | None = None, until: date | None = None) -> dict:
-        """A company's orders with their profit, and the summary."""
+    def history(self, company_id: int, since: date | None = None, until: date | None = None,
+                limit: int = 100, offset: int = 0) -> dict:
+        """A company's orders with their profit (newest first, a page of ``limit``) and the summary."""
         with self.ctx.db.read_session() as session:
             company = session.get(Company, company_id)
             if company is None:
                 raise NotFoundError(f"There is no company with id {company_id}.")
             total = session.execute(self._base(select(*_sums()).where(FampageOrder.company_id == company_id),
                                                since, until)).one()
-        rows = [o for o in self.orders.list(OrderFilter(company_id=company_id, since=since, until=until))
-                if o.state not in ("unconfirmed", "not_placed")]
-        return {"companyId": company_id, "name": company.name, "total": _totals(*total), "orders": rows}
+            rows = self._orders(session, self._base(select(FampageOrder, Company.name).join(Company)
+                                                    .where(FampageOrder.company_id == company_id), since, until),
+                                limit, offset)
+        return {"companyId": company_id, "name": company.name, "total": _totals(*total), "orders": rows,
+                "offset": offset}
+
+    @staticmethod
+    def _orders(session, query, limit: int, offset: int = 0) -> list[OrderRow]:
+        query = query.order_by(FampageOrder.id.desc()).limit(max(1, limit)).offset(max(0, offset))
+        return [OrderRow.of(order, name) for order, name in session.execute(query)]
 
 
 # --- CSV --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from giftdesk.db.fampage_models import Company, FampageOrder, FampageService, Invoice
 from giftdesk.db.types import utcnow
@@ -450,27 +450,46 @@ class OrderService:
             return SyncResult(0, 0, 0, {}, 0)
         statuses = self.fampage.client().status_many([p for _, p in pairs])
         by_provider = {provider: oid for oid, provider in pairs}
-        changed, refunds, errors, updated = [], 0, {}, 0
+        changed, refunds, errors, updated, untouched, light, heavy, failed = [], 0, {}, 0, [], [], [], []
         now = utcnow()
+        ids = [oid for oid, _ in pairs]
         with self.ctx.db.session() as session:
-            orders = {o.provider_order_id: o for o in session.scalars(
-                select(FampageOrder).where(FampageOrder.id.in_([oid for oid, _ in pairs])))}
+            current = {}
+            for start in range(0, len(ids), 900):  # bound the IN list (SQLite's variable limit)
+                current.update((row.provider_order_id, row) for row in session.execute(
+                    select(*_SYNC_COLUMNS).where(FampageOrder.id.in_(ids[start:start + 900]))))
             for provider_id, status in statuses.items():
-                order = orders.get(provider_id)
-                if order is None:
+                row = current.get(provider_id)
+                if row is None:
                     continue
                 if status.error:
-                    errors[by_provider[provider_id]] = status.error
-                    order.last_error = status.error
+                    errors[row.id] = status.error
+                    failed.append({"id": row.id, "last_error": status.error})
                     continue
-                before, refund_before = order.state, order.refund
+                updated += 1
+                if _same(row, status):
+                    untouched.append(row.id)
+                    continue
+                fields = _status_fields(row, status)
+                if fields["state"] != row.state:
+                    changed.append((row.id, fields["state"]))
+                if _needs_refund(fields["state"], row.refund):
+                    heavy.append((row.id, status))  # credit notes: through the ORM, one by one
+                else:
+                    light.append({**fields, "synced_at": now})
+            # The common cases in bulk: progress and status changes by primary key, untouched ones' time.
+            for batch in (light, failed):
+                for start in range(0, len(batch), 500):
+                    session.execute(update(FampageOrder), batch[start:start + 500])
+            for start in range(0, len(untouched), 900):
+                session.execute(update(FampageOrder).where(FampageOrder.id.in_(untouched[start:start + 900]))
+                                .values(synced_at=now).execution_options(synchronize_session=False))
+            for order_id, status in heavy:
+                order = session.get(FampageOrder, order_id)
+                refund_before = order.refund
                 self._apply(session, order, status)
                 order.synced_at = now
-                updated += 1
-                if order.state != before:
-                    changed.append((order.id, order.state))
-                if order.refund != refund_before:
-                    refunds += 1
+                refunds += order.refund != refund_before
         for oid, state in changed:
             publish(self.ctx.events, OrderStatusChanged(oid, state))
         return SyncResult(len(pairs), updated, len(changed), errors, refunds)
@@ -480,15 +499,10 @@ class OrderService:
         return self.sync(None)
 
     def _apply(self, session, order: FampageOrder, status: OrderStatus) -> None:
-        order.status_raw = status.status or order.status_raw
-        order.state = normalise_status(status.status) if status.status is not None else order.state
-        if status.charge is not None:
-            order.charge = status.charge
-        if status.start_count is not None:
-            order.start_count = status.start_count
-        if status.remains is not None:
-            order.remains = status.remains
-        order.last_error = None
+        for key, value in _status_fields(order, status).items():
+            if key != "id":
+                setattr(order, key, value)
+        credited = False
         if order.state in REFUNDING_STATES + ("refunded",) and order.refund == 0:
             undelivered = order.quantity if order.state == "refunded" else money.clamp_remains(order.remains,
                                                                                                order.quantity)
@@ -498,17 +512,18 @@ class OrderService:
                 order.refund = refund
                 reason = {"partial": "Partially delivered", "canceled": "Canceled",
                           "refunded": "Refunded"}[order.state]
-                self.invoices.credit_for_order(session, order, undelivered, reason)
+                credited = self.invoices.credit_for_order(session, order, undelivered, reason) is not None
                 self.ctx.audit(session, "order.refund", f"Order #{order.id} {order.state}: provider refund "
                                f"{refund} {order.currency}", "order", order.id)
         if order.state == "failed" and order.refund == 0:
             # A failed order is not charged: the invoice is credited in full.
             order.refund = order.charge if order.charge is not None else order.cost
-            self.invoices.credit_for_order(session, order, order.quantity, "Failed")
+            credited = self.invoices.credit_for_order(session, order, order.quantity, "Failed") is not None
         net = (order.charge if order.charge is not None else order.cost) - order.refund
         order.cost_units = money.to_units(net)
-        session.flush()
-        self.invoices.refresh_order_revenue(session, order.id)
+        if credited:  # revenue changes only with a credit note
+            session.flush()
+            self.invoices.refresh_order_revenue(session, order.id)
 
     # --- refill and cancel ----------------------------------------------------------------
     def refill(self, order_id: int) -> OrderRow:
@@ -562,6 +577,36 @@ class OrderService:
             invoice_id = session.scalar(select(Invoice.id).where(Invoice.order_id == order_id,
                                                                  Invoice.kind == "invoice").order_by(Invoice.id))
         return None if invoice_id is None else self.invoices.get(invoice_id)
+
+
+_SYNC_COLUMNS = (FampageOrder.id, FampageOrder.provider_order_id, FampageOrder.status_raw, FampageOrder.state,
+                 FampageOrder.remains, FampageOrder.start_count, FampageOrder.charge, FampageOrder.cost,
+                 FampageOrder.refund, FampageOrder.last_error)
+
+
+def _same(row, status: OrderStatus) -> bool:
+    return (row.status_raw == status.status and row.remains == status.remains
+            and row.start_count == status.start_count and row.charge == status.charge
+            and row.last_error is None)
+
+
+def _status_fields(row, status: OrderStatus) -> dict[str, Any]:
+    """An order's columns after a status answer (``row``: the order or its sync columns)."""
+    charge = status.charge if status.charge is not None else row.charge
+    return {
+        "id": row.id,
+        "status_raw": status.status or row.status_raw,
+        "state": normalise_status(status.status) if status.status is not None else row.state,
+        "charge": charge,
+        "start_count": status.start_count if status.start_count is not None else row.start_count,
+        "remains": status.remains if status.remains is not None else row.remains,
+        "last_error": None,
+        "cost_units": money.to_units((charge if charge is not None else row.cost) - row.refund),
+    }
+
+
+def _needs_refund(state: str, refund: Decimal) -> bool:
+    return refund == 0 and state in REFUNDING_STATES + ("refunded", "failed")
 
 
 def _date_range(query, column, since: date | None, until: date | None):

@@ -107,6 +107,7 @@ class FakeFampage:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # headers and body in one write (else delayed ACKs add ~40 ms)
 
             def do_POST(self):  # noqa: N802
                 fake._handle(self)
