@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 
 
 class Desk:
-    def __init__(self, paths: DataPaths, db: Database, secrets: SecretStore, events: EventBus, actor: Actor):
+    def __init__(self, paths: DataPaths, db: Database, secrets: SecretStore, events: EventBus, actor: Actor,
+                 runtime=None):
         self.paths = paths
+        self.runtime = runtime  # giftdesk.runtime.Runtime once a front end starts one
         self.db = db
         self.secrets = secrets
         self.events = events
@@ -74,8 +76,15 @@ class Desk:
 
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
-        return Desk(self.paths, self.db, self.secrets, self.events, actor)
+        return Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+
+    def attach_runtime(self, runtime) -> None:
+        self.runtime = runtime
 
     def close(self) -> None:
+        """Stops the background runtime first (it flushes into the database), then the database."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            runtime.stop()
         self.fampage.close()
         self.db.dispose()

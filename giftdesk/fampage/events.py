@@ -1,36 +1,24 @@
-"""Typed events of the Fampage side (issue 6's bus: one dataclass per type, coalescing for statuses).
-
-Until the typed bus lands on main, ``publish`` also speaks the string-topic bus (topic = the
-class name, payload = the fields), so the services publish the same way on either.
-"""
+"""Typed events of the Fampage side (one dataclass per type; order statuses coalesce per frame)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
-try:  # the typed bus (issue 6)
-    from giftdesk.services.events import Event
-    _TYPED = True
-except ImportError:  # pragma: no cover - the string-topic bus of today's main
-    _TYPED = False
-
-    @dataclass(frozen=True)
-    class Event:  # type: ignore[no-redef]
-        coalesce: ClassVar[bool] = False
-
-        def coalesce_key(self):
-            return None
+from giftdesk.services.events import Event
 
 
 @dataclass(frozen=True)
 class OrderStatusChanged(Event):
+    """A sync or an edit moved an order to another state; thousands may come from one sync."""
+
     coalesce: ClassVar[bool] = True
     order_id: int
     status: str
 
-    def coalesce_key(self):
+    @property
+    def coalesce_key(self) -> Any:
         return self.order_id
 
 
@@ -62,10 +50,3 @@ class BalanceChanged(Event):
 @dataclass(frozen=True)
 class CatalogueRefreshed(Event):
     services: int
-
-
-def publish(bus, event: Event) -> None:
-    if _TYPED:
-        bus.publish(event)
-    else:
-        bus.publish(type(event).__name__, **asdict(event))

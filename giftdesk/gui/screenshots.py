@@ -157,8 +157,8 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
                 window.show()
                 _settle(app, pause, until=lambda: ctx.runner.running == 0)
                 if live_status:
-                    _settle(app, 0, timeout=5, until=lambda: window.docker_monitor.state.reachable is not None
-                            and window.endpoint.state.status not in ("starting", "off"))
+                    _settle(app, 0, timeout=5, until=lambda: window.runtime_view.docker_state.reachable is not None
+                            and getattr(window.runtime_view.status("endpoint"), "state", "") == "running")
                 window.customers_tab.table.select_key(demo["selected"])
                 _settle(app, pause * 2, until=lambda: ctx.runner.running == 0)
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from giftdesk.db.fampage_models import COMPANY_STATUSES, Company
 from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
-from giftdesk.fampage.events import CompanyChanged, publish
+from giftdesk.fampage.events import CompanyChanged
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 
@@ -143,7 +143,7 @@ class CompanyService:
             session.flush()
             self.ctx.audit(session, "company.create", f"Added company {company.name}", "company", company.id)
             row = CompanyRow.of(company)
-        publish(self.ctx.events, CompanyChanged(row.id))
+        self.ctx.events.publish(CompanyChanged(row.id))
         return row
 
     def update(self, company_id: int, **changes: Any) -> CompanyRow:
@@ -161,7 +161,7 @@ class CompanyService:
                 self.ctx.audit(session, "company.update", f"Edited company {company.name}: {', '.join(changed)}",
                                "company", company.id)
             row = CompanyRow.of(company)
-        publish(self.ctx.events, CompanyChanged(row.id))
+        self.ctx.events.publish(CompanyChanged(row.id))
         return row
 
     def archive(self, company_id: int, archived: bool = True) -> CompanyRow:
@@ -177,7 +177,7 @@ class CompanyService:
                 company.archived_at = None
                 self.ctx.audit(session, "company.restore", f"Restored company {company.name}", "company", company.id)
             row = CompanyRow.of(company)
-        publish(self.ctx.events, CompanyChanged(row.id))
+        self.ctx.events.publish(CompanyChanged(row.id))
         return row
 
     @staticmethod

@@ -21,7 +21,7 @@ from giftdesk.db.fampage_models import FampageService as CatalogueEntry
 from giftdesk.db.types import utcnow
 from giftdesk.errors import NotFoundError
 from giftdesk.fampage.client import Balance, CallRecord, FampageClient, require_key
-from giftdesk.fampage.events import BalanceChanged, CatalogueRefreshed, publish
+from giftdesk.fampage.events import BalanceChanged, CatalogueRefreshed
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.settings import FAMPAGE_API_KEY_SECRET
 
@@ -181,7 +181,7 @@ class FampageService:
                 gone.refreshed_at = now
             session.flush()
             self.ctx.audit(session, "fampage.services_refresh", f"Refreshed the Fampage catalogue: {len(fetched)} services")
-        publish(self.ctx.events, CatalogueRefreshed(len(fetched)))
+        self.ctx.events.publish(CatalogueRefreshed(len(fetched)))
         return len(fetched)
 
     def _currency_guess(self) -> str:
@@ -230,7 +230,7 @@ class FampageService:
         fetched: Balance = self.client().balance()
         row = BalanceRow(fetched.amount, fetched.currency, self.low_balance_threshold(), utcnow())
         self.last_balance = row
-        publish(self.ctx.events, BalanceChanged(row.amount, row.currency, row.low))
+        self.ctx.events.publish(BalanceChanged(row.amount, row.currency, row.low))
         return row
 
     def low_balance_threshold(self) -> Decimal:

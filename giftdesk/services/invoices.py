@@ -23,7 +23,7 @@ from giftdesk.db.fampage_models import Company, FampageOrder, Invoice, InvoiceCo
 from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fampage import money
-from giftdesk.fampage.events import InvoiceChanged, publish
+from giftdesk.fampage.events import InvoiceChanged
 from giftdesk.services.context import ServiceContext
 
 SERIES_PREFIX = {"invoice": "INV", "credit_note": "CN"}
@@ -265,7 +265,7 @@ class InvoiceService:
                 self._issue(session, note, due_days)
             self.ctx.audit(session, "invoice.issue", f"Issued invoice {invoice.number}", "invoice", invoice.id)
             row = self._row(session, invoice)
-        publish(self.ctx.events, InvoiceChanged(row.id, row.status))
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
         return row
 
     def _issue(self, session: Session, invoice: Invoice, due_days: int | None = None) -> None:
@@ -299,7 +299,7 @@ class InvoiceService:
                 doc.tax_rate, doc.tax_label = rate, (tax_label or None)
                 recompute_totals(doc)
             row = self._row(session, invoice)
-        publish(self.ctx.events, InvoiceChanged(row.id, row.status))
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
         return row
 
     def pay(self, invoice_id: int) -> InvoiceRow:
@@ -315,7 +315,7 @@ class InvoiceService:
             invoice.paid_at = utcnow()
             self.ctx.audit(session, "invoice.pay", f"Invoice {invoice.number} paid", "invoice", invoice.id)
             row = self._row(session, invoice)
-        publish(self.ctx.events, InvoiceChanged(row.id, row.status))
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
         return row
 
     def void(self, invoice_id: int) -> InvoiceRow:
@@ -334,7 +334,7 @@ class InvoiceService:
             self.ctx.audit(session, "invoice.void", f"Voided {invoice.number or f'draft #{invoice.id}'}",
                            "invoice", invoice.id)
             row = self._row(session, invoice)
-        publish(self.ctx.events, InvoiceChanged(row.id, row.status))
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
         return row
 
     @staticmethod

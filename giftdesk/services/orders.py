@@ -25,7 +25,7 @@ from giftdesk.fampage import money
 from giftdesk.fampage.client import (
     FampageError, FampageTimeout, FampageUnavailable, NewOrder, OrderStatus, comment_lines,
 )
-from giftdesk.fampage.events import OrdersChanged, OrderStatusChanged, publish
+from giftdesk.fampage.events import OrdersChanged, OrderStatusChanged
 from giftdesk.fampage.parse import OPEN_STATES, REFUNDING_STATES, STATES, normalise_status
 from giftdesk.services import validation
 from giftdesk.services.companies import clean_multiplier
@@ -308,7 +308,7 @@ class OrderService:
                 order = self._get(session, order_id)
                 order.last_error = (f"{exc} The order may exist at Fampage: check Fampage's order list, then "
                                     "reconcile it here.")
-            publish(self.ctx.events, OrdersChanged(company.id))
+            self.ctx.events.publish(OrdersChanged(company.id))
             raise FampageTimeout(f"{exc} Order #{order_id} is kept as unconfirmed: check Fampage's order list, "
                                  f"then `giftdesk order reconcile {order_id} --provider-id N` or "
                                  "`--not-placed`.") from None
@@ -324,7 +324,7 @@ class OrderService:
                            "order", order.id, {"providerOrderId": provider_id, "cost": str(cost)})
             row = OrderRow.of(order, company.name)
             invoice_id = invoice.id
-        publish(self.ctx.events, OrdersChanged(company.id))
+        self.ctx.events.publish(OrdersChanged(company.id))
         try:
             self.fampage.balance()  # the header's balance follows each order
         except (FampageError, FampageUnavailable):
@@ -367,7 +367,7 @@ class OrderService:
                 self.ctx.audit(session, "order.reconcile", f"Order #{order_id} is Fampage order {provider_order_id}",
                                "order", order_id)
             company_id = order.company_id
-        publish(self.ctx.events, OrdersChanged(company_id))
+        self.ctx.events.publish(OrdersChanged(company_id))
         if not not_placed:
             self.sync([order_id])
         return self.get(order_id)
@@ -408,7 +408,7 @@ class OrderService:
                 self.invoices.refresh_order_revenue(session, order.id)
             self.ctx.audit(session, "order.manual", f"Recorded a manual order for {company.name}", "order", order.id)
             row = OrderRow.of(order, company.name)
-        publish(self.ctx.events, OrdersChanged(company.id))
+        self.ctx.events.publish(OrdersChanged(company.id))
         return row
 
     # --- status ---------------------------------------------------------------------------
@@ -433,7 +433,7 @@ class OrderService:
             self.ctx.audit(session, "order.status", f"Set order #{order_id} to {status}", "order", order_id)
             row = OrderRow.of(order, order.company.name)
         if before != row.state:
-            publish(self.ctx.events, OrderStatusChanged(row.id, row.state))
+            self.ctx.events.publish(OrderStatusChanged(row.id, row.state))
         return row
 
     def sync(self, order_ids: list[int] | None = None) -> SyncResult:
@@ -491,7 +491,7 @@ class OrderService:
                 order.synced_at = now
                 refunds += order.refund != refund_before
         for oid, state in changed:
-            publish(self.ctx.events, OrderStatusChanged(oid, state))
+            self.ctx.events.publish(OrderStatusChanged(oid, state))
         return SyncResult(len(pairs), updated, len(changed), errors, refunds)
 
     def sync_open_orders(self) -> SyncResult:
