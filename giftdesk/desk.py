@@ -76,7 +76,9 @@ class Desk:
 
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
-        return Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+        other = Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+        other.fampage.share_connection(self.fampage)
+        return other
 
     def attach_runtime(self, runtime) -> None:
         self.runtime = runtime

@@ -103,3 +103,10 @@ def format_money(value: Decimal, currency: str) -> str:
     text = f"{abs(value):,.{digits}f}"
     prefix = "-" if value < 0 else ""
     return f"{prefix}{sign}{text}" if sign else f"{prefix}{text} {currency.upper()}"
+
+
+def format_rate(value: Decimal, currency: str) -> str:
+    """A rate with all its decimals (₹18.7234), at least two: rates are not amounts to round."""
+    shown = plain(value)
+    sign = CURRENCY_SIGNS.get(currency.upper())
+    return f"{sign}{shown:,f}" if sign else f"{shown:,f} {currency.upper()}"

@@ -95,39 +95,61 @@ class BalanceRow:
                 "low": self.low, "at": _iso(self.at)}
 
 
+class _Connection:
+    """The HTTP client and last balance, shared by a Desk and its ``as_actor`` copies."""
+
+    def __init__(self) -> None:
+        self.http: httpx.Client | None = None
+        self.own_http = False
+        self.lock = threading.Lock()
+        self.last_balance: BalanceRow | None = None
+
+
 class FampageService:
     def __init__(self, ctx: ServiceContext, settings):
         self.ctx = ctx
         self.settings = settings
         self.backoff = 0.5
         self.parallel = 4
-        self._http: httpx.Client | None = None
-        self._own_http = False
-        self._lock = threading.Lock()
-        self.last_balance: BalanceRow | None = None
+        self._conn = _Connection()
+
+    def share_connection(self, other: "FampageService") -> None:
+        """Use ``other``'s client (a Desk acting as someone else); ``other`` closes it."""
+        self._conn = other._conn
+
+    @property
+    def last_balance(self) -> BalanceRow | None:
+        return self._conn.last_balance
+
+    @property
+    def _http(self) -> httpx.Client | None:
+        return self._conn.http
 
     # --- connection ---------------------------------------------------------------------
     def use_http(self, http: httpx.Client) -> None:
         """The runtime's client for Fampage (one per remote API)."""
-        with self._lock:
-            if self._own_http and self._http is not None:
-                self._http.close()
-            self._http, self._own_http = http, False
+        conn = self._conn
+        with conn.lock:
+            if conn.own_http and conn.http is not None:
+                conn.http.close()
+            conn.http, conn.own_http = http, False
 
     def close(self) -> None:
-        with self._lock:
-            if self._own_http and self._http is not None:
-                self._http.close()
-            self._http = None
+        conn = self._conn
+        with conn.lock:
+            if conn.own_http and conn.http is not None:
+                conn.http.close()
+            conn.http, conn.own_http = None, False
 
     def client(self) -> FampageClient:
         base_url = os.environ.get("FAMPAGE_BASE_URL") or self.settings.get("fampage.base_url")
         api_key = os.environ.get("FAMPAGE_API_KEY") or self.ctx.secrets.get(FAMPAGE_API_KEY_SECRET)
-        with self._lock:
-            if self._http is None:
-                self._http = httpx.Client(limits=httpx.Limits(max_connections=16, max_keepalive_connections=8))
-                self._own_http = True
-            http = self._http
+        conn = self._conn
+        with conn.lock:
+            if conn.http is None or conn.http.is_closed:  # none yet, or the runtime's closed with it
+                conn.http = httpx.Client(limits=httpx.Limits(max_connections=16, max_keepalive_connections=8))
+                conn.own_http = True
+            http = conn.http
         return FampageClient(http, base_url, require_key(api_key), log_sink=self.record_call,
                              style=self.settings.get("fampage.request_style"), backoff=self.backoff,
                              parallel=self.parallel)
@@ -229,7 +251,7 @@ class FampageService:
     def balance(self) -> BalanceRow:
         fetched: Balance = self.client().balance()
         row = BalanceRow(fetched.amount, fetched.currency, self.low_balance_threshold(), utcnow())
-        self.last_balance = row
+        self._conn.last_balance = row
         self.ctx.events.publish(BalanceChanged(row.amount, row.currency, row.low))
         return row
 

@@ -228,3 +228,17 @@ def test_failed_and_refunded_statuses_credit_in_full(fdesk, fake, acme):
 def test_link_keys():
     assert link_key("https://www.TikTok.com/@acme/") == link_key("tiktok.com/@acme") == "tiktok.com/@acme"
     assert link_key("https://m.tiktok.com/@acme?lang=en#x") == "tiktok.com/@acme"
+
+
+def test_sync_keeps_per_order_errors_and_the_rest_goes_on(fdesk, fake, acme):
+    good, _ = fdesk.orders.place(acme.id, 101, "https://tiktok.com/@good", 100)
+    lost = fdesk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@lost", 100, "0.09",
+                                      provider_order_id=99999999)
+    fake.set_status(good.provider_order_id, "In progress", remains=40)
+    result = fdesk.orders.sync([good.id, lost.id])
+    assert result.updated == 1 and result.errors == {lost.id: "Incorrect order ID"}
+    assert fdesk.orders.get(lost.id).last_error == "Incorrect order ID" and fdesk.orders.get(lost.id).state == "pending"
+    assert fdesk.orders.get(good.id).remains == 40 and fdesk.orders.get(good.id).synced_at is not None
+    fake.set_status(good.provider_order_id, "In progress", remains=40)
+    again = fdesk.orders.sync([good.id])  # unchanged: only the sync time moves
+    assert again.updated == 1 and again.changed == 0
