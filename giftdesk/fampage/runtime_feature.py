@@ -1,6 +1,7 @@
 """Fampage in the background runtime (window and ``giftdesk serve``): the runtime's httpx client
 for Fampage, a sync of all open orders every ``fampage.sync_interval_minutes`` and a balance
-check after it (``BalanceChanged`` with ``low`` set is what the tab and the tray warn from).
+check after it (``BalanceChanged`` with ``low`` set is what the tab and the tray warn from), and
+the integration log trimmed to 30 days every night.
 
 Installed by ``giftdesk.runtime.FEATURES``; nothing runs while no Fampage key is set.
 """
@@ -17,6 +18,8 @@ from giftdesk.services.settings import FAMPAGE_API_KEY_SECRET
 log = logging.getLogger(__name__)
 
 SYNC_JOB = "fampage.sync-open-orders"
+PRUNE_JOB = "fampage.prune-call-log"
+CALL_LOG_DAYS = 30
 
 
 def install(runtime) -> None:
@@ -46,4 +49,5 @@ def install(runtime) -> None:
             schedule()
 
     schedule()
+    runtime.scheduler.daily(PRUNE_JOB, "04:30", lambda: desk.fampage.prune_calls(CALL_LOG_DAYS))
     desk.events.subscribe(SettingsChanged, on_settings, owner=runtime)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from giftdesk.db.fampage_models import FampageCall, FampageServiceRate
 from giftdesk.db.fampage_models import FampageService as CatalogueEntry
@@ -259,6 +259,13 @@ class FampageService:
         return Decimal(self.settings.get("fampage.low_balance_threshold"))
 
     # --- integration log ----------------------------------------------------------------
+    def prune_calls(self, keep_days: int = 30) -> int:
+        """Drops log rows older than ``keep_days`` (a scheduled sync writes ~100 rows a run)."""
+        cutoff = utcnow() - timedelta(days=keep_days)
+        with self.ctx.db.session() as session:
+            result = session.execute(delete(FampageCall).where(FampageCall.at < cutoff))
+        return result.rowcount or 0
+
     def calls(self, action: str | None = None, ok: bool | None = None, since: datetime | None = None,
               search: str | None = None, limit: int = 200) -> list[CallRow]:
         query = select(FampageCall).order_by(FampageCall.id.desc()).limit(limit)

@@ -304,14 +304,15 @@ class OrderService:
             if not exc.maybe_processed:  # never reached Fampage: nothing to keep but the call log
                 self._drop_attempt(order_id)
                 raise
+            reason = "no answer in time" if isinstance(exc, FampageTimeout) else str(exc).split(";")[0]
             with self.ctx.db.session() as session:
                 order = self._get(session, order_id)
-                order.last_error = (f"{exc} The order may exist at Fampage: check Fampage's order list, then "
-                                    "reconcile it here.")
+                order.last_error = (f"Fampage's answer to this order was lost ({reason}); the order may exist "
+                                    "there: check Fampage's order list, then reconcile it here.")
             self.ctx.events.publish(OrdersChanged(company.id))
-            raise FampageTimeout(f"{exc} Order #{order_id} is kept as unconfirmed: check Fampage's order list, "
-                                 f"then `giftdesk order reconcile {order_id} --provider-id N` or "
-                                 "`--not-placed`.") from None
+            raise FampageTimeout(f"Fampage's answer to the order was lost ({reason}). Order #{order_id} is kept as "
+                                 f"unconfirmed and was not sent again: check Fampage's order list, then "
+                                 f"`giftdesk order reconcile {order_id} --provider-id N` or `--not-placed`.") from None
         except FampageError:
             self._drop_attempt(order_id)  # a clear refusal: nothing was placed
             raise

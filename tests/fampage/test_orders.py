@@ -120,7 +120,7 @@ def test_timed_out_add_stays_unconfirmed_until_reconciled(fdesk, fake, acme):
 
 def test_gateway_error_on_add_is_an_unknown_outcome_and_can_be_marked_not_placed(fdesk, fake, acme):
     fake.fail_next("add", 504, "<html>Gateway Time-out</html>")
-    with pytest.raises(FampageTimeout, match="HTTP 504.*kept as unconfirmed"):
+    with pytest.raises(FampageTimeout, match=r"lost \(Fampage is not answering properly \(HTTP 504\)\).*not sent again"):
         fdesk.orders.place(acme.id, 101, "https://tiktok.com/@gw", 100)
     [order] = fdesk.orders.list()
     assert order.state == "unconfirmed"
@@ -242,3 +242,39 @@ def test_sync_keeps_per_order_errors_and_the_rest_goes_on(fdesk, fake, acme):
     fake.set_status(good.provider_order_id, "In progress", remains=40)
     again = fdesk.orders.sync([good.id])  # unchanged: only the sync time moves
     assert again.updated == 1 and again.changed == 0
+
+
+def test_place_sync_refund_and_bulk_sync_on_both_databases(any_fdesk, fake):
+    desk = any_fdesk
+    desk.fampage.ensure_catalogue()
+    acme = desk.companies.create("Acme")
+    order, invoice = desk.orders.place(acme.id, 101, "https://tiktok.com/@both", 1000)
+    desk.invoices.issue(invoice.id)
+    bulk = fake.add_orders_directly(250)
+    for provider_id in bulk:
+        desk.orders.create_manual(acme.id, "Followers", f"https://tiktok.com/@b{provider_id}", 100, "0.09",
+                                  provider_order_id=provider_id, status="In progress", with_invoice=False)
+    fake.set_status(order.provider_order_id, "Partial", remains=250)
+    for provider_id in bulk[:50]:
+        fake.set_status(provider_id, "In progress", remains=30)
+    result = desk.orders.sync_open_orders()
+    assert result.requested == 251 and result.updated == 251 and result.refunds == 1
+    assert sum(o.remains == 30 for o in desk.orders.list(OrderFilter(open_only=True))) == 50
+    order = desk.orders.get(order.id)
+    assert order.refund == Decimal("0.225") and order.revenue == Decimal("5.40")
+    [note_id] = desk.invoices.get(invoice.id).credit_note_ids
+    assert desk.invoices.get(note_id).total == Decimal("1.80")
+    assert desk.analytics.summary()["total"].orders == 251
+
+
+def test_call_log_is_pruned(fdesk):
+    from datetime import timedelta
+    from sqlalchemy import update
+    from giftdesk.db.fampage_models import FampageCall
+    from giftdesk.db.types import utcnow
+    fdesk.fampage.balance()
+    fdesk.fampage.balance()
+    with fdesk.db.session() as session:
+        session.execute(update(FampageCall).where(FampageCall.id == 1).values(at=utcnow() - timedelta(days=40)))
+    assert fdesk.fampage.prune_calls(30) == 1
+    assert [c.id for c in fdesk.fampage.calls()] == [2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.fampage.events import BalanceChanged, OrderStatusChanged
-from giftdesk.fampage.runtime_feature import SYNC_JOB
+from giftdesk.fampage.runtime_feature import PRUNE_JOB, SYNC_JOB
 from giftdesk.runtime import Runtime
 from tests.runtime.test_supervisor import wait_for
 
@@ -20,6 +20,7 @@ def test_scheduled_sync_of_open_orders(fdesk, fake):
     try:
         [job] = [j for j in runtime.scheduler.jobs() if j.name == SYNC_JOB]
         assert job.interval == 15 * 60
+        assert [j.daily for j in runtime.scheduler.jobs() if j.name == PRUNE_JOB] == [(4, 30)]
         assert runtime.desk.fampage._http is runtime.http.get("fampage")  # the runtime's client
         runtime.start()
         fake.set_status(order.provider_order_id, "Completed", remains=0)
