@@ -73,6 +73,21 @@ def clean_multiplier(value: Any, field: str = "invoice multiplier") -> Decimal |
     return number
 
 
+def clean_amount(value: Any, field: str) -> Decimal | None:
+    """A money amount typed by a person: exact, not negative; None when left empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float):
+        raise ValidationError(f"The {field} must be given as text, not a float.", field=field)
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(f"The {field} must be an amount such as 12.50, not '{value}'.", field=field) from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"The {field} must be zero or more.", field=field)
+    return number
+
+
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(_FIELDS)
     if unknown:

@@ -72,11 +72,12 @@ class CallRow:
     ok: bool
     result: str | None
     error: str | None
+    company_id: int | None = None
 
     def to_json(self) -> dict:
         return {"id": self.id, "at": _iso(self.at), "action": self.action, "params": self.params,
                 "httpStatus": self.http_status, "durationMs": self.duration_ms, "ok": self.ok,
-                "result": self.result, "error": self.error}
+                "result": self.result, "error": self.error, "companyId": self.company_id}
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ class FampageService:
                 conn.http.close()
             conn.http, conn.own_http = None, False
 
-    def client(self) -> FampageClient:
+    def client(self, company_id: int | None = None) -> FampageClient:
+        """A client whose calls are logged (for ``company_id`` when the call is made for one)."""
         base_url = os.environ.get("FAMPAGE_BASE_URL") or self.settings.get("fampage.base_url")
         api_key = os.environ.get("FAMPAGE_API_KEY") or self.ctx.secrets.get(FAMPAGE_API_KEY_SECRET)
         conn = self._conn
@@ -150,15 +152,16 @@ class FampageService:
                 conn.http = httpx.Client(limits=httpx.Limits(max_connections=16, max_keepalive_connections=8))
                 conn.own_http = True
             http = conn.http
-        return FampageClient(http, base_url, require_key(api_key), log_sink=self.record_call,
+        sink = self.record_call if company_id is None else (lambda record: self.record_call(record, company_id))
+        return FampageClient(http, base_url, require_key(api_key), log_sink=sink,
                              style=self.settings.get("fampage.request_style"), backoff=self.backoff,
                              parallel=self.parallel)
 
-    def record_call(self, record: CallRecord) -> None:
+    def record_call(self, record: CallRecord, company_id: int | None = None) -> None:
         with self.ctx.db.session() as session:
             session.add(FampageCall(action=record.action, params=record.params, http_status=record.http_status,
                                     duration_ms=record.duration_ms, ok=record.ok, result=record.result,
-                                    error=record.error))
+                                    error=record.error, company_id=company_id))
 
     # --- catalogue ----------------------------------------------------------------------
     def catalogue_age(self) -> timedelta | None:
@@ -267,8 +270,10 @@ class FampageService:
         return result.rowcount or 0
 
     def calls(self, action: str | None = None, ok: bool | None = None, since: datetime | None = None,
-              search: str | None = None, limit: int = 200) -> list[CallRow]:
+              search: str | None = None, limit: int = 200, company_id: int | None = None) -> list[CallRow]:
         query = select(FampageCall).order_by(FampageCall.id.desc()).limit(limit)
+        if company_id is not None:
+            query = query.where(FampageCall.company_id == company_id)
         if action:
             query = query.where(FampageCall.action == action)
         if ok is not None:
@@ -281,5 +286,5 @@ class FampageService:
                                     func.lower(FampageCall.error).like(needle),
                                     func.lower(FampageCall.result).like(needle)))
         with self.ctx.db.read_session() as session:
-            return [CallRow(c.id, c.at, c.action, c.params, c.http_status, c.duration_ms, c.ok, c.result, c.error)
-                    for c in session.scalars(query)]
+            return [CallRow(c.id, c.at, c.action, c.params, c.http_status, c.duration_ms, c.ok, c.result, c.error,
+                            c.company_id) for c in session.scalars(query)]

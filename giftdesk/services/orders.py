@@ -28,7 +28,7 @@ from giftdesk.fampage.client import (
 from giftdesk.fampage.events import OrdersChanged, OrderStatusChanged
 from giftdesk.fampage.parse import OPEN_STATES, REFUNDING_STATES, STATES, normalise_status
 from giftdesk.services import validation
-from giftdesk.services.companies import clean_multiplier
+from giftdesk.services.companies import clean_amount, clean_multiplier
 from giftdesk.services.context import ServiceContext
 
 
@@ -283,7 +283,7 @@ class OrderService:
         self.ctx.require("operator", "place Fampage orders")
         company, service, link, quantity, mult, runs_n, interval_n = self._validate(
             company_id, service_id, link, quantity, multiplier, comments, runs, interval)
-        client = self.fampage.client()
+        client = self.fampage.client(company.id)
         cost = money.provider_cost(service.rate, quantity, service.type, runs_n)
         with self.ctx.db.session() as session:
             order = FampageOrder(
@@ -385,7 +385,7 @@ class OrderService:
         if link is None:
             raise ValidationError("link is required.", field="link")
         quantity = validation.positive_id(quantity, "quantity")
-        cost_d = clean_multiplier(cost, "cost")
+        cost_d = clean_amount(cost, "cost")
         if cost_d is None:
             raise ValidationError("cost is required: what Fampage charged.", field="cost")
         mult = clean_multiplier(multiplier) or company.invoice_multiplier or Decimal(self.settings.get("invoice.multiplier"))
@@ -429,7 +429,7 @@ class OrderService:
             order = self._get(session, order_id)
             before = order.state
             self._apply(session, order, OrderStatus(order.provider_order_id or 0, status,
-                                                    clean_multiplier(charge, "charge") if charge not in (None, "") else None,
+                                                    clean_amount(charge, "charge"),
                                                     ints.get("start_count"), ints.get("remains")))
             self.ctx.audit(session, "order.status", f"Set order #{order_id} to {status}", "order", order_id)
             row = OrderRow.of(order, order.company.name)

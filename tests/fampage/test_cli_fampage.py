@@ -98,6 +98,7 @@ def test_browse_order_invoice_sync_refill_cancel_and_analytics(cli, fake, tmp_pa
     assert cli.json("invoice", "pay", str(invoice["id"]))["status"] == "paid"
     log = cli.json("fampage", "log", "--action", "add")
     assert len(log) == 3 and all(API_KEY not in json.dumps(entry) for entry in log)
+    assert [e["action"] for e in cli.json("fampage", "log", "--company", "Acme")] == ["add"] * 3
     shown = cli.json("company", "show", "Acme")
     assert shown["totals"]["orders"] == 3 and len(shown["invoices"]) >= 3
 

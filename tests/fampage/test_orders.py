@@ -215,6 +215,12 @@ def test_manual_order_and_status_edits(fdesk, acme):
     assert mystery.state == "pending" and mystery.status_raw == "Queued at provider"
     with pytest.raises(ValidationError, match="whole number"):
         fdesk.orders.set_status(order.id, "Completed", remains="lots")
+    big = fdesk.orders.create_manual(acme.id, "Views", "https://tiktok.com/@big", 1_000_000, "2,500.00")
+    assert big.cost == Decimal("2500.00") and big.revenue == Decimal("20000.00")
+    with pytest.raises(ValidationError, match="amount such as 12.50"):
+        fdesk.orders.create_manual(acme.id, "Views", "https://tiktok.com/@bad", 100, "cheap")
+    with pytest.raises(ValidationError, match="zero or more"):
+        fdesk.orders.set_status(big.id, "Completed", charge="-1")
 
 
 def test_failed_and_refunded_statuses_credit_in_full(fdesk, fake, acme):

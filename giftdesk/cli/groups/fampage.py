@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.cli.framework import Fields, Output, Table, arg
+from giftdesk.cli.groups._fampage_args import company_id
 
 
 def register(cli) -> None:
@@ -42,10 +43,12 @@ def register(cli) -> None:
                      arg("--action", help="only this action (add, status, balance, services, refill, cancel)"),
                      arg("--failed", action="store_true", help="only failed calls"),
                      arg("--search", help="match parameters, result or error"),
+                     arg("--company", help="only calls made for this company (id or name)"),
                      arg("--limit", type=int, default=50, help="how many (newest first, default 50)"))
     def log(desk, args):
         rows = desk.fampage.calls(action=args.action, ok=False if args.failed else None, search=args.search,
-                                  limit=max(1, min(args.limit, 10_000)))
+                                  limit=max(1, min(args.limit, 10_000)),
+                                  company_id=company_id(desk, args.company) if args.company else None)
         return Output([r.to_json() for r in rows], Table(
             ["ID", "AT", "ACTION", "PARAMS", "HTTP", "MS", "OK", "ERROR"],
             [(r.id, r.at, r.action, ", ".join(f"{k}={v}" for k, v in r.params.items())[:60], r.http_status,
