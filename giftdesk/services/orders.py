@@ -173,8 +173,9 @@ class OrderService:
             return OrderRow.of(order, order.company.name)
 
     @staticmethod
-    def _get(session, order_id: int) -> FampageOrder:
-        order = session.get(FampageOrder, order_id)
+    def _get(session, order_id: int, lock: bool = False) -> FampageOrder:
+        """``lock``: the row is locked until commit (PostgreSQL), so two refunds cannot race."""
+        order = session.get(FampageOrder, order_id, with_for_update=lock or None)
         if order is None:
             raise NotFoundError(f"There is no order with id {order_id}.")
         return order
@@ -426,7 +427,7 @@ class OrderService:
                 except (TypeError, ValueError):
                     raise ValidationError(f"{key.replace('_', ' ')} must be a whole number.", field=key) from None
         with self.ctx.db.session() as session:
-            order = self._get(session, order_id)
+            order = self._get(session, order_id, lock=True)
             before = order.state
             self._apply(session, order, OrderStatus(order.provider_order_id or 0, status,
                                                     clean_amount(charge, "charge"),
@@ -486,7 +487,7 @@ class OrderService:
                 session.execute(update(FampageOrder).where(FampageOrder.id.in_(untouched[start:start + 900]))
                                 .values(synced_at=now).execution_options(synchronize_session=False))
             for order_id, status in heavy:
-                order = session.get(FampageOrder, order_id)
+                order = self._get(session, order_id, lock=True)  # re-read under the lock: refunded once
                 refund_before = order.refund
                 self._apply(session, order, status)
                 order.synced_at = now

@@ -284,3 +284,39 @@ def test_call_log_is_pruned(fdesk):
         session.execute(update(FampageCall).where(FampageCall.id == 1).values(at=utcnow() - timedelta(days=40)))
     assert fdesk.fampage.prune_calls(30) == 1
     assert [c.id for c in fdesk.fampage.calls()] == [2]
+
+
+def test_concurrent_syncs_refund_once(any_fdesk, fake):
+    import threading
+    import time
+    desk = any_fdesk
+    desk.fampage.ensure_catalogue()
+    acme = desk.companies.create("Acme")
+    order, invoice = desk.orders.place(acme.id, 101, "https://tiktok.com/@race", 1000)
+    desk.invoices.issue(invoice.id)
+    fake.set_status(order.provider_order_id, "Canceled", remains=1000)
+    credit = desk.invoices.credit_for_order
+
+    def slow_credit(*args, **kwargs):  # widens the window in which two syncs could both refund
+        time.sleep(0.3)
+        return credit(*args, **kwargs)
+
+    desk.invoices.credit_for_order = slow_credit
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def sync():
+        barrier.wait()
+        try:
+            desk.orders.sync([order.id])
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=sync) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures
+    assert len(desk.invoices.get(invoice.id).credit_note_ids) == 1
+    assert desk.orders.get(order.id).refund == Decimal("0.9000")

@@ -7,6 +7,7 @@ from pathlib import Path
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
 from giftdesk.errors import ValidationError
+from giftdesk.fampage.money import plain
 from giftdesk.fampage.parse import STATES
 from giftdesk.services.orders import OrderFilter
 
@@ -19,7 +20,8 @@ def order_fields(o) -> Fields:
         ("Drip-feed", f"{o.runs} runs every {o.interval} min" if o.runs else None),
         ("Fampage order", o.provider_order_id), ("Status", f"{o.status_raw or '-'} ({o.state})"),
         ("Start count", o.start_count), ("Remains", o.remains),
-        ("Provider cost", f"{o.cost} {o.currency}"), ("Charged", o.charge), ("Refund", o.refund),
+        ("Provider cost", f"{plain(o.cost)} {o.currency}"),
+        ("Charged", None if o.charge is None else plain(o.charge)), ("Refund", plain(o.refund)),
         ("Revenue", o.revenue), ("Profit", o.profit), ("Multiplier", o.multiplier),
         ("Refill", f"{o.refill_id} ({o.refill_status})" if o.refill_id else None),
         ("Problem", o.last_error), ("Placed", o.created_at), ("Synced", o.synced_at),
