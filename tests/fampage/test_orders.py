@@ -303,12 +303,12 @@ def test_concurrent_syncs_refund_once(any_fdesk, fake):
 
     desk.invoices.credit_for_order = slow_credit
     barrier = threading.Barrier(4)
-    failures = []
+    failures, results = [], []
 
     def sync():
         barrier.wait()
         try:
-            desk.orders.sync([order.id])
+            results.append(desk.orders.sync([order.id]))
         except Exception as exc:  # pragma: no cover - reported below
             failures.append(exc)
 
@@ -317,6 +317,8 @@ def test_concurrent_syncs_refund_once(any_fdesk, fake):
         t.start()
     for t in threads:
         t.join(30)
-    assert not failures
+    assert not failures and len(results) == 4
+    assert sum(r.refunds for r in results) == 1  # the others saw the refund once the first committed
     assert len(desk.invoices.get(invoice.id).credit_note_ids) == 1
     assert desk.orders.get(order.id).refund == Decimal("0.9000")
+    assert len([e for e in desk.audit.list() if e.action == "order.refund"]) == 1
