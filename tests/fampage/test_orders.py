@@ -94,8 +94,8 @@ def test_timed_out_add_stays_unconfirmed_until_reconciled(fdesk, fake, acme):
     fake.hang("add", 3)
     client_factory = fdesk.fampage.client
 
-    def short_client():
-        client = client_factory()
+    def short_client(*args, **kwargs):
+        client = client_factory(*args, **kwargs)
         client.add_timeout = 0.5
         return client
 
