@@ -35,6 +35,12 @@ def cli(data_dir, capsys, fake, monkeypatch):
 def test_browse_order_invoice_sync_refill_cancel_and_analytics(cli, fake, tmp_path):
     services = cli.json("fampage", "services", "--network", "TikTok")
     assert [s["id"] for s in services] == [101, 102, 103] and services[0]["ratePer1000"] == "0.90"
+    fake.set_rate(101, "1.10")
+    cli("fampage", "services", "--refresh")
+    rates = cli.json("fampage", "rates", "101")
+    assert [r["ratePer1000"] for r in rates["rates"]] == ["0.90", "1.10"]
+    fake.set_rate(101, "0.90")
+    cli("fampage", "services", "--refresh")
     out, _ = cli("fampage", "services", "--networks")
     assert "Instagram" in out and "TikTok" in out
     balance = cli.json("fampage", "balance")

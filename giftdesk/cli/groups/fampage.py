@@ -30,6 +30,16 @@ def register(cli) -> None:
             [(r.id, r.network, r.name[:60], r.type, f"{r.rate} {r.currency}", r.min, r.max, r.refill, r.cancel,
               r.dripfeed) for r in rows]))
 
+    @fampage.command("rates", "a service's rate history (a row each time a refresh saw it change)",
+                     arg("service", type=int, help="Fampage service id"))
+    def rates(desk, args):
+        service = desk.fampage.service(args.service)
+        history = desk.fampage.rate_history(args.service)
+        return Output({"service": service.to_json(),
+                       "rates": [{"seenAt": at.isoformat(), "ratePer1000": str(rate)} for at, rate in history]},
+                      [f"{service.name} (#{service.id}, {service.currency} per 1000)",
+                       Table(["SEEN", "RATE/1000"], [(at, rate) for at, rate in history])])
+
     @fampage.command("balance", "the Fampage account balance")
     def balance(desk, args):
         row = desk.fampage.balance()
