@@ -20,7 +20,7 @@ from giftdesk.runtime.supervisor import Service, ServiceStatus, Supervisor
 log = logging.getLogger(__name__)
 
 # Features that plug services or schedules in: "module:function", each ``install(runtime)``.
-FEATURES: list[str] = []
+FEATURES: list[str] = ["giftdesk.fampage.runtime_feature:install"]
 
 __all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
 

@@ -64,6 +64,18 @@ def _positive_decimal(value: Any, key: str) -> str:
     return str(number)
 
 
+def _non_negative_decimal(value: Any, key: str) -> str:
+    if isinstance(value, float):
+        raise ValidationError(f"{key} must be given as text or an integer, not a float.", field=key)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"{key} must be a number, not '{value}'.", field=key) from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"{key} must be zero or more.", field=key)
+    return str(number)
+
+
 def _currency(value: Any, key: str) -> str:
     code = str(value).strip().upper()
     if len(code) != 3 or not code.isalpha():
@@ -98,11 +110,20 @@ SPECS: dict[str, SettingSpec] = {
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
     "endpoint.rate_limit_per_minute": SettingSpec(600, _positive_int, "Requests per minute per API key"),
     "fampage.base_url": SettingSpec("https://fampage.in/api/v2", _optional_url, "Fampage API address"),
+    "fampage.request_style": SettingSpec("query", _choice("query", "form"),
+                                         "How parameters are sent to Fampage (query string or form body)"),
+    "fampage.sync_interval_minutes": SettingSpec(15, _positive_int, "Sync open Fampage orders every N minutes"),
+    "fampage.low_balance_threshold": SettingSpec("1000", _non_negative_decimal,
+                                                 "Warn when the Fampage balance is below"),
     "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image"),
     "tracker.port_start": SettingSpec(3000, _port, "First tracker port"),
     "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
+    "invoice.due_days": SettingSpec(14, _positive_int, "Invoices are due after N days"),
+    "invoice.tax_rate": SettingSpec("0", _non_negative_decimal, "Tax rate on invoices, in percent"),
+    "invoice.tax_label": SettingSpec("", _text(50), "Tax name on invoices (e.g. GST)"),
+    "invoice.logo_path": SettingSpec("", _text(1000), "Logo on invoice PDFs (PNG or JPEG; empty: GiftDesk's)"),
     "company.name": SettingSpec("", _text(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),

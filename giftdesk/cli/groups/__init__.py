@@ -7,6 +7,7 @@ import importlib
 GROUP_MODULES: list[str] = [
     "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
     "social",
+    "fampage", "company", "order", "invoice", "analytics",
     "system",  # status and serve come last in --help
 ]
 
