@@ -40,6 +40,16 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self._fleet = None
+
+    @property
+    def fleet(self):
+        """Instances (seed 001); made on first use (the Docker SDK is imported only then)."""
+        if self._fleet is None:
+            from giftdesk.fleet.service import FleetService
+
+            self._fleet = FleetService(self)
+        return self._fleet
 
     @classmethod
     def open(
@@ -75,4 +85,6 @@ class Desk:
         runtime, self.runtime = self.runtime, None
         if runtime is not None:
             runtime.stop()
+        if self._fleet is not None:
+            self._fleet.close()
         self.db.dispose()

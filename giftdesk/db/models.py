@@ -138,3 +138,7 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     details: Mapped[Any | None] = mapped_column(JSONText)
+
+
+# Fleet tables live in their own module; imported here so Base.metadata holds them.
+import giftdesk.db.fleet_models  # noqa: E402,F401  (a module import: either may be imported first)
