@@ -286,8 +286,7 @@ class FleetDocker:
                           since=since, timestamps=timestamps, stream=False)
 
     def stats_once(self, container_id: str) -> dict:
-        return self._call("Reading the statistics", self.api.stats, container_id, stream=False, decode=True,
-                          one_shot=True)
+        return self._call("Reading the statistics", self.api.stats, container_id, stream=False, one_shot=True)
 
     def open_log_stream(self, container_id: str, tail: int | None = None, since: datetime | None = None,
                         timestamps: bool = False) -> "Stream":

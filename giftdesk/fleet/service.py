@@ -63,11 +63,15 @@ class FleetService:
         self._clients = clients if clients is not None else _DeskClients(desk)
         self.docker = FleetDocker(self._clients)
         self.desk_id = desk.secrets.namespace
+        self._own_http = None
+        self._http_lock = threading.Lock()
 
     def close(self) -> None:
         close = getattr(self._clients, "close_own", None)
         if close is not None:
             close()
+        if self._own_http is not None:
+            self._own_http.close()
 
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
@@ -345,6 +349,36 @@ class FleetService:
                     f"The new container stopped at once (exit code {state.get('ExitCode')}"
                     f"{': ' + state['Error'] if state.get('Error') else ''}).")
             time.sleep(0.15)
+
+    # ---- the tracker's own API -----------------------------------------------------------
+    def tracker_state(self, ref: int | str):
+        """The tracker's ``/api/state`` (live status, viewers, gifts, diamonds)."""
+        from giftdesk.fleet.probe import read_state
+
+        row = self.get(ref)
+        return read_state(self._http(), row.local_url)
+
+    def live_command(self, ref: int | str, command: str) -> dict:
+        """connect | disconnect: the tracker joins or leaves its TikTok live."""
+        from giftdesk.fleet.probe import send_live_command
+
+        self.ctx.require("operator", f"{command} trackers")
+        row = self.get(ref)
+        answer = send_live_command(self._http(), row.local_url, command)
+        self.record_event(row.id, "info", "Connected to the TikTok live" if command == "connect"
+                          else "Disconnected from the TikTok live")
+        return answer
+
+    def _http(self):
+        runtime = getattr(self.desk, "runtime", None)
+        if runtime is not None:
+            return runtime.http.get("trackers")
+        with self._http_lock:
+            if self._own_http is None:
+                import httpx
+
+                self._own_http = httpx.Client(timeout=5.0)
+            return self._own_http
 
     # ---- bulk ---------------------------------------------------------------------------
     def bulk(self, action: str, refs: Iterable[int | str], *, concurrency: int = BULK_CONCURRENCY,

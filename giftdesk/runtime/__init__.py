@@ -20,7 +20,9 @@ from giftdesk.runtime.supervisor import Service, ServiceStatus, Supervisor
 log = logging.getLogger(__name__)
 
 # Features that plug services or schedules in: "module:function", each ``install(runtime)``.
-FEATURES: list[str] = []
+FEATURES: list[str] = [
+    "giftdesk.fleet.feature:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
+]
 
 __all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
 
