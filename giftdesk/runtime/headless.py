@@ -39,7 +39,7 @@ def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
         listening.set()
 
     overrides = EndpointOverrides(port, bind, hosts, rate_limit_per_minute, force_enabled=True)
-    runtime = Runtime(desk, endpoint_overrides=overrides, on_endpoint_listening=announce)
+    runtime = Runtime(desk, endpoint_overrides=overrides, on_endpoint_listening=announce, kind="serve")
     desk.attach_runtime(runtime)
     previous = _install_stop_signals(stop_event)
     try:
