@@ -358,6 +358,32 @@ class FleetService:
         row = self.get(ref)
         return read_state(self._http(), row.local_url)
 
+    def health_now(self, row: InstanceRow):
+        """(health, TrackerState or None) from one probe now, for the CLI (the runtime probes on its own)."""
+        from giftdesk.fleet.probe import classify
+
+        state = None
+        if row.state == "running":
+            try:
+                state = self.tracker_state(row.id)
+            except GiftDeskError:
+                state = None
+        health = classify(state is not None, 99, row.last_started_at, row.state, row.engine_health)
+        return health, state
+
+    def stats_now(self, refs: Iterable[int | str], concurrency: int = 8) -> dict[int, Any]:
+        """CPU % and memory of running instances: two one-shot samples each, a second apart."""
+        from giftdesk.fleet.docker_api import compute_stats
+
+        rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
+        with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
+            first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id)), rows)))
+            time.sleep(1.0)
+            second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id), first[r.id]), rows)))
+        return second
+
     def live_command(self, ref: int | str, command: str) -> dict:
         """connect | disconnect: the tracker joins or leaves its TikTok live."""
         from giftdesk.fleet.probe import send_live_command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-GROUP_MODULES: list[str] = []
+GROUP_MODULES: list[str] = ["instance", "engine", "image"]
 
 
 def register_all(cli) -> None:
