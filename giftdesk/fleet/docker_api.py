@@ -9,6 +9,7 @@ stats streams a client of their own, closed from another thread to end them.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,6 +161,10 @@ class FleetDocker:
 
     @property
     def api(self):
+        where = self.clients.where
+        # docker-py leaks the socket of a failed connect: a missing socket file is said plainly here.
+        if where.startswith("unix://") and not os.path.exists(where.removeprefix("unix://")):
+            raise ServiceUnavailableError(f"The Docker engine at {where} did not answer: there is no socket there.")
         try:
             return self.clients.calls().api
         except Exception as exc:

@@ -31,7 +31,7 @@ class FleetStatsSampler(Service):
         self.fleet = fleet
         self.live = live
         self.interval = interval
-        self._previous: dict[int, StatsSample] = {}
+        self._previous: dict[tuple[int, str], StatsSample] = {}  # per container: a restart starts afresh
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="fleet-stats")
         self._wake = threading.Event()
         self.rounds = 0
@@ -75,8 +75,9 @@ class FleetStatsSampler(Service):
         if not live.container_id or live.state != "running":
             return
         raw = self.fleet.docker.stats_once(live.container_id)
-        sample = compute_stats(raw, self._previous.get(instance_id))
-        self._previous[instance_id] = sample
+        key = (instance_id, live.container_id)
+        sample = compute_stats(raw, self._previous.get(key))
+        self._previous[key] = sample
         self.live.update(instance_id, cpu_percent=sample.cpu_percent, memory_bytes=sample.memory_bytes,
                          memory_limit=sample.memory_limit, net_rx=sample.net_rx, net_tx=sample.net_tx)
         self.desk.events.publish(InstanceStatsSampled(instance_id, sample.cpu_percent, sample.memory_bytes,
