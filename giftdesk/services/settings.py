@@ -83,6 +83,15 @@ def _currency(value: Any, key: str) -> str:
     return code
 
 
+def _url_pattern(value: Any, key: str) -> str:
+    text = validation.text(value, key, max_length=300) or ""
+    if text:
+        if "{name}" not in text:
+            raise ValidationError(f"{key} must contain {{name}}, e.g. https://{{name}}.app.example.com.", field=key)
+        validation.http_url(text.replace("{name}", "x").replace("{port}", "3000"), key)
+    return text
+
+
 def _positive_int(value: Any, key: str) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{key} must be a whole number.", field=key)
@@ -118,6 +127,7 @@ SPECS: dict[str, SettingSpec] = {
     "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image"),
     "tracker.port_start": SettingSpec(3000, _port, "First tracker port"),
     "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
+    "tracker.url_pattern": SettingSpec("", _url_pattern, "Public tracker URL pattern, e.g. https://{name}.app.example.com"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
     "invoice.due_days": SettingSpec(14, _positive_int, "Invoices are due after N days"),
