@@ -316,3 +316,24 @@ def test_no_typed_value_gives_a_traceback(seeded_cli, data_dir, capsys, tmp_path
             assert out == "" and err.count("\n") == 1, (argv, err)
 
     check()
+
+
+@pytest.mark.parametrize(("word", "stored"), [("no", False), ("off", False), ("false", False), ("0", False),
+                                              ("yes", True), ("On", True), ("true", True)])
+def test_yes_no_settings_take_words_and_refuse_anything_else(word, stored, data_dir):
+    from giftdesk.cli.main import main
+    from giftdesk.desk import Desk
+
+    assert main(["--data-dir", str(data_dir), "settings", "set", "endpoint.enabled", word]) == 0
+    desk = Desk.open(str(data_dir))
+    try:
+        assert desk.settings.get("endpoint.enabled") is stored
+    finally:
+        desk.close()
+
+
+def test_a_yes_no_setting_refuses_a_word_it_does_not_know(data_dir, capsys):
+    from giftdesk.cli.main import main
+
+    assert main(["--data-dir", str(data_dir), "settings", "set", "endpoint.enabled", "maybe"]) == 2
+    assert "must be yes or no" in capsys.readouterr().err

@@ -92,6 +92,21 @@ def _url_pattern(value: Any, key: str) -> str:
     return text
 
 
+_TRUE_WORDS = {"true", "yes", "on", "1"}
+_FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A yes/no setting: true/false, yes/no, on/off, 1/0 — anything else is refused, never guessed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise ValidationError(f"{key} must be yes or no (true/false, on/off), not '{value}'.", field=key)
+
+
 def _positive_int(value: Any, key: str) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{key} must be a whole number.", field=key)
@@ -113,7 +128,7 @@ class SettingSpec:
 
 SPECS: dict[str, SettingSpec] = {
     "docker.host": SettingSpec("", _text(), "Docker host (empty: the environment's default)"),
-    "endpoint.enabled": SettingSpec(True, lambda v, k: bool(v), "Run the tracker endpoint inside the console"),
+    "endpoint.enabled": SettingSpec(True, _flag, "Run the tracker endpoint inside the console"),
     "endpoint.port": SettingSpec(8787, _port, "Tracker endpoint port"),
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
