@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
             self.runtime_view = RuntimeView(self.ctx, parent=self)
             self.runtime_view.docker_changed.connect(self.status.set_docker_state)
             self.runtime_view.endpoint_changed.connect(self.status.set_endpoint_state)
+            self.runtime_view.status_changed.connect(self.status.set_service_status)
             self.runtime_view.start()
             self.status.set_endpoint_state(self.runtime_view.status("endpoint"))
 

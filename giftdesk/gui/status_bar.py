@@ -71,7 +71,12 @@ class StatusBar(QStatusBar):
                           on_success=lambda state: self.set_keyring_state(*state),
                           description="Checking the keyring…")
 
-        for widget in (self.busy, self.database, self.docker, self.endpoint, self.keyring):
+        # Background services (scheduler, fleet watcher, order sync…): one word, details on hover
+        self.services = QLabel("", self)
+        self.services.hide()
+        self._service_statuses: dict = {}
+
+        for widget in (self.busy, self.database, self.docker, self.endpoint, self.services, self.keyring):
             self.addPermanentWidget(widget)
 
     def set_keyring_state(self, backend: str, warning: str | None, is_fallback: bool) -> None:
@@ -102,6 +107,33 @@ class StatusBar(QStatusBar):
             self.busy.show()
 
     # ---- monitors ------------------------------------------------------------------------
+    def set_service_status(self, status) -> None:
+        """Any background service's ``ServiceStatus``; a failing one turns the label into a warning."""
+        self._service_statuses[status.name] = status
+        statuses = [s for s in self._service_statuses.values() if s.state != "stopped"]
+        failing = [s for s in statuses if s.state == "backoff"]
+        if not statuses:
+            self.services.hide()
+            return
+        if failing:
+            names = ", ".join(s.name for s in failing)
+            self.services.setText(f"⚠ Background: {names} failing")
+            self.services.setProperty("role", "warning")
+        else:
+            self.services.setText(f"Background: {len(statuses)} running")
+            self.services.setProperty("role", None)
+        lines = []
+        for s in sorted(statuses, key=lambda s: s.name):
+            line = f"{s.name}: {s.state}"
+            if s.detail:
+                line += f" — {s.detail}"
+            if s.state == "backoff" and s.error:
+                line += f"\n    {s.error}"
+            lines.append(line)
+        self.services.setToolTip("Background services\n" + "\n".join(lines))
+        self._restyle(self.services)
+        self.services.show()
+
     def set_docker_state(self, state: DockerState) -> None:
         self.docker.setText(state.label)
         self.docker.setToolTip(state.tooltip)

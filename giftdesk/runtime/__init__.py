@@ -27,7 +27,7 @@ __all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
 
 class Runtime:
     def __init__(self, desk, *, endpoint: bool = True, docker: bool = True, features: bool = True,
-                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6):
+                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window"):
         from giftdesk.runtime.docker_monitor import DockerMonitorService
         from giftdesk.runtime.endpoint_service import EndpointService
         from giftdesk.services.context import Actor
@@ -44,6 +44,11 @@ class Runtime:
         self.endpoint: EndpointService | None = None
         self.docker_monitor: DockerMonitorService | None = None
         self._started = False
+        from giftdesk.runtime.status_file import StatusFileWriter
+        from giftdesk.services.events import ServiceStatusChanged
+
+        self._status_file = StatusFileWriter(desk.paths.root, self.statuses, kind)
+        self._unsubscribe_status = desk.events.subscribe(ServiceStatusChanged, self._status_file.mark)
         if endpoint:
             self.endpoint = self.supervisor.add(EndpointService(desk, endpoint_overrides, on_endpoint_listening))
             self.endpoint._restart = lambda: self.supervisor.restart("endpoint")
@@ -63,6 +68,7 @@ class Runtime:
 
     def start(self) -> None:
         self._started = True
+        self._status_file.start()
         self.supervisor.start()
 
     def statuses(self) -> list[ServiceStatus]:
@@ -71,8 +77,11 @@ class Runtime:
     def stop(self, timeout: float = 15.0) -> list[str]:
         """Orderly and bounded: services newest first (the endpoint answers writes in flight and
         flushes last-access times), then jobs, then the clients. Returns services that hung."""
-        hung = self.supervisor.stop(timeout) if self._started else []
-        self._started = False
+        was_started, self._started = self._started, False
+        hung = self.supervisor.stop(timeout) if was_started else []
+        self._unsubscribe_status()
+        if was_started:
+            self._status_file.stop()
         self.jobs.shutdown(wait=True, timeout=min(5.0, timeout))
         for name in self.supervisor.names():
             close = getattr(self.supervisor.get(name), "close", None)

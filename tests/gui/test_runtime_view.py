@@ -82,3 +82,18 @@ def test_a_taken_port_shows_as_an_error_in_the_status_bar(ctx, qtbot):
     finally:
         view.stop()
         blocker.close()
+
+
+def test_background_services_label_warns_about_a_failing_one(window):
+    from datetime import datetime, timezone
+
+    status = window.status
+    status.set_service_status(ServiceStatus("scheduler", "running", "2 scheduled jobs"))
+    status.set_service_status(ServiceStatus("endpoint", "running", "port 8787 on this computer"))
+    assert status.services.text() == "Background: 2 running"
+    assert "scheduler: running — 2 scheduled jobs" in status.services.toolTip()
+    status.set_service_status(ServiceStatus("fleet", "backoff", error="the Docker engine went away",
+                                            retry_at=datetime.now(timezone.utc)))
+    assert status.services.text() == "⚠ Background: fleet failing"
+    assert status.services.property("role") == "warning"
+    assert "the Docker engine went away" in status.services.toolTip()

@@ -181,3 +181,30 @@ def test_giftdesk_serve_says_when_the_port_is_taken(data_dir):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("giftdesk:")]) == 1
+
+
+def test_a_running_runtime_tells_giftdesk_status_in_another_process(runtime, desk):
+    from giftdesk.runtime.status_file import read_runtime_status
+
+    assert read_runtime_status(desk.paths.root) is None
+    runtime.start()
+    assert wait_for(lambda: runtime.supervisor.status("endpoint").state == "running")
+
+    def endpoint_in_file():
+        document = read_runtime_status(desk.paths.root)
+        states = {s["name"]: s["state"] for s in (document or {}).get("services", [])}
+        return states.get("endpoint") == "running" and "scheduler" in states and "docker" in states
+
+    assert wait_for(endpoint_in_file)
+    runtime.stop()
+    assert read_runtime_status(desk.paths.root) is None  # stopped: nothing runs any more
+
+
+def test_a_killed_runtime_is_not_reported_as_running(desk):
+    import json as _json
+
+    (desk.paths.root / "runtime.json").write_text(_json.dumps(
+        {"pid": 999_999_99, "host": socket.gethostname(), "running": True, "services": []}))
+    from giftdesk.runtime.status_file import read_runtime_status
+
+    assert read_runtime_status(desk.paths.root) is None
