@@ -260,6 +260,7 @@ def _with_links(query):
 _RAW_TIMES = {11: _P.c.last_seen_at, 18: _P.c.created_at, 19: _P.c.updated_at}
 _PROFILES = _with_links(select(*(type_coerce(_RAW_TIMES[i], String) if i in _RAW_TIMES else column
                                  for i, column in enumerate(_PROFILE_COLUMNS))))
+_PROFILES_BY_NAME = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
 _ONE_PROFILE = _with_links(select(*_PROFILE_COLUMNS, *_AGO)).where(_P.c.id == bindparam("pid"))
 _BASELINES = select(_P.c.id, *_AGO)
 _NONE_AGO = (None, None)
@@ -323,7 +324,7 @@ class SocialService:
         if sort not in SORT_KEYS:
             raise ValidationError(f"sort must be one of: {', '.join(SORT_KEYS)}.", field="sort")
         now = now or utcnow()
-        query = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
+        query = _PROFILES_BY_NAME
         if search and search.strip():
             needle = f"%{search.strip().lower().removeprefix('@')}%"
             query = query.where(or_(
