@@ -52,6 +52,7 @@ def test_profile_lifecycle_and_seed_stats(social_cli):
     assert edited["displayName"] == "Yash G" and edited["bio"] == "Hi" and edited["isPublic"] is True
     listed = social_cli.json("social", "profile", "list", "--search", "educ")
     assert [p["displayName"] for p in listed] == ["Yash G"] and listed[0]["change7d"] is None  # nothing synced 7 days ago
+    assert listed[0]["stats"] == {"totalFollowers": 24025, "avgEngagement": 4.36}  # a list row has no breakdown
     _, err = social_cli("social", "profile", "delete", "Yash G", expect=2)
     assert "4 recorded syncs" in err and "--yes" in err
     deleted = social_cli.json("social", "profile", "delete", "Yash G", "--yes")

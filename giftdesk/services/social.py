@@ -92,7 +92,8 @@ class Profile:
     updated_at: datetime
     change_7d: int | None = None  # None: no sync that old to compare with
     change_30d: int | None = None
-    platforms: dict[str, PlatformStat] = field(default_factory=dict)
+    # Per platform; None in lists (``list`` does not load them), {} for a profile never synced.
+    platforms: dict[str, PlatformStat] | None = field(default_factory=dict)
 
     @property
     def avg_engagement(self) -> Decimal:
@@ -103,13 +104,21 @@ class Profile:
         return ", ".join(part for part in (self.city, self.state, self.country) if part)
 
     def stats_json(self) -> dict[str, Any]:
-        """Seed 002's ``stats``: every platform (0/0 when never synced), the total and the mean."""
-        breakdown = {}
-        for platform in SOCIAL_PLATFORMS:
-            stat = self.platforms.get(platform, PlatformStat(0, 0))
-            breakdown[platform] = {"followers": stat.followers, "engagement": centi_to_json(stat.engagement_centi)}
-        return {"platformBreakdown": breakdown, "totalFollowers": self.total_followers,
-                "avgEngagement": centi_to_json(self.avg_engagement_centi)}
+        """Seed 002's ``stats``: every platform (0/0 when never synced), the total and the mean.
+
+        Rows of a list carry no platforms: their ``stats`` has the total and the mean only.
+        """
+        stats: dict[str, Any] = {}
+        if self.platforms is not None:
+            breakdown = {}
+            for platform in SOCIAL_PLATFORMS:
+                stat = self.platforms.get(platform, PlatformStat(0, 0))
+                breakdown[platform] = {"followers": stat.followers,
+                                       "engagement": centi_to_json(stat.engagement_centi)}
+            stats["platformBreakdown"] = breakdown
+        stats["totalFollowers"] = self.total_followers
+        stats["avgEngagement"] = centi_to_json(self.avg_engagement_centi)
+        return stats
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -295,7 +304,7 @@ def _parse_times(r) -> list:
     return r
 
 
-def _profile_of(r, platforms: dict[str, PlatformStat], niches: dict, ago: tuple | None = None) -> Profile:
+def _profile_of(r, platforms: dict[str, PlatformStat] | None, niches: dict, ago: tuple | None = None) -> Profile:
     """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``)."""
     text = r[5]
     if text not in niches:
@@ -341,7 +350,7 @@ class SocialService:
         with self.ctx.db.read_session() as session:
             connection = session.connection()
             baselines = self._baselines(connection, now)
-            rows = [_profile_of(_parse_times(r), {}, niches, baselines.get(r[0], _NONE_AGO))
+            rows = [_profile_of(_parse_times(r), None, niches, baselines.get(r[0], _NONE_AGO))
                     for r in connection.execute(query).all()]
         if sort == "name" and not descending:
             return rows  # the query's order
