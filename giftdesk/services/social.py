@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -320,7 +321,14 @@ class SocialService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
         self._baseline_cache: tuple[datetime, dict[int, tuple[int | None, int | None]]] | None = None
-        ctx.events.subscribe(DatabaseReplaced, self._forget_baselines, owner=self)
+        service = weakref.ref(self)  # the bus must not keep every Desk.as_actor's service alive
+
+        def forget(_event) -> None:
+            alive = service()
+            if alive is not None:
+                alive._forget_baselines()
+
+        ctx.events.subscribe(DatabaseReplaced, forget, owner=self)
 
     # ---- events ---------------------------------------------------------------------------
     def _changed(self, profile_id: int | None) -> None:
