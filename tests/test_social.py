@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,15 +13,23 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS, SocialPlatformStat, SocialSync
-from giftdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from giftdesk.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from giftdesk.services.context import Actor
 from giftdesk.services.social import SocialProfileChanged, compute_aggregates
 from giftdesk.services.social_validation import (
-    InvalidPlatformError, SyncValidationError, max_followers, validate_sync,
+    InvalidPlatformError,
+    SyncValidationError,
+    max_followers,
+    validate_sync,
 )
 
 SEED_SAMPLE = [("tiktok", 1000, "7.5"), ("instagram", 15925, "2.91"), ("youtube", 7100, "2.66"), ("twitch", 0, 0)]
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def _sync_sample(desk, profile_id):

@@ -12,7 +12,11 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
 from giftdesk.services.social_endpoint import (
-    ROUTE, SlidingWindowLimiter, SocialSyncHandler, match_route, openapi_fragment,
+    ROUTE,
+    SlidingWindowLimiter,
+    SocialSyncHandler,
+    match_route,
+    openapi_fragment,
 )
 
 
@@ -60,7 +64,7 @@ def test_sync_answers_200_with_the_whole_profile(linked):
 
 
 def test_followers_are_floored_and_decimals_stay_exact(linked):
-    desk, profile, key = linked
+    desk, _, key = linked
     handler = SocialSyncHandler(desk.social, clock=Clock())
     status, body, _ = _post(handler, "twitter", key, b'{"followers": 2500.99, "engagement": 5.805}')
     assert status == 200
@@ -251,7 +255,7 @@ class _Adapter(BaseHTTPRequestHandler):
 
     handler: SocialSyncHandler
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         auth = self.headers.get("Authorization")
         status, payload, headers = self.handler.handle(match_route(self.path),

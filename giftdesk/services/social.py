@@ -11,28 +11,53 @@ import json
 import time
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, TextIO
 
-from sqlalchemy import String, Text, bindparam, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.db.social_models import (
-    SOCIAL_PLATFORMS, SYNC_SOURCES, SocialPlatformStat, SocialProfile, SocialSync, SocialSyncCounter,
+    SOCIAL_PLATFORMS,
+    SYNC_SOURCES,
+    SocialPlatformStat,
+    SocialProfile,
+    SocialSync,
+    SocialSyncCounter,
 )
 from giftdesk.db.types import UTCDateTime, utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
-from giftdesk.services.lookups import account_or_error, customer_or_error
-from giftdesk.services.social_csv import ImportPreview, apply_rows, check_rows, read_rows, write_history, write_profiles
-from giftdesk.services.social_validation import (
-    SyncValidationError, centi_to_decimal, centi_to_json, platform_name, validate_sync,
-)
-
 from giftdesk.services.events import DatabaseReplaced, Event
+from giftdesk.services.lookups import account_or_error, customer_or_error
+from giftdesk.services.social_csv import (
+    ImportPreview,
+    apply_rows,
+    check_rows,
+    read_rows,
+    write_history,
+    write_profiles,
+)
+from giftdesk.services.social_validation import (
+    SyncValidationError,
+    centi_to_decimal,
+    centi_to_json,
+    platform_name,
+    validate_sync,
+)
 
 SLOW_SYNC_MS = 5_000
 SORT_KEYS = ("name", "followers", "engagement", "change7", "change30", "updated", "lastseen")
@@ -295,7 +320,7 @@ _COUNT = update(_C).where(_C.c.platform == bindparam("pf")).values(
 def _utc(value: Any) -> datetime | None:
     """A stored naive-UTC timestamp (datetime from PostgreSQL, ISO text from SQLite) made aware."""
     if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(value + "+00:00")
 
 
@@ -422,9 +447,8 @@ class SocialService:
         if not text:
             raise ValidationError("Name a profile by its id or display name.", field="profile")
         with self.ctx.db.read_session() as session:
-            if text.isascii() and text.isdigit() and len(text) < 12:
-                if session.get(SocialProfile, int(text)) is not None:
-                    return int(text)
+            if text.isascii() and text.isdigit() and len(text) < 12 and session.get(SocialProfile, int(text)):
+                return int(text)
             ids = list(session.scalars(
                 select(SocialProfile.id).where(func.lower(SocialProfile.display_name) == text.lower()).limit(2)
             ))

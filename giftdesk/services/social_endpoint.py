@@ -37,7 +37,12 @@ from giftdesk.errors import NotFoundError
 from giftdesk.services.keys import digest_key
 from giftdesk.services.social import SocialService
 from giftdesk.services.social_validation import (
-    InvalidPlatformError, SyncValidationError, max_followers, platform_label, platform_name, platform_sentence,
+    InvalidPlatformError,
+    SyncValidationError,
+    max_followers,
+    platform_label,
+    platform_name,
+    platform_sentence,
     validate_sync,
 )
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("GIFTDESK_KEYRING", "file")
@@ -52,7 +52,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
     from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
     from giftdesk.services.keys import digest_key
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)
     keys = []
     with desk.db.engine.begin() as conn:
@@ -86,7 +86,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
     sqlite = desk.db.is_sqlite
 
     def stamp(at: datetime):
-        naive = at.astimezone(timezone.utc).replace(tzinfo=None)
+        naive = at.astimezone(UTC).replace(tzinfo=None)
         return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
 
     marker = "?" if sqlite else "%s"
@@ -174,7 +174,13 @@ def bench_table(desk, app, report: dict) -> None:
 
 
 def bench_chart(desk, app, report: dict, profile_id: int) -> None:
-    from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+    from PySide6.QtCharts import (
+        QChart,
+        QChartView,
+        QDateTimeAxis,
+        QLineSeries,
+        QValueAxis,
+    )
     from PySide6.QtCore import QPointF, Qt
 
     from giftdesk.gui.widgets.growth_chart import GrowthChart
@@ -185,7 +191,7 @@ def bench_chart(desk, app, report: dict, profile_id: int) -> None:
     app.processEvents()
 
     def draw():
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         series = desk.social.growth(profile_id, None, now=now)
         chart.set_series(series, "followers", until=now)
         chart.viewport().repaint()

@@ -15,7 +15,11 @@ from giftdesk.cli.framework import YES, CommandLine, Fields, Output, Table, arg,
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.errors import ValidationError
 from giftdesk.services.social import SORT_KEYS, Profile
-from giftdesk.services.social_validation import SyncValidationError, centi_to_decimal, platform_label
+from giftdesk.services.social_validation import (
+    SyncValidationError,
+    centi_to_decimal,
+    platform_label,
+)
 
 
 def _profile_options(required_name: bool) -> list:

@@ -40,7 +40,11 @@ from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago
 from giftdesk.services.events import DatabaseReplaced
 from giftdesk.services.social import SocialProfileChanged
-from giftdesk.services.social_validation import centi_to_decimal, display_name, platform_label
+from giftdesk.services.social_validation import (
+    centi_to_decimal,
+    display_name,
+    platform_label,
+)
 
 SEARCH_DEBOUNCE_MS = 200
 EVENT_DEBOUNCE_MS = 250
