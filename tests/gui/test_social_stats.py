@@ -200,8 +200,11 @@ def test_add_edit_and_delete_a_profile(make_tab, ctx, seeded, qtbot, answers):
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
     dialog.city.setText("Taipei")
+    qtbot.keyClicks(dialog.bio, "Street dance & <b>food</b>")
     qtbot.mouseClick(dialog.ok_button, LEFT)
     qtbot.waitUntil(lambda: tab.profile is not None and tab.profile.city == "Taipei", timeout=5000)
+    assert tab.profile_bio.isVisibleTo(tab) and tab.profile_bio.text() == "Street dance & <b>food</b>"
+    assert tab.profile_bio.textFormat() == Qt.TextFormat.PlainText
 
     answers.extend([False, True])
     qtbot.mouseClick(tab.delete_button, LEFT)
