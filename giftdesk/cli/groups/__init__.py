@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-GROUP_MODULES: list[str] = ["social"]
+GROUP_MODULES: list[str] = [
+    "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
+    "social",
+    "system",  # status and serve come last in --help
+]
 
 
 def register_all(cli) -> None:
