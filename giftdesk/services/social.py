@@ -43,6 +43,7 @@ from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.events import DatabaseReplaced, Event
 from giftdesk.services.lookups import account_or_error, customer_or_error
+from giftdesk.services.search import contains
 from giftdesk.services.social_csv import (
     ImportPreview,
     apply_rows,
@@ -60,6 +61,7 @@ from giftdesk.services.social_validation import (
 )
 
 SLOW_SYNC_MS = 5_000
+MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
 SORT_KEYS = ("name", "followers", "engagement", "change7", "change30", "updated", "lastseen")
 _UNSET: Any = object()
 
@@ -368,16 +370,16 @@ class SocialService:
         now = now or utcnow()
         query = _PROFILES_BY_NAME
         if search and search.strip():
-            needle = f"%{search.strip().lower().removeprefix('@')}%"
+            text = search.strip().lower()
             query = query.where(or_(
-                func.lower(_P.c.display_name).like(needle),
-                func.lower(_P.c.bio).like(needle),
-                func.lower(type_coerce(_P.c.niches, Text)).like(needle),
-                func.lower(_P.c.city).like(needle),
-                func.lower(_P.c.state).like(needle),
-                func.lower(_P.c.country).like(needle),
-                func.lower(Customer.name).like(needle),
-                TikTokAccount.username.like(needle),
+                contains(func.lower(_P.c.display_name), text),
+                contains(func.lower(_P.c.bio), text),
+                contains(func.lower(type_coerce(_P.c.niches, Text)), text),
+                contains(func.lower(_P.c.city), text),
+                contains(func.lower(_P.c.state), text),
+                contains(func.lower(_P.c.country), text),
+                contains(func.lower(Customer.name), text),
+                contains(TikTokAccount.username, text.removeprefix("@")),
             ))
         niches: dict = {}
         with self.ctx.db.read_session() as session:
@@ -742,7 +744,7 @@ class SocialService:
         for key, label in (("customer_id", "customer"), ("account_id", "TikTok account")):
             if wanted(key):
                 value = given.get(key)
-                cleaned[key] = None if value in (None, "") else validation.positive_id(value, label)
+                cleaned[key] = None if value in (None, "") else _record_id(value, label)
         return cleaned
 
     @staticmethod
@@ -767,6 +769,13 @@ class SocialService:
         other = session.scalar(select(SocialProfile).where(SocialProfile.account_id == account_id))
         if other is not None and other.id != profile_id:
             raise ConflictError(f"@{account.username} is already linked to the profile '{other.display_name}'.")
+
+
+def _record_id(value: Any, label: str) -> int:
+    number = validation.positive_id(value, label)
+    if number > MAX_ID:
+        raise ValidationError(f"There is no {label} with id {number}.", field=label)
+    return number
 
 
 def clean_niches(value: Any) -> list[str]:
