@@ -201,7 +201,7 @@ def test_no_typed_value_gives_a_traceback(desk, data_dir, capsys, tmp_path, monk
     value = st.one_of(st.sampled_from(AWKWARD), st.text(st.characters(blacklist_characters="\x00",
                                                                       blacklist_categories=["Cs"]), max_size=30))
 
-    @settings(max_examples=int(os.environ.get("GD_EXAMPLES", 200)), deadline=None,
+    @settings(max_examples=int(os.environ.get("GD_EXAMPLES", "200")), deadline=None,
               suppress_health_check=list(HealthCheck), database=None)
     @given(template=st.sampled_from(TEMPLATES), values=st.lists(value, min_size=2, max_size=2))
     def check(template, values):
