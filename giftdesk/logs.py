@@ -56,4 +56,8 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = Fals
         handler.addFilter(RedactingFilter())
         root.addHandler(handler)
     logfile.chmod(0o600)
+    # httpx logs every request URL at INFO, and Fampage's API key travels in the query string:
+    # the file handler redacts it, but no record of it should exist anywhere else either.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return logfile

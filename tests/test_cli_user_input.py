@@ -337,3 +337,20 @@ def test_a_yes_no_setting_refuses_a_word_it_does_not_know(data_dir, capsys):
 
     assert main(["--data-dir", str(data_dir), "settings", "set", "endpoint.enabled", "maybe"]) == 2
     assert "must be yes or no" in capsys.readouterr().err
+
+
+def test_reading_commands_leave_nothing_in_a_folder_that_is_not_a_data_directory(tmp_path, capsys):
+    """`giftdesk --data-dir / status` once wrote giftdesk.db, logs/ and backups/ into / (and chmod-ed it)."""
+    import stat
+
+    from giftdesk.cli.main import main
+
+    folder = tmp_path / "someones-home"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    folder.chmod(0o755)
+    for argv in (["status"], ["customer", "list"], ["audit", "list"], ["settings", "list"]):
+        assert main(["--data-dir", str(folder), *argv]) == 2
+        assert "not a GiftDesk data directory" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -106,11 +107,20 @@ def existing_data_dir(args):
     """The data directory's paths; a ValidationError when it does not exist (nothing is created)."""
     from giftdesk.paths import resolve_data_dir
 
+    from giftdesk.paths import DATABASE_URL_ENV
+
     paths = resolve_data_dir(getattr(args, "data_dir", None))
     if not paths.root.is_dir():
         raise ValidationError(
             f"There is no data directory at {paths.root}: check --data-dir (or GIFTDESK_DATA_DIR); "
             "commands that only read do not create one.", field="data_dir")
+    uses_file = not (getattr(args, "database_url", None) or os.environ.get(DATABASE_URL_ENV))
+    if uses_file and not paths.database.is_file() and any(paths.root.iterdir()):
+        # A folder with other things in it and no database is not ours (a home directory, /):
+        # reading must not leave a database, logs and backups in it. An empty one is fine.
+        raise ValidationError(
+            f"{paths.root} is not a GiftDesk data directory (it has no {paths.database.name}): check --data-dir "
+            "(or GIFTDESK_DATA_DIR); commands that only read do not create one.", field="data_dir")
     return paths
 
 
