@@ -26,11 +26,14 @@ trackers out (``ServerState.admit``):
 * per client address, at most ``max_unauthenticated_per_address`` connections that have not yet
   sent a valid key: a newcomer past that closes the address's oldest such connection (after a
   grace of half a second from its arrival, so that a burst cannot close a tracker's connection
-  before its first request was even read). Only
-  unauthenticated connections count, on purpose: trackers on host networking all come from
-  127.0.0.1, so a cap on everything from one address would lock hundreds of legitimate trackers
-  out together with the attacker; a tracker's connection leaves the count with its first valid
-  key and is then bound only by ``max_connections``.
+  before its first request was even read). Only unauthenticated connections count, on purpose:
+  trackers on host networking all come from 127.0.0.1, so a cap on everything from one address
+  would lock hundreds of legitimate trackers out together with the attacker; a tracker's
+  connection leaves the count with its first valid key and is then bound only by
+  ``max_connections``.
+
+Taking turns between connections (a pipelining flood must not stall the others) is in
+``protocol``; here the loop accepts at most ``ACCEPTS_PER_TURN`` new connections per turn.
 """
 
 from __future__ import annotations
@@ -160,6 +163,7 @@ class ServerState:
     def _evict_unless_authenticated(self, connection: HttpConnection) -> None:
         if not connection.authenticated and not connection.closed:
             self._evict(connection)
+
     def _victim(self) -> HttpConnection | None:
         """The oldest never-authenticated connection, else the oldest idle one, else None."""
         idle = None
