@@ -40,12 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import gc
 import logging
-import os
-import signal
 import socket
-import sys
 import threading
 import time
 from collections import deque
@@ -54,7 +50,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 
-from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts
+from giftdesk.endpoint.addressing import bind_hosts
 from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
 from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
@@ -500,62 +496,3 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"Not allowed to listen on {host}:{port} ({exc.strerror}); choose a port above 1023."
     return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
-
-
-# ---- headless: ``giftdesk serve`` --------------------------------------------------------------
-def serve(
-    desk,
-    *,
-    port: int | None = None,
-    bind: str | None = None,
-    hosts: Sequence[str] | None = None,
-    rate_limit_per_minute: float | None = None,
-    port_file: str | os.PathLike | None = None,
-    stop_event: threading.Event | None = None,
-    out=None,
-) -> int:
-    """Runs the endpoint for an opened ``Desk`` until SIGINT/SIGTERM (or ``stop_event``)."""
-    out = out or sys.stdout
-    settings = desk.settings.all()
-    gateway = TrackerGateway(desk.db, desk.events)
-    server = EndpointServer.from_settings(gateway, settings, port=port, bind=bind, hosts=hosts,
-                                          rate_limit_per_minute=rate_limit_per_minute)
-    server.start()
-    # Everything loaded so far lives as long as the process: out of the cyclic GC's way, a full
-    # collection no longer walks it (on a slow machine that walk stalled the loop for ~0.2 s).
-    gc.freeze()
-    stop_event = stop_event or threading.Event()
-    previous = _install_stop_signals(stop_event)
-    try:
-        listening = ", ".join(f"{host}:{bound}" for host, bound in server.addresses)
-        print(f"Tracker endpoint listening on {listening}", file=out)
-        print(f"Trackers use BACKEND_API_URL={advertised_base_url(settings, server.port)}", file=out, flush=True)
-        if port_file:
-            _write_atomically(port_file, f"{server.port}\n")
-        while not stop_event.wait(0.5):
-            pass
-    finally:
-        _restore_signals(previous)
-        server.stop()
-    return 0
-
-
-def _install_stop_signals(stop_event: threading.Event) -> dict:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, lambda *_: stop_event.set())
-    return previous
-
-
-def _restore_signals(previous: dict) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
-
-
-def _write_atomically(path: str | os.PathLike, text: str) -> None:
-    temporary = f"{os.fspath(path)}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)

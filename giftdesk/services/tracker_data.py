@@ -21,7 +21,7 @@ from giftdesk.db.types import utcnow
 from giftdesk.errors import ValidationError
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error
-from giftdesk.services.events import TRACKER_DATA_SAVED
+from giftdesk.services.events import TrackerDataSaved
 
 GIFT_GROUPS, CONFIG, ANALYTICS = TRACKER_DATA_TYPES
 SAVE_MESSAGES = {
@@ -229,7 +229,7 @@ class TrackerDataService:
             write_document(session, account_id, data_type, data, row_id)
             self.ctx.audit(session, f"tracker_data.{data_type}", f"{summary} of @{account.username}",
                            "account", account_id, details={"before": before, "after": data})
-        self.ctx.events.publish(TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="console")
+        self.ctx.events.publish(TrackerDataSaved(account_id, data_type, "console"))
         return data
 
     @staticmethod

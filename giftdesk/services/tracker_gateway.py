@@ -59,10 +59,11 @@ class TrackerGateway:
         if self._thread is not None:
             return
         self._unsubscribe = [
-            self.events.subscribe(ev.KEY_CHANGED, self._on_key_changed),
-            self.events.subscribe(ev.ACCOUNTS_CHANGED, self._on_account_changed),
-            self.events.subscribe(ev.CUSTOMERS_CHANGED, lambda *_: self.reload_keys()),
-            self.events.subscribe(ev.TRACKER_DATA_SAVED, self._on_data_saved),
+            self.events.subscribe(ev.KeyChanged, self._on_key_changed),
+            self.events.subscribe(ev.AccountChanged, self._on_account_changed),
+            self.events.subscribe(ev.CustomerChanged, lambda _event: self.reload_keys()),
+            self.events.subscribe(ev.DatabaseReplaced, lambda _event: self._on_database_replaced()),
+            self.events.subscribe(ev.TrackerDataSaved, self._on_data_saved),
         ]
         self.reload_keys()  # keys may have changed between construction and subscribing
         self._stop.clear()
@@ -132,7 +133,7 @@ class TrackerGateway:
         with self._write_lock:
             results, saved = self._save_group(writes)
         for account_id, data_type, _data, _stamp in saved:
-            self.events.publish(ev.TRACKER_DATA_SAVED, account_id=account_id, data_type=data_type, source="tracker")
+            self.events.publish(ev.TrackerDataSaved(account_id, data_type, "tracker"))
         return results
 
     def _save_group(self, writes: list[tuple[int, str, Any]]) -> tuple[list, list]:
@@ -206,16 +207,21 @@ class TrackerGateway:
         for data_type in TRACKER_DATA_TYPES:
             self._cache.pop((account_id, data_type), None)
 
-    def _on_key_changed(self, _topic: str, payload: dict) -> None:
-        self._reload_key(payload["account_id"])
+    def _on_key_changed(self, event: ev.KeyChanged) -> None:
+        self._reload_key(event.account_id)
 
-    def _on_account_changed(self, _topic: str, payload: dict) -> None:
-        self._forget_account(payload["account_id"])
-        self._reload_key(payload["account_id"])
+    def _on_account_changed(self, event: ev.AccountChanged) -> None:
+        self._forget_account(event.account_id)
+        self._reload_key(event.account_id)
 
-    def _on_data_saved(self, _topic: str, payload: dict) -> None:
-        if payload.get("source") != "tracker":
-            self._cache.pop((payload["account_id"], payload["data_type"]), None)
+    def _on_data_saved(self, event: ev.TrackerDataSaved) -> None:
+        if event.source != "tracker":
+            self._cache.pop((event.account_id, event.data_type), None)
+
+    def _on_database_replaced(self) -> None:
+        """A restore swapped the file under us: nothing cached can be trusted."""
+        self._cache.clear()
+        self.reload_keys()
 
     def poll_changes(self) -> None:
         """Picks up what other processes committed since the last poll."""
@@ -257,7 +263,7 @@ class TrackerGateway:
         )
         with self.db.session() as session:
             session.connection().execute(statement, rows)
-        self.events.publish(ev.KEYS_ACCESSED, accessed={r["account"]: r["at"] for r in rows})
+        self.events.publish(ev.KeysAccessed({r["account"]: r["at"] for r in rows}))
 
     def _housekeeping(self) -> None:
         next_flush = time.monotonic() + self.flush_interval

@@ -36,13 +36,13 @@ def test_reads_are_an_empty_object_before_anything_is_saved(tracker, data_type):
 
 def test_gift_groups_are_saved_and_read_back(tracker, desk):
     seen = []
-    desk.events.subscribe(ev.TRACKER_DATA_SAVED, lambda _topic, payload: seen.append(payload))
+    desk.events.subscribe(ev.TrackerDataSaved, seen.append)
     answer = tracker.post(f"{tracker.base}/gift-groups", json={"groups": GROUPS})
     assert answer.status_code == 200
     assert answer.json() == {"success": True, "message": "Gift groups saved successfully"}
     assert tracker.get(f"{tracker.base}/gift-groups").json() == {"success": True, "data": GROUPS}
     assert desk.tracker_data.get(tracker.account_id, "gift-groups") == GROUPS
-    assert seen == [{"account_id": tracker.account_id, "data_type": "gift-groups", "source": "tracker"}]
+    assert seen == [ev.TrackerDataSaved(tracker.account_id, "gift-groups", "tracker")]
     # Groups replace: a second save with one group leaves one group.
     tracker.post(f"{tracker.base}/gift-groups", json={"groups": {"only": GROUPS["group-1"]}})
     assert tracker.get(f"{tracker.base}/gift-groups").json()["data"] == {"only": GROUPS["group-1"]}
