@@ -44,6 +44,7 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ class ServerState:
         self.requests_last_minute = 0
         self.status_counts: dict[int, int] = {}
         self.connections: dict[HttpConnection, None] = {}  # oldest first
+        self.transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()  # every one, for the stop
         self.unauthenticated: dict[str, dict[HttpConnection, None]] = {}  # per address, oldest first
         self.evictions = 0
         self.connections_total = 0
@@ -469,6 +471,9 @@ class EndpointServer:
         for connection in list(state.connections):  # a client that does not read its answers
             if connection.transport is not None:
                 connection.transport.abort()
+        # Also those no longer counted (evicted or turned away) whose close still waits on a flush.
+        for transport in list(state.transports):
+            transport.abort()
         for _ in range(3):
             await asyncio.sleep(0)
         for server in self._servers:
