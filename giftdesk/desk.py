@@ -23,6 +23,7 @@ from giftdesk.services.fampage import FampageService
 from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
 from giftdesk.services.keys import KeyService
 from giftdesk.services.orders import OrderService
+from giftdesk.services.social import SocialService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -45,6 +46,7 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self.social = SocialService(self.ctx)
         self.fampage = FampageService(self.ctx, self.settings)
         self.companies = CompanyService(self.ctx, self.settings)
         self.invoices = InvoiceService(self.ctx, self.settings)

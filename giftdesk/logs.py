@@ -45,7 +45,11 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = Fals
         logging.handlers.RotatingFileHandler(logfile, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     ]
     if console:
-        handlers.append(logging.StreamHandler())
+        # Warnings and errors only: what a command reports, it prints itself (``serve`` printed
+        # "listening on …" twice when the INFO record was echoed too).
+        stream = logging.StreamHandler()
+        stream.setLevel(logging.WARNING)
+        handlers.append(stream)
     for handler in handlers:
         handler._giftdesk = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter(LOG_FORMAT))

@@ -140,5 +140,7 @@ class AuditEntry(Base):
     details: Mapped[Any | None] = mapped_column(JSONText)
 
 
-# Seed 003's tables live in their own module; importing it registers them on Base.metadata.
-from giftdesk.db import fampage_models  # noqa: E402,F401
+# Feature tables live in their own modules (fewer merge conflicts); importing them here registers
+# them on Base.metadata for Alembic and the tests.
+from giftdesk.db import social_models as _social_models  # noqa: E402,F401
+from giftdesk.db import fampage_models as _fampage_models  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """fampage orders companies invoices
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 08:11:13.717450
 """
 
@@ -11,7 +11,7 @@ import giftdesk.db.types
 
 
 revision = '0003'
-down_revision = '0001'  # lead: 0002 (social stats) goes between; set to '0002' at merge
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
