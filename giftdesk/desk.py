@@ -22,8 +22,8 @@ from giftdesk.services.events import EventBus
 from giftdesk.services.fampage import FampageService
 from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
 from giftdesk.services.keys import KeyService
-from giftdesk.services.orders import OrderService
 from giftdesk.services.social import SocialService
+from giftdesk.services.orders import OrderService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -53,6 +53,16 @@ class Desk:
         self.invoice_documents = InvoiceDocuments(self.invoices, self.settings)
         self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
         self.analytics = AnalyticsService(self.ctx)
+        self._fleet = None
+
+    @property
+    def fleet(self):
+        """Instances (seed 001); made on first use (the Docker SDK is imported only then)."""
+        if self._fleet is None:
+            from giftdesk.fleet.service import FleetService
+
+            self._fleet = FleetService(self)
+        return self._fleet
 
     @classmethod
     def open(
@@ -91,4 +101,6 @@ class Desk:
         if runtime is not None:
             runtime.stop()
         self.fampage.close()
+        if self._fleet is not None:
+            self._fleet.close()
         self.db.dispose()

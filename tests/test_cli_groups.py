@@ -46,7 +46,7 @@ def test_every_group_module_registers_and_has_help():
     commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public listing
     for name in ("admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "status", "serve"):
         assert name in commands and commands[name].description
-    assert GROUP_MODULES[-1] == "system"
+    assert "system" in GROUP_MODULES
 
 
 def test_json_keys_are_camel_case_in_every_command(cli, seeded, tmp_path):

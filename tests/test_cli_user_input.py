@@ -127,6 +127,16 @@ def test_search_matches_like_wildcards_literally(cli, command):
     assert names("r_s") == ["Under_score"] and names("0%") == ["100% Organic"]
 
 
+def test_social_profile_search_is_literal_too(cli):
+    for name in ("100% Organic", "Under_score", "Plain"):
+        cli("social", "profile", "add", "--name", name)
+
+    def names(search):
+        return sorted(p["displayName"] for p in cli.json("social", "profile", "list", "--search", search))
+
+    assert names("%") == ["100% Organic"] and names("_") == ["Under_score"] and names("r_s") == ["Under_score"]
+
+
 @pytest.mark.parametrize("argv", [["status"], ["customer", "list"], ["customer", "show", "1"], ["audit", "list"],
                                   ["key", "list"], ["settings", "list"], ["backup", "create"], ["serve"],
                                   ["data", "get", "--account", "1", "--type", "config"]])
@@ -223,6 +233,13 @@ TEMPLATES = [
     ["audit", "list", "--limit", "{}"], ["audit", "list", "--search", "{}"],
     ["backup", "restore", "{}", "--yes"], ["serve", "--port", "{}", "--bind", "nowhere"],
     ["{}"], ["customer", "{}"], ["--data-dir", "{}", "status"],
+    ["social", "profile", "add", "--name", "{}", "--niches", "{}"], ["social", "profile", "show", "{}"],
+    ["social", "profile", "edit", "{}", "--url", "{}"], ["social", "profile", "edit", "1", "--customer", "{}"],
+    ["social", "profile", "edit", "1", "--account", "{}"], ["social", "profile", "add", "--name", "P", "--avatar", "{}"],
+    ["social", "sync", "{}", "tiktok", "--followers", "{}"], ["social", "sync", "1", "{}", "--followers", "1",
+                                                              "--engagement", "{}"],
+    ["social", "import", "{}", "--dry-run"], ["social", "history", "{}", "--days", "{}"],
+    ["social", "history", "1", "--limit", "{}"], ["social", "profile", "delete", "{}", "--yes"],
 ]
 
 # Inputs that are wrong whatever the data: exit 2, one line, nothing on stdout.
@@ -241,6 +258,8 @@ ALWAYS_WRONG = [
     ["admin", "set-role", "root", "superuser"], ["admin", "create", "x y", "--password", "longenough1"],
     ["admin", "create", "newbie", "--password", "short"], ["--database-url", "nonsense://", "customer", "list"],
     ["frobnicate"], ["customer"], ["--data-dir", "/proc/1/nope", "customer", "add", "--name", "x"],
+    ["serve", "--rate-limit", "0"], ["social", "history", "1", "--days", "99999999999999999999999"],
+    ["social", "history", "1", "--limit", "-1"],
 ]
 
 
@@ -251,6 +270,7 @@ def seeded_cli(cli, monkeypatch):
     cli("admin", "create", "root", "--password", "s3cret-pass")
     cid = str(cli.json("customer", "add", "--name", "Seed")["id"])
     cli("account", "add", "--customer", cid, "--tiktok", "@seed_user", "--generate-key")
+    cli("social", "profile", "add", "--name", "Seed profile")
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing typed, no terminal: nobody to ask
     return cli
 
@@ -296,3 +316,24 @@ def test_no_typed_value_gives_a_traceback(seeded_cli, data_dir, capsys, tmp_path
             assert out == "" and err.count("\n") == 1, (argv, err)
 
     check()
+
+
+@pytest.mark.parametrize(("word", "stored"), [("no", False), ("off", False), ("false", False), ("0", False),
+                                              ("yes", True), ("On", True), ("true", True)])
+def test_yes_no_settings_take_words_and_refuse_anything_else(word, stored, data_dir):
+    from giftdesk.cli.main import main
+    from giftdesk.desk import Desk
+
+    assert main(["--data-dir", str(data_dir), "settings", "set", "endpoint.enabled", word]) == 0
+    desk = Desk.open(str(data_dir))
+    try:
+        assert desk.settings.get("endpoint.enabled") is stored
+    finally:
+        desk.close()
+
+
+def test_a_yes_no_setting_refuses_a_word_it_does_not_know(data_dir, capsys):
+    from giftdesk.cli.main import main
+
+    assert main(["--data-dir", str(data_dir), "settings", "set", "endpoint.enabled", "maybe"]) == 2
+    assert "must be yes or no" in capsys.readouterr().err

@@ -73,6 +73,20 @@ YES = arg("--yes", action="store_true", help="do not ask for confirmation")
 MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """``type=`` for a count or a number of days: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not a whole number from {low} to {high}")
+        return number
+
+    return parse
+
+
 def record_id(text: str) -> int:
     """``type=`` for ids: a positive whole number a database can hold (a 30-digit id is a typo, not a crash)."""
     try:
@@ -181,6 +195,10 @@ class CommandGroup:
     def __init__(self, subparsers, common: argparse.ArgumentParser):
         self._sub = subparsers
         self._common = common
+
+    def group(self, name: str, help_text: str) -> "CommandGroup":
+        """A group inside this group (``giftdesk social profile add``)."""
+        return CommandLine(self._sub, self._common).group(name, help_text)
 
     def command(self, name: str, help_text: str, *arguments: _Arg, needs_desk: bool = True,
                 migrate: bool = True, reads_only: bool | None = None) -> Callable:

@@ -83,6 +83,30 @@ def _currency(value: Any, key: str) -> str:
     return code
 
 
+def _url_pattern(value: Any, key: str) -> str:
+    text = validation.text(value, key, max_length=300) or ""
+    if text:
+        if "{name}" not in text:
+            raise ValidationError(f"{key} must contain {{name}}, e.g. https://{{name}}.app.example.com.", field=key)
+        validation.http_url(text.replace("{name}", "x").replace("{port}", "3000"), key)
+    return text
+
+
+_TRUE_WORDS = {"true", "yes", "on", "1"}
+_FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A yes/no setting: true/false, yes/no, on/off, 1/0 — anything else is refused, never guessed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise ValidationError(f"{key} must be yes or no (true/false, on/off), not '{value}'.", field=key)
+
+
 def _positive_int(value: Any, key: str) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{key} must be a whole number.", field=key)
@@ -104,7 +128,7 @@ class SettingSpec:
 
 SPECS: dict[str, SettingSpec] = {
     "docker.host": SettingSpec("", _text(), "Docker host (empty: the environment's default)"),
-    "endpoint.enabled": SettingSpec(True, lambda v, k: bool(v), "Run the tracker endpoint inside the console"),
+    "endpoint.enabled": SettingSpec(True, _flag, "Run the tracker endpoint inside the console"),
     "endpoint.port": SettingSpec(8787, _port, "Tracker endpoint port"),
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
@@ -118,6 +142,7 @@ SPECS: dict[str, SettingSpec] = {
     "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image"),
     "tracker.port_start": SettingSpec(3000, _port, "First tracker port"),
     "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
+    "tracker.url_pattern": SettingSpec("", _url_pattern, "Public tracker URL pattern, e.g. https://{name}.app.example.com"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
     "invoice.due_days": SettingSpec(14, _positive_int, "Invoices are due after N days"),

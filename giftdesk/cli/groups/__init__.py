@@ -6,6 +6,7 @@ import importlib
 
 GROUP_MODULES: list[str] = [
     "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
+    "instance", "engine", "image",
     "social",
     "fampage", "company", "order", "invoice", "analytics",
     "system",  # status and serve come last in --help

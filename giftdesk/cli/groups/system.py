@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from giftdesk.cli.framework import Fields, Output, arg
+from giftdesk.cli.framework import Fields, Output, arg, whole_number
 from giftdesk.errors import ValidationError
 
 
@@ -42,10 +42,10 @@ def register(cli) -> None:
                           "syncs (until Ctrl+C or SIGTERM)",
                  arg("--host", action="append", metavar="ADDRESS",
                      help="address to listen on (repeatable; overrides --bind)"),
-                 arg("--port", type=int, help="port (default: the endpoint.port setting; 0 = any free port)"),
+                 arg("--port", type=whole_number(0, 65535), help="port (default: the endpoint.port setting; 0 = any free port)"),
                  arg("--bind", choices=["local", "all"],
                      help="local: loopback and the Docker bridge; all: every interface (default: setting)"),
-                 arg("--rate-limit", type=int, metavar="PER_MINUTE", help="requests per minute per API key"),
+                 arg("--rate-limit", type=whole_number(1, 1_000_000), metavar="PER_MINUTE", help="requests per minute per API key"),
                  arg("--port-file", help="write the port to this file once listening"),
                  reads_only=True)
     def serve(desk, args):
