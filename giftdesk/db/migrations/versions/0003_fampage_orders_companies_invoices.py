@@ -1,7 +1,7 @@
 """fampage orders companies invoices
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 08:11:13.717450
 """
 
