@@ -143,7 +143,7 @@ class CustomersTab(QWidget):
             toolbar.addWidget(button)
 
         # ---- customers list ----------------------------------------------------------------
-        self.table = RowTableView(CUSTOMER_COLUMNS, parent=self)
+        self.table = RowTableView(CUSTOMER_COLUMNS, parent=self, settings_key="customers")
         self.table.setObjectName("customers-table")
         self.table.set_empty_text("No customers yet", filtered="No customer matches the search")
         self.count_label = QLabel(self)
@@ -201,7 +201,7 @@ class CustomersTab(QWidget):
         accounts_bar.addStretch(1)
         accounts_bar.addWidget(self.add_account_button)
         accounts_bar.addWidget(self.delete_account_button)
-        self.accounts = RowTableView(ACCOUNT_COLUMNS, parent=self.detail)
+        self.accounts = RowTableView(ACCOUNT_COLUMNS, parent=self.detail, settings_key="customer-accounts")
         self.accounts.setObjectName("accounts-table")
         self.accounts.set_empty_text(
             "No TikTok accounts yet — click “Add account”." if self.can_edit else "No TikTok accounts yet."
@@ -561,13 +561,12 @@ class CustomersTab(QWidget):
 
     # ---- window state ----------------------------------------------------------------------
     def save_state(self, settings: QSettings) -> None:
+        # The tables remember their own columns (settings_key).
         settings.setValue("customers/split", self.split.saveState())
         settings.setValue("customers/detail_split", self.detail_split.saveState())
-        settings.setValue("customers/header", self.table.horizontalHeader().saveState())
 
     def restore_state(self, settings: QSettings) -> None:
-        for key, target in (("customers/split", self.split), ("customers/detail_split", self.detail_split),
-                            ("customers/header", self.table.horizontalHeader())):
+        for key, target in (("customers/split", self.split), ("customers/detail_split", self.detail_split)):
             value = settings.value(key)
             if value is not None:
                 target.restoreState(value)
