@@ -48,6 +48,13 @@ def _text(max_length: int = 500):
     return check
 
 
+def _name(max_length: int = 200):
+    def check(value: Any, key: str) -> str:
+        return validation.name(value, key, max_length=max_length) or ""
+
+    return check
+
+
 def _optional_url(value: Any, key: str) -> str:
     return validation.http_url(value, key) or ""
 
@@ -103,7 +110,7 @@ SPECS: dict[str, SettingSpec] = {
     "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
-    "company.name": SettingSpec("", _text(200), "Company name"),
+    "company.name": SettingSpec("", _name(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),
     "company.phone": SettingSpec("", _text(50), "Company phone"),

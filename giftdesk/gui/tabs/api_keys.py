@@ -199,6 +199,7 @@ class ApiKeysTab(QWidget):
         action = QAction(text, self)
         if icon:
             action.setIcon(theme.icon(icon))
+            action.setData(icon)  # the main window re-themes actions by this name
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut if table_only
@@ -212,13 +213,14 @@ class ApiKeysTab(QWidget):
 
     def _build_actions(self) -> None:
         self.act_reveal = self._action("Show key", self.toggle_reveal, Qt.Key.Key_Space,
-                                       f"Show the API key for {REVEAL_SECONDS} s, or hide it again", table_only=True)
+                                       f"Show the API key for {REVEAL_SECONDS} s, or hide it again", table_only=True,
+                                       icon="show")
         self.act_copy = self._action("Copy key", self.copy_selected, QKeySequence.StandardKey.Copy,
                                      "Copy the API key to the clipboard", table_only=True, icon="copy")
         self.act_regenerate = self._action("Regenerate…", self.regenerate_selected, "Ctrl+R",
                                            "Issue a new key; the old one stops working at once", icon="keys")
         self.act_toggle = self._action("Deactivate", self.toggle_active_selected, "Ctrl+D",
-                                       "Deactivate or activate the key")
+                                       "Deactivate or activate the key", icon="power")
         self.act_url = self._action("Edit instance URL…", self.edit_url_selected, Qt.Key.Key_F2, icon="edit")
         self.act_env = self._action("Tracker environment…", self.show_environment_selected, "Ctrl+E",
                                     "The environment a tracker container of this account gets", icon="info")

@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs.customer_edit import AddAccountDialog, CustomerDialog
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago, fmt_date
+from giftdesk.gui.timefmt import relative_time
+from giftdesk.gui.widgets.key_table_model import TICK_MS
+from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
 from giftdesk.services.events import ACCOUNTS_CHANGED, CUSTOMERS_CHANGED, KEY_CHANGED, KEYS_ACCESSED
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ CUSTOMER_COLUMNS = [
 ACCOUNT_COLUMNS = [
     Column("Account", lambda a: a.handle, stretch=True),
     Column("API key", _key_status, width=80, foreground=_key_color),
-    Column("Last tracker access", lambda a: fmt_ago(a.last_accessed_at) if a.has_key else "",
+    Column("Last tracker access", lambda a: relative_time(a.last_accessed_at) if a.has_key else "",
            sort=lambda a: a.last_accessed_at, width=150,
            tooltip=lambda a: a.last_accessed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
            if a.last_accessed_at else None),
@@ -261,10 +263,16 @@ class CustomersTab(QWidget):
         self._detail_timer.setSingleShot(True)
         self._detail_timer.setInterval(EVENT_DEBOUNCE_MS)
         self._detail_timer.timeout.connect(self.reload_detail)
+        # "12 s ago" moves on in the table as it does on the cards beside it (the same helper, the same tick).
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(lambda: self.accounts.refresh())
+        self._tick_timer.start()
 
         self.table.current_changed.connect(self._on_customer_selected)
         self.table.row_activated.connect(lambda _row: self.edit_customer())
         self.accounts.current_changed.connect(lambda _row: self._update_actions())
+        self.dashboard.message.connect(self.message)  # the cards' confirmations reach the status bar
         ctx.bridge.event.connect(self._on_event)
 
         self._shortcut(QKeySequence.StandardKey.Find, self._focus_search, self)
@@ -411,6 +419,8 @@ class CustomersTab(QWidget):
         self._show_header(customer)
         self._account_ids = {a.id for a in customer.accounts}
         self.accounts.set_rows(customer.accounts)
+        # No accounts: the table's own sentence says so; the dashboard would only repeat it.
+        self.dashboard.setVisible(bool(customer.accounts))
         self._update_actions()
 
     def _detail_failed(self, seq: int, customer_id: int, exc: BaseException) -> None:
@@ -578,6 +588,7 @@ class CustomersTab(QWidget):
         self._search_timer.stop()
         self._list_timer.stop()
         self._detail_timer.stop()
+        self._tick_timer.stop()
         stop = getattr(self.dashboard, "shutdown", None)
         if callable(stop):
             stop()
