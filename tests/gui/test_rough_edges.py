@@ -150,6 +150,10 @@ def test_headers_are_aligned_like_their_cells(window):
     # The QSS must not centre them again.
     header = window.customers_tab.table.horizontalHeader()
     assert header.defaultAlignment() & Qt.AlignmentFlag.AlignLeft
+    # The API keys table used to centre every title over its left-aligned cells.
+    keys = window.api_keys_tab.table
+    assert keys.horizontalHeader().defaultAlignment() & Qt.AlignmentFlag.AlignLeft
+    assert keys.model().headerData(0, Qt.Orientation.Horizontal, align) & Qt.AlignmentFlag.AlignLeft
 
 
 @pytest.mark.parametrize("bad", ["Lumen\tMedia", "Lumen\nMedia", "Lumen\x07Media", "Lumen\u2028Media"])

@@ -223,3 +223,31 @@ def test_relative_times_refresh_without_new_rows(view):
     table.set_rows([Item(1, "a", 0, now - timedelta(minutes=3))])
     table.refresh()
     assert table.model().index(0, 0).data() == "3 min ago"
+
+
+def test_batches_prepared_on_a_worker_thread_keep_the_table_sorted_and_filtered(view):
+    import random
+    import threading
+
+    rnd = random.Random(3)
+    table = view()
+    rows = {r.id: r for r in items(3000)}
+    table.set_rows(list(rows.values()))
+    table.set_predicate(lambda r: r.id % 3 != 0)
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    for _ in range(5):
+        batch = [replace(rows[k], size=rnd.choice([None, *range(10)])) for k in rnd.sample(sorted(rows), 500)]
+        batch += [Item(max(rows) + n, f"item 0new{n}", rnd.randrange(10)) for n in range(1, 4)]
+        rows.update({r.id: r for r in batch})
+        prepared = []
+        worker = threading.Thread(target=lambda b=batch: prepared.append(table.source.prepare(b)))
+        worker.start()
+        worker.join()
+        table.upsert_rows(prepared[0])
+        # The order a fresh sort gives: None last when descending, ties in the service's order.
+        service = list(rows.values())
+        shown = [r for r in service if r.id % 3 != 0]
+        expected = sorted((r for r in shown if r.size is not None), key=lambda r: -r.size)  # stable sort
+        expected += [r for r in shown if r.size is None]
+        assert [r.id for r in table.visible_rows()] == [r.id for r in expected]
+        assert all(table.source.row_of_key(r.id) == i for i, r in enumerate(expected))

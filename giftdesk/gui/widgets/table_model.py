@@ -13,11 +13,12 @@
     table.set_filter_text("abc")           # every word must occur in the row's search text
 
 ``RowTableModel`` sorts and filters itself. Each row's displayed texts, sort keys and search text
-are computed once, when the row arrives or changes; sorting is Python's ``sorted`` over those
-cached keys followed by one ``layoutChanged`` that remaps persistent indexes (so the selection and
-the current row follow their rows), and filtering is a substring test over the cached search
-text. Nothing calls back into Python per comparison, which is what made the former
-``QSortFilterProxyModel`` take seconds on 10,000 rows. Key -> row is a dict kept in step.
+are computed once, when the row arrives or changes (``prepare`` can do that on a worker thread);
+sorting is Python's list sort over those cached keys followed by one ``layoutChanged`` that remaps
+persistent indexes (so the selection and the current row follow their rows), and filtering is a
+substring test over the cached search text. Nothing calls back into Python per comparison, which
+is what made the former ``QSortFilterProxyModel`` take seconds on 10,000 rows. Key -> row is a
+dict kept in step.
 
 Only the roles a painted cell asks for beyond the text (tooltip, colour, font, icon) call the
 column's functions on demand, and only for visible cells.
@@ -29,12 +30,11 @@ import json
 from operator import attrgetter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QAbstractTableModel,
     QCoreApplication,
     QItemSelection,
@@ -68,7 +68,6 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ROW, _SORT, _KEY = int(ROW_ROLE), int(SORT_ROLE), int(KEY_ROLE)
-_VERTICAL_SORT = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
 
 #: More removed ranges than this in one update become one layout change instead.
 _MAX_REMOVE_RANGES = 16
