@@ -183,6 +183,8 @@ def test_the_customer_dialog_refuses_a_tab_in_the_name(customers_tab, ctx, qtbot
     assert dialog.isVisible() and dialog.name.property("invalid") is True
     assert dialog.error.text().startswith("Name contains a control character (TAB)")
     assert desk.customers.list() == []
+    # The wrapped sentence gets its own room below the notes (it was drawn over them).
+    qtbot.waitUntil(lambda: dialog.error.geometry().top() >= dialog.notes.geometry().bottom())
     dialog.reject()
 
 

@@ -84,6 +84,7 @@ class FormDialog(QDialog):
             message = message[0].upper() + message[1:]
         self.error.setText(message)
         self.error.show()
+        self._fit_height()
         if widget is not None:
             widget.setProperty("invalid", True)
             widget.style().unpolish(widget)
@@ -92,6 +93,14 @@ class FormDialog(QDialog):
             widget.setFocus()
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
+
+    def _fit_height(self) -> None:
+        """Grow to fit the error line: a wrapped sentence must not be drawn over the fields above it."""
+        layout = self.layout_
+        needed = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def label_of(self, widget: QWidget) -> str | None:
         """The text of the form label whose buddy is ``widget`` ("&E-mail" -> "E-mail")."""
