@@ -384,14 +384,16 @@ class RowTableModel(QAbstractTableModel):
     def refresh(self, columns: Sequence[int] | None = None) -> None:
         """Recompute every row's cached values (time-relative texts) and signal the cells that changed."""
         changed: list[_Entry] = []
+        column = self._sort_column
+        moved = False
         for entry in self._ordered:
             display, sort, search = self._compute(entry.row)
             if display != entry.display or search != entry.search or sort != entry.sort:
+                moved = moved or (column >= 0 and sort[column] != entry.sort[column])
                 entry.display, entry.sort, entry.search = display, sort, search
                 changed.append(entry)
         if not changed:
             return
-        moved = self._sort_column >= 0
         visibility = any(self._accepts(e) != e.visible for e in changed)
         if moved or visibility:
             for entry in changed:
@@ -963,6 +965,11 @@ class RowTableView(QTableView):
         finally:
             self._restoring = False
         self.save_layout()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        if self._save_timer.isActive():  # the window is closing: keep the last column change
+            self.save_layout()
+        super().hideEvent(event)
 
     # ---- empty state -----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
