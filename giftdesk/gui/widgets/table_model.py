@@ -220,6 +220,7 @@ class RowTableModel(QAbstractTableModel):
         self._words: list[str] = []
         self._predicate: Callable[[Any], bool] | None = None
         self._mixed_columns: dict[int, bool] = {}  # sort columns found to mix numbers and texts
+        self._roles = self._role_table()
         self._search_columns = [
             i for i, c in enumerate(self.columns)
             if c.searchable and (filter_columns is None or i in filter_columns)
@@ -608,31 +609,47 @@ class RowTableModel(QAbstractTableModel):
             return int(column.align if column.align is not None else LEFT)
         return None
 
+    def _role_table(self) -> list[dict[int, Any]]:
+        """Per column: role -> what answers it (a constant or a row function); roles not listed are None."""
+        tables = []
+        for column in self.columns:
+            roles: dict[int, Any] = {}
+            if column.align is not None:
+                roles[_ALIGN] = _Constant(int(column.align))
+            for role, fn in ((_FOREGROUND, column.foreground), (_FONT, column.font),
+                             (_DECORATION, column.decoration), (_TOOLTIP, column.tooltip)):
+                if fn is not None:
+                    roles[role] = fn
+            tables.append(roles)
+        return tables
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        row = index.row()
-        if row < 0 or row >= len(self._view):
-            return None
-        entry = self._view[row]
+        # Called several times per painted cell (the delegate asks for seven roles): keep it short.
         if role == _DISPLAY:
-            return entry.display[index.column()]
-        column = self.columns[index.column()]
-        if role == _ALIGN:
-            return None if column.align is None else int(column.align)
-        if role == _FOREGROUND:
-            return None if column.foreground is None else column.foreground(entry.row)
-        if role == _FONT:
-            return None if column.font is None else column.font(entry.row)
-        if role == _DECORATION:
-            return None if column.decoration is None else column.decoration(entry.row)
-        if role == _TOOLTIP:
-            return None if column.tooltip is None else column.tooltip(entry.row)
-        if role == _ROW:
-            return entry.row
-        if role == _KEY:
-            return entry.key
-        if role == _SORT:
-            return entry.sort[index.column()]
-        return None
+            row = index.row()
+            return self._view[row].display[index.column()] if 0 <= row < len(self._view) else None
+        answer = self._roles[index.column()].get(role)
+        if answer is None:
+            if role == _ROW or role == _KEY or role == _SORT:
+                row = index.row()
+                if not 0 <= row < len(self._view):
+                    return None
+                entry = self._view[row]
+                return entry.row if role == _ROW else entry.key if role == _KEY else entry.sort[index.column()]
+            return None
+        if type(answer) is _Constant:
+            return answer.value
+        row = index.row()
+        return answer(self._view[row].row) if 0 <= row < len(self._view) else None
+
+
+class _Constant:
+    """A role's answer that does not depend on the row (a column's alignment)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
 
 
 def table_settings() -> QSettings:
