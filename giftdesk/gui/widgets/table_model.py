@@ -522,8 +522,15 @@ class RowTableModel(QAbstractTableModel):
             return
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
         mixed = self._mixed_columns.get(column, False)
-        for entry in self._ordered if changed is None else changed:
-            entry.order = _order_key(entry.sort[column], -entry.seq if descending else entry.seq, mixed)
+        entries = self._ordered if changed is None else changed
+        if mixed:
+            for entry in entries:
+                entry.order = _order_key(entry.sort[column], -entry.seq if descending else entry.seq, True)
+        else:  # _order_key inlined: this runs for every row when the sort column changes
+            sign = -1 if descending else 1
+            for entry in entries:
+                key = entry.sort[column]
+                entry.order = (0, 0, sign * entry.seq) if key is None else (1, key, sign * entry.seq)
         try:
             self._ordered.sort(key=_by_order, reverse=descending)
         except TypeError:  # a column mixing numbers and texts: rank the kinds, then sort again
