@@ -18,6 +18,7 @@ from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
 from giftdesk.services.keys import KeyService
+from giftdesk.services.social import SocialService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -25,8 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class Desk:
-    def __init__(self, paths: DataPaths, db: Database, secrets: SecretStore, events: EventBus, actor: Actor):
+    def __init__(self, paths: DataPaths, db: Database, secrets: SecretStore, events: EventBus, actor: Actor,
+                 runtime=None):
         self.paths = paths
+        self.runtime = runtime  # giftdesk.runtime.Runtime once a front end starts one
         self.db = db
         self.secrets = secrets
         self.events = events
@@ -38,6 +41,7 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self.social = SocialService(self.ctx)
 
     @classmethod
     def open(
@@ -63,7 +67,14 @@ class Desk:
 
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
-        return Desk(self.paths, self.db, self.secrets, self.events, actor)
+        return Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+
+    def attach_runtime(self, runtime) -> None:
+        self.runtime = runtime
 
     def close(self) -> None:
+        """Stops the background runtime first (it flushes into the database), then the database."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            runtime.stop()
         self.db.dispose()

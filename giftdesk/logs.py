@@ -45,7 +45,11 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = Fals
         logging.handlers.RotatingFileHandler(logfile, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     ]
     if console:
-        handlers.append(logging.StreamHandler())
+        # Problems only: what a command reports on its own (e.g. ``serve``'s "listening on") is
+        # printed by the command, so an INFO record here would show the same line twice.
+        console_handler = logging.StreamHandler()
+        console_handler.setLevel(logging.WARNING)
+        handlers.append(console_handler)
     for handler in handlers:
         handler._giftdesk = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter(LOG_FORMAT))

@@ -77,7 +77,7 @@ def test_delete_reports_and_removes_everything_it_said(desk):
     assert (impact.customers, impact.accounts, impact.credentials, impact.tracker_documents) == (1, 2, 2, 2)
     assert "2 TikTok accounts" in impact.sentence() and "2 API keys" in impact.sentence()
     seen = []
-    desk.events.subscribe(events.ACCOUNTS_CHANGED, lambda topic, payload: seen.append(payload["account_id"]))
+    desk.events.subscribe(events.AccountChanged, lambda event: seen.append(event.account_id))
     assert desk.customers.delete(customer.id) == impact
     assert desk.customers.list() == [] and desk.customers.list_accounts() == []
     assert len(seen) == 2

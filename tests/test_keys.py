@@ -36,7 +36,7 @@ def test_generate_issues_a_uuid_and_stores_only_its_digest(any_db_desk):
 def test_regenerate_replaces_key_and_announces_it(desk, make_account):
     account, old = make_account()
     announced = []
-    desk.events.subscribe(events.KEY_REGENERATED, lambda topic, payload: announced.append(payload["account_id"]))
+    desk.events.subscribe(events.KeyChanged, lambda event: announced.append(event.account_id) if event.action == "regenerated" else None)
     new = desk.keys.regenerate(account.id)
     assert new != old and desk.keys.reveal(account.id) == new
     assert announced == [account.id]

@@ -147,11 +147,11 @@ def test_gateway_read_save_and_console_edits(desk, make_account, gateway):
     account, _ = make_account()
     assert gateway.read_body(account.id, "gift-groups") == b'{"success":true,"data":{}}'
     saved = []
-    desk.events.subscribe(events.TRACKER_DATA_SAVED, lambda topic, payload: saved.append(payload))
+    desk.events.subscribe(events.TrackerDataSaved, saved.append)
     body = gateway.save(account.id, "gift-groups", {"groups": GOOD_GROUPS})
     assert body == b'{"success":true,"message":"Gift groups saved successfully"}'
     assert desk.tracker_data.get(account.id, "gift-groups") == GOOD_GROUPS
-    assert saved[-1] == {"account_id": account.id, "data_type": "gift-groups", "source": "tracker"}
+    assert saved[-1] == events.TrackerDataSaved(account.id, "gift-groups", "tracker")
     desk.tracker_data.save_config(account.id, {"theme": "console"})
     assert b'"theme":"console"' in gateway.read_body(account.id, "config")
     with pytest.raises(ValidationError):
@@ -163,7 +163,7 @@ def test_last_access_is_coalesced_and_flushed(desk, make_account, gateway):
     account, api_key = make_account()
     before = desk.keys.get(account.id)
     accessed = threading.Event()
-    desk.events.subscribe(events.KEYS_ACCESSED, lambda topic, payload: accessed.set())
+    desk.events.subscribe(events.KeysAccessed, lambda event: accessed.set())
     for _ in range(50):
         gateway.authenticate(str(account.id), str(account.id), api_key)
     assert accessed.wait(5)

@@ -359,14 +359,14 @@ def status(args) -> None:
 
 
 def serve(args) -> int:
-    from giftdesk.endpoint.server import serve as serve_endpoint
+    from giftdesk.runtime.headless import serve as serve_runtime
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise ValidationError("--port must be between 0 and 65535.", field="port")
     desk = open_desk(args)
     setup_logging(desk.paths.logs, console=True)
     try:
-        return serve_endpoint(desk, port=args.port, bind=args.bind, hosts=args.host,
+        return serve_runtime(desk, port=args.port, bind=args.bind, hosts=args.host,
                               rate_limit_per_minute=args.rate_limit, port_file=args.port_file)
     finally:
         desk.close()
@@ -484,7 +484,7 @@ def register(sub, common) -> None:
     p.add_argument("--limit", type=int, default=50)
 
     add(sub, "status", status, "data directory, database, keyring backend")
-    p = add(sub, "serve", serve, "run the tracker endpoint without the GUI (until Ctrl+C or SIGTERM)")
+    p = add(sub, "serve", serve, "run the background work without the window: the tracker endpoint, schedules and syncs (until Ctrl+C or SIGTERM)")
     p.add_argument("--host", action="append", metavar="ADDRESS",
                    help="address to listen on (repeatable; overrides --bind)")
     p.add_argument("--port", type=int, help="port (default: the endpoint.port setting; 0 = any free port)")

@@ -47,6 +47,10 @@ def build_parser() -> Parser:
                         help="open the main window offscreen on a temporary data directory and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     commands.register(sub, common_options(True))
+    from giftdesk.cli.framework import CommandLine
+    from giftdesk.cli.groups import register_all
+
+    register_all(CommandLine(sub, common_options(True)))
     return parser
 
 

@@ -138,3 +138,8 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     details: Mapped[Any | None] = mapped_column(JSONText)
+
+
+# Feature tables live in their own modules (fewer merge conflicts); importing them here registers
+# them on Base.metadata for Alembic and the tests.
+from giftdesk.db import social_models as _social_models  # noqa: E402,F401

@@ -1,120 +1,107 @@
-"""Work off the GUI thread: database queries, keyring, Docker, HTTP and PDFs run in a pool.
+"""The window's job runner: job lanes (giftdesk.runtime.lanes) with results on the GUI thread.
 
-``JobRunner.submit`` runs ``fn`` in a worker thread and calls ``on_success(result)`` or the
-error route back on the GUI thread. ``busy_changed`` drives the status bar's progress display.
-A job that accepts a ``cancel`` keyword gets a ``threading.Event`` it should poll.
+    ctx.runner.submit(desk.customers.list, text, owner=self, supersede=(self, "list"),
+                      on_success=self._show, description="Loading customers…")
+
+``owner``: a QObject; when it is gone (closed, deleted) the result is dropped silently.
+``supersede``: a newer job with the same key replaces an older one still in flight, so a view
+never shows an older load after a newer one. ``lane``: jobs on the same lane (a container, an
+order) run in submission order. Failures go to ``on_error`` or the one error route. Cancelled
+and superseded jobs call nothing. ``busy_changed`` drives the status bar's progress display;
+``progress_changed(job)`` carries ``job.progress(...)`` reports to dialogs.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
+
+from giftdesk.runtime.lanes import FAILED, SUCCEEDED, Job, LaneExecutor
 
 log = logging.getLogger(__name__)
 
-
-class Job:
-    def __init__(self, description: str):
-        self.description = description
-        self.cancel_event = threading.Event()
-        self.future: Future | None = None
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-        if self.future is not None:
-            self.future.cancel()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
+__all__ = ["Job", "JobRunner"]
 
 
 class JobRunner(QObject):
-    busy_changed = Signal(int, str)  # number of running jobs, description of the newest
-    _finished = Signal(object, object, object, object)  # job, callback, result, error
+    busy_changed = Signal(int, str)  # number of unfinished jobs, description of the newest
+    progress_changed = Signal(object)  # Job
+    _finished = Signal(object, object)  # job, callbacks
+    _progressed = Signal(object)
 
-    def __init__(self, error_route: Callable[[BaseException], None], max_workers: int = 4, parent=None):
+    def __init__(self, error_route: Callable[[BaseException], None], max_workers: int = 6, parent=None):
         super().__init__(parent)
         self._error_route = error_route
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gui-job")
-        self._running: list[Job] = []
-        self._lock = threading.Lock()
+        self._executor = LaneExecutor(max_workers, name="gui-job")
+        self._unfinished: list[Job] = []
         self._closed = False
         self._finished.connect(self._deliver)
+        self._progressed.connect(self._report_progress)
+        self._progress_callbacks: dict[Job, tuple[Callable[[Job], None], QObject | None]] = {}
 
-    def submit(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        on_success: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        description: str = "Working…",
-        **kwargs: Any,
-    ) -> Job:
-        job = Job(description)
-        if self._closed:
-            # Timers and queued events can still fire while the window shuts down.
-            log.debug("Ignored job after shutdown: %s", description)
-            job.cancel_event.set()
+    def submit(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None, description: str = "Working…",
+               owner: QObject | None = None, lane: Any = None, supersede: Any = None,
+               on_progress: Callable[[Job], None] | None = None, **kwargs: Any) -> Job:
+        callbacks = (on_success, on_error, owner, on_progress)
+        job = self._executor.submit(
+            fn, *args, lane=lane, supersede=_key(supersede, owner), description=description,
+            on_done=lambda j: self._finished.emit(j, callbacks),
+            on_progress=self._progressed.emit, **kwargs,
+        )
+        if job.finished:  # refused after shutdown
             return job
-        if "cancel" in inspect.signature(fn).parameters:
-            kwargs["cancel"] = job.cancel_event
-
-        def work() -> None:
-            try:
-                result, error = fn(*args, **kwargs), None
-            except BaseException as exc:  # delivered to the error route on the GUI thread
-                result, error = None, exc
-            self._finished.emit(job, (on_success, on_error), result, error)
-
-        with self._lock:
-            self._running.append(job)
-        self.busy_changed.emit(len(self._running), description)
-        job.future = self._pool.submit(work)
+        if on_progress is not None:
+            self._progress_callbacks[job] = (on_progress, owner)
+        self._unfinished.append(job)
+        self.busy_changed.emit(len(self._unfinished), description)
         return job
 
-    @Slot(object, object, object, object)
-    def _deliver(self, job: Job, callbacks, result, error) -> None:
-        with self._lock:
-            if job in self._running:
-                self._running.remove(job)
-            remaining = len(self._running)
-            newest = self._running[-1].description if self._running else ""
-        self.busy_changed.emit(remaining, newest)
-        if job.cancelled:
-            return
-        on_success, on_error = callbacks
+    @Slot(object, object)
+    def _deliver(self, job: Job, callbacks) -> None:
+        if job in self._unfinished:
+            self._unfinished.remove(job)
+        self._progress_callbacks.pop(job, None)
+        newest = self._unfinished[-1].description if self._unfinished else ""
+        self.busy_changed.emit(len(self._unfinished), newest)
+        on_success, on_error, owner, _on_progress = callbacks
+        if self._closed or (owner is not None and not shiboken6.isValid(owner)):
+            return  # the view that asked is gone: nothing to show
         try:
-            if error is not None:
-                (on_error or self._error_route)(error)
-            elif on_success is not None:
-                on_success(result)
+            if job.state == FAILED:
+                (on_error or self._error_route)(job.error)
+            elif job.state == SUCCEEDED and on_success is not None:
+                on_success(job.result)
         except Exception as exc:  # a broken callback still reaches the user, once
             self._error_route(exc)
 
+    @Slot(object)
+    def _report_progress(self, job: Job) -> None:
+        self.progress_changed.emit(job)
+        callback, owner = self._progress_callbacks.get(job, (None, None))
+        if callback is not None and not self._closed and (owner is None or shiboken6.isValid(owner)):
+            callback(job)
+
     @property
     def running(self) -> int:
-        with self._lock:
-            return len(self._running)
+        """Jobs submitted whose results have not been delivered yet."""
+        return len(self._unfinished)
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
+    def wait_idle(self, timeout: float = 10.0) -> bool:
         """For tests and shutdown: block until submitted work has finished (results still queued)."""
-        with self._lock:
-            futures = [j.future for j in self._running if j.future is not None]
-        for future in futures:
-            try:
-                future.result(timeout=timeout)
-            except Exception:
-                pass
+        return self._executor.wait_idle(timeout)
 
     def shutdown(self) -> None:
         self._closed = True
-        for job in list(self._running):
-            job.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._executor.shutdown(wait=True)
+
+
+def _key(supersede: Any, owner: QObject | None) -> Any:
+    """Supersede keys are per owner unless they are given as a tuple with the owner already."""
+    if supersede is None or owner is None:
+        return supersede
+    return (id(owner), supersede)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import platform
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from giftdesk.gui import theme
 from giftdesk.gui.dialogs import while_alive
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.status_bar import DockerMonitor, StatusBar
+from giftdesk.gui.runtime_view import RuntimeView
+from giftdesk.gui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         # ---- tabs ----------------------------------------------------------------------------
         from giftdesk.gui.tabs.api_keys import ApiKeysTab
         from giftdesk.gui.tabs.customers import CustomersTab
-        from giftdesk.gui.tabs.placeholder import instances_page, orders_page, stats_page
+        from giftdesk.gui.tabs.placeholder import instances_page, orders_page
+        from giftdesk.gui.tabs.social_stats import SocialStatsTab
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("main-tabs")
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
         self.instances_tab = instances_page(self)
         self.api_keys_tab = ApiKeysTab(ctx, self)
         self.customers_tab = CustomersTab(ctx, self)
-        self.stats_tab = stats_page(self)
+        self.stats_tab = SocialStatsTab(ctx, self)
         self.orders_tab = orders_page(self)
         for widget, (icon_name, title) in zip(
             (self.instances_tab, self.api_keys_tab, self.customers_tab, self.stats_tab, self.orders_tab), TABS, strict=True
@@ -87,8 +88,7 @@ class MainWindow(QMainWindow):
         # ---- status bar and monitors -----------------------------------------------------
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
-        self.docker_monitor: DockerMonitor | None = None
-        self.endpoint = None
+        self.runtime_view: RuntimeView | None = None
         if background:
             # After the first paint: the Docker SDK import and the server start would otherwise
             # compete with it for the GIL.
@@ -177,17 +177,14 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(theme.app_icon())
 
     def start_background(self) -> None:
-        """Docker pings and the tracker endpoint; both work on their own threads."""
-        from giftdesk.gui.endpoint_controller import EndpointController
-
-        if self.docker_monitor is None:
-            self.docker_monitor = DockerMonitor(self.ctx.desk, self.ctx.bridge, parent=self)
-            self.docker_monitor.state_changed.connect(self.status.set_docker_state)
-            self.docker_monitor.start()
-        if self.endpoint is None:
-            self.endpoint = EndpointController(self.ctx.desk, self.ctx.bridge, parent=self)
-            self.endpoint.state_changed.connect(self.status.set_endpoint_state)
-            self.endpoint.start()
+        """The background runtime: endpoint, Docker monitor, schedules and features, on their own threads."""
+        if self.runtime_view is None:
+            self.runtime_view = RuntimeView(self.ctx, parent=self)
+            self.runtime_view.docker_changed.connect(self.status.set_docker_state)
+            self.runtime_view.endpoint_changed.connect(self.status.set_endpoint_state)
+            self.runtime_view.status_changed.connect(self.status.set_service_status)
+            self.runtime_view.start()
+            self.status.set_endpoint_state(self.runtime_view.status("endpoint"))
 
     # ---- tabs ------------------------------------------------------------------------------
     def tab_titles(self) -> list[str]:
@@ -388,10 +385,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         theme.remove_theme_listener(self._retheme)
-        if self.docker_monitor is not None:
-            self.docker_monitor.stop()
-        if self.endpoint is not None:
-            self.endpoint.stop(wait=True)
+        if self.runtime_view is not None:
+            self.runtime_view.stop()
         for tab in self.tab_widgets():
             stop = getattr(tab, "shutdown", None)
             if callable(stop):
@@ -402,12 +397,7 @@ class MainWindow(QMainWindow):
         if ErrorRoute.parent is self:
             ErrorRoute.parent = None
         # Nothing in this window reacts to domain events any more (the runner is about to close).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                self.ctx.bridge.event.disconnect()
-            except (RuntimeError, TypeError):
-                pass
+        self.ctx.bridge.close()
 
 
 def _escape(text: str) -> str:

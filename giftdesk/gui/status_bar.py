@@ -1,99 +1,23 @@
 """The main window's status bar: database, Docker engine, tracker endpoint, keyring and busy state.
 
-The Docker engine is pinged every ``DOCKER_INTERVAL_MS`` by ``DockerMonitor`` on its own
-single worker thread (one serial worker per outside resource); the SDK client is created in
-that thread, never on the GUI thread. A ping that is still running is not stacked up.
+Docker and endpoint states come from the background runtime (``RuntimeView``); nothing here
+talks to the engine or the server.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
-from giftdesk.docker_engine import DockerEngine, DockerState
-from giftdesk.services.events import SETTINGS_CHANGED
+from giftdesk.docker_engine import DockerState
+from giftdesk.gui.runtime_view import endpoint_label
 
 log = logging.getLogger(__name__)
 
-DOCKER_INTERVAL_MS = 10_000
 BUSY_SHOW_DELAY_MS = 250  # quick jobs do not flash the progress bar
-
-
-class DockerMonitor(QObject):
-    """Pings the Docker engine off the GUI thread; ``state_changed(DockerState)`` on the GUI thread."""
-
-    state_changed = Signal(object)
-    _probed = Signal(object)
-
-    def __init__(self, desk, bridge=None, interval_ms: int = DOCKER_INTERVAL_MS, parent=None):
-        super().__init__(parent)
-        self.desk = desk
-        self.state = DockerState(None)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-ping")
-        self._engine: DockerEngine | None = None  # one per Docker host setting; used on the worker only
-        self._pending = False
-        self._closed = False
-        self._lock = threading.Lock()
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.probe)
-        self._probed.connect(self._deliver)
-        if bridge is not None:
-            bridge.event.connect(self._on_event)
-
-    def start(self) -> None:
-        self.probe()
-        self._timer.start()
-
-    def probe(self) -> None:
-        if self._pending or self._closed:
-            return
-        self._pending = True
-        self._pool.submit(self._work)
-
-    def _work(self) -> None:
-        try:
-            host = str(self.desk.settings.get("docker.host") or "").strip()
-            if self._engine is None or self._engine.host != host:
-                if self._engine is not None:
-                    self._engine.close()
-                self._engine = DockerEngine(host)
-            state = self._engine.probe()
-        except Exception as exc:  # settings unreadable: still report, never kill the worker
-            state = DockerState(False, error=f"{type(exc).__name__}: {exc}")
-        with self._lock:
-            if not self._closed:
-                self._probed.emit(state)
-
-    def _deliver(self, state: DockerState) -> None:
-        self._pending = False
-        if self._closed:
-            return
-        changed = state != self.state
-        self.state = state
-        if changed:
-            self.state_changed.emit(state)
-
-    def _on_event(self, topic: str, payload: dict) -> None:
-        if topic == SETTINGS_CHANGED and "docker.host" in payload.get("keys", ()):
-            self.probe()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._closed = True
-        self._timer.stop()
-
-        def close_engine() -> None:
-            if self._engine is not None:
-                self._engine.close()
-
-        self._pool.submit(close_engine)
-        self._pool.shutdown(wait=False, cancel_futures=False)
 
 
 class StatusBar(QStatusBar):
@@ -147,7 +71,12 @@ class StatusBar(QStatusBar):
                           on_success=lambda state: self.set_keyring_state(*state),
                           description="Checking the keyring…")
 
-        for widget in (self.busy, self.database, self.docker, self.endpoint, self.keyring):
+        # Background services (scheduler, fleet watcher, order sync…): one word, details on hover
+        self.services = QLabel("", self)
+        self.services.hide()
+        self._service_statuses: dict = {}
+
+        for widget in (self.busy, self.database, self.docker, self.endpoint, self.services, self.keyring):
             self.addPermanentWidget(widget)
 
     def set_keyring_state(self, backend: str, warning: str | None, is_fallback: bool) -> None:
@@ -178,16 +107,45 @@ class StatusBar(QStatusBar):
             self.busy.show()
 
     # ---- monitors ------------------------------------------------------------------------
+    def set_service_status(self, status) -> None:
+        """Any background service's ``ServiceStatus``; a failing one turns the label into a warning."""
+        self._service_statuses[status.name] = status
+        statuses = [s for s in self._service_statuses.values() if s.state != "stopped"]
+        failing = [s for s in statuses if s.state == "backoff"]
+        if not statuses:
+            self.services.hide()
+            return
+        if failing:
+            names = ", ".join(s.name for s in failing)
+            self.services.setText(f"⚠ Background: {names} failing")
+            self.services.setProperty("role", "warning")
+        else:
+            self.services.setText(f"Background: {len(statuses)} running")
+            self.services.setProperty("role", None)
+        lines = []
+        for s in sorted(statuses, key=lambda s: s.name):
+            line = f"{s.name}: {s.state}"
+            if s.detail:
+                line += f" — {s.detail}"
+            if s.state == "backoff" and s.error:
+                line += f"\n    {s.error}"
+            lines.append(line)
+        self.services.setToolTip("Background services\n" + "\n".join(lines))
+        self._restyle(self.services)
+        self.services.show()
+
     def set_docker_state(self, state: DockerState) -> None:
         self.docker.setText(state.label)
         self.docker.setToolTip(state.tooltip)
         self.docker.setProperty("role", "muted" if state.reachable is False else None)
         self._restyle(self.docker)
 
-    def set_endpoint_state(self, state) -> None:
-        self.endpoint.setText(state.label)
-        self.endpoint.setToolTip(state.tooltip)
-        self.endpoint.setProperty("role", "error" if state.status == "error" else None)
+    def set_endpoint_state(self, status) -> None:
+        """``status``: the endpoint service's ``ServiceStatus`` (None: not started)."""
+        label, tooltip, is_error = endpoint_label(status)
+        self.endpoint.setText(label)
+        self.endpoint.setToolTip(tooltip)
+        self.endpoint.setProperty("role", "error" if is_error else None)
         self._restyle(self.endpoint)
 
     @staticmethod

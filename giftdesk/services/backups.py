@@ -2,10 +2,9 @@
 
 A restore checks the file is a GiftDesk database, keeps the current one in ``backups/``, copies
 the backup into the live file (SQLite's backup API, so open connections see the restored data on
-their next transaction) and brings an older schema up to date. Then every listener is told:
-``SETTINGS_CHANGED`` for every setting restarts an embedded tracker endpoint with a fresh gateway
-(its key table and document cache read from the restored file; a backup's old timestamps would
-slip past the gateway's change poll), ``CUSTOMERS_CHANGED`` reloads lists and key tables.
+their next transaction) and brings an older schema up to date. Then ``DatabaseReplaced`` tells
+every listener: the tracker gateway drops its cache and key table (a backup's old timestamps
+would slip past its change poll), the runtime restarts what reads settings, views reload.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from pathlib import Path
 
 from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, file_stamp, restore_sqlite
 from giftdesk.errors import ValidationError
-from giftdesk.services import events as ev
+from giftdesk.services.events import DatabaseReplaced
 from giftdesk.services.context import ServiceContext
-from giftdesk.services.settings import SPECS
 
 
 class BackupService:
@@ -60,6 +58,5 @@ class BackupService:
         with self.ctx.db.session() as session:
             self.ctx.audit(session, "database.restore", f"{self.ctx.actor.username} restored the database from {path.name}",
                            "database", None, {"from": str(path), "previous": str(kept)})
-        self.ctx.events.publish(ev.SETTINGS_CHANGED, keys=sorted(SPECS))
-        self.ctx.events.publish(ev.CUSTOMERS_CHANGED, customer_id=None)
+        self.ctx.events.publish(DatabaseReplaced(str(path)))
         return kept

@@ -13,7 +13,7 @@ from giftdesk.errors import ConflictError, NotFoundError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error, customer_or_error
-from giftdesk.services.events import ACCOUNTS_CHANGED, CUSTOMERS_CHANGED
+from giftdesk.services.events import AccountChanged, CustomerChanged
 
 _UNSET = object()
 
@@ -150,7 +150,7 @@ class CustomerService:
             self.ctx.audit(session, "customer.create", f"Added customer '{customer.name}'", "customer", customer.id,
                            details=fields)
             row = self._row(customer, 0)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=row.id)
+        self.ctx.events.publish(CustomerChanged(row.id))
         return row
 
     def update(self, customer_id: int, *, name=_UNSET, email=_UNSET, company=_UNSET, notes=_UNSET) -> CustomerRow:
@@ -172,7 +172,7 @@ class CustomerService:
             session.flush()
             count = session.scalar(select(func.count(TikTokAccount.id)).where(TikTokAccount.customer_id == customer_id))
             row = self._row(customer, count or 0)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=customer_id)
+        self.ctx.events.publish(CustomerChanged(customer_id))
         return row
 
     def delete_impact(self, customer_id: int) -> DeleteImpact:
@@ -193,9 +193,9 @@ class CustomerService:
             self.ctx.audit(session, "customer.delete", f"Deleted customer '{name}'. {impact.sentence()}",
                            "customer", customer_id, details=impact.to_json())
         self._forget_keys(account_ids)
-        self.ctx.events.publish(CUSTOMERS_CHANGED, customer_id=customer_id)
+        self.ctx.events.publish(CustomerChanged(customer_id))
         for account_id in account_ids:
-            self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=account_id, customer_id=customer_id)
+            self.ctx.events.publish(AccountChanged(account_id, customer_id))
         return impact
 
     # ---- TikTok accounts -------------------------------------------------------------------
@@ -226,7 +226,7 @@ class CustomerService:
             self.ctx.audit(session, "account.create", f"Added @{username} to customer '{customer.name}'",
                            "account", account.id)
             row = AccountRow(account.id, customer_id, username, account.created_at)
-        self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=row.id, customer_id=customer_id)
+        self.ctx.events.publish(AccountChanged(row.id, customer_id))
         return row
 
     def account_delete_impact(self, account_id: int) -> DeleteImpact:
@@ -245,7 +245,7 @@ class CustomerService:
             self.ctx.audit(session, "account.delete", f"Deleted @{username}. {impact.sentence()}",
                            "account", account_id, details=impact.to_json())
         self._forget_keys([account_id])
-        self.ctx.events.publish(ACCOUNTS_CHANGED, account_id=account_id, customer_id=customer_id)
+        self.ctx.events.publish(AccountChanged(account_id, customer_id))
         return impact
 
     # ---- helpers ---------------------------------------------------------------------------

@@ -1,54 +1,135 @@
-"""A small thread-safe publish/subscribe bus between the domain layer and its front ends.
+"""Typed domain events on a small thread-safe bus, between the domain layer and its front ends.
 
-The endpoint thread publishes "tracker data saved", the key service "key regenerated"; the GUI
-bridges topics to Qt signals (queued onto its own thread), the fleet recreates containers.
-Subscribers run on the publisher's thread and must not block.
+One frozen dataclass per event type. Publishers call ``bus.publish(CustomerChanged(7))``;
+subscribers register per type, optionally with an ``owner`` whose subscriptions are dropped
+together (``bus.unsubscribe_owner(owner)``). A subscription to ``Event`` receives every event.
+Handlers run on the publisher's thread and must not block; the GUI's bridge queues them onto its
+own thread and, for types with ``coalesce = True`` (high rates: container stats, order status),
+delivers at most one batch per frame holding the newest event per ``coalesce_key``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
 
 log = logging.getLogger(__name__)
 
-# Topics, with the payload keys each carries.
-CUSTOMERS_CHANGED = "customers.changed"  # customer_id
-ACCOUNTS_CHANGED = "accounts.changed"  # account_id, customer_id
-KEY_CHANGED = "key.changed"  # account_id, action (generated|regenerated|activated|deactivated|url|deleted)
-KEY_REGENERATED = "key.regenerated"  # account_id
-KEYS_ACCESSED = "keys.accessed"  # accessed: {account_id: datetime}
-TRACKER_DATA_SAVED = "tracker_data.saved"  # account_id, data_type, source ("tracker" | "console")
-SETTINGS_CHANGED = "settings.changed"  # keys
+E = TypeVar("E", bound="Event")
 
-Handler = Callable[[str, dict[str, Any]], None]
+
+@dataclass(frozen=True)
+class Event:
+    coalesce: ClassVar[bool] = False
+
+    @property
+    def coalesce_key(self) -> Any:
+        """Within one frame, a newer event with the same key replaces an older one."""
+        return self
+
+
+# ---- customers, accounts, keys --------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerChanged(Event):
+    customer_id: int | None  # None: many or unknown (after a restore)
+
+
+@dataclass(frozen=True)
+class AccountChanged(Event):
+    account_id: int
+    customer_id: int | None
+
+
+@dataclass(frozen=True)
+class KeyChanged(Event):
+    """``action``: generated | regenerated | activated | deactivated | url | deleted."""
+
+    account_id: int
+    action: str
+
+    @property
+    def replaces_key(self) -> bool:
+        """The key trackers hold no longer works (the fleet offers to recreate the tracker)."""
+        return self.action in ("regenerated", "deactivated", "deleted")
+
+
+@dataclass(frozen=True)
+class KeysAccessed(Event):
+    """Last-access times, flushed by the tracker gateway about once a second."""
+
+    accessed: dict[int, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackerDataSaved(Event):
+    account_id: int
+    data_type: str
+    source: str  # "tracker" | "console"
+
+
+# ---- settings and the database --------------------------------------------------------------
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DatabaseReplaced(Event):
+    """A backup was restored: every view reloads; services drop their caches."""
+
+    source: str
+
+
+# ---- the runtime ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServiceStatusChanged(Event):
+    coalesce: ClassVar[bool] = True
+    name: str
+    status: Any  # giftdesk.runtime.supervisor.ServiceStatus
+
+    @property
+    def coalesce_key(self) -> Any:
+        return self.name
+
+
+Handler = Callable[[Any], None]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._subscriptions: list[tuple[type, Handler, Any]] = []
 
-    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
-        """Register ``handler(topic, payload)``; ``"*"`` receives every topic. Returns an unsubscribe."""
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None], owner: Any = None) -> Callable[[], None]:
+        """``handler(event)`` for every published instance of ``event_type`` (or a subclass)."""
+        if not (isinstance(event_type, type) and issubclass(event_type, Event)):
+            raise TypeError(f"subscribe to an Event type, not {event_type!r}")
+        entry = (event_type, handler, owner)
         with self._lock:
-            self._handlers[topic].append(handler)
+            self._subscriptions.append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
-                if handler in self._handlers[topic]:
-                    self._handlers[topic].remove(handler)
+                if entry in self._subscriptions:
+                    self._subscriptions.remove(entry)
 
         return unsubscribe
 
-    def publish(self, topic: str, **payload: Any) -> None:
+    def unsubscribe_owner(self, owner: Any) -> None:
         with self._lock:
-            handlers = list(self._handlers.get(topic, ())) + list(self._handlers.get("*", ()))
+            self._subscriptions = [s for s in self._subscriptions if s[2] is not owner]
+
+    def publish(self, event: Event) -> None:
+        if not isinstance(event, Event):
+            raise TypeError(f"not an Event: {event!r}")
+        with self._lock:
+            handlers = [h for t, h, _o in self._subscriptions if isinstance(event, t)]
         for handler in handlers:
             try:
-                handler(topic, payload)
+                handler(event)
             except Exception:  # one broken subscriber must not break the publisher
-                log.exception("Event handler for %s failed", topic)
+                log.exception("Event handler for %s failed", type(event).__name__)

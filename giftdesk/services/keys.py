@@ -19,7 +19,7 @@ from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error
-from giftdesk.services.events import KEY_CHANGED, KEY_REGENERATED
+from giftdesk.services.events import KeyChanged
 
 
 def key_secret_name(account_id: int) -> str:
@@ -133,7 +133,7 @@ class KeyService:
             # Secret first, inside the transaction: if the keyring fails, nothing is committed.
             self.ctx.secrets.set(key_secret_name(account_id), api_key)
             self.ctx.audit(session, "key.generate", f"Generated an API key for @{account.username}", "account", account_id)
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="generated")
+        self.ctx.events.publish(KeyChanged(account_id, "generated"))
         return api_key
 
     def regenerate(self, account_id: int) -> str:
@@ -147,8 +147,7 @@ class KeyService:
             cred.key_generated_at = utcnow()
             self.ctx.secrets.set(key_secret_name(account_id), api_key)
             self.ctx.audit(session, "key.regenerate", f"Regenerated the API key of @{account.username}", "account", account_id)
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="regenerated")
-        self.ctx.events.publish(KEY_REGENERATED, account_id=account_id)
+        self.ctx.events.publish(KeyChanged(account_id, "regenerated"))
         return api_key
 
     def set_active(self, account_id: int, active: bool) -> KeyRow:
@@ -163,7 +162,7 @@ class KeyService:
                 self.ctx.audit(session, f"key.{'activate' if active else 'deactivate'}",
                                f"{verb} the API key of @{account.username}", "account", account_id)
         if changed:
-            self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="activated" if active else "deactivated")
+            self.ctx.events.publish(KeyChanged(account_id, "activated" if active else "deactivated"))
         return self.get(account_id)
 
     def set_instance_url(self, account_id: int, url: str | None) -> KeyRow:
@@ -176,7 +175,7 @@ class KeyService:
             if before != url:
                 self.ctx.audit(session, "key.instance_url", f"Set the instance URL of @{account.username} to {url or '(none)'}",
                                "account", account_id, details={"before": before, "after": url})
-        self.ctx.events.publish(KEY_CHANGED, account_id=account_id, action="url")
+        self.ctx.events.publish(KeyChanged(account_id, "url"))
         return self.get(account_id)
 
     def tracker_environment(self, account_id: int, backend_api_url: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from giftdesk.db.models import Setting
 from giftdesk.errors import ValidationError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
-from giftdesk.services.events import SETTINGS_CHANGED
+from giftdesk.services.events import SettingsChanged
 
 
 def _port(value: Any, key: str) -> int:
@@ -176,7 +176,7 @@ class SettingsService:
                     details={"before": {k: before[k] for k in changed}, "after": changed},
                 )
         if changed:
-            self.ctx.events.publish(SETTINGS_CHANGED, keys=sorted(changed))
+            self.ctx.events.publish(SettingsChanged(tuple(sorted(changed))))
         return merged
 
     # The Fampage API key lives in the keyring, never in the settings table.

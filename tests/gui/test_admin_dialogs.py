@@ -324,35 +324,27 @@ def test_restore_from_a_backup(window, ctx, desk, qtbot, tmp_path, answers):
 
 
 def test_restore_restarts_the_endpoint(window, ctx, desk, qtbot, tmp_path, answers):
+    import socket
+
     from giftdesk.db.backup import backup_sqlite
-    from giftdesk.gui.endpoint_controller import EndpointController
 
-    starts = []
-
-    class FakeServer:
-        def start(self):
-            starts.append(desk.customers.list())
-
-        def stop(self):
-            pass
-
-    class FakeGateway:
-        def close(self):
-            pass
-
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    desk.settings.update({"endpoint.port": port, "endpoint.bind": "local", "docker.host": "tcp://127.0.0.1:9"})
     desk.customers.create("Kept")
     backup = backup_sqlite(desk.db.sqlite_path, tmp_path / "snap.db")
     desk.customers.create("Dropped")
-    controller = EndpointController(desk, ctx.bridge, parent=window,
-                                    factory=lambda d, s: (FakeGateway(), FakeServer(), "http://x"))
-    controller.start().result(timeout=5)
-    assert len(starts) == 1
+    window.start_background()
+    view = window.runtime_view
+    qtbot.waitUntil(lambda: getattr(view.status("endpoint"), "state", "") == "running", timeout=8000)
+    first_start = view.status("endpoint").since
     answers.append(True)
     window.restore_database(backup)
     idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: len(starts) == 2, timeout=5000)
-    assert [c.name for c in starts[1]] == ["Kept"]  # the new gateway reads the restored file
-    controller.stop()
+    qtbot.waitUntil(lambda: view.status("endpoint").state == "running" and view.status("endpoint").since > first_start,
+                    timeout=8000)
+    assert [c.name for c in desk.customers.list()] == ["Kept"]
 
 
 def test_restore_is_for_admins_only(viewer_ctx, desk, qtbot, tmp_path, errors):

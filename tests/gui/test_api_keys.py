@@ -178,11 +178,11 @@ def test_sort_by_last_accessed_uses_the_time_not_the_text(open_tab, make_account
     accounts = {name: make_account(name)[0] for name in ("two_hours", "five_min", "thirty_s", "never_seen")}
     tab = open_tab(rows=4)
     now = datetime.now(timezone.utc)
-    desk.events.publish(ev.KEYS_ACCESSED, accessed={
+    desk.events.publish(ev.KeysAccessed({
         accounts["two_hours"].id: now - timedelta(hours=2),
         accounts["five_min"].id: now - timedelta(minutes=5),
         accounts["thirty_s"].id: now - timedelta(seconds=30),
-    })
+    }))
     qtbot.waitUntil(lambda: cell(tab, accounts["thirty_s"].id, KeyTableModel.ACCESSED) == "30 s ago")
     tab.table.sortByColumn(KeyTableModel.ACCESSED, Qt.SortOrder.AscendingOrder)
     assert visible_handles(tab) == ["@never_seen", "@two_hours", "@five_min", "@thirty_s"]
@@ -202,7 +202,7 @@ def test_keys_accessed_event_updates_the_row_live_without_requerying(open_tab, m
     monkeypatch.setattr(desk.keys, "list", lambda *a, **k: calls.append(1) or real_list(*a, **k))
 
     when = datetime.now(timezone.utc) - timedelta(seconds=12)
-    publisher = threading.Thread(target=lambda: desk.events.publish(ev.KEYS_ACCESSED, accessed={account.id: when}))
+    publisher = threading.Thread(target=lambda: desk.events.publish(ev.KeysAccessed({account.id: when})))
     publisher.start()
     publisher.join()
     qtbot.waitUntil(lambda: cell(tab, account.id, KeyTableModel.ACCESSED) == "12 s ago")
@@ -210,7 +210,7 @@ def test_keys_accessed_event_updates_the_row_live_without_requerying(open_tab, m
                                                             Qt.ItemDataRole.ToolTipRole)
     assert cell(tab, other.id, KeyTableModel.ACCESSED) == "never"
     # An older time (a late event) never moves it back.
-    desk.events.publish(ev.KEYS_ACCESSED, accessed={account.id: when - timedelta(hours=1)})
+    desk.events.publish(ev.KeysAccessed({account.id: when - timedelta(hours=1)}))
     qtbot.wait(100)
     assert cell(tab, account.id, KeyTableModel.ACCESSED) == "12 s ago"
     assert calls == []
@@ -220,7 +220,7 @@ def test_relative_times_tick(open_tab, make_account, desk, monkeypatch, qtbot):
     monkeypatch.setattr(api_keys, "TICK_MS", 100)
     account, _ = make_account()
     tab = open_tab(rows=1)
-    desk.events.publish(ev.KEYS_ACCESSED, accessed={account.id: datetime.now(timezone.utc) - timedelta(seconds=59.5)})
+    desk.events.publish(ev.KeysAccessed({account.id: datetime.now(timezone.utc) - timedelta(seconds=59.5)}))
     qtbot.waitUntil(lambda: cell(tab, account.id, KeyTableModel.ACCESSED) == "59 s ago")
     # No new event: the periodic tick alone moves the text on.
     qtbot.waitUntil(lambda: tab.model.rowCount() and tab.table.model().index(0, KeyTableModel.ACCESSED).data()

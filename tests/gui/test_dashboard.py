@@ -125,7 +125,7 @@ def test_last_accessed_is_live(dashboard, customer, desk, qtbot):
     show(dashboard, qtbot, row.id, 3)
     card = dashboard.cards[accounts["live"].id]
     when = datetime.now(timezone.utc) - timedelta(seconds=20)
-    thread = threading.Thread(target=lambda: desk.events.publish(ev.KEYS_ACCESSED, accessed={accounts["live"].id: when}))
+    thread = threading.Thread(target=lambda: desk.events.publish(ev.KeysAccessed({accounts["live"].id: when})))
     thread.start()
     thread.join()
     qtbot.waitUntil(lambda: card.accessed_label.text() == "20 s ago")

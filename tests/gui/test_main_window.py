@@ -91,22 +91,6 @@ def test_docker_state_labels(window):
     assert "Connection refused" in window.status.docker.toolTip()
 
 
-def test_docker_monitor_reports_an_unreachable_engine_off_the_gui_thread(ctx, qtbot):
-    from giftdesk.gui.status_bar import DockerMonitor
-
-    ctx.desk.settings.update({"docker.host": "tcp://127.0.0.1:9"})  # nothing listens on discard
-    monitor = DockerMonitor(ctx.desk, ctx.bridge, interval_ms=60_000)
-    states = []
-    monitor.state_changed.connect(states.append)
-    monitor.start()
-    try:
-        qtbot.waitUntil(lambda: bool(states) and states[-1].reachable is False, timeout=8000)
-        assert states[-1].label == "Docker: not reachable"
-        assert "127.0.0.1:9" in states[-1].tooltip
-    finally:
-        monitor.stop()
-
-
 def test_backup_database_runs_in_the_runner(window, ctx, qtbot, tmp_path):
     ctx.desk.customers.create("Backed Up")
     target = tmp_path / "copies" / "backup.db"

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from giftdesk.gui.dialogs.settings import SettingsDialog
 from giftdesk.services.context import Actor
+from giftdesk.services.events import SettingsChanged
 from giftdesk.services.settings import FAMPAGE_API_KEY_SECRET
 from tests.gui.conftest import idle
 
@@ -44,7 +45,7 @@ def test_shows_where_data_lives_and_the_current_settings(open_dialog, ctx, desk)
 
 def test_saves_only_what_changed(open_dialog, ctx, desk, qtbot):
     events = []
-    desk.events.subscribe("settings.changed", lambda topic, payload: events.append(payload["keys"]))
+    desk.events.subscribe(SettingsChanged, lambda event: events.append(list(event.keys)))
     dialog = open_dialog(ctx)
     dialog.endpoint_port.setValue(9191)
     assert dialog.public_url.text().endswith(":9191/api/instances")  # the computed address follows the port

@@ -136,16 +136,16 @@ def test_invalid_input_is_refused_with_the_input_intact(qtbot, ctx, account, des
 
 def test_tracker_save_while_open_shows_a_reload_notice(qtbot, ctx, account, desk):
     dialog = open_dialog(qtbot, GiftGroupsDialog, ctx, account.id)
-    desk.events.publish(ev.TRACKER_DATA_SAVED, account_id=account.id, data_type="gift-groups", source="console")
-    desk.events.publish(ev.TRACKER_DATA_SAVED, account_id=account.id, data_type="config", source="tracker")
-    desk.events.publish(ev.TRACKER_DATA_SAVED, account_id=account.id + 99, data_type="gift-groups", source="tracker")
+    desk.events.publish(ev.TrackerDataSaved(account.id, "gift-groups", "console"))
+    desk.events.publish(ev.TrackerDataSaved(account.id, "config", "tracker"))
+    desk.events.publish(ev.TrackerDataSaved(account.id + 99, "gift-groups", "tracker"))
     qtbot.wait(50)
     assert not dialog.banner.isVisible()
 
     newer = {"group-9": {"name": "From the tracker", "color": "#abcdef", "giftIds": []}}
     desk.tracker_data.save_gift_groups(account.id, newer)
     thread = threading.Thread(target=lambda: desk.events.publish(
-        ev.TRACKER_DATA_SAVED, account_id=account.id, data_type="gift-groups", source="tracker"))
+        ev.TrackerDataSaved(account.id, "gift-groups", "tracker")))
     thread.start()
     thread.join()
     qtbot.waitUntil(dialog.banner.isVisible)
@@ -271,7 +271,7 @@ def test_config_invalid_input_is_refused(qtbot, ctx, account, desk, errors, setu
 
 def test_config_tracker_notice(qtbot, ctx, account, desk):
     dialog = open_dialog(qtbot, TrackerConfigDialog, ctx, account.id)
-    desk.events.publish(ev.TRACKER_DATA_SAVED, account_id=account.id, data_type="config", source="tracker")
+    desk.events.publish(ev.TrackerDataSaved(account.id, "config", "tracker"))
     qtbot.waitUntil(dialog.banner.isVisible)
     with qtbot.waitSignal(dialog.loaded):
         dialog.banner.reload_button.click()  # nothing edited: no question

@@ -86,7 +86,7 @@ class TrackerDocumentDialog(QDialog):
         self.button_box.rejected.connect(self.reject)
         self._build_ui()
         self._update_enabled()
-        ctx.bridge.event.connect(self._on_event)
+        ctx.bridge.subscribe(ev.TrackerDataSaved, self._on_saved_elsewhere, owner=self)
         self.load()
 
     # ---- hooks -----------------------------------------------------------------------------
@@ -145,9 +145,8 @@ class TrackerDocumentDialog(QDialog):
             return
         self.load()
 
-    def _on_event(self, topic: str, payload: dict) -> None:
-        if (topic == ev.TRACKER_DATA_SAVED and payload.get("account_id") == self.account_id
-                and payload.get("data_type") == self.data_type and payload.get("source") == "tracker"):
+    def _on_saved_elsewhere(self, event: ev.TrackerDataSaved) -> None:
+        if event.account_id == self.account_id and event.data_type == self.data_type and event.source == "tracker":
             self.banner.show()
 
     def _update_enabled(self) -> None:

@@ -3,7 +3,7 @@
 All service calls go through the job runner. Revealed keys stay in the model only while shown
 (``REVEAL_SECONDS``, or until the tab is hidden); a copied key is wiped from the clipboard after
 ``CLIPBOARD_CLEAR_SECONDS`` if the clipboard still holds it. Last-access times follow
-``KEYS_ACCESSED`` events in place and the relative texts tick every few seconds.
+``KeysAccessed`` events in place and the relative texts tick every few seconds.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from giftdesk.services import events as ev
 from giftdesk.services.keys import KeyRow, mask_key
 
 STATUS_FILTERS = (("All statuses", None), ("Active", "active"), ("Inactive", "inactive"))
-_REFRESH_TOPICS = {ev.KEY_CHANGED, ev.ACCOUNTS_CHANGED, ev.CUSTOMERS_CHANGED}
+_REFRESH_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged, ev.DatabaseReplaced)
 
 
 def backend_api_url(settings: dict[str, Any]) -> str:
@@ -133,7 +133,8 @@ class ApiKeysTab(QWidget):
         self._tick_timer = QTimer(self, interval=TICK_MS)
         self._tick_timer.timeout.connect(self.model.tick)
         self._tick_timer.start()
-        ctx.bridge.event.connect(self._on_event)
+        ctx.bridge.subscribe(ev.KeysAccessed, self._on_accessed, owner=self)
+        ctx.bridge.subscribe(ev.Event, self._on_event, owner=self)
         self.reload()
 
     # ---- construction ----------------------------------------------------------------------
@@ -268,13 +269,14 @@ class ApiKeysTab(QWidget):
         self._update_actions()
         self.loaded.emit()
 
-    def _on_event(self, topic: str, payload: dict) -> None:
-        if topic == ev.KEYS_ACCESSED:
-            self.model.set_accessed(payload.get("accessed") or {})
-            self._update_actions()
-        elif topic in _REFRESH_TOPICS:
-            if topic == ev.KEY_CHANGED and payload.get("action") in ("regenerated", "deleted"):
-                self.model.hide(payload.get("account_id"))
+    def _on_accessed(self, event: ev.KeysAccessed) -> None:
+        self.model.set_accessed(event.accessed)  # upserts by key: the selection stays
+        self._update_actions()
+
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, _REFRESH_EVENTS):
+            if isinstance(event, ev.KeyChanged) and event.action in ("regenerated", "deleted"):
+                self.model.hide(event.account_id)
             self._refresh_timer.start()
 
     # ---- filtering and selection -----------------------------------------------------------
@@ -473,7 +475,7 @@ class ApiKeysTab(QWidget):
         label = self.generate_combo.currentText().split(" — ")[0]
 
         def done(key: str) -> None:
-            # The KEY_CHANGED event reloads the table; the new row is selected once it is there.
+            # The KeyChanged event reloads the table; the new row is selected once it is there.
             if not self.select_account(account_id):
                 self._pending_select = account_id
             self._show_key(account_id, key)

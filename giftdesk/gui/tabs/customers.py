@@ -3,7 +3,7 @@
 Every query and change goes through ``ctx.runner`` to ``desk.customers`` / ``desk.keys``; the
 tab only shows rows and asks questions. Deletes are confirmed with the service's own
 ``delete_impact(...).sentence()``, the rule of what a delete removes. The lists follow domain
-events (``CUSTOMERS_CHANGED``, ``ACCOUNTS_CHANGED``, ``KEY_CHANGED``, ``KEYS_ACCESSED``).
+events (``CustomerChanged``, ``AccountChanged``, ``KeyChanged``, ``KeysAccessed``, ``DatabaseReplaced``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.widgets.key_table_model import TICK_MS
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
-from giftdesk.services.events import ACCOUNTS_CHANGED, CUSTOMERS_CHANGED, KEY_CHANGED, KEYS_ACCESSED
+from giftdesk.services.events import AccountChanged, CustomerChanged, DatabaseReplaced, Event, KeyChanged, KeysAccessed
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class CustomersTab(QWidget):
         self.table.row_activated.connect(lambda _row: self.edit_customer())
         self.accounts.current_changed.connect(lambda _row: self._update_actions())
         self.dashboard.message.connect(self.message)  # the cards' confirmations reach the status bar
-        ctx.bridge.event.connect(self._on_event)
+        ctx.bridge.subscribe(Event, self._on_event, owner=self)
 
         self._shortcut(QKeySequence.StandardKey.Find, self._focus_search, self)
         self._shortcut(QKeySequence.StandardKey.New, self.add_customer, self)
@@ -442,25 +442,26 @@ class CustomersTab(QWidget):
         self.customer_notes.setText(html.escape(notes).replace("\n", "<br>"))
         self.customer_notes.setVisible(bool(notes))
 
-    def _on_event(self, topic: str, payload: dict) -> None:
+    def _on_event(self, event: Event) -> None:
         if self._closed:
             return
         selected = self._customer.id if self._customer is not None else None
-        if topic == CUSTOMERS_CHANGED:
+        if isinstance(event, DatabaseReplaced):
             self._list_timer.start()
-            if payload.get("customer_id") == selected:
-                self._detail_timer.start()
-        elif topic == ACCOUNTS_CHANGED:
+            self._detail_timer.start()
+        elif isinstance(event, CustomerChanged):
             self._list_timer.start()
-            if selected is not None and (payload.get("customer_id") == selected
-                                         or payload.get("account_id") in self._account_ids):
+            if event.customer_id == selected or event.customer_id is None:
                 self._detail_timer.start()
-        elif topic == KEY_CHANGED:
-            if payload.get("account_id") in self._account_ids:
+        elif isinstance(event, AccountChanged):
+            self._list_timer.start()
+            if selected is not None and (event.customer_id == selected or event.account_id in self._account_ids):
                 self._detail_timer.start()
-        elif topic == KEYS_ACCESSED:
-            accessed = payload.get("accessed") or {}
-            if self._account_ids.intersection(accessed):
+        elif isinstance(event, KeyChanged):
+            if event.account_id in self._account_ids:
+                self._detail_timer.start()
+        elif isinstance(event, KeysAccessed):
+            if self._account_ids.intersection(event.accessed):
                 self._detail_timer.start()
 
     # ---- search ----------------------------------------------------------------------------

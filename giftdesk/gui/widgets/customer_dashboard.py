@@ -43,7 +43,7 @@ from giftdesk.services import events as ev
 from giftdesk.services.customers import AccountRow, CustomerRow
 from giftdesk.services.keys import KeyRow
 
-_RELOAD_TOPICS = {ev.KEY_CHANGED, ev.ACCOUNTS_CHANGED, ev.CUSTOMERS_CHANGED}
+_RELOAD_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged)
 
 
 class AccountCard(QFrame):
@@ -272,7 +272,7 @@ class CustomerDashboard(QWidget):
         self._tick_timer = QTimer(self, interval=TICK_MS)
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
-        ctx.bridge.event.connect(self._on_event)
+        ctx.bridge.subscribe(ev.Event, self._on_event, owner=self)
         self._show_empty("Select a customer", "")
 
     # ---- public ----------------------------------------------------------------------------
@@ -357,18 +357,20 @@ class CustomerDashboard(QWidget):
         for card in self.cards.values():
             card.tick()
 
-    def _on_event(self, topic: str, payload: dict) -> None:
+    def _on_event(self, event: ev.Event) -> None:
         if self.customer_id is None:
             return
-        if topic == ev.KEYS_ACCESSED:
-            for account_id, when in (payload.get("accessed") or {}).items():
+        if isinstance(event, ev.KeysAccessed):
+            for account_id, when in event.accessed.items():
                 card = self.cards.get(int(account_id))
                 if card is not None and when is not None:
                     card.set_accessed(when)
-        elif topic in _RELOAD_TOPICS:
-            mine = (payload.get("customer_id") == self.customer_id
-                    or payload.get("account_id") in self.cards
-                    or (topic == ev.CUSTOMERS_CHANGED and payload.get("customer_id") is None))
+        elif isinstance(event, ev.DatabaseReplaced):
+            self._reload_timer.start()
+        elif isinstance(event, _RELOAD_EVENTS):
+            mine = (getattr(event, "customer_id", None) == self.customer_id
+                    or getattr(event, "account_id", None) in self.cards
+                    or (isinstance(event, ev.CustomerChanged) and event.customer_id is None))
             if mine:
                 self._reload_timer.start()
 

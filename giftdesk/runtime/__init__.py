@@ -1,0 +1,95 @@
+"""The background runtime: long-lived work that outlives any widget and also runs headless.
+
+``Runtime`` is owned by the ``Desk`` (``desk.runtime``). It supervises named services (the
+tracker endpoint, the Docker monitor, the scheduler, and what features install: the fleet
+watcher, stats sampler, order sync, instance schedules), runs jobs in lanes, and owns the
+stateful clients (Docker calls and streams, one httpx client per remote API). The window shows
+its state through thin adapters; ``giftdesk serve`` runs the same runtime without Qt.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from giftdesk.runtime.clients import DockerClients, HttpClients
+from giftdesk.runtime.lanes import LaneExecutor
+from giftdesk.runtime.scheduler import Scheduler
+from giftdesk.runtime.supervisor import Service, ServiceStatus, Supervisor
+
+log = logging.getLogger(__name__)
+
+# Features that plug services or schedules in: "module:function", each ``install(runtime)``.
+FEATURES: list[str] = []
+
+__all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
+
+
+class Runtime:
+    def __init__(self, desk, *, endpoint: bool = True, docker: bool = True, features: bool = True,
+                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window"):
+        from giftdesk.runtime.docker_monitor import DockerMonitorService
+        from giftdesk.runtime.endpoint_service import EndpointService
+        from giftdesk.services.context import Actor
+
+        # Background work acts as the console itself, whoever is logged in to the window
+        # (a viewer's window still syncs orders and restarts trackers on schedule).
+        self.desk = desk.as_actor(Actor("giftdesk-runtime", "admin"))
+        desk = self.desk
+        self.supervisor = Supervisor(desk.events)
+        self.jobs = LaneExecutor(max_jobs, name="runtime-job")
+        self.scheduler = self.supervisor.add(Scheduler())
+        self.docker = DockerClients(lambda: str(desk.settings.get("docker.host") or ""))
+        self.http = HttpClients()
+        self.endpoint: EndpointService | None = None
+        self.docker_monitor: DockerMonitorService | None = None
+        self._started = False
+        from giftdesk.runtime.status_file import StatusFileWriter
+        from giftdesk.services.events import ServiceStatusChanged
+
+        self._status_file = StatusFileWriter(desk.paths.root, self.statuses, kind)
+        self._unsubscribe_status = desk.events.subscribe(ServiceStatusChanged, self._status_file.mark)
+        if endpoint:
+            self.endpoint = self.supervisor.add(EndpointService(desk, endpoint_overrides, on_endpoint_listening))
+            self.endpoint._restart = lambda: self.supervisor.restart("endpoint")
+        if docker:
+            self.docker_monitor = self.supervisor.add(DockerMonitorService(desk))
+        if features:
+            for spec in FEATURES:
+                module, _, function = spec.partition(":")
+                try:
+                    getattr(importlib.import_module(module), function)(self)
+                except Exception:  # one broken feature must not keep the endpoint down
+                    log.exception("Feature %s could not be installed", spec)
+
+    def add(self, service: Service) -> Service:
+        """Supervise a feature's service; started at once when the runtime already runs."""
+        return self.supervisor.add(service, start=self._started)
+
+    def start(self) -> None:
+        self._started = True
+        self._status_file.start()
+        self.supervisor.start()
+
+    def statuses(self) -> list[ServiceStatus]:
+        return self.supervisor.statuses()
+
+    def stop(self, timeout: float = 15.0) -> list[str]:
+        """Orderly and bounded: services newest first (the endpoint answers writes in flight and
+        flushes last-access times), then jobs, then the clients. Returns services that hung."""
+        was_started, self._started = self._started, False
+        hung = self.supervisor.stop(timeout) if was_started else []
+        self._unsubscribe_status()
+        if was_started:
+            self._status_file.stop()
+        self.jobs.shutdown(wait=True, timeout=min(5.0, timeout))
+        for name in self.supervisor.names():
+            close = getattr(self.supervisor.get(name), "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("Closing %s failed", name)
+        self.docker.close()
+        self.http.close()
+        return hung

@@ -1,0 +1,70 @@
+"""Watches whether the Docker engine answers: a probe every few seconds, at once on a host change.
+
+Publishes ``DockerStateChanged`` when the answer changes; the status bar, ``giftdesk status`` and
+the Instances tab's banner read it. The fleet watcher (event stream) builds on the same clients.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from giftdesk.docker_engine import DockerEngine, DockerState
+from giftdesk.runtime.supervisor import Service
+from giftdesk.services.events import Event, SettingsChanged
+
+PROBE_INTERVAL_S = 10.0
+
+
+@dataclass(frozen=True)
+class DockerStateChanged(Event):
+    state: DockerState
+
+
+class DockerMonitorService(Service):
+    name = "docker"
+
+    def __init__(self, desk, interval: float = PROBE_INTERVAL_S):
+        super().__init__()
+        self.desk = desk
+        self.interval = interval
+        self.state = DockerState(None)
+        self._wake = threading.Event()
+        self._unsubscribe = desk.events.subscribe(SettingsChanged, self._on_settings)
+
+    def probe_now(self) -> None:
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        engine: DockerEngine | None = None
+        try:
+            while not stop.is_set():
+                host = str(self.desk.settings.get("docker.host") or "").strip()
+                if engine is None or engine.host != host:
+                    if engine is not None:
+                        engine.close()
+                    engine = DockerEngine(host)
+                state = engine.probe()
+                if state != self.state:
+                    self.state = state
+                    self.desk.events.publish(DockerStateChanged(state))
+                self.report("running", state.label.removeprefix("Docker: "), reachable=state.reachable,
+                            host=state.host, version=state.version)
+                self._wake.clear()
+                deadline = self.interval
+                while deadline > 0 and not stop.is_set() and not self._wake.is_set():
+                    stop.wait(min(0.25, deadline))
+                    deadline -= 0.25
+        finally:
+            if engine is not None:
+                engine.close()
+
+    def interrupt(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _on_settings(self, event: SettingsChanged) -> None:
+        if "docker.host" in event.keys:
+            self._wake.set()

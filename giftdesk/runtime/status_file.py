@@ -1,0 +1,106 @@
+"""Where a running runtime says how its services are, for ``giftdesk status`` in another process.
+
+The window and ``giftdesk serve`` write ``runtime.json`` in the data directory (at most every
+second, and once more when they stop); ``giftdesk status`` reads it and trusts it only while the
+process that wrote it is alive. With PostgreSQL several consoles share one database but each
+has its own data directory, so each reports its own runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+FILENAME = "runtime.json"
+WRITE_INTERVAL_S = 1.0
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class StatusFileWriter:
+    """Subscribed to status changes; writes the file from a timer thread, never from the publisher."""
+
+    def __init__(self, root: Path, statuses, kind: str):
+        self.path = Path(root) / FILENAME
+        self._statuses = statuses  # () -> list[ServiceStatus]
+        self._kind = kind
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def mark(self, *_args) -> None:
+        self._dirty.set()
+
+    def start(self) -> None:
+        self._dirty.set()
+        self._thread = threading.Thread(target=self._loop, name="runtime-status-file", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.write(running=False)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if self._dirty.wait(0.5) and not self._stop.is_set():
+                self._dirty.clear()
+                self.write(running=True)
+                self._stop.wait(WRITE_INTERVAL_S)
+
+    def write(self, running: bool) -> None:
+        document = {
+            "pid": os.getpid(), "host": socket.gethostname(), "kind": self._kind, "running": running,
+            "writtenAt": datetime.now(timezone.utc), "services": [s.to_json() for s in self._statuses()],
+        }
+        temporary = self.path.with_suffix(".tmp")
+        try:
+            temporary.write_text(json.dumps(document, default=_default, indent=1), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError:  # a read-only or vanished data directory must not stop the runtime
+            pass
+
+
+def read_runtime_status(root: Path) -> dict[str, Any] | None:
+    """The last status a live runtime of this data directory wrote; None when none runs."""
+    path = Path(root) / FILENAME
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or not document.get("running"):
+        return None
+    if document.get("host") == socket.gethostname() and not _alive(document.get("pid")):
+        return None  # the writer was killed without a chance to say it stopped
+    return document
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def age_seconds(document: dict[str, Any]) -> float | None:
+    try:
+        written = datetime.fromisoformat(document["writtenAt"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(0.0, time.time() - written.timestamp())

@@ -1,0 +1,151 @@
+"""Typed events on the GUI thread (owners, coalesced batches per frame) and the job runner's lanes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, QThread
+from PySide6.QtWidgets import QWidget
+
+from giftdesk.gui.bridge import EventBridge
+from giftdesk.gui.jobs import JobRunner
+from giftdesk.services.events import CustomerChanged, Event, EventBus, KeyChanged
+
+
+@dataclass(frozen=True)
+class Sample(Event):
+    coalesce: ClassVar[bool] = True
+    container: str
+    cpu: float
+
+    @property
+    def coalesce_key(self) -> Any:
+        return self.container
+
+
+def test_events_reach_the_gui_thread_by_type_in_order(qtbot):
+    bus = EventBus()
+    bridge = EventBridge(bus)
+    seen = []
+    bridge.subscribe(CustomerChanged, lambda e: seen.append((e.customer_id, QThread.currentThread() is bridge.thread())))
+    publisher = threading.Thread(target=lambda: [bus.publish(CustomerChanged(n)) for n in range(50)])
+    publisher.start()
+    publisher.join()
+    bus.publish(KeyChanged(1, "url"))  # another type: not delivered to this subscriber
+    qtbot.waitUntil(lambda: len(seen) == 50)
+    assert seen == [(n, True) for n in range(50)]
+    bridge.close()
+
+
+def test_a_deleted_owner_gets_nothing_and_is_forgotten(qtbot):
+    bus = EventBus()
+    bridge = EventBridge(bus)
+    owner = QWidget()
+    seen = []
+    bridge.subscribe(CustomerChanged, seen.append, owner=owner)
+    bus.publish(CustomerChanged(1))
+    qtbot.waitUntil(lambda: len(seen) == 1)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not bridge._subscriptions)
+    bus.publish(CustomerChanged(2))
+    bridge.flush()
+    assert len(seen) == 1
+    bridge.close()
+
+
+def test_high_rate_events_arrive_as_at_most_one_batch_per_frame(qtbot):
+    bus = EventBus()
+    bridge = EventBridge(bus)
+    batches = []
+    bridge.subscribe_batch(Sample, batches.append)
+
+    def flood():
+        for n in range(20_000):
+            bus.publish(Sample(f"c{n % 100}", float(n)))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=flood) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    qtbot.waitUntil(lambda: bool(batches) and max(s.cpu for b in batches for s in b) == 19_999.0, timeout=5000)
+    elapsed_frames = (time.monotonic() - started) * 1000 / 16 + 2
+    assert len(batches) <= elapsed_frames
+    assert all(len({s.container for s in b}) == len(b) for b in batches)  # newest per key only
+    assert len(batches[-1]) <= 100
+    bridge.close()
+
+
+def test_runner_drops_results_for_an_owner_that_is_gone(qtbot):
+    delivered, errors = [], []
+    runner = JobRunner(errors.append)
+    owner = QObject()
+    release = threading.Event()
+    runner.submit(lambda: release.wait(5) and "late result", owner=owner, on_success=delivered.append)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(owner))
+    release.set()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert delivered == [] and errors == []
+    runner.shutdown()
+
+
+def _alive(obj) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
+
+
+def test_a_newer_load_supersedes_an_older_one_in_flight(qtbot):
+    shown, errors = [], []
+    runner = JobRunner(errors.append)
+    owner = QObject()
+    slow_release = threading.Event()
+
+    def load(n, cancel):
+        if n == 1:
+            slow_release.wait(5)
+        return n
+
+    first = runner.submit(load, 1, owner=owner, supersede="customers", on_success=shown.append)
+    second = runner.submit(load, 2, owner=owner, supersede="customers", on_success=shown.append)
+    qtbot.waitUntil(lambda: shown == [2])
+    slow_release.set()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert shown == [2] and first.state == "superseded" and second.state == "succeeded"
+    runner.shutdown()
+
+
+def test_cancelled_queued_jobs_end_and_the_busy_count_returns_to_zero(qtbot):
+    errors, counts = [], []
+    runner = JobRunner(errors.append, max_workers=1)
+    runner.busy_changed.connect(lambda n, _d: counts.append(n))
+    release = threading.Event()
+    blocker = runner.submit(release.wait, 5)
+    queued = [runner.submit(time.sleep, 0) for _ in range(3)]
+    for job in queued:
+        job.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert counts[-1] == 0 and blocker.state == "succeeded"
+    assert [j.state for j in queued] == ["cancelled"] * 3
+    runner.shutdown()
+
+
+def test_failures_go_to_the_error_route_and_progress_to_the_gui_thread(qtbot):
+    errors, progress = [], []
+    runner = JobRunner(errors.append)
+
+    def work(job):
+        job.progress(1, 2, "half")
+        raise ValueError("bad")
+
+    runner.submit(work, on_progress=lambda j: progress.append((j.done_count, j.total, j.message)))
+    qtbot.waitUntil(lambda: bool(errors))
+    assert isinstance(errors[0], ValueError)
+    assert progress == [(1, 2, "half")]
+    runner.shutdown()
