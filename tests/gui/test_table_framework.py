@@ -134,6 +134,16 @@ def test_a_column_mixing_numbers_and_texts_still_sorts(view):
     table.set_rows([Item(1, "x", 0), Item(2, 5, 0), Item(3, None, 0), Item(4, 2.5, 0)])  # type: ignore[arg-type]
     table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     assert [r.id for r in table.visible_rows()] == [3, 4, 2, 1]
+    # Live updates on a sorted column: the first brings a text among numbers, the next moves it back.
+    table2 = view(columns=[Column("Value", lambda r: r.name)])
+    table2.set_rows([Item(1, 3, 0), Item(2, 1, 0), Item(3, None, 0)])  # type: ignore[arg-type]
+    table2.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    table2.upsert_rows([Item(2, 5, 0)])  # type: ignore[arg-type]
+    assert [r.id for r in table2.visible_rows()] == [2, 1, 3]
+    table2.upsert_rows([Item(1, "zz", 0)])  # type: ignore[arg-type]
+    assert [r.id for r in table2.visible_rows()] == [1, 2, 3]  # texts after numbers, reversed; None last
+    table2.upsert_rows([Item(1, 0, 0)])  # type: ignore[arg-type]
+    assert [r.id for r in table2.visible_rows()] == [2, 1, 3]
 
 
 def test_filter_words_and_predicate_work_on_the_cache(view):

@@ -220,6 +220,7 @@ class RowTableModel(QAbstractTableModel):
         self._words: list[str] = []
         self._predicate: Callable[[Any], bool] | None = None
         self._mixed_columns: dict[int, bool] = {}  # sort columns found to mix numbers and texts
+        self._order_valid = False  # every entry's ``order`` is made for the current sort
         self._roles = self._role_table()
         self._search_columns = [
             i for i, c in enumerate(self.columns)
@@ -511,33 +512,48 @@ class RowTableModel(QAbstractTableModel):
     def _sort_ordered(self, changed: list[_Entry] | None = None) -> None:
         """Sorts every row by the sort column, ties in the service's order, None first (ascending).
 
-        Each entry carries its full key for the current column (``order``: kind, key, seq), made
-        once per row and per sort column; ``changed`` limits the remaking to those rows. The sort
-        then reads the keys in C (no Python call per row or comparison), and on a list that is
-        still sorted but for the changed rows it is close to linear.
+        A new sort (``changed`` None) is two stable passes: by the service's order, then by the
+        cached key. Live updates (``changed``: the rows that changed or arrived) instead give each
+        row its full key (``order``: kind, key, seq) once, then remake only the changed rows'; the
+        sort reads those keys in C and, on a list still sorted but for the changed rows, is close
+        to linear.
         """
         column = self._sort_column
         if column < 0:
             self._ordered.sort(key=_by_seq)
             return
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if changed is None:
+            self._order_valid = False
+            ordered = self._ordered
+            ordered.sort(key=_by_seq)
+            nones = [e for e in ordered if e.sort[column] is None]
+            rest = [e for e in ordered if e.sort[column] is not None] if nones else ordered
+            try:
+                rest.sort(key=lambda e: e.sort[column], reverse=descending)
+            except TypeError:  # a column mixing numbers and texts: rank the kinds
+                self._mixed_columns[column] = True
+                rest.sort(key=_by_seq)
+                rest.sort(key=lambda e: _ranked(e.sort[column]), reverse=descending)
+            # None first when ascending, last when descending (a reversed ascending order).
+            self._ordered = (rest + nones if descending else nones + rest) if nones else rest
+            return
         mixed = self._mixed_columns.get(column, False)
-        entries = self._ordered if changed is None else changed
+        entries = changed if self._order_valid else self._ordered
+        sign = -1 if descending else 1
         if mixed:
             for entry in entries:
-                entry.order = _order_key(entry.sort[column], -entry.seq if descending else entry.seq, True)
-        else:  # _order_key inlined: this runs for every row when the sort column changes
-            sign = -1 if descending else 1
+                entry.order = _order_key(entry.sort[column], sign * entry.seq, True)
+        else:  # _order_key inlined: on the first update after a new sort this runs for every row
             for entry in entries:
                 key = entry.sort[column]
                 entry.order = (0, 0, sign * entry.seq) if key is None else (1, key, sign * entry.seq)
+        self._order_valid = True
         try:
             self._ordered.sort(key=_by_order, reverse=descending)
-        except TypeError:  # a column mixing numbers and texts: rank the kinds, then sort again
+        except TypeError:  # a changed row brought another kind of value into the column
             self._mixed_columns[column] = True
-            for entry in self._ordered:
-                entry.order = _order_key(entry.sort[column], -entry.seq if descending else entry.seq, True)
-            self._ordered.sort(key=_by_order, reverse=descending)
+            self._sort_ordered(None)
 
     def _resort_and_relayout(self, changed: list[_Entry] | None = None) -> None:
         self._sort_ordered(changed)
