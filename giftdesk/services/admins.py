@@ -37,7 +37,7 @@ class AdminRow:
 
 
 def _check_username(username: str | None) -> str:
-    name = validation.text(username, "username", required=True, max_length=64)
+    name = validation.name(username, "username", required=True, max_length=64)
     assert name is not None
     if not all(c.isalnum() or c in "._-@" for c in name):
         raise ValidationError("username may hold letters, digits and . _ - @ only.", field="username")

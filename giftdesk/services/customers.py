@@ -297,11 +297,11 @@ class CustomerService:
     def _clean(partial: bool = False, **given) -> dict:
         cleaned = {}
         if "name" in given or not partial:
-            cleaned["name"] = validation.text(given.get("name"), "name", required=True, max_length=200)
+            cleaned["name"] = validation.name(given.get("name"), "name", required=True, max_length=200)
         if "email" in given or not partial:
             cleaned["email"] = validation.email(given.get("email"))
         if "company" in given or not partial:
-            cleaned["company"] = validation.text(given.get("company"), "company", max_length=200)
+            cleaned["company"] = validation.name(given.get("company"), "company", max_length=200)
         if "notes" in given or not partial:
             cleaned["notes"] = validation.text(given.get("notes"), "notes", max_length=10_000)
         return cleaned

@@ -48,6 +48,13 @@ def _text(max_length: int = 500):
     return check
 
 
+def _name(max_length: int = 200):
+    def check(value: Any, key: str) -> str:
+        return validation.name(value, key, max_length=max_length) or ""
+
+    return check
+
+
 def _optional_url(value: Any, key: str) -> str:
     return validation.http_url(value, key) or ""
 
@@ -149,7 +156,7 @@ SPECS: dict[str, SettingSpec] = {
     "invoice.tax_rate": SettingSpec("0", _non_negative_decimal, "Tax rate on invoices, in percent"),
     "invoice.tax_label": SettingSpec("", _text(50), "Tax name on invoices (e.g. GST)"),
     "invoice.logo_path": SettingSpec("", _text(1000), "Logo on invoice PDFs (PNG or JPEG; empty: GiftDesk's)"),
-    "company.name": SettingSpec("", _text(200), "Company name"),
+    "company.name": SettingSpec("", _name(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),
     "company.phone": SettingSpec("", _text(50), "Company phone"),
