@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from giftdesk import __version__
-from giftdesk.endpoint.protocol import ALLOW_DATA, ALLOW_READ_ONLY
+from giftdesk.endpoint.protocol import ALLOW_DATA, ALLOW_READ_ONLY, ALLOW_SOCIAL
+from giftdesk.services.social_endpoint import ROUTE as SOCIAL_ROUTE
+from giftdesk.services.social_endpoint import openapi_fragment
 from giftdesk.services.tracker_data import MAX_DEPTH, MAX_GIFT_IDS, MAX_GROUPS, SAVE_MESSAGES
 
 _JSON = "application/json"
@@ -222,8 +224,8 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def build_openapi() -> dict[str, Any]:
-    """The whole document (a fresh dict each call)."""
+def build_openapi(social: bool = False) -> dict[str, Any]:
+    """The whole document (a fresh dict each call); ``social``: with seed 002's sync route."""
     paths: dict[str, Any] = {
         f"/api/instances/{{accountId}}/{segment}": _data_path(segment, noun, document, body, example)
         for segment, noun, document, body, example in _DATA_ROUTES
@@ -231,6 +233,35 @@ def build_openapi() -> dict[str, Any]:
     paths["/health"] = _read_only_path("health", "Is the endpoint up? (no key, no data)",
                                        _json(_ref("schemas", "Health"), {"status": "ok"}))
     paths["/openapi.json"] = _read_only_path("openapi", "This document", _json({"type": "object"}))
+    document = _tracker_document(paths)
+    if social:
+        _merge_social(document)
+    return document
+
+
+def _merge_social(document: dict[str, Any]) -> None:
+    """Adds the social sync route (its own fragment, plus OPTIONS and 405 as every route has)."""
+    fragment = openapi_fragment()
+    path_item = fragment["paths"][SOCIAL_ROUTE]
+    path_item["post"]["responses"]["405"] = _ref("responses", "MethodNotAllowed")
+    path_item["parameters"] = path_item["post"].pop("parameters")  # shared with OPTIONS
+    path_item["options"] = _options(ALLOW_SOCIAL)
+    document["paths"][SOCIAL_ROUTE] = path_item
+    components = document["components"]
+    for kind, entries in fragment["components"].items():
+        target = components.setdefault(kind, {})
+        clashes = set(target) & set(entries)
+        if clashes:
+            raise ValueError(f"The social route's OpenAPI components clash with the tracker's: {sorted(clashes)}")
+        target.update(entries)
+    document["tags"].append({"name": "social", "description": "Creator social stats (seed 002)"})
+    document["info"]["description"] += (
+        " `POST /api/v1/profiles/social-sync/{platform}` (seed 002) takes `Authorization: Bearer <token>`, the API "
+        "key of the TikTok account linked to the profile; its errors are `{\"message\": ..., \"error\": ...}` "
+        "(or `details` for validation) and its body may be at most 16 KiB.")
+
+
+def _tracker_document(paths: dict[str, Any]) -> dict[str, Any]:
     retry_after = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}}
     return {
         "openapi": "3.1.0",

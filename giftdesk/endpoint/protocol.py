@@ -54,6 +54,9 @@ from urllib.parse import unquote_to_bytes
 from giftdesk.db.models import TRACKER_DATA_TYPES
 from giftdesk.endpoint.limits import retry_after_seconds
 from giftdesk.errors import AuthenticationError
+from giftdesk.services.social_endpoint import MAX_BODY_BYTES as SOCIAL_MAX_BODY
+from giftdesk.services.social_endpoint import ROUTE as SOCIAL_ROUTE
+from giftdesk.services.social_endpoint import match_route as match_social_route
 
 if TYPE_CHECKING:
     from giftdesk.endpoint.server import ServerState
@@ -99,15 +102,19 @@ _UNIQUE = frozenset((b"content-length", b"transfer-encoding", b"x-api-key", b"x-
 # Routes
 _PREFIX = b"/api/instances/"
 _DATA_TYPES = {t.encode(): t for t in TRACKER_DATA_TYPES}
-ROUTE_DATA, ROUTE_HEALTH, ROUTE_OPENAPI, ROUTE_STAR, ROUTE_NONE, ROUTE_BAD = range(6)
+_SOCIAL_PREFIX = SOCIAL_ROUTE.split("{", 1)[0].encode()
+ROUTE_DATA, ROUTE_HEALTH, ROUTE_OPENAPI, ROUTE_STAR, ROUTE_NONE, ROUTE_BAD, ROUTE_SOCIAL = range(7)
 ALLOW_DATA = "GET, HEAD, POST, OPTIONS"
 ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"
+ALLOW_SOCIAL = "POST, OPTIONS"
 _ALLOW = {
     ROUTE_DATA: b"Allow: " + ALLOW_DATA.encode() + b"\r\n",
     ROUTE_HEALTH: b"Allow: " + ALLOW_READ_ONLY.encode() + b"\r\n",
     ROUTE_OPENAPI: b"Allow: " + ALLOW_READ_ONLY.encode() + b"\r\n",
     ROUTE_STAR: b"Allow: " + ALLOW_DATA.encode() + b"\r\n",
+    ROUTE_SOCIAL: b"Allow: " + ALLOW_SOCIAL.encode() + b"\r\n",
 }
+_SOCIAL = "social"  # first item of a social sync's action tuple (a tracker write's is an account id)
 
 # Connection modes
 HEAD, BODY, CHUNKED, SKIP, LINGER = range(5)
@@ -134,7 +141,8 @@ BUSY_BODY = error_body("The database is busy; try again shortly.")
 
 
 def route(target: bytes) -> tuple[int, bytes, str]:
-    """(route, account id as sent in the path, data type) for a request target."""
+    """(route, account id as sent in the path, data type) for a request target; for the social
+    sync route, (ROUTE_SOCIAL, the platform segment percent-decoded, "")."""
     path = target
     query = path.find(b"?")
     if query >= 0:
@@ -156,6 +164,12 @@ def route(target: bytes) -> tuple[int, bytes, str]:
         if b"%" in account:
             account = unquote_to_bytes(account)
         return ROUTE_DATA, account, data_type
+    if path.startswith(_SOCIAL_PREFIX):
+        platform = match_social_route(path.decode("latin-1"))
+        if platform is None:
+            return ROUTE_NONE, b"", ""
+        platform_bytes = platform.encode("latin-1")
+        return ROUTE_SOCIAL, unquote_to_bytes(platform_bytes) if b"%" in platform_bytes else platform_bytes, ""
     if path == b"/health" or path == b"/health/":
         return ROUTE_HEALTH, b"", ""
     if path == b"/openapi.json":
@@ -175,6 +189,34 @@ def _bad_field_message(lines: bytes, what: str) -> str:
                 return f"A {what} value contains a control character (only tab and printable characters are allowed)."
             break
     return f"Malformed {what} line."
+
+
+def social_error_body(message: str, error: str) -> bytes:
+    """An error in the social route's shape (seed 002): ``{"message", "error"}``."""
+    return encode_json({"message": message, "error": error})
+
+
+_SOCIAL_OFF_BODY = social_error_body("Not found", "Social sync is not served by this endpoint.")
+_SOCIAL_TOO_LARGE_BODY = social_error_body("Payload too large", f"The body may be at most {SOCIAL_MAX_BODY} bytes.")
+# What the handler's answer says about the caller, for the connection-slot rules: these statuses
+# come only after a valid token (a 429 may be a flood of bad tokens, so it does not count).
+_SOCIAL_AUTHENTICATED = frozenset((200, 400, 404, 413))
+
+
+def social_answer(handler, platform: bytes, authorization: bytes | None, body: bytes, client: str) -> tuple[int, bytes, bytes]:
+    """Runs on the social worker thread: the handler's answer as (status, JSON body, header lines)."""
+    try:
+        status, payload, headers = handler.handle(platform.decode("utf-8", "replace"), authorization, body, client)
+        encoded = encode_json(payload)
+        extra = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers
+                         if "\r" not in f"{name}{value}" and "\n" not in f"{name}{value}")
+    except Exception as exc:  # the handler answers 500 itself; this is a bug in the glue
+        log.error("Tracker endpoint: unexpected error in a social sync", exc_info=exc)
+        return 500, social_error_body("Internal server error", "The sync could not be saved; see the log."), b""
+    if status not in _STATUS_LINES:
+        log.error("Tracker endpoint: the social sync handler answered an unknown status %s", status)
+        return 500, social_error_body("Internal server error", "The sync could not be saved; see the log."), b""
+    return status, encoded, extra
 
 
 def server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
@@ -204,6 +246,7 @@ class HttpConnection(asyncio.BufferedProtocol):
         "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
         "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
         "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since", "accepted_at",
+        "body_limit",
     )
 
     def __init__(self, state: ServerState):
@@ -233,6 +276,7 @@ class HttpConnection(asyncio.BufferedProtocol):
         self.authenticated = False  # a request on this connection carried a valid key
         self.idle_since = 0.0  # when it last went idle (0 while a request is under way)
         self.accepted_at = 0.0  # loop time
+        self.body_limit = state.max_body  # CHUNKED: the decoded size past which the body is a 413
 
     # ---- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -486,6 +530,12 @@ class HttpConnection(asyncio.BufferedProtocol):
                 body = HEALTH_BODY if where == ROUTE_HEALTH else state.openapi_body
                 self._respond_ok(body, keep, minor, method == b"HEAD")
                 return self._finish(data, pos, length, chunked, expect, keep)
+        elif where == ROUTE_SOCIAL:
+            if state.social is None:
+                self._respond(404, _SOCIAL_OFF_BODY, keep, minor, head=method == b"HEAD")
+                return self._finish(data, pos, length, chunked, expect, keep)
+            if method == b"POST":
+                return self._social_request(data, pos, account, headers, length, chunked, expect, keep, minor)
         elif where == ROUTE_NONE:
             self._respond(404, _NOT_FOUND_BODY, keep, minor, head=method == b"HEAD")
             return self._finish(data, pos, length, chunked, expect, keep)
@@ -498,6 +548,29 @@ class HttpConnection(asyncio.BufferedProtocol):
             message = f"{method.decode()} is not allowed here; allowed: {_ALLOW[where][7:-2].decode()}."
             self._respond(405, error_body(message), keep, minor, _ALLOW[where], head=method == b"HEAD")
         return self._finish(data, pos, length, chunked, expect, keep)
+
+    def _social_request(self, data: bytes, pos: int, platform: bytes, headers: dict[bytes, bytes], length: int,
+                        chunked: bool, expect: bytes | None, keep: bool, minor: bytes) -> int:
+        """A social sync: the body is read like a tracker write's (within the route's own, smaller
+        limit), then the handler checks the token and saves it on a social worker thread."""
+        state = self.state
+        if length > SOCIAL_MAX_BODY:
+            self._respond(413, _SOCIAL_TOO_LARGE_BODY, False, minor)
+            return self._linger()
+        action = (_SOCIAL, platform, headers.get(b"authorization"), keep, minor)
+        if expect is not None and minor == b"1":
+            self._send(_CONTINUE)  # the token is checked off the loop, once the body is in
+        if chunked:
+            return self._start_chunked(action, pos, SOCIAL_MAX_BODY)
+        if len(data) - pos >= length:
+            self._start_write(action, data[pos:pos + length])
+            return pos + length
+        self.mode = BODY
+        self.action = action
+        self.body = bytearray(data[pos:])
+        self.need = length - (len(data) - pos)
+        self.deadline = state.clock + state.body_timeout
+        return len(data)
 
     def _authenticate(self, account: bytes, headers: dict[bytes, bytes], keep: bool, minor: bytes) -> int | None:
         """The account id, or None once a 401/429 has been sent."""
@@ -569,8 +642,9 @@ class HttpConnection(asyncio.BufferedProtocol):
             self._start_write(action, body)
         return pos
 
-    def _start_chunked(self, action: tuple | None, pos: int) -> int:
+    def _start_chunked(self, action: tuple | None, pos: int, limit: int | None = None) -> int:
         self.mode = CHUNKED
+        self.body_limit = self.state.max_body if limit is None else limit
         self.action = action
         self.body = bytearray() if action is not None else None
         self.chunk_phase = _SIZE
@@ -626,8 +700,11 @@ class HttpConnection(asyncio.BufferedProtocol):
                     self.chunk_phase = _TRAILER
                     continue
                 self.chunk_total += chunk
-                if self.chunk_total > self.state.max_body:
-                    return self._reject(413, f"The request body is larger than {self.state.max_body // 1024} KiB.")
+                if self.chunk_total > self.body_limit:
+                    if self.action is not None and self.action[0] is _SOCIAL:
+                        self._respond(413, _SOCIAL_TOO_LARGE_BODY, False, b"1")
+                        return self._linger()
+                    return self._reject(413, f"The request body is larger than {self.body_limit // 1024} KiB.")
                 self.need = chunk
                 self.chunk_phase = _DATA
         return pos
@@ -645,6 +722,8 @@ class HttpConnection(asyncio.BufferedProtocol):
     # ---- writes on the writer thread --------------------------------------------------------
     def _start_write(self, action: tuple, body: bytes | bytearray) -> None:
         state = self.state
+        if action[0] is _SOCIAL:
+            return self._start_social(action, body)
         account_id, data_type, keep, minor = action
         self.busy = True
         self.deadline = 0.0
@@ -665,6 +744,43 @@ class HttpConnection(asyncio.BufferedProtocol):
         try:
             keep = keep and status < 500 and not self.state.stopping
             self._respond(status, body, keep, minor)
+            if not keep:
+                self._close()
+                return
+            self._idle()
+            self._resume()
+        except Exception as exc:
+            self._crashed(exc)
+        self._flush()
+
+    def _start_social(self, action: tuple, body: bytes | bytearray) -> None:
+        state = self.state
+        _, platform, authorization, keep, minor = action
+        self.busy = True
+        self.deadline = 0.0
+        future = state.loop.run_in_executor(state.social_pool, social_answer, state.social, platform,
+                                            authorization, bytes(body), self.ip)
+        state.inflight.add(future)
+        future.add_done_callback(lambda done: self._social_done(done, keep, minor))
+
+    def _social_done(self, future: asyncio.Future, keep: bool, minor: bytes) -> None:
+        state = self.state
+        state.inflight.discard(future)
+        self.busy = False
+        if self.closed:
+            return
+        if future.cancelled() or future.exception() is not None:  # the pool was shut down under it
+            status, body, extra = 503, social_error_body("Service unavailable", "The endpoint is stopping."), b""
+        else:
+            status, body, extra = future.result()
+        if status in _SOCIAL_AUTHENTICATED:
+            state.social_syncs += status == 200
+            if not self.authenticated:
+                self.authenticated = True
+                state.note_authenticated(self)
+        try:
+            keep = keep and status < 500 and not state.stopping
+            self._respond(status, body, keep, minor, extra)
             if not keep:
                 self._close()
                 return

@@ -12,7 +12,10 @@ The console starts one next to its Qt event loop; ``giftdesk serve`` runs one he
 
 One event loop thread answers every request; saves go to one writer thread that commits the
 writes waiting together in one transaction (``giftdesk.endpoint.writer``), so the loop never
-waits for a database commit.
+waits for a database commit. Seed 002's ``POST /api/v1/profiles/social-sync/{platform}`` is
+served when a ``SocialSyncHandler`` is given (``social=``): its body is framed and limited like a
+tracker write's, then the handler checks the Bearer token and commits the sync on a small thread
+pool; the answer leaves once the sync is committed. Without a handler the route answers 404.
 
 Connection slots, so that a flood of idle or never-authenticated connections cannot lock
 trackers out (``ServerState.admit``):
@@ -46,6 +49,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -57,6 +61,7 @@ from giftdesk.endpoint.openapi import build_openapi
 from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
 from giftdesk.errors import ServiceUnavailableError
+from giftdesk.services.social_endpoint import SocialSyncHandler
 from giftdesk.services.tracker_gateway import TrackerGateway
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,7 @@ DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit
 DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
 ACCEPTS_PER_TURN = 64
 LISTEN_QUEUE = 1024
+DEFAULT_SOCIAL_WORKERS = 2  # threads for social syncs (each one commits; SQLite serialises them anyway)
 GRACE = 0.5  # seconds a new connection has to authenticate before the per-address cap may close it
 
 
@@ -80,6 +86,7 @@ class EndpointStats:
     writes_committed: int = 0
     write_groups: int = 0  # transactions those writes took (group commit)
     connections_evicted: int = 0  # closed to make room for others (connection slots)
+    social_syncs: int = 0  # social syncs answered 200 (committed)
 
 
 class ServerState:
@@ -88,7 +95,8 @@ class ServerState:
 
     def __init__(self, gateway: TrackerGateway, *, rate_limit_per_minute: float, auth_failures_per_minute: float,
                  max_body: int, idle_timeout: float, header_timeout: float, body_timeout: float,
-                 max_connections: int, max_unauthenticated_per_address: int | None, write_group: int):
+                 max_connections: int, max_unauthenticated_per_address: int | None, write_group: int,
+                 social: SocialSyncHandler | None = None, social_workers: int = DEFAULT_SOCIAL_WORKERS):
         self.gateway = gateway
         self.authenticate = gateway.authenticate
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -103,7 +111,12 @@ class ServerState:
         self.max_connections = max_connections
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
-        self.openapi_body = encode_json(build_openapi())
+        # The social sync route (seed 002): its handler reads and commits on these threads, never on the loop.
+        self.social = social
+        self.social_pool = (ThreadPoolExecutor(max_workers=social_workers, thread_name_prefix="endpoint-social")
+                            if social is not None else None)
+        self.social_syncs = 0  # answered 200 (committed)
+        self.openapi_body = encode_json(build_openapi(social=social is not None))
         self.read_buffer = memoryview(bytearray(READ_SIZE))  # every connection reads into it in turn
         self.clock = time.monotonic()  # coarse: advanced by the sweeper, used for timeouts
         self.date_line = b""
@@ -230,7 +243,11 @@ class EndpointServer:
         max_connections: int = 1000,
         max_unauthenticated_per_address: int | None = None,
         write_group: int = DEFAULT_MAX_GROUP,
+        social: SocialSyncHandler | None = None,
+        social_workers: int = DEFAULT_SOCIAL_WORKERS,
     ):
+        """``social``: the handler of ``POST /api/v1/profiles/social-sync/{platform}``; without it
+        that route answers 404 and is not in ``/openapi.json``."""
         self.gateway = gateway
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         if not self.hosts:
@@ -240,6 +257,7 @@ class EndpointServer:
             auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
             header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
             max_unauthenticated_per_address=max_unauthenticated_per_address, write_group=write_group,
+            social=social, social_workers=social_workers,
         )
         self._state = ServerState(gateway, rate_limit_per_minute=rate_limit_per_minute, **self._options)
         self._state_used = False
@@ -295,6 +313,8 @@ class EndpointServer:
             self._thread.join()
             self._thread = None
             self._state.writer.shutdown(wait=False)
+            if self._state.social_pool is not None:
+                self._state.social_pool.shutdown(wait=False)
             self.gateway.close()
             error, self._start_error = self._start_error, None
             raise error
@@ -316,6 +336,8 @@ class EndpointServer:
         thread.join(timeout=10)
         self._thread = None
         self._state.writer.shutdown(wait=True)  # every save handed over has committed or failed
+        if self._state.social_pool is not None:
+            self._state.social_pool.shutdown(wait=True)  # ... and every social sync
         self.gateway.close()
         log.info("Tracker endpoint stopped")
 
@@ -359,6 +381,7 @@ class EndpointServer:
             writes_committed=state.writer.writes_committed,
             write_groups=state.writer.groups_committed,
             connections_evicted=state.evictions,
+            social_syncs=state.social_syncs,
         )
 
     # ---- the loop thread ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The tracker endpoint as a supervised service, in the window and in ``giftdesk serve`` alike.
 
 ``run`` builds a gateway and server as the settings say (overrides from ``giftdesk serve``'s
-options win), listens, then reports requests per minute every second until told to stop. A
+options win), with seed 002's social sync route served from the desk's ``SocialService``, listens, then reports requests per minute every second until told to stop. A
 port that is taken is a failure: the supervisor retries with backoff and the status bar says
 why. ``endpoint.enabled``/``port``/``bind`` changes and a restored database restart it; the rate
 limit is applied to the running server; a new public URL only changes what trackers are told.
@@ -60,6 +60,7 @@ class EndpointService(Service):
     def run(self, stop: threading.Event) -> None:
         from giftdesk.endpoint import addressing
         from giftdesk.endpoint.server import EndpointServer
+        from giftdesk.services.social_endpoint import SocialSyncHandler
         from giftdesk.services.tracker_gateway import TrackerGateway
 
         settings = self.desk.settings.all()
@@ -72,7 +73,8 @@ class EndpointService(Service):
             return
         gateway = TrackerGateway(self.desk.db, self.desk.events)
         server = EndpointServer.from_settings(gateway, settings, port=o.port, bind=o.bind, hosts=o.hosts,
-                                              rate_limit_per_minute=o.rate_limit_per_minute)
+                                              rate_limit_per_minute=o.rate_limit_per_minute,
+                                              social=SocialSyncHandler(self.desk.social))
         try:
             server.start()  # raises ServiceUnavailableError when the port is taken
         except BaseException:
