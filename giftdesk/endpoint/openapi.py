@@ -244,8 +244,10 @@ def _merge_social(document: dict[str, Any]) -> None:
     fragment = openapi_fragment()
     path_item = fragment["paths"][SOCIAL_ROUTE]
     path_item["post"]["responses"]["405"] = _ref("responses", "MethodNotAllowed")
-    path_item["parameters"] = path_item["post"].pop("parameters")  # shared with OPTIONS
-    path_item["options"] = _options(ALLOW_SOCIAL)
+    # OPTIONS answers for any platform segment (the seed's 400 for an unknown platform is POST's).
+    path_item["options"] = {**_options(ALLOW_SOCIAL), "parameters": [{
+        "name": "platform", "in": "path", "required": True,
+        "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}]}
     document["paths"][SOCIAL_ROUTE] = path_item
     components = document["components"]
     for kind, entries in fragment["components"].items():

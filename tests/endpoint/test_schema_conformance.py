@@ -9,9 +9,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth
 
+from giftdesk.services.social_endpoint import SlidingWindowLimiter, SocialSyncHandler
 from tests.endpoint.helpers import auth_headers
 
-# 17 operations x 2 modes x this many cases each (plus schemathesis's own extra requests): about
+# 19 operations (the social route included) x 2 modes x this many cases each (plus schemathesis's own extra requests): about
 # 20 s here; the example count, not a clock, is what bounds it.
 EXAMPLES_PER_OPERATION = 25
 
@@ -27,7 +28,8 @@ def _exercise(operation, mode: GenerationMode, base_url: str, account_id: int, h
     def check(case) -> None:
         if case.path_parameters and "accountId" in case.path_parameters:
             case.path_parameters["accountId"] = str(account_id)  # the key's own account: real reads and saves
-        case.headers = {**(case.headers or {}), **headers}  # the real key, not generated ones
+        ours = {name.lower() for name in headers}  # the real key and token, not generated ones (any case)
+        case.headers = {**{k: v for k, v in (case.headers or {}).items() if k.lower() not in ours}, **headers}
         case.call_and_validate(base_url=base_url, excluded_checks=excluded)
 
     try:
@@ -37,11 +39,17 @@ def _exercise(operation, mode: GenerationMode, base_url: str, account_id: int, h
             raise  # (an operation without parameters or body has no negative cases)
 
 
-def test_every_operation_conforms_to_the_openapi_document(start_endpoint, account):
-    server = start_endpoint(rate_limit_per_minute=1_000_000, auth_failures_per_minute=1_000_000)
+def test_every_operation_conforms_to_the_openapi_document(start_endpoint, account, desk):
     account_id, api_key = account
+    desk.social.create("Schema Creator", account_id=account_id)  # the key's account has a profile to sync
+    # The social route's limits raised (10 syncs a minute per profile; 20 failed tokens a minute per
+    # address, which schemathesis's own ignored-auth probes would use up): every case is a real sync.
+    social = SocialSyncHandler(desk.social, limit=1_000_000)
+    social.failed_auth = SlidingWindowLimiter(1_000_000, 60)
+    server = start_endpoint(rate_limit_per_minute=1_000_000, auth_failures_per_minute=1_000_000, social=social)
     base_url = f"http://127.0.0.1:{server.port}"
     headers = auth_headers(account_id, api_key)
+    headers["Authorization"] = f"Bearer {api_key}"  # the social route's token (the tracker routes ignore it)
     del headers["Content-Type"]  # schemathesis sends the body's own
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operations = 0
@@ -51,6 +59,7 @@ def test_every_operation_conforms_to_the_openapi_document(start_endpoint, accoun
         # Positive cases must be accepted (2xx); negative ones (what the schema refuses) must be a 4xx.
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _exercise(operation, mode, base_url, account_id, headers)
-    assert operations >= 15
+    assert operations >= 17
+    assert server.stats().social_syncs > 20  # the social route was exercised with real, committed syncs
     counts = server.stats().status_counts
     assert counts.get(200, 0) > 200 and counts.get(400, 0) > 0 and not any(status >= 500 for status in counts), counts
