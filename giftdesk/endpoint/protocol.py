@@ -767,14 +767,14 @@ class HttpConnection(asyncio.BufferedProtocol):
         state = self.state
         state.inflight.discard(future)
         self.busy = False
-        if self.closed:
-            return
         if future.cancelled() or future.exception() is not None:  # the pool was shut down under it
             status, body, extra = 503, social_error_body("Service unavailable", "The endpoint is stopping."), b""
         else:
             status, body, extra = future.result()
+        state.social_syncs += status == 200  # committed, whether or not the client is still there
+        if self.closed:
+            return
         if status in _SOCIAL_AUTHENTICATED:
-            state.social_syncs += status == 200
             if not self.authenticated:
                 self.authenticated = True
                 state.note_authenticated(self)

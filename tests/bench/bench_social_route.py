@@ -9,7 +9,8 @@ a Lua script spreading requests over the 1,000 profiles), in the same run:
 2. ``POST /api/v1/profiles/social-sync/{platform}`` with ``Authorization: Bearer <key>`` across the
    1,000 profiles (platform cycling over the five). Every 200 is a committed sync (SQLite
    ``synchronous=FULL``: fsynced; PostgreSQL: ``synchronous_commit`` on); the number of syncs
-   in the database afterwards is checked against the 200s counted.
+   in the database afterwards is checked against the 200s counted;
+3. baseline for what the transport adds: the same handler called in process, one thread, no HTTP.
 
 The per-profile limit (10 syncs a minute, the seed's) would cap 1,000 profiles at 167 syncs/s;
 the benchmark raises it through ``SocialSyncHandler(limit=...)`` to measure the route itself, as
@@ -124,6 +125,16 @@ def main() -> int:
 
     rows = []
     try:
+        in_process = SocialSyncHandler(desk.social, limit=BENCH_RATE_LIMIT)
+        calls = min(1000, 50 * args.duration)
+        started = time.perf_counter()
+        for n in range(calls):
+            account, key = accounts[n % len(accounts)]
+            status, _, _ = in_process.handle(SOCIAL_PLATFORMS[n % 5], f"Bearer {key}".encode(),
+                                             b'{"followers": %d, "engagement": 5.5}' % n, "127.0.0.1")
+            assert status == 200, status
+        direct = calls / (time.perf_counter() - started)
+        print(f"handler in process, one thread: {direct:,.0f} syncs/s", flush=True)
         for workers in [int(w) for w in args.workers.split(",")]:
             handler = SocialSyncHandler(desk.social, limit=BENCH_RATE_LIMIT)
             server = EndpointServer(TrackerGateway(desk.db, desk.events), ["127.0.0.1"], 0,
@@ -134,9 +145,9 @@ def main() -> int:
                 get = run_wrk(url, args.duration, args.connections, str(workdir / "get.lua"))
                 before = committed_syncs(desk)
                 sync = run_wrk(url, args.duration, args.connections, str(workdir / "sync.lua"))
-                stats = server.stats()
             finally:
-                server.stop()
+                server.stop()  # answers (or finishes) the syncs in flight
+            stats = server.stats()
             durable = committed_syncs(desk) - before
             rows.append((workers, get, sync, durable, stats.social_syncs))
             print(f"workers={workers}: GET gift-groups {get['rps']:,.0f} req/s p50 {get['p50']:.1f} ms "
@@ -155,6 +166,7 @@ def main() -> int:
         print(f"| {workers} | {get['rps']:,.0f}, {get['p50']:.1f}/{get['p99']:.1f} ms | {sync['rps']:,.0f}, "
               f"{sync['p50']:.1f}/{sync['p99']:.1f} ms | {sync['rps'] / get['rps']:.3f} | "
               f"{durable / args.duration:,.0f} |")
+    print(f"| baseline: the handler in process, one thread, no HTTP | | {direct:,.0f} syncs/s | | |")
     failures = [w for w, _, sync, durable, answered in rows if sync["errors"] or durable != answered]
     if failures:
         print(f"refused syncs or a mismatch between 200s and committed syncs with {failures} workers", file=sys.stderr)
