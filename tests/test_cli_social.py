@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -52,6 +53,7 @@ def test_profile_lifecycle_and_seed_stats(social_cli):
     assert edited["displayName"] == "Yash G" and edited["bio"] == "Hi" and edited["isPublic"] is True
     listed = social_cli.json("social", "profile", "list", "--search", "educ")
     assert [p["displayName"] for p in listed] == ["Yash G"] and listed[0]["change7d"] is None  # nothing synced 7 days ago
+    assert listed[0]["stats"] == {"totalFollowers": 24025, "avgEngagement": 4.36}  # a list row has no breakdown
     _, err = social_cli("social", "profile", "delete", "Yash G", expect=2)
     assert "4 recorded syncs" in err and "--yes" in err
     deleted = social_cli.json("social", "profile", "delete", "Yash G", "--yes")
@@ -84,6 +86,10 @@ def test_bad_sync_values_exit_2_with_the_seed_message(social_cli, argv, message)
     (["social", "import", "/nonexistent.csv"], "There is no file"),
     (["social", "export", "profiles", "--profile", "P"], "--profile goes with"),
     (["social", "profile", "list", "--sort", "height"], "invalid choice"),
+    (["social", "profile", "add", "--name", "Q", "--customer", "99999999999999999999"], "no customer"),
+    (["social", "history", "P", "--days", "99999999999"], "--days"),
+    (["social", "history", "P", "--limit", "0"], "--limit"),
+    (["social", "import", "/"], "Cannot read /"),
 ])
 def test_bad_input_is_one_line_and_exit_2(social_cli, argv, needle):
     social_cli("social", "profile", "add", "--name", "P")
@@ -143,3 +149,69 @@ def test_cli_accepts_exactly_what_the_rules_allow_at_the_twitch_edges(desk, caps
     capsys.readouterr()
     if allowed:
         assert desk.social.get(desk.social.list()[0].id).platforms["twitch"].followers == followers
+
+
+def test_search_matches_like_wildcards_literally(social_cli):
+    for name in ("100% Organic", "Under_score", "Plain"):
+        social_cli("social", "profile", "add", "--name", name)
+
+    def names(search):
+        return sorted(p["displayName"] for p in social_cli.json("social", "profile", "list", "--search", search))
+
+    assert names("%") == ["100% Organic"] and names("_") == ["Under_score"] and names("\\") == []
+    assert names("r_s") == ["Under_score"] and names("0%") == ["100% Organic"]
+
+
+@pytest.mark.parametrize("argv", [["social", "profile", "list"], ["social", "profile", "show", "1"],
+                                  ["social", "history", "1"], ["social", "metrics"], ["social", "export"]])
+def test_reading_commands_refuse_a_data_directory_that_does_not_exist(tmp_path, capsys, argv):
+    typo = tmp_path / "dta"
+    assert main(["--data-dir", str(typo), *argv]) == 2
+    assert f"There is no data directory at {typo}" in capsys.readouterr().err
+    assert not typo.exists()
+
+
+AWKWARD = ["", " ", "0", "-1", "1", "1.5", "1e400", "NaN", "inf", "99999999999999999999", "9" * 40, "0x10",
+           "1,000", "%", "_", "\\", "'", '"', "@", "@@", "../../etc/passwd", "/", "/dev/null", "-", "not a url",
+           "javascript:alert(1)", "{", "[]", "null", "tiktok", "TWITCH", "a\nb", "\t", "\u202e", "x" * 5000,
+           "--", "=", "é", "Yash"]
+TEMPLATES = [
+    ["social", "profile", "add", "--name", "{}"], ["social", "profile", "add", "--name", "N", "--customer", "{}"],
+    ["social", "profile", "add", "--name", "N", "--account", "{}"], ["social", "profile", "add", "--name", "N",
+                                                                     "--avatar", "{}"],
+    ["social", "profile", "add", "--name", "N", "--niches", "{}"], ["social", "profile", "show", "{}"],
+    ["social", "profile", "edit", "{}", "--city", "{}"], ["social", "profile", "list", "--search", "{}"],
+    ["social", "profile", "list", "--sort", "{}"], ["social", "profile", "delete", "{}", "--yes"],
+    ["social", "sync", "{}", "{}", "--followers", "1"], ["social", "sync", "Yash", "tiktok", "--followers", "{}"],
+    ["social", "sync", "Yash", "twitch", "--followers", "{}", "--engagement", "{}"],
+    ["social", "import", "{}", "--dry-run"], ["social", "history", "{}", "--platform", "{}"],
+    ["social", "history", "Yash", "--days", "{}"], ["social", "history", "Yash", "--limit", "{}"],
+    ["social", "export", "{}"], ["social", "export", "history", "--profile", "{}"], ["social", "{}"],
+]
+
+
+def test_no_typed_value_gives_a_traceback(desk, data_dir, capsys, tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    customer = desk.customers.create("Seed")
+    account = desk.customers.add_account(customer.id, "seed_user")
+    desk.social.create("Yash", account_id=account.id)
+    value = st.one_of(st.sampled_from(AWKWARD), st.text(st.characters(blacklist_characters="\x00",
+                                                                      blacklist_categories=["Cs"]), max_size=30))
+
+    @settings(max_examples=int(os.environ.get("GD_EXAMPLES", "200")), deadline=None,
+              suppress_health_check=list(HealthCheck), database=None)
+    @given(template=st.sampled_from(TEMPLATES), values=st.lists(value, min_size=2, max_size=2))
+    def check(template, values):
+        filled = iter(values)
+        argv = [next(filled) if part == "{}" else part for part in template]
+        code = main(["--data-dir", str(data_dir), *argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "Traceback" not in out
+        assert code in (0, 2), (argv, code, err)
+        if code == 2:
+            assert err.count("\n") == 1, (argv, err)
+
+    check()

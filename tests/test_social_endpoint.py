@@ -11,7 +11,13 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from giftdesk.services.social_endpoint import ROUTE, SlidingWindowLimiter, SocialSyncHandler, openapi_fragment
+from giftdesk.services.social_endpoint import (
+    ROUTE,
+    SlidingWindowLimiter,
+    SocialSyncHandler,
+    match_route,
+    openapi_fragment,
+)
 
 
 class Clock:
@@ -58,7 +64,7 @@ def test_sync_answers_200_with_the_whole_profile(linked):
 
 
 def test_followers_are_floored_and_decimals_stay_exact(linked):
-    desk, profile, key = linked
+    desk, _, key = linked
     handler = SocialSyncHandler(desk.social, clock=Clock())
     status, body, _ = _post(handler, "twitter", key, b'{"followers": 2500.99, "engagement": 5.805}')
     assert status == 200
@@ -249,11 +255,10 @@ class _Adapter(BaseHTTPRequestHandler):
 
     handler: SocialSyncHandler
 
-    def do_POST(self):  # noqa: N802
-        prefix = ROUTE.split("{")[0]
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         auth = self.headers.get("Authorization")
-        status, payload, headers = self.handler.handle(self.path.removeprefix(prefix),
+        status, payload, headers = self.handler.handle(match_route(self.path),
                                                        auth.encode("latin-1") if auth else None, body,
                                                        self.client_address[0])
         data = json.dumps(payload).encode()
@@ -289,3 +294,11 @@ def test_over_real_http(linked):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_route_matching():
+    assert match_route("/api/v1/profiles/social-sync/tiktok") == "tiktok"
+    assert match_route("/api/v1/profiles/social-sync/MySpace") == "MySpace"  # answered 400, not 404
+    for path in ("/api/v1/profiles/social-sync/", "/api/v1/profiles/social-sync/a/b", "/api/v1/profiles/x",
+                 "/health"):
+        assert match_route(path) is None

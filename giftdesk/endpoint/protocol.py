@@ -238,6 +238,7 @@ class HttpConnection(asyncio.BufferedProtocol):
     def connection_made(self, transport) -> None:
         state = self.state
         self.transport = transport
+        state.transports.add(transport)
         peer = transport.get_extra_info("peername")
         if peer:
             self.ip = peer[0]
@@ -779,7 +780,11 @@ class HttpConnection(asyncio.BufferedProtocol):
             self.mode = LINGER
             self.pending = None
             self.cork.clear()
-            self.transport.close()
+        transport = self.transport
+        if transport.get_write_buffer_size():
+            transport.abort()  # a close would wait for a client that does not read, in a slot no longer counted
+        elif not transport.is_closing():
+            transport.close()
 
     def timed_out(self) -> None:
         """Called by the server's sweeper once ``deadline`` has passed."""

@@ -26,11 +26,14 @@ trackers out (``ServerState.admit``):
 * per client address, at most ``max_unauthenticated_per_address`` connections that have not yet
   sent a valid key: a newcomer past that closes the address's oldest such connection (after a
   grace of half a second from its arrival, so that a burst cannot close a tracker's connection
-  before its first request was even read). Only
-  unauthenticated connections count, on purpose: trackers on host networking all come from
-  127.0.0.1, so a cap on everything from one address would lock hundreds of legitimate trackers
-  out together with the attacker; a tracker's connection leaves the count with its first valid
-  key and is then bound only by ``max_connections``.
+  before its first request was even read). Only unauthenticated connections count, on purpose:
+  trackers on host networking all come from 127.0.0.1, so a cap on everything from one address
+  would lock hundreds of legitimate trackers out together with the attacker; a tracker's
+  connection leaves the count with its first valid key and is then bound only by
+  ``max_connections``.
+
+Taking turns between connections (a pipelining flood must not stall the others) is in
+``protocol``; here the loop accepts at most ``ACCEPTS_PER_TURN`` new connections per turn.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,6 +111,7 @@ class ServerState:
         self.requests_last_minute = 0
         self.status_counts: dict[int, int] = {}
         self.connections: dict[HttpConnection, None] = {}  # oldest first
+        self.transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()  # every one, for the stop
         self.unauthenticated: dict[str, dict[HttpConnection, None]] = {}  # per address, oldest first
         self.evictions = 0
         self.connections_total = 0
@@ -156,6 +161,7 @@ class ServerState:
     def _evict_unless_authenticated(self, connection: HttpConnection) -> None:
         if not connection.authenticated and not connection.closed:
             self._evict(connection)
+
     def _victim(self) -> HttpConnection | None:
         """The oldest never-authenticated connection, else the oldest idle one, else None."""
         idle = None
@@ -465,6 +471,9 @@ class EndpointServer:
         for connection in list(state.connections):  # a client that does not read its answers
             if connection.transport is not None:
                 connection.transport.abort()
+        # Also those no longer counted (evicted or turned away) whose close still waits on a flush.
+        for transport in list(state.transports):
+            transport.abort()
         for _ in range(3):
             await asyncio.sleep(0)
         for server in self._servers:

@@ -64,13 +64,14 @@ class MainWindow(QMainWindow):
         # ---- tabs ----------------------------------------------------------------------------
         from giftdesk.gui.tabs.api_keys import ApiKeysTab
         from giftdesk.gui.tabs.customers import CustomersTab
-        from giftdesk.gui.tabs.placeholder import instances_page, orders_page
+        from giftdesk.gui.tabs.instances import InstancesTab
+        from giftdesk.gui.tabs.placeholder import orders_page
         from giftdesk.gui.tabs.social_stats import SocialStatsTab
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("main-tabs")
         self.tabs.setDocumentMode(True)
-        self.instances_tab = instances_page(self)
+        self.instances_tab = InstancesTab(ctx, self)
         self.api_keys_tab = ApiKeysTab(ctx, self)
         self.customers_tab = CustomersTab(ctx, self)
         self.stats_tab = SocialStatsTab(ctx, self)

@@ -20,7 +20,10 @@ from giftdesk.runtime.supervisor import Service, ServiceStatus, Supervisor
 log = logging.getLogger(__name__)
 
 # Features that plug services or schedules in: "module:function", each ``install(runtime)``.
-FEATURES: list[str] = []
+FEATURES: list[str] = [
+    "giftdesk.fleet.feature:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
+    "giftdesk.fampage.runtime_feature:install",  # order status sync, balance check
+]
 
 __all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
 

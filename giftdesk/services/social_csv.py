@@ -23,10 +23,20 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 
 from giftdesk.db.models import Customer, TikTokAccount
-from giftdesk.db.social_models import SOCIAL_PLATFORMS, SocialPlatformStat, SocialProfile, SocialSync
+from giftdesk.db.social_models import (
+    SOCIAL_PLATFORMS,
+    SocialPlatformStat,
+    SocialProfile,
+    SocialSync,
+)
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.services.social_validation import (
-    InvalidPlatformError, SyncValidationError, SyncValues, centi_to_decimal, platform_name, validate_sync,
+    InvalidPlatformError,
+    SyncValidationError,
+    SyncValues,
+    centi_to_decimal,
+    platform_name,
+    validate_sync,
 )
 
 MAX_IMPORT_ROWS = 50_000
@@ -103,15 +113,15 @@ def read_rows(text: str) -> list[ImportRow]:
                 continue
             if len(rows) >= MAX_IMPORT_ROWS:
                 raise ValidationError(f"The file has more than {MAX_IMPORT_ROWS:,} rows; split it.", field="file")
-
-            def cell(index: int | None) -> str:
-                return record[index].strip() if index is not None and index < len(record) else ""
-
-            rows.append(ImportRow(reader.line_num, cell(profile_col), cell(columns["platform"]),
-                                  cell(columns["followers"]), cell(engagement_col)))
+            rows.append(ImportRow(reader.line_num, _cell(record, profile_col), _cell(record, columns["platform"]),
+                                  _cell(record, columns["followers"]), _cell(record, engagement_col)))
     except csv.Error as exc:
         raise ValidationError(f"The file is not valid CSV: {exc}.", field="file") from None
     return rows
+
+
+def _cell(record: list[str], index: int | None) -> str:
+    return record[index].strip() if index is not None and index < len(record) else ""
 
 
 def check_rows(session, rows: Iterable[ImportRow]) -> ImportPreview:

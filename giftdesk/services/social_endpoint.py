@@ -37,7 +37,12 @@ from giftdesk.errors import NotFoundError
 from giftdesk.services.keys import digest_key
 from giftdesk.services.social import SocialService
 from giftdesk.services.social_validation import (
-    InvalidPlatformError, SyncValidationError, max_followers, platform_label, platform_name, platform_sentence,
+    InvalidPlatformError,
+    SyncValidationError,
+    max_followers,
+    platform_label,
+    platform_name,
+    platform_sentence,
     validate_sync,
 )
 
@@ -50,6 +55,18 @@ FAILED_AUTH_PER_WINDOW = 20  # per client address, against guessing tokens
 MAX_BODY_BYTES = 16 * 1024
 
 Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]
+_PREFIX = ROUTE.split("{", 1)[0]
+
+
+def match_route(path: str) -> str | None:
+    """The ``{platform}`` segment when ``path`` (without the query string) is this route, else None.
+
+    Any segment matches, so an unknown platform gets the seed's 400 rather than a 404.
+    """
+    if not path.startswith(_PREFIX):
+        return None
+    platform = path[len(_PREFIX):]
+    return platform if platform and "/" not in platform else None
 
 
 class SlidingWindowLimiter:

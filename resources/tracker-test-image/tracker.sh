@@ -12,6 +12,13 @@
 #   TRACKER_GIFT_GROUPS_BODY, TRACKER_CONFIG_BODY   JSON bodies to POST (defaults below)
 #   TRACKER_RETRIES   attempts for the first GET while the backend is not up (default 3)
 #   TRACKER_SKIP_BACKEND=1   serve only, call no backend
+# Behaviour tests control (the fleet tests):
+#   TRACKER_REQUIRE_ENV=1     exit 1 when API_KEY, ACCOUNT_ID or TIKTOK_USERNAME is empty (as the
+#                             real tracker's entrypoint: under a restart policy, a restart loop)
+#   TRACKER_EXIT_CODE=N       exit with N after TRACKER_EXIT_AFTER seconds (default 0)
+#   TRACKER_UNHEALTHY_AFTER=N stop answering /api/state after N seconds (the probe says unhealthy)
+#   TRACKER_IGNORE_TERM=1     ignore SIGTERM (docker stop waits for its timeout, then kills)
+#   TRACKER_LIVE_STATUS, TRACKER_VIEWERS, TRACKER_GIFTS, TRACKER_DIAMONDS   what /api/state says
 set -u
 
 PORT="${PORT:-3000}"
@@ -30,6 +37,21 @@ WGET_TIMEOUT="${TRACKER_WGET_TIMEOUT:-15}"
 
 log() { echo "tracker: $*"; }
 
+if [ "${TRACKER_REQUIRE_ENV:-0}" = 1 ]; then
+    for var in API_KEY ACCOUNT_ID TIKTOK_USERNAME; do
+        eval "value=\${$var:-}"
+        if [ -z "$value" ]; then
+            echo "ERROR: $var is required" >&2
+            exit 1
+        fi
+    done
+fi
+if [ -n "${TRACKER_EXIT_CODE:-}" ]; then
+    sleep "${TRACKER_EXIT_AFTER:-0}"
+    log "exiting with ${TRACKER_EXIT_CODE} as asked"
+    exit "${TRACKER_EXIT_CODE}"
+fi
+
 HTTPD_PID=
 stop() {
     log "stopping"
@@ -39,6 +61,9 @@ stop() {
 # As PID 1 a shell gets SIGTERM only through a handler: without this trap `docker stop`
 # would wait for its whole timeout.
 trap stop TERM INT HUP
+if [ "${TRACKER_IGNORE_TERM:-0}" = 1 ]; then
+    trap '' TERM
+fi
 
 # call METHOD PATH OUTFILE [BODY]: one request to the backend with the tracker's headers.
 # Prints the response body to the log; returns wget's status (non-zero on HTTP >= 400).
@@ -95,6 +120,14 @@ else
     log "no BACKEND_API_URL: serving only"
 fi
 echo "ready" >"$WWW/status.txt"
+# The real tracker's unauthenticated state route, as a static file httpd serves.
+mkdir -p "$WWW/api"
+cat >"$WWW/api/state" <<EOF
+{"counters":{},"groups":{},"target":"${TIKTOK_USERNAME:-}","stats":{"liveStatus":"${TRACKER_LIVE_STATUS:-DISCONNECTED}","username":"${TIKTOK_USERNAME:-}","liveViewers":${TRACKER_VIEWERS:-0},"uniqueJoins":0,"totalGifts":${TRACKER_GIFTS:-0},"totalDiamonds":${TRACKER_DIAMONDS:-0},"errorCount":0,"lastError":null}}
+EOF
+if [ -n "${TRACKER_UNHEALTHY_AFTER:-}" ]; then
+    (sleep "$TRACKER_UNHEALTHY_AFTER"; rm -f "$WWW/api/state"; log "no longer answering /api/state") &
+fi
 
 httpd -f -p "$PORT" -h "$WWW" &
 HTTPD_PID=$!

@@ -27,7 +27,8 @@ process) reports the latency one tracker sees while the load runs. The per-key
 rate limit is raised for the run (it would otherwise answer 429 after 600 requests per key).
 
 Options: ``--duration 10 --connections 50 --accounts 50 --python-client --profile FILE`` (py-spy),
-``--only-abuse`` (just the abusive and durability phases).
+``--only-abuse`` (just the abusive and durability phases), ``--nice-abuser`` (the abusers run at
+nice 19: on a 2-core machine their own sending otherwise takes the CPU the endpoint needs).
 """
 
 from __future__ import annotations
@@ -427,6 +428,8 @@ def main() -> int:
         return 0
     if sys.argv[1:2] == ["--abuse"]:
         kind, port, seconds = sys.argv[2:5]
+        if os.environ.get("GIFTDESK_BENCH_NICE_ABUSER") == "1":
+            os.nice(19)  # the abuser's own CPU is not what we measure (elsewhere it is another machine's)
         print(json.dumps(ABUSERS[kind](int(port), float(seconds))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -437,8 +440,11 @@ def main() -> int:
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval() for the run (seconds)")
     parser.add_argument("--profile", help="record a py-spy flame graph (SVG) of the GET phase to this file")
     parser.add_argument("--only-abuse", action="store_true", help="only the abusive and durable-write phases")
+    parser.add_argument("--nice-abuser", action="store_true", help="run the abusers at nice 19")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_client
+    if args.nice_abuser:
+        os.environ["GIFTDESK_BENCH_NICE_ABUSER"] = "1"
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
 
@@ -507,35 +513,41 @@ def main() -> int:
             if cpu_before and cpu_after:
                 result["loop cpu"] = tuple(b - a for a, b in zip(cpu_before, cpu_after))
 
-    def durable_write_phases() -> None:
-        """The 90/10 mix on a server of its own per variant; writes/s counted by the server."""
-        for label, synchronous, group in (("NORMAL, a transaction per write (before)", "NORMAL", 1),
-                                          ("FULL, a transaction per write", "FULL", 1),
-                                          ("FULL + group commit (after)", "FULL", 256)):
-            def pragma(dbapi_connection, _record, mode=synchronous):
-                dbapi_connection.execute(f"PRAGMA synchronous={mode}")
+    def durable_write_phases(rounds: int = 2) -> None:
+        """The 90/10 mix on a server of its own per variant; writes/s counted by the server. The
+        variants take turns, ``rounds`` times, so that the machine's other load falls on all alike."""
+        variants = (("NORMAL, a transaction per write (before)", "NORMAL", 1),
+                    ("FULL, a transaction per write", "FULL", 1),
+                    ("FULL + group commit (after)", "FULL", 256))
+        for round_number in range(1, rounds + 1):
+            for label, synchronous, group in variants:
+                durable_write_phase(f"{label}, run {round_number}", synchronous, group)
 
-            event.listen(desk.db.engine, "connect", pragma)
-            desk.db.engine.dispose()  # every connection from now on runs the variant's PRAGMA
-            with desk.db.engine.connect() as connection:
-                in_force = connection.exec_driver_sql("PRAGMA synchronous").scalar()
-            variant = EndpointServer(gateway, ["127.0.0.1"], 0, rate_limit_per_minute=BENCH_RATE_LIMIT,
-                                     write_group=group)
-            variant.start()
-            started = time.perf_counter()
-            try:
-                phase(f"durable writes: {label}", lambda: load(variant.port, "/", script=str(workdir / "mix.lua"),
-                                                               mix=True))
-            finally:
-                elapsed = time.perf_counter() - started
-                stats = variant.stats()
-                variant.stop()
-                event.remove(desk.db.engine, "connect", pragma)
-                desk.db.engine.dispose()
-            result = results[-1][1]
-            result["writes/s"] = stats.writes_committed / elapsed
-            result["writes per commit"] = stats.writes_committed / max(1, stats.write_groups)
-            result["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(in_force, in_force)
+    def durable_write_phase(label: str, synchronous: str, group: int) -> None:
+        def pragma(dbapi_connection, _record, mode=synchronous):
+            dbapi_connection.execute(f"PRAGMA synchronous={mode}")
+
+        event.listen(desk.db.engine, "connect", pragma)
+        desk.db.engine.dispose()  # every connection from now on runs the variant's PRAGMA
+        with desk.db.engine.connect() as connection:
+            in_force = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        variant = EndpointServer(gateway, ["127.0.0.1"], 0, rate_limit_per_minute=BENCH_RATE_LIMIT,
+                                 write_group=group)
+        variant.start()
+        started = time.perf_counter()
+        try:
+            phase(f"durable writes: {label}", lambda: load(variant.port, "/", script=str(workdir / "mix.lua"),
+                                                           mix=True))
+        finally:
+            elapsed = time.perf_counter() - started
+            stats = variant.stats()
+            variant.stop()
+            event.remove(desk.db.engine, "connect", pragma)
+            desk.db.engine.dispose()
+        result = results[-1][1]
+        result["writes/s"] = stats.writes_committed / elapsed
+        result["writes per commit"] = stats.writes_committed / max(1, stats.write_groups)
+        result["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(in_force, in_force)
 
     def orchestrate() -> None:
         try:
@@ -645,13 +657,18 @@ def main() -> int:
             print(f"{name}: good clients {result['rps']:.0f} req/s, p99 {result['p99']:.2f} ms, "
                   f"refused {result['errors']} {result.get('socket_errors') or ''}-> target (p99 <= 50 ms, "
                   f"nothing refused) {verdict}")
-    before = figures.get("durable writes: NORMAL, a transaction per write (before)")
-    after = figures.get("durable writes: FULL + group commit (after)")
+    def mean_writes(prefix: str) -> float | None:
+        runs = [result["writes/s"] for name, result in figures.items() if name.startswith(prefix)]
+        return sum(runs) / len(runs) if runs else None
+
+    before = mean_writes("durable writes: NORMAL, a transaction per write (before)")
+    full = mean_writes("durable writes: FULL, a transaction per write")
+    after = mean_writes("durable writes: FULL + group commit (after)")
     if before and after:
-        verdict = "met" if after["writes/s"] >= before["writes/s"] else "NOT met"
-        print(f"Durable writes/s in the 90/10 mix: {after['writes/s']:.0f} with FULL + group commit vs "
-              f"{before['writes/s']:.0f} with NORMAL and a transaction per write "
-              f"({after['writes/s'] / before['writes/s']:.2f}x); target (at least as many) {verdict}")
+        verdict = "met" if after >= before else "NOT met"
+        print(f"Durable writes/s in the 90/10 mix (mean of the runs): {after:.0f} with FULL + group commit vs "
+              f"{before:.0f} with NORMAL and a transaction per write ({after / before:.2f}x; FULL without group "
+              f"commit {full or 0:.0f}); target (at least as many) {verdict}")
     if ours:
         verdict = "met" if ours["rps"] >= 10_000 and ours["p99"] <= 25 else "NOT met"
         print(f"Target (>= 10,000 req/s, p99 <= 25 ms for authenticated GET): {verdict}")

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("GIFTDESK_KEYRING", "file")
@@ -52,7 +52,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
     from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
     from giftdesk.services.keys import digest_key
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)
     keys = []
     with desk.db.engine.begin() as conn:
@@ -86,7 +86,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
     sqlite = desk.db.is_sqlite
 
     def stamp(at: datetime):
-        naive = at.astimezone(timezone.utc).replace(tzinfo=None)
+        naive = at.astimezone(UTC).replace(tzinfo=None)
         return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
 
     marker = "?" if sqlite else "%s"
@@ -134,7 +134,13 @@ def bench_table(desk, app, report: dict) -> None:
                                         "ORDER BY lower(display_name), id")).all()
 
     base, _ = median_time(baseline)
+    desk.social.list()  # the first list of a minute computes the 7/30-day baselines; time that apart
+    desk.social._forget_baselines()
+    cold, _ = median_time(lambda: (desk.social._forget_baselines(), desk.social.list())[1], runs=3)
     listed, rows = median_time(desk.social.list)
+    cpu_started = time.process_time()
+    desk.social.list()
+    listed_cpu = time.process_time() - cpu_started
     ctx = GuiContext.create(desk)
     table = RowTableView(PROFILE_COLUMNS)
     table.resize(900, 700)
@@ -153,11 +159,13 @@ def bench_table(desk, app, report: dict) -> None:
     fills = [fill() for _ in range(5)]
     filled = statistics.median(fills)
     with_change = sum(1 for r in rows if r.change_7d is not None and r.change_30d is not None)
-    report["table"] = {"profiles": len(rows), "listMs": listed * 1000, "fillMs": filled * 1000,
-                       "totalMs": (listed + filled) * 1000, "baselineSelectMs": base * 1000}
+    report["table"] = {"profiles": len(rows), "listMs": listed * 1000, "listCpuMs": listed_cpu * 1000,
+                       "listColdMs": cold * 1000, "fillMs": filled * 1000, "totalMs": (listed + filled) * 1000,
+                       "baselineSelectMs": base * 1000, "loadAverage": os.getloadavg()[0]}
     print(f"profiles table ({len(rows):,} rows, {with_change:,} with 7- and 30-day change):")
     print(f"  SocialService.list (SQL with 7/30-day change) {_ms(listed)}   baseline bare SELECT {_ms(base)}"
           f"   ratio {listed / base:.1f}x")
+    print(f"    (CPU {_ms(listed_cpu)}; the first list of a minute, computing the 7/30-day baselines: {_ms(cold)})")
     print(f"  RowTableView.set_rows + paint                  {_ms(filled)}")
     print(f"  table loaded                                   {_ms(listed + filled)}   target <= 200 ms "
           f"{'MET' if listed + filled <= 0.2 else 'NOT MET'}")
@@ -166,7 +174,13 @@ def bench_table(desk, app, report: dict) -> None:
 
 
 def bench_chart(desk, app, report: dict, profile_id: int) -> None:
-    from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+    from PySide6.QtCharts import (
+        QChart,
+        QChartView,
+        QDateTimeAxis,
+        QLineSeries,
+        QValueAxis,
+    )
     from PySide6.QtCore import QPointF, Qt
 
     from giftdesk.gui.widgets.growth_chart import GrowthChart
@@ -177,7 +191,7 @@ def bench_chart(desk, app, report: dict, profile_id: int) -> None:
     app.processEvents()
 
     def draw():
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         series = desk.social.growth(profile_id, None, now=now)
         chart.set_series(series, "followers", until=now)
         chart.viewport().repaint()
@@ -284,6 +298,7 @@ def main() -> int:
     bench_chart(desk, app, report, profile_id=args.profiles // 2)
     if keys:
         bench_sync(desk, report, keys, args.syncs)
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(json.dumps(report, indent=1))
     desk.close()
     return 0

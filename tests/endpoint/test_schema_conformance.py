@@ -3,8 +3,6 @@ what it refuses is a 4xx, every answer matches the documented status, headers an
 
 from __future__ import annotations
 
-import time
-
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -13,7 +11,8 @@ from schemathesis.checks import ignored_auth
 
 from tests.endpoint.helpers import auth_headers
 
-# 17 operations x 2 modes x this many cases each: about ten seconds.
+# 17 operations x 2 modes x this many cases each (plus schemathesis's own extra requests): about
+# 20 s here; the example count, not a clock, is what bounds it.
 EXAMPLES_PER_OPERATION = 25
 
 
@@ -45,7 +44,6 @@ def test_every_operation_conforms_to_the_openapi_document(start_endpoint, accoun
     headers = auth_headers(account_id, api_key)
     del headers["Content-Type"]  # schemathesis sends the body's own
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-    started = time.monotonic()
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -54,6 +52,5 @@ def test_every_operation_conforms_to_the_openapi_document(start_endpoint, accoun
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _exercise(operation, mode, base_url, account_id, headers)
     assert operations >= 15
-    assert time.monotonic() - started < 60
     counts = server.stats().status_counts
     assert counts.get(200, 0) > 200 and counts.get(400, 0) > 0 and not any(status >= 500 for status in counts), counts

@@ -200,8 +200,11 @@ def test_add_edit_and_delete_a_profile(make_tab, ctx, seeded, qtbot, answers):
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
     dialog.city.setText("Taipei")
+    qtbot.keyClicks(dialog.bio, "Street dance & <b>food</b>")
     qtbot.mouseClick(dialog.ok_button, LEFT)
     qtbot.waitUntil(lambda: tab.profile is not None and tab.profile.city == "Taipei", timeout=5000)
+    assert tab.profile_bio.isVisibleTo(tab) and tab.profile_bio.text() == "Street dance & <b>food</b>"
+    assert tab.profile_bio.textFormat() == Qt.TextFormat.PlainText
 
     answers.extend([False, True])
     qtbot.mouseClick(tab.delete_button, LEFT)
@@ -259,3 +262,46 @@ def test_viewers_read_but_cannot_change(make_tab, viewer_ctx, seeded, qtbot):
 def test_the_main_window_has_the_tab(window):
     window.show_tab("Social Stats")
     assert isinstance(window.tabs.currentWidget(), SocialStatsTab)
+
+
+def test_dialog_csv_and_endpoint_syncs_agree_in_the_window_and_on_the_command_line(make_tab, ctx, desk, qtbot,
+                                                                                    tmp_path, capsys):
+    import json
+
+    from giftdesk.cli.main import main
+    from giftdesk.services.social_endpoint import SocialSyncHandler
+
+    customer = desk.customers.create("Agency")
+    account = desk.customers.add_account(customer.id, "yash_live")
+    key = desk.keys.generate(account.id)
+    profile = desk.social.create("Yash Gupta", account_id=account.id)
+    tab = make_tab(ctx)
+    wait_detail(qtbot, tab, "Yash Gupta")
+
+    qtbot.mouseClick(tab.cards["tiktok"].sync_button, LEFT)  # 1. the dialog
+    qtbot.keyClicks(tab.dialog.followers, "1000")
+    qtbot.keyClicks(tab.dialog.engagement, "7.5")
+    qtbot.mouseClick(tab.dialog.ok_button, LEFT)
+    qtbot.waitUntil(lambda: not tab.dialog.isVisible(), timeout=5000)
+    path = tmp_path / "sync.csv"  # 2. a CSV file
+    path.write_text("profile,platform,followers,engagement\nYash Gupta,instagram,15925,2.91\n", encoding="utf-8")
+    desk.social.apply_import(desk.social.preview_import(path.read_text(encoding="utf-8")))
+    handler = SocialSyncHandler(desk.social)  # 3. the endpoint
+    status, _, _ = handler.handle("youtube", f"Bearer {key}".encode(), b'{"followers": 7100, "engagement": 2.66}',
+                                  "127.0.0.1")
+    assert status == 200
+
+    qtbot.waitUntil(lambda: tab.cards["youtube"].followers.text() == "7,100", timeout=5000)
+    qtbot.waitUntil(lambda: tab.metric_labels["total"].text() == "3 total", timeout=5000)
+    assert "24,025</b> followers" in tab.profile_totals.text() and "4.36</b> %" in tab.profile_totals.text()
+    assert set(tab.chart.lines) == {"tiktok", "instagram", "youtube"}
+
+    base = ["--data-dir", str(desk.paths.root), "--json", "social"]
+    assert main([*base, "profile", "show", str(profile.id)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["stats"]["totalFollowers"], shown["stats"]["avgEngagement"]) == (24025, 4.36)
+    assert main([*base, "history", "Yash Gupta"]) == 0
+    assert [h["source"] for h in json.loads(capsys.readouterr().out)] == ["dialog", "csv", "endpoint"]
+    assert main([*base, "metrics"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["totalSyncs"], metrics["successfulSyncs"], metrics["failedSyncs"]) == (3, 3, 0)

@@ -11,11 +11,15 @@ import io
 import sys
 from pathlib import Path
 
-from giftdesk.cli.framework import YES, CommandLine, Fields, Output, Table, arg, confirm
+from giftdesk.cli.framework import MAX_ID, YES, CommandLine, Fields, Output, Table, arg, confirm, whole_number
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.errors import ValidationError
 from giftdesk.services.social import SORT_KEYS, Profile
-from giftdesk.services.social_validation import SyncValidationError, centi_to_decimal, platform_label
+from giftdesk.services.social_validation import (
+    SyncValidationError,
+    centi_to_decimal,
+    platform_label,
+)
 
 
 def _profile_options(required_name: bool) -> list:
@@ -74,13 +78,12 @@ def _read_file(path: str) -> str:
     except UnicodeDecodeError:
         raise ValidationError(f"{path} is not UTF-8 text.", field="file") from None
     except OSError as exc:
-        raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from None
+        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.", field="file") from None
 
 
 def register(cli: CommandLine) -> None:
     social = cli.group("social", "creator profiles and their social-media stats (seed 002)")
-    # "social profile add|list|…": a group inside the group, built the way CommandLine builds one.
-    profile = CommandLine(social._sub, social._common).group("profile", "creator profiles")
+    profile = social.group("profile", "creator profiles")  # "social profile add|list|…"
 
     @profile.command("add", "add a creator profile", *_profile_options(True))
     def profile_add(desk, args):
@@ -147,17 +150,17 @@ def register(cli: CommandLine) -> None:
                       exit_code=2 if result.rejected else 0)
 
     @social.command("history", "a profile's recorded syncs, oldest first", arg("profile"),
-                    arg("--platform"), arg("--days", type=int, help="only the last N days"),
-                    arg("--limit", type=int, help="only the newest N"))
+                    arg("--platform"), arg("--days", type=whole_number(1, 36_500), help="only the last N days"),
+                    arg("--limit", type=whole_number(1, MAX_ID), help="only the newest N"), reads_only=True)
     def history(desk, args):
         from datetime import timedelta
 
         from giftdesk.db.types import utcnow
 
-        if args.days is not None and args.days < 1:
-            raise ValidationError("--days must be 1 or more.", field="days")
-        if args.limit is not None and args.limit < 1:
-            raise ValidationError("--limit must be 1 or more.", field="limit")
+        if args.days is not None and not 1 <= args.days <= 36_500:
+            raise ValidationError("--days must be a number of days from 1 to 36,500.", field="days")
+        if args.limit is not None and not 1 <= args.limit <= 1_000_000:
+            raise ValidationError("--limit must be from 1 to 1,000,000.", field="limit")
         since = utcnow() - timedelta(days=args.days) if args.days else None
         rows = desk.social.history(desk.social.resolve(args.profile), args.platform, since=since, limit=args.limit)
         return Output([r.to_json() for r in rows], Table(
@@ -166,7 +169,8 @@ def register(cli: CommandLine) -> None:
               "-" if r.total_followers is None else f"{r.total_followers:,}", r.source, r.duration_ms,
               "ok" if r.success else f"failed: {r.error}") for r in rows]))
 
-    @social.command("metrics", "sync counts: total, successful, failed, per platform, slow, average duration")
+    @social.command("metrics", "sync counts: total, successful, failed, per platform, slow, average duration",
+                    reads_only=True)
     def metrics(desk, args):
         m = desk.social.metrics()
         return Output(m.to_json(), [
@@ -179,7 +183,7 @@ def register(cli: CommandLine) -> None:
     @social.command("export", "profiles (or the sync history) as CSV",
                     arg("what", nargs="?", choices=("profiles", "history"), default="profiles"),
                     arg("--profile", help="history of this profile only"),
-                    arg("--output", "-o", help="file to write (default: standard output)"))
+                    arg("--output", "-o", help="file to write (default: standard output)"), reads_only=True)
     def export(desk, args):
         profile_id = desk.social.resolve(args.profile) if args.profile else None
         if args.what == "profiles" and profile_id is not None:

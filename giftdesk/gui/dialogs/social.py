@@ -31,7 +31,10 @@ from giftdesk.gui.dialogs import FormDialog, while_alive
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.services.social_validation import (
-    SyncValidationError, display_name, max_followers, validate_sync,
+    SyncValidationError,
+    display_name,
+    max_followers,
+    validate_sync,
 )
 
 

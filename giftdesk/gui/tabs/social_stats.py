@@ -40,7 +40,11 @@ from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago
 from giftdesk.services.events import DatabaseReplaced
 from giftdesk.services.social import SocialProfileChanged
-from giftdesk.services.social_validation import centi_to_decimal, display_name, platform_label
+from giftdesk.services.social_validation import (
+    centi_to_decimal,
+    display_name,
+    platform_label,
+)
 
 SEARCH_DEBOUNCE_MS = 200
 EVENT_DEBOUNCE_MS = 250
@@ -196,9 +200,15 @@ class SocialStatsTab(QWidget):
         self.profile_meta = QLabel(header)
         self.profile_meta.setProperty("role", "muted")
         self.profile_meta.setWordWrap(True)
+        self.profile_bio = QLabel(header)
+        self.profile_bio.setWordWrap(True)
+        for label in (self.profile_name, self.profile_meta, self.profile_bio):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # names and bios are what people typed, not HTML
+        self.profile_bio.hide()
         self.profile_totals = QLabel(header)
         header_layout.addWidget(self.profile_name)
         header_layout.addWidget(self.profile_meta)
+        header_layout.addWidget(self.profile_bio)
         header_layout.addWidget(self.profile_totals)
         detail_layout.addWidget(header)
         cards = QGridLayout()
@@ -370,7 +380,7 @@ class SocialStatsTab(QWidget):
             return
         self.detail_stack.setCurrentWidget(self.detail)
         if self.profile is None or self.profile.id != row.id:
-            self.profile_name.setText(html.escape(row.display_name))
+            self.profile_name.setText(row.display_name)
         self.load_detail(row.id)
 
     def load_detail(self, profile_id: int) -> None:
@@ -404,6 +414,8 @@ class SocialStatsTab(QWidget):
             "" if profile.is_public else "private", "" if profile.is_active else "inactive",
         ) if part]
         self.profile_meta.setText(" · ".join(meta) or "No details yet")
+        self.profile_bio.setText(profile.bio or "")
+        self.profile_bio.setVisible(bool(profile.bio))
         totals = f"<b>{profile.total_followers:,}</b> followers"
         if profile.avg_engagement_centi:
             totals += f" · <b>{profile.avg_engagement}</b> % average engagement"

@@ -1,0 +1,342 @@
+"""``giftdesk instance …``: the tracker fleet (seed 001) from the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
+from giftdesk.errors import ValidationError
+
+SETTINGS_ARGS = (
+    arg("--image", help="image reference (default: Settings' tracker image)"),
+    arg("--network", help="bridge (default), host, or a user-defined network"),
+    arg("--publish", help="address to publish the port on: local (127.0.0.1, default), all, or an IPv4 address"),
+    arg("--restart", help="restart policy: unless-stopped (default), always, on-failure, no"),
+    arg("--memory", help="memory limit in MiB or with a unit (256, 1g); 0 for none"),
+    arg("--cpus", help="CPU limit, e.g. 0.5; 0 for none"),
+    arg("--debug", action="store_true", default=None, help="DEBUG_MODE=true"),
+    arg("--no-debug", dest="debug", action="store_false", help="DEBUG_MODE=false"),
+)
+SCHEDULE_ARGS = (
+    arg("--start-at", help="start every day at HH:MM"),
+    arg("--stop-at", help="stop every day at HH:MM"),
+    arg("--tz", help="time zone of the schedule, e.g. Europe/Berlin (default: this computer's)"),
+)
+TARGETS = (arg("names", nargs="*", metavar="NAME", help="instance names or ids"),
+           arg("--all", action="store_true", help="every instance"),
+           arg("--concurrency", type=int, default=8, help="how many at a time (default 8)"))
+
+
+def _settings(args, base):
+    from giftdesk.fleet import spec
+
+    changes = {}
+    if args.image is not None:
+        changes["image"] = args.image
+    if args.network is not None:
+        changes["network"] = args.network
+    if args.publish is not None:
+        changes["publish_address"] = args.publish
+    if args.restart is not None:
+        changes["restart_policy"] = args.restart
+    if args.memory is not None:
+        changes["memory_limit_mb"] = spec.memory_mb(args.memory)
+    if args.cpus is not None:
+        changes["cpu_millis"] = spec.cpu_millis(args.cpus)
+    if args.debug is not None:
+        changes["debug_mode"] = args.debug
+    return base.merged(**changes)
+
+
+def _targets(desk, args) -> list:
+    if args.all and args.names:
+        raise ValidationError("Give instance names or --all, not both.")
+    if args.all:
+        return [r.id for r in desk.fleet.list()]
+    if not args.names:
+        raise ValidationError("Give one or more instance names, or --all.")
+    return [r.id for r in desk.fleet.resolve(args.names)]
+
+
+def _row_text(row, health=None, tracker=None) -> Fields:
+    pairs = [("Name", row.name), ("State", row.state_label), ("Health", health),
+             ("TikTok", f"@{row.tiktok_username}"), ("Customer", row.customer_name), ("Port", row.port),
+             ("Local URL", row.local_url), ("Public URL", row.public_url), ("Image", row.image),
+             ("Network", row.network), ("Published on", row.publish_address if row.network != "host" else "-"),
+             ("Restart policy", row.restart_policy),
+             ("Memory limit", f"{row.memory_limit_mb} MiB" if row.memory_limit_mb else "none"),
+             ("CPU limit", f"{row.cpu_millis / 1000:g} CPUs" if row.cpu_millis else "none"),
+             ("Debug", row.debug_mode), ("Backend", row.backend_api_url),
+             ("Schedule", _schedule(row)), ("Container", (row.container_id or "-")[:12]),
+             ("Last started", row.last_started_at), ("Last stopped", row.last_stopped_at)]
+    if tracker is not None:
+        pairs[3:3] = [("Live status", tracker.live_status), ("Viewers", tracker.viewers), ("Gifts", tracker.gifts),
+                      ("Diamonds", tracker.diamonds)]
+    return Fields([(k, v) for k, v in pairs if v is not None or k in ("Health",)])
+
+
+def _schedule(row) -> str | None:
+    if not row.schedule_start and not row.schedule_stop:
+        return None
+    parts = [f"start {row.schedule_start}" if row.schedule_start else "", f"stop {row.schedule_stop}" if row.schedule_stop else ""]
+    return ", ".join(p for p in parts if p) + (f" ({row.schedule_tz})" if row.schedule_tz else "")
+
+
+def _show(desk, row) -> Output:
+    health, tracker = desk.fleet.health_now(row)
+    data = {**row.to_json(), "health": health, "liveStatus": tracker.live_status if tracker else None,
+            "tracker": tracker.to_json() if tracker else None}
+    return Output(data, _row_text(row, health, tracker))
+
+
+def _bulk(desk, args, action: str) -> Output:
+    ids = _targets(desk, args)
+    if action == "delete":
+        names = ", ".join(r.name for r in desk.fleet.resolve(ids))
+        confirm(args, f"Delete {len(ids)} instance(s) and their containers ({names})?")
+    results = desk.fleet.bulk(action, ids, concurrency=max(1, args.concurrency))
+    failed = [r for r in results if not r.ok]
+    rows = [(r.name, r.outcome, r.message) for r in results]
+    return Output([r.to_json() for r in results], Table(["NAME", "RESULT", "MESSAGE"], rows),
+                  exit_code=1 if failed else 0)
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """'10m', '2h', '30s', '1d' ago, or an ISO date/time."""
+    if not text:
+        return None
+    found = _RELATIVE.match(text.strip().lower())
+    if found:
+        amount, unit = int(found.group(1)), found.group(2)
+        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+        return datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d or 2026-11-28T08:00.",
+                              field="since") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def register(cli) -> None:
+    instance = cli.group("instance", "gift tracker containers (one per TikTok account)")
+
+    @instance.command("create", "create a tracker instance (and start it)",
+                      arg("name", metavar="NAME"), arg("--account", type=int, required=True, help="TikTok account id"),
+                      arg("--port", help="host port (default: the next free one in the range)"),
+                      arg("--template", help="template name or id to start from"),
+                      arg("--no-start", action="store_true", help="create only"), *SETTINGS_ARGS, *SCHEDULE_ARGS)
+    def create(desk, args):
+        from giftdesk.fleet.spec import InstanceSettings
+
+        base = desk.fleet.template(args.template).settings if args.template else InstanceSettings()
+        row = desk.fleet.create(args.name, args.account, port=args.port, settings=_settings(args, base),
+                                template=args.template, start=not args.no_start, schedule_start=args.start_at,
+                                schedule_stop=args.stop_at, schedule_tz=args.tz)
+        return Output(row.to_json(), f"Created '{row.name}' on port {row.port} ({row.state_label}): {row.local_url}")
+
+    @instance.command("list", "list instances with their container state", arg("--search"))
+    def list_(desk, args):
+        rows = desk.fleet.list(with_state=True, search=args.search)
+        return Output([r.to_json() for r in rows], Table(
+            ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
+            [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
+             for r in rows]))
+
+    @instance.command("show", "one instance: state, health, the tracker's live status", arg("name", metavar="NAME"))
+    def show(desk, args):
+        return _show(desk, desk.fleet.get(args.name, with_state=True))
+
+    @instance.command("edit", "change an instance (the container is recreated; the old one is put back on failure)",
+                      arg("name", metavar="NAME"), arg("--port"), *SETTINGS_ARGS, *SCHEDULE_ARGS,
+                      arg("--no-schedule", action="store_true", help="remove the daily start/stop"),
+                      arg("--public-url", help="the tracker's public URL ('' to use the Settings pattern)"),
+                      arg("--recreate", action="store_true", help="recreate even when nothing changed (a new key)"))
+    def edit(desk, args):
+        row = desk.fleet.get(args.name)
+        schedule = {}
+        if args.no_schedule:
+            schedule = dict(schedule_start=None, schedule_stop=None, schedule_tz=None)
+        else:
+            for key, value in (("schedule_start", args.start_at), ("schedule_stop", args.stop_at),
+                               ("schedule_tz", args.tz)):
+                if value is not None:
+                    schedule[key] = value
+        if args.public_url is not None:
+            schedule["public_url"] = args.public_url or None
+        edited = desk.fleet.edit(row.id, port=args.port, settings=_settings(args, row.settings),
+                                 recreate=True if args.recreate else None, **schedule)
+        return Output(edited.to_json(), f"Updated '{edited.name}' ({edited.state_label}, port {edited.port}).")
+
+    @instance.command("clone", "a new instance with the same settings", arg("name", metavar="NAME"),
+                      arg("new_name", metavar="NEW_NAME"), arg("--account", type=int, help="another TikTok account"),
+                      arg("--start", action="store_true"))
+    def clone(desk, args):
+        row = desk.fleet.clone(args.name, args.new_name, account_id=args.account, start=args.start)
+        return Output(row.to_json(), f"Cloned into '{row.name}' on port {row.port} ({row.state_label}).")
+
+    for action, text in (("start", "start instances"), ("stop", "stop instances"), ("restart", "restart instances")):
+        def handler(desk, args, _action=action):
+            return _bulk(desk, args, _action)
+
+        instance.command(action, text, *TARGETS)(handler)
+
+    @instance.command("delete", "delete instances and their containers", *TARGETS, YES)
+    def delete(desk, args):
+        return _bulk(desk, args, "delete")
+
+    @instance.command("logs", "the container's output",
+                      arg("name", metavar="NAME"), arg("--tail", type=int, help="the last N lines"),
+                      arg("--since", help="from a time: 10m, 2h, 1d or an ISO date/time"),
+                      arg("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C ends)"),
+                      arg("--timestamps", "-t", action="store_true"))
+    def logs(desk, args):
+        row = desk.fleet.get(args.name)
+        if not row.container_id:
+            raise ValidationError(f"'{row.name}' has no container; recreate it first.")
+        if args.tail is not None and args.tail < 0:
+            raise ValidationError("--tail must be 0 or more.", field="tail")
+        since = parse_since(args.since)
+        if not args.follow:
+            text = desk.fleet.docker.logs(row.container_id, tail=args.tail, since=since, timestamps=args.timestamps)
+            lines = text.decode("utf-8", "replace").splitlines()
+            return Output({"name": row.name, "lines": lines}, "\n".join(lines))
+        stream = desk.fleet.docker.open_log_stream(row.container_id, tail=args.tail, since=since,
+                                                   timestamps=args.timestamps)
+        try:
+            pending = b""
+            for chunk in stream:
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for line in complete:
+                    text = line.decode("utf-8", "replace")
+                    print(json.dumps({"name": row.name, "line": text}) if args.json else text, flush=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stream.close()
+        return None
+
+    @instance.command("stats", "CPU and memory of running instances (as docker stats computes them)",
+                      arg("names", nargs="*", metavar="NAME"), arg("--all", action="store_true"))
+    def stats(desk, args):
+        rows = desk.fleet.list() if (args.all or not args.names) else desk.fleet.resolve(args.names)
+        samples = desk.fleet.stats_now([r.id for r in rows])
+        data, table = [], []
+        for row in rows:
+            sample = samples.get(row.id)
+            if sample is None:
+                data.append({"name": row.name, "running": False})
+                table.append((row.name, "-", "-", "-", "-"))
+                continue
+            data.append({"name": row.name, "running": True, "cpuPercent": sample.cpu_percent,
+                         "memoryBytes": sample.memory_bytes, "memoryLimitBytes": sample.memory_limit,
+                         "netRxBytes": sample.net_rx, "netTxBytes": sample.net_tx})
+            table.append((row.name, f"{sample.cpu_percent:.2f} %" if sample.cpu_percent is not None else "-",
+                          f"{sample.memory_bytes / 1048576:.1f} MiB / {sample.memory_limit / 1048576:.0f} MiB",
+                          f"{sample.net_rx / 1024:.1f} KiB", f"{sample.net_tx / 1024:.1f} KiB"))
+        return Output(data, Table(["NAME", "CPU", "MEMORY", "NET IN", "NET OUT"], table))
+
+    for command in ("connect", "disconnect"):
+        def live(desk, args, _command=command):
+            answer = desk.fleet.live_command(args.name, _command)
+            return Output({"name": args.name, "command": _command, "answer": answer},
+                          f"{'Connected' if _command == 'connect' else 'Disconnected'} '{args.name}': "
+                          f"{answer.get('liveStatus', 'ok')}")
+
+        instance.command(command, f"{command} the tracker {'to' if command == 'connect' else 'from'} its TikTok live",
+                         arg("name", metavar="NAME"))(live)
+
+    @instance.command("sync", "reconcile records and containers: missing containers, orphans",
+                      arg("--recreate-missing", action="store_true", help="recreate every missing container"),
+                      arg("--adopt", metavar="CONTAINER", help="make an orphan container an instance"),
+                      arg("--account", type=int, help="the TikTok account for --adopt"),
+                      arg("--remove-orphan", metavar="CONTAINER", help="remove an orphan container"), YES)
+    def sync(desk, args):
+        if args.adopt:
+            row = desk.fleet.adopt(args.adopt, account_id=args.account)
+            return Output(row.to_json(), f"Adopted as '{row.name}' on port {row.port}.")
+        if args.remove_orphan:
+            confirm(args, f"Remove the orphan container {args.remove_orphan}?")
+            orphan = desk.fleet.remove_orphan(args.remove_orphan)
+            return Output({"removed": orphan.id}, f"Removed {orphan.name}.")
+        result = desk.fleet.reconcile()
+        recreated = []
+        if args.recreate_missing:
+            recreated = desk.fleet.bulk("recreate", [r.id for r in result.missing])
+        text = [Table(["MISSING CONTAINER OF"], [(r.name,) for r in result.missing]),
+                Table(["ORPHAN", "CONTAINER", "STATE"], [(o.name, o.id[:12], o.state) for o in result.orphans])]
+        if recreated:
+            text.append(Table(["RECREATED", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in recreated]))
+        return Output({**result.to_json(), "recreated": [r.to_json() for r in recreated]}, text)
+
+    @instance.command("events", "an instance's event history (deaths, restarts, edits…)",
+                      arg("name", metavar="NAME"), arg("--limit", type=int, default=50))
+    def events(desk, args):
+        rows = desk.fleet.events(args.name, limit=args.limit)
+        return Output([r.to_json() for r in rows], Table(["WHEN", "LEVEL", "MESSAGE"],
+                                                         [(r.created_at, r.level, r.message) for r in rows]))
+
+    @instance.command("export", "instances and templates as JSON (no keys, no passwords)", arg("--file"))
+    def export(desk, args):
+        from giftdesk.fleet.portability import export_fleet
+
+        data = export_fleet(desk.fleet)
+        if args.file:
+            Path(args.file).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+            return Output({"file": args.file, "instances": len(data["instances"])},
+                          f"Exported {len(data['instances'])} instance(s) to {args.file}.")
+        return Output(data, json.dumps(data, indent=2, default=str))
+
+    @instance.command("import", "create instances from an export (existing names are skipped)",
+                      arg("file", metavar="FILE"), arg("--start", action="store_true"),
+                      arg("--new-ports", action="store_true", help="choose free ports instead of the exported ones"))
+    def import_(desk, args):
+        from giftdesk.fleet.portability import import_fleet
+
+        try:
+            data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValidationError(f"There is no file {args.file}.", field="file") from None
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError(f"{args.file} is not JSON.", field="file") from None
+        results = import_fleet(desk.fleet, data, start=args.start, keep_ports=not args.new_ports)
+        return Output([r.to_json() for r in results],
+                      Table(["NAME", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in results]),
+                      exit_code=1 if any(r.outcome == "failed" for r in results) else 0)
+
+    @instance.command("templates", "saved templates for new instances")
+    def templates(desk, args):
+        rows = desk.fleet.templates()
+        return Output([t.to_json() for t in rows], Table(
+            ["NAME", "IMAGE", "NETWORK", "RESTART", "MEMORY", "CPUS"],
+            [(t.name, t.settings.image or "(default)", t.settings.network, t.settings.restart_policy,
+              t.settings.memory_limit_mb, t.settings.cpu_millis and t.settings.cpu_millis / 1000) for t in rows]))
+
+    @instance.command("template-save", "save a template (settings for new instances)", arg("name", metavar="NAME"),
+                      *SETTINGS_ARGS)
+    def template_save(desk, args):
+        from giftdesk.fleet.spec import InstanceSettings
+
+        row = desk.fleet.save_template(args.name, _settings(args, InstanceSettings()))
+        return Output(row.to_json(), f"Saved template '{row.name}'.")
+
+    @instance.command("nginx", "write one nginx site file per instance with a public URL",
+                      arg("--folder", required=True, help="where to write the .conf files"))
+    def nginx(desk, args):
+        from giftdesk.fleet.portability import write_nginx_sites
+
+        sites = write_nginx_sites(desk.fleet, args.folder)
+        lines = [f"Wrote {len(sites.files)} site file(s) to {args.folder}."]
+        if sites.skipped:
+            lines.append(f"Skipped (no public host name): {', '.join(sites.skipped)}")
+        if sites.certbot_command:
+            lines.append(f"Then run: {sites.certbot_command}")
+        return Output(sites.to_json(), "\n".join(lines))
+

@@ -1,0 +1,79 @@
+"""Fleet tables (seed 001): tracker instances, their event history and saved templates.
+
+``instances`` keeps seed 001's columns except the two secrets: the API key is the account's
+credential (keyring, ``tracker-key/<account>``) and the dashboard password is in the keyring
+too (``instance-dash-password/<id>``). What Docker needs to recreate the container the same way
+(engine, image, network, publish address, restart policy, limits) is kept beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from giftdesk.db.models import Base, TimestampMixin
+from giftdesk.db.types import JSONText, UTCDateTime, utcnow
+
+
+class InstanceTemplate(TimestampMixin, Base):
+    """Saved settings for new instances (image, network, limits…), never a key or password."""
+
+    __tablename__ = "instance_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    image: Mapped[str | None] = mapped_column(String(300))
+    network: Mapped[str] = mapped_column(String(100), nullable=False, default="bridge")
+    publish_address: Mapped[str] = mapped_column(String(64), nullable=False, default="127.0.0.1")
+    restart_policy: Mapped[str] = mapped_column(String(32), nullable=False, default="unless-stopped")
+    memory_limit_mb: Mapped[int | None] = mapped_column(Integer, default=256)
+    cpu_millis: Mapped[int | None] = mapped_column(Integer)  # 500 = half a CPU
+    debug_mode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class Instance(TimestampMixin, Base):
+    __tablename__ = "instances"
+    __table_args__ = (UniqueConstraint("engine", "port", name="uq_instances_engine_port"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+    container_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The last state seen on the engine: created, running, restarting, paused, exited, dead, missing.
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="created")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("tiktok_accounts.id", ondelete="SET NULL"), index=True)
+    tiktok_username: Mapped[str] = mapped_column(String(64), nullable=False)
+    port: Mapped[int] = mapped_column(Integer, nullable=False)
+    backend_api_url: Mapped[str] = mapped_column(String(500), nullable=False)
+    debug_mode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # '' is the console's configured engine (Settings' Docker host / DOCKER_HOST); more later.
+    engine: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    image: Mapped[str] = mapped_column(String(300), nullable=False)
+    network: Mapped[str] = mapped_column(String(100), nullable=False, default="bridge")
+    publish_address: Mapped[str] = mapped_column(String(64), nullable=False, default="127.0.0.1")
+    restart_policy: Mapped[str] = mapped_column(String(32), nullable=False, default="unless-stopped")
+    memory_limit_mb: Mapped[int | None] = mapped_column(Integer, default=256)
+    cpu_millis: Mapped[int | None] = mapped_column(Integer)
+    schedule_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", daily
+    schedule_stop: Mapped[str | None] = mapped_column(String(5))
+    schedule_tz: Mapped[str | None] = mapped_column(String(64))
+    public_url: Mapped[str | None] = mapped_column(String(500))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("instance_templates.id", ondelete="SET NULL"))
+
+
+class InstanceLog(Base):
+    """Seed 001's ``instance_logs``: what happened to an instance. Never a key or a password."""
+
+    __tablename__ = "instance_logs"
+    __table_args__ = (Index("ix_instance_logs_instance_created", "instance_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), nullable=False)
+    level: Mapped[str] = mapped_column(String(16), nullable=False, default="info")
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[Any | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -1,0 +1,408 @@
+"""The fleet's Docker adapter: tracker containers through the engine's low-level API.
+
+Everything goes through ``docker.APIClient`` calls that map to one HTTP request each: the fleet
+refresh is ONE ``GET /containers/json`` (docker-py's ``containers.list()`` inspects every
+container: N+1 requests). Calls use the runtime's shared short-timeout client; event, log and
+stats streams a client of their own, closed from another thread to end them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from giftdesk.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+
+log = logging.getLogger(__name__)
+
+APP_LABEL = "app"
+APP_VALUE = "gift-tracker"
+ID_LABEL = "instance.id"
+NAME_LABEL = "instance.name"
+MANAGED_LABEL = "managed-by"
+MANAGED_VALUE = "giftdesk"
+# The database a container belongs to (two data directories may share an engine).
+DESK_LABEL = "giftdesk.desk"
+CONTAINER_PREFIX = "gift-tracker-"
+TRACKER_PORT = 3000  # inside the container on a bridge network
+STOP_TIMEOUT_S = 10
+LOG_MAX_SIZE = "10m"
+LOG_MAX_FILE = "3"
+
+_EXIT_CODE = re.compile(r"\((-?\d+)\)")
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """What a tracker container is created from (the instance record says the same)."""
+
+    name: str  # the container's name: gift-tracker-<instance name>
+    image: str
+    environment: dict[str, str]
+    labels: dict[str, str]
+    port: int
+    network: str = "bridge"  # bridge | host | a user-defined network
+    publish_address: str = "127.0.0.1"
+    restart_policy: str = "unless-stopped"
+    memory_limit_mb: int | None = 256
+    cpu_millis: int | None = None
+    stop_timeout: int = STOP_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class ContainerSummary:
+    """One entry of ``GET /containers/json``: all the table needs without an inspect."""
+
+    id: str
+    name: str
+    image: str
+    state: str  # created | running | restarting | paused | exited | dead | removing
+    status: str  # "Up 5 minutes (healthy)", "Exited (1) 3 seconds ago"
+    labels: dict[str, str]
+    created: datetime
+    public_ports: tuple[int, ...] = ()
+
+    @property
+    def exit_code(self) -> int | None:
+        if self.state not in ("exited", "restarting", "dead"):
+            return None
+        found = _EXIT_CODE.search(self.status)
+        return int(found.group(1)) if found else None
+
+    @property
+    def engine_health(self) -> str | None:
+        """The engine's own health check where the image or the container defines one."""
+        if "(healthy)" in self.status:
+            return "healthy"
+        if "(unhealthy)" in self.status:
+            return "unhealthy"
+        if "(health: starting)" in self.status:
+            return "starting"
+        return None
+
+    @property
+    def instance_id(self) -> int | None:
+        try:
+            return int(self.labels.get(ID_LABEL, ""))
+        except ValueError:
+            return None
+
+    @classmethod
+    def of(cls, raw: dict) -> "ContainerSummary":
+        names = raw.get("Names") or [""]
+        ports = tuple(sorted({p["PublicPort"] for p in raw.get("Ports") or () if p.get("PublicPort")}))
+        return cls(raw["Id"], names[0].lstrip("/"), raw.get("Image", ""), raw.get("State", ""),
+                   raw.get("Status", ""), dict(raw.get("Labels") or {}),
+                   datetime.fromtimestamp(raw.get("Created", 0), timezone.utc), ports)
+
+
+@dataclass
+class StatsSample:
+    """CPU % and memory as ``docker stats`` computes them."""
+
+    cpu_percent: float | None
+    memory_bytes: int
+    memory_limit: int
+    net_rx: int
+    net_tx: int
+    cpu_total: int = 0
+    system_total: int = 0
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def compute_stats(raw: dict, previous: StatsSample | None = None) -> StatsSample:
+    """The docker CLI's formulas: memory without the inactive file cache; CPU from positive
+    deltas of container and system CPU time, times the number of CPUs. A one-shot sample has no
+    ``precpu_stats``, so the previous sample we kept stands in for it."""
+    memory = raw.get("memory_stats") or {}
+    usage = int(memory.get("usage") or 0)
+    details = memory.get("stats") or {}
+    # cgroup v1: total_inactive_file; cgroup v2: inactive_file (what the CLI subtracts).
+    inactive = details.get("total_inactive_file", details.get("inactive_file", 0)) or 0
+    if inactive < usage:
+        usage -= inactive
+    cpu = raw.get("cpu_stats") or {}
+    total = int((cpu.get("cpu_usage") or {}).get("total_usage") or 0)
+    system = int(cpu.get("system_cpu_usage") or 0)
+    online = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or ()) or 1
+    pre = raw.get("precpu_stats") or {}
+    pre_total = int((pre.get("cpu_usage") or {}).get("total_usage") or 0)
+    pre_system = int(pre.get("system_cpu_usage") or 0)
+    if not pre_system and previous is not None:
+        pre_total, pre_system = previous.cpu_total, previous.system_total
+    percent = None
+    cpu_delta, system_delta = total - pre_total, system - pre_system
+    if pre_system and system_delta > 0 and cpu_delta >= 0:
+        percent = cpu_delta / system_delta * online * 100.0
+    rx = tx = 0
+    for net in (raw.get("networks") or {}).values():
+        rx += int(net.get("rx_bytes") or 0)
+        tx += int(net.get("tx_bytes") or 0)
+    return StatsSample(percent, usage, int(memory.get("limit") or 0), rx, tx, total, system)
+
+
+def fleet_filters(desk_id: str | None = None) -> dict:
+    labels = [f"{APP_LABEL}={APP_VALUE}"]
+    if desk_id:
+        labels.append(f"{DESK_LABEL}={desk_id}")
+    return {"label": labels}
+
+
+class FleetDocker:
+    """Tracker containers on one engine. ``clients`` is a ``giftdesk.runtime.clients.DockerClients``."""
+
+    def __init__(self, clients):
+        self.clients = clients
+
+    @property
+    def api(self):
+        where = self.clients.where
+        # docker-py leaks the socket of a failed connect: a missing socket file is said plainly here.
+        if where.startswith("unix://") and not os.path.exists(where.removeprefix("unix://")):
+            raise ServiceUnavailableError(f"The Docker engine at {where} did not answer: there is no socket there.")
+        try:
+            return self.clients.calls().api
+        except Exception as exc:
+            raise _unavailable(exc, self.clients.where) from exc
+
+    def _call(self, what: str, fn: Callable, *args, **kwargs):
+        import docker.errors
+        import requests.exceptions
+
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.NotFound as exc:
+            raise NotFoundError(f"{what}: {_explanation(exc)}") from exc
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                raise ConflictError(f"{what}: {_explanation(exc)}") from exc
+            if exc.status_code == 400:
+                raise ValidationError(f"{what}: {_explanation(exc)}") from exc
+            raise ServiceUnavailableError(f"{what}: {_explanation(exc)}") from exc
+        except (requests.exceptions.RequestException, docker.errors.DockerException, OSError) as exc:
+            self.clients.reset()
+            raise _unavailable(exc, self.clients.where) from exc
+
+    # ---- reading ------------------------------------------------------------------------
+    def list_trackers(self, desk_id: str | None = None) -> list[ContainerSummary]:
+        """Every tracker container (of this desk when ``desk_id``): one GET /containers/json."""
+        raw = self._call("Listing containers", self.api.containers, all=True, filters=fleet_filters(desk_id))
+        return [ContainerSummary.of(item) for item in raw]
+
+    def list_all(self, running_only: bool = False) -> list[ContainerSummary]:
+        raw = self._call("Listing containers", self.api.containers, all=not running_only)
+        return [ContainerSummary.of(item) for item in raw]
+
+    def published_ports(self) -> set[int]:
+        """Host ports published by any running container on the engine, ours or not."""
+        ports: set[int] = set()
+        for summary in self.list_all(running_only=True):
+            ports.update(summary.public_ports)
+        return ports
+
+    def inspect(self, container_id: str) -> dict:
+        return self._call("Inspecting the container", self.api.inspect_container, container_id)
+
+    def exists(self, container_id: str) -> bool:
+        try:
+            self.inspect(container_id)
+            return True
+        except NotFoundError:
+            return False
+
+    def image_exists(self, reference: str) -> bool:
+        try:
+            self._call("Reading the image", self.api.inspect_image, reference)
+            return True
+        except NotFoundError:
+            return False
+
+    def networks(self) -> list[str]:
+        return sorted(n["Name"] for n in self._call("Listing networks", self.api.networks) if n.get("Name") != "none")
+
+    def info(self) -> dict:
+        version = self._call("Asking the engine", self.api.version)
+        info = self._call("Asking the engine", self.api.info)
+        return {"version": version.get("Version"), "apiVersion": version.get("ApiVersion"),
+                "os": info.get("OperatingSystem"), "kernel": info.get("KernelVersion"),
+                "host": self.clients.where, "name": info.get("Name"), "cpus": info.get("NCPU"),
+                "memoryBytes": info.get("MemTotal"), "containers": info.get("Containers"),
+                "running": info.get("ContainersRunning"), "images": info.get("Images"),
+                "storageDriver": info.get("Driver"), "cgroupVersion": info.get("CgroupVersion")}
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def create(self, config: ContainerConfig) -> str:
+        import docker.types
+
+        api = self.api
+        host_options: dict[str, Any] = {
+            "init": True,  # node as PID 1 has no SIGTERM handler: tini forwards it
+            "restart_policy": {"Name": config.restart_policy} if config.restart_policy != "no" else None,
+            "log_config": docker.types.LogConfig(type="json-file",
+                                                 config={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILE}),
+            "network_mode": config.network,
+        }
+        if config.memory_limit_mb:
+            host_options["mem_limit"] = f"{config.memory_limit_mb}m"
+        if config.cpu_millis:
+            host_options["nano_cpus"] = config.cpu_millis * 1_000_000
+        ports = None
+        if config.network != "host":
+            host_options["port_bindings"] = {TRACKER_PORT: (config.publish_address, config.port)}
+            ports = [TRACKER_PORT]
+        host_options = {k: v for k, v in host_options.items() if v is not None}
+        host_config = api.create_host_config(**host_options)
+        created = self._call(
+            "Creating the container", api.create_container, config.image, name=config.name,
+            environment=dict(config.environment), labels=dict(config.labels), ports=ports,
+            host_config=host_config, stop_timeout=config.stop_timeout, use_config_proxy=False, detach=True)
+        return created["Id"]
+
+    def start(self, container_id: str) -> None:
+        self._call("Starting the container", self.api.start, container_id)
+
+    def stop(self, container_id: str, timeout: int = STOP_TIMEOUT_S) -> None:
+        self._call("Stopping the container", self.api.stop, container_id, timeout=timeout)
+
+    def restart(self, container_id: str, timeout: int = STOP_TIMEOUT_S) -> None:
+        self._call("Restarting the container", self.api.restart, container_id, timeout=timeout)
+
+    def remove(self, container_id: str, force: bool = True) -> None:
+        try:
+            self._call("Removing the container", self.api.remove_container, container_id, force=force)
+        except NotFoundError:
+            pass  # already gone: what we wanted
+        except ConflictError as exc:
+            if "already in progress" not in str(exc):
+                raise
+
+    def rename(self, container_id: str, name: str) -> None:
+        self._call("Renaming the container", self.api.rename, container_id, name)
+
+    # ---- streams and samples --------------------------------------------------------------
+    def logs(self, container_id: str, tail: int | None = None, since: datetime | None = None,
+             timestamps: bool = False) -> bytes:
+        return self._call("Reading the logs", self.api.logs, container_id, tail="all" if tail is None else tail,
+                          since=since, timestamps=timestamps, stream=False)
+
+    def stats_once(self, container_id: str) -> dict:
+        return self._call("Reading the statistics", self.api.stats, container_id, stream=False, one_shot=True)
+
+    def open_log_stream(self, container_id: str, tail: int | None = None, since: datetime | None = None,
+                        timestamps: bool = False) -> "Stream":
+        client = self.clients.open_stream_client()
+        try:
+            chunks = client.api.logs(container_id, stream=True, follow=True, timestamps=timestamps,
+                                     tail="all" if tail is None else tail, since=since)
+        except Exception as exc:
+            self.clients.close_stream_client(client)
+            raise _as_domain(exc, "Following the logs", self.clients.where) from exc
+        return Stream(self.clients, client, chunks)
+
+    def open_event_stream(self, since: float | None, desk_id: str | None = None) -> "Stream":
+        client = self.clients.open_stream_client()
+        filters = {"type": ["container"], **fleet_filters(desk_id)}
+        try:
+            events = client.api.events(since=since, filters=filters, decode=True)
+        except Exception as exc:
+            self.clients.close_stream_client(client)
+            raise _as_domain(exc, "Following the engine's events", self.clients.where) from exc
+        return Stream(self.clients, client, events)
+
+    # ---- images ---------------------------------------------------------------------------
+    def images(self) -> list[dict]:
+        raw = self._call("Listing images", self.api.images)
+        used = {c.image for c in self.list_all()}
+        rows = []
+        for image in raw:
+            tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
+            rows.append({"id": image["Id"], "tags": tags, "sizeBytes": image.get("Size", 0),
+                         "created": datetime.fromtimestamp(image.get("Created", 0), timezone.utc),
+                         "inUse": bool(set(tags) & used or image["Id"] in used)})
+        # gift-tracker images first, then by tag
+        rows.sort(key=lambda r: (not any(t.startswith("gift-tracker") for t in r["tags"]), r["tags"][:1] or ["~"]))
+        return rows
+
+    def remove_image(self, reference: str, force: bool = False) -> None:
+        self._call(f"Removing image {reference}", self.api.remove_image, reference, force=force)
+
+    def build_image(self, directory: str, tag: str, cancel=None, on_line: Callable[[str], None] | None = None) -> str:
+        """Builds from a folder with a Dockerfile, streaming the log; ``cancel`` (an Event) stops it."""
+        client = self.clients.open_stream_client()
+        image_id = ""
+        try:
+            stream = client.api.build(path=directory, tag=tag, rm=True, forcerm=True, decode=True)
+            for chunk in stream:
+                if cancel is not None and cancel.is_set():
+                    raise ValidationError("The build was cancelled.")
+                if "error" in chunk:
+                    raise ValidationError(f"The build failed: {chunk['error'].strip()}")
+                text = chunk.get("stream") or chunk.get("status") or ""
+                if "aux" in chunk and isinstance(chunk["aux"], dict):
+                    image_id = chunk["aux"].get("ID", image_id)
+                if text and on_line is not None:
+                    for line in text.splitlines():
+                        if line.strip():
+                            on_line(line)
+        except (ValidationError, NotFoundError):
+            raise
+        except Exception as exc:
+            raise _as_domain(exc, "Building the image", self.clients.where) from exc
+        finally:
+            self.clients.close_stream_client(client)
+        return image_id
+
+
+class Stream:
+    """A long stream on its own client: iterate it; ``close()`` from any thread ends it."""
+
+    def __init__(self, clients, client, iterator):
+        self._clients = clients
+        self._client = client
+        self._iterator = iterator
+        self.closed = False
+
+    def __iter__(self) -> Iterator:
+        try:
+            yield from self._iterator
+        except Exception:
+            if not self.closed:
+                raise
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        closer = getattr(self._iterator, "close", None)
+        try:
+            if closer is not None:
+                closer()
+        except Exception:
+            log.debug("Closing a stream failed", exc_info=True)
+        self._clients.close_stream_client(self._client)
+
+
+def _explanation(exc) -> str:
+    text = getattr(exc, "explanation", None) or str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip()
+
+
+def _unavailable(exc: BaseException, where: str) -> ServiceUnavailableError:
+    return ServiceUnavailableError(f"The Docker engine at {where} did not answer: {str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__}")
+
+
+def _as_domain(exc: BaseException, what: str, where: str) -> Exception:
+    import docker.errors
+
+    if isinstance(exc, docker.errors.NotFound):
+        return NotFoundError(f"{what}: {_explanation(exc)}")
+    if isinstance(exc, docker.errors.APIError):
+        return ServiceUnavailableError(f"{what}: {_explanation(exc)}")
+    return _unavailable(exc, where)

@@ -1,0 +1,53 @@
+"""Plugs the fleet into the background runtime (``giftdesk.runtime.FEATURES``).
+
+``install(runtime)`` adds the watcher (event stream), the probe (``/api/state``), the stats
+sampler (idle unless a view asks) and the instance schedules, and leaves ``runtime.fleet``:
+a ``FleetRuntime`` the window and ``giftdesk serve`` read live state from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from giftdesk.fleet.live import FleetLive
+from giftdesk.fleet.probe import FleetProbe
+from giftdesk.fleet.schedules import FleetSchedules
+from giftdesk.fleet.service import FleetService
+from giftdesk.fleet.stats import FleetStatsSampler
+from giftdesk.fleet.watcher import FleetWatcher
+
+
+@dataclass
+class FleetRuntime:
+    service: FleetService
+    live: FleetLive
+    watcher: FleetWatcher
+    probe: FleetProbe
+    stats: FleetStatsSampler
+    schedules: FleetSchedules
+
+
+def install(runtime, probe_interval: float | None = None, stats_interval: float | None = None,
+            probe_grace: float | None = None) -> FleetRuntime | None:
+    if runtime.docker_monitor is None:  # a runtime without Docker (Runtime(docker=False))
+        return None
+    desk = runtime.desk
+    service = FleetService(desk, clients=runtime.docker)
+    live = FleetLive()
+    watcher = FleetWatcher(desk, service, live)
+    options = {k: v for k, v in (("interval", probe_interval), ("grace", probe_grace)) if v is not None}
+    probe = FleetProbe(desk, service, live, runtime.http, **options)
+    stats = FleetStatsSampler(desk, service, live, **({"interval": stats_interval} if stats_interval else {}))
+    schedules = FleetSchedules(desk, service, runtime.scheduler)
+    for item in (watcher, probe, stats):
+        runtime.add(item)
+    schedules.sync()
+    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules)
+    runtime.fleet = fleet
+    return fleet
+
+
+def fleet_of(desk) -> FleetRuntime | None:
+    """The runtime's fleet when a runtime with the feature runs (window, serve), else None (CLI)."""
+    runtime = getattr(desk, "runtime", None)
+    return getattr(runtime, "fleet", None) if runtime is not None else None

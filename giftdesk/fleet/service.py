@@ -1,0 +1,841 @@
+"""Instances (seed 001): one gift tracker container per TikTok account, on a real Docker engine.
+
+The record (``instances``) and the container are kept together: a create that fails on the
+engine leaves no record, a record that fails to commit leaves no container, an edit recreates
+the container under the same identity and puts the old one back when the new one cannot be
+created or started. Only containers carrying this desk's labels are ever stopped or removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from giftdesk.db.fleet_models import Instance, InstanceLog, InstanceTemplate
+from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
+from giftdesk.db.types import utcnow
+from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
+from giftdesk.fleet import spec as checks
+from giftdesk.fleet.docker_api import (APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL, MANAGED_LABEL,
+                                       MANAGED_VALUE, NAME_LABEL, TRACKER_PORT, ContainerConfig, ContainerSummary,
+                                       FleetDocker)
+from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
+from giftdesk.fleet.records import BulkResult, InstanceEventRow, InstanceRow, TemplateRow
+from giftdesk.fleet.spec import InstanceSettings
+from giftdesk.services.keys import key_secret_name
+
+log = logging.getLogger(__name__)
+
+BULK_CONCURRENCY = 8
+EDIT_SETTLE_S = 1.5  # a new container that dies within this after its start is a failed edit
+SECRET_WORDS = ("API_KEY", "DASH_PASSWORD")
+
+
+def dash_password_secret(instance_id: int) -> str:
+    return f"instance-dash-password/{instance_id}"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    missing: list[InstanceRow]
+    orphans: list[ContainerSummary]
+    relinked: list[InstanceRow]
+
+    def to_json(self) -> dict:
+        return {"missing": [r.name for r in self.missing], "relinked": [r.name for r in self.relinked],
+                "orphans": [{"containerId": o.id, "name": o.name, "state": o.state, "image": o.image,
+                             "labels": o.labels} for o in self.orphans]}
+
+
+class FleetService:
+    def __init__(self, desk, clients=None):
+        self.desk = desk
+        self.ctx = desk.ctx
+        self._clients = clients if clients is not None else _DeskClients(desk)
+        self.docker = FleetDocker(self._clients)
+        self.desk_id = desk.secrets.namespace
+        self._own_http = None
+        self._http_lock = threading.Lock()
+
+    def close(self) -> None:
+        close = getattr(self._clients, "close_own", None)
+        if close is not None:
+            close()
+        if self._own_http is not None:
+            self._own_http.close()
+
+    # ---- reading ------------------------------------------------------------------------
+    def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
+        query = (select(Instance, Customer.id, Customer.name)
+                 .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
+                 .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
+                 .order_by(Instance.name))
+        with self.ctx.db.read_session() as session:
+            rows = [InstanceRow.of(record, cid, cname) for record, cid, cname in session.execute(query)]
+        if search and search.strip():
+            needle = search.strip().lower().removeprefix("@")
+            rows = [r for r in rows if needle in r.name or needle in r.tiktok_username
+                    or needle in (r.customer_name or "").lower()]
+        return self.attach_state(rows) if with_state else rows
+
+    def attach_state(self, rows: list[InstanceRow]) -> list[InstanceRow]:
+        """The engine's view of every row from ONE list call."""
+        containers = {c.id: c for c in self.docker.list_trackers(self.desk_id)}
+        return [_with_summary(row, containers.get(row.container_id or "")) for row in rows]
+
+    def get(self, ref: int | str, with_state: bool = False) -> InstanceRow:
+        with self.ctx.db.read_session() as session:
+            record = self._record(session, ref)
+            row = self._row(session, record)
+        return self.attach_state([row])[0] if with_state else row
+
+    def resolve(self, refs: Iterable[int | str]) -> list[InstanceRow]:
+        with self.ctx.db.read_session() as session:
+            return [self._row(session, self._record(session, ref)) for ref in refs]
+
+    def of_account(self, account_id: int) -> list[InstanceRow]:
+        return [r for r in self.list() if r.account_id == account_id]
+
+    def events(self, ref: int | str, limit: int = 200) -> list[InstanceEventRow]:
+        with self.ctx.db.read_session() as session:
+            record = self._record(session, ref)
+            entries = session.scalars(select(InstanceLog).where(InstanceLog.instance_id == record.id)
+                                      .order_by(InstanceLog.created_at.desc(), InstanceLog.id.desc()).limit(limit))
+            return [InstanceEventRow.of(e) for e in entries]
+
+    def record_event(self, instance_id: int, level: str, message: str, details: dict | None = None) -> None:
+        """Seed 001's instance_logs. Secrets never enter: environment values are scrubbed."""
+        details = _scrub(details) if details else None
+        try:
+            with self.ctx.db.session() as session:
+                if session.get(Instance, instance_id) is not None:
+                    session.add(InstanceLog(instance_id=instance_id, level=level, message=message[:2000],
+                                            details=details))
+        except Exception:  # an event must never break the action it describes
+            log.exception("Could not write an instance event")
+
+    # ---- create -------------------------------------------------------------------------
+    def create(self, name: str, account_id: int, *, port: int | str | None = None,
+               settings: InstanceSettings | None = None, template: int | str | None = None, start: bool = True,
+               schedule_start: str | None = None, schedule_stop: str | None = None,
+               schedule_tz: str | None = None) -> InstanceRow:
+        self.ctx.require("operator", "create instances")
+        name = checks.instance_name(name)
+        template_row = self.template(template) if template not in (None, "") else None
+        base = template_row.settings if template_row else InstanceSettings()
+        settings = (settings or base).cleaned()
+        image = settings.image or str(self.desk.settings.get("tracker.default_image"))
+        settings = replace(settings, image=image)
+        schedule = (checks.time_of_day(schedule_start, "start"), checks.time_of_day(schedule_stop, "stop"),
+                    checks.zone_name(schedule_tz))
+        with self.ctx.db.read_session() as session:
+            account = session.get(TikTokAccount, account_id)
+            if account is None:
+                raise NotFoundError(f"There is no TikTok account with id {account_id}.")
+            if session.scalar(select(Instance.id).where(Instance.name == name)):
+                raise ConflictError(f"An instance called '{name}' exists already.")
+            has_key = session.scalar(select(TrackerCredential.id).where(TrackerCredential.account_id == account_id))
+        self._check_engine_side(settings)
+        port = self._choose_port(settings, port)
+        if not has_key:  # a tracker without a key only restart-loops
+            self.desk.keys.generate(account_id)
+        backend = self.backend_url(settings.network)
+        environment = self._environment(account_id, backend, port, settings)
+        password = environment["DASH_PASSWORD"]
+        container_id = None
+        try:
+            with self.ctx.db.session() as session:
+                record = Instance(name=name, status="created", account_id=account_id,
+                                  tiktok_username=environment["TIKTOK_USERNAME"], port=port, backend_api_url=backend,
+                                  debug_mode=settings.debug_mode, engine="", image=image, network=settings.network,
+                                  publish_address=settings.publish_address, restart_policy=settings.restart_policy,
+                                  memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
+                                  schedule_start=schedule[0], schedule_stop=schedule[1], schedule_tz=schedule[2],
+                                  template_id=template_row.id if template_row else None)
+                session.add(record)
+                session.flush()
+                container_id = self.docker.create(self._config(record, environment))
+                record.container_id = container_id
+                self.ctx.secrets.set(dash_password_secret(record.id), password)
+                self.ctx.audit(session, "instance.create", f"Created instance '{name}' for @{record.tiktok_username}",
+                               "instance", record.id, details={"port": port, "image": image,
+                                                               "network": settings.network})
+                instance_id = record.id
+        except IntegrityError as exc:
+            self._discard(container_id)
+            raise ConflictError(f"The name '{name}' or port {port} was taken meanwhile; try again.") from exc
+        except BaseException:
+            self._discard(container_id)
+            raise
+        self.record_event(instance_id, "info", f"Created on port {port} from {image}")
+        self._apply_public_url(instance_id)
+        self.ctx.events.publish(InstancesChanged((instance_id,)))
+        if start:
+            try:
+                self.start(instance_id)
+            except GiftDeskError as exc:
+                self.record_event(instance_id, "error", f"Created but could not start: {exc}")
+                raise ServiceUnavailableError(f"Instance '{name}' was created but did not start: {exc}") from exc
+        return self.get(instance_id, with_state=True)
+
+    def clone(self, ref: int | str, new_name: str, account_id: int | None = None, start: bool = False) -> InstanceRow:
+        source = self.get(ref)
+        target_account = account_id or source.account_id
+        if target_account is None:
+            raise ValidationError(f"'{source.name}' has no TikTok account any more; give the account for the clone.",
+                                  field="account")
+        return self.create(new_name, target_account, settings=source.settings, start=start,
+                           schedule_start=source.schedule_start, schedule_stop=source.schedule_stop,
+                           schedule_tz=source.schedule_tz)
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def start(self, ref: int | str) -> InstanceRow:
+        row = self._operable(ref, "start")
+        self.docker.start(row.container_id)
+        self._stamp(row.id, "running", last_started_at=utcnow())
+        self.record_event(row.id, "info", "Started")
+        return self.get(row.id)
+
+    def stop(self, ref: int | str, timeout: int = 10) -> InstanceRow:
+        row = self._operable(ref, "stop")
+        self.docker.stop(row.container_id, timeout=timeout)
+        self._stamp(row.id, "exited", last_stopped_at=utcnow())
+        self.record_event(row.id, "info", "Stopped")
+        return self.get(row.id)
+
+    def restart(self, ref: int | str, timeout: int = 10) -> InstanceRow:
+        row = self._operable(ref, "restart")
+        self.docker.restart(row.container_id, timeout=timeout)
+        self._stamp(row.id, "running", last_started_at=utcnow())
+        self.record_event(row.id, "info", "Restarted")
+        return self.get(row.id)
+
+    def delete(self, ref: int | str) -> InstanceRow:
+        """Removes the instance's own container (checked by its labels) and the record."""
+        self.ctx.require("operator", "delete instances")
+        row = self.get(ref)
+        if row.container_id and self._is_ours(row.container_id, row.id):
+            self.docker.remove(row.container_id, force=True)
+        with self.ctx.db.session() as session:
+            record = session.get(Instance, row.id)
+            if record is not None:
+                session.delete(record)
+                self.ctx.audit(session, "instance.delete", f"Deleted instance '{row.name}'", "instance", row.id)
+        self.ctx.secrets.delete(dash_password_secret(row.id))
+        self._cancel_schedules(row.id)
+        self.ctx.events.publish(InstancesChanged((row.id,)))
+        self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "removed"))
+        return row
+
+    # ---- edit: recreate under the same identity ------------------------------------------
+    def edit(self, ref: int | str, *, port: int | str | None = None, settings: InstanceSettings | None = None,
+             schedule_start: Any = ..., schedule_stop: Any = ..., schedule_tz: Any = ...,
+             public_url: Any = ..., recreate: bool | None = None) -> InstanceRow:
+        """Settings and port are applied by recreating the container (Docker cannot change them in
+        place); schedules and the public URL are record-only. ``recreate=True`` forces it (a new key)."""
+        self.ctx.require("operator", "edit instances")
+        row = self.get(ref)
+        new_settings = (settings or row.settings).cleaned()
+        if new_settings.image is None:
+            new_settings = replace(new_settings, image=row.image)
+        new_port = row.port if port in (None, "") else checks.port_number(port)
+        record_only: dict[str, Any] = {}
+        if schedule_start is not ...:
+            record_only["schedule_start"] = checks.time_of_day(schedule_start, "start")
+        if schedule_stop is not ...:
+            record_only["schedule_stop"] = checks.time_of_day(schedule_stop, "stop")
+        if schedule_tz is not ...:
+            record_only["schedule_tz"] = checks.zone_name(schedule_tz)
+        if public_url is not ...:
+            from giftdesk.services import validation
+
+            record_only["public_url"] = validation.http_url(public_url, "public URL")
+        needs_recreate = recreate if recreate is not None else (new_settings != row.settings or new_port != row.port)
+        if needs_recreate:
+            self._check_engine_side(new_settings)
+            if new_port != row.port:  # the old port is ours; a failed bind of it rolls back
+                self._choose_port(new_settings, new_port, own=row.id)
+            self._recreate(row, new_settings, new_port)
+        if record_only:
+            with self.ctx.db.session() as session:
+                record = session.get(Instance, row.id)
+                for key, value in record_only.items():
+                    setattr(record, key, value)
+                self.ctx.audit(session, "instance.edit", f"Changed {', '.join(sorted(record_only))} of '{row.name}'",
+                               "instance", row.id, details=record_only)
+            self._apply_public_url(row.id)
+        self.ctx.events.publish(InstancesChanged((row.id,)))
+        return self.get(row.id, with_state=True)
+
+    def recreate(self, ref: int | str) -> InstanceRow:
+        """A new container from the record: after a key change, or for a missing container."""
+        return self.edit(ref, recreate=True)
+
+    def _recreate(self, row: InstanceRow, settings: InstanceSettings, port: int) -> None:
+        if row.account_id is None:
+            raise ConflictError(f"'{row.name}' has no TikTok account any more; it cannot be recreated.")
+        backend = self.backend_url(settings.network)
+        environment = self._environment(row.account_id, backend, port, settings, instance_id=row.id)
+        old = None
+        if row.container_id:
+            try:
+                old = self.docker.inspect(row.container_id)
+            except NotFoundError:
+                old = None
+        if old is not None and not _labels_match(old.get("Config", {}).get("Labels") or {}, row.id, self.desk_id):
+            old = None  # not ours: leave it alone
+        was_running = bool(old and old["State"].get("Running"))
+        parked = f"{row.container_name}-old-{int(time.time())}"
+        if old is not None:
+            self.docker.rename(old["Id"], parked)
+            if was_running:
+                self.docker.stop(old["Id"])
+        new_id = None
+        try:
+            with self.ctx.db.read_session() as session:
+                record = session.get(Instance, row.id)
+                session.expunge(record)
+            for key, value in dict(port=port, backend_api_url=backend, image=settings.image, network=settings.network,
+                                   publish_address=settings.publish_address, restart_policy=settings.restart_policy,
+                                   memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
+                                   debug_mode=settings.debug_mode).items():
+                setattr(record, key, value)
+            new_id = self.docker.create(self._config(record, environment))
+            if was_running or old is None:
+                self.docker.start(new_id)
+                self._settle(new_id)
+        except BaseException as exc:
+            self._discard(new_id)
+            if old is not None:
+                self.docker.rename(old["Id"], row.container_name)
+                if was_running:
+                    self.docker.start(old["Id"])
+            self.record_event(row.id, "error", f"Edit failed, the previous container was put back: {exc}")
+            if isinstance(exc, GiftDeskError):
+                raise type(exc)(f"{exc} The previous container of '{row.name}' was put back.") from exc
+            raise
+        if old is not None:
+            self.docker.remove(old["Id"], force=True)
+        with self.ctx.db.session() as session:
+            stored = session.get(Instance, row.id)
+            changes = {k: getattr(record, k) for k in ("port", "backend_api_url", "image", "network", "publish_address",
+                                                       "restart_policy", "memory_limit_mb", "cpu_millis", "debug_mode")
+                       if getattr(stored, k) != getattr(record, k)}
+            for key, value in changes.items():
+                setattr(stored, key, value)
+            stored.container_id = new_id
+            stored.status = "running" if (was_running or old is None) else "created"
+            if was_running or old is None:
+                stored.last_started_at = utcnow()
+            self.ctx.audit(session, "instance.recreate", f"Recreated '{row.name}'", "instance", row.id,
+                           details={"changed": sorted(changes)})
+        self.record_event(row.id, "info", "Recreated" + (f" ({', '.join(sorted(changes))} changed)" if changes else ""))
+
+    def _settle(self, container_id: str, settle: float = EDIT_SETTLE_S) -> None:
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            state = self.docker.inspect(container_id)["State"]
+            if state.get("Restarting") or (not state.get("Running") and state.get("Status") in ("exited", "dead")):
+                raise ServiceUnavailableError(
+                    f"The new container stopped at once (exit code {state.get('ExitCode')}"
+                    f"{': ' + state['Error'] if state.get('Error') else ''}).")
+            time.sleep(0.15)
+
+    # ---- the tracker's own API -----------------------------------------------------------
+    def tracker_state(self, ref: int | str):
+        """The tracker's ``/api/state`` (live status, viewers, gifts, diamonds)."""
+        from giftdesk.fleet.probe import read_state
+
+        row = self.get(ref)
+        return read_state(self._http(), row.local_url)
+
+    def health_now(self, row: InstanceRow):
+        """(health, TrackerState or None) from one probe now, for the CLI (the runtime probes on its own)."""
+        from giftdesk.fleet.probe import classify
+
+        state = None
+        if row.state == "running":
+            try:
+                state = self.tracker_state(row.id)
+            except GiftDeskError:
+                state = None
+        health = classify(state is not None, 99, row.last_started_at, row.state, row.engine_health)
+        return health, state
+
+    def stats_now(self, refs: Iterable[int | str], concurrency: int = 8) -> dict[int, Any]:
+        """CPU % and memory of running instances: two one-shot samples each, a second apart."""
+        from giftdesk.fleet.docker_api import compute_stats
+
+        rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
+        with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
+            first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id)), rows)))
+            time.sleep(1.0)
+            second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id), first[r.id]), rows)))
+        return second
+
+    def live_command(self, ref: int | str, command: str) -> dict:
+        """connect | disconnect: the tracker joins or leaves its TikTok live."""
+        from giftdesk.fleet.probe import send_live_command
+
+        self.ctx.require("operator", f"{command} trackers")
+        row = self.get(ref)
+        answer = send_live_command(self._http(), row.local_url, command)
+        self.record_event(row.id, "info", "Connected to the TikTok live" if command == "connect"
+                          else "Disconnected from the TikTok live")
+        return answer
+
+    def _http(self):
+        runtime = getattr(self.desk, "runtime", None)
+        if runtime is not None:
+            return runtime.http.get("trackers")
+        with self._http_lock:
+            if self._own_http is None:
+                import httpx
+
+                self._own_http = httpx.Client(timeout=5.0)
+            return self._own_http
+
+    # ---- bulk ---------------------------------------------------------------------------
+    def bulk(self, action: str, refs: Iterable[int | str], *, concurrency: int = BULK_CONCURRENCY,
+             cancel: threading.Event | None = None,
+             on_result: Callable[[BulkResult, int, int], None] | None = None) -> list[BulkResult]:
+        """start | stop | restart | delete of many, ``concurrency`` at a time; one result each.
+        ``cancel``: nothing new begins; what runs finishes; the rest is 'cancelled'."""
+        operations = {"start": self.start, "stop": self.stop, "restart": self.restart, "delete": self.delete,
+                      "recreate": self.recreate}
+        if action not in operations:
+            raise ValidationError(f"'{action}' is not a bulk action: {', '.join(operations)}.", field="action")
+        rows = self.resolve(list(refs))
+        results: dict[int, BulkResult] = {}
+        lock = threading.Lock()
+        pending = list(rows)
+        done = [0]
+
+        def finish(result: BulkResult) -> None:
+            with lock:
+                results[result.instance_id] = result
+                done[0] += 1
+                count = done[0]
+            if on_result is not None:
+                on_result(result, count, len(rows))
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    row = pending.pop(0)
+                if cancel is not None and cancel.is_set():
+                    finish(BulkResult(row.id, row.name, "cancelled", "cancelled before it began"))
+                    continue
+                try:
+                    operations[action](row.id)
+                    finish(BulkResult(row.id, row.name, "ok"))
+                except GiftDeskError as exc:
+                    finish(BulkResult(row.id, row.name, "failed", str(exc)))
+                except Exception as exc:  # reported per instance; the others go on
+                    log.exception("Bulk %s of %s failed", action, row.name)
+                    finish(BulkResult(row.id, row.name, "failed", str(exc) or type(exc).__name__))
+
+        workers = max(1, min(concurrency, len(rows)))
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"fleet-{action}") as pool:
+            for _ in range(workers):
+                pool.submit(worker)
+        return [results[r.id] for r in rows]
+
+    # ---- reconcile ----------------------------------------------------------------------
+    def reconcile(self) -> Reconciliation:
+        """Records whose container is gone are marked missing; labelled containers without a
+        record are orphans (reported, never removed here)."""
+        containers = self.docker.list_trackers()
+        by_id = {c.id: c for c in containers}
+        rows = self.list()
+        known_ids = {r.container_id for r in rows if r.container_id}
+        missing, relinked = [], []
+        with self.ctx.db.session() as session:
+            for row in rows:
+                if row.container_id and row.container_id in by_id:
+                    continue
+                # A container of ours with this instance's id label (recreated meanwhile) relinks.
+                match = next((c for c in containers if c.instance_id == row.id
+                              and c.labels.get(DESK_LABEL) == self.desk_id and c.id not in known_ids), None)
+                record = session.get(Instance, row.id)
+                if match is not None:
+                    record.container_id = match.id
+                    record.status = match.state
+                    relinked.append(row)
+                elif record.status != "missing" or record.container_id:
+                    record.status = "missing"
+                    missing.append(row)
+                else:
+                    missing.append(row)
+        for row in missing:
+            if row.status != "missing":
+                self.record_event(row.id, "warning", "The container is missing; recreate it to run the tracker again")
+                self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
+        known_ids = {r.container_id for r in self.list() if r.container_id}
+        orphans = [c for c in containers if c.id not in known_ids
+                   and c.labels.get(DESK_LABEL, self.desk_id) == self.desk_id]
+        if missing or relinked:
+            self.ctx.events.publish(InstancesChanged(tuple(r.id for r in missing + relinked)))
+        return Reconciliation(missing, orphans, relinked)
+
+    def remove_orphan(self, container_id: str) -> ContainerSummary:
+        orphan = self._orphan(container_id)
+        self.docker.remove(orphan.id, force=True)
+        with self.ctx.db.session() as session:
+            self.ctx.audit(session, "instance.orphan_remove", f"Removed orphan container {orphan.name}",
+                           "container", orphan.id[:12])
+        return orphan
+
+    def adopt(self, container_id: str, account_id: int | None = None, name: str | None = None) -> InstanceRow:
+        """An orphan becomes an instance: a record from its settings, then a container of ours
+        (labels cannot change in place) with the environment from the account's credential."""
+        self.ctx.require("operator", "adopt containers")
+        orphan = self._orphan(container_id)
+        details = self.docker.inspect(orphan.id)
+        env = dict(item.split("=", 1) for item in details["Config"].get("Env") or () if "=" in item)
+        if account_id is None:
+            account_id = self._account_for(env)
+        host_config = details.get("HostConfig") or {}
+        network = host_config.get("NetworkMode") or "bridge"
+        network = "bridge" if network == "default" else network
+        port, address = _published(host_config, env)
+        settings = InstanceSettings(
+            details["Config"].get("Image"), network, address or "127.0.0.1",
+            (host_config.get("RestartPolicy") or {}).get("Name") or "no",
+            (host_config.get("Memory") or 0) // (1024 * 1024) or None,
+            (host_config.get("NanoCpus") or 0) // 1_000_000 or None,
+            env.get("DEBUG_MODE", "false").lower() == "true")
+        name = name or orphan.labels.get(NAME_LABEL) or orphan.name.removeprefix(CONTAINER_PREFIX)
+        was_running = orphan.state == "running"
+        # Park it under another name (ours takes its name), stopped (ours takes its port).
+        self.docker.rename(orphan.id, f"{orphan.name}-adopting-{int(time.time())}")
+        if was_running:
+            self.docker.stop(orphan.id)
+        try:
+            row = self.create(name, account_id, port=port, settings=settings, start=was_running)
+        except BaseException:
+            self.docker.rename(orphan.id, orphan.name)
+            if was_running:
+                self.docker.start(orphan.id)
+            raise
+        self.docker.remove(orphan.id, force=True)
+        self.record_event(row.id, "info", f"Adopted from container {orphan.name}")
+        return row
+
+    # ---- schedules, URLs ------------------------------------------------------------------
+    def set_schedule(self, ref: int | str, start: str | None, stop: str | None, tz: str | None = None) -> InstanceRow:
+        return self.edit(ref, schedule_start=start, schedule_stop=stop, schedule_tz=tz)
+
+    def _cancel_schedules(self, instance_id: int) -> None:
+        runtime = getattr(self.desk, "runtime", None)
+        if runtime is not None:
+            runtime.scheduler.cancel_prefix(f"instance.{instance_id}.")
+
+    def public_url_for(self, name: str, port: int) -> str:
+        pattern = str(self.desk.settings.get("tracker.url_pattern") or "").strip()
+        if pattern:
+            return pattern.replace("{name}", name).replace("{port}", str(port))
+        from giftdesk.endpoint.addressing import LOOPBACK
+
+        return f"http://{LOOPBACK}:{port}"
+
+    def _apply_public_url(self, instance_id: int) -> None:
+        """The account's instance URL (seed 000's ``instanceUrl``) follows its tracker."""
+        row = self.get(instance_id)
+        url = row.public_url or self.public_url_for(row.name, row.port)
+        if row.account_id is None:
+            return
+        try:
+            current = self.desk.keys.get(row.account_id).instance_url
+            if current != url:
+                self.desk.keys.set_instance_url(row.account_id, url)
+        except GiftDeskError as exc:
+            log.warning("Could not set the instance URL of %s: %s", row.name, exc)
+
+    # ---- templates ----------------------------------------------------------------------
+    def templates(self) -> list[TemplateRow]:
+        with self.ctx.db.read_session() as session:
+            return [TemplateRow.of(t) for t in session.scalars(select(InstanceTemplate).order_by(InstanceTemplate.name))]
+
+    def template(self, ref: int | str) -> TemplateRow:
+        with self.ctx.db.read_session() as session:
+            found = (session.get(InstanceTemplate, int(ref)) if str(ref).isdigit()
+                     else session.scalar(select(InstanceTemplate).where(InstanceTemplate.name == str(ref).strip())))
+            if found is None:
+                raise NotFoundError(f"There is no template '{ref}'.")
+            return TemplateRow.of(found)
+
+    def save_template(self, name: str, settings: InstanceSettings) -> TemplateRow:
+        self.ctx.require("operator", "save templates")
+        from giftdesk.services import validation
+
+        name = validation.text(name, "template name", required=True, max_length=100)
+        settings = settings.cleaned()
+        with self.ctx.db.session() as session:
+            template = session.scalar(select(InstanceTemplate).where(InstanceTemplate.name == name))
+            if template is None:
+                template = InstanceTemplate(name=name)
+                session.add(template)
+            for key, value in settings.as_dict().items():
+                setattr(template, key, value)
+            session.flush()
+            self.ctx.audit(session, "instance.template", f"Saved template '{name}'", "template", template.id)
+            return TemplateRow.of(template)
+
+    def delete_template(self, ref: int | str) -> None:
+        self.ctx.require("operator", "delete templates")
+        row = self.template(ref)
+        with self.ctx.db.session() as session:
+            session.delete(session.get(InstanceTemplate, row.id))
+            self.ctx.audit(session, "instance.template_delete", f"Deleted template '{row.name}'", "template", row.id)
+
+    # ---- environment and configuration ------------------------------------------------------
+    def backend_url(self, network: str) -> str:
+        """The endpoint's advertised address; with host networking the endpoint's loopback one."""
+        from giftdesk.endpoint import addressing
+
+        settings = self.desk.settings.all()
+        public = (settings.get("endpoint.public_url") or "").strip()
+        if public:
+            return public.rstrip("/")
+        port = int(settings["endpoint.port"])
+        runtime = getattr(self.desk, "runtime", None)
+        endpoint = getattr(runtime, "endpoint", None) if runtime is not None else None
+        if endpoint is not None:
+            listening = runtime.supervisor.status("endpoint").info.get("port")
+            port = int(listening or port)
+        if network == "host":
+            return f"http://{addressing.LOOPBACK}:{port}/api/instances"
+        return addressing.advertised_base_url(settings, port)
+
+    def _environment(self, account_id: int, backend: str, port: int, settings: InstanceSettings,
+                     instance_id: int | None = None) -> dict[str, str]:
+        """Seed 001's environment, exactly: the credential and the endpoint are its one source."""
+        base = self.desk.keys.tracker_environment(account_id, backend)
+        password = None
+        if instance_id is not None:
+            password = self.ctx.secrets.get(dash_password_secret(instance_id))
+        if not password:
+            password = checks.new_dash_password()
+            if instance_id is not None:
+                self.ctx.secrets.set(dash_password_secret(instance_id), password)
+        return {
+            "API_KEY": base["API_KEY"], "ACCOUNT_ID": base["ACCOUNT_ID"], "TIKTOK_USERNAME": base["TIKTOK_USERNAME"],
+            "PORT": str(port if settings.network == "host" else TRACKER_PORT),
+            "BACKEND_API_URL": base["BACKEND_API_URL"], "DASH_PASSWORD": password,
+            "DEBUG_MODE": "true" if settings.debug_mode else "false", "NODE_ENV": "production",
+        }
+
+    def dash_password(self, ref: int | str) -> str | None:
+        self.ctx.require("operator", "show dashboard passwords")
+        row = self.get(ref)
+        return self.ctx.secrets.get(dash_password_secret(row.id))
+
+    def _config(self, record: Instance, environment: dict[str, str]) -> ContainerConfig:
+        labels = {APP_LABEL: APP_VALUE, ID_LABEL: str(record.id), NAME_LABEL: record.name,
+                  MANAGED_LABEL: MANAGED_VALUE, DESK_LABEL: self.desk_id}
+        return ContainerConfig(f"{CONTAINER_PREFIX}{record.name}", record.image, environment, labels, record.port,
+                               record.network, record.publish_address, record.restart_policy,
+                               record.memory_limit_mb, record.cpu_millis)
+
+    def _check_engine_side(self, settings: InstanceSettings) -> None:
+        if settings.image and not self.docker.image_exists(settings.image):
+            raise ValidationError(f"The image '{settings.image}' is not on the Docker engine; build or load it first "
+                                  "(giftdesk image build DIR --tag …).", field="image")
+        if settings.network not in ("bridge", "host") and settings.network not in self.docker.networks():
+            raise ValidationError(f"There is no Docker network called '{settings.network}'.", field="network")
+
+    def port_taken(self, port: int, settings: InstanceSettings, own: int | None = None,
+                   published: set[int] | None = None, own_port_free: bool = False) -> str | None:
+        """Why ``port`` cannot be used (held by an instance, published by a container, not bindable
+        on the host), or None when it is free."""
+        with self.ctx.db.read_session() as session:
+            holder = session.execute(select(Instance.id, Instance.name).where(Instance.port == port,
+                                                                               Instance.engine == "")).first()
+        if holder is not None and holder.id != own:
+            return f"port {port} belongs to instance '{holder.name}'"
+        if holder is not None and holder.id == own and not own_port_free:
+            return None  # our own container holds it
+        if published is None:
+            published = self.docker.published_ports()
+        if port in published:
+            return f"port {port} is published by another container on the engine"
+        address = "0.0.0.0" if settings.network == "host" else settings.publish_address
+        if not checks.port_bindable(address, port):
+            return f"port {port} is in use on this computer"
+        return None
+
+    def _choose_port(self, settings: InstanceSettings, port: int | str | None, own: int | None = None,
+                     own_port_free: bool = False) -> int:
+        if port not in (None, ""):
+            number = checks.port_number(port)
+            reason = self.port_taken(number, settings, own=own, own_port_free=own_port_free)
+            if reason is not None:
+                raise ConflictError(f"Cannot use port {number}: {reason}.")
+            return number
+        return self.next_free_port(settings)
+
+    def next_free_port(self, settings: InstanceSettings | None = None) -> int:
+        settings = settings or InstanceSettings()
+        start = int(self.desk.settings.get("tracker.port_start"))
+        end = int(self.desk.settings.get("tracker.port_end"))
+        with self.ctx.db.read_session() as session:
+            held = set(session.scalars(select(Instance.port).where(Instance.engine == "")))
+        published = self.docker.published_ports()
+        address = "0.0.0.0" if settings.network == "host" else settings.publish_address
+        for candidate in range(start, end + 1):
+            if candidate in held or candidate in published:
+                continue
+            if checks.port_bindable(address, candidate):
+                return candidate
+        raise ConflictError(f"Every port from {start} to {end} is taken; widen the tracker port range in Settings.")
+
+    # ---- internals ----------------------------------------------------------------------
+    def _record(self, session, ref: int | str) -> Instance:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+            record = session.get(Instance, int(ref))
+            if record is not None:
+                return record
+        record = session.scalar(select(Instance).where(Instance.name == str(ref).strip().lower()))
+        if record is None:
+            raise NotFoundError(f"There is no instance '{ref}'.")
+        return record
+
+    @staticmethod
+    def _row(session, record: Instance) -> InstanceRow:
+        customer = None
+        if record.account_id is not None:
+            customer = session.execute(select(Customer.id, Customer.name).join(
+                TikTokAccount, TikTokAccount.customer_id == Customer.id).where(TikTokAccount.id == record.account_id)).first()
+        return InstanceRow.of(record, *(customer or (None, None)))
+
+    def _operable(self, ref: int | str, doing: str) -> InstanceRow:
+        self.ctx.require("operator", f"{doing} instances")
+        row = self.get(ref)
+        if not row.container_id:
+            raise NotFoundError(f"'{row.name}' has no container; recreate it first.")
+        return row
+
+    def _stamp(self, instance_id: int, status: str, **times: datetime) -> None:
+        with self.ctx.db.session() as session:
+            record = session.get(Instance, instance_id)
+            if record is not None:
+                record.status = status
+                for key, value in times.items():
+                    setattr(record, key, value)
+
+    def _is_ours(self, container_id: str, instance_id: int) -> bool:
+        try:
+            details = self.docker.inspect(container_id)
+        except NotFoundError:
+            return False
+        return _labels_match(details.get("Config", {}).get("Labels") or {}, instance_id, self.desk_id)
+
+    def _discard(self, container_id: str | None) -> None:
+        if container_id:
+            try:
+                self.docker.remove(container_id, force=True)
+            except Exception:
+                log.exception("Could not remove the half-made container %s", container_id[:12])
+
+    def _orphan(self, container_id: str) -> ContainerSummary:
+        found = self.reconcile().orphans
+        orphan = next((o for o in found if o.id.startswith(container_id) or o.name == container_id), None)
+        if orphan is None:
+            raise NotFoundError(f"'{container_id}' is not an orphan tracker container (it has a record, or is not a "
+                                "gift tracker).")
+        return orphan
+
+    def _account_for(self, env: dict[str, str]) -> int:
+        with self.ctx.db.read_session() as session:
+            if env.get("ACCOUNT_ID", "").isdigit() and session.get(TikTokAccount, int(env["ACCOUNT_ID"])):
+                return int(env["ACCOUNT_ID"])
+            username = env.get("TIKTOK_USERNAME", "").removeprefix("@").lower()
+            found = session.scalar(select(TikTokAccount.id).where(func.lower(TikTokAccount.username) == username))
+        if found is None:
+            raise ValidationError("No TikTok account matches this container's ACCOUNT_ID or TIKTOK_USERNAME; "
+                                  "give the account to adopt it for.", field="account")
+        return found
+
+
+class _DeskClients:
+    """The runtime's Docker clients when a runtime runs (window, serve), else clients of our own (CLI)."""
+
+    def __init__(self, desk):
+        self._desk = desk
+        self._own = None
+        self._lock = threading.Lock()
+
+    def _target(self):
+        runtime = getattr(self._desk, "runtime", None)
+        if runtime is not None:
+            return runtime.docker
+        with self._lock:
+            if self._own is None:
+                from giftdesk.runtime.clients import DockerClients
+
+                desk = self._desk
+                self._own = DockerClients(lambda: str(desk.settings.get("docker.host") or ""))
+            return self._own
+
+    def __getattr__(self, name):
+        return getattr(self._target(), name)
+
+    def close_own(self) -> None:
+        with self._lock:
+            own, self._own = self._own, None
+        if own is not None:
+            own.close()
+
+
+def _labels_match(labels: dict, instance_id: int, desk_id: str) -> bool:
+    return (labels.get(APP_LABEL) == APP_VALUE and labels.get(ID_LABEL) == str(instance_id)
+            and labels.get(DESK_LABEL) == desk_id)
+
+
+def _with_summary(row: InstanceRow, summary: ContainerSummary | None) -> InstanceRow:
+    if summary is None:
+        return row.with_container("missing" if row.container_id or row.status == "missing" else row.status)
+    return row.with_container(summary.state, summary.exit_code, summary.engine_health)
+
+
+def _published(host_config: dict, env: dict[str, str]) -> tuple[int | None, str | None]:
+    bindings = (host_config.get("PortBindings") or {}).get(f"{TRACKER_PORT}/tcp") or []
+    for binding in bindings:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"]), binding.get("HostIp") or "0.0.0.0"
+    if env.get("PORT", "").isdigit():
+        return int(env["PORT"]), None
+    return None, None
+
+
+def _scrub(details: dict) -> dict:
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: ("••••" if any(w in str(k).upper() for w in SECRET_WORDS) else clean(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, str):
+            for word in SECRET_WORDS:
+                if f"{word}=" in value:
+                    return "••••"
+        return value
+
+    return clean(details)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

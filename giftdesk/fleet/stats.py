@@ -1,0 +1,84 @@
+"""Stats of running trackers, sampled in the background only while a view asks for them.
+
+One-shot samples (no stream per container: streams keep dockerd busy), ``STATS_CONCURRENCY``
+at a time; CPU % from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
+memory without the inactive file cache, as the docker CLI computes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from giftdesk.fleet.docker_api import StatsSample, compute_stats
+from giftdesk.fleet.events import InstanceStatsSampled
+from giftdesk.runtime.supervisor import Service
+
+log = logging.getLogger(__name__)
+
+STATS_INTERVAL_S = 2.0
+STATS_CONCURRENCY = 4
+
+
+class FleetStatsSampler(Service):
+    name = "fleet-stats"
+
+    def __init__(self, desk, fleet, live, interval: float = STATS_INTERVAL_S, concurrency: int = STATS_CONCURRENCY):
+        super().__init__()
+        self.desk = desk
+        self.fleet = fleet
+        self.live = live
+        self.interval = interval
+        self._previous: dict[tuple[int, str], StatsSample] = {}  # per container: a restart starts afresh
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="fleet-stats")
+        self._wake = threading.Event()
+        self.rounds = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            targets = self.live.stats_targets()
+            if not targets:
+                self.report("running", "idle: no view shows stats")
+                self._previous.clear()
+                self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            started = time.monotonic()
+            self.sample(targets)
+            self.rounds += 1
+            self.report("running", f"sampling {len(targets)} tracker{'s' if len(targets) != 1 else ''}")
+            rest = self.interval - (time.monotonic() - started)
+            if rest > 0:
+                stop.wait(rest)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def interrupt(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def sample(self, instance_ids: list[int]) -> None:
+        futures = [self._pool.submit(self._sample_one, i) for i in instance_ids]
+        for future in futures:
+            try:
+                future.result()
+            except Exception:
+                log.debug("A stats sample failed", exc_info=True)
+
+    def _sample_one(self, instance_id: int) -> None:
+        live = self.live.get(instance_id)
+        if not live.container_id or live.state != "running":
+            return
+        raw = self.fleet.docker.stats_once(live.container_id)
+        key = (instance_id, live.container_id)
+        sample = compute_stats(raw, self._previous.get(key))
+        self._previous[key] = sample
+        self.live.update(instance_id, cpu_percent=sample.cpu_percent, memory_bytes=sample.memory_bytes,
+                         memory_limit=sample.memory_limit, net_rx=sample.net_rx, net_tx=sample.net_tx)
+        self.desk.events.publish(InstanceStatsSampled(instance_id, sample.cpu_percent, sample.memory_bytes,
+                                                      sample.memory_limit, sample.net_rx, sample.net_tx, sample.at))

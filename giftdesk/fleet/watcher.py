@@ -1,0 +1,267 @@
+"""The fleet watcher: one list at start, then the engine's event stream (no polling).
+
+The stream is filtered by this desk's labels. When it ends (the engine restarted, the socket
+went away) the watcher reconnects with ``since`` = the last event it saw, so nothing that happened
+in between is lost, and reconciles with one list call. Deaths, restart loops and unhealthy
+reports become instance events and ``InstanceAlert``s.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime, timezone
+
+from giftdesk.db.types import utcnow
+from giftdesk.fleet.docker_api import ID_LABEL, NAME_LABEL
+from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
+from giftdesk.runtime.supervisor import Service
+
+log = logging.getLogger(__name__)
+
+RESTART_LOOP_DEATHS = 3
+RESTART_LOOP_WINDOW_S = 60.0
+RECONNECT_FIRST_S = 0.25
+RECONNECT_MAX_S = 5.0
+
+
+class FleetWatcher(Service):
+    name = "fleet-watcher"
+
+    def __init__(self, desk, fleet, live):
+        super().__init__()
+        self.desk = desk
+        self.fleet = fleet
+        self.live = live
+        self._stream = None
+        self._lock = threading.Lock()
+        self._last_event: float | None = None
+        self._deaths: dict[int, deque] = defaultdict(deque)
+        self._looping: dict[int, float] = {}
+        self._stopping: set[str] = set()  # containers the console or the CLI is stopping (a kill came first)
+        self._current: dict[int, str] = {}
+        self.reconnects = 0
+        self._sync = threading.Event()
+        self._unsubscribe = desk.events.subscribe(InstancesChanged, lambda _e: self._sync.set())
+
+    # ---- Service -------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        delay = RECONNECT_FIRST_S
+        first = True
+        while not stop.is_set():
+            try:
+                since = self._last_event
+                _check_reachable(self.fleet.docker.clients.where)
+                stream = self.fleet.docker.open_event_stream(since=since, desk_id=self.fleet.desk_id)
+                with self._lock:
+                    self._stream = stream
+                if stop.is_set():
+                    stream.close()
+                    return
+                # The list after subscribing: nothing can fall between the two.
+                self.resync(reconcile=True)
+                was = self.live.connection
+                self.live.connection, self.live.connection_detail = "connected", ""
+                detail = "watching the engine's events"
+                if not first:
+                    self.reconnects += 1
+                    detail = "reconnected after the engine went away; reconciled"
+                self.report("running", detail, reconnects=self.reconnects)
+                if was != "connected":
+                    self.desk.events.publish(FleetConnectionChanged("connected", detail))
+                first = False
+                delay = RECONNECT_FIRST_S
+                for event in stream:
+                    if stop.is_set():
+                        break
+                    self._handle(event)
+                    if self._sync.is_set():
+                        self._sync.clear()
+                        self.resync()
+            except Exception as exc:  # the engine is away: say so and try again soon
+                if stop.is_set():
+                    break
+                log.info("Fleet watcher: %s", exc)
+                self.live.connection_detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            finally:
+                with self._lock:
+                    stream, self._stream = self._stream, None
+                if stream is not None:
+                    stream.close()
+            if stop.is_set():
+                break
+            if self.live.connection != "reconnecting":
+                self.live.connection = "reconnecting"
+                self.desk.events.publish(FleetConnectionChanged("reconnecting", "the engine's event stream ended"))
+            self.report("running", "reconnecting to the Docker engine…", reconnects=self.reconnects)
+            stop.wait(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+
+    def interrupt(self) -> None:
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # ---- state -----------------------------------------------------------------------------
+    def resync(self, reconcile: bool = False) -> None:
+        """One list call: every instance's state, published where it changed."""
+        if reconcile:
+            try:
+                self.fleet.reconcile()
+            except Exception:
+                log.warning("Reconciling the fleet failed", exc_info=True)
+        rows = self.fleet.list(with_state=True)
+        known = set()
+        for row in rows:
+            known.add(row.id)
+            if row.container_id:
+                self._current[row.id] = row.container_id
+            started = row.last_started_at if row.state == "running" else None
+            self._set(row.id, row.name, row.state or row.status, row.exit_code, row.container_id,
+                      started_at=started, engine_health=row.engine_health)
+        for instance_id in set(self.live.all()) - known:
+            self.live.forget(instance_id)
+
+    def _set(self, instance_id: int, name: str, state: str, exit_code: int | None, container_id: str | None,
+             started_at: datetime | None = None, engine_health: str | None = None, force: bool = False) -> None:
+        changes = dict(name=name, state=state, exit_code=exit_code, container_id=container_id,
+                       engine_health=engine_health)
+        if started_at is not None:
+            changes["started_at"] = started_at
+        if state != "running":
+            changes.update(cpu_percent=None, memory_bytes=None)
+        before, after = self.live.update(instance_id, **changes)
+        if force or (before.state, before.exit_code, before.engine_health, before.container_id) != (
+                after.state, after.exit_code, after.engine_health, after.container_id):
+            self.desk.events.publish(InstanceStateChanged(instance_id, name, state, exit_code, container_id,
+                                                          after.started_at, engine_health))
+
+    def _handle(self, event: dict) -> None:
+        if event.get("Type") != "container":
+            return
+        self._last_event = event.get("timeNano", 0) / 1e9 or event.get("time") or self._last_event
+        action = event.get("Action") or event.get("status") or ""
+        actor = event.get("Actor") or {}
+        attributes = actor.get("Attributes") or {}
+        container_id = actor.get("ID") or event.get("id")
+        try:
+            instance_id = int(attributes.get(ID_LABEL, ""))
+        except ValueError:
+            return
+        name = attributes.get(NAME_LABEL, "")
+        at = datetime.fromtimestamp(self._last_event or time.time(), timezone.utc)
+        current = self.live.get(instance_id)
+        if action == "create":
+            self._current[instance_id] = container_id
+            return
+        if self._current.get(instance_id) not in (None, container_id) and action != "start":
+            return  # a parked or replaced container of this instance (an edit in progress)
+        if action == "start":
+            self._current[instance_id] = container_id
+            self._stopping.discard(container_id)
+            self._write_status(instance_id, "running", last_started_at=at)
+            self._set(instance_id, name, "running", None, container_id, started_at=at,
+                      engine_health=None)
+        elif action == "kill":
+            self._stopping.add(container_id)
+        elif action == "die":
+            code = _int(attributes.get("exitCode"))
+            stopped_on_purpose = container_id in self._stopping
+            restarting = not stopped_on_purpose and self._will_restart(instance_id, code)
+            state = "restarting" if restarting else "exited"
+            self._write_status(instance_id, state, last_stopped_at=at)
+            self._set(instance_id, name, state, code, container_id)
+            if not stopped_on_purpose:
+                self._died(instance_id, name, code, restarting)
+        elif action == "stop":
+            self._stopping.discard(container_id)
+        elif action == "destroy":
+            self._stopping.discard(container_id)
+            if self._current.get(instance_id) == container_id:
+                self._current.pop(instance_id, None)
+                self._write_status(instance_id, "missing")
+                self._set(instance_id, name, "missing", None, None)
+        elif action.startswith("health_status"):
+            health = action.split(":", 1)[-1].strip()
+            self._set(instance_id, name, current.state or "running", current.exit_code, container_id,
+                      engine_health=health)
+            if health == "unhealthy":
+                self.alert(instance_id, name, "warning", "The engine's health check says unhealthy")
+        elif action in ("pause", "unpause"):
+            self._set(instance_id, name, "paused" if action == "pause" else "running", None, container_id)
+        elif action == "oom":
+            self.alert(instance_id, name, "error", "Ran out of memory (the memory limit was reached)")
+
+    def _will_restart(self, instance_id: int, code: int | None) -> bool:
+        """Whether the engine restarts a container that died by itself, from its restart policy
+        (no inspect: at an engine shutdown the call would race the closing socket)."""
+        try:
+            policy = self.fleet.get(instance_id).restart_policy
+        except Exception:
+            return False
+        return policy in ("always", "unless-stopped") or (policy == "on-failure" and code not in (0, None))
+
+    def _died(self, instance_id: int, name: str, code: int | None, restarting: bool) -> None:
+        now = time.monotonic()
+        deaths = self._deaths[instance_id]
+        deaths.append(now)
+        while deaths and now - deaths[0] > RESTART_LOOP_WINDOW_S:
+            deaths.popleft()
+        if len(deaths) >= RESTART_LOOP_DEATHS:
+            if now - self._looping.get(instance_id, -1e9) > RESTART_LOOP_WINDOW_S:
+                self._looping[instance_id] = now
+                self.alert(instance_id, name, "error",
+                           f"Restart loop: died {len(deaths)} times in a minute (last exit code {code})",
+                           {"exitCode": code, "deaths": len(deaths)})
+            return
+        suffix = "; the engine restarts it" if restarting else ""
+        self.alert(instance_id, name, "error", f"Died with exit code {code}{suffix}", {"exitCode": code})
+
+    def alert(self, instance_id: int, name: str, level: str, message: str, details: dict | None = None) -> None:
+        self.fleet.record_event(instance_id, level, message, details)
+        self.desk.events.publish(InstanceAlert(instance_id, name, level, message, details or {}))
+
+    def _write_status(self, instance_id: int, status: str, **times) -> None:
+        from giftdesk.db.fleet_models import Instance
+
+        try:
+            with self.desk.db.session() as session:
+                record = session.get(Instance, instance_id)
+                if record is not None:
+                    record.status = status
+                    for key, value in times.items():
+                        setattr(record, key, value)
+        except Exception:
+            log.warning("Could not store the state of instance %s", instance_id, exc_info=True)
+
+
+def _check_reachable(where: str) -> None:
+    """For unix sockets, connect once ourselves first: docker-py leaks the socket of a failed
+    connect, and the watcher retries every few seconds while the engine is away."""
+    import os
+    import socket
+
+    if not where.startswith("unix://"):
+        return
+    path = where.removeprefix("unix://")
+    if not os.path.exists(path):
+        raise ConnectionError(f"there is no Docker socket at {path}")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(3)
+        probe.connect(path)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["FleetWatcher", "utcnow"]

@@ -1,0 +1,177 @@
+"""Create or edit a tracker instance. The service validates; errors stay in the dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from giftdesk.fleet import spec
+from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
+
+
+class InstanceDialog(QDialog):
+    saved = Signal(object)  # InstanceRow
+
+    def __init__(self, ctx, row=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.row = row
+        self.setWindowTitle(f"Edit {row.name}" if row else "New tracker instance")
+        self.setObjectName("instance-dialog")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.name = QLineEdit(row.name if row else "")
+        self.name.setPlaceholderText("e.g. creator-one (becomes gift-tracker-creator-one and a subdomain)")
+        self.name.setEnabled(row is None)
+        self.account = QComboBox()
+        self.account.setEnabled(row is None)
+        self.template = QComboBox()
+        self.template.addItem("(none)", None)
+        self.port = QSpinBox()
+        self.port.setRange(0, 65535)
+        self.port.setSpecialValueText("next free port")
+        self.port.setValue(row.port if row else 0)
+        self.image = QComboBox()
+        self.image.setEditable(True)
+        self.image.setEditText(row.image if row else str(ctx.desk.settings.get("tracker.default_image")))
+        self.network = QComboBox()
+        self.network.setEditable(True)
+        self.network.addItems(["bridge", "host"])
+        self.network.setCurrentText(row.network if row else "bridge")
+        self.publish = QComboBox()
+        self.publish.addItem("This computer only (127.0.0.1)", "127.0.0.1")
+        self.publish.addItem("All interfaces (0.0.0.0)", "0.0.0.0")
+        if row is not None and row.publish_address not in ("127.0.0.1", "0.0.0.0"):
+            self.publish.addItem(row.publish_address, row.publish_address)
+        self.publish.setCurrentIndex(max(0, self.publish.findData(row.publish_address if row else "127.0.0.1")))
+        self.restart = QComboBox()
+        self.restart.addItems(list(RESTART_POLICIES))
+        self.restart.setCurrentText(row.restart_policy if row else "unless-stopped")
+        self.memory = QSpinBox()
+        self.memory.setRange(0, 65536)
+        self.memory.setSuffix(" MiB")
+        self.memory.setSpecialValueText("no limit")
+        self.memory.setValue((row.memory_limit_mb or 0) if row else spec.DEFAULT_MEMORY_MB)
+        self.cpus = QLineEdit(f"{row.cpu_millis / 1000:g}" if row and row.cpu_millis else "")
+        self.cpus.setPlaceholderText("no limit (e.g. 0.5)")
+        self.debug = QCheckBox("Debug mode (DEBUG_MODE=true)")
+        self.debug.setChecked(bool(row and row.debug_mode))
+        self.start_at = QLineEdit((row.schedule_start or "") if row else "")
+        self.start_at.setPlaceholderText("HH:MM, empty for none")
+        self.stop_at = QLineEdit((row.schedule_stop or "") if row else "")
+        self.stop_at.setPlaceholderText("HH:MM, empty for none")
+        for label, widget in (("Name", self.name), ("TikTok account", self.account), ("Template", self.template),
+                              ("Host port", self.port), ("Image", self.image), ("Network", self.network),
+                              ("Publish on", self.publish), ("Restart policy", self.restart),
+                              ("Memory limit", self.memory), ("CPU limit", self.cpus), ("", self.debug),
+                              ("Start daily at", self.start_at), ("Stop daily at", self.stop_at)):
+            if isinstance(widget, QComboBox):
+                widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+                widget.setMinimumContentsLength(24)
+            form.addRow(label, widget)
+        layout.addLayout(form)
+        note = QLabel("A dashboard password is generated and kept in the keyring; the API key comes from the "
+                      "account (generated when it has none)." if row is None else
+                      "Changing the port, image, network or limits recreates the container; if the new one "
+                      "cannot start, the old one is put back.")
+        note.setWordWrap(True)
+        note.setProperty("role", "muted")
+        layout.addWidget(note)
+        self.error = QLabel("")
+        self.error.setObjectName("instance-dialog-error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Create" if row is None else "Save")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.template.currentIndexChanged.connect(self._apply_template)
+        ctx.runner.submit(self._choices, owner=self, on_success=self._fill, description="Loading accounts and images…")
+
+    # ---- choices ------------------------------------------------------------------------
+    def _choices(self):
+        desk = self.ctx.desk
+        accounts = desk.customers.list_accounts() if self.row is None else []
+        customers = {c.id: c.name for c in desk.customers.list()} if self.row is None else {}
+        try:
+            images = [t for r in desk.fleet.docker.images() for t in r["tags"]]
+            networks = desk.fleet.docker.networks()
+        except Exception:  # the engine is away: the fields stay editable
+            images, networks = [], []
+        return accounts, customers, images, networks, desk.fleet.templates()
+
+    def _fill(self, choices) -> None:
+        accounts, customers, images, networks, templates = choices
+        for account in accounts:
+            self.account.addItem(f"@{account.username} ({customers.get(account.customer_id, '?')})", account.id)
+        current = self.image.currentText()
+        self.image.addItems(images)  # gift-tracker images first
+        self.image.setEditText(current)
+        for name in networks:
+            if self.network.findText(name) < 0:
+                self.network.addItem(name)
+        for template in templates:
+            self.template.addItem(template.name, template)
+
+    def _apply_template(self) -> None:
+        template = self.template.currentData()
+        if template is None:
+            return
+        s = template.settings
+        if s.image:
+            self.image.setEditText(s.image)
+        self.network.setCurrentText(s.network)
+        self.publish.setCurrentIndex(max(0, self.publish.findData(s.publish_address)))
+        self.restart.setCurrentText(s.restart_policy)
+        self.memory.setValue(s.memory_limit_mb or 0)
+        self.cpus.setText(f"{s.cpu_millis / 1000:g}" if s.cpu_millis else "")
+        self.debug.setChecked(s.debug_mode)
+
+    # ---- saving -------------------------------------------------------------------------
+    def settings(self) -> InstanceSettings:
+        return InstanceSettings(self.image.currentText().strip() or None, self.network.currentText().strip(),
+                                self.publish.currentData(), self.restart.currentText(), self.memory.value() or None,
+                                spec.cpu_millis(self.cpus.text()), self.debug.isChecked())
+
+    def submit(self) -> None:
+        self.error.hide()
+        try:
+            settings = self.settings()
+        except Exception as exc:
+            return self._failed(exc)
+        port = self.port.value() or None
+        fleet = self.ctx.desk.fleet
+        self.buttons.setEnabled(False)
+        if self.row is None:
+            account_id = self.account.currentData()
+            if account_id is None:
+                self.buttons.setEnabled(True)
+                return self._failed(ValueError("Choose the TikTok account (add one in Customer Accounts first)."))
+            template = self.template.currentData()
+            self.ctx.runner.submit(fleet.create, self.name.text(), account_id, port=port, settings=settings,
+                                   template=template.id if template else None, schedule_start=self.start_at.text(),
+                                   schedule_stop=self.stop_at.text(), owner=self, on_success=self._done,
+                                   on_error=self._failed, description="Creating the tracker…")
+        else:
+            self.ctx.runner.submit(fleet.edit, self.row.id, port=port, settings=settings,
+                                   schedule_start=self.start_at.text() or None, schedule_stop=self.stop_at.text() or None,
+                                   owner=self, on_success=self._done, on_error=self._failed,
+                                   lane=f"instance:{self.row.id}", description=f"Saving {self.row.name}…")
+
+    def _done(self, row) -> None:
+        self.saved.emit(row)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        self.error.setText(str(exc) or type(exc).__name__)
+        self.error.show()
+
+
+__all__ = ["InstanceDialog", "Qt"]

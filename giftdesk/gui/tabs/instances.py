@@ -1,0 +1,510 @@
+"""The Instances tab: every tracker with live state, health, TikTok status and stats.
+
+Rows come from one list call; from then on the runtime's fleet services push changes (engine
+events, the ``/api/state`` probe, the stats sampler) as typed events that the bridge delivers at
+most once per frame. Nothing here polls the engine. Actions run in the job runner, each instance
+on its own lane; bulk actions run in parallel with a progress dialog and cancel.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
+                               QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
+
+from giftdesk.errors import ServiceUnavailableError
+from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
+                                   InstanceStateChanged, InstanceStatsSampled)
+from giftdesk.fleet.feature import fleet_of
+from giftdesk.fleet.live import LiveInstance
+from giftdesk.fleet.records import InstanceRow
+from giftdesk.gui.prompts import Prompts
+from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.runtime.docker_monitor import DockerStateChanged
+from giftdesk.services.events import DatabaseReplaced, KeyChanged
+
+STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
+                "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
+HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """One table row: the record and what the runtime knows now."""
+
+    row: InstanceRow
+    live: LiveInstance
+    alert: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def state(self) -> str:
+        return self.live.state or self.row.state or self.row.status
+
+    @property
+    def state_text(self) -> str:
+        code = self.live.exit_code if self.live.state else self.row.exit_code
+        if self.state in ("restarting", "exited", "dead") and code is not None:
+            return f"{self.state} ({code})"
+        return self.state
+
+    @property
+    def health(self) -> str:
+        return self.live.health if self.state == "running" else "none"
+
+    @property
+    def uptime(self) -> float | None:
+        if self.state != "running":
+            return None
+        started = self.live.started_at or self.row.last_started_at
+        return None if started is None else max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
+
+
+def fmt_uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+def fmt_bytes(value: int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value / 1048576:.1f} MiB"
+
+
+def _color(mapping):
+    return lambda v: QColor(mapping[key]) if (key := v) in mapping else None
+
+
+COLUMNS = [
+    Column("Name", width=150, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
+    Column("Customer", width=120, value=lambda v: v.row.customer_name or ""),
+    Column("TikTok", width=130, value=lambda v: f"@{v.row.tiktok_username}"),
+    Column("State", width=95, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
+    Column("Health", width=75, value=lambda v: "" if v.health == "none" else v.health,
+           foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),
+    Column("TikTok live", width=100, value=lambda v: v.live.live_status or "" if v.state == "running" else ""),
+    Column("Viewers", width=62, value=lambda v: v.live.viewers if v.state == "running" else None, align=RIGHT,
+           sort=lambda v: v.live.viewers or 0),
+    Column("Gifts", width=55, value=lambda v: v.live.gifts if v.state == "running" else None, align=RIGHT,
+           sort=lambda v: v.live.gifts or 0),
+    Column("Diamonds", width=72, value=lambda v: v.live.diamonds if v.state == "running" else None, align=RIGHT,
+           sort=lambda v: v.live.diamonds or 0),
+    Column("Port", width=50, value=lambda v: v.row.port, align=RIGHT),
+    Column("Uptime", width=72, value=lambda v: fmt_uptime(v.uptime), align=RIGHT, sort=lambda v: v.uptime or 0),
+    Column("CPU", width=62, value=lambda v: f"{v.live.cpu_percent:.1f} %" if v.live.cpu_percent is not None and v.state == "running"
+           else "", align=RIGHT, sort=lambda v: v.live.cpu_percent or 0),
+    Column("Memory", width=80, value=lambda v: fmt_bytes(v.live.memory_bytes) if v.state == "running" else "", align=RIGHT,
+           sort=lambda v: v.live.memory_bytes or 0),
+    Column("Image", lambda v: v.row.image, stretch=True),
+]
+
+
+class InstancesTab(QWidget):
+    message = Signal(str)
+    loaded = Signal()
+
+    def __init__(self, ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("instances-tab")
+        self._rows: dict[int, InstanceRow] = {}
+        self._alerts: dict[int, str] = {}
+        self._own_live: dict[int, LiveInstance] = {}
+        self.dialog = None  # the last dialog opened (tests reach it here)
+        self.bulk_results = None
+        self.bulk_dialog: QProgressDialog | None = None
+        self._tray: QSystemTrayIcon | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        self.banner = QFrame(self)
+        self.banner.setObjectName("engine-banner")
+        self.banner.setStyleSheet("#engine-banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
+                                  " #engine-banner QLabel { color: #8a1c1c; }")
+        banner_layout = QHBoxLayout(self.banner)
+        self.banner_text = QLabel("")
+        self.banner_text.setWordWrap(True)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setObjectName("engine-retry")
+        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addWidget(self.retry_button)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        bar = QHBoxLayout()
+        # A tool bar folds what does not fit behind its extension arrow (the window stays narrow).
+        self.toolbar = QToolBar(self)
+        self.toolbar.setObjectName("instances-toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.buttons: dict[str, QAction] = {}
+        for key, text in (("new", "New…"), ("start", "Start"), ("stop", "Stop"), ("restart", "Restart"),
+                          ("logs", "Logs…"), ("stats", "Stats…"), ("edit", "Edit…"), ("delete", "Delete")):
+            action = self.toolbar.addAction(text)
+            action.setObjectName(f"instances-{key}")
+            self.buttons[key] = action
+        self.more = QToolButton()
+        self.more.setText("More")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more)
+        self.actions = {}
+        for key, text in (("clone", "Clone…"), ("connect", "Connect to TikTok live"),
+                          ("disconnect", "Disconnect from TikTok live"), ("recreate", "Recreate container"),
+                          ("sync", "Reconcile with the engine"), ("events", "Event history…")):
+            self.actions[key] = menu.addAction(text)
+        self.more.setMenu(menu)
+        self.toolbar.addWidget(self.more)
+        bar.addWidget(self.toolbar, 1)
+        self.filter = QLineEdit()
+        self.filter.setObjectName("instances-filter")
+        self.filter.setPlaceholderText("Filter…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumWidth(100)
+        self.filter.setMaximumWidth(240)
+        bar.addWidget(self.filter)
+        layout.addLayout(bar)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("fleet-summary")
+        self.summary.setProperty("role", "muted")
+        layout.addWidget(self.summary)
+        self.table = RowTableView(COLUMNS, parent=self, multi_select=True,
+                                  empty_text="No tracker instances yet — New… creates one for a TikTok account")
+        self.table.setObjectName("instances-table")
+        layout.addWidget(self.table, 1)
+
+        self.retry_button.clicked.connect(self.retry)
+        self.filter.textChanged.connect(self.table.set_filter_text)
+        self.table.row_activated.connect(lambda _v: self.open_logs())
+        self.table.current_changed.connect(lambda _v: self._update_buttons())
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
+        self.buttons["new"].triggered.connect(self.open_create)
+        self.buttons["edit"].triggered.connect(self.open_edit)
+        self.buttons["logs"].triggered.connect(self.open_logs)
+        self.buttons["stats"].triggered.connect(self.open_stats)
+        for action in ("start", "stop", "restart", "delete"):
+            self.buttons[action].triggered.connect(lambda _c=False, a=action: self.bulk(a))
+        self.actions["clone"].triggered.connect(self.clone)
+        self.actions["connect"].triggered.connect(lambda: self.live_command("connect"))
+        self.actions["disconnect"].triggered.connect(lambda: self.live_command("disconnect"))
+        self.actions["recreate"].triggered.connect(lambda: self.bulk("recreate"))
+        self.actions["sync"].triggered.connect(self.sync)
+        self.actions["events"].triggered.connect(self.show_events)
+
+        bridge = ctx.bridge
+        bridge.subscribe_batch(InstanceStateChanged, self._on_live_batch, owner=self)
+        bridge.subscribe_batch(InstanceProbed, self._on_live_batch, owner=self)
+        bridge.subscribe_batch(InstanceStatsSampled, self._on_live_batch, owner=self)
+        bridge.subscribe(InstancesChanged, lambda _e: self.reload(), owner=self)
+        bridge.subscribe(DatabaseReplaced, lambda _e: self.reload(), owner=self)
+        bridge.subscribe(InstanceAlert, self._on_alert, owner=self)
+        bridge.subscribe(FleetConnectionChanged, self._on_connection, owner=self)
+        bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
+        bridge.subscribe(KeyChanged, self._on_key_changed, owner=self)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._render)
+        self._tick.start()
+        self._update_buttons()
+        self.reload()
+
+    # ---- data ---------------------------------------------------------------------------------
+    @property
+    def fleet_runtime(self):
+        return fleet_of(self.ctx.desk)
+
+    def reload(self) -> None:
+        self.ctx.runner.submit(self.ctx.desk.fleet.list, True, owner=self, supersede="instances.list",
+                               on_success=self._loaded, on_error=self._load_failed, description="Loading instances…")
+
+    def retry(self) -> None:
+        runtime = getattr(self.ctx.desk, "runtime", None)
+        monitor = getattr(runtime, "docker_monitor", None) if runtime is not None else None
+        if monitor is not None:
+            monitor.probe_now()
+        self.banner_text.setText("Trying the Docker engine again…")
+        self.reload()
+
+    def _loaded(self, rows: list[InstanceRow]) -> None:
+        self._rows = {r.id: r for r in rows}
+        self._own_live = {r.id: LiveInstance(r.id, r.name, r.container_id, r.state, r.exit_code,
+                                             r.last_started_at if r.state == "running" else None, r.engine_health)
+                          for r in rows}
+        if self.fleet_runtime is None or self.fleet_runtime.live.connection != "reconnecting":
+            self.banner.hide()
+        self._render()
+        self.loaded.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ServiceUnavailableError):
+            self.show_banner(str(exc))
+            rows = self.ctx.desk.fleet.list()  # the records still show, their state unknown
+            self._rows = {r.id: r for r in rows}
+            self._render()
+            self.loaded.emit()
+            return
+        self.ctx.report(exc)
+
+    def show_banner(self, text: str) -> None:
+        self.banner_text.setText(f"The Docker engine cannot be reached: {text}\nEvery other tab keeps working; "
+                                 "set the Docker host in File → Settings, then Retry.")
+        self.banner.show()
+
+    def views(self) -> list[InstanceView]:
+        runtime = self.fleet_runtime
+        live = runtime.live.all() if runtime is not None else {}
+        return [InstanceView(row, live.get(row.id) or self._own_live.get(row.id) or LiveInstance(row.id),
+                             self._alerts.get(row.id, "")) for row in self._rows.values()]
+
+    def _render(self) -> None:
+        views = self.views()
+        self.table.set_rows(views)
+        running = [v for v in views if v.state == "running"]
+        cpu = sum(v.live.cpu_percent or 0 for v in running)
+        memory = sum(v.live.memory_bytes or 0 for v in running)
+        unhealthy = sum(1 for v in views if v.health == "unhealthy" or v.state in ("restarting", "missing", "dead"))
+        text = f"{len(running)}/{len(views)} running · CPU {cpu:.1f} % · memory {memory / 1048576:.0f} MiB"
+        if unhealthy:
+            text += f" · {unhealthy} need attention"
+        self.summary.setText(text)
+
+    def _on_live_batch(self, events) -> None:
+        if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
+            self.reload()
+        self._render()
+
+    def _on_alert(self, event: InstanceAlert) -> None:
+        self._alerts[event.instance_id] = event.message
+        self.message.emit(f"{event.name}: {event.message}")
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                from giftdesk.gui import theme
+
+                self._tray = QSystemTrayIcon(theme.app_icon(), self)
+                self._tray.show()
+            icon = (QSystemTrayIcon.MessageIcon.Critical if event.level == "error"
+                    else QSystemTrayIcon.MessageIcon.Warning)
+            self._tray.showMessage(f"Tracker {event.name}", event.message, icon, 8000)
+        self._render()
+
+    def _on_connection(self, event: FleetConnectionChanged) -> None:
+        if event.state == "reconnecting":
+            self.show_banner("its event stream ended (restarted?); reconnecting…")
+            self.message.emit("Docker engine: event stream ended; reconnecting…")
+        elif event.state == "connected":
+            self.banner.hide()
+            self.message.emit(f"Docker engine: {event.detail}")
+            self.reload()
+
+    def _on_docker(self, event) -> None:
+        state = event.state
+        if state.reachable is False:
+            self.show_banner(state.error or "no answer")
+        elif state.reachable and self.banner.isVisible():
+            self.banner.hide()
+            self.reload()
+
+    def _on_key_changed(self, event: KeyChanged) -> None:
+        if not event.replaces_key:
+            return
+        affected = [r for r in self._rows.values() if r.account_id == event.account_id]
+        if not affected or event.action == "deleted":
+            return
+        names = ", ".join(r.name for r in affected)
+        verb = "regenerated" if event.action == "regenerated" else "deactivated"
+        if event.action == "deactivated":
+            self.message.emit(f"The API key of {names} was deactivated; the tracker can no longer reach the console.")
+            return
+        if Prompts.confirm(self, "API key changed", f"The API key used by {names} was {verb}. Recreate the "
+                           "tracker(s) now with the new key?", confirm_text="Recreate"):
+            self._run_bulk("recreate", [r.id for r in affected])
+
+    def button(self, key: str):
+        """The tool bar's button of an action (tests click it)."""
+        return self.toolbar.widgetForAction(self.buttons[key])
+
+    # ---- selection and buttons ------------------------------------------------------------------
+    def selected(self) -> list[InstanceView]:
+        return self.table.selected_rows()
+
+    def _update_buttons(self) -> None:
+        count = len(self.selected())
+        can = self.ctx.can_edit
+        self.buttons["new"].setEnabled(can)
+        for key in ("start", "stop", "restart", "delete"):
+            self.buttons[key].setEnabled(can and count > 0)
+        for key in ("edit", "logs", "stats"):
+            self.buttons[key].setEnabled(count == 1 and (key != "edit" or can))
+
+    # ---- actions ----------------------------------------------------------------------------
+    def open_create(self) -> None:
+        from giftdesk.gui.dialogs.instance_edit import InstanceDialog
+
+        self.dialog = InstanceDialog(self.ctx, parent=self)
+        self.dialog.saved.connect(lambda row: (self.message.emit(f"Created {row.name} on port {row.port}"), self.reload()))
+        self.dialog.open()
+
+    def open_edit(self) -> None:
+        from giftdesk.gui.dialogs.instance_edit import InstanceDialog
+
+        views = self.selected()
+        if len(views) != 1:
+            return
+        self.dialog = InstanceDialog(self.ctx, views[0].row, parent=self)
+        self.dialog.saved.connect(lambda row: (self.message.emit(f"Saved {row.name}"), self.reload()))
+        self.dialog.open()
+
+    def open_logs(self) -> None:
+        from giftdesk.gui.dialogs.instance_logs import LogViewer
+
+        views = self.selected()
+        if len(views) != 1:
+            return
+        self.dialog = LogViewer(self.ctx, views[0].row, parent=self)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.show()
+
+    def open_stats(self) -> None:
+        from giftdesk.gui.dialogs.instance_stats import StatsDialog
+
+        views = self.selected()
+        if len(views) != 1:
+            return
+        runtime = self.fleet_runtime
+        self.dialog = StatsDialog(self.ctx, views[0].row, runtime.live if runtime else None, parent=self)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.show()
+
+    def bulk(self, action: str) -> None:
+        views = self.selected()
+        if not views:
+            return
+        if action == "delete" and not Prompts.confirm(
+                self, "Delete instances", f"Delete {len(views)} instance(s) and their containers "
+                f"({', '.join(v.row.name for v in views[:5])}{'…' if len(views) > 5 else ''})?", destructive=True):
+            return
+        self._run_bulk(action, [v.id for v in views])
+
+    def _run_bulk(self, action: str, ids: list[int]) -> None:
+        if len(ids) == 1 and action != "delete":
+            instance_id = ids[0]
+            fleet = self.ctx.desk.fleet
+            self.ctx.runner.submit(lambda: fleet.bulk(action, [instance_id]), owner=self,
+                                   lane=f"instance:{instance_id}", on_success=self._bulk_done,
+                                   description=f"{action.title()}…")
+            return
+        cancel = threading.Event()
+        dialog = QProgressDialog(f"{action.title()} {len(ids)} instances…", "Cancel", 0, len(ids), self)
+        dialog.setObjectName("bulk-progress")
+        dialog.setWindowTitle(f"{action.title()} instances")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(cancel.set)
+        dialog.show()
+        self.bulk_dialog = dialog
+        fleet = self.ctx.desk.fleet
+
+        def run(job):
+            return fleet.bulk(action, ids, cancel=cancel,
+                              on_result=lambda result, done, total: job.progress(done, total, result.name))
+
+        def progress(job) -> None:
+            if dialog.isVisible() and job.done_count is not None:
+                dialog.setValue(job.done_count)
+                dialog.setLabelText(f"{action.title()}: {job.done_count}/{job.total} ({job.message})")
+
+        def finished(results) -> None:
+            dialog.setValue(len(ids))
+            dialog.close()
+            self._bulk_done(results)
+
+        self.ctx.runner.submit(run, owner=self, on_success=finished, on_progress=progress,
+                               on_error=lambda exc: (dialog.close(), self.ctx.report(exc)),
+                               description=f"{action.title()} {len(ids)} instances…")
+
+    def _bulk_done(self, results) -> None:
+        self.bulk_results = results
+        failed = [r for r in results if r.outcome == "failed"]
+        cancelled = [r for r in results if r.outcome == "cancelled"]
+        ok = len(results) - len(failed) - len(cancelled)
+        text = f"{ok} done"
+        if cancelled:
+            text += f", {len(cancelled)} cancelled"
+        if failed:
+            text += f", {len(failed)} failed: " + "; ".join(f"{r.name}: {r.message}" for r in failed[:3])
+        self.message.emit(text)
+        if failed:
+            Prompts.info(self, "Some instances failed", "\n".join(f"{r.name}: {r.message}" for r in failed))
+        self.reload()
+
+    def clone(self) -> None:
+        views = self.selected()
+        if len(views) != 1:
+            return
+        name = Prompts.text(self, "Clone instance", "Name of the copy:", f"{views[0].row.name}-copy")
+        if not name:
+            return
+        self.ctx.runner.submit(self.ctx.desk.fleet.clone, views[0].id, name, owner=self,
+                               on_success=lambda row: self.message.emit(f"Cloned into {row.name}"),
+                               description="Cloning…")
+
+    def live_command(self, command: str) -> None:
+        for view in self.selected():
+            self.ctx.runner.submit(self.ctx.desk.fleet.live_command, view.id, command, owner=self,
+                                   lane=f"instance:{view.id}",
+                                   on_success=lambda answer, n=view.row.name: self.message.emit(
+                                       f"{n}: {answer.get('liveStatus', 'done')}"),
+                                   description=f"{command.title()}…")
+
+    def sync(self) -> None:
+        def done(result) -> None:
+            self.message.emit(f"Reconciled: {len(result.missing)} missing container(s), {len(result.orphans)} orphan(s)")
+            self.reload()
+
+        self.ctx.runner.submit(self.ctx.desk.fleet.reconcile, owner=self, on_success=done, description="Reconciling…")
+
+    def show_events(self) -> None:
+        views = self.selected()
+        if len(views) != 1:
+            return
+
+        def show(events) -> None:
+            lines = [f"{e.created_at.astimezone():%Y-%m-%d %H:%M:%S}  {e.level:<7}  {e.message}" for e in events]
+            Prompts.info(self, f"Events of {views[0].row.name}", "\n".join(lines) or "No events yet.")
+
+        self.ctx.runner.submit(self.ctx.desk.fleet.events, views[0].id, owner=self, on_success=show,
+                               description="Loading events…")
+
+    # ---- stats only while shown ------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().showEvent(event)
+        runtime = self.fleet_runtime
+        if runtime is not None:
+            runtime.live.want_stats(self)
+            runtime.stats.wake()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt)
+        runtime = self.fleet_runtime
+        if runtime is not None:
+            runtime.live.release_stats(self)
+        super().hideEvent(event)
+
+
+def replace_view(view: InstanceView, **changes) -> InstanceView:
+    return replace(view, **changes)

@@ -1,0 +1,103 @@
+"""Fleet tests run against the real Docker engine with the offline test images.
+
+The busybox tracker is built under its own tag (``giftdesk-fleet-tracker:latest``) from this
+worktree's ``tracker.sh``, and the Node tracker with ``build-node.sh``. Each test's desk labels
+its containers with its own desk id; the fixture removes exactly those afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+from giftdesk.fleet.docker_api import DESK_LABEL
+from tests.conftest import require_service
+from tests.support.docker_engine import IMAGE_DIR, TEST_LABEL, docker_host_of, ensure_engine
+
+FLEET_IMAGE = "giftdesk-fleet-tracker:latest"
+NODE_IMAGE = "giftdesk-test-node-tracker:latest"
+PORT_START, PORT_END = 3300, 3699
+
+pytestmark = pytest.mark.docker
+
+
+def _build(client, script: str, env_name: str, image: str) -> None:
+    env = dict(os.environ, DOCKER_HOST=docker_host_of(client), **{env_name: image})
+    done = subprocess.run(["bash", str(IMAGE_DIR / script)], env=env, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} failed:\n{done.stdout}{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    client = ensure_engine()
+    require_service(client is not None, "a Docker Engine (tests/support/dockerd.sh, DOCKER_HOST)")
+    _build(client, "build.sh", "GIFTDESK_TEST_IMAGE", FLEET_IMAGE)
+    _build(client, "build-node.sh", "GIFTDESK_TEST_NODE_IMAGE", NODE_IMAGE)
+    os.environ.setdefault("DOCKER_HOST", docker_host_of(client))
+    yield client
+    client.close()
+
+
+def remove_desk_containers(client, desk_id: str) -> None:
+    for item in client.api.containers(all=True, filters={"label": f"{DESK_LABEL}={desk_id}"}):
+        try:
+            client.api.remove_container(item["Id"], force=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def fleet_desk(desk, engine, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", docker_host_of(engine))
+    desk.settings.update({"tracker.default_image": FLEET_IMAGE, "tracker.port_start": PORT_START,
+                          "tracker.port_end": PORT_END})
+    yield desk
+    remove_desk_containers(engine, desk.secrets.namespace)
+
+
+@pytest.fixture
+def account(fleet_desk):
+    """A customer with a TikTok account (no key yet: create generates it)."""
+    counter = iter(range(1, 1000))
+
+    def make(username: str | None = None):
+        n = next(counter)
+        customer = fleet_desk.customers.create(f"Fleet customer {uuid.uuid4().hex[:6]}")
+        return fleet_desk.customers.add_account(customer.id, username or f"fleet_{uuid.uuid4().hex[:8]}")
+
+    return make
+
+
+@pytest.fixture
+def foreign(engine):
+    """Containers the console did not create (label org.giftdesk.test), removed afterwards."""
+    made = []
+
+    def run(image=FLEET_IMAGE, **kwargs):
+        kwargs.setdefault("name", f"gd-foreign-{uuid.uuid4().hex[:8]}")
+        labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
+        container = engine.containers.run(image, detach=True, labels=labels, **kwargs)
+        made.append(container)
+        return container
+
+    yield run
+    for container in made:
+        try:
+            container.remove(force=True)
+        except Exception:
+            pass
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

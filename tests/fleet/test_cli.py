@@ -1,0 +1,181 @@
+"""``giftdesk instance|engine|image`` against the real engine, as a person or a script runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from giftdesk.cli.main import main
+from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, unique
+
+pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli(fleet_desk, capsys):
+    def run(*argv: str, expect: int = 0):
+        code = main(["--data-dir", str(fleet_desk.paths.root), *argv])
+        out, err = capsys.readouterr()
+        assert code == expect, f"{argv} exited {code}:\n{out}\n{err}"
+        return out, err
+
+    def as_json(*argv: str, expect: int = 0):
+        out, _ = run(*argv, "--json", expect=expect)
+        return json.loads(out)
+
+    run.json = as_json
+    return run
+
+
+def _wait_show(cli, name: str, predicate, timeout: float = 15.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.json("instance", "show", name)
+        if predicate(shown) or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.2)
+
+
+def test_create_show_list_lifecycle_and_delete(cli, account):
+    acct = account()
+    name = unique("cli")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--memory", "128", "--cpus", "0.5")
+    assert created["name"] == name and created["state"] == "running" and created["memoryLimitMb"] == 128
+    assert created["cpus"] == 0.5 and created["tiktokUsername"] == f"@{acct.username}"
+    shown = _wait_show(cli, name, lambda s: s["health"] == "healthy")
+    assert shown["state"] == "running" and shown["health"] == "healthy" and shown["liveStatus"] == "DISCONNECTED"
+    assert "apiKey" not in json.dumps(shown) and "API_KEY" not in json.dumps(shown)
+    out, _ = cli("instance", "list")
+    assert name in out and "running" in out
+    stopped = cli.json("instance", "stop", name)
+    assert stopped == [{"instanceId": created["id"], "name": name, "outcome": "ok", "message": ""}]
+    assert cli.json("instance", "show", name)["health"] == "none"
+    cli("instance", "start", "--all")
+    assert cli.json("instance", "show", name)["state"] == "running"
+    _, err = cli("instance", "delete", name, expect=2)  # no terminal, no --yes: refused
+    assert "--yes" in err and cli.json("instance", "list")
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+    assert cli.json("instance", "list") == []
+
+
+def test_bad_input_is_one_line_and_exit_2(cli, account):
+    acct = account()
+    for argv in (("instance", "create", "Bad Name", "--account", str(acct.id)),
+                 ("instance", "create", unique(), "--account", str(acct.id), "--memory", "lots"),
+                 ("instance", "create", unique(), "--account", str(acct.id), "--port", "70000"),
+                 ("instance", "create", unique(), "--account", str(acct.id), "--start-at", "25:00"),
+                 ("instance", "show", "nobody"), ("instance", "start"),
+                 ("instance", "import", "/no/such/file.json")):
+        _, err = cli(*argv, expect=2)
+        assert err.count("\n") == 1 and err.startswith("giftdesk: "), err
+    assert cli.json("instance", "list") == []
+
+
+def test_edit_clone_logs_stats_events(cli, account, engine):
+    acct = account()
+    name = unique("ed")
+    cli.json("instance", "create", name, "--account", str(acct.id))
+    edited = cli.json("instance", "edit", name, "--memory", "96", "--start-at", "08:00", "--stop-at", "20:00",
+                      "--tz", "UTC", "--debug")
+    assert edited["memoryLimitMb"] == 96 and edited["debugMode"] is True
+    assert edited["schedule"] == {"start": "08:00", "stop": "20:00", "timeZone": "UTC"}
+    clone = cli.json("instance", "clone", name, unique("cl"))
+    assert clone["memoryLimitMb"] == 96 and clone["state"] == "created"
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    while time.monotonic() < deadline and not any("serving /www" in line for line in lines):
+        lines = cli.json("instance", "logs", name, "--tail", "5", "--timestamps")["lines"]
+        time.sleep(0.2)
+    assert any("serving /www" in line for line in lines) and len(lines) <= 5
+    assert lines[0][:4].isdigit()  # a timestamp first
+    assert cli.json("instance", "logs", name, "--since", "1d")["lines"]
+    stats = cli.json("instance", "stats", name)
+    assert stats[0]["running"] and stats[0]["cpuPercent"] is not None and stats[0]["memoryLimitBytes"] == 96 * 1048576
+    events = cli.json("instance", "events", name)
+    assert any(e["message"].startswith("Recreated") for e in events)
+
+
+def test_logs_follow_prints_new_lines_until_interrupted(cli, account, fleet_desk):
+    acct = account()
+    name = unique("follow")
+    cli.json("instance", "create", name, "--account", str(acct.id))
+    env = dict(os.environ, PYTHONPATH=str(REPO), GIFTDESK_KEYRING="file")
+    process = subprocess.Popen([sys.executable, "-m", "giftdesk", "--data-dir", str(fleet_desk.paths.root),
+                                "instance", "logs", name, "--follow", "--tail", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        time.sleep(2.5)  # the stream is open
+        # A line written to the init's stdout lands in the container's log, like the tracker's own.
+        subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c", "echo hello-follow > /proc/1/fd/1"],
+                       check=True, capture_output=True)
+        seen = [process.stdout.readline().strip() for _ in range(1)]
+        while seen[-1] != "hello-follow" and len(seen) < 30 and seen[-1] != "":
+            seen.append(process.stdout.readline().strip())  # the tracker may still be logging its start
+        assert seen[-1] == "hello-follow", seen
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(10)
+        process.stdout.close()
+        process.stderr.close()
+    assert code == 0
+
+
+def test_connect_and_disconnect_a_node_tracker(cli, account):
+    acct = account()
+    name = unique("live")
+    cli.json("instance", "create", name, "--account", str(acct.id), "--image", NODE_IMAGE)
+    _wait_show(cli, name, lambda s: s["health"] == "healthy")
+    assert cli.json("instance", "connect", name)["answer"]["liveStatus"] == "ONLINE"
+    assert cli.json("instance", "show", name)["liveStatus"] == "ONLINE"
+    time.sleep(1.1)  # the tracker takes one call a second
+    out, _ = cli("instance", "disconnect", name)
+    assert "DISCONNECTED" in out
+
+
+def test_sync_export_import_engine_and_images(cli, account, engine, tmp_path, fleet_desk):
+    acct = account()
+    name = unique("exp")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--no-start")
+    engine.api.remove_container(created["containerId"], force=True)
+    synced = cli.json("instance", "sync")
+    assert synced["missing"] == [name]
+    repaired = cli.json("instance", "sync", "--recreate-missing")
+    assert repaired["recreated"][0]["outcome"] == "ok"
+    export_file = tmp_path / "fleet.json"
+    cli("instance", "export", "--file", str(export_file))
+    exported = export_file.read_text()
+    assert fleet_desk.secrets.get(f"tracker-key/{acct.id}") not in exported
+    cli.json("instance", "delete", name, "--yes")
+    imported = cli.json("instance", "import", str(export_file))
+    assert [r["outcome"] for r in imported] == ["ok"]
+    info = cli.json("engine", "info")
+    assert info["apiVersion"] and info["version"]
+    assert cli.json("engine", "test")["reachable"] is True
+    images = cli.json("image", "list")
+    assert any(FLEET_IMAGE in i["tags"] for i in images)
+    folder = tmp_path / "tracker"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {FLEET_IMAGE}\nLABEL org.giftdesk.test=1\n")
+    tag = f"giftdesk-fleet-built:{unique('b')}"
+    built = cli.json("image", "build", str(folder), "--tag", tag)
+    assert built["tag"] == tag and any("Successfully" in line or "writing" in line.lower() or "Step" in line
+                                       for line in built["log"])
+    _, err = cli("image", "build", str(tmp_path), "--tag", tag, expect=2)
+    assert "no Dockerfile" in err
+    cli("image", "remove", tag, "--yes")
+    assert not any(tag in i["tags"] for i in cli.json("image", "list"))
+
+
+def test_engine_unreachable_is_a_sentence(cli, fleet_desk):
+    fleet_desk.settings.update({"docker.host": "unix:///tmp/no-such-engine.sock"})
+    _, err = cli("engine", "test", expect=1)
+    assert err.startswith("giftdesk: The Docker engine at unix:///tmp/no-such-engine.sock did not answer")
+    assert err.count("\n") == 1

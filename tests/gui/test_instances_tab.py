@@ -1,0 +1,217 @@
+"""The Instances tab, driven with the mouse against the real engine and the fleet runtime."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from giftdesk.fleet.feature import install
+from giftdesk.runtime import Runtime
+from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, unique  # noqa: F401 (fixtures)
+from tests.gui.conftest import idle
+
+pytestmark = pytest.mark.docker
+SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
+
+
+@pytest.fixture
+def accounts(fleet_desk):
+    customer = fleet_desk.customers.create("Aurora Events")
+    return [fleet_desk.customers.add_account(customer.id, f"aurora_{unique('a')[2:]}".replace("-", "_"))
+            for _ in range(3)]
+
+
+@pytest.fixture
+def tab(ctx, fleet_desk, qtbot):
+    from giftdesk.gui.tabs.instances import InstancesTab
+
+    runtime = Runtime(ctx.desk, endpoint=False, features=False)
+    install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    ctx.desk.attach_runtime(runtime)
+    runtime.start()
+    widget = InstancesTab(ctx)
+    widget.resize(1250, 520)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    idle(qtbot, ctx)
+    yield widget
+    widget.close()
+    runtime.stop()
+    ctx.desk.attach_runtime(None)
+
+
+def _row_rect(tab, name: str):
+    table = tab.table
+    for row in range(table.proxy.rowCount()):
+        index = table.proxy.index(row, 0)
+        if index.data() == name:
+            return table.visualRect(index)
+    raise AssertionError(f"{name} is not in the table")
+
+
+def _click_row(qtbot, tab, name: str, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    rect = _row_rect(tab, name)
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def _row_of(tab, name: str) -> int:
+    return next(r for r in range(tab.table.proxy.rowCount()) if tab.table.proxy.index(r, 0).data() == name)
+
+
+def _view(tab, name: str):
+    return next(v for v in tab.views() if v.row.name == name)
+
+
+def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, accounts, fleet_desk, answers):
+    # ---- create through the dialog, as a person would ------------------------------------------
+    qtbot.mouseClick(tab.button("new"), Qt.MouseButton.LeftButton)
+    dialog = tab.dialog
+    qtbot.waitUntil(lambda: dialog.account.count() == 3, timeout=10000)
+    first = unique("aurora")
+    qtbot.keyClicks(dialog.name, first)
+    dialog.memory.setValue(128)
+    qtbot.waitUntil(lambda: dialog.image.findText(FLEET_IMAGE) >= 0, timeout=10000)
+    dialog.grab().save(f"{SHOTS}/instances-create.png")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(v.row.name == first for v in tab.views()), timeout=20000)
+    qtbot.waitUntil(lambda: _view(tab, first).state == "running", timeout=10000)
+    # Two more through the service (the dialog is covered above).
+    second = fleet_desk.fleet.create(unique("borealis"), accounts[1].id).name
+    third = fleet_desk.fleet.create(unique("comet"), accounts[2].id, settings=None).name
+    qtbot.waitUntil(lambda: {v.row.name for v in tab.views()} == {first, second, third}, timeout=10000)
+    qtbot.waitUntil(lambda: all(v.health == "healthy" for v in tab.views()), timeout=20000)
+    assert _view(tab, first).live.live_status == "DISCONNECTED"
+
+    # ---- filter as you type ------------------------------------------------------------------
+    qtbot.keyClicks(tab.filter, "borealis")
+    qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 1)
+    tab.filter.clear()
+    qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 3)
+
+    # ---- multi-select with ctrl and a bulk stop ---------------------------------------------------
+    _click_row(qtbot, tab, first)
+    _click_row(qtbot, tab, third, Qt.KeyboardModifier.ControlModifier)
+    assert {v.row.name for v in tab.selected()} == {first, third}
+    qtbot.mouseClick(tab.button("stop"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    assert [r.outcome for r in tab.bulk_results] == ["ok", "ok"]
+    qtbot.waitUntil(lambda: _view(tab, first).state == "exited" and _view(tab, third).state == "exited", timeout=5000)
+    assert _view(tab, second).state == "running"
+
+    # ---- shift-click selects the range; bulk start -----------------------------------------------
+    _click_row(qtbot, tab, tab.table.proxy.index(0, 0).data())
+    _click_row(qtbot, tab, tab.table.proxy.index(2, 0).data(), Qt.KeyboardModifier.ShiftModifier)
+    assert len(tab.selected()) == 3
+    tab.bulk_results = None
+    qtbot.mouseClick(tab.button("start"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    qtbot.waitUntil(lambda: all(v.state == "running" for v in tab.views()), timeout=10000)
+
+    # ---- a `docker stop` made outside shows within a second -------------------------------------
+    started = time.monotonic()
+    subprocess.run(["docker", "stop", "-t", "5", f"gift-tracker-{second}"], check=True, capture_output=True)
+    qtbot.waitUntil(lambda: _view(tab, second).state == "exited", timeout=1500)
+    assert time.monotonic() - started < 1.5
+
+    # ---- stats while the tab shows them, then the screenshot of the live table ----------------------
+    qtbot.waitUntil(lambda: all(v.live.cpu_percent is not None and v.health == "healthy"
+                                for v in tab.views() if v.state == "running"), timeout=20000)
+    qtbot.waitUntil(lambda: "2/3 running" in tab.summary.text(), timeout=5000)
+    cpu_column = [c.title for c in tab.table.source.columns].index("CPU")
+    qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), cpu_column).data().endswith("%"), timeout=5000)
+    tab.grab().save(f"{SHOTS}/instances-tab.png")
+
+    # ---- the log viewer: follow, search, pause, close closes the stream -----------------------------
+    _click_row(qtbot, tab, first)
+    qtbot.mouseClick(tab.button("logs"), Qt.MouseButton.LeftButton)
+    viewer = tab.dialog
+    qtbot.waitExposed(viewer)
+    qtbot.waitUntil(lambda: "serving /www" in viewer.text.toPlainText(), timeout=10000)
+    assert viewer.streaming
+    qtbot.keyClicks(viewer.search, "tracker")
+    assert "match" in viewer.matches.text() and not viewer.matches.text().startswith("0 ")
+    qtbot.mouseClick(viewer.pause_button, Qt.MouseButton.LeftButton)
+    subprocess.run(["docker", "exec", f"gift-tracker-{first}", "sh", "-c", "echo while-paused > /proc/1/fd/1"],
+                   check=True, capture_output=True)
+    qtbot.waitUntil(lambda: "Resume (1 new)" in viewer.pause_button.text(), timeout=5000)
+    assert "while-paused" not in viewer.text.toPlainText()
+    viewer.grab().save(f"{SHOTS}/instances-logs.png")
+    qtbot.mouseClick(viewer.pause_button, Qt.MouseButton.LeftButton)
+    assert "while-paused" in viewer.text.toPlainText()
+    stream = viewer._stream
+    viewer.close()
+    assert stream.closed
+
+    # ---- stats graphs ----------------------------------------------------------------------
+    qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
+    stats = tab.dialog
+    qtbot.waitExposed(stats)
+    qtbot.waitUntil(lambda: stats.cpu.count() >= 3, timeout=20000)
+    assert "memory" in stats.summary.text()
+    stats.grab().save(f"{SHOTS}/instances-stats.png")
+    stats.close()
+
+    # ---- delete asks first; the answer "no" changes nothing ------------------------------------------
+    _click_row(qtbot, tab, third)
+    answers.extend([False])
+    qtbot.mouseClick(tab.button("delete"), Qt.MouseButton.LeftButton)
+    assert len(fleet_desk.fleet.list()) == 3
+
+
+def test_bulk_cancelled_half_way_reports_each_instance(ctx, tab, qtbot, accounts, fleet_desk):
+    names = [fleet_desk.fleet.create(unique("bulk"), accounts[0].id, start=False).name for _ in range(20)]
+    qtbot.waitUntil(lambda: len(tab.views()) == 20, timeout=10000)
+    tab.table.selectAll()
+    qtbot.mouseClick(tab.button("start"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_dialog is not None and tab.bulk_dialog.value() >= 1, timeout=20000)
+    from PySide6.QtWidgets import QPushButton
+
+    cancel = tab.bulk_dialog.findChild(QPushButton)
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    outcomes = [r.outcome for r in tab.bulk_results]
+    assert set(outcomes) <= {"ok", "cancelled"} and "cancelled" in outcomes and "ok" in outcomes
+    started = {r.name for r in tab.bulk_results if r.outcome == "ok"}
+    states = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
+    assert {n for n in names if states[n] == "running"} == started
+
+
+def test_engine_banner_with_retry(ctx, tab, qtbot, fleet_desk, accounts):
+    fleet_desk.fleet.create(unique("banner"), accounts[0].id, start=False)
+    good = fleet_desk.settings.get("docker.host")
+    ctx.desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
+    tab.reload()
+    qtbot.waitUntil(lambda: tab.banner.isVisible(), timeout=10000)
+    assert "cannot be reached" in tab.banner_text.text()
+    assert len(tab.views()) == 1  # the records still show
+    tab.grab().save(f"{SHOTS}/instances-banner.png")
+    ctx.desk.settings.update({"docker.host": good})
+    qtbot.mouseClick(tab.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.banner.isVisible(), timeout=10000)
+
+
+def test_regenerated_key_offers_to_recreate(ctx, tab, qtbot, fleet_desk, accounts, answers, engine):
+    row = fleet_desk.fleet.create(unique("key"), accounts[0].id)
+    qtbot.waitUntil(lambda: len(tab.views()) == 1, timeout=10000)
+    answers.extend([True])
+    new_key = ctx.desk.keys.regenerate(accounts[0].id)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    recreated = fleet_desk.fleet.get(row.id)
+    assert f"API_KEY={new_key}" in engine.api.inspect_container(recreated.container_id)["Config"]["Env"]
+    assert not answers  # the question was asked
+
+
+def test_node_tracker_connects_from_the_table(ctx, tab, qtbot, fleet_desk, accounts):
+    from giftdesk.fleet.spec import InstanceSettings
+
+    name = fleet_desk.fleet.create(unique("node"), accounts[0].id, settings=InstanceSettings(image=NODE_IMAGE)).name
+    qtbot.waitUntil(lambda: any(v.row.name == name and v.health == "healthy" for v in tab.views()), timeout=20000)
+    _click_row(qtbot, tab, name)
+    tab.actions["connect"].trigger()
+    qtbot.waitUntil(lambda: _view(tab, name).live.live_status == "ONLINE", timeout=10000)
+    assert _view(tab, name).live.viewers == 42
