@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import queue
 import signal
 import subprocess
 import sys
@@ -111,20 +113,32 @@ def test_logs_follow_prints_new_lines_until_interrupted(cli, account, fleet_desk
     process = subprocess.Popen([sys.executable, "-m", "giftdesk", "--data-dir", str(fleet_desk.paths.root),
                                 "instance", "logs", name, "--follow", "--tail", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    lines: "queue.Queue[str]" = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line.strip()) for line in process.stdout], daemon=True)
+    reader.start()
     try:
-        time.sleep(2.5)  # the stream is open
-        # A line written to the init's stdout lands in the container's log, like the tracker's own.
-        subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c", "echo hello-follow > /proc/1/fd/1"],
-                       check=True, capture_output=True)
-        seen = [process.stdout.readline().strip() for _ in range(1)]
-        while seen[-1] != "hello-follow" and len(seen) < 30 and seen[-1] != "":
-            seen.append(process.stdout.readline().strip())  # the tracker may still be logging its start
-        assert seen[-1] == "hello-follow", seen
+        # The stream opens a moment after the process starts (--tail 0: lines written before are
+        # not shown), so the line is written again until it shows up, within a deadline.
+        deadline = time.monotonic() + 60
+        seen: list[str] = []
+        while "hello-follow" not in seen and time.monotonic() < deadline:
+            subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c", "echo hello-follow > /proc/1/fd/1"],
+                           check=True, capture_output=True, timeout=30)
+            try:
+                while True:
+                    seen.append(lines.get(timeout=1.0))
+            except queue.Empty:
+                pass
+        assert "hello-follow" in seen, seen
     finally:
         process.send_signal(signal.SIGINT)
-        code = process.wait(10)
-        process.stdout.close()
-        process.stderr.close()
+        try:
+            code = process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.stdout.close()
+            process.stderr.close()
     assert code == 0
 
 
