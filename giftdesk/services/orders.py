@@ -205,6 +205,27 @@ class OrderService:
         with self.ctx.db.read_session() as session:
             return [OrderRow.of(order, name) for order, name in session.execute(query)]
 
+    def rows(self, order_ids) -> list[OrderRow]:
+        """These orders as rows (a live table's update after a status batch); missing ids are skipped."""
+        ids = list(order_ids)
+        found: list[OrderRow] = []
+        with self.ctx.db.read_session() as session:
+            for start in range(0, len(ids), 900):
+                query = (select(FampageOrder, Company.name).join(Company, Company.id == FampageOrder.company_id)
+                         .where(FampageOrder.id.in_(ids[start:start + 900])))
+                found += [OrderRow.of(order, name) for order, name in session.execute(query)]
+        return found
+
+    def last_synced_at(self) -> datetime | None:
+        """When any order's status was last read from Fampage (the tab header's "last sync")."""
+        with self.ctx.db.read_session() as session:
+            newest = session.scalar(select(func.max(FampageOrder.synced_at)))
+        if newest is not None and not isinstance(newest, datetime):  # func.max bypasses the type on SQLite
+            newest = datetime.fromisoformat(str(newest))
+        if newest is not None and newest.tzinfo is None:
+            newest = newest.replace(tzinfo=utcnow().tzinfo)
+        return newest
+
     def stats(self) -> dict:
         """The seed's ``/orders/stats``: counts by state, open orders, totals."""
         with self.ctx.db.read_session() as session:
