@@ -51,6 +51,7 @@ from giftdesk.gui.tabs.fampage_views import (
     money_text,
     restyle,
     signed_color,
+    toolbar_row,
 )
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.tray import LowBalanceWarning, TrayNotifier
@@ -199,8 +200,8 @@ class OrdersView(FampageView):
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(filters)
-        layout.addLayout(actions)
+        layout.addWidget(toolbar_row(self, filters))
+        layout.addWidget(toolbar_row(self, actions))
         layout.addWidget(self.unconfirmed)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.stats)
@@ -230,8 +231,16 @@ class OrdersView(FampageView):
                 combo.removeItem(1)
             for text, data in items:
                 combo.addItem(text, data)
+            if combo is self.network:
+                self._add_networks(self.table.rows)
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.blockSignals(False)
+
+    def _add_networks(self, rows) -> None:
+        """Networks of orders not in the catalogue (manual orders) join the filter's choices."""
+        known = {self.network.itemData(i) for i in range(1, self.network.count())}
+        for network in sorted({r.network for r in rows} - known):
+            self.network.addItem(network, network)
 
     def show_company(self, company_id: int) -> None:
         index = self.company.findData(company_id)
@@ -259,6 +268,7 @@ class OrdersView(FampageView):
     def _show(self, result) -> None:
         rows, stats = result
         self.table.set_rows(rows)
+        self._add_networks(rows)
         self._show_stats(stats)
         self._show_unconfirmed(rows)
         self._update_actions()
@@ -479,6 +489,7 @@ class FampageOrdersTab(QWidget):
         self.balance_warning.setProperty("role", "warning")
         self.balance_warning.hide()
         self.sync_label = QLabel("Last sync: never", header)
+        self.sync_label.setMinimumWidth(40)
         self.sync_label.setObjectName("fampage-last-sync")
         self.sync_label.setProperty("role", "muted")
         self.sync_button = QPushButton(theme.icon("refresh"), "Sync now", header)
@@ -492,8 +503,7 @@ class FampageOrdersTab(QWidget):
         head.addWidget(self.balance_label)
         head.addWidget(self.balance_warning)
         head.addSpacing(16)
-        head.addWidget(self.sync_label)
-        head.addStretch(1)
+        head.addWidget(self.sync_label, 1)
         head.addWidget(self.sync_button)
         head.addWidget(self.new_button)
 

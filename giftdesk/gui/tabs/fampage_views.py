@@ -21,10 +21,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -69,6 +72,25 @@ def date_edit(parent: QWidget, name: str, tip: str) -> QDateEdit:
 def date_of(edit: QDateEdit) -> date | None:
     value = edit.date()
     return None if value == ANY_DATE else date(value.year(), value.month(), value.day())
+
+
+def toolbar_row(parent: QWidget, layout: QHBoxLayout) -> QScrollArea:
+    """A row of filters or buttons that scrolls sideways in a narrow window instead of widening it."""
+    holder = QWidget(parent)
+    layout.setContentsMargins(0, 0, 0, 0)
+    holder.setLayout(layout)
+    area = QScrollArea(parent)
+    area.setWidget(holder)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    area.setFixedHeight(holder.sizeHint().height() + 2)
+    area.setMinimumWidth(200)
+    area.setStyleSheet("QScrollArea { background: transparent; } QScrollArea > QWidget > QWidget "
+                       "{ background: transparent; }")
+    return area
 
 
 def restyle(widget: QWidget, role: str) -> None:
@@ -190,7 +212,7 @@ class CompaniesView(FampageView):
         self.totals.setProperty("role", "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(toolbar_row(self, bar))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
         self.search.textChanged.connect(self.table.set_filter_text)
@@ -386,7 +408,7 @@ class InvoicesView(FampageView):
         self.summary.setProperty("role", "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(toolbar_row(self, bar))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
         self.company.currentIndexChanged.connect(lambda _i: self.refresh())
@@ -706,7 +728,7 @@ class AnalyticsView(FampageView):
                                   "history": "Pick a company"}.get(name, "No orders in this range"))
             self.stack.addWidget(table)
         self.chart = ProfitChart(self)
-        self.chart.setMinimumHeight(220)
+        self.chart.setMinimumHeight(120)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.chart)
@@ -716,7 +738,7 @@ class AnalyticsView(FampageView):
         self.total.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(toolbar_row(self, bar))
         layout.addWidget(self.total)
         layout.addWidget(splitter, 1)
         self.view.currentIndexChanged.connect(lambda _i: self._view_changed())
@@ -866,7 +888,7 @@ class CallLogView(FampageView):
         self.count.setProperty("role", "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(toolbar_row(self, bar))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         self.action.currentIndexChanged.connect(lambda _i: self.refresh())
