@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import Qt
 
+from giftdesk.fampage.client import FampageTimeout, FampageUnavailable
 from giftdesk.fampage.events import BalanceChanged
 from giftdesk.gui.tabs.fampage_orders import FampageOrdersTab
 from tests.gui.conftest import idle
@@ -207,7 +208,7 @@ def test_unconfirmed_order_stands_out_and_is_reconciled(qtbot, fctx, desk, fake,
     acme = desk.companies.list()[0]
     desk.fampage.refresh_services()
     fake.fail_next("add", 504, "<html>Gateway Time-out</html>")
-    with pytest.raises(Exception, match="unconfirmed"):
+    with pytest.raises(FampageTimeout, match="unconfirmed"):
         desk.orders.place(acme.id, 101, "https://tiktok.com/@lost", 100)
     [order] = desk.orders.list()
     tab = open_tab(qtbot, fctx)
@@ -331,7 +332,7 @@ def test_invoice_pay_void_print_and_month_zip(qtbot, fctx, desk, answers, tmp_pa
 def test_integration_log_filters(qtbot, fctx, desk, fake):
     desk.fampage.balance()
     fake.fail_next("balance", 500, "<html>oops</html>", times=4)
-    with pytest.raises(Exception):
+    with pytest.raises(FampageUnavailable):
         desk.fampage.balance()
     tab = open_tab(qtbot, fctx)
     click_view(qtbot, tab, "Integration log")

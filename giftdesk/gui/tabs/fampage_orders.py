@@ -60,6 +60,7 @@ from giftdesk.services.events import DatabaseReplaced, SettingsChanged
 from giftdesk.services.orders import OrderFilter
 
 EVENT_DEBOUNCE_MS = 250
+UNSETTLED = ("unconfirmed", "not_placed")  # no invoice, no profit until reconciled
 LINK_DEBOUNCE_MS = 250
 STATE_LABELS = {"unconfirmed": "Unconfirmed", "pending": "Pending", "in_progress": "In progress",
                 "completed": "Completed", "partial": "Partial", "canceled": "Canceled", "failed": "Failed",
@@ -96,28 +97,29 @@ def _status_tooltip(order) -> str | None:
 
 ORDER_COLUMNS = [
     Column("#", lambda o: o.id, align=RIGHT, width=50),
-    Column("Company", lambda o: o.company_name, width=120),
-    Column("Service", lambda o: o.service_name, width=170,
+    Column("Company", lambda o: o.company_name, width=110),
+    Column("Service", lambda o: o.service_name, width=165,
            tooltip=lambda o: f"{o.service_type}" + (f" · service {o.service_id}" if o.service_id else "")),
-    Column("Network", lambda o: o.network, width=80),
-    Column("Link", lambda o: o.link, width=190, tooltip=lambda o: o.link),
+    Column("Network", lambda o: o.network, width=75),
+    Column("Link", lambda o: o.link, stretch=True, tooltip=lambda o: o.link),
     Column("Quantity", lambda o: f"{o.quantity:,}", sort=lambda o: o.quantity, align=RIGHT, width=70),
     Column("Charge", lambda o: money_text(o.net_cost, o.currency), sort=lambda o: o.net_cost, align=RIGHT, width=85,
            tooltip=lambda o: ("Estimate until Fampage reports its charge" if o.charge is None else
                               f"Charged {money_text(o.charge, o.currency)}")
            + (f", refunded {money_text(o.refund, o.currency)}" if o.refund else ""),
            header_tooltip="What Fampage kept: its charge less its refunds"),
-    Column("Invoice", lambda o: money_text(o.revenue, o.currency), sort=lambda o: o.revenue, align=RIGHT, width=85,
-           header_tooltip="Invoiced before tax, less credit notes"),
-    Column("Profit", lambda o: money_text(o.profit, o.currency), sort=lambda o: o.profit, align=RIGHT, width=85,
-           foreground=lambda o: signed_color(o.profit)),
+    Column("Invoice", lambda o: "" if o.state in UNSETTLED else money_text(o.revenue, o.currency),
+           sort=lambda o: o.revenue, align=RIGHT, width=85, header_tooltip="Invoiced before tax, less credit notes"),
+    Column("Profit", lambda o: "" if o.state in UNSETTLED else money_text(o.profit, o.currency),
+           sort=lambda o: o.profit, align=RIGHT, width=85, foreground=lambda o: signed_color(o.profit),
+           header_tooltip="Invoice less charge (unconfirmed and not-placed orders count nowhere)"),
     Column("Status", lambda o: STATE_LABELS.get(o.state, o.state), width=95, tooltip=_status_tooltip,
            foreground=_state_color, font=_bold_if_unconfirmed, search=lambda o: f"{o.state} {o.status_raw or ''}"),
     Column("Start", lambda o: "" if o.start_count is None else f"{o.start_count:,}", sort=lambda o: o.start_count,
-           align=RIGHT, width=65, header_tooltip="Start count"),
+           align=RIGHT, width=55, header_tooltip="Start count"),
     Column("Remains", lambda o: "" if o.remains is None else f"{o.remains:,}", sort=lambda o: o.remains,
            align=RIGHT, width=65),
-    Column("Placed", lambda o: fmt_datetime(o.created_at), sort=lambda o: o.created_at, stretch=True),
+    Column("Placed", lambda o: fmt_datetime(o.created_at), sort=lambda o: o.created_at, width=125),
 ]
 
 
@@ -618,7 +620,7 @@ class FampageOrdersTab(QWidget):
             self.reload_all()
             self.refresh_balance()
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.configured is False:  # the key may have been set in Settings meanwhile
             self.check_configured()

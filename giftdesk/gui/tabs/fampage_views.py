@@ -14,7 +14,17 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QMarginsF, QPointF, QRectF, QSizeF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QDate,
+    QMarginsF,
+    QPointF,
+    QRectF,
+    QSizeF,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QColor, QDesktopServices, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,7 +47,12 @@ from PySide6.QtWidgets import (
 from giftdesk.fampage.money import format_money
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date, fmt_datetime
+from giftdesk.gui.widgets.table_model import (
+    RIGHT,
+    Column,
+    RowTableView,
+    fmt_datetime,
+)
 from giftdesk.services.analytics import Totals, to_csv
 
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum shows "Any"
@@ -313,27 +328,30 @@ def _status_color(row):
             "draft": QColor(c.warning)}.get(row.display_status)
 
 
-INVOICE_COLUMNS = [
-    Column("Number", lambda r: r.number or f"draft #{r.id}", sort=lambda r: (r.number or "", r.id), width=150),
-    Column("Kind", lambda r: "credit note" if r.kind == "credit_note" else "invoice", width=80),
-    Column("Company", lambda r: r.company_name, width=150),
-    Column("Order", lambda r: f"#{r.order_id}" if r.order_id else "", sort=lambda r: r.order_id, align=RIGHT,
-           width=60),
-    Column("Status", lambda r: r.display_status, width=70, foreground=_status_color),
-    Column("Total", lambda r: money_text(-r.total if r.kind == "credit_note" else r.total, r.currency),
-           sort=lambda r: -r.total if r.kind == "credit_note" else r.total, align=RIGHT, width=95,
-           tooltip=lambda r: f"Subtotal {money_text(r.subtotal, r.currency)} + tax {money_text(r.tax, r.currency)}"),
-    Column("Credited", lambda r: money_text(r.credited, r.currency) if r.credited else "",
-           sort=lambda r: r.credited, align=RIGHT, width=90, header_tooltip="Issued credit notes against it"),
-    Column("Balance due", lambda r: money_text(r.balance_due, r.currency) if r.kind == "invoice" else "",
-           sort=lambda r: r.balance_due, align=RIGHT, width=95),
-    Column("Issued", lambda r: r.issue_date.isoformat() if r.issue_date else "", sort=lambda r: r.issue_date,
-           width=90),
-    Column("Due", lambda r: r.due_date.isoformat() if r.due_date else "", sort=lambda r: r.due_date, width=90),
-    Column("Credit notes", lambda r: (f"{len(r.credit_note_ids)}" if r.credit_note_ids else
-                                      f"against invoice #{r.credited_invoice_id}" if r.credited_invoice_id else ""),
-           sort=lambda r: len(r.credit_note_ids), stretch=True),
-]
+def _invoice_columns(numbers: dict[int, str]) -> list[Column]:
+    """``numbers``: invoice id -> number, kept up to date by the view (a credit note names its invoice)."""
+    return [
+        Column("Number", lambda r: r.number or f"draft #{r.id}", sort=lambda r: (r.number or "", r.id), width=150),
+        Column("Kind", lambda r: "credit note" if r.kind == "credit_note" else "invoice", width=80),
+        Column("Company", lambda r: r.company_name, width=150),
+        Column("Order", lambda r: f"#{r.order_id}" if r.order_id else "", sort=lambda r: r.order_id, align=RIGHT,
+               width=60),
+        Column("Status", lambda r: r.display_status, width=70, foreground=_status_color),
+        Column("Total", lambda r: money_text(-r.total if r.kind == "credit_note" else r.total, r.currency),
+               sort=lambda r: -r.total if r.kind == "credit_note" else r.total, align=RIGHT, width=95,
+               tooltip=lambda r: f"Subtotal {money_text(r.subtotal, r.currency)} + tax {money_text(r.tax, r.currency)}"),
+        Column("Credited", lambda r: money_text(r.credited, r.currency) if r.credited else "",
+               sort=lambda r: r.credited, align=RIGHT, width=90, header_tooltip="Issued credit notes against it"),
+        Column("Balance due", lambda r: money_text(r.balance_due, r.currency) if r.kind == "invoice" else "",
+               sort=lambda r: r.balance_due, align=RIGHT, width=95),
+        Column("Issued", lambda r: r.issue_date.isoformat() if r.issue_date else "", sort=lambda r: r.issue_date,
+               width=90),
+        Column("Due", lambda r: r.due_date.isoformat() if r.due_date else "", sort=lambda r: r.due_date, width=90),
+        Column("Credit notes", lambda r: (f"{len(r.credit_note_ids)}" if r.credit_note_ids else
+                                          f"against {numbers.get(r.credited_invoice_id, f'#{r.credited_invoice_id}')}"
+                                          if r.credited_invoice_id else ""),
+               sort=lambda r: len(r.credit_note_ids), stretch=True),
+    ]
 
 
 def print_pdf(pdf_path: str, printer) -> int:
@@ -400,7 +418,8 @@ class InvoicesView(FampageView):
         for button in (self.issue_button, self.pay_button, self.void_button, self.save_button, self.open_button,
                        self.print_button, self.zip_button):
             bar.addWidget(button)
-        self.table = RowTableView(INVOICE_COLUMNS, parent=self, settings_key="fampage-invoices")
+        self.numbers: dict[int, str] = {}
+        self.table = RowTableView(_invoice_columns(self.numbers), parent=self, settings_key="fampage-invoices")
         self.table.setObjectName("fampage-invoices")
         self.table.set_empty_text("No invoices yet — placing an order drafts its invoice",
                                   filtered="No invoice matches")
@@ -431,6 +450,7 @@ class InvoicesView(FampageView):
                      on_success=self._show, supersede="list", description="Loading invoices…")
 
     def _show(self, rows) -> None:
+        self.numbers.update((r.id, r.number) for r in rows if r.number)
         self.table.set_rows(rows)
         due = sum((r.balance_due for r in rows), Decimal(0))
         overdue = sum(1 for r in rows if r.overdue)
@@ -589,7 +609,7 @@ def _totals_columns(first: Column, currency: str) -> list[Column]:
         Column("Profit", lambda r: money_text(r.totals.profit, currency), sort=lambda r: r.totals.profit,
                align=RIGHT, width=110, foreground=lambda r: signed_color(r.totals.profit)),
         Column("Margin", lambda r: "" if r.totals.margin is None else f"{r.totals.margin} %",
-               sort=lambda r: r.totals.margin, align=RIGHT, stretch=True),
+               sort=lambda r: r.totals.margin, align=RIGHT, width=80),
     ]
 
 
@@ -713,9 +733,9 @@ class AnalyticsView(FampageView):
         bar.addWidget(self.export_button)
         cur = self.currency
         self.tables = {
-            "companies": RowTableView(_totals_columns(Column("Company", lambda r: r.name, width=170), cur),
+            "companies": RowTableView(_totals_columns(Column("Company", lambda r: r.name, stretch=True), cur),
                                       key=lambda r: r.company_id, parent=self, settings_key="fampage-analytics-co"),
-            "summary": RowTableView(_totals_columns(Column("Group", lambda r: f"{r.group}: {r.name}", width=220),
+            "summary": RowTableView(_totals_columns(Column("Group", lambda r: f"{r.group}: {r.name}", stretch=True),
                                                     cur), key=lambda r: r.key, parent=self,
                                     settings_key="fampage-analytics-sum"),
             "target": RowTableView(_order_profit_columns(), parent=self, settings_key="fampage-analytics-target"),
@@ -788,7 +808,6 @@ class AnalyticsView(FampageView):
             return
         self.data = data
         table = self.tables[key]
-        cur = self.currency
         if data is None:
             table.set_rows([])
             self.total.setText("")
