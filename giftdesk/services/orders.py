@@ -230,8 +230,10 @@ class OrderService:
         """The seed's ``/orders/stats``: counts by state, open orders, totals."""
         with self.ctx.db.read_session() as session:
             by_state = dict(session.execute(select(FampageOrder.state, func.count()).group_by(FampageOrder.state)).all())
+            # Money as the analytics count it: unconfirmed and not-placed orders cost nothing yet.
             cost, revenue = session.execute(select(func.coalesce(func.sum(FampageOrder.cost_units), 0),
-                                                   func.coalesce(func.sum(FampageOrder.revenue_units), 0))).one()
+                                                   func.coalesce(func.sum(FampageOrder.revenue_units), 0))
+                                            .where(FampageOrder.state.not_in(("unconfirmed", "not_placed")))).one()
         return {"total": sum(by_state.values()), "open": sum(by_state.get(s, 0) for s in OPEN_STATES),
                 "byState": by_state, "cost": str(money.from_units(cost)), "revenue": str(money.from_units(revenue)),
                 "profit": str(money.from_units(revenue - cost))}

@@ -126,6 +126,7 @@ def test_gateway_error_on_add_is_an_unknown_outcome_and_can_be_marked_not_placed
     assert order.state == "unconfirmed"
     settled = fdesk.orders.reconcile(order.id, not_placed=True)
     assert settled.state == "not_placed" and fdesk.orders.stats()["open"] == 0
+    assert Decimal(fdesk.orders.stats()["cost"]) == 0  # counted nowhere, as in the analytics
     assert fdesk.analytics.summary()["total"].orders == 0
 
 
