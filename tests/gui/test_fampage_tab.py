@@ -375,3 +375,20 @@ def test_low_balance_warns_in_the_header_and_once_per_crossing(qtbot, fctx, desk
     from PySide6.QtWidgets import QSystemTrayIcon
     if not QSystemTrayIcon.isSystemTrayAvailable():  # offscreen: the status bar says it
         assert any("Fampage balance is ₹2,000.00" in m for m in messages)
+
+
+def test_viewer_sees_orders_but_cannot_change_them(qtbot, desk, fake, viewer_ctx):
+    desk.settings.update({"fampage.base_url": fake.url})
+    desk.settings.set_fampage_api_key(API_KEY)
+    acme = desk.companies.create("Acme")
+    order = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90",
+                                      provider_order_id=777)
+    tab = open_tab(qtbot, viewer_ctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    click_row(qtbot, table, order.id)
+    assert not tab.new_button.isEnabled() and tab.orders.sync_button.isEnabled()
+    for button in (tab.orders.cancel_button, tab.orders.status_button, tab.orders.refill_button):
+        assert not button.isEnabled()
+    click_view(qtbot, tab, "Companies")
+    assert not tab.companies.add_button.isEnabled()

@@ -501,6 +501,9 @@ class FampageOrdersTab(QWidget):
         self.new_button.setObjectName("new-order")
         self.new_button.setToolTip("Place an order at Fampage for a company (Ctrl+N)")
         self.new_button.setShortcut("Ctrl+N")
+        self.new_button.setEnabled(ctx.can_edit)
+        if not ctx.can_edit:
+            self.new_button.setToolTip("Viewers cannot place orders")
         head.addWidget(caption)
         head.addWidget(self.balance_label)
         head.addWidget(self.balance_warning)
@@ -696,6 +699,7 @@ class FampageOrdersTab(QWidget):
 
     def _on_balance(self, event: BalanceChanged) -> None:
         self._show_balance(event)
+        self._schedule("last-sync")  # the runtime reads the balance after each scheduled sync
 
     def _show_balance(self, balance) -> None:
         """``balance``: a BalanceRow (our read) or a BalanceChanged (anyone's read: runtime, dialog)."""
