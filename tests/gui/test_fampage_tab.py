@@ -392,3 +392,25 @@ def test_viewer_sees_orders_but_cannot_change_them(qtbot, desk, fake, viewer_ctx
         assert not button.isEnabled()
     click_view(qtbot, tab, "Companies")
     assert not tab.companies.add_button.isEnabled()
+
+
+def test_statuses_from_a_background_sync_arrive_live_by_key(qtbot, fctx, desk, fake):
+    import threading
+
+    acme = desk.companies.list()[0]
+    desk.fampage.refresh_services()
+    placed = [desk.orders.place(acme.id, 101, f"https://tiktok.com/@acme{i}", 100)[0] for i in range(12)]
+    tab = open_tab(qtbot, fctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 12, timeout=5000)
+    click_row(qtbot, table, placed[3].id)
+    reloads = []
+    tab.orders.refresh = lambda: reloads.append(1)  # a full reload would hide how the rows came in
+    for order in placed:
+        fake.set_status(order.provider_order_id, "Completed", remains=0, start_count=50)
+    worker = threading.Thread(target=desk.orders.sync_open_orders)  # as the runtime's scheduler does
+    worker.start()
+    worker.join(10)
+    qtbot.waitUntil(lambda: all(table.row_for(o.id).state == "completed" for o in placed), timeout=10000)
+    assert reloads == [] and table.current_key() == placed[3].id  # upserted by key, selection kept
+    assert "12 orders, 0 open" in tab.orders.stats.text()
