@@ -211,7 +211,7 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
 
                 for title, name in (("Customer Accounts", "customers"), ("API Keys", "api-keys"),
                                     ("Instances", "instances"), ("Social Stats", "social-stats"),
-                                    ("Fampage Orders", "fampage-orders")):
+                                    ("Fampage Orders", "fampage-empty")):
                     window.show_tab(title)
                     if name == "social-stats":
                         window.stats_tab.table.select_key(demo["creator"])

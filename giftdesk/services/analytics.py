@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from giftdesk.db.fampage_models import Company, FampageOrder
 from giftdesk.errors import NotFoundError
 from giftdesk.fampage.money import from_units
+from giftdesk.services.companies import CompanyRow
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.orders import OrderRow, _date_range, link_key
 
@@ -67,6 +68,18 @@ class CompanyFigures:
                 "services": self.services, **self.totals.to_json()}
 
 
+@dataclass(frozen=True)
+class CompanyOverview:
+    """A company with its spend (cost), revenue and profit: the Companies view's row."""
+
+    company: CompanyRow
+    totals: Totals
+
+    @property
+    def id(self) -> int:
+        return self.company.id
+
+
 class AnalyticsService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
@@ -105,6 +118,17 @@ class AnalyticsService:
         figures = [CompanyFigures(cid, *names[cid], service_counts.get(cid, 0), _totals(*acc))
                    for cid, acc in per_company.items()]
         return sorted(figures, key=lambda f: (-f.totals.profit, f.name.lower()))
+
+    def company_overview(self, include_archived: bool = False) -> list[CompanyOverview]:
+        """Every company (archived ones only when asked), with its totals, zero when it has no orders."""
+        figures = {f.company_id: f.totals for f in self.companies()}
+        query = select(Company).order_by(func.lower(Company.name), Company.id)
+        if not include_archived:
+            query = query.where(Company.archived_at.is_(None))
+        with self.ctx.db.read_session() as session:
+            companies = [CompanyRow.of(c) for c in session.scalars(query)]
+        zero = Totals(0, Decimal(0), Decimal(0))
+        return [CompanyOverview(c, figures.get(c.id, zero)) for c in companies]
 
     def summary(self, since: date | None = None, until: date | None = None) -> dict:
         """Real cost vs revenue overall, by status, by service type and by network: one pass over

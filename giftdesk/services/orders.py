@@ -205,12 +205,35 @@ class OrderService:
         with self.ctx.db.read_session() as session:
             return [OrderRow.of(order, name) for order, name in session.execute(query)]
 
+    def rows(self, order_ids) -> list[OrderRow]:
+        """These orders as rows (a live table's update after a status batch); missing ids are skipped."""
+        ids = list(order_ids)
+        found: list[OrderRow] = []
+        with self.ctx.db.read_session() as session:
+            for start in range(0, len(ids), 900):
+                query = (select(FampageOrder, Company.name).join(Company, Company.id == FampageOrder.company_id)
+                         .where(FampageOrder.id.in_(ids[start:start + 900])))
+                found += [OrderRow.of(order, name) for order, name in session.execute(query)]
+        return found
+
+    def last_synced_at(self) -> datetime | None:
+        """When any order's status was last read from Fampage (the tab header's "last sync")."""
+        with self.ctx.db.read_session() as session:
+            newest = session.scalar(select(func.max(FampageOrder.synced_at)))
+        if newest is not None and not isinstance(newest, datetime):  # func.max bypasses the type on SQLite
+            newest = datetime.fromisoformat(str(newest))
+        if newest is not None and newest.tzinfo is None:
+            newest = newest.replace(tzinfo=utcnow().tzinfo)
+        return newest
+
     def stats(self) -> dict:
         """The seed's ``/orders/stats``: counts by state, open orders, totals."""
         with self.ctx.db.read_session() as session:
             by_state = dict(session.execute(select(FampageOrder.state, func.count()).group_by(FampageOrder.state)).all())
+            # Money as the analytics count it: unconfirmed and not-placed orders cost nothing yet.
             cost, revenue = session.execute(select(func.coalesce(func.sum(FampageOrder.cost_units), 0),
-                                                   func.coalesce(func.sum(FampageOrder.revenue_units), 0))).one()
+                                                   func.coalesce(func.sum(FampageOrder.revenue_units), 0))
+                                            .where(FampageOrder.state.not_in(("unconfirmed", "not_placed")))).one()
         return {"total": sum(by_state.values()), "open": sum(by_state.get(s, 0) for s in OPEN_STATES),
                 "byState": by_state, "cost": str(money.from_units(cost)), "revenue": str(money.from_units(revenue)),
                 "profit": str(money.from_units(revenue - cost))}

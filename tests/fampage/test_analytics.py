@@ -71,3 +71,17 @@ def test_date_ranges(desk):
     older = desk.analytics.summary(until=today - timedelta(days=30))
     assert older["total"].orders == 1 and older["total"].cost == Decimal("1.87234")
     assert desk.analytics.history(beta.id, since=today)["orders"] == []
+
+
+def test_company_overview_lists_every_company_with_its_totals(any_db_desk):
+    desk = any_db_desk
+    acme, beta, *_ = _setup(desk)
+    idle = desk.companies.create("Idle")
+    gone = desk.companies.create("Gone")
+    desk.companies.archive(gone.id)
+    rows = {r.company.name: r for r in desk.analytics.company_overview()}
+    assert set(rows) == {"Acme", "Beta", "Idle"}
+    assert rows["Acme"].id == acme.id and rows["Acme"].totals.profit == Decimal("349.65")
+    assert rows["Idle"].totals.orders == 0 and rows["Idle"].totals.revenue == Decimal(0)
+    with_archived = {r.company.name for r in desk.analytics.company_overview(include_archived=True)}
+    assert "Gone" in with_archived and idle.id in {r.id for r in desk.analytics.company_overview()}

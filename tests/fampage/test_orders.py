@@ -126,6 +126,7 @@ def test_gateway_error_on_add_is_an_unknown_outcome_and_can_be_marked_not_placed
     assert order.state == "unconfirmed"
     settled = fdesk.orders.reconcile(order.id, not_placed=True)
     assert settled.state == "not_placed" and fdesk.orders.stats()["open"] == 0
+    assert Decimal(fdesk.orders.stats()["cost"]) == 0  # counted nowhere, as in the analytics
     assert fdesk.analytics.summary()["total"].orders == 0
 
 
@@ -322,3 +323,18 @@ def test_concurrent_syncs_refund_once(any_fdesk, fake):
     assert len(desk.invoices.get(invoice.id).credit_note_ids) == 1
     assert desk.orders.get(order.id).refund == Decimal("0.9000")
     assert len([e for e in desk.audit.list() if e.action == "order.refund"]) == 1
+
+
+def test_rows_by_id_and_last_sync_time(fdesk, fake):
+    desk = fdesk
+    company = desk.companies.create("Acme")
+    desk.fampage.refresh_services()
+    first, _ = desk.orders.place(company.id, 101, "https://tiktok.com/@acme", 100)
+    second, _ = desk.orders.place(company.id, 101, "https://tiktok.com/@acme2", 100)
+    assert desk.orders.last_synced_at() is None
+    assert {r.id for r in desk.orders.rows([first.id, second.id, 999999])} == {first.id, second.id}
+    assert desk.orders.rows([]) == []
+    desk.orders.sync([first.id])
+    synced = desk.orders.last_synced_at()
+    assert synced is not None and synced.tzinfo is not None
+    assert abs((synced - desk.orders.get(first.id).synced_at).total_seconds()) < 1

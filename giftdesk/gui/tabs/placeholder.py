@@ -87,17 +87,3 @@ def instances_page(parent: QWidget | None = None) -> PlaceholderTab:
         "the built-in endpoint shown in the status bar.",
         parent,
     )
-
-
-def orders_page(parent: QWidget | None = None) -> PlaceholderTab:
-    return PlaceholderTab(
-        "orders", "Fampage orders",
-        "Ordering social-media services through Fampage arrives in a later release.",
-        [
-            "Browse Fampage services by network and place orders for a customer",
-            "Follow order status, request refills and cancellations, see your balance",
-            "Invoices as PDF, priced with the multiplier and currency from Settings",
-        ],
-        "Today: enter your Fampage API key and invoice details in File → Settings so they are ready.",
-        parent,
-    )

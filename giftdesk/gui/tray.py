@@ -1,0 +1,56 @@
+"""Warnings from the system tray, with the status bar as the fallback where there is no tray.
+
+``LowBalanceWarning`` follows ``BalanceChanged`` and speaks once per crossing below the
+threshold: every scheduled sync re-reads the balance, and a warning on each would be noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from giftdesk.fampage.events import BalanceChanged
+from giftdesk.fampage.money import format_money
+from giftdesk.gui import theme
+
+
+class TrayNotifier(QObject):
+    """Shows a tray message when a tray exists; else hands the text to ``fallback`` (the status bar)."""
+
+    def __init__(self, fallback: Callable[[str], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.fallback = fallback
+        self._tray: QSystemTrayIcon | None = None
+        self.shown: list[str] = []  # what was said, for tests and the log
+
+    def notify(self, title: str, text: str) -> None:
+        self.shown.append(text)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(theme.app_icon(), self)
+                self._tray.setToolTip("GiftDesk")
+            self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        else:
+            self.fallback(text)
+
+
+class LowBalanceWarning(QObject):
+    """Warns when the Fampage balance drops below the threshold, once until it rises again."""
+
+    def __init__(self, bridge, notifier: TrayNotifier, threshold: Callable[[], object], parent: QObject | None = None):
+        super().__init__(parent)
+        self.notifier = notifier
+        self.threshold = threshold
+        self.low: bool | None = None  # unknown until the first balance
+        bridge.subscribe(BalanceChanged, self.on_balance, owner=self)
+
+    def on_balance(self, event: BalanceChanged) -> None:
+        was_low, self.low = self.low, event.low
+        if event.low and not was_low:
+            self.notifier.notify("Fampage balance is low",
+                                 f"The Fampage balance is {format_money(event.amount, event.currency)}, below "
+                                 f"{format_money(self.threshold(), event.currency)}: top it up before the next "
+                                 "orders.")

@@ -1,0 +1,96 @@
+"""README screenshots of the Fampage Orders tab with demo data, against the fake Fampage panel.
+
+    scripts/screenshot.sh python scripts/fampage_screenshots.py resources/screenshots
+
+Writes fampage-orders(-dark).png, fampage-invoices(-dark).png, fampage-analytics(-dark).png and
+fampage-companies(-dark).png. A development tool: the fake panel lives in tests/support (the
+window's own screenshot script, giftdesk.gui.screenshots, has no Fampage server to talk to and
+shows the tab's "connect Fampage" state as fampage-empty.png).
+"""
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+app = QApplication([])
+# Tables remember their column widths per user: start from the defaults, not this machine's.
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+from giftdesk.desk import Desk
+from giftdesk.gui import theme
+from giftdesk.gui.context import GuiContext
+from giftdesk.gui.main_window import MainWindow
+from tests.support.fake_fampage import API_KEY, FakeFampage
+
+out = sys.argv[1]
+fake = FakeFampage().start()
+desk = Desk.open(tempfile.mkdtemp())
+desk.settings.update({"fampage.base_url": fake.url, "company.name": "Northwind Growth"})
+desk.settings.set_fampage_api_key(API_KEY)
+acme = desk.companies.create("Acme Media", contact_name="Asha Rao", email="asha@acme.in")
+beta = desk.companies.create("Beta Studios", invoice_multiplier="10")
+gamma = desk.companies.create("Gamma Foods", invoice_multiplier="6")
+desk.fampage.refresh_services()
+specs = [(acme, 101, "https://www.tiktok.com/@acmemedia", 2000, "Completed", 0),
+         (acme, 102, "https://www.tiktok.com/@acmemedia/video/7310", 5000, "In progress", 2100),
+         (beta, 103, "https://www.tiktok.com/@betastudios/video/991", 1000, "Completed", 0),
+         (beta, 101, "https://www.tiktok.com/@betastudios", 1500, "Partial", 400),
+         (gamma, 105, "https://www.instagram.com/gammafoods", 1000, "Pending", 1000),
+         (gamma, 106, "https://www.youtube.com/watch?v=gamma1", 20000, "Completed", 0),
+         (acme, 101, "https://www.tiktok.com/@acme.shop", 800, "Canceled", 800)]
+ids = []
+for company, service, link, qty, status, remains in specs:
+    o, inv = desk.orders.place(company.id, service, link, qty)
+    desk.invoices.issue(inv.id)
+    fake.set_status(o.provider_order_id, status, remains=remains, start_count=1200)
+    ids.append(o.id)
+desk.orders.sync()
+desk.invoices.pay(desk.orders.invoice_of(ids[0]).id)
+fake.fail_next("add", 504, "<html>Gateway Time-out</html>")
+try:  # an answer lost on the way: the order waits, unconfirmed, for the user to reconcile it
+    desk.orders.place(gamma.id, 101, "https://www.tiktok.com/@gammafoods", 500)
+except Exception as exc:  # noqa: BLE001
+    print(exc)
+
+
+def settle(seconds: float = 1.0) -> None:
+    end = time.time() + seconds
+    while time.time() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+for scheme in ("light", "dark"):
+    theme.apply_theme(app, scheme)
+    sfx = "" if scheme == "light" else "-dark"
+    ctx = GuiContext.create(desk)
+    w = MainWindow(ctx, background=False)
+    w.resize(1280, 800)
+    w.show()
+    w.show_tab("Fampage Orders")
+    settle(2)
+    tab = w.orders_tab
+    tab.orders.table.select_key(ids[1])
+    settle(0.5)
+    w.grab().save(f"{out}/fampage-orders{sfx}.png")
+    tab.views.setCurrentWidget(tab.invoices)
+    settle(0.8)
+    tab.invoices.table.select_key(tab.invoices.table.rows[0].id)
+    settle(0.3)
+    w.grab().save(f"{out}/fampage-invoices{sfx}.png")
+    tab.views.setCurrentWidget(tab.analytics)
+    settle(1.2)
+    w.grab().save(f"{out}/fampage-analytics{sfx}.png")
+    tab.views.setCurrentWidget(tab.companies)
+    settle(0.8)
+    w.grab().save(f"{out}/fampage-companies{sfx}.png")
+    w.close()
+    ctx.close()
+    settle(0.2)
+desk.close()
+fake.stop()
+print("ok")

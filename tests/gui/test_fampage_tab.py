@@ -1,0 +1,416 @@
+"""The Fampage Orders tab against the fake panel on 127.0.0.1, driven with mouse clicks and keys."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+
+from giftdesk.fampage.client import FampageTimeout, FampageUnavailable
+from giftdesk.fampage.events import BalanceChanged
+from giftdesk.gui.tabs.fampage_orders import FampageOrdersTab
+from tests.gui.conftest import idle
+from tests.gui.test_new_order_dialog import click_service
+from tests.support.fake_fampage import API_KEY, FakeFampage
+
+
+@pytest.fixture
+def fake():
+    with FakeFampage() as server:
+        yield server
+
+
+@pytest.fixture
+def fctx(desk, fake, ctx):
+    desk.settings.update({"fampage.base_url": fake.url, "invoice.multiplier": "8"})
+    desk.settings.set_fampage_api_key(API_KEY)
+    desk.fampage.backoff = 0.01
+    desk.companies.create("Acme")
+    desk.companies.create("Beta", invoice_multiplier="10")
+    return ctx
+
+
+def open_tab(qtbot, ctx) -> FampageOrdersTab:
+    tab = FampageOrdersTab(ctx)
+    qtbot.addWidget(tab)
+    tab.resize(1280, 760)
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.waitUntil(lambda: tab.configured is not None, timeout=5000)
+    idle(qtbot, ctx, 10000)
+    return tab
+
+
+def click(qtbot, widget) -> None:
+    assert widget.isEnabled(), widget.objectName()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def click_view(qtbot, tab, title: str) -> None:
+    bar = tab.views.tabBar()
+    index = [tab.views.tabText(i) for i in range(tab.views.count())].index(title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert tab.views.currentIndex() == index
+
+
+def click_row(qtbot, table, key) -> None:
+    row = table.source.row_of_key(key)
+    assert row >= 0, f"no row {key}"
+    rect = table.visualRect(table.model().index(row, 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert table.current_key() == key
+
+
+def place_through_dialog(qtbot, tab, fake) -> int:
+    click(qtbot, tab.new_button)
+    dialog = tab.dialog
+    qtbot.waitUntil(lambda: dialog.loaded and dialog.balance is not None, timeout=10000)
+    qtbot.keyClicks(dialog.search, "followers [real]")
+    click_service(qtbot, dialog, 101)
+    qtbot.keyClicks(dialog.link, "https://tiktok.com/@acme")
+    qtbot.keyClicks(dialog.quantity, "1000")
+    qtbot.waitUntil(lambda: dialog.figures["invoice"].text().startswith("₹7.20"), timeout=5000)
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: len(fake.orders) == 1, timeout=10000)
+    [provider_id] = fake.orders
+    return provider_id
+
+
+def test_place_sync_issue_cancel_with_credit_note_and_save_pdf(qtbot, fctx, desk, fake, answers, tmp_path):
+    tab = open_tab(qtbot, fctx)
+    assert tab.stack.currentIndex() == 1
+    qtbot.waitUntil(lambda: tab.balance_label.text() == "₹5,000.00 INR", timeout=5000)
+    assert not tab.balance_warning.isVisible()
+
+    provider_id = place_through_dialog(qtbot, tab, fake)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 1 and table.current_row() is not None, timeout=10000)
+    order = table.current_row()
+    assert order.provider_order_id == provider_id and order.state == "pending"
+    assert table.model().index(0, 9).data() == "Pending"
+    qtbot.waitUntil(lambda: tab.balance_label.text() == "₹4,999.10 INR", timeout=5000)  # refreshed after the order
+    assert "1 orders, 1 open" in tab.orders.stats.text()
+
+    # Fampage moves it on; "Sync now" brings the status in through the live batch.
+    fake.set_status(provider_id, "In progress", remains=400, start_count=0)
+    click(qtbot, tab.sync_button)
+    qtbot.waitUntil(lambda: table.row_for(order.id).state == "in_progress", timeout=10000)
+    row = table.source.row_of_key(order.id)
+    assert table.model().index(row, 9).data(Qt.ItemDataRole.ToolTipRole).startswith("Fampage says: In progress")
+    assert table.model().index(row, 10).data() == "0" and table.model().index(row, 11).data() == "400"
+    qtbot.waitUntil(lambda: tab.sync_label.text() != "Last sync: never", timeout=5000)
+
+    # Issue the invoice from the invoices view.
+    click_view(qtbot, tab, "Invoices")
+    invoices = tab.invoices.table
+    qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
+    [draft] = invoices.rows
+    click_row(qtbot, invoices, draft.id)
+    click(qtbot, tab.invoices.issue_button)
+    qtbot.waitUntil(lambda: (invoices.row_for(draft.id).number or "").startswith("INV-"), timeout=5000)
+    number = invoices.row_for(draft.id).number
+
+    # Cancel the order: confirmation, Fampage refunds 400 of 1000, a credit note is issued.
+    click_view(qtbot, tab, "Orders")
+    click_row(qtbot, table, order.id)
+    answers.extend([True])
+    click(qtbot, tab.orders.cancel_button)
+    qtbot.waitUntil(lambda: tab.orders.last_outcome is not None, timeout=10000)
+    assert "canceled: credit note CN-" in tab.orders.last_outcome and "₹2.88" in tab.orders.last_outcome
+    qtbot.waitUntil(lambda: table.row_for(order.id).state == "canceled", timeout=5000)
+    assert table.row_for(order.id).revenue == Decimal("4.32")  # 7.20 less the 2.88 credit note
+    assert not answers
+
+    # "Invoice" jumps to the order's invoice; its PDF is saved off the GUI thread.
+    click_row(qtbot, table, order.id)
+    click(qtbot, tab.orders.invoice_button)
+    qtbot.waitUntil(lambda: tab.views.currentWidget() is tab.invoices and invoices.current_key() == draft.id,
+                    timeout=5000)
+    qtbot.waitUntil(lambda: invoices.row_count() == 2, timeout=5000)
+    assert invoices.row_for(draft.id).credited == Decimal("2.88")
+    target = tmp_path / "invoice.pdf"
+    tab.invoices.ask_save_path = lambda *_a: str(target)
+    click(qtbot, tab.invoices.save_button)
+    qtbot.waitUntil(lambda: tab.invoices.last_file == str(target), timeout=10000)
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 2000
+    assert number in {r.number for r in desk.invoices.list()}
+
+
+def test_filters_by_company_status_network_link_and_date(qtbot, fctx, desk, fake):
+    acme, beta = desk.companies.list()
+    desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok",
+                              status="Completed")
+    desk.orders.create_manual(beta.id, "Likes", "https://instagram.com/p/beta", 100, "1.87", network="Instagram")
+    desk.orders.create_manual(beta.id, "Views", "https://tiktok.com/@beta/video/2", 500, "2.00", network="TikTok")
+    tab = open_tab(qtbot, fctx)
+    view, table = tab.orders, tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)
+
+    qtbot.keyClicks(view.link, "@beta")
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    assert table.rows[0].service_name == "Views"
+    view.link.clear()
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)
+
+    view.company.setFocus()
+    qtbot.keyClicks(view.company, "Beta")
+    assert view.company.currentText() == "Beta"
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    view.network.setCurrentIndex(view.network.findData("Instagram"))
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    assert table.rows[0].network == "Instagram"
+    view.company.setCurrentIndex(0)
+    view.network.setCurrentIndex(0)
+    view.status.setCurrentIndex(view.status.findData("completed"))
+    qtbot.waitUntil(lambda: table.row_count() == 1 and table.rows[0].company_name == "Acme", timeout=5000)
+    view.status.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)
+    from PySide6.QtCore import QDate
+    view.since.setDate(QDate.currentDate().addDays(1))  # nothing placed tomorrow
+    qtbot.waitUntil(lambda: table.row_count() == 0, timeout=5000)
+    assert "3 orders" in view.stats.text()  # the statistics line counts every order
+
+
+def test_analytics_by_company_chart_and_csv(qtbot, fctx, desk, fake, tmp_path):
+    acme, beta = desk.companies.list()
+    desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
+    desk.orders.create_manual(beta.id, "Likes", "https://instagram.com/p/beta", 100, "2.00", network="Instagram")
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Analytics")
+    view = tab.analytics
+    table = view.tables["companies"]
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    figures = {f.name: f for f in table.rows}
+    assert figures["Beta"].totals.revenue == Decimal("20.00") and figures["Acme"].totals.profit == Decimal("6.30")
+    assert set(view.chart.categories) == {"Acme", "Beta"}
+    assert "2 orders" in view.total.text() and "profit ₹24.30" in view.total.text()
+
+    target = tmp_path / "companies.csv"
+    view.ask_save_path = lambda *_a: str(target)
+    click(qtbot, view.export_button)
+    qtbot.waitUntil(lambda: target.exists() and target.read_text().count("\n") == 3, timeout=5000)
+    rows = list(csv.DictReader(target.read_text().splitlines()))
+    assert {r["name"]: r["profit"] for r in rows} == {"Beta": "18.00", "Acme": "6.30"}
+
+    view.set_view("target")
+    qtbot.keyClicks(view.link, "https://www.tiktok.com/@acme/")
+    qtbot.keyClick(view.link, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.tables["target"].row_count() == 1, timeout=5000)
+    view.set_view("summary")
+    qtbot.waitUntil(lambda: view.tables["summary"].row_count() > 0, timeout=5000)
+    assert "status: pending" in {f"{r.group}: {r.name}" for r in view.tables["summary"].rows}
+
+
+def test_unconfirmed_order_stands_out_and_is_reconciled(qtbot, fctx, desk, fake, answers):
+    acme = desk.companies.list()[0]
+    desk.fampage.refresh_services()
+    fake.fail_next("add", 504, "<html>Gateway Time-out</html>")
+    with pytest.raises(FampageTimeout, match="unconfirmed"):
+        desk.orders.place(acme.id, 101, "https://tiktok.com/@lost", 100)
+    [order] = desk.orders.list()
+    tab = open_tab(qtbot, fctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 1 and tab.orders.unconfirmed.isVisible(), timeout=5000)
+    assert f"#{order.id}" in tab.orders.unconfirmed.text()
+    assert table.model().index(0, 9).data(Qt.ItemDataRole.FontRole).bold()
+    click_row(qtbot, table, order.id)
+    assert tab.orders.reconcile_button.isEnabled() and not tab.orders.cancel_button.isEnabled()
+    answers.extend(["", True])  # no Fampage id: "mark not placed?" yes
+    click(qtbot, tab.orders.reconcile_button)
+    qtbot.waitUntil(lambda: table.row_for(order.id).state == "not_placed", timeout=5000)
+    assert not tab.orders.unconfirmed.isVisible() and not answers
+
+
+def test_manual_status_edit_and_refill(qtbot, fctx, desk, fake):
+    acme = desk.companies.list()[0]
+    desk.fampage.refresh_services()
+    placed, _ = desk.orders.place(acme.id, 101, "https://tiktok.com/@acme", 100)
+    tab = open_tab(qtbot, fctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    click_row(qtbot, table, placed.id)
+    click(qtbot, tab.orders.status_button)
+    dialog = tab.orders.dialog
+    dialog.status.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.status.lineEdit(), "Completed")
+    dialog.remains.selectAll()
+    qtbot.keyClicks(dialog.remains, "0")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: table.row_for(placed.id).state == "completed", timeout=5000)
+    fake.set_status(placed.provider_order_id, "Completed", remains=0)
+    click_row(qtbot, table, placed.id)
+    click(qtbot, tab.orders.refill_button)
+    qtbot.waitUntil(lambda: table.row_for(placed.id).refill_id is not None, timeout=5000)
+    assert "Refill" in tab.orders.last_outcome
+    click_row(qtbot, table, placed.id)
+    click(qtbot, tab.orders.refill_status_button)
+    qtbot.waitUntil(lambda: "Refill" in tab.orders.last_outcome and ":" in tab.orders.last_outcome
+                    and table.row_for(placed.id).refill_status not in (None, ""), timeout=5000)
+
+
+def test_companies_add_archive_and_show_archived(qtbot, fctx, desk, answers):
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Companies")
+    view, table = tab.companies, tab.companies.table
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    click(qtbot, view.add_button)
+    dialog = view.dialog
+    qtbot.keyClicks(dialog.edits["name"], "Gamma Media")
+    qtbot.keyClicks(dialog.edits["email"], "not-an-email")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=5000)
+    assert "mail" in dialog.error.text().lower() and desk.companies.list(search="Gamma") == []
+    dialog.edits["email"].selectAll()
+    qtbot.keyClicks(dialog.edits["email"], "ops@gamma.in")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: table.row_count() == 3 and table.current_row() is not None, timeout=5000)
+    gamma = table.current_row()
+    assert gamma.company.name == "Gamma Media" and gamma.totals.orders == 0
+
+    answers.extend([True])
+    click(qtbot, view.archive_button)
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    assert desk.companies.get(gamma.id).archived
+    click(qtbot, view.archived)
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)
+    click_row(qtbot, table, gamma.id)
+    assert view.archive_button.text() == "Restore"
+
+
+def test_invoice_pay_void_print_and_month_zip(qtbot, fctx, desk, answers, tmp_path):
+    from PySide6.QtPrintSupport import QPrinter
+
+    acme, beta = desk.companies.list()
+    first = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90")
+    second = desk.orders.create_manual(beta.id, "Likes", "https://tiktok.com/@beta", 100, "2.00")
+    one = desk.invoices.issue(desk.orders.invoice_of(first.id).id)
+    two = desk.invoices.issue(desk.orders.invoice_of(second.id).id)
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    view, table = tab.invoices, tab.invoices.table
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    click_row(qtbot, table, one.id)
+    click(qtbot, view.pay_button)
+    qtbot.waitUntil(lambda: table.row_for(one.id).status == "paid", timeout=5000)
+    click_row(qtbot, table, one.id)
+    assert not view.void_button.isEnabled()
+    click_row(qtbot, table, two.id)
+    answers.extend([True])
+    click(qtbot, view.void_button)
+    qtbot.waitUntil(lambda: table.row_for(two.id).status == "void", timeout=5000)
+
+    printed = tmp_path / "printed.pdf"
+
+    def pdf_printer():
+        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(printed))
+        return printer
+
+    view.make_printer = pdf_printer
+    click_row(qtbot, table, one.id)
+    click(qtbot, view.print_button)
+    qtbot.waitUntil(lambda: printed.exists() and printed.stat().st_size > 1000, timeout=10000)
+
+    status = view.status
+    status.setCurrentIndex(status.findData("paid"))
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+
+    archive = tmp_path / "month.zip"
+    view.ask_save_path = lambda *_a: str(archive)
+    month = one.issue_date.strftime("%Y-%m")
+    answers.extend([month])
+    click(qtbot, view.zip_button)
+    qtbot.waitUntil(lambda: view.last_file == str(archive), timeout=10000)
+    import zipfile
+    assert sorted(zipfile.ZipFile(archive).namelist()) == sorted([f"{one.number}.pdf", f"{two.number}.pdf"])
+
+
+def test_integration_log_filters(qtbot, fctx, desk, fake):
+    desk.fampage.balance()
+    fake.fail_next("balance", 500, "<html>oops</html>", times=4)
+    with pytest.raises(FampageUnavailable):
+        desk.fampage.balance()
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Integration log")
+    view, table = tab.log, tab.log.table
+    qtbot.waitUntil(lambda: table.row_count() >= 3, timeout=5000)
+    click(qtbot, view.failed)
+    qtbot.waitUntil(lambda: table.row_count() >= 1 and all(not r.ok for r in table.rows), timeout=5000)
+    view.action.setCurrentIndex(view.action.findData("services"))
+    qtbot.waitUntil(lambda: table.row_count() == 0, timeout=5000)
+    assert all(API_KEY not in str(r.params) for r in desk.fampage.calls())
+
+
+def test_empty_state_without_key_then_configured(qtbot, desk, ctx):
+    tab = open_tab(qtbot, ctx)
+    assert tab.configured is False and tab.stack.currentWidget() is tab.empty
+    text = tab.findChild(type(tab.balance_label), "fampage-empty-text").text()
+    assert "File → Settings" in text
+    tab.grab().save("/tmp/fampage-empty.png")
+    with FakeFampage() as fake:
+        desk.settings.update({"fampage.base_url": fake.url})  # SettingsChanged: the tab looks again
+        desk.settings.set_fampage_api_key(API_KEY)
+        desk.settings.update({"fampage.request_style": "form"})
+        qtbot.waitUntil(lambda: tab.configured is True and tab.stack.currentIndex() == 1, timeout=5000)
+        qtbot.waitUntil(lambda: tab.balance_label.text() == "₹5,000.00 INR", timeout=5000)
+        idle(qtbot, ctx)
+
+
+def test_low_balance_warns_in_the_header_and_once_per_crossing(qtbot, fctx, desk, fake):
+    desk.settings.update({"fampage.low_balance_threshold": "6000"})
+    tab = open_tab(qtbot, fctx)
+    messages = []
+    tab.message.connect(messages.append)
+    qtbot.waitUntil(lambda: tab.balance_warning.isVisible(), timeout=5000)
+    assert "below ₹6,000.00" in tab.balance_warning.text()
+    assert len(tab.notifier.shown) == 1  # the first read crossed it
+    for amount, low in (("4000", True), ("3000", True), ("7000", False), ("2000", True)):
+        desk.events.publish(BalanceChanged(Decimal(amount), "INR", low))
+    qtbot.waitUntil(lambda: tab.balance_label.text() == "₹2,000.00 INR", timeout=5000)
+    assert len(tab.notifier.shown) == 2 and "₹2,000.00" in tab.notifier.shown[-1]
+    from PySide6.QtWidgets import QSystemTrayIcon
+    if not QSystemTrayIcon.isSystemTrayAvailable():  # offscreen: the status bar says it
+        assert any("Fampage balance is ₹2,000.00" in m for m in messages)
+
+
+def test_viewer_sees_orders_but_cannot_change_them(qtbot, desk, fake, viewer_ctx):
+    desk.settings.update({"fampage.base_url": fake.url})
+    desk.settings.set_fampage_api_key(API_KEY)
+    acme = desk.companies.create("Acme")
+    order = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90",
+                                      provider_order_id=777)
+    tab = open_tab(qtbot, viewer_ctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    click_row(qtbot, table, order.id)
+    assert not tab.new_button.isEnabled() and tab.orders.sync_button.isEnabled()
+    for button in (tab.orders.cancel_button, tab.orders.status_button, tab.orders.refill_button):
+        assert not button.isEnabled()
+    click_view(qtbot, tab, "Companies")
+    assert not tab.companies.add_button.isEnabled()
+
+
+def test_statuses_from_a_background_sync_arrive_live_by_key(qtbot, fctx, desk, fake):
+    import threading
+
+    acme = desk.companies.list()[0]
+    desk.fampage.refresh_services()
+    placed = [desk.orders.place(acme.id, 101, f"https://tiktok.com/@acme{i}", 100)[0] for i in range(12)]
+    tab = open_tab(qtbot, fctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 12, timeout=5000)
+    click_row(qtbot, table, placed[3].id)
+    reloads = []
+    tab.orders.refresh = lambda: reloads.append(1)  # a full reload would hide how the rows came in
+    for order in placed:
+        fake.set_status(order.provider_order_id, "Completed", remains=0, start_count=50)
+    worker = threading.Thread(target=desk.orders.sync_open_orders)  # as the runtime's scheduler does
+    worker.start()
+    worker.join(10)
+    qtbot.waitUntil(lambda: all(table.row_for(o.id).state == "completed" for o in placed), timeout=10000)
+    assert reloads == [] and table.current_key() == placed[3].id  # upserted by key, selection kept
+    assert "12 orders, 0 open" in tab.orders.stats.text()
