@@ -75,22 +75,32 @@ class FleetService:
 
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
-        query = (select(Instance, Customer.id, Customer.name)
+        # With state, the engine's list runs while the database answers (two waits overlap).
+        pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
+        # Core rows, not ORM entities: the refresh is on the table's hot path (no identity map).
+        query = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
                  .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
                  .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
                  .order_by(Instance.name))
-        with self.ctx.db.read_session() as session:
-            rows = [InstanceRow.of(record, cid, cname) for record, cid, cname in session.execute(query)]
+        try:
+            with self.ctx.db.read_session() as session:
+                rows = [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in session.execute(query)]
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
             rows = [r for r in rows if needle in r.name or needle in r.tiktok_username
                     or needle in (r.customer_name or "").lower()]
-        return self.attach_state(rows) if with_state else rows
+        return self.attach_state(rows, pending.result()) if pending is not None else rows
 
-    def attach_state(self, rows: list[InstanceRow]) -> list[InstanceRow]:
+    def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
-        containers = {c.id: c for c in self.docker.list_trackers(self.desk_id)}
-        return [_with_summary(row, containers.get(row.container_id or "")) for row in rows]
+        if containers is None:
+            containers = self.docker.list_trackers(self.desk_id)
+        by_id = {c.id: c for c in containers}
+        return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
 
     def get(self, ref: int | str, with_state: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:
@@ -769,6 +779,9 @@ class FleetService:
             raise ValidationError("No TikTok account matches this container's ACCOUNT_ID or TIKTOK_USERNAME; "
                                   "give the account to adopt it for.", field="account")
         return found
+
+
+_LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
 
 
 class _DeskClients:
