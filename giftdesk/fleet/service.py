@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,7 +31,6 @@ from giftdesk.fleet.docker_api import (APP_LABEL, APP_VALUE, CONTAINER_PREFIX, D
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.records import BulkResult, InstanceEventRow, InstanceRow, TemplateRow
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.services.keys import key_secret_name
 
 log = logging.getLogger(__name__)
 
@@ -849,6 +848,3 @@ def _scrub(details: dict) -> dict:
 
     return clean(details)
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

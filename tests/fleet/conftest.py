@@ -63,10 +63,7 @@ def fleet_desk(desk, engine, monkeypatch):
 @pytest.fixture
 def account(fleet_desk):
     """A customer with a TikTok account (no key yet: create generates it)."""
-    counter = iter(range(1, 1000))
-
     def make(username: str | None = None):
-        n = next(counter)
         customer = fleet_desk.customers.create(f"Fleet customer {uuid.uuid4().hex[:6]}")
         return fleet_desk.customers.add_account(customer.id, username or f"fleet_{uuid.uuid4().hex[:8]}")
 

@@ -1,4 +1,5 @@
 """The Instances tab, driven with the mouse against the real engine and the fleet runtime."""
+# ruff: noqa: F811  (the fleet fixtures are imported from tests/fleet/conftest.py)
 
 from __future__ import annotations
 
