@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -208,25 +207,41 @@ class FleetService:
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, ref: int | str) -> InstanceRow:
-        row = self._operable(ref, "start")
-        self.docker.start(row.container_id)
-        self._stamp(row.id, "running", last_started_at=utcnow())
-        self.record_event(row.id, "info", "Started")
-        return self.get(row.id)
+        return self._lifecycle(ref, "start")
 
     def stop(self, ref: int | str, timeout: int = 10) -> InstanceRow:
-        row = self._operable(ref, "stop")
-        self.docker.stop(row.container_id, timeout=timeout)
-        self._stamp(row.id, "exited", last_stopped_at=utcnow())
-        self.record_event(row.id, "info", "Stopped")
-        return self.get(row.id)
+        return self._lifecycle(ref, "stop", timeout)
 
     def restart(self, ref: int | str, timeout: int = 10) -> InstanceRow:
-        row = self._operable(ref, "restart")
-        self.docker.restart(row.container_id, timeout=timeout)
-        self._stamp(row.id, "running", last_started_at=utcnow())
-        self.record_event(row.id, "info", "Restarted")
-        return self.get(row.id)
+        return self._lifecycle(ref, "restart", timeout)
+
+    _LIFECYCLE = {"start": ("running", "last_started_at", "Started"),
+                  "stop": ("exited", "last_stopped_at", "Stopped"),
+                  "restart": ("running", "last_started_at", "Restarted")}
+
+    def _lifecycle(self, ref: int | str, action: str, timeout: int = 10, fetch: bool = True) -> InstanceRow | None:
+        """One read, the engine call, one write (state, time and the instance event together):
+        bulk actions of a hundred trackers run many of these at once."""
+        self.ctx.require("operator", f"{action} instances")
+        with self.ctx.db.read_session() as session:
+            record = self._record(session, ref)
+            instance_id, name, container_id = record.id, record.name, record.container_id
+        if not container_id:
+            raise NotFoundError(f"'{name}' has no container; recreate it first.")
+        if action == "start":
+            self.docker.start(container_id)
+        elif action == "stop":
+            self.docker.stop(container_id, timeout=timeout)
+        else:
+            self.docker.restart(container_id, timeout=timeout)
+        status, stamp, message = self._LIFECYCLE[action]
+        with self.ctx.db.session() as session:
+            stored = session.get(Instance, instance_id)
+            if stored is not None:
+                stored.status = status
+                setattr(stored, stamp, utcnow())
+                session.add(InstanceLog(instance_id=instance_id, level="info", message=message))
+        return self.get(instance_id) if fetch else None
 
     def delete(self, ref: int | str) -> InstanceRow:
         """Removes the instance's own container (checked by its labels) and the record."""
@@ -421,8 +436,10 @@ class FleetService:
              on_result: Callable[[BulkResult, int, int], None] | None = None) -> list[BulkResult]:
         """start | stop | restart | delete of many, ``concurrency`` at a time; one result each.
         ``cancel``: nothing new begins; what runs finishes; the rest is 'cancelled'."""
-        operations = {"start": self.start, "stop": self.stop, "restart": self.restart, "delete": self.delete,
-                      "recreate": self.recreate}
+        operations = {"start": lambda i: self._lifecycle(i, "start", fetch=False),
+                      "stop": lambda i: self._lifecycle(i, "stop", fetch=False),
+                      "restart": lambda i: self._lifecycle(i, "restart", fetch=False),
+                      "delete": self.delete, "recreate": self.recreate}
         if action not in operations:
             raise ValidationError(f"'{action}' is not a bulk action: {', '.join(operations)}.", field="action")
         rows = self.resolve(list(refs))
@@ -730,21 +747,6 @@ class FleetService:
             customer = session.execute(select(Customer.id, Customer.name).join(
                 TikTokAccount, TikTokAccount.customer_id == Customer.id).where(TikTokAccount.id == record.account_id)).first()
         return InstanceRow.of(record, *(customer or (None, None)))
-
-    def _operable(self, ref: int | str, doing: str) -> InstanceRow:
-        self.ctx.require("operator", f"{doing} instances")
-        row = self.get(ref)
-        if not row.container_id:
-            raise NotFoundError(f"'{row.name}' has no container; recreate it first.")
-        return row
-
-    def _stamp(self, instance_id: int, status: str, **times: datetime) -> None:
-        with self.ctx.db.session() as session:
-            record = session.get(Instance, instance_id)
-            if record is not None:
-                record.status = status
-                for key, value in times.items():
-                    setattr(record, key, value)
 
     def _is_ours(self, container_id: str, instance_id: int) -> bool:
         try:
