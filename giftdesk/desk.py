@@ -12,12 +12,18 @@ from giftdesk.db.migrate import upgrade
 from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.secrets import SecretStore
 from giftdesk.services.admins import AdminService
+from giftdesk.services.analytics import AnalyticsService
 from giftdesk.services.backups import BackupService
 from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
+from giftdesk.services.companies import CompanyService
 from giftdesk.services.customers import CustomerService
 from giftdesk.services.events import EventBus
+from giftdesk.services.fampage import FampageService
+from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
 from giftdesk.services.keys import KeyService
+from giftdesk.services.social import SocialService
+from giftdesk.services.orders import OrderService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
@@ -40,6 +46,13 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
+        self.social = SocialService(self.ctx)
+        self.fampage = FampageService(self.ctx, self.settings)
+        self.companies = CompanyService(self.ctx, self.settings)
+        self.invoices = InvoiceService(self.ctx, self.settings)
+        self.invoice_documents = InvoiceDocuments(self.invoices, self.settings)
+        self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
+        self.analytics = AnalyticsService(self.ctx)
         self._fleet = None
 
     @property
@@ -75,7 +88,9 @@ class Desk:
 
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
-        return Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+        other = Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
+        other.fampage.share_connection(self.fampage)
+        return other
 
     def attach_runtime(self, runtime) -> None:
         self.runtime = runtime
@@ -85,6 +100,7 @@ class Desk:
         runtime, self.runtime = self.runtime, None
         if runtime is not None:
             runtime.stop()
+        self.fampage.close()
         if self._fleet is not None:
             self._fleet.close()
         self.db.dispose()

@@ -45,11 +45,19 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = Fals
         logging.handlers.RotatingFileHandler(logfile, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     ]
     if console:
-        handlers.append(logging.StreamHandler())
+        # Warnings and errors only: what a command reports, it prints itself (``serve`` printed
+        # "listening on …" twice when the INFO record was echoed too).
+        stream = logging.StreamHandler()
+        stream.setLevel(logging.WARNING)
+        handlers.append(stream)
     for handler in handlers:
         handler._giftdesk = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         handler.addFilter(RedactingFilter())
         root.addHandler(handler)
     logfile.chmod(0o600)
+    # httpx logs every request URL at INFO, and Fampage's API key travels in the query string:
+    # the file handler redacts it, but no record of it should exist anywhere else either.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return logfile

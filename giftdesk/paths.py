@@ -41,9 +41,11 @@ class DataPaths:
 
     def ensure(self) -> "DataPaths":
         for folder in (self.root, self.logs, self.backups):
+            created = not folder.exists()
             folder.mkdir(parents=True, exist_ok=True)
-            # Owner-only: the folder holds the database, logs and backups.
-            if os.name == "posix":
+            # Owner-only: the folder holds the database, logs and backups. Only a folder made
+            # here: an existing one given as --data-dir (a home directory, even /) keeps its mode.
+            if created and os.name == "posix":
                 os.chmod(folder, 0o700)
         return self
 

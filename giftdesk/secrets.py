@@ -116,6 +116,23 @@ class SecretStore:
     def is_fallback(self) -> bool:
         return isinstance(self._resolve(), FileSecretBackend)
 
+    def describe(self) -> tuple[str, str]:
+        """For people (the Settings window): where secrets are kept ("the system keyring (SecretService)"),
+        and a sentence on what that means and what to do about it."""
+        backend = self._resolve()
+        if not isinstance(backend, FileSecretBackend):
+            name = self._backend_name.removesuffix(".Keyring").split(".")[-1]
+            return (f"the system keyring ({name})",
+                    "Tracker API keys and the Fampage API key live here, never in the database.")
+        where = f"a file readable only by your user account ({self._fallback_path})"
+        if self._warning is None:
+            return where, (f"{FORCE_BACKEND_ENV}=file is set, so secrets are kept in this file instead of the "
+                           "system keyring. Unset it and restart GiftDesk to use the keyring.")
+        return where, ("No system keyring is available on this computer, so tracker API keys and the Fampage "
+                       "API key are kept in this file. To use the system keyring instead, install and unlock "
+                       "one (GNOME Keyring or KWallet on Linux) and restart GiftDesk; keys saved before then "
+                       "stay in this file, so regenerate them and enter the Fampage key again afterwards.")
+
     @staticmethod
     def _probe(backend) -> str | None:
         if type(backend).__module__ in _UNUSABLE_MODULES:

@@ -80,3 +80,19 @@ def test_open_twice_reuses_schema(data_dir):
     desk = Desk.open(str(data_dir))
     assert desk.customers.list() == []
     desk.close()
+
+
+def test_an_existing_data_directory_keeps_its_permissions(tmp_path):
+    """``--data-dir`` may name a folder that is not ours (a home directory, or /): never chmod it."""
+    import stat
+
+    from giftdesk.paths import resolve_data_dir
+
+    existing = tmp_path / "shared-folder"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    paths = resolve_data_dir(existing).ensure()
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o755
+    assert stat.S_IMODE(paths.logs.stat().st_mode) == 0o700  # made here: owner-only
+    fresh = resolve_data_dir(tmp_path / "new").ensure()
+    assert stat.S_IMODE(fresh.root.stat().st_mode) == 0o700

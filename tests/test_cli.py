@@ -36,7 +36,7 @@ def test_version_and_module_entry_point():
 
 def test_admin_lifecycle(cli):
     created = cli.json("admin", "create", "root", "--password", "s3cret-pass")
-    assert created["is_super"] and created["role"] == "admin"
+    assert created["isSuper"] and created["role"] == "admin"
     cli("admin", "create", "viewer1", "--password", "s3cret-pass", "--role", "viewer")
     assert [a["username"] for a in cli.json("admin", "list")] == ["root", "viewer1"]
     cli("admin", "reset-password", "root", "--password", "n3w-password")
@@ -119,7 +119,7 @@ def test_delete_without_terminal_needs_yes(cli, monkeypatch):
 def test_settings_and_fampage_key(cli, data_dir):
     assert cli.json("settings", "set", "invoice.multiplier", "7.5") == {"invoice.multiplier": "7.5"}
     listed = cli.json("settings", "list")
-    assert listed["invoice.multiplier"] == "7.5" and listed["fampage.api_key_set"] is False
+    assert listed["settings"]["invoice.multiplier"] == "7.5" and listed["fampageApiKeySet"] is False
     state = cli.json("settings", "fampage-key", "--value", "fp-key-xyz")
     assert state["set"] is True
     assert b"fp-key-xyz" not in (data_dir / "giftdesk.db").read_bytes()

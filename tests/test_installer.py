@@ -137,3 +137,20 @@ def test_frozen_app_finds_keyring_backends(bundle, tmp_path):
     if _secret_service_usable():
         # The entry points survived freezing: the bundle sees what this process sees.
         assert "SecretService" in backend, report
+
+
+def test_frozen_command_line_has_every_group(bundle, tmp_path):
+    """The groups are imported by name (importlib): the bundle must carry each of them."""
+    from giftdesk.cli.groups import GROUP_MODULES
+
+    data_dir = tmp_path / "data"
+    done = _run(bundle, "--help", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    for command in ("admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "status",
+                    "serve"):
+        assert f"    {command} " in done.stdout, command
+    assert len(GROUP_MODULES) >= 10
+    assert _run(bundle, "customer", "add", "--name", "Frozen", data_dir=data_dir).returncode == 0
+    listed = _run(bundle, "--json", "customer", "list", data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["Frozen"]

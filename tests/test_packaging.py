@@ -26,4 +26,8 @@ def test_wheel_has_icons_and_migrations(tmp_path):
     assert "giftdesk/db/migrations/env.py" in names
     migrations = {p.name for p in (REPO / "giftdesk" / "db" / "migrations" / "versions").glob("*.py")}
     assert {f"giftdesk/db/migrations/versions/{name}" for name in migrations} <= names
+    # invoice PDFs need their font (₹) and its licence; the Fampage package is a package of its own
+    assert {"giftdesk/resources/fonts/DejaVuSans.ttf", "giftdesk/resources/fonts/DejaVuSans-Bold.ttf",
+            "giftdesk/resources/fonts/LICENSE-DejaVu.txt", "giftdesk/fampage/client.py",
+            "giftdesk/cli/groups/order.py"} <= names
     assert not any(n.startswith(("giftdesk/resources/screenshots", "giftdesk/resources/tracker-test-image")) for n in names)

@@ -26,7 +26,7 @@ def backup_sqlite(source: Path, target: Path) -> Path:
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(partial)
     try:
         src.backup(dst)
@@ -40,13 +40,17 @@ def backup_sqlite(source: Path, target: Path) -> Path:
 
 def check_giftdesk_database(path: Path) -> None:
     path = Path(path)
-    if not path.is_file():
-        raise ValidationError(f"{path} does not exist or is not a file.", field="path")
-    with open(path, "rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            raise ValidationError(f"{path} is not a SQLite database.", field="path")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if not path.is_file():
+            raise ValidationError(f"{path} does not exist or is not a file.", field="path")
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:  # a name too long, a folder without permission…
+        raise ValidationError(f"{path} cannot be read: {exc.strerror or exc}.", field="path") from None
+    if header != b"SQLite format 3\x00":
+        raise ValidationError(f"{path} is not a SQLite database.", field="path")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # as_uri: '?' and '#' escaped
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             integrity = conn.execute("PRAGMA quick_check").fetchone()[0]

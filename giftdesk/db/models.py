@@ -140,5 +140,8 @@ class AuditEntry(Base):
     details: Mapped[Any | None] = mapped_column(JSONText)
 
 
-# Fleet tables live in their own module; imported here so Base.metadata holds them.
+# Feature tables live in their own modules (fewer merge conflicts); importing them here registers
+# them on Base.metadata for Alembic and the tests.
+from giftdesk.db import social_models as _social_models  # noqa: E402,F401
+from giftdesk.db import fampage_models  # noqa: E402,F401
 import giftdesk.db.fleet_models  # noqa: E402,F401  (a module import: either may be imported first)

@@ -1,11 +1,11 @@
 """The embedded HTTP endpoint tracker instances call (seed 000's ``/api/instances`` API).
 
-Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a thread of its own,
+Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a thread of its own (the runtime supervises it),
 ``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.
 """
 
 from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts, docker_bridge_ip, local_bind_hosts
-from giftdesk.endpoint.server import EndpointServer, EndpointStats, main, serve
+from giftdesk.endpoint.server import EndpointServer, EndpointStats
 
 __all__ = [
     "EndpointServer",
@@ -14,6 +14,4 @@ __all__ = [
     "bind_hosts",
     "docker_bridge_ip",
     "local_bind_hosts",
-    "main",
-    "serve",
 ]

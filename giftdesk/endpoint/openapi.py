@@ -10,7 +10,7 @@ from typing import Any
 
 from giftdesk import __version__
 from giftdesk.endpoint.protocol import ALLOW_DATA, ALLOW_READ_ONLY
-from giftdesk.services.tracker_data import MAX_GIFT_IDS, MAX_GROUPS, SAVE_MESSAGES
+from giftdesk.services.tracker_data import MAX_DEPTH, MAX_GIFT_IDS, MAX_GROUPS, SAVE_MESSAGES
 
 _JSON = "application/json"
 
@@ -150,10 +150,12 @@ def _read_only_path(operation_id: str, summary: str, content: dict[str, Any]) ->
 def _schemas() -> dict[str, Any]:
     gift_group = {
         "type": "object",
-        "description": "One gift group. Fields beyond these are kept as sent.",
+        "description": "One gift group. Fields beyond these are kept as sent. Whole numbers may be sent as "
+                       "integral floats (`2133.0`); they are saved as integers (`2133`).",
         "required": ["name", "color", "giftIds"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
+                     "description": "Not blank."},
             "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "example": "#ff0000"},
             "giftIds": {"type": "array", "maxItems": MAX_GIFT_IDS, "items": {"type": "integer", "minimum": 0}},
             "goal": {"type": ["integer", "null"], "minimum": 0},
@@ -166,7 +168,7 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "description": "Gift groups keyed by group id (1-100 characters).",
             "maxProperties": MAX_GROUPS,
-            "propertyNames": {"minLength": 1, "maxLength": 100},
+            "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": "\\S"},
             "additionalProperties": _ref("schemas", "GiftGroup"),
             "example": _EXAMPLE_GROUPS,
         },
@@ -240,11 +242,14 @@ def build_openapi() -> dict[str, Any]:
                 "`/api/instances/{accountId}/...` call needs the `X-API-Key` and `X-Account-ID` headers; "
                 "`X-Account-ID` must equal `{accountId}`. Bodies are JSON (UTF-8), at most 1 MiB, sent with "
                 "`Content-Length` or `Transfer-Encoding: chunked`. HTTP/1.1 keep-alive and pipelining are "
-                "supported; responses keep request order. `HEAD` is answered wherever `GET` is; `OPTIONS` "
+                "supported; responses keep request order. HTTP/1.1 requests need one `Host` header. Numbers in "
+                "bodies must be finite (no NaN, Infinity or 1e400) and arrays and objects may nest at most "
+                f"{MAX_DEPTH} levels deep (400 otherwise). `HEAD` is answered wherever `GET` is; `OPTIONS` "
                 "answers 204 with `Allow`. Errors are `{\"success\": false, \"message\": ...}` (plus `field` "
                 "on validation errors). Beyond the responses listed per operation: 400 for a malformed request "
                 "line or header, 408 when a request head or body arrives too slowly, 417 for an unsupported "
-                "`Expect`, 431 for a request head over 16 KiB (these close the connection). Requests are "
+                "`Expect`, 431 for a request head over 16 KiB, 505 for an HTTP version other than 1.0 and 1.1 "
+                "(these close the connection). Requests are "
                 "rate-limited per account (429 with `Retry-After`); failed authentications are rate-limited "
                 "per client address (429, connection closed)."
             ),

@@ -3,28 +3,40 @@
 Built for the request path trackers hammer (``GET /api/instances/{id}/gift-groups`` with the
 ``X-API-Key`` / ``X-Account-ID`` headers): the head is found with one ``find(b"\\r\\n\\r\\n")``,
 checked and split by two compiled regular expressions, routed by byte comparisons and answered
-with a pre-encoded body from the gateway's cache in a single ``transport.write``. Nothing is
-logged per request.
+with a pre-encoded body from the gateway's cache. Nothing is logged per request.
 
-Writes (POST) are decoded, validated and committed on the server's single writer thread, so the
-event loop never waits for the database. While a connection's write is in flight its further
-requests stay buffered (reading pauses past a limit): responses leave in request order and a
-pipelined GET after a POST sees what the POST saved.
+Writes (POST) are decoded, validated and committed on the server's writer thread
+(``giftdesk.endpoint.writer``: group commit), so the event loop never waits for the database.
+While a connection's write is in flight its further requests wait: responses leave in request
+order and a pipelined GET after a POST sees what the POST saved.
+
+Taking turns (a client that pipelines thousands of requests must not starve the others):
+
+* a connection answers at most ``_BATCH`` requests per turn (``_BATCH_UNAUTHENTICATED`` until
+  it has sent a valid key); what is left of the bytes it read
+  waits (reading paused) while the loop serves everyone else, then it gets its next turn;
+* the answers of one turn leave in one ``transport.write``; once the transport holds more than
+  ``_WRITE_HIGH`` unsent bytes (a client that does not read), the connection stops answering and
+  stops reading until the client has caught up, so what is buffered per connection is bounded;
+* a connection whose transport is closing (reset by the client) is dropped at once: no further
+  request is parsed and nothing more is written to it (asyncio would log every such write).
 
 Framing decisions, for the record:
 
 * ``Content-Length`` bodies up to ``max_body`` (1 MiB); a larger declared length is answered
   413 at once, without reading the body, and the connection is closed.
-* ``Transfer-Encoding: chunked`` request bodies are decoded (same limit, 413 as soon as the
-  decoded size passes it). Any other transfer coding, or both ``Transfer-Encoding`` and
-  ``Content-Length``, is a 400 and closes the connection.
+* ``Transfer-Encoding: chunked`` request bodies are decoded into one buffer (same limit, 413 as
+  soon as the decoded size passes it). Trailer lines are checked like header lines and then
+  dropped. Any other transfer coding, or both ``Transfer-Encoding`` and ``Content-Length``, is a
+  400 and closes the connection.
 * ``Expect: 100-continue`` gets an interim 100 once the request has passed routing, the key check
   and the rate limit; a rejected request gets its final answer instead and the connection closes.
 * ``HEAD`` is answered wherever ``GET`` is (same status and headers, no body); ``OPTIONS`` is a
   204 with ``Allow`` and needs no key. Other methods on a known route: 405 with ``Allow``.
-* Malformed request lines or header lines: 400 and close. A head over 16 KiB: 431 and close.
-  Only HTTP/1.0 and HTTP/1.1 are spoken (anything else is a 400: client input never gets a 5xx).
-  A missing ``Host`` header is tolerated; ``Content-Type`` is not checked (bodies must be JSON).
+* Malformed request lines or header lines, control characters in header values, trailers or
+  chunk extensions, a missing or repeated ``Host`` in HTTP/1.1: 400 and close. A head over
+  16 KiB: 431 and close. ``HTTP/x.y`` other than 1.0 and 1.1: 505 and close (the only 5xx client
+  input can cause). ``Content-Type`` is not checked (bodies must be JSON).
 * Connections that are closed because of an error are closed gracefully: the answer is sent,
   then our side shuts down and whatever the client still sends is read and dropped for a moment,
   so the client sees the answer instead of a connection reset.
@@ -41,7 +53,7 @@ from urllib.parse import unquote_to_bytes
 
 from giftdesk.db.models import TRACKER_DATA_TYPES
 from giftdesk.endpoint.limits import retry_after_seconds
-from giftdesk.errors import AuthenticationError, NotFoundError, ValidationError
+from giftdesk.errors import AuthenticationError
 
 if TYPE_CHECKING:
     from giftdesk.endpoint.server import ServerState
@@ -52,12 +64,18 @@ MAX_HEAD = 16 * 1024
 MAX_BODY = 1024 * 1024
 _HOLD_LIMIT = 256 * 1024  # bytes buffered behind a busy request before reading pauses
 _MAX_CHUNK_LINE = 4096
+_BATCH = 32  # requests one connection answers per turn before the others get theirs
+_BATCH_UNAUTHENTICATED = 4  # ... before it has sent a valid key (a /health pipeliner gets little)
+_CORK_LIMIT = 64 * 1024  # answers of a turn are written together, at the latest past this size
+_WRITE_HIGH = 64 * 1024  # unsent bytes in the transport past which a connection stops answering
+_WRITE_LOW = 16 * 1024
 
 REASONS = {
     100: "Continue", 200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
     404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
     413: "Content Too Large", 417: "Expectation Failed", 429: "Too Many Requests",
     431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
 }
 _STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason.encode()) for code, reason in REASONS.items()}
 _JSON_HEAD = b"Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: "
@@ -68,12 +86,15 @@ _KEEP_ALIVE = b"Connection: keep-alive\r\n"
 _WWW_AUTHENTICATE = b'WWW-Authenticate: ApiKey header="X-API-Key"\r\n'
 
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~]+) HTTP/1\.([01])\r\n")
-_FIELD_LINES = re.compile(rb"(?:" + _TOKEN + rb":[^\r\n\x00]*\r\n)*")
-_FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([^\r\n\x00]*)\r\n")  # values are right-stripped in code
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?")
+_VALUE = rb"[\t\x20-\x7e\x80-\xff]*"  # field-value: tab, printable ASCII, obs-text; no control characters
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~]+) HTTP/([0-9])\.([0-9])\r\n")
+_FIELD_LINES = re.compile(rb"(?:" + _TOKEN + rb":" + _VALUE + rb"\r\n)*")
+_FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*(" + _VALUE + rb")\r\n")  # values are right-stripped in code
+_FIELD_LINE = re.compile(_TOKEN + rb":" + _VALUE)
+_NAMED_LINE = re.compile(_TOKEN + rb":")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;" + _VALUE + rb")?")
 # Headers that must not repeat: a second copy is a 400 (request smuggling, ambiguous credentials).
-_UNIQUE = frozenset((b"content-length", b"transfer-encoding", b"x-api-key", b"x-account-id", b"expect"))
+_UNIQUE = frozenset((b"content-length", b"transfer-encoding", b"x-api-key", b"x-account-id", b"expect", b"host"))
 
 # Routes
 _PREFIX = b"/api/instances/"
@@ -109,7 +130,7 @@ def error_body(message: str, field: str | None = None) -> bytes:
 
 _NOT_FOUND_BODY = error_body("Not found. The tracker API is /api/instances/{accountId}/gift-groups, /config and /analytics.")
 _INTERNAL_BODY = error_body("Internal server error; the details are in the GiftDesk log.")
-_BUSY_BODY = error_body("The database is busy; try again shortly.")
+BUSY_BODY = error_body("The database is busy; try again shortly.")
 
 
 def route(target: bytes) -> tuple[int, bytes, str]:
@@ -146,142 +167,198 @@ def _has_token(value: bytes, token: bytes) -> bool:
     return any(part.strip() == token for part in value.lower().split(b","))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+def _bad_field_message(lines: bytes, what: str) -> str:
+    """Why a block of header (or trailer) lines did not parse, in one sentence."""
+    for line in lines.split(b"\r\n"):
+        if line and not _FIELD_LINE.fullmatch(line):
+            if _NAMED_LINE.match(line):
+                return f"A {what} value contains a control character (only tab and printable characters are allowed)."
+            break
+    return f"Malformed {what} line."
 
 
-def save_document(gateway, account_id: int, data_type: str, raw: bytes) -> tuple[int, bytes]:
-    """Runs on the writer thread: decode, validate and commit one POST; returns (status, body)."""
-    try:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return 400, error_body(f"The request body is not valid UTF-8 (byte {exc.start}).", "body")
-        if not text.strip():
-            return 400, error_body("The request body must be a JSON object.", "body")
-        try:
-            document = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            return 400, error_body(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", "body")
-        except ValueError as exc:  # NaN/Infinity, integers past the digit limit
-            return 400, error_body(f"The request body is not valid JSON: {exc}.", "body")
-        if "\\u" in text or "\\U" in text:
-            try:  # "\ud800" parses to a lone surrogate, which could never be encoded back
-                json.dumps(document, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError:
-                return 400, error_body("The request body contains an unpaired UTF-16 surrogate escape.", "body")
-        return 200, gateway.save(account_id, data_type, document)
-    except ValidationError as exc:
-        return 400, error_body(str(exc), exc.field or "body")
-    except NotFoundError as exc:
-        return 404, error_body(str(exc))
-    except RecursionError:
-        return 400, error_body("The request body is nested too deeply.", "body")
-    except Exception as exc:
-        return _server_error(exc, f"saving {data_type} for account {account_id}")
-
-
-def _server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
+def server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
     """503 when the database is locked or unreachable, else 500; both logged (never with headers)."""
     from sqlalchemy.exc import OperationalError
 
     if isinstance(exc, OperationalError):
         log.warning("Tracker endpoint: database unavailable while %s: %s", doing, exc.__class__.__name__)
-        return 503, _BUSY_BODY
+        return 503, BUSY_BODY
     log.error("Tracker endpoint: unexpected error while %s", doing, exc_info=exc)
     return 500, _INTERNAL_BODY
 
 
-class HttpConnection(asyncio.Protocol):
-    """One client connection. All methods run on the endpoint's event-loop thread."""
+READ_SIZE = 64 * 1024  # bytes taken from the socket per read (asyncio's own default is 256 KiB)
+_READ_SIZE_UNAUTHENTICATED = 16 * 1024  # ... before the connection has sent a valid key
+
+
+class HttpConnection(asyncio.BufferedProtocol):
+    """One client connection. All methods run on the endpoint's event-loop thread.
+
+    A ``BufferedProtocol`` so that we choose how much one read takes: every connection reads into
+    the server's one read buffer (safe: the loop fills it and hands it over in one go), a
+    connection that has not authenticated yet a quarter as much, so a flood of pipelined requests
+    costs little per turn."""
 
     __slots__ = (
         "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
         "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
+        "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since", "accepted_at",
     )
 
     def __init__(self, state: ServerState):
         self.state = state
         self.transport: asyncio.Transport | None = None
         self.ip = "?"
-        self.buf = bytearray()  # bytes received but not yet processed
+        self.buf = bytearray()  # the start of a head or chunk line whose end has not arrived yet
         self.mode = HEAD
         self.need = 0  # BODY / SKIP: bytes still to come
-        self.body: Any = None  # BODY: bytearray; CHUNKED: list of chunks
+        self.body: bytearray | None = None  # BODY / CHUNKED: the body so far, in one buffer
         self.action: tuple | None = None  # (account id, data type, keep-alive, HTTP minor) for a body to save
         self.chunk_phase = _SIZE
         self.chunk_total = 0
         self.chunk_extra = 0  # trailer bytes seen
-        self.busy = False  # a write is on the writer thread: later requests wait in ``buf``
+        self.busy = False  # a write is on the writer thread: later requests wait in ``pending``
         self.write_paused = False
         self.reading_paused = False
         self.eof = False
         self.closed = False
         self.deadline = 0.0  # on the state's coarse clock; 0 = none
         self.head_started = False
+        self.pending: bytes | None = None  # bytes read but not processed yet (from ``pending_at`` on)
+        self.pending_at = 0
+        self.turn_scheduled = False
+        self.cork: list[bytes] = []  # answers of this turn, written together
+        self.cork_size = 0
+        self.authenticated = False  # a request on this connection carried a valid key
+        self.idle_since = 0.0  # when it last went idle (0 while a request is under way)
+        self.accepted_at = 0.0  # loop time
 
     # ---- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport) -> None:
         state = self.state
         self.transport = transport
-        if len(state.connections) >= state.max_connections or state.stopping:
-            transport.abort()
-            self.closed = True
-            return
+        state.transports.add(transport)
         peer = transport.get_extra_info("peername")
         if peer:
             self.ip = peer[0]
-        state.connections.add(self)
+        self.accepted_at = state.loop.time()
+        if state.stopping or not state.admit(self):
+            transport.abort()
+            self.closed = True
+            return
+        transport.set_write_buffer_limits(high=_WRITE_HIGH, low=_WRITE_LOW)
         state.connections_total += 1
         self.deadline = state.clock + state.header_timeout
+        self.idle_since = state.clock
 
     def connection_lost(self, exc) -> None:
         self.closed = True
-        self.state.connections.discard(self)
+        self.state.forget(self)
         self.buf = bytearray()
         self.body = None
+        self.pending = None
+        self.cork.clear()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        view = self.state.read_buffer
+        return view if self.authenticated else view[:_READ_SIZE_UNAUTHENTICATED]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.state.read_buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
-        if self.mode == LINGER or self.closed or self.state.stopping:
+        if self.closed or self.mode == LINGER or self.state.stopping:
             return
-        if self.buf or self.busy or self.write_paused:
+        if self.pending is not None:
+            data = self.pending[self.pending_at:] + data
+            self.pending = None
+        elif self.buf:
             self.buf += data
-            if self.busy or self.write_paused:
-                if len(self.buf) > _HOLD_LIMIT and not self.reading_paused:
-                    self.reading_paused = True
-                    self.transport.pause_reading()
-                return
             data = bytes(self.buf)
             self.buf.clear()
+        if self.busy or self.write_paused or self.turn_scheduled:
+            self._hold(data, 0)
+            return
         try:
-            self._process(data)
+            self._process(data, 0)
         except Exception as exc:
             self._crashed(exc)
+        self._flush()
 
     def eof_received(self) -> bool:
         self.eof = True
         if self.closed or self.mode == LINGER:
             return False
-        # Half-closed by the client: answer what is in flight, then close.
-        return self.busy or self.write_paused
+        # Half-closed by the client: answer what is in flight or waiting, then close.
+        return self.busy or self.write_paused or self.turn_scheduled or self.pending is not None
 
     def pause_writing(self) -> None:
         self.write_paused = True
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        self._resume()
+        self._take_turn()
+
+    # ---- taking turns ------------------------------------------------------------------------
+    def _hold(self, data: bytes, pos: int) -> None:
+        """Keeps unprocessed bytes for later and stops reading until they are processed."""
+        self.pending = data
+        self.pending_at = pos
+        if not self.reading_paused and self.mode != LINGER:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _yield_turn(self, data: bytes, pos: int) -> None:
+        self.turn_scheduled = True
+        self.state.loop.call_soon(self._next_turn)
+        self._hold(data, pos)
+
+    def _next_turn(self) -> None:
+        self.turn_scheduled = False
+        self._take_turn()
+
+    def _take_turn(self) -> None:
+        try:
+            self._resume()
+        except Exception as exc:
+            self._crashed(exc)
+        self._flush()
+
+    def _resume(self) -> None:
+        """Carries on with bytes that waited behind a write, a full send buffer or another turn."""
+        if (self.closed or self.mode == LINGER or self.busy or self.write_paused or self.turn_scheduled
+                or self.state.stopping):
+            return
+        if self.pending is not None:
+            data, pos = self.pending, self.pending_at
+            self.pending = None
+            self._process(data, pos)
+        elif self.eof:
+            self._close()
+            return
+        if (self.reading_paused and self.pending is None and not self.busy and not self.write_paused
+                and not self.turn_scheduled and not self.closed and self.mode != LINGER):
+            self.reading_paused = False
+            self.transport.resume_reading()
 
     # ---- request processing ----------------------------------------------------------------
-    def _process(self, data: bytes) -> None:
-        pos = 0
+    def _process(self, data: bytes, pos: int) -> None:
         size = len(data)
+        answered = 0
+        transport = self.transport
         while pos < size:
+            if self.closed or transport.is_closing():
+                return  # reset by the client or closed by us: the rest is never looked at
             if self.busy or self.write_paused:
-                self.buf += data[pos:] if pos else data
+                self._hold(data, pos)
                 return
             mode = self.mode
             if mode == HEAD:
+                if answered == (_BATCH if self.authenticated else _BATCH_UNAUTHENTICATED):
+                    self._yield_turn(data, pos)
+                    return
+                answered += 1
                 pos = self._head(data, pos)
             elif mode == BODY:
                 pos = self._body(data, pos)
@@ -313,20 +390,24 @@ class HttpConnection(asyncio.Protocol):
             if pos < len(data):
                 if not self.head_started:
                     self.head_started = True
+                    self.idle_since = 0.0
                     self.deadline = state.clock + state.header_timeout
                 self.buf += data[pos:] if pos else data
             return -1
         if end - pos > MAX_HEAD:
             return self._reject(431, "The request head is larger than 16 KiB.")
+        self.idle_since = 0.0
         line = _REQUEST_LINE.match(data, pos, end + 2)
         if line is None:
             return self._reject(400, "Malformed request line; expected e.g. 'GET /health HTTP/1.1'.")
-        method, target, minor = line.groups()
+        method, target, major, minor = line.groups()
+        if major != b"1" or (minor != b"1" and minor != b"0"):
+            return self._reject(505, f"HTTP/{major.decode()}.{minor.decode()} is not supported; use HTTP/1.1.")
         fields_at = line.end()
         headers: dict[bytes, bytes] = {}
         if fields_at < end + 2:
             if _FIELD_LINES.fullmatch(data, fields_at, end + 2) is None:
-                return self._reject(400, "Malformed header line.")
+                return self._reject(400, _bad_field_message(data[fields_at:end], "header"))
             for name, value in _FIELD.findall(data, fields_at, end + 2):
                 name = name.lower()
                 value = value.rstrip(b" \t")
@@ -338,6 +419,8 @@ class HttpConnection(asyncio.Protocol):
                     headers[name] = value
         pos = end + 4
         self.head_started = False
+        if minor == b"1" and b"host" not in headers:
+            return self._reject(400, "HTTP/1.1 requests need a Host header.")
 
         # Framing: how long is the body?
         length = 0
@@ -373,7 +456,7 @@ class HttpConnection(asyncio.Protocol):
                     try:
                         body = state.gateway.read_body(account_id, data_type)
                     except Exception as exc:
-                        status, body = _server_error(exc, f"reading {data_type} for account {account_id}")
+                        status, body = server_error(exc, f"reading {data_type} for account {account_id}")
                         self._respond(status, body, False, minor)
                         return self._linger()
                     self._respond_ok(body, keep, minor, method == b"HEAD")
@@ -385,13 +468,13 @@ class HttpConnection(asyncio.Protocol):
                 action = (account_id, data_type, keep, minor)
                 if chunked:
                     if expect is not None and minor == b"1":
-                        self.transport.write(_CONTINUE)
+                        self._send(_CONTINUE)
                     return self._start_chunked(action, pos)
                 if len(data) - pos >= length:
                     self._start_write(action, data[pos:pos + length])
                     return pos + length
                 if expect is not None and minor == b"1":
-                    self.transport.write(_CONTINUE)
+                    self._send(_CONTINUE)
                 self.mode = BODY
                 self.action = action
                 self.body = bytearray(data[pos:])
@@ -439,6 +522,9 @@ class HttpConnection(asyncio.Protocol):
                           False, minor, b"Retry-After: %d\r\n" % seconds)
             self._linger()
             return None
+        if not self.authenticated:
+            self.authenticated = True
+            state.note_authenticated(self)
         wait = state.account_limits.take(account_id)
         if wait:
             seconds = retry_after_seconds(wait)
@@ -477,7 +563,7 @@ class HttpConnection(asyncio.Protocol):
         self.need -= take
         pos += take
         if not self.need:
-            body, self.body = bytes(self.body), None
+            body, self.body = self.body, None
             action, self.action = self.action, None
             self.mode = HEAD
             self._start_write(action, body)
@@ -486,7 +572,7 @@ class HttpConnection(asyncio.Protocol):
     def _start_chunked(self, action: tuple | None, pos: int) -> int:
         self.mode = CHUNKED
         self.action = action
-        self.body = []
+        self.body = bytearray() if action is not None else None
         self.chunk_phase = _SIZE
         self.chunk_total = 0
         self.chunk_extra = 0
@@ -499,8 +585,8 @@ class HttpConnection(asyncio.Protocol):
             phase = self.chunk_phase
             if phase == _DATA:
                 take = min(self.need, size - pos)
-                if self.action is not None:
-                    self.body.append(data[pos:pos + take])
+                if self.body is not None:
+                    self.body += memoryview(data)[pos:pos + take]
                 pos += take
                 self.need -= take
                 if not self.need:
@@ -520,18 +606,21 @@ class HttpConnection(asyncio.Protocol):
                         return self._reject(400, "Malformed chunked body: chunk size line too long.")
                     self.buf += data[pos:]
                     return -1
-                line = data[pos:eol]
-                pos = eol + 2
                 if phase == _TRAILER:
-                    if line:
-                        self.chunk_extra += len(line) + 2
+                    if eol > pos:
+                        self.chunk_extra += eol - pos + 2
                         if self.chunk_extra > MAX_HEAD:
                             return self._reject(431, "The chunked body's trailer is larger than 16 KiB.")
+                        if _FIELD_LINE.fullmatch(data, pos, eol) is None:
+                            return self._reject(400, "Malformed chunked body: " + _bad_field_message(data[pos:eol], "trailer"))
+                        pos = eol + 2
                         continue
-                    return self._chunked_done(pos)
-                match = _CHUNK_SIZE.fullmatch(line)
+                    return self._chunked_done(eol + 2)
+                match = _CHUNK_SIZE.fullmatch(data, pos, eol)
+                pos = eol + 2
                 if match is None:
-                    return self._reject(400, "Malformed chunked body: bad chunk size.")
+                    return self._reject(400, "Malformed chunked body: bad chunk size line (a size in hex, then "
+                                             "optional extensions without control characters).")
                 chunk = int(match.group(1), 16)
                 if not chunk:
                     self.chunk_phase = _TRAILER
@@ -546,20 +635,20 @@ class HttpConnection(asyncio.Protocol):
     def _chunked_done(self, pos: int) -> int:
         self.mode = HEAD
         action, self.action = self.action, None
-        chunks, self.body = self.body, None
+        body, self.body = self.body, None
         if action is None:
             self._idle()
         else:
-            self._start_write(action, b"".join(chunks))
+            self._start_write(action, body)
         return pos
 
     # ---- writes on the writer thread --------------------------------------------------------
-    def _start_write(self, action: tuple, body: bytes) -> None:
+    def _start_write(self, action: tuple, body: bytes | bytearray) -> None:
         state = self.state
         account_id, data_type, keep, minor = action
         self.busy = True
         self.deadline = 0.0
-        future = state.loop.run_in_executor(state.writer, save_document, state.gateway, account_id, data_type, body)
+        future = state.writer.submit(account_id, data_type, body)
         state.inflight.add(future)
         future.add_done_callback(lambda done: self._write_done(done, keep, minor))
 
@@ -569,10 +658,10 @@ class HttpConnection(asyncio.Protocol):
         if self.closed:
             return
         if future.cancelled():
-            status, body = 503, _BUSY_BODY
+            status, body = 503, BUSY_BODY
         else:
             error = future.exception()
-            status, body = _server_error(error, "saving") if error is not None else future.result()
+            status, body = server_error(error, "saving") if error is not None else future.result()
         try:
             keep = keep and status < 500 and not self.state.stopping
             self._respond(status, body, keep, minor)
@@ -583,23 +672,26 @@ class HttpConnection(asyncio.Protocol):
             self._resume()
         except Exception as exc:
             self._crashed(exc)
-
-    def _resume(self) -> None:
-        """Carries on with requests that waited behind a write or a full send buffer."""
-        if self.closed or self.busy or self.write_paused:
-            return
-        if self.buf:
-            data = bytes(self.buf)
-            self.buf.clear()
-            self._process(data)
-        elif self.eof:
-            self._close()
-            return
-        if self.reading_paused and not self.busy and not self.write_paused and not self.closed:
-            self.reading_paused = False
-            self.transport.resume_reading()
+        self._flush()
 
     # ---- answers ------------------------------------------------------------------------------
+    def _send(self, data: bytes) -> None:
+        self.cork.append(data)
+        self.cork_size += len(data)
+        if self.cork_size > _CORK_LIMIT:
+            self._flush()
+
+    def _flush(self) -> None:
+        cork = self.cork
+        if not cork:
+            return
+        data = cork[0] if len(cork) == 1 else b"".join(cork)
+        cork.clear()
+        self.cork_size = 0
+        transport = self.transport
+        if not transport.is_closing():  # never write to a reset connection: asyncio logs each such write
+            transport.write(data)
+
     def _count(self, status: int) -> None:
         state = self.state
         state.requests_total += 1
@@ -615,21 +707,21 @@ class HttpConnection(asyncio.Protocol):
     def _respond_ok(self, body: bytes, keep: bool, minor: bytes, head: bool) -> None:
         """The hot path: 200 with a JSON body."""
         self._count(200)
-        self.transport.write(b"".join((
+        self._send(b"".join((
             _OK_JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, self._connection_header(keep, minor), b"\r\n",
             b"" if head else body,
         )))
 
     def _respond(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"", head: bool = False) -> None:
         self._count(status)
-        self.transport.write(b"".join((
+        self._send(b"".join((
             _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra,
             self._connection_header(keep, minor), b"\r\n", b"" if head else body,
         )))
 
     def _respond_empty(self, extra: bytes, keep: bool, minor: bytes) -> None:
         self._count(204)
-        self.transport.write(b"".join((
+        self._send(b"".join((
             _STATUS_LINES[204], self.state.date_line, extra, self._connection_header(keep, minor), b"\r\n",
         )))
 
@@ -646,13 +738,17 @@ class HttpConnection(asyncio.Protocol):
 
     # ---- connection state ------------------------------------------------------------------
     def _idle(self) -> None:
-        self.deadline = self.state.clock + self.state.idle_timeout
+        state = self.state
+        self.idle_since = state.clock
+        self.deadline = state.clock + state.idle_timeout_now(self.authenticated)
 
     def _close(self) -> int:
         if self.closed:
             return -1
+        self._flush()
         self.closed = True
         self.mode = LINGER
+        self.pending = None
         self.transport.close()
         return -1
 
@@ -660,12 +756,14 @@ class HttpConnection(asyncio.Protocol):
         """Close gracefully: send what is queued, shut our side, drop what still comes for a moment."""
         if self.closed or self.mode == LINGER:
             return -1
+        self._flush()
         self.mode = LINGER
         self.buf = bytearray()
         self.body = None
+        self.pending = None
         self.deadline = self.state.clock + self.state.linger_timeout
         transport = self.transport
-        if transport.can_write_eof():
+        if transport.can_write_eof() and not transport.is_closing():
             transport.write_eof()
             if self.reading_paused:
                 self.reading_paused = False
@@ -674,6 +772,20 @@ class HttpConnection(asyncio.Protocol):
             self._close()
         return -1
 
+    def evict(self) -> None:
+        """Makes room for another connection (see ``ServerState.admit``): closed at once."""
+        self.state.forget(self)
+        if not self.closed:
+            self.closed = True
+            self.mode = LINGER
+            self.pending = None
+            self.cork.clear()
+        transport = self.transport
+        if transport.get_write_buffer_size():
+            transport.abort()  # a close would wait for a client that does not read, in a slot no longer counted
+        elif not transport.is_closing():
+            transport.close()
+
     def timed_out(self) -> None:
         """Called by the server's sweeper once ``deadline`` has passed."""
         if self.closed:
@@ -681,7 +793,7 @@ class HttpConnection(asyncio.Protocol):
         if self.mode == LINGER:
             self.closed = True
             self.transport.abort()
-        elif self.mode == HEAD and not self.head_started and not self.buf:
+        elif self.mode == HEAD and not self.head_started and not self.buf and self.pending is None:
             self._close()  # an idle keep-alive connection (or one that never sent anything)
         else:
             self._reject(408, "The request took too long to arrive.")
@@ -689,6 +801,8 @@ class HttpConnection(asyncio.Protocol):
     def shutdown(self) -> None:
         """Server stop: close now (in-flight writes have been answered by then)."""
         if not self.closed:
+            self._flush()
             self.closed = True
             self.mode = LINGER
+            self.pending = None
             self.transport.close()

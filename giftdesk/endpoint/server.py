@@ -1,7 +1,7 @@
 """``EndpointServer``: the tracker endpoint's event loop, in a thread of its own.
 
 The console starts one next to its Qt event loop; ``giftdesk serve`` runs one headless through
-``serve()`` (or ``main()``, which also opens the data directory). Either way::
+``serve()``. Either way::
 
     gateway = TrackerGateway(desk.db, desk.events)
     server = EndpointServer.from_settings(gateway, desk.settings.all())
@@ -10,32 +10,52 @@ The console starts one next to its Qt event loop; ``giftdesk serve`` runs one he
     server.stats()          # cheap; the status bar polls it every second
     server.stop()           # answers in-flight writes, closes connections, gateway.close()
 
-One event loop thread answers every request; saves go to one writer thread (the gateway
-serialises writes anyway), so the loop never waits for a database commit.
+One event loop thread answers every request; saves go to one writer thread that commits the
+writes waiting together in one transaction (``giftdesk.endpoint.writer``), so the loop never
+waits for a database commit.
+
+Connection slots, so that a flood of idle or never-authenticated connections cannot lock
+trackers out (``ServerState.admit``):
+
+* at most ``max_connections`` connections; when a new one arrives at the limit, the oldest
+  connection that never authenticated goes first, then the oldest idle authenticated one; only
+  when every slot is busy with a request is the new connection refused;
+* an idle keep-alive connection may wait ``idle_timeout`` seconds while the server is at most half
+  full; past that the allowance shrinks (quadratically) down to one second when it is full (for
+  an authenticated connection, only authenticated ones count: junk cannot shorten a tracker's);
+* per client address, at most ``max_unauthenticated_per_address`` connections that have not yet
+  sent a valid key: a newcomer past that closes the address's oldest such connection (after a
+  grace of half a second from its arrival, so that a burst cannot close a tracker's connection
+  before its first request was even read). Only unauthenticated connections count, on purpose:
+  trackers on host networking all come from 127.0.0.1, so a cap on everything from one address
+  would lock hundreds of legitimate trackers out together with the attacker; a tracker's
+  connection leaves the count with its first valid key and is then bound only by
+  ``max_connections``.
+
+Taking turns between connections (a pipelining flood must not stall the others) is in
+``protocol``; here the loop accepts at most ``ACCEPTS_PER_TURN`` new connections per turn.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import errno
 import logging
-import os
-import signal
-import sys
+import socket
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 
-from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts
+from giftdesk.endpoint.addressing import bind_hosts
 from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
-from giftdesk.endpoint.protocol import MAX_BODY, HttpConnection, encode_json
+from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
+from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.services.tracker_gateway import TrackerGateway
 
@@ -44,6 +64,9 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 8787
 DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit_per_minute)
 DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
+ACCEPTS_PER_TURN = 64
+LISTEN_QUEUE = 1024
+GRACE = 0.5  # seconds a new connection has to authenticate before the per-address cap may close it
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,9 @@ class EndpointStats:
     active_connections: int
     connections_total: int
     writes_in_flight: int
+    writes_committed: int = 0
+    write_groups: int = 0  # transactions those writes took (group commit)
+    connections_evicted: int = 0  # closed to make room for others (connection slots)
 
 
 class ServerState:
@@ -62,11 +88,11 @@ class ServerState:
 
     def __init__(self, gateway: TrackerGateway, *, rate_limit_per_minute: float, auth_failures_per_minute: float,
                  max_body: int, idle_timeout: float, header_timeout: float, body_timeout: float,
-                 max_connections: int):
+                 max_connections: int, max_unauthenticated_per_address: int | None, write_group: int):
         self.gateway = gateway
         self.authenticate = gateway.authenticate
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="endpoint-writer")
+        self.writer = GroupWriter(gateway, max_group=write_group)
         self.account_limits = TokenBuckets(rate_limit_per_minute)
         self.auth_failures = TokenBuckets(auth_failures_per_minute)
         self.max_body = max_body
@@ -75,13 +101,19 @@ class ServerState:
         self.body_timeout = body_timeout
         self.linger_timeout = 2.0
         self.max_connections = max_connections
+        self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
+                                                else max_unauthenticated_per_address)
         self.openapi_body = encode_json(build_openapi())
+        self.read_buffer = memoryview(bytearray(READ_SIZE))  # every connection reads into it in turn
         self.clock = time.monotonic()  # coarse: advanced by the sweeper, used for timeouts
         self.date_line = b""
         self.requests_total = 0
         self.requests_last_minute = 0
         self.status_counts: dict[int, int] = {}
-        self.connections: set[HttpConnection] = set()
+        self.connections: dict[HttpConnection, None] = {}  # oldest first
+        self.transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()  # every one, for the stop
+        self.unauthenticated: dict[str, dict[HttpConnection, None]] = {}  # per address, oldest first
+        self.evictions = 0
         self.connections_total = 0
         self.inflight: set[asyncio.Future] = set()
         self.stopping = False
@@ -97,6 +129,82 @@ class ServerState:
         if last is None or self.clock - last >= 60:
             self._floods[ip] = self.clock
             log.warning("Tracker endpoint: too many failed authentications from %s; answering 429 for a while", ip)
+
+    # ---- connection slots (see the module docstring) ---------------------------------------------
+    def admit(self, connection: HttpConnection) -> bool:
+        """Registers a new connection, closing older ones to make room; False when there is none."""
+        waiting = self.unauthenticated.get(connection.ip)
+        if waiting is not None and len(waiting) >= self.max_unauthenticated_per_address:
+            self._make_room_at(waiting)
+        if len(self.connections) >= self.max_connections:
+            victim = self._victim()
+            if victim is None:
+                return False
+            self._evict(victim)
+        self.connections[connection] = None
+        self.unauthenticated.setdefault(connection.ip, {})[connection] = None
+        return True
+
+    def _make_room_at(self, waiting: dict[HttpConnection, None]) -> None:
+        """The address's oldest unauthenticated connection stops counting against its cap: closed
+        now if it has had ``GRACE`` seconds to send a valid key, else when that time is up unless
+        it does so meanwhile. (A tracker that has just connected has sent its request, but the
+        loop may not have read it yet: a burst of connections must not close it before it could.)"""
+        oldest = next(iter(waiting))
+        del waiting[oldest]
+        age = self.loop.time() - oldest.accepted_at
+        if age >= GRACE:
+            self._evict(oldest)
+        else:
+            self.loop.call_later(GRACE - age, self._evict_unless_authenticated, oldest)
+
+    def _evict_unless_authenticated(self, connection: HttpConnection) -> None:
+        if not connection.authenticated and not connection.closed:
+            self._evict(connection)
+
+    def _victim(self) -> HttpConnection | None:
+        """The oldest never-authenticated connection, else the oldest idle one, else None."""
+        idle = None
+        for candidate in self.connections:
+            if not candidate.authenticated:
+                return candidate
+            if (idle is None and candidate.mode == HEAD and not candidate.busy and not candidate.head_started
+                    and candidate.pending is None and not candidate.buf):
+                idle = candidate
+        return idle
+
+    def _evict(self, connection: HttpConnection) -> None:
+        self.evictions += 1
+        connection.evict()
+
+    def note_authenticated(self, connection: HttpConnection) -> None:
+        waiting = self.unauthenticated.get(connection.ip)
+        if waiting is not None:
+            waiting.pop(connection, None)
+            if not waiting:
+                del self.unauthenticated[connection.ip]
+
+    def forget(self, connection: HttpConnection) -> None:
+        self.connections.pop(connection, None)
+        if not connection.authenticated:
+            self.note_authenticated(connection)
+
+    def idle_timeout_now(self, authenticated: bool = False) -> float:
+        """How long an idle keep-alive connection may wait: shorter as the slots fill. For a
+        tracker's (authenticated) connection only authenticated connections count as filling,
+        so a flood of junk connections cannot shorten the trackers' keep-alive."""
+        used = len(self.connections)
+        if used * 2 <= self.max_connections:  # the common case, on every answered request
+            return self.idle_timeout
+        if authenticated:
+            used -= self.unauthenticated_count()
+        fill = used / self.max_connections
+        if fill <= 0.5:
+            return self.idle_timeout
+        return max(min(self.idle_timeout, 1.0), self.idle_timeout * ((1.0 - fill) / 0.5) ** 2)
+
+    def unauthenticated_count(self) -> int:
+        return sum(len(waiting) for waiting in self.unauthenticated.values())
 
     def prune(self) -> None:
         self.account_limits.prune()
@@ -120,6 +228,8 @@ class EndpointServer:
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
         max_connections: int = 1000,
+        max_unauthenticated_per_address: int | None = None,
+        write_group: int = DEFAULT_MAX_GROUP,
     ):
         self.gateway = gateway
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
@@ -129,6 +239,7 @@ class EndpointServer:
         self._options = dict(
             auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
             header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
+            max_unauthenticated_per_address=max_unauthenticated_per_address, write_group=write_group,
         )
         self._state = ServerState(gateway, rate_limit_per_minute=rate_limit_per_minute, **self._options)
         self._state_used = False
@@ -245,6 +356,9 @@ class EndpointServer:
             active_connections=len(state.connections),
             connections_total=state.connections_total,
             writes_in_flight=len(state.inflight),
+            writes_committed=state.writer.writes_committed,
+            write_groups=state.writer.groups_committed,
+            connections_evicted=state.evictions,
         )
 
     # ---- the loop thread ---------------------------------------------------------------------
@@ -253,6 +367,7 @@ class EndpointServer:
         asyncio.set_event_loop(loop)  # this thread's only
         self._loop = loop
         self._state.loop = loop
+        self._state.writer.start(loop)
         try:
             try:
                 loop.run_until_complete(self._listen(loop))
@@ -284,9 +399,13 @@ class EndpointServer:
         addresses: list[tuple[str, int]] = []
         for index, host in enumerate(self.hosts):
             try:
-                server = await loop.create_server(
-                    lambda: HttpConnection(state), host, port, backlog=1024, reuse_address=True,
-                )
+                # asyncio accepts up to ``backlog`` connections per turn of the loop and queues as
+                # many in the kernel: a small number for the first keeps a burst of connections
+                # from holding up every other client; listen() again gives the queue its room.
+                listening = _listening_socket(host, port)
+                server = await loop.create_server(lambda: HttpConnection(state), sock=listening,
+                                                  backlog=ACCEPTS_PER_TURN)
+                listening.listen(LISTEN_QUEUE)
             except OSError as exc:
                 if index and exc.errno == errno.EADDRNOTAVAIL:
                     log.warning("Tracker endpoint: %s is not an address of this host any more; not listening there", host)
@@ -314,6 +433,12 @@ class EndpointServer:
         while len(history) > 1 and history[1][0] <= now - 60:
             history.popleft()
         state.requests_last_minute = state.requests_total - history[0][1]
+        if len(state.connections) * 2 > state.max_connections:  # filling up: idle connections wait less
+            allowances = {False: state.idle_timeout_now(False), True: state.idle_timeout_now(True)}
+            for connection in state.connections:
+                allowance = allowances[connection.authenticated]
+                if connection.idle_since and connection.deadline > connection.idle_since + allowance:
+                    connection.deadline = connection.idle_since + allowance
         for connection in [c for c in state.connections if c.deadline and c.deadline < now]:
             connection.timed_out()
         if int(now) // 60 != previous_second // 60:
@@ -346,10 +471,27 @@ class EndpointServer:
         for connection in list(state.connections):  # a client that does not read its answers
             if connection.transport is not None:
                 connection.transport.abort()
+        # Also those no longer counted (evicted or turned away) whose close still waits on a flush.
+        for transport in list(state.transports):
+            transport.abort()
         for _ in range(3):
             await asyncio.sleep(0)
         for server in self._servers:
             await server.wait_closed()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> str:
@@ -359,91 +501,3 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"Not allowed to listen on {host}:{port} ({exc.strerror}); choose a port above 1023."
     return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
-
-
-# ---- headless: ``giftdesk serve`` --------------------------------------------------------------
-def serve(
-    desk,
-    *,
-    port: int | None = None,
-    bind: str | None = None,
-    hosts: Sequence[str] | None = None,
-    rate_limit_per_minute: float | None = None,
-    port_file: str | os.PathLike | None = None,
-    stop_event: threading.Event | None = None,
-    out=None,
-) -> int:
-    """Runs the endpoint for an opened ``Desk`` until SIGINT/SIGTERM (or ``stop_event``)."""
-    out = out or sys.stdout
-    settings = desk.settings.all()
-    gateway = TrackerGateway(desk.db, desk.events)
-    server = EndpointServer.from_settings(gateway, settings, port=port, bind=bind, hosts=hosts,
-                                          rate_limit_per_minute=rate_limit_per_minute)
-    server.start()
-    stop_event = stop_event or threading.Event()
-    previous = _install_stop_signals(stop_event)
-    try:
-        listening = ", ".join(f"{host}:{bound}" for host, bound in server.addresses)
-        print(f"Tracker endpoint listening on {listening}", file=out)
-        print(f"Trackers use BACKEND_API_URL={advertised_base_url(settings, server.port)}", file=out, flush=True)
-        if port_file:
-            _write_atomically(port_file, f"{server.port}\n")
-        while not stop_event.wait(0.5):
-            pass
-    finally:
-        _restore_signals(previous)
-        server.stop()
-    return 0
-
-
-def _install_stop_signals(stop_event: threading.Event) -> dict:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, lambda *_: stop_event.set())
-    return previous
-
-
-def _restore_signals(previous: dict) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
-
-
-def _write_atomically(path: str | os.PathLike, text: str) -> None:
-    temporary = f"{os.fspath(path)}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
-
-
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """The options of ``giftdesk serve`` (the CLI may pass its own sub-parser in)."""
-    parser = parser or argparse.ArgumentParser(prog="giftdesk serve", description="Run the tracker endpoint headless.")
-    parser.add_argument("--data-dir", help="GiftDesk data directory (default: GIFTDESK_DATA_DIR or the per-user one)")
-    parser.add_argument("--database-url", help="database URL (default: GIFTDESK_DATABASE_URL or the data directory's SQLite)")
-    parser.add_argument("--port", type=int, help="port (default: the endpoint.port setting, 8787; 0 = any free port)")
-    parser.add_argument("--bind", choices=("local", "all"), help="default: the endpoint.bind setting")
-    parser.add_argument("--host", action="append", dest="hosts", metavar="ADDRESS",
-                        help="listen on this address (repeatable; overrides --bind)")
-    parser.add_argument("--rate-limit", type=int, metavar="PER_MINUTE",
-                        help="requests per minute per API key (default: endpoint.rate_limit_per_minute)")
-    parser.add_argument("--port-file", help="write the port to this file once listening")
-    return parser
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    from giftdesk.desk import Desk
-    from giftdesk.logs import setup_logging
-
-    args = build_parser().parse_args(None if argv is None else list(argv))
-    desk = Desk.open(args.data_dir, args.database_url)
-    try:
-        setup_logging(desk.paths.logs, console=True)
-        return serve(desk, port=args.port, bind=args.bind, hosts=args.hosts, rate_limit_per_minute=args.rate_limit,
-                     port_file=args.port_file)
-    except ServiceUnavailableError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    finally:
-        desk.close()

@@ -42,6 +42,7 @@ class JobRunner(QObject):
         self._finished.connect(self._deliver)
         self._progressed.connect(self._report_progress)
         self._progress_callbacks: dict[Job, tuple[Callable[[Job], None], QObject | None]] = {}
+        self._newest: dict = {}  # supersede key -> id of the newest job submitted with it
 
     def submit(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, description: str = "Working…",
@@ -57,6 +58,8 @@ class JobRunner(QObject):
             return job
         if on_progress is not None:
             self._progress_callbacks[job] = (on_progress, owner)
+        if job.supersede_key is not None:
+            self._newest[job.supersede_key] = job.id
         self._unfinished.append(job)
         self.busy_changed.emit(len(self._unfinished), description)
         return job
@@ -69,6 +72,12 @@ class JobRunner(QObject):
         newest = self._unfinished[-1].description if self._unfinished else ""
         self.busy_changed.emit(len(self._unfinished), newest)
         on_success, on_error, owner, _on_progress = callbacks
+        if job.supersede_key is not None:
+            newest = self._newest.get(job.supersede_key)
+            if newest == job.id:
+                del self._newest[job.supersede_key]
+            elif newest is not None and newest > job.id:
+                return  # finished before a newer load was asked for, delivered after: stale
         if self._closed or (owner is not None and not shiboken6.isValid(owner)):
             return  # the view that asked is gone: nothing to show
         try:

@@ -65,7 +65,8 @@ class MainWindow(QMainWindow):
         from giftdesk.gui.tabs.api_keys import ApiKeysTab
         from giftdesk.gui.tabs.customers import CustomersTab
         from giftdesk.gui.tabs.instances import InstancesTab
-        from giftdesk.gui.tabs.placeholder import orders_page, stats_page
+        from giftdesk.gui.tabs.placeholder import orders_page
+        from giftdesk.gui.tabs.social_stats import SocialStatsTab
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("main-tabs")
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self.instances_tab = InstancesTab(ctx, self)
         self.api_keys_tab = ApiKeysTab(ctx, self)
         self.customers_tab = CustomersTab(ctx, self)
-        self.stats_tab = stats_page(self)
+        self.stats_tab = SocialStatsTab(ctx, self)
         self.orders_tab = orders_page(self)
         for widget, (icon_name, title) in zip(
             (self.instances_tab, self.api_keys_tab, self.customers_tab, self.stats_tab, self.orders_tab), TABS, strict=True

@@ -81,6 +81,46 @@ def seed_demo(desk) -> dict:
     return {"selected": selected}
 
 
+DEMO_CREATORS = [
+    # display name, TikTok handle of a demo account (or None), city, state, country, niches,
+    # {platform: (followers a year ago, followers now, engagement %)}
+    ("Aarav Sharma", "aarav.live", "Mumbai", "Maharashtra", "India", "cricket, gaming",
+     {"tiktok": (41_000, 88_500, "6.8"), "instagram": (22_000, 31_200, "3.1"), "youtube": (9_000, 15_400, "2.4")}),
+    ("Priya Nair", "priyadances", "Kochi", "Kerala", "India", "dance, music",
+     {"tiktok": (120_000, 164_000, "9.2"), "instagram": (64_000, 70_500, "4.4")}),
+    ("Kenji Watanabe", "kenji_cooks", "Osaka", "", "Japan", "food",
+     {"tiktok": (18_000, 26_300, "7.1"), "youtube": (30_000, 29_100, "3.0")}),
+    ("Chloé Bernard", "chloe.paris", "Paris", "", "France", "fashion, travel",
+     {"tiktok": (52_000, 61_000, "5.5"), "instagram": (140_000, 152_000, "2.2"), "twitter": (8_000, 7_600, "0.9")}),
+    ("Diego Alvarez", "diegoplays", "Guadalajara", "Jalisco", "Mexico", "gaming",
+     {"twitch": (35_000, 58_000, "11.5"), "tiktok": (12_000, 19_800, "6.0"), "youtube": (20_000, 24_000, "3.6")}),
+    ("Hannah Kim", "hannahkimmusic", "Seoul", "", "South Korea", "music",
+     {"tiktok": (9_000, 31_000, "8.4"), "instagram": (15_000, 21_000, "3.9")}),
+]
+
+
+def seed_social_demo(desk) -> int:
+    """A year of weekly syncs (daily for the last month) per demo creator; returns the one to show."""
+    import math
+
+    now = datetime.now(timezone.utc)
+    handles = {a.username: a.id for a in desk.customers.list_accounts()}
+    shown = None
+    for n, (name, handle, city, state, country, niches, platforms) in enumerate(DEMO_CREATORS):
+        profile = desk.social.create(name, city=city, state=state, country=country, niches=niches,
+                                     account_id=handles.get(handle))
+        shown = shown or profile.id
+        days = sorted(set(range(365, 30, -7)) | set(range(30, -1, -1)), reverse=True)
+        for day in days:
+            progress = (365 - day) / 365
+            for i, (platform, (before, after, engagement)) in enumerate(platforms.items()):
+                wobble = 1 + 0.02 * math.sin(day / 11 + i + n)
+                followers = int((before + (after - before) * progress ** 1.3) * wobble)
+                desk.social.sync(profile.id, platform, followers, engagement, source="endpoint", allow_text=True,
+                                 now=now - timedelta(days=day, hours=n))
+    return shown
+
+
 def _free_port() -> int:
     import socket
 
@@ -145,6 +185,7 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
         desk = Desk.open(tmp)
         try:
             demo = seed_demo(desk)
+            demo["creator"] = seed_social_demo(desk)
             desk.settings.update({"endpoint.port": _free_port()})
             desk.admins.create("maya", "demo-password-1")
             user = desk.as_actor(desk.admins.authenticate("maya", "demo-password-1"))
@@ -172,6 +213,11 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
                                     ("Instances", "instances"), ("Social Stats", "social-stats"),
                                     ("Fampage Orders", "fampage-orders")):
                     window.show_tab(title)
+                    if name == "social-stats":
+                        window.stats_tab.table.select_key(demo["creator"])
+                        _settle(app, pause, until=lambda: ctx.runner.running == 0)
+                        window.stats_tab.set_range(90)
+                        _settle(app, pause, until=lambda: ctx.runner.running == 0)
                     shot(name, window)
                 window.show_tab("Customer Accounts")
                 dialog = SettingsDialog(ctx, window)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # Features that plug services or schedules in: "module:function", each ``install(runtime)``.
 FEATURES: list[str] = [
     "giftdesk.fleet.feature:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
+    "giftdesk.fampage.runtime_feature:install",  # order status sync, balance check
 ]
 
 __all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]

@@ -151,7 +151,10 @@ class Scheduler(Service):
             job = self._jobs.get(name)
             if job is None:
                 return False
-            self._push(name, self._clock())
+            now = self._clock()
+            # The heap keeps only the entry matching next_run: run now, then on the usual rhythm.
+            job.next_run = datetime.fromtimestamp(now, timezone.utc)
+            self._push(name, now)
             self._changed.notify_all()
         return True
 

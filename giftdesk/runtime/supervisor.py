@@ -135,7 +135,6 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         hung = []
         for name in reversed(self._order):
-            slot = self._slots[name]
             if not self.stop_one(name, max(0.1, deadline - time.monotonic())):
                 hung.append(name)
         return hung

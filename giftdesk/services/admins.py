@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -31,14 +31,13 @@ class AdminRow:
         return cls(admin.id, admin.username, admin.role, admin.is_super, admin.created_at, admin.last_login_at)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        data["last_login_at"] = self.last_login_at.isoformat() if self.last_login_at else None
-        return data
+        return {"id": self.id, "username": self.username, "role": self.role, "isSuper": self.is_super,
+                "createdAt": self.created_at.isoformat(),
+                "lastLoginAt": self.last_login_at.isoformat() if self.last_login_at else None}
 
 
 def _check_username(username: str | None) -> str:
-    name = validation.text(username, "username", required=True, max_length=64)
+    name = validation.name(username, "username", required=True, max_length=64)
     assert name is not None
     if not all(c.isalnum() or c in "._-@" for c in name):
         raise ValidationError("username may hold letters, digits and . _ - @ only.", field="username")

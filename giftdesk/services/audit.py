@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from giftdesk.db.models import AuditEntry
 from giftdesk.errors import ValidationError
 from giftdesk.services.context import ServiceContext
+from giftdesk.services.search import contains
 
 MAX_LIMIT = 10_000
 
@@ -32,9 +33,9 @@ class AuditRow:
                    entry.summary or "", entry.details)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["at"] = self.at.isoformat()
-        return data
+        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+                "targetType": self.target_type, "targetId": self.target_id, "summary": self.summary,
+                "details": self.details}
 
 
 class AuditService:
@@ -47,13 +48,13 @@ class AuditService:
             raise ValidationError(f"limit must be a whole number from 1 to {MAX_LIMIT}.", field="limit")
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if search and search.strip():
-            needle = f"%{search.strip().lower()}%"
+            needle = search.strip().lower()
             query = query.where(or_(
-                func.lower(AuditEntry.actor).like(needle),
-                func.lower(AuditEntry.action).like(needle),
-                func.lower(AuditEntry.summary).like(needle),
-                func.lower(AuditEntry.target_type).like(needle),
-                func.lower(AuditEntry.target_id).like(needle),
+                contains(func.lower(AuditEntry.actor), needle),
+                contains(func.lower(AuditEntry.action), needle),
+                contains(func.lower(AuditEntry.summary), needle),
+                contains(func.lower(AuditEntry.target_type), needle),
+                contains(func.lower(AuditEntry.target_id), needle),
             ))
         with self.ctx.db.read_session() as session:
             return [AuditRow.of(e) for e in session.scalars(query)]

@@ -29,13 +29,26 @@ class BackupService:
                                   "(pg_dump, pg_restore) for PostgreSQL.", field="database")
         return path
 
-    def create(self, target: str | Path | None = None) -> Path:
-        """A consistent copy, safe while the console and the endpoint write."""
-        live = self.live_database()
+    def target_path(self, target: str | Path | None = None) -> Path:
+        """Where ``create`` writes: the file given, or a stamped file in the folder given (or in backups/)."""
         stamp = file_stamp()
         path = Path(target) if target else self.backup_dir / f"giftdesk-{stamp}.db"
         if path.is_dir():
             path = path / f"giftdesk-{stamp}.db"
+        return path
+
+    def create(self, target: str | Path | None = None, *, overwrite: bool = True) -> Path:
+        """A consistent copy, safe while the console and the endpoint write.
+
+        ``overwrite=False`` refuses an existing file (the GUI's save dialog has asked already)."""
+        live = self.live_database()
+        path = self.target_path(target)
+        if path.exists() and path.resolve() == live.resolve():
+            raise ValidationError("That file is the database in use; choose another file for the backup.", field="path")
+        if path.exists() and not overwrite:
+            raise ValidationError(f"{path} exists already; nothing was written.", field="path")
+        if not path.parent.is_dir() and path.parent.exists():
+            raise ValidationError(f"{path.parent} is not a folder.", field="path")
         return backup_sqlite(live, path)
 
     def check(self, path: str | Path) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -13,7 +13,8 @@ from giftdesk.errors import ConflictError, NotFoundError
 from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error, customer_or_error
-from giftdesk.services.events import AccountChanged, CustomerChanged
+from giftdesk.services.events import AccountChanged, CustomerChanged, KeyChanged
+from giftdesk.services.search import contains
 
 _UNSET = object()
 
@@ -66,14 +67,17 @@ class CustomerRow:
     created_at: datetime
     updated_at: datetime
     account_count: int = 0
-    accounts: tuple[AccountRow, ...] = field(default_factory=tuple)
+    # Loaded by ``get`` only; ``None`` when not loaded (lists), so JSON never shows a false empty list.
+    accounts: tuple[AccountRow, ...] | None = None
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "id": self.id, "name": self.name, "email": self.email, "company": self.company, "notes": self.notes,
-            "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at),
-            "accountCount": self.account_count, "accounts": [a.to_json() for a in self.accounts],
+            "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at), "accountCount": self.account_count,
         }
+        if self.accounts is not None:
+            data["accounts"] = [a.to_json() for a in self.accounts]
+        return data
 
 
 @dataclass(frozen=True)
@@ -112,16 +116,16 @@ class CustomerService:
         )
         query = select(Customer, account_count).order_by(func.lower(Customer.name), Customer.id)
         if search and search.strip():
-            needle = f"%{search.strip().lower().removeprefix('@')}%"
+            needle = search.strip().lower().removeprefix('@')
             handle_match = select(TikTokAccount.id).where(
-                TikTokAccount.customer_id == Customer.id, TikTokAccount.username.like(needle)
+                TikTokAccount.customer_id == Customer.id, contains(TikTokAccount.username, needle)
             ).exists()
             query = query.where(
                 or_(
-                    func.lower(Customer.name).like(needle),
-                    func.lower(Customer.email).like(needle),
-                    func.lower(Customer.company).like(needle),
-                    func.lower(Customer.notes).like(needle),
+                    contains(func.lower(Customer.name), needle),
+                    contains(func.lower(Customer.email), needle),
+                    contains(func.lower(Customer.company), needle),
+                    contains(func.lower(Customer.notes), needle),
                     handle_match,
                 )
             )
@@ -216,18 +220,41 @@ class CustomerService:
         self.ctx.require("operator", "add TikTok accounts")
         username = validation.tiktok_username(tiktok_username)
         with self.ctx.db.session() as session:
-            customer = customer_or_error(session, customer_id)
-            owner = session.scalar(select(TikTokAccount).where(TikTokAccount.username == username))
-            if owner is not None:
-                raise ConflictError(f"@{username} is already an account of customer {owner.customer_id}.")
-            account = TikTokAccount(customer_id=customer_id, username=username)
-            session.add(account)
-            session.flush()
-            self.ctx.audit(session, "account.create", f"Added @{username} to customer '{customer.name}'",
-                           "account", account.id)
+            account = self._new_account(session, customer_id, username)
             row = AccountRow(account.id, customer_id, username, account.created_at)
         self.ctx.events.publish(AccountChanged(row.id, customer_id))
         return row
+
+    def add_account_with_key(self, customer_id: int, tiktok_username: str,
+                             instance_url: str | None = None) -> tuple[AccountRow, str]:
+        """The account and its first API key in one transaction: both are created, or neither."""
+        from giftdesk.services.keys import KeyService
+
+        self.ctx.require("operator", "add TikTok accounts")
+        self.ctx.require("operator", "generate API keys")
+        username = validation.tiktok_username(tiktok_username)
+        instance_url = validation.http_url(instance_url, "instance URL")
+        with self.ctx.db.session() as session:
+            account = self._new_account(session, customer_id, username)
+            api_key = KeyService(self.ctx).issue(session, account, instance_url)
+            session.flush()
+            row = AccountRow(account.id, customer_id, username, account.created_at, has_key=True,
+                             key_status="active", instance_url=instance_url)
+        self.ctx.events.publish(AccountChanged(row.id, customer_id))
+        self.ctx.events.publish(KeyChanged(row.id, "generated"))
+        return row, api_key
+
+    def _new_account(self, session, customer_id: int, username: str) -> TikTokAccount:
+        customer = customer_or_error(session, customer_id)
+        owner = session.scalar(select(TikTokAccount).where(TikTokAccount.username == username))
+        if owner is not None:
+            raise ConflictError(f"@{username} is already an account of customer {owner.customer_id}.")
+        account = TikTokAccount(customer_id=customer_id, username=username)
+        session.add(account)
+        session.flush()
+        self.ctx.audit(session, "account.create", f"Added @{username} to customer '{customer.name}'",
+                       "account", account.id)
+        return account
 
     def account_delete_impact(self, account_id: int) -> DeleteImpact:
         with self.ctx.db.read_session() as session:
@@ -270,11 +297,11 @@ class CustomerService:
     def _clean(partial: bool = False, **given) -> dict:
         cleaned = {}
         if "name" in given or not partial:
-            cleaned["name"] = validation.text(given.get("name"), "name", required=True, max_length=200)
+            cleaned["name"] = validation.name(given.get("name"), "name", required=True, max_length=200)
         if "email" in given or not partial:
             cleaned["email"] = validation.email(given.get("email"))
         if "company" in given or not partial:
-            cleaned["company"] = validation.text(given.get("company"), "company", max_length=200)
+            cleaned["company"] = validation.name(given.get("company"), "company", max_length=200)
         if "notes" in given or not partial:
             cleaned["notes"] = validation.text(given.get("notes"), "notes", max_length=10_000)
         return cleaned
@@ -290,6 +317,6 @@ class CustomerService:
 
 
     @staticmethod
-    def _row(customer: Customer, count: int, accounts: tuple[AccountRow, ...] = ()) -> CustomerRow:
+    def _row(customer: Customer, count: int, accounts: tuple[AccountRow, ...] | None = None) -> CustomerRow:
         return CustomerRow(customer.id, customer.name, customer.email, customer.company, customer.notes,
                            customer.created_at, customer.updated_at, count, accounts)

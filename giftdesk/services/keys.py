@@ -20,6 +20,7 @@ from giftdesk.services import validation
 from giftdesk.services.context import ServiceContext
 from giftdesk.services.lookups import account_or_error
 from giftdesk.services.events import KeyChanged
+from giftdesk.services.search import contains
 
 
 def key_secret_name(account_id: int) -> str:
@@ -82,10 +83,10 @@ class KeyService:
         if status:
             query = query.where(TrackerCredential.status == status)
         if search and search.strip():
-            needle = f"%{search.strip().lower().removeprefix('@')}%"
+            needle = search.strip().lower().removeprefix('@')
             query = query.where(or_(
-                TikTokAccount.username.like(needle), func.lower(Customer.name).like(needle),
-                func.lower(TrackerCredential.instance_url).like(needle),
+                contains(TikTokAccount.username, needle), contains(func.lower(Customer.name), needle),
+                contains(func.lower(TrackerCredential.instance_url), needle),
             ))
         with self.ctx.db.read_session() as session:
             return [self._row(cred, username, customer_id, name)
@@ -123,17 +124,21 @@ class KeyService:
         """Issues the first key of an account. Refuses when one exists: that is a regenerate."""
         self.ctx.require("operator", "generate API keys")
         instance_url = validation.http_url(instance_url, "instance URL")
-        api_key = new_api_key()
         with self.ctx.db.session() as session:
-            account = account_or_error(session, account_id)
-            if session.scalar(select(TrackerCredential.id).where(TrackerCredential.account_id == account_id)):
-                raise ConflictError(f"@{account.username} already has an API key; regenerate it to replace it.")
-            session.add(TrackerCredential(account_id=account_id, api_key_sha256=digest_key(api_key),
-                                          key_hint=api_key[-4:], instance_url=instance_url, status="active"))
-            # Secret first, inside the transaction: if the keyring fails, nothing is committed.
-            self.ctx.secrets.set(key_secret_name(account_id), api_key)
-            self.ctx.audit(session, "key.generate", f"Generated an API key for @{account.username}", "account", account_id)
+            api_key = self.issue(session, account_or_error(session, account_id), instance_url)
         self.ctx.events.publish(KeyChanged(account_id, "generated"))
+        return api_key
+
+    def issue(self, session, account: TikTokAccount, instance_url: str | None) -> str:
+        """The first key of ``account`` inside the caller's transaction (``instance_url`` already validated)."""
+        if session.scalar(select(TrackerCredential.id).where(TrackerCredential.account_id == account.id)):
+            raise ConflictError(f"@{account.username} already has an API key; regenerate it to replace it.")
+        api_key = new_api_key()
+        session.add(TrackerCredential(account_id=account.id, api_key_sha256=digest_key(api_key),
+                                      key_hint=api_key[-4:], instance_url=instance_url, status="active"))
+        # Secret first, inside the transaction: if the keyring fails, nothing is committed.
+        self.ctx.secrets.set(key_secret_name(account.id), api_key)
+        self.ctx.audit(session, "key.generate", f"Generated an API key for @{account.username}", "account", account.id)
         return api_key
 
     def regenerate(self, account_id: int) -> str:

@@ -48,6 +48,13 @@ def _text(max_length: int = 500):
     return check
 
 
+def _name(max_length: int = 200):
+    def check(value: Any, key: str) -> str:
+        return validation.name(value, key, max_length=max_length) or ""
+
+    return check
+
+
 def _optional_url(value: Any, key: str) -> str:
     return validation.http_url(value, key) or ""
 
@@ -61,6 +68,18 @@ def _positive_decimal(value: Any, key: str) -> str:
         raise ValidationError(f"{key} must be a number, not '{value}'.", field=key) from None
     if not number.is_finite() or number <= 0:
         raise ValidationError(f"{key} must be greater than zero.", field=key)
+    return str(number)
+
+
+def _non_negative_decimal(value: Any, key: str) -> str:
+    if isinstance(value, float):
+        raise ValidationError(f"{key} must be given as text or an integer, not a float.", field=key)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"{key} must be a number, not '{value}'.", field=key) from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"{key} must be zero or more.", field=key)
     return str(number)
 
 
@@ -78,6 +97,21 @@ def _url_pattern(value: Any, key: str) -> str:
             raise ValidationError(f"{key} must contain {{name}}, e.g. https://{{name}}.app.example.com.", field=key)
         validation.http_url(text.replace("{name}", "x").replace("{port}", "3000"), key)
     return text
+
+
+_TRUE_WORDS = {"true", "yes", "on", "1"}
+_FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A yes/no setting: true/false, yes/no, on/off, 1/0 — anything else is refused, never guessed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise ValidationError(f"{key} must be yes or no (true/false, on/off), not '{value}'.", field=key)
 
 
 def _positive_int(value: Any, key: str) -> int:
@@ -101,19 +135,28 @@ class SettingSpec:
 
 SPECS: dict[str, SettingSpec] = {
     "docker.host": SettingSpec("", _text(), "Docker host (empty: the environment's default)"),
-    "endpoint.enabled": SettingSpec(True, lambda v, k: bool(v), "Run the tracker endpoint inside the console"),
+    "endpoint.enabled": SettingSpec(True, _flag, "Run the tracker endpoint inside the console"),
     "endpoint.port": SettingSpec(8787, _port, "Tracker endpoint port"),
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
     "endpoint.rate_limit_per_minute": SettingSpec(600, _positive_int, "Requests per minute per API key"),
     "fampage.base_url": SettingSpec("https://fampage.in/api/v2", _optional_url, "Fampage API address"),
+    "fampage.request_style": SettingSpec("query", _choice("query", "form"),
+                                         "How parameters are sent to Fampage (query string or form body)"),
+    "fampage.sync_interval_minutes": SettingSpec(15, _positive_int, "Sync open Fampage orders every N minutes"),
+    "fampage.low_balance_threshold": SettingSpec("1000", _non_negative_decimal,
+                                                 "Warn when the Fampage balance is below"),
     "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image"),
     "tracker.port_start": SettingSpec(3000, _port, "First tracker port"),
     "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
     "tracker.url_pattern": SettingSpec("", _url_pattern, "Public tracker URL pattern, e.g. https://{name}.app.example.com"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
-    "company.name": SettingSpec("", _text(200), "Company name"),
+    "invoice.due_days": SettingSpec(14, _positive_int, "Invoices are due after N days"),
+    "invoice.tax_rate": SettingSpec("0", _non_negative_decimal, "Tax rate on invoices, in percent"),
+    "invoice.tax_label": SettingSpec("", _text(50), "Tax name on invoices (e.g. GST)"),
+    "invoice.logo_path": SettingSpec("", _text(1000), "Logo on invoice PDFs (PNG or JPEG; empty: GiftDesk's)"),
+    "company.name": SettingSpec("", _name(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),
     "company.phone": SettingSpec("", _text(50), "Company phone"),

@@ -7,6 +7,7 @@ editors both go through it, so whatever one side saves the other can read.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,10 @@ SAVE_MESSAGES = {
 }
 MAX_GROUPS = 500
 MAX_GIFT_IDS = 10_000
+# Arrays and objects nested deeper than this are refused: far below what json, SQLAlchemy and
+# the console's editors handle (they fail near 1,000 levels), far above what a tracker sends.
+MAX_DEPTH = 64
+NESTED_TOO_DEEPLY = f"The request body is nested too deeply: at most {MAX_DEPTH} levels of arrays and objects."
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # The seed's config keys and their types; trackers also keep "target" and "comboTimeout" (numbers).
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
@@ -43,8 +48,15 @@ CONFIG_NUMBERS = ("target", "comboTimeout")
 _TYPE_NAMES = {str: "a string", bool: "true or false"}
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _whole(value: Any) -> int | None:
+    """An integer as JSON means it: 2133 and 2133.0 are both 2133 (JSON Schema's ``integer`` agrees)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _is_number(value: Any) -> bool:
@@ -52,14 +64,16 @@ def _is_number(value: Any) -> bool:
 
 
 def validate_groups(groups: Any, field: str = "groups") -> dict[str, Any]:
-    """Each group: name, #rrggbb colour, integer gift ids; optional non-negative integer goal.
+    """Each group: name, #rrggbb colour, whole non-negative gift ids; optional non-negative whole goal.
 
-    Fields the tracker adds beyond these are kept as they come.
+    Returns the groups with ids and goals as integers (2133.0 becomes 2133); fields the tracker
+    adds beyond these are kept as they come.
     """
     if not isinstance(groups, dict):
         raise ValidationError(f"{field} must be an object of groups keyed by id.", field=field)
     if len(groups) > MAX_GROUPS:
         raise ValidationError(f"{field} may hold at most {MAX_GROUPS} groups.", field=field)
+    normalized: dict[str, Any] = {}
     for group_id, group in groups.items():
         where = f"{field}.{group_id}"
         if not group_id.strip() or len(group_id) > 100:
@@ -73,14 +87,20 @@ def validate_groups(groups: Any, field: str = "groups") -> dict[str, Any]:
         if not isinstance(color, str) or not _COLOR.match(color):
             raise ValidationError(f"{where}.color must be a colour like #ff0000.", field=f"{where}.color")
         gift_ids = group.get("giftIds")
-        if not isinstance(gift_ids, list) or not all(_is_int(g) and g >= 0 for g in gift_ids):
+        whole_ids = [_whole(g) for g in gift_ids] if isinstance(gift_ids, list) else None
+        if whole_ids is None or not all(g is not None and g >= 0 for g in whole_ids):
             raise ValidationError(f"{where}.giftIds must be a list of whole non-negative numbers.",
                                   field=f"{where}.giftIds")
-        if len(gift_ids) > MAX_GIFT_IDS:
+        if len(whole_ids) > MAX_GIFT_IDS:
             raise ValidationError(f"{where}.giftIds may hold at most {MAX_GIFT_IDS} ids.", field=f"{where}.giftIds")
-        if "goal" in group and group["goal"] is not None and not (_is_int(group["goal"]) and group["goal"] >= 0):
-            raise ValidationError(f"{where}.goal must be a whole number of zero or more.", field=f"{where}.goal")
-    return groups
+        group = {**group, "giftIds": whole_ids}
+        if group.get("goal") is not None:
+            goal = _whole(group["goal"])
+            if goal is None or goal < 0:
+                raise ValidationError(f"{where}.goal must be a whole number of zero or more.", field=f"{where}.goal")
+            group["goal"] = goal
+        normalized[group_id] = group
+    return normalized
 
 
 def validate_gift_groups_body(body: Any) -> dict[str, Any]:
@@ -110,12 +130,32 @@ def validate_analytics(body: Any) -> dict[str, Any]:
     return body
 
 
+def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuses arrays and objects nested more than ``limit`` levels (the document itself is level 1)."""
+    if not isinstance(data, dict | list):
+        return
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if depth > limit:
+            raise ValidationError(NESTED_TOO_DEEPLY, field="body")
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+
+
 def ensure_storable(data: Any) -> Any:
-    """Refuses text that cannot be stored as UTF-8 (unpaired surrogates from ``\\ud800`` escapes)."""
+    """Refuses what could not be stored and read back as JSON: nesting past ``MAX_DEPTH``,
+    non-finite numbers (NaN, Infinity, 1e400) and unpaired surrogates from ``\\ud800`` escapes."""
+    check_depth(data)
     try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("The data holds text that is not valid Unicode (an unpaired surrogate).",
+                              field="body") from None
+    except ValueError:
+        raise ValidationError("Numbers must be finite (no NaN, Infinity or numbers too large for JSON).",
                               field="body") from None
     return data
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlparse
 
 from giftdesk.errors import ValidationError
@@ -29,8 +30,36 @@ def text(value: str | None, field: str, *, required: bool = False, max_length: i
     return value
 
 
+_CONTROL_NAMES = {"\t": "TAB", "\n": "a line break", "\r": "a carriage return", "\x00": "NUL",
+                  "\x1b": "ESC", "\x7f": "DEL", "\u2028": "a line separator", "\u2029": "a paragraph separator"}
+
+
+def _control_character(value: str) -> tuple[int, str] | None:
+    """The first control character (C0, DEL, C1, line/paragraph separators) and its position."""
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return position, _CONTROL_NAMES.get(char, f"U+{ord(char):04X}")
+    return None
+
+
+def single_line(value: str | None, field: str) -> str | None:
+    """Refuses control characters: a TAB or a line break in a name breaks tables, exports and the CLI."""
+    found = None if value is None else _control_character(value)
+    if found is not None:
+        position, name = found
+        raise ValidationError(
+            f"{field} contains a control character ({name}) at position {position + 1}: "
+            "use one line of visible characters.", field=field)
+    return value
+
+
+def name(value: str | None, field: str = "name", *, required: bool = False, max_length: int = 200) -> str | None:
+    """A name (customer, company, person): trimmed text on one line, without control characters."""
+    return single_line(text(value, field, required=required, max_length=max_length), field)
+
+
 def email(value: str | None, field: str = "email") -> str | None:
-    value = text(value, field, max_length=254)
+    value = single_line(text(value, field, max_length=254), field)
     if value is None:
         return None
     if not _EMAIL.match(value):

@@ -10,26 +10,40 @@ keep-alive connections; a Python load client when wrk is missing):
 2. a 90/10 mix: every 10th request is a ``POST .../config`` (a real commit);
 3. baselines in the same run: our ``GET /health`` (no auth, no gateway) and Python's
    ``ThreadingHTTPServer`` serving the same GET bodies from an in-memory dict after an in-memory
-   key check.
+   key check;
+4. abusive phases, each beside the same authenticated GET load (the good clients), with the abuser
+   in a process of its own on 127.0.0.1: 300 clients that pipeline 20,000 ``GET /health`` each
+   (as much as the server lets in within 0.2 s) and then reset, a new round every half second; 1,000 idle keep-alive connections from one address (kept,
+   and reopened when closed); 300 slowloris connections (a header byte a second). Reported: the
+   good clients' req/s, p99 and anything refused (non-2xx or socket errors); target p99 <= 50 ms
+   and nothing refused;
+5. durable writes per second in the 90/10 mix: SQLite ``synchronous=NORMAL`` with one transaction
+   per write (the old way), ``FULL`` with one transaction per write, and ``FULL`` with group
+   commit (what ships).
 
 For each phase it prints req/s, latency p50/p99 and the heartbeat's lateness (p99, max); during the
 two endpoint phases a separate light client (a GET every 5 ms on its own connection, in its own
 process) reports the latency one tracker sees while the load runs. The per-key
 rate limit is raised for the run (it would otherwise answer 429 after 600 requests per key).
 
-Options: ``--duration 10 --connections 50 --accounts 50 --python-client --profile FILE`` (py-spy).
+Options: ``--duration 10 --connections 50 --accounts 50 --python-client --profile FILE`` (py-spy),
+``--only-abuse`` (just the abusive and durability phases), ``--nice-abuser`` (the abusers run at
+nice 19: on a 2-core machine their own sending otherwise takes the CPU the endpoint needs).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import hmac
 import json
 import os
 import re
+import selectors
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,6 +57,7 @@ os.environ["GIFTDESK_KEYRING"] = "file"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from giftdesk.desk import Desk  # noqa: E402
 from giftdesk.endpoint import EndpointServer  # noqa: E402
@@ -189,27 +204,168 @@ def probe(port: int, account: str, key: str, seconds: float) -> None:
     request = (f"GET /api/instances/{account}/gift-groups HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
                f"X-Account-ID: {account}\r\n\r\n").encode()
     latencies = []
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            started = time.perf_counter()
+    refused = 0  # a connection closed or reset under it, or an answer other than 200
+    sock = socket.create_connection(("127.0.0.1", port))
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.perf_counter()
+        data = b""
+        try:
             sock.sendall(request)
-            data = b""
             while True:
-                data += sock.recv(65536)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed by the server")
+                data += chunk
                 head_end = data.find(b"\r\n\r\n")
                 if head_end >= 0:
                     length = int(re.search(rb"Content-Length: (\d+)", data[:head_end]).group(1))
                     if len(data) >= head_end + 4 + length:
                         break
-            latencies.append((time.perf_counter() - started) * 1000)
-            time.sleep(0.005)
+        except OSError:
+            refused += 1
+            sock.close()
+            sock = socket.create_connection(("127.0.0.1", port))
+            continue
+        if not data.startswith(b"HTTP/1.1 200"):
+            refused += 1
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.005)
+    sock.close()
     print(json.dumps({"n": len(latencies), "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
-                      "max": max(latencies)}))
+                      "max": max(latencies), "refused": refused}))
 
 
 def start_probe(port: int, account: int, key: str, seconds: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, __file__, "--probe", str(port), str(account), key, str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+# ---- abusers (each in a process of its own: ``--abuse KIND PORT SECONDS``) ----------------------
+HEALTH_REQUEST = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _reset(sock: socket.socket) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+def abuse_pipeline_reset(port: int, seconds: float, clients: int = 300, requests: int = 20_000) -> dict:
+    """A round every half second: ``clients`` connections each pipeline ``requests`` GET /health
+    (as much as the server lets in within 0.2 s), never read an answer, and reset."""
+    flood = HEALTH_REQUEST * requests
+    end = time.monotonic() + seconds
+    rounds = sent = 0
+    while time.monotonic() < end:
+        round_started = time.monotonic()
+        socks = []
+        for _ in range(clients):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            socks.append([sock, 0])
+        stop_sending = time.monotonic() + 0.2
+        while time.monotonic() < stop_sending:
+            for entry in socks:
+                if entry[1] < len(flood):
+                    try:
+                        entry[1] += entry[0].send(flood[entry[1]:entry[1] + 262144])
+                    except OSError:
+                        pass
+            time.sleep(0.01)
+        for sock, count in socks:
+            sent += count
+            _reset(sock)
+        rounds += 1
+        time.sleep(max(0.0, round_started + 0.5 - time.monotonic()))
+    return {"rounds": rounds, "connections": rounds * clients, "MiB sent": round(sent / 2**20)}
+
+
+def _reopen(port: int, opened: dict, want: int, first_bytes: bytes, selector) -> int:
+    count = 0
+    while len(opened) < want:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+            sock.sendall(first_bytes)
+        except OSError:
+            break
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ)
+        opened[sock] = time.monotonic()
+        count += 1
+    return count
+
+
+def _drop_closed(opened: dict, selector) -> None:
+    for key, _ in selector.select(timeout=0):
+        sock = key.fileobj
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            continue
+        except OSError:
+            data = b""
+        if not data:
+            selector.unregister(sock)
+            sock.close()
+            opened.pop(sock, None)
+
+
+def abuse_idle(port: int, seconds: float, count: int = 1000) -> dict:
+    """``count`` keep-alive connections from 127.0.0.1 that ask for /health once and then sit
+    there; those the server closes are reopened once a second."""
+    selector = selectors.DefaultSelector()
+    opened: dict[socket.socket, float] = {}
+    end = time.monotonic() + seconds
+    connections = 0
+    while time.monotonic() < end:
+        _drop_closed(opened, selector)
+        connections += _reopen(port, opened, count, HEALTH_REQUEST, selector)
+        time.sleep(1.0)
+    held = len(opened)
+    for sock in list(opened):
+        sock.close()
+    return {"connections": connections, "held at the end": held}
+
+
+def abuse_slowloris(port: int, seconds: float, count: int = 300) -> dict:
+    """``count`` connections that send a request head one byte a second (reopened when closed)."""
+    selector = selectors.DefaultSelector()
+    opened: dict[socket.socket, float] = {}
+    end = time.monotonic() + seconds
+    connections = 0
+    while time.monotonic() < end:
+        _drop_closed(opened, selector)
+        connections += _reopen(port, opened, count, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ", selector)
+        for sock in list(opened):
+            try:
+                sock.send(b"a")
+            except OSError:
+                pass
+        time.sleep(1.0)
+    for sock in list(opened):
+        sock.close()
+    return {"connections": connections}
+
+
+ABUSERS = {"pipeline-reset": abuse_pipeline_reset, "idle": abuse_idle, "slowloris": abuse_slowloris}
+
+
+def loop_thread_schedule(server: EndpointServer) -> tuple[float, float] | None:
+    """(ms on a CPU, ms runnable but waiting for a CPU) of the endpoint's loop thread (Linux)."""
+    try:
+        with open(f"/proc/self/task/{server._thread.native_id}/schedstat") as stat:
+            on_cpu, waiting, _ = stat.read().split()
+    except (OSError, AttributeError, ValueError):
+        return None
+    return int(on_cpu) / 1e6, int(waiting) / 1e6
+
+
+def start_abuser(kind: str, port: int, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, "--abuse", kind, str(port), str(seconds)],
                             stdout=subprocess.PIPE, text=True)
 
 
@@ -270,6 +426,12 @@ def main() -> int:
         port, account, key, seconds = sys.argv[2:6]
         probe(int(port), account, key, float(seconds))
         return 0
+    if sys.argv[1:2] == ["--abuse"]:
+        kind, port, seconds = sys.argv[2:5]
+        if os.environ.get("GIFTDESK_BENCH_NICE_ABUSER") == "1":
+            os.nice(19)  # the abuser's own CPU is not what we measure (elsewhere it is another machine's)
+        print(json.dumps(ABUSERS[kind](int(port), float(seconds))))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
@@ -277,8 +439,12 @@ def main() -> int:
     parser.add_argument("--python-client", action="store_true", help="use the Python load client even if wrk exists")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval() for the run (seconds)")
     parser.add_argument("--profile", help="record a py-spy flame graph (SVG) of the GET phase to this file")
+    parser.add_argument("--only-abuse", action="store_true", help="only the abusive and durable-write phases")
+    parser.add_argument("--nice-abuser", action="store_true", help="run the abusers at nice 19")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_client
+    if args.nice_abuser:
+        os.environ["GIFTDESK_BENCH_NICE_ABUSER"] = "1"
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
 
@@ -288,6 +454,7 @@ def main() -> int:
     server = EndpointServer(gateway, ["127.0.0.1"], 0, rate_limit_per_minute=BENCH_RATE_LIMIT)
 
     app = QCoreApplication([])
+    gc.freeze()  # as ``giftdesk serve`` does once started: the long-lived objects leave the cyclic GC's walks
     heartbeat = Heartbeat()
     results: list[tuple[str, dict, list[float]]] = []
     lua_accounts = ", ".join(f'{{"{account}", "{key}"}}' for account, key in accounts)
@@ -324,11 +491,74 @@ def main() -> int:
         results.append((name, result, lateness))
         print(f"  done: {name}", flush=True)
 
+    def good_load(port: int, account: int) -> dict:
+        return load(port, f"/api/instances/{account}/gift-groups", script=str(workdir / "get.lua"))
+
+    def abusive_phases(port: int, account: int) -> None:
+        """Each abuser beside the good GET load: it starts first and ends after it."""
+        for kind, label in (("pipeline-reset", "300 clients pipelining 20,000 GETs, then reset"),
+                            ("idle", "1,000 idle connections from 127.0.0.1"),
+                            ("slowloris", "300 slowloris connections")):
+            before = server.stats()
+            abuser = start_abuser(kind, port, args.duration + 3)
+            time.sleep(2)  # the abuse is in full swing before the good clients start
+            cpu_before = loop_thread_schedule(server)
+            phase(f"abuse: {label}", lambda: good_load(port, account), probe_port=port)
+            cpu_after = loop_thread_schedule(server)
+            name, result, lateness = results[-1]
+            result["abuser"] = json.loads(abuser.communicate()[0])
+            after = server.stats()
+            result["evicted"] = after.connections_evicted - before.connections_evicted
+            result["abusive"] = True
+            if cpu_before and cpu_after:
+                result["loop cpu"] = tuple(b - a for a, b in zip(cpu_before, cpu_after))
+
+    def durable_write_phases(rounds: int = 2) -> None:
+        """The 90/10 mix on a server of its own per variant; writes/s counted by the server. The
+        variants take turns, ``rounds`` times, so that the machine's other load falls on all alike."""
+        variants = (("NORMAL, a transaction per write (before)", "NORMAL", 1),
+                    ("FULL, a transaction per write", "FULL", 1),
+                    ("FULL + group commit (after)", "FULL", 256))
+        for round_number in range(1, rounds + 1):
+            for label, synchronous, group in variants:
+                durable_write_phase(f"{label}, run {round_number}", synchronous, group)
+
+    def durable_write_phase(label: str, synchronous: str, group: int) -> None:
+        def pragma(dbapi_connection, _record, mode=synchronous):
+            dbapi_connection.execute(f"PRAGMA synchronous={mode}")
+
+        event.listen(desk.db.engine, "connect", pragma)
+        desk.db.engine.dispose()  # every connection from now on runs the variant's PRAGMA
+        with desk.db.engine.connect() as connection:
+            in_force = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        variant = EndpointServer(gateway, ["127.0.0.1"], 0, rate_limit_per_minute=BENCH_RATE_LIMIT,
+                                 write_group=group)
+        variant.start()
+        started = time.perf_counter()
+        try:
+            phase(f"durable writes: {label}", lambda: load(variant.port, "/", script=str(workdir / "mix.lua"),
+                                                           mix=True))
+        finally:
+            elapsed = time.perf_counter() - started
+            stats = variant.stats()
+            variant.stop()
+            event.remove(desk.db.engine, "connect", pragma)
+            desk.db.engine.dispose()
+        result = results[-1][1]
+        result["writes/s"] = stats.writes_committed / elapsed
+        result["writes per commit"] = stats.writes_committed / max(1, stats.write_groups)
+        result["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(in_force, in_force)
+
     def orchestrate() -> None:
         try:
             server.start()
             port = server.port
             account, key = accounts[0]
+            if args.only_abuse:
+                abusive_phases(port, account)
+                server.stop()
+                durable_write_phases()
+                return
             phase("idle (no load)", lambda: (time.sleep(2), {"rps": 0, "p50": 0, "p99": 0, "errors": 0,
                                                              "requests": 0, "socket_errors": ""})[1])
             profiler = None
@@ -346,8 +576,10 @@ def main() -> int:
                   lambda: load(port, "/", script=str(workdir / "mix.lua"), mix=True), probe_port=port)
             phase("baseline: our GET /health", lambda: load(port, "/health",
                                                             plain=b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
+            abusive_phases(port, account)
             stats = server.stats()
             server.stop()
+            durable_write_phases()
             bodies = {a: gateway.read_body(a, "gift-groups") for a, _ in accounts}
             baseline = start_threading_baseline(bodies, dict(accounts))
             try:
@@ -396,7 +628,17 @@ def main() -> int:
         if "probe" in result:
             probe_result = result["probe"]
             print(f"{'  one light client meanwhile (GET every 5 ms)':44} {'':>9} {probe_result['p50']:>8.2f} "
-                  f"{probe_result['p99']:>8.2f}   max {probe_result['max']:.2f} ms over {probe_result['n']} GETs")
+                  f"{probe_result['p99']:>8.2f}   max {probe_result['max']:.2f} ms over {probe_result['n']} GETs"
+                  + (f", {probe_result['refused']} refused" if probe_result.get("refused") else ""))
+        if "abuser" in result:
+            print(f"{'  the abuser':44} {result['abuser']}; the server evicted {result['evicted']} connections")
+        if "loop cpu" in result:
+            on_cpu, waiting = result["loop cpu"]
+            print(f"{'  the endpoint loop thread meanwhile':44} {on_cpu / 1000:.1f} s on a CPU, {waiting / 1000:.1f} s "
+                  f"runnable but waiting for one (the machine's other load)")
+        if "writes/s" in result:
+            print(f"{'  durable writes':44} {result['writes/s']:>9.0f} /s  ({result['writes per commit']:.1f} "
+                  f"writes per commit, synchronous={result['synchronous']})")
     ours = figures.get("GET gift-groups (auth)")
     base = figures.get("baseline: ThreadingHTTPServer, in-memory")
     health = figures.get("baseline: our GET /health")
@@ -405,6 +647,28 @@ def main() -> int:
               f"p99 {ours['p99']:.2f} ms vs {base['p99']:.2f} ms")
     if ours and health and health["rps"]:
         print(f"GET gift-groups vs our trivial /health: {ours['rps'] / health['rps']:.2f}x the req/s")
+    abusive = [(name, figures[name]) for name in figures if figures[name].get("abusive")]
+    if abusive:
+        print()
+        for name, result in abusive:
+            refused = (result["errors"] + (1 if result.get("socket_errors") else 0)
+                       + result.get("probe", {}).get("refused", 0))
+            verdict = "met" if result["p99"] <= 50 and not refused else "NOT met"
+            print(f"{name}: good clients {result['rps']:.0f} req/s, p99 {result['p99']:.2f} ms, "
+                  f"refused {result['errors']} {result.get('socket_errors') or ''}-> target (p99 <= 50 ms, "
+                  f"nothing refused) {verdict}")
+    def mean_writes(prefix: str) -> float | None:
+        runs = [result["writes/s"] for name, result in figures.items() if name.startswith(prefix)]
+        return sum(runs) / len(runs) if runs else None
+
+    before = mean_writes("durable writes: NORMAL, a transaction per write (before)")
+    full = mean_writes("durable writes: FULL, a transaction per write")
+    after = mean_writes("durable writes: FULL + group commit (after)")
+    if before and after:
+        verdict = "met" if after >= before else "NOT met"
+        print(f"Durable writes/s in the 90/10 mix (mean of the runs): {after:.0f} with FULL + group commit vs "
+              f"{before:.0f} with NORMAL and a transaction per write ({after / before:.2f}x; FULL without group "
+              f"commit {full or 0:.0f}); target (at least as many) {verdict}")
     if ours:
         verdict = "met" if ours["rps"] >= 10_000 and ours["p99"] <= 25 else "NOT met"
         print(f"Target (>= 10,000 req/s, p99 <= 25 ms for authenticated GET): {verdict}")

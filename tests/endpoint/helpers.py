@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -107,3 +108,34 @@ def request_bytes(method: str, path: str, headers: dict[str, str] | None = None,
 
 def auth_headers(account_id: int, api_key: str) -> dict[str, str]:
     return {"X-API-Key": api_key, "X-Account-ID": str(account_id), "Content-Type": "application/json"}
+
+
+class paused_loop:
+    """Holds the endpoint's event loop still (a callback that blocks it) for the ``with`` block, so
+    that bytes sent meanwhile are all waiting when it looks next. Test-only: reaches into ``_loop``."""
+
+    def __init__(self, server, timeout: float = 10.0):
+        self.server = server
+        self.timeout = timeout
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def _block(self) -> None:
+        self.entered.set()
+        self.release.wait(self.timeout)
+
+    def __enter__(self) -> "paused_loop":
+        self.server._loop.call_soon_threadsafe(self._block)
+        assert self.entered.wait(self.timeout), "the endpoint's loop did not come round"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+
+
+def wait_until(condition, timeout: float = 10.0, message: str = "condition") -> None:
+    give_up = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"timed out waiting for {message}")
+        time.sleep(0.01)

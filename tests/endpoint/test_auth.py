@@ -72,7 +72,7 @@ def test_odd_account_ids_are_401_not_errors(client, account, account_text):
 def test_non_ascii_digits_in_the_account_header_are_401(endpoint, account):
     _, api_key = account
     # "²" passes str.isdigit() but is no number: must not reach int() as a 500.
-    head = b"GET /api/instances/%B2/config HTTP/1.1\r\nX-API-Key: " + api_key.encode() + b"\r\nX-Account-ID: \xb2\r\n\r\n"
+    head = b"GET /api/instances/%B2/config HTTP/1.1\r\nHost: x\r\nX-API-Key: " + api_key.encode() + b"\r\nX-Account-ID: \xb2\r\n\r\n"
     answers, _ = exchange(endpoint.port, head)
     assert answers[0].status == 401
 

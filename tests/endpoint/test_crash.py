@@ -1,4 +1,6 @@
-"""Every write that got its 200 survives the endpoint process being killed (SIGKILL) mid-stream."""
+"""The endpoint as a process (``python -m giftdesk serve``): every write that got its 200 survives
+SIGKILL mid-stream, SIGTERM stops it promptly (also under a pipelining flood), a busy port is a
+one-line error."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import http.client
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -20,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _start_endpoint_process(data_dir: Path, port_file: Path, log_file) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "giftdesk.endpoint", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+        [sys.executable, "-m", "giftdesk", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
          "--port", "0", "--rate-limit", "1000000", "--port-file", str(port_file)],
         cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
     )
@@ -121,6 +125,7 @@ def test_sigterm_stops_gracefully_and_records_last_access(desk, data_dir, make_a
                 process.kill()
                 process.wait()
     output = (tmp_path / "endpoint.log").read_text()
+    assert output.count("listening on") == 1, output  # printed once, not also logged to the console
     assert f"listening on 127.0.0.1:{port}" in output and "BACKEND_API_URL=http://" in output
     assert api_key not in output
     assert desk.keys.get(row.id).last_accessed_at is not None
@@ -134,8 +139,53 @@ def test_a_busy_port_makes_the_process_exit_1_with_the_reason(data_dir, tmp_path
         squatter.listen()
         port = squatter.getsockname()[1]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-        done = subprocess.run([sys.executable, "-m", "giftdesk.endpoint", "--data-dir", str(data_dir),
+        done = subprocess.run([sys.executable, "-m", "giftdesk", "serve", "--data-dir", str(data_dir),
                                "--host", "127.0.0.1", "--port", str(port)],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert f"Port {port} is in use on 127.0.0.1" in done.stderr
+
+
+def test_sigterm_under_a_pipelining_flood_stops_within_seconds_and_the_log_stays_quiet(desk, data_dir, tmp_path):
+    """Clients that pipeline thousands of requests and reset: no log line per failed send, and a
+    SIGTERM in the middle of it ends the process within a few seconds."""
+    flood = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 20_000
+    with open(tmp_path / "endpoint.log", "wb") as log_file:
+        process, port = _start_endpoint_process(data_dir, tmp_path / "port", log_file)
+        stop = threading.Event()
+
+        def flooder() -> None:
+            while not stop.is_set():
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+                except OSError:
+                    return  # the server is gone
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+                sock.setblocking(False)
+                try:
+                    sock.send(flood)  # as much as the kernel takes; the answers are never read
+                    time.sleep(0.02)
+                except OSError:
+                    pass
+                sock.close()
+
+        threads = [threading.Thread(target=flooder) for _ in range(20)]
+        try:
+            for thread in threads:
+                thread.start()
+            time.sleep(3)  # let the flood run for a while
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+            stopped_in = time.monotonic() - started
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert stopped_in < 5, stopped_in
+    logged = (Path(desk.paths.logs) / "giftdesk.log").read_text()
+    assert "socket.send() raised exception" not in logged
+    assert len(logged.splitlines()) < 20, logged[-2000:]

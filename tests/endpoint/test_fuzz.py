@@ -61,7 +61,7 @@ def test_random_requests_never_get_a_5xx(fuzz_target, method, path, version, hea
     payload = b"\r\n".join(lines) + b"\r\n\r\n" + body
     answers, _ = exchange(server.port, payload, timeout=5)
     for answer in answers:
-        assert answer.status < 500, (payload, answer)
+        assert answer.status < 500 or answer.status == 505, (payload, answer)  # 505: an HTTP version we do not speak
         if answer.body:
             parsed = json.loads(answer.body)
             if answer.status >= 400:
@@ -77,7 +77,7 @@ def test_random_requests_never_get_a_5xx(fuzz_target, method, path, version, hea
 def test_random_bytes_never_get_a_5xx(fuzz_target, raw):
     server, (account_id, api_key) = fuzz_target
     answers, _ = exchange(server.port, raw, timeout=5)
-    assert all(answer.status < 500 for answer in answers), (raw, answers)
+    assert all(answer.status < 500 or answer.status == 505 for answer in answers), (raw, answers)
     _assert_still_serving(server.port, account_id, api_key)
 
 

@@ -17,7 +17,7 @@ from tests.endpoint.helpers import auth_headers, exchange, read_answers, request
 def test_port_zero_reports_the_real_port_and_answers_there(endpoint):
     (host, port), = endpoint.addresses
     assert host == "127.0.0.1" and port > 0 and endpoint.port == port
-    assert exchange(port, b"GET /health HTTP/1.1\r\n\r\n")[0][0].status == 200
+    assert exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")[0][0].status == 200
 
 
 def test_a_taken_port_is_a_clear_error(gateway):
@@ -42,7 +42,7 @@ def test_several_hosts_share_one_port(start_endpoint):
     ports = {port for _, port in server.addresses}
     assert [host for host, _ in server.addresses] == ["127.0.0.1", "127.0.0.2"] and len(ports) == 1
     for host, port in server.addresses:
-        assert exchange(port, b"GET /health HTTP/1.1\r\n\r\n", host=host)[0][0].status == 200
+        assert exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", host=host)[0][0].status == 200
 
 
 def test_local_binding_includes_the_docker_bridge_when_there_is_one(gateway):
@@ -51,7 +51,7 @@ def test_local_binding_includes_the_docker_bridge_when_there_is_one(gateway):
     server.start()
     try:
         for host, port in server.addresses:  # loopback, and docker0's address on hosts that have one
-            assert exchange(port, b"GET /health HTTP/1.1\r\n\r\n", host=host)[0][0].status == 200
+            assert exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", host=host)[0][0].status == 200
     finally:
         server.stop()
 
@@ -104,7 +104,7 @@ def test_stats_count_requests_statuses_and_connections(start_endpoint, account):
 def test_stop_answers_writes_in_flight_before_closing(start_endpoint, gateway, account, desk):
     server = start_endpoint()
     account_id, api_key = account
-    real_save = gateway.save
+    real_save = gateway.save_group
     entered = threading.Event()
 
     def slow_save(*args):
@@ -112,7 +112,7 @@ def test_stop_answers_writes_in_flight_before_closing(start_endpoint, gateway, a
         time.sleep(0.5)
         return real_save(*args)
 
-    gateway.save = slow_save
+    gateway.save_group = slow_save
     body = json.dumps({"theme": "saved-during-stop"}).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     try:
@@ -120,7 +120,7 @@ def test_stop_answers_writes_in_flight_before_closing(start_endpoint, gateway, a
         assert entered.wait(5)
         idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         try:
-            idle.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+            idle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert read_answers(idle, 1)[0].status == 200
             server.stop()
             assert idle.recv(100) == b""  # idle connections were closed

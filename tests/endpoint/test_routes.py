@@ -184,6 +184,10 @@ def _schema_validator(document: dict, name: str) -> OAS31Validator:
     ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [], "goal": None}}}, True),
     ({"groups": {"g": {"name": "A", "color": "red", "giftIds": [1]}}}, False),
     ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [1.5]}}}, False),
+    ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [2133.0], "goal": 50.0}}}, True),
+    ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [True]}}}, False),
+    ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [-1.0]}}}, False),
+    ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [1], "goal": 2.5}}}, False),
     ({"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [1], "goal": -1}}}, False),
     ({"groups": {"g": {"color": "#abcdef", "giftIds": [1]}}}, False),
     ({"nogroups": {}}, False),
@@ -205,3 +209,14 @@ def test_the_config_schema_agrees_with_the_endpoint(tracker, client, body, accep
     document = client.get("/openapi.json").json()
     assert _schema_validator(document, "Config").is_valid(body) is accepted
     assert tracker.post(f"{tracker.base}/config", content=json.dumps(body)).status_code == (200 if accepted else 400)
+
+
+def test_integral_floats_are_whole_numbers_and_saved_as_integers(tracker, desk):
+    body = '{"groups": {"g": {"name": "A", "color": "#abcdef", "giftIds": [2133.0, 7, 1e3], "goal": 5e4}}}'
+    answer = tracker.post(f"{tracker.base}/gift-groups", content=body)
+    assert answer.status_code == 200, answer.text
+    saved = {"g": {"name": "A", "color": "#abcdef", "giftIds": [2133, 7, 1000], "goal": 50000}}
+    assert tracker.get(f"{tracker.base}/gift-groups").text == '{"success":true,"data":%s}' % json.dumps(
+        saved, separators=(",", ":"))
+    assert desk.tracker_data.get(tracker.account_id, "gift-groups") == saved
+    assert all(type(n) is int for n in desk.tracker_data.get(tracker.account_id, "gift-groups")["g"]["giftIds"])

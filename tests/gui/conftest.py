@@ -22,6 +22,15 @@ def _light_theme(qapp):
 
 
 @pytest.fixture(autouse=True)
+def _table_settings(tmp_path):
+    """Tables remember their columns in the user's QSettings: a fresh temporary place per test."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _route(monkeypatch, request):
     """Collects what reaches the error route; unexpected errors fail the test at teardown."""
     reported: list[BaseException] = []

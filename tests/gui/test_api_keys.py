@@ -338,3 +338,14 @@ def test_viewer_has_every_key_action_disabled(qtbot, desk, make_account, viewer_
     viewer_ctx.runner.wait_idle()
     qtbot.wait(50)
     assert cell(tab, account.id, KeyTableModel.KEY) != api_key
+
+
+def test_a_mouse_click_selects_the_key_row(open_tab, make_account, qtbot):
+    alpha, _ = make_account("alpha_click", "Alpha")
+    bravo, _ = make_account("bravo_click", "Bravo")
+    tab = open_tab(rows=2)
+    assert tab.selected_row() is None and not tab.act_copy.isEnabled()
+    index = tab.table.model().index(tab.model.source_row(bravo.id), KeyTableModel.ACCOUNT)
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=tab.table.visualRect(index).center())
+    assert tab.selected_account_id() == bravo.id
+    assert tab.act_copy.isEnabled() and tab.act_reveal.isEnabled()

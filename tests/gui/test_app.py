@@ -129,7 +129,7 @@ def test_fmt_ago():
     assert fmt_ago(now - timedelta(seconds=5), now) == "just now"
     assert fmt_ago(now - timedelta(minutes=5), now) == "5 min ago"
     assert fmt_ago(now - timedelta(hours=3), now) == "3 h ago"
-    assert fmt_ago(now - timedelta(days=1), now) == "1 day ago"
+    assert fmt_ago(now - timedelta(days=1), now) == "1 d ago"  # one helper with the cards: "2 d ago"
     assert fmt_ago(now - timedelta(days=30), now).startswith("2025-12-1")
 
 

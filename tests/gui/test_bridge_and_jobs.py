@@ -149,3 +149,18 @@ def test_failures_go_to_the_error_route_and_progress_to_the_gui_thread(qtbot):
     assert isinstance(errors[0], ValueError)
     assert progress == [(1, 2, "half")]
     runner.shutdown()
+
+
+def test_a_load_finished_before_a_newer_one_was_asked_for_is_not_shown(qtbot):
+    shown, errors = [], []
+    runner = JobRunner(errors.append)
+    owner = QObject()
+    first = runner.submit(lambda: "old", owner=owner, supersede="list", on_success=shown.append)
+    assert first.wait(5)  # done on its worker; its delivery is still queued for the GUI thread
+    release = threading.Event()
+    runner.submit(lambda: release.wait(5) and "new", owner=owner, supersede="list", on_success=shown.append)
+    qtbot.waitUntil(lambda: runner.running == 1)  # the old delivery has been processed (dropped)
+    assert shown == []
+    release.set()
+    qtbot.waitUntil(lambda: shown == ["new"])
+    runner.shutdown()

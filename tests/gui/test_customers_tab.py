@@ -281,3 +281,37 @@ def test_viewer_forcing_a_delete_gets_the_services_refusal(make_tab, viewer_ctx,
     assert isinstance(errors[0], PermissionDeniedError)
     assert "vera is a viewer" in str(errors[0])
     assert any(c.id == seeded.id for c in desk.customers.list())
+
+
+def click_row(qtbot, table, key) -> None:
+    """A left click on the row's rectangle, as a person does."""
+    index = table.model().index(table.source.row_of_key(key), 0)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(index).center())
+
+
+def test_a_mouse_click_selects_the_customer_and_shows_it(make_tab, ctx, qtbot, seeded):
+    tab = make_tab(ctx)
+    tab.table.clear_selection()
+    assert tab.detail_stack.currentWidget() is tab.no_selection
+    assert not tab.edit_button.isEnabled() and not tab.delete_button.isEnabled()
+
+    click_row(qtbot, tab.table, seeded.id)
+    assert tab.selected_customer is not None and tab.selected_customer.id == seeded.id
+    assert tab.detail_stack.currentWidget() is tab.detail
+    assert tab.customer_name.text() == "Lumen Media"
+    assert tab.edit_button.isEnabled() and tab.delete_button.isEnabled()
+    idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(tab.accounts.rows) == 2)
+
+    # Another customer by mouse: the pane follows at once.
+    priya = next(r for r in tab.table.rows if r.name == "Priya Nair")
+    click_row(qtbot, tab.table, priya.id)
+    assert tab.customer_name.text() == "Priya Nair" and tab.edit_button.isEnabled()
+
+    # And an account row by mouse enables its delete button.
+    click_row(qtbot, tab.table, seeded.id)
+    idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(tab.accounts.rows) == 2)
+    account = tab.accounts.rows[0]
+    click_row(qtbot, tab.accounts, account.id)
+    assert tab.selected_account is not None and tab.delete_account_button.isEnabled()

@@ -33,7 +33,7 @@ def test_shows_where_data_lives_and_the_current_settings(open_dialog, ctx, desk)
     dialog = open_dialog(ctx)
     assert dialog.data_dir.text() == str(desk.paths.root) and dialog.data_dir.isReadOnly()
     assert dialog.database.text() == desk.db.display_name
-    assert dialog.keyring.text() == desk.secrets.backend_name
+    assert dialog.keyring.text() == "A file readable only by your user account (" + str(desk.paths.root / "secrets.json") + ")"
     assert dialog.endpoint_port.value() == 8787
     assert dialog.endpoint_bind.currentData() == "local"
     assert dialog.multiplier.text() == "8" and dialog.currency.text() == "INR"
@@ -113,7 +113,7 @@ def test_fampage_key_goes_to_the_keyring_and_is_never_shown(open_dialog, ctx, de
     assert again.fampage_key.text() == ""  # never prefilled
     assert again.fampage_key.placeholderText().startswith("••• (set)")
     assert again.fampage_key.echoMode() == again.fampage_key.EchoMode.Password
-    assert "Stored in file" in again.key_where.text()
+    assert "Stored in a file readable only by your user account" in again.key_where.text()
     qtbot.mouseClick(again.remove_key_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(again.accepted, timeout=5000):
         save(qtbot, ctx, again)

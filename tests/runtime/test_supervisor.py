@@ -187,3 +187,18 @@ def test_bad_times_of_day_are_sentences(text):
 def test_unknown_time_zone_is_a_sentence():
     with pytest.raises(ValidationError, match="time zone"):
         Scheduler().daily("x", "08:00", lambda: None, tz="Mars/Olympus")
+
+
+def test_run_now_runs_a_job_at_once_and_then_keeps_its_rhythm():
+    supervisor = Supervisor()
+    scheduler = supervisor.add(Scheduler())
+    calls = []
+    scheduler.every("sync", 3600, lambda: calls.append(time.monotonic()))
+    supervisor.start()
+    assert scheduler.run_now("sync")
+    assert wait_for(lambda: len(calls) == 1)
+    job = scheduler.jobs()[0]
+    assert job.next_run.timestamp() > time.time() + 3000  # the next one an interval later
+    assert not scheduler.run_now("nothing-by-that-name")
+    supervisor.stop(2)
+    scheduler.close()

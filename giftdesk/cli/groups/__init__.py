@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-GROUP_MODULES: list[str] = ["instance", "engine", "image"]
+GROUP_MODULES: list[str] = [
+    "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
+    "instance", "engine", "image",
+    "social",
+    "fampage", "company", "order", "invoice", "analytics",
+    "system",  # status and serve come last in --help
+]
 
 
 def register_all(cli) -> None:

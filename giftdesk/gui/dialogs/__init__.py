@@ -75,18 +75,58 @@ class FormDialog(QDialog):
     # ---- errors --------------------------------------------------------------------------
     def show_error(self, message: str, field: str | None = None) -> None:
         self.clear_marks()
-        if message[:1].islower():  # service sentences may start with a field name ("email 'x' is…")
+        widget = self.fields.get(field or "")
+        label = self.label_of(widget) if widget is not None else None
+        if field and label and message.lower().startswith(field.lower() + " "):
+            # Service sentences start with the field's name ("email 'x' is…"): say it as the form does.
+            message = label + message[len(field):]
+        elif message[:1].islower():
             message = message[0].upper() + message[1:]
         self.error.setText(message)
         self.error.show()
-        widget = self.fields.get(field or "")
+        self._fit_height()
         if widget is not None:
             widget.setProperty("invalid", True)
             widget.style().unpolish(widget)
             widget.style().polish(widget)
+            self._watch(widget)
             widget.setFocus()
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
+
+    def _fit_height(self) -> None:
+        """Grow to fit the error line: a wrapped sentence must not be drawn over the fields above it."""
+        layout = self.layout_
+        needed = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def label_of(self, widget: QWidget) -> str | None:
+        """The text of the form label whose buddy is ``widget`` ("&E-mail" -> "E-mail")."""
+        for label in self.findChildren(QLabel):
+            if label.buddy() is widget and label.text():
+                return label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        return None
+
+    def _watch(self, widget: QWidget) -> None:
+        """Editing a field marked invalid clears the mark and the message about it."""
+        if widget.property("watched_for_edits"):
+            return
+        widget.setProperty("watched_for_edits", True)
+        signal = getattr(widget, "textChanged", None)
+        if signal is not None:
+            signal.connect(lambda *_: self._edited(widget))
+
+    def _edited(self, widget: QWidget) -> None:
+        if not widget.property("invalid"):
+            return
+        widget.setProperty("invalid", False)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        if not any(w.property("invalid") for w in self.fields.values()):
+            self.error.hide()
+            self.error.clear()
 
     def clear_marks(self) -> None:
         for widget in self.fields.values():

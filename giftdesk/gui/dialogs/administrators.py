@@ -179,7 +179,7 @@ class AdministratorsDialog(QDialog):
             Column("Last login", lambda a: fmt_datetime(a.last_login_at, "never"), sort=lambda a: a.last_login_at,
                    stretch=True),
         ]
-        self.table = RowTableView(columns, parent=self, empty_text="Loading…")
+        self.table = RowTableView(columns, parent=self, empty_text="Loading…", settings_key="administrators")
         self.table.setObjectName("admins-table")
         header = self.table.horizontalHeader()
         for i, width in enumerate((150, 80, 95, 130)):

@@ -93,7 +93,7 @@ class AuditLogDialog(QDialog):
             Column("Action", lambda r: r.action, width=160),
             Column("Summary", lambda r: r.summary, tooltip=lambda r: r.summary, stretch=True),
         ]
-        self.table = RowTableView(columns, parent=self, empty_text="Loading…")
+        self.table = RowTableView(columns, parent=self, empty_text="Loading…", settings_key="audit-log")
         self.table.setObjectName("audit-table")
         self.table.current_changed.connect(self._show_details)
 

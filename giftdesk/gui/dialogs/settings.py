@@ -163,14 +163,18 @@ class SettingsDialog(FormDialog):
         self.database.setReadOnly(True)
         form.addRow("Database", _with_hint(
             self.database, _muted("Chosen with --database-url or GIFTDESK_DATABASE_URL (e.g. PostgreSQL).", page)))
-        self.keyring = QLineEdit(desk.secrets.backend_name, page)
+        where, sentence = desk.secrets.describe()
+        self.keyring = QLineEdit(where[:1].upper() + where[1:], page)
         self.keyring.setReadOnly(True)
+        self.keyring.setCursorPosition(0)
         if desk.secrets.warning:
-            hint = QLabel(desk.secrets.warning, page)
+            hint = QLabel(sentence, page)
             hint.setProperty("role", "banner-warning")
             hint.setWordWrap(True)
+            hint.setToolTip(desk.secrets.warning)  # the technical reason, for a support request
         else:
-            hint = _muted("Tracker API keys and the Fampage API key live here, never in the database.", page)
+            hint = _muted(sentence, page)
+        self.keyring_hint = hint
         form.addRow("Secrets stored in", _with_hint(self.keyring, hint))
 
     def _build_endpoint(self) -> None:
@@ -239,7 +243,7 @@ class SettingsDialog(FormDialog):
         row = QHBoxLayout()
         row.addWidget(self.fampage_key, 1)
         row.addWidget(self.remove_key_button)
-        self.key_where = _muted(f"Stored in {desk.secrets.backend_name}, never in the database.", page)
+        self.key_where = _muted(f"Stored in {desk.secrets.describe()[0]}, never in the database.", page)
         form.addRow("Fampage API key", _with_hint(row, self.key_where))
         self.multiplier = self._register("invoice.multiplier", QLineEdit(page))
         self.multiplier.setMaximumWidth(120)

@@ -11,23 +11,20 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -36,16 +33,15 @@ from PySide6.QtWidgets import (
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.key_table_model import (
-    ACCOUNT_ID_ROLE,
     CLIPBOARD_CLEAR_SECONDS,
     REVEAL_SECONDS,
     TICK_MS,
-    KeyFilterProxy,
     KeyTableModel,
     copy_secret,
     guarded,
     mono_font,
 )
+from giftdesk.gui.widgets.table_model import RowTableView
 from giftdesk.services import events as ev
 from giftdesk.services.keys import KeyRow, mask_key
 
@@ -127,8 +123,7 @@ class ApiKeysTab(QWidget):
         self.env_dialog: TrackerEnvironmentDialog | None = None
 
         self.model = KeyTableModel(self)
-        self.proxy = KeyFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy = self.model  # the model sorts and filters itself (the name tests and callers use)
 
         self._build_ui()
         self._build_actions()
@@ -138,7 +133,7 @@ class ApiKeysTab(QWidget):
         self._tick_timer = QTimer(self, interval=TICK_MS)
         self._tick_timer.timeout.connect(self.model.tick)
         self._tick_timer.start()
-        ctx.bridge.subscribe(ev.KeysAccessed, lambda event: self.model.set_accessed(event.accessed), owner=self)
+        ctx.bridge.subscribe(ev.KeysAccessed, self._on_accessed, owner=self)
         ctx.bridge.subscribe(ev.Event, self._on_event, owner=self)
         self.reload()
 
@@ -174,26 +169,12 @@ class ApiKeysTab(QWidget):
         self.toolbar.setIconSize(theme.icon_size(16))
         layout.addWidget(self.toolbar)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
+        self.table = RowTableView(model=self.model, parent=self, empty_text="", settings_key="api-keys")
+        self.table.setObjectName("api-keys-table")
         self.table.sortByColumn(KeyTableModel.CUSTOMER, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(KeyTableModel.URL, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((KeyTableModel.CUSTOMER, 150), (KeyTableModel.ACCOUNT, 130), (KeyTableModel.KEY, 330),
-                           (KeyTableModel.STATUS, 80), (KeyTableModel.ACCESSED, 110)):
-            self.table.setColumnWidth(col, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.table.current_changed.connect(lambda _row: self._update_actions())
         self.table.doubleClicked.connect(lambda _index: self.toggle_reveal())
 
         self.placeholder = QLabel()
@@ -219,6 +200,7 @@ class ApiKeysTab(QWidget):
         action = QAction(text, self)
         if icon:
             action.setIcon(theme.icon(icon))
+            action.setData(icon)  # the main window re-themes actions by this name
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut if table_only
@@ -232,13 +214,14 @@ class ApiKeysTab(QWidget):
 
     def _build_actions(self) -> None:
         self.act_reveal = self._action("Show key", self.toggle_reveal, Qt.Key.Key_Space,
-                                       f"Show the API key for {REVEAL_SECONDS} s, or hide it again", table_only=True)
+                                       f"Show the API key for {REVEAL_SECONDS} s, or hide it again", table_only=True,
+                                       icon="show")
         self.act_copy = self._action("Copy key", self.copy_selected, QKeySequence.StandardKey.Copy,
                                      "Copy the API key to the clipboard", table_only=True, icon="copy")
         self.act_regenerate = self._action("Regenerate…", self.regenerate_selected, "Ctrl+R",
                                            "Issue a new key; the old one stops working at once", icon="keys")
         self.act_toggle = self._action("Deactivate", self.toggle_active_selected, "Ctrl+D",
-                                       "Deactivate or activate the key")
+                                       "Deactivate or activate the key", icon="power")
         self.act_url = self._action("Edit instance URL…", self.edit_url_selected, Qt.Key.Key_F2, icon="edit")
         self.act_env = self._action("Tracker environment…", self.show_environment_selected, "Ctrl+E",
                                     "The environment a tracker container of this account gets", icon="info")
@@ -270,12 +253,9 @@ class ApiKeysTab(QWidget):
     def _loaded(self, seq: int, keys: list[KeyRow], keyless: list) -> None:
         if seq != self._latest_load:
             return  # a newer load is on its way
-        selected = self.selected_account_id()
-        self.model.set_rows(keys)
+        self.table.set_rows(keys)  # by key: the selection and the scroll position stay
         if self._pending_select is not None and self.select_account(self._pending_select):
             self._pending_select = None
-        elif selected is not None:
-            self.select_account(selected)
 
         chosen = self.generate_combo.currentData()
         self.generate_combo.clear()
@@ -289,6 +269,10 @@ class ApiKeysTab(QWidget):
         self._update_actions()
         self.loaded.emit()
 
+    def _on_accessed(self, event: ev.KeysAccessed) -> None:
+        self.model.set_accessed(event.accessed)  # upserts by key: the selection stays
+        self._update_actions()
+
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, _REFRESH_EVENTS):
             if isinstance(event, ev.KeyChanged) and event.action in ("regenerated", "deleted"):
@@ -297,12 +281,12 @@ class ApiKeysTab(QWidget):
 
     # ---- filtering and selection -----------------------------------------------------------
     def _apply_filter(self) -> None:
-        self.proxy.set_filter(self.search.text(), self.status_filter.currentData())
+        self.model.set_filter(self.search.text(), self.status_filter.currentData())
         self._update_placeholder()
         self._update_actions()
 
     def _update_placeholder(self) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        total, shown = self.model.total_count(), self.model.rowCount()
         if total == 0:
             self.placeholder.setText("No API keys yet.\nPick an account under “Generate a key for” to issue its first key.")
         elif shown == 0:
@@ -313,24 +297,15 @@ class ApiKeysTab(QWidget):
                                  else f"{total} key{'s' if total != 1 else ''} · {active} active")
 
     def selected_account_id(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ACCOUNT_ID_ROLE) if rows else None
+        keys = self.table.selected_keys()
+        return keys[0] if keys else None
 
     def selected_row(self) -> KeyRow | None:
         account_id = self.selected_account_id()
         return None if account_id is None else self.model.row_for(account_id)
 
     def select_account(self, account_id: int) -> bool:
-        source_row = self.model.source_row(account_id)
-        if source_row is None:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(source_row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
-        return True
+        return self.table.select_key(account_id)
 
     def _update_actions(self) -> None:
         row = self.selected_row()
@@ -354,7 +329,7 @@ class ApiKeysTab(QWidget):
         index = self.table.indexAt(pos)
         if not index.isValid():
             return
-        self.select_account(index.data(ACCOUNT_ID_ROLE))
+        self.select_account(self.model.key_at(index.row()))
         menu = QMenu(self)
         for action in (self.act_reveal, self.act_copy, None, self.act_regenerate, self.act_toggle, self.act_url,
                        None, self.act_env):
@@ -366,8 +341,12 @@ class ApiKeysTab(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def say(self, text: str) -> None:
-        self.status_label.setText(text)
-        self.message.emit(text)
+        """Once: in the window's status bar when the tab is in one, else in the tab's footer."""
+        if self.receivers(SIGNAL("message(QString)")) > 0:
+            self.status_label.clear()
+            self.message.emit(text)
+        else:
+            self.status_label.setText(text)
 
     # ---- actions ---------------------------------------------------------------------------
     def toggle_reveal(self) -> None:

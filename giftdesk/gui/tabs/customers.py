@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs.customer_edit import AddAccountDialog, CustomerDialog
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago, fmt_date
+from giftdesk.gui.timefmt import relative_time
+from giftdesk.gui.widgets.key_table_model import TICK_MS
+from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
 from giftdesk.services.events import AccountChanged, CustomerChanged, DatabaseReplaced, Event, KeyChanged, KeysAccessed
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ CUSTOMER_COLUMNS = [
 ACCOUNT_COLUMNS = [
     Column("Account", lambda a: a.handle, stretch=True),
     Column("API key", _key_status, width=80, foreground=_key_color),
-    Column("Last tracker access", lambda a: fmt_ago(a.last_accessed_at) if a.has_key else "",
+    Column("Last tracker access", lambda a: relative_time(a.last_accessed_at) if a.has_key else "",
            sort=lambda a: a.last_accessed_at, width=150,
            tooltip=lambda a: a.last_accessed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
            if a.last_accessed_at else None),
@@ -143,7 +145,7 @@ class CustomersTab(QWidget):
             toolbar.addWidget(button)
 
         # ---- customers list ----------------------------------------------------------------
-        self.table = RowTableView(CUSTOMER_COLUMNS, parent=self)
+        self.table = RowTableView(CUSTOMER_COLUMNS, parent=self, settings_key="customers")
         self.table.setObjectName("customers-table")
         self.table.set_empty_text("No customers yet", filtered="No customer matches the search")
         self.count_label = QLabel(self)
@@ -201,7 +203,7 @@ class CustomersTab(QWidget):
         accounts_bar.addStretch(1)
         accounts_bar.addWidget(self.add_account_button)
         accounts_bar.addWidget(self.delete_account_button)
-        self.accounts = RowTableView(ACCOUNT_COLUMNS, parent=self.detail)
+        self.accounts = RowTableView(ACCOUNT_COLUMNS, parent=self.detail, settings_key="customer-accounts")
         self.accounts.setObjectName("accounts-table")
         self.accounts.set_empty_text(
             "No TikTok accounts yet — click “Add account”." if self.can_edit else "No TikTok accounts yet."
@@ -261,10 +263,16 @@ class CustomersTab(QWidget):
         self._detail_timer.setSingleShot(True)
         self._detail_timer.setInterval(EVENT_DEBOUNCE_MS)
         self._detail_timer.timeout.connect(self.reload_detail)
+        # "12 s ago" moves on in the table as it does on the cards beside it (the same helper, the same tick).
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(lambda: self.accounts.refresh())
+        self._tick_timer.start()
 
         self.table.current_changed.connect(self._on_customer_selected)
         self.table.row_activated.connect(lambda _row: self.edit_customer())
         self.accounts.current_changed.connect(lambda _row: self._update_actions())
+        self.dashboard.message.connect(self.message)  # the cards' confirmations reach the status bar
         ctx.bridge.subscribe(Event, self._on_event, owner=self)
 
         self._shortcut(QKeySequence.StandardKey.Find, self._focus_search, self)
@@ -411,6 +419,8 @@ class CustomersTab(QWidget):
         self._show_header(customer)
         self._account_ids = {a.id for a in customer.accounts}
         self.accounts.set_rows(customer.accounts)
+        # No accounts: the table's own sentence says so; the dashboard would only repeat it.
+        self.dashboard.setVisible(bool(customer.accounts))
         self._update_actions()
 
     def _detail_failed(self, seq: int, customer_id: int, exc: BaseException) -> None:
@@ -562,13 +572,12 @@ class CustomersTab(QWidget):
 
     # ---- window state ----------------------------------------------------------------------
     def save_state(self, settings: QSettings) -> None:
+        # The tables remember their own columns (settings_key).
         settings.setValue("customers/split", self.split.saveState())
         settings.setValue("customers/detail_split", self.detail_split.saveState())
-        settings.setValue("customers/header", self.table.horizontalHeader().saveState())
 
     def restore_state(self, settings: QSettings) -> None:
-        for key, target in (("customers/split", self.split), ("customers/detail_split", self.detail_split),
-                            ("customers/header", self.table.horizontalHeader())):
+        for key, target in (("customers/split", self.split), ("customers/detail_split", self.detail_split)):
             value = settings.value(key)
             if value is not None:
                 target.restoreState(value)
@@ -580,6 +589,7 @@ class CustomersTab(QWidget):
         self._search_timer.stop()
         self._list_timer.stop()
         self._detail_timer.stop()
+        self._tick_timer.stop()
         stop = getattr(self.dashboard, "shutdown", None)
         if callable(stop):
             stop()

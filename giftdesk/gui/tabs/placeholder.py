@@ -89,19 +89,6 @@ def instances_page(parent: QWidget | None = None) -> PlaceholderTab:
     )
 
 
-def stats_page(parent: QWidget | None = None) -> PlaceholderTab:
-    return PlaceholderTab(
-        "stats", "Social stats",
-        "Creator statistics across platforms arrive in a later release.",
-        [
-            "Followers and engagement per platform: TikTok, Instagram, YouTube, Twitch, Twitter",
-            "Totals and averages per customer, with their history",
-        ],
-        "",
-        parent,
-    )
-
-
 def orders_page(parent: QWidget | None = None) -> PlaceholderTab:
     return PlaceholderTab(
         "orders", "Fampage orders",

@@ -1,7 +1,7 @@
 """fleet: instances, instance_logs, instance_templates (seed 001)
 
 Revision ID: 0004
-Revises: 0001 (the chain becomes 0003 → 0004 once the social and fampage migrations land)
+Revises: 0003
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import giftdesk.db.types
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Fampage (SMM panel) integration: the HTTP client, money rules and invoice PDFs. Qt-free."""

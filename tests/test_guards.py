@@ -1,0 +1,69 @@
+"""Guards on the layering: the domain layer and the command line never load Qt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "giftdesk"
+
+
+def non_gui_modules() -> list[str]:
+    """Every module under giftdesk/ outside giftdesk/gui/ (found on disk, so new packages count too).
+
+    Left out: ``__main__`` modules (importing one runs the program) and the Alembic scripts
+    (files Alembic loads itself, not modules)."""
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[1:2] == ("gui",) or "migrations" in parts or parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+PROBE = """
+import importlib, json, sys
+culprits = {}
+for name in json.loads(sys.argv[1]):
+    importlib.import_module(name)
+    qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6"))
+    if qt and not culprits:
+        culprits[name] = qt[:3]
+print(json.dumps(culprits))
+"""
+
+
+def _fresh_python(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+
+
+def test_the_module_list_is_the_whole_domain_layer():
+    names = non_gui_modules()
+    for expected in ("giftdesk.desk", "giftdesk.services.customers", "giftdesk.cli.main", "giftdesk.cli.groups.system",
+                     "giftdesk.endpoint.server", "giftdesk.db.engine"):
+        assert expected in names
+    assert not any(n.startswith("giftdesk.gui") for n in names)
+
+
+def test_importing_every_non_gui_module_never_imports_pyside6():
+    result = _fresh_python("-c", PROBE, json.dumps(non_gui_modules()))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {}, "these modules load Qt: " + result.stdout
+
+
+def test_command_line_commands_never_import_pyside6(tmp_path):
+    script = (
+        "import sys; from giftdesk.cli.main import main\n"
+        f"for argv in (['customer', 'add', '--name', 'A'], ['--json', 'status'], ['customer', 'list'], ['--help']):\n"
+        f"    try:\n        main(['--data-dir', {str(tmp_path)!r}, *argv])\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))"
+    )
+    result = _fresh_python("-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
