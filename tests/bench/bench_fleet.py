@@ -162,7 +162,7 @@ def main() -> int:
                 time.sleep(0.001)
             return False
 
-        pump_until(lambda: live.live.connection == "connected" and len(tab.table.source.rows) == n)
+        pump_until(lambda: live.live.connection == "connected" and len(tab.table.rows) == n)
         gaps: list[float] = []
         last = [time.perf_counter()]
 
@@ -188,7 +188,7 @@ def main() -> int:
         tab.bulk_results = None
         tab._run_bulk("start", list(ids))
         pump_until(lambda: tab.bulk_results is not None, timeout=300)
-        pump_until(lambda: sum(1 for r in tab.table.source.rows if r.state == "running") == n, timeout=60)
+        pump_until(lambda: sum(1 for r in tab.table.rows if r.state == "running") == n, timeout=60)
         gui_bulk = time.perf_counter() - began
         heartbeat.stop()
         say("GUI bulk start of N (tab, progress dialog) until all shown running", f"{gui_bulk:.2f} s")

@@ -127,6 +127,8 @@ class InstancesTab(QWidget):
         self._rows: dict[int, InstanceRow] = {}
         self._alerts: dict[int, str] = {}
         self._own_live: dict[int, LiveInstance] = {}
+        self._shown: dict[int, InstanceView] = {}  # what the table shows now
+        self._uptimes: dict[int, str] = {}
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.bulk_results = None
         self.bulk_dialog: QProgressDialog | None = None
@@ -279,11 +281,16 @@ class InstancesTab(QWidget):
 
     def _render(self) -> None:
         views = self.views()
-        if [v.id for v in views] == [self.table.source.key(r) for r in self.table.source.rows]:
-            # Same rows: the model only signals changed cells; no selection bookkeeping, no reset.
-            self.table.source.set_rows(views)
+        shown = self._shown
+        if set(shown) == {v.id for v in views}:
+            # Same rows: hand over only the rows whose state, figures or uptime text changed.
+            changed = [v for v in views if shown.get(v.id) != v or fmt_uptime(v.uptime) != self._uptimes.get(v.id)]
+            if changed:
+                self.table.upsert_rows(changed)
         else:
             self.table.set_rows(views)
+        self._shown = {v.id: v for v in views}
+        self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
         running = [v for v in views if v.state == "running"]
         cpu = sum(v.live.cpu_percent or 0 for v in running)
         memory = sum(v.live.memory_bytes or 0 for v in running)
