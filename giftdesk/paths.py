@@ -41,13 +41,19 @@ class DataPaths:
 
     def ensure(self) -> "DataPaths":
         for folder in (self.root, self.logs, self.backups):
-            created = not folder.exists()
+            ours = not folder.exists() or folder != self.root or self._empty_or_giftdesk()
             folder.mkdir(parents=True, exist_ok=True)
-            # Owner-only: the folder holds the database, logs and backups. Only a folder made
-            # here: an existing one given as --data-dir (a home directory, even /) keeps its mode.
-            if created and os.name == "posix":
+            # Owner-only: the folder holds the database, logs and backups. A folder that holds
+            # other things (a home directory given as --data-dir, even /) keeps its mode.
+            if ours and os.name == "posix":
                 os.chmod(folder, 0o700)
         return self
+
+    def _empty_or_giftdesk(self) -> bool:
+        try:
+            return self.database.exists() or not any(self.root.iterdir())
+        except OSError:
+            return False
 
 
 def resolve_data_dir(explicit: str | os.PathLike | None = None) -> DataPaths:

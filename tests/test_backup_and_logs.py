@@ -91,8 +91,14 @@ def test_an_existing_data_directory_keeps_its_permissions(tmp_path):
     existing = tmp_path / "shared-folder"
     existing.mkdir(mode=0o755)
     existing.chmod(0o755)
+    (existing / "someone-elses.txt").write_text("not GiftDesk's")
     paths = resolve_data_dir(existing).ensure()
     assert stat.S_IMODE(existing.stat().st_mode) == 0o755
     assert stat.S_IMODE(paths.logs.stat().st_mode) == 0o700  # made here: owner-only
     fresh = resolve_data_dir(tmp_path / "new").ensure()
     assert stat.S_IMODE(fresh.root.stat().st_mode) == 0o700
+    empty = tmp_path / "made-for-giftdesk"
+    empty.mkdir(mode=0o755)
+    empty.chmod(0o755)
+    resolve_data_dir(empty).ensure()
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o700  # an empty folder made for it becomes owner-only

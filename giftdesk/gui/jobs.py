@@ -88,6 +88,14 @@ class JobRunner(QObject):
         except Exception as exc:  # a broken callback still reaches the user, once
             self._error_route(exc)
 
+    def drop(self, supersede: Any, owner: QObject | None = None) -> None:
+        """Results of jobs with this supersede key still on their way are dropped (the view moved on)."""
+        key = _key(supersede, owner)
+        for job in self._unfinished:
+            if job.supersede_key == key:
+                job._stop("superseded")  # noqa: SLF001 - the runner owns its jobs
+        self._newest[key] = next(Job._ids)  # noqa: SLF001 - newer than every job submitted so far
+
     @Slot(object)
     def _report_progress(self, job: Job) -> None:
         self.progress_changed.emit(job)

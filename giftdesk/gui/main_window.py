@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget,
 import giftdesk
 from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs import while_alive
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.runtime_view import RuntimeView
@@ -248,8 +247,8 @@ class MainWindow(QMainWindow):
             dialog.fileSelected.connect(lambda path: self.backup_database(path))
             self._open(dialog)
             return
-        done = while_alive(self, lambda path: self.show_message(f"Database backed up to {path}"))
-        self.ctx.runner.submit(self.ctx.desk.backups.create, target, on_success=done,
+        self.ctx.runner.submit(self.ctx.desk.backups.create, target, owner=self,
+                               on_success=lambda path: self.show_message(f"Database backed up to {path}"),
                                description="Backing up the database…")
 
     def restore_database(self, path: str | Path | None = None) -> None:
@@ -278,8 +277,8 @@ class MainWindow(QMainWindow):
                 destructive=True, confirm_text="Restore",
             ):
                 return
-            self.ctx.runner.submit(desk.backups.restore, checked, on_success=while_alive(self, restored),
-                                   description="Restoring the database…")
+            self.ctx.runner.submit(desk.backups.restore, checked, on_success=restored,
+                                   owner=self, description="Restoring the database…")
 
         def restored(kept: Path) -> None:
             self.reload_tabs()
@@ -287,8 +286,8 @@ class MainWindow(QMainWindow):
             Prompts.info(self, "Database restored",
                          f"The database was restored from {path}.\n\nThe previous database is kept at {kept}.")
 
-        self.ctx.runner.submit(desk.backups.check, path, on_success=while_alive(self, confirm),
-                               description="Checking the backup…")
+        self.ctx.runner.submit(desk.backups.check, path, on_success=confirm,
+                               owner=self, description="Checking the backup…")
 
     def reload_tabs(self) -> None:
         """Every tab loads its data again (after a restore)."""

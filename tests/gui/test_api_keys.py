@@ -128,6 +128,9 @@ def test_copy_puts_the_key_on_the_clipboard_and_clears_it(open_tab, make_account
     tab = open_tab(rows=2)
     clipboard = QGuiApplication.clipboard()
     monkeypatch.setattr(key_table_model, "CLIPBOARD_CLEAR_SECONDS", 0.3)
+    compared = []  # what the clearing timer looked at on the clipboard
+    real_digest = key_table_model._digest
+    monkeypatch.setattr(key_table_model, "_digest", lambda text: compared.append(text) or real_digest(text))
 
     tab.select_account(account.id)
     tab.copy_selected()
@@ -141,7 +144,7 @@ def test_copy_puts_the_key_on_the_clipboard_and_clears_it(open_tab, make_account
     tab.copy_selected()
     qtbot.waitUntil(lambda: clipboard.text() == other_key)
     clipboard.setText("user text")
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: "user text" in compared, timeout=3000)  # the timer ran and looked
     assert clipboard.text() == "user text"
 
 
@@ -211,7 +214,7 @@ def test_keys_accessed_event_updates_the_row_live_without_requerying(open_tab, m
     assert cell(tab, other.id, KeyTableModel.ACCESSED) == "never"
     # An older time (a late event) never moves it back.
     desk.events.publish(ev.KeysAccessed({account.id: when - timedelta(hours=1)}))
-    qtbot.wait(100)
+    tab.ctx.bridge.flush()  # delivered now, not "probably by now"
     assert cell(tab, account.id, KeyTableModel.ACCESSED) == "12 s ago"
     assert calls == []
 
@@ -335,8 +338,7 @@ def test_viewer_has_every_key_action_disabled(qtbot, desk, make_account, viewer_
     tab.toggle_reveal()
     tab.copy_selected()
     tab.regenerate_selected()  # would ask a question (and fail the test) if it went ahead
-    viewer_ctx.runner.wait_idle()
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: viewer_ctx.runner.running == 0)  # every result delivered
     assert cell(tab, account.id, KeyTableModel.KEY) != api_key
 
 

@@ -185,6 +185,5 @@ def test_viewer_sees_but_cannot_touch_keys(qtbot, customer, viewer_ctx):
     assert card.copy_url_button.isEnabled() and card.open_button.isEnabled()
     assert card.gift_groups_button.text() == "View gift groups…"
     dashboard.show_key(accounts["live"].id)
-    viewer_ctx.runner.wait_idle()
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: viewer_ctx.runner.running == 0)  # every result delivered
     assert card.key_label.text() != live_key

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,17 +24,6 @@ from PySide6.QtWidgets import (
 
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.gui.errors import ErrorRoute
-
-
-def while_alive(widget: QWidget, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A runner callback that does nothing once ``widget`` is deleted (a job may outlive its window)."""
-
-    def call(*args: Any) -> Any:
-        if shiboken6.isValid(widget):
-            return fn(*args)
-        return None
-
-    return call
 
 
 class FormDialog(QDialog):
@@ -159,8 +147,8 @@ class FormDialog(QDialog):
             self.set_busy(False)
             on_success(result)
 
-        self.runner.submit(fn, *args, on_success=while_alive(self, done), on_error=while_alive(self, self.handle_error),
-                           description=description)
+        self.runner.submit(fn, *args, on_success=done, on_error=self.handle_error,
+                           owner=self, description=description)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy

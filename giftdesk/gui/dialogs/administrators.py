@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.db.models import ROLES
-from giftdesk.gui.dialogs import FormDialog, while_alive
+from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import Column, RowTableView, fmt_datetime
@@ -221,8 +221,8 @@ class AdministratorsDialog(QDialog):
     # ---- loading -------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
         self.ctx.runner.submit(self.ctx.desk.admins.list,
-                               on_success=while_alive(self, lambda rows: self._show(rows, select)),
-                               description="Loading administrators…")
+                               on_success=lambda rows: self._show(rows, select),
+                               owner=self, description="Loading administrators…")
 
     def _show(self, rows, select: str | None) -> None:
         self.table.set_empty_text("No administrators")
@@ -281,5 +281,5 @@ class AdministratorsDialog(QDialog):
                                destructive=True):
             return
         self.ctx.runner.submit(self.ctx.desk.admins.delete, admin.username,
-                               on_success=while_alive(self, lambda _: self.reload()),
-                               on_error=ErrorRoute.report, description="Deleting the administrator…")
+                               on_success=lambda _: self.reload(),
+                               on_error=ErrorRoute.report, owner=self, description="Deleting the administrator…")

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.gui.dialogs import while_alive
 from giftdesk.gui.widgets.table_model import Column, RowTableView
 
 LIMIT = 1000
@@ -134,8 +133,8 @@ class AuditLogDialog(QDialog):
 
     def reload(self) -> None:
         self.refresh_button.setEnabled(False)
-        self.ctx.runner.submit(self.ctx.desk.audit.list, self.limit, on_success=while_alive(self, self._loaded),
-                               on_error=while_alive(self, self._failed), description="Loading the audit log…")
+        self.ctx.runner.submit(self.ctx.desk.audit.list, self.limit, on_success=self._loaded,
+                               on_error=self._failed, owner=self, description="Loading the audit log…")
 
     def _loaded(self, rows) -> None:
         self.refresh_button.setEnabled(True)

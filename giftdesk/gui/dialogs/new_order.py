@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from giftdesk.errors import GiftDeskError
 from giftdesk.fampage.client import comment_lines
 from giftdesk.fampage.money import format_money, format_rate, is_package
-from giftdesk.gui.dialogs import FormDialog, while_alive
+from giftdesk.gui.dialogs import FormDialog
 
 ALL_NETWORKS = "All networks"
 SERVICE_ROLE = Qt.ItemDataRole.UserRole
@@ -176,10 +176,10 @@ class NewOrderDialog(FormDialog):
                 stale = str(exc)
             return desk.companies.list(status="active"), desk.fampage.services(), desk.fampage.networks(), stale
 
-        self.runner.submit(load, on_success=while_alive(self, self._loaded), on_error=while_alive(self, self.handle_error),
+        self.runner.submit(load, on_success=self._loaded, on_error=self.handle_error,
                            description="Loading Fampage services…", owner=self)
-        self.runner.submit(desk.fampage.balance, on_success=while_alive(self, self._balance_loaded),
-                           on_error=while_alive(self, self._balance_failed), description="Reading the Fampage balance…",
+        self.runner.submit(desk.fampage.balance, on_success=self._balance_loaded,
+                           on_error=self._balance_failed, description="Reading the Fampage balance…",
                            owner=self)
 
     def _loaded(self, result) -> None:
@@ -329,7 +329,7 @@ class NewOrderDialog(FormDialog):
         # Supersede drops older results that finish after this one is submitted, but one that
         # finished just before can still be delivered after it: only the newest job may draw.
         job = self.runner.submit(self.ctx.desk.orders.preview, **preview_args,
-                                 on_success=while_alive(self, shown), on_error=while_alive(self, failed),
+                                 on_success=shown, on_error=failed,
                                  description="Pricing the order…", owner=self, supersede="new-order-preview")
         self._preview_job = job
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs import FormDialog, while_alive
+from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.services.settings import SPECS
 
@@ -278,8 +278,8 @@ class SettingsDialog(FormDialog):
         def read() -> tuple[dict[str, Any], bool]:
             return settings.all(), settings.has_fampage_api_key()
 
-        self.ctx.runner.submit(read, on_success=while_alive(self, self._loaded),
-                               on_error=while_alive(self, self.handle_error), description="Reading settings…")
+        self.ctx.runner.submit(read, on_success=self._loaded,
+                               on_error=self.handle_error, owner=self, description="Reading settings…")
 
     def _loaded(self, result) -> None:
         values, has_key = result

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.errors import GiftDeskError
-from giftdesk.gui.dialogs import FormDialog, while_alive
+from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.services.social_validation import (
@@ -122,7 +122,7 @@ class ProfileDialog(FormDialog):
         self.finish_layout()
         self.name.setFocus()
         self.loaded = False
-        ctx.runner.submit(self._load_links, on_success=while_alive(self, self._show_links), owner=self,
+        ctx.runner.submit(self._load_links, on_success=self._show_links, owner=self,
                           description="Loading customers…")
 
     def _load_links(self):
@@ -353,8 +353,8 @@ class ImportDialog(QDialog):
                 raise GiftDeskError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}.") from None
             return social.preview_import(text)
 
-        self.ctx.runner.submit(read_and_check, on_success=while_alive(self, self._show_preview),
-                               on_error=while_alive(self, self._failed), owner=self,
+        self.ctx.runner.submit(read_and_check, on_success=self._show_preview,
+                               on_error=self._failed, owner=self,
                                supersede=(self, "preview"), description="Checking the CSV file…")
 
     def _show_preview(self, preview) -> None:
@@ -379,8 +379,8 @@ class ImportDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.choose_button.setEnabled(False)
         self.ctx.runner.submit(self.ctx.desk.social.apply_import, self.preview,
-                               on_success=while_alive(self, self._show_result),
-                               on_error=while_alive(self, self._failed), owner=self, description="Importing…")
+                               on_success=self._show_result,
+                               on_error=self._failed, owner=self, description="Importing…")
 
     def _show_result(self, result) -> None:
         self.result = result

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QL
 from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.key_table_model import guarded
 from giftdesk.services import events as ev
 
 
@@ -129,7 +128,7 @@ class TrackerDocumentDialog(QDialog):
         self._show_loading()
         self._update_enabled()
         self.ctx.runner.submit(self.ctx.desk.tracker_data.get, self.account_id, self.data_type,
-                               on_success=guarded(self, self._loaded), description=self.loading_text)
+                               on_success=self._loaded, owner=self, description=self.loading_text)
 
     def _loaded(self, document: dict[str, Any]) -> None:
         self._fill(document)
@@ -169,8 +168,8 @@ class TrackerDocumentDialog(QDialog):
         self._saving = True
         self._update_enabled()
         self.ctx.runner.submit(self._save_call(), self.account_id, document,
-                               on_success=guarded(self, self._saved), on_error=guarded(self, self._refused),
-                               description=f"Saving {self.document_name} of {self.handle}…")
+                               on_success=self._saved, on_error=self._refused,
+                               owner=self, description=f"Saving {self.document_name} of {self.handle}…")
 
     def _saved(self, document: dict[str, Any]) -> None:
         self._saving = False

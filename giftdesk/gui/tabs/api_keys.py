@@ -38,7 +38,6 @@ from giftdesk.gui.widgets.key_table_model import (
     TICK_MS,
     KeyTableModel,
     copy_secret,
-    guarded,
     mono_font,
 )
 from giftdesk.gui.widgets.table_model import RowTableView
@@ -115,8 +114,6 @@ class ApiKeysTab(QWidget):
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self._load_seq = itertools.count(1)
-        self._latest_load = 0
         self._reveal_tokens: dict[int, int] = {}
         self._token = itertools.count(1)
         self._pending_select: int | None = None
@@ -238,7 +235,6 @@ class ApiKeysTab(QWidget):
 
     # ---- loading ---------------------------------------------------------------------------
     def reload(self) -> None:
-        seq = self._latest_load = next(self._load_seq)
         desk = self.ctx.desk
 
         def load():
@@ -247,12 +243,10 @@ class ApiKeysTab(QWidget):
             keyless = [a for a in desk.customers.list_accounts() if not a.has_key]
             return keys, [(names.get(a.customer_id, "?"), a) for a in keyless]
 
-        self.ctx.runner.submit(load, on_success=guarded(self, lambda result: self._loaded(seq, *result)),
-                               description="Loading API keys…")
+        self.ctx.runner.submit(load, on_success=lambda result: self._loaded(*result), supersede="keys.list",
+                               owner=self, description="Loading API keys…")
 
-    def _loaded(self, seq: int, keys: list[KeyRow], keyless: list) -> None:
-        if seq != self._latest_load:
-            return  # a newer load is on its way
+    def _loaded(self, keys: list[KeyRow], keyless: list) -> None:
         self.table.set_rows(keys)  # by key: the selection and the scroll position stay
         if self._pending_select is not None and self.select_account(self._pending_select):
             self._pending_select = None
@@ -362,8 +356,8 @@ class ApiKeysTab(QWidget):
             self._show_key(account_id, key)
             self.say(f"Showing the API key of {handle} for {REVEAL_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=guarded(self, shown),
-                               description=f"Reading the API key of {handle}…")
+        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=shown,
+                               owner=self, description=f"Reading the API key of {handle}…")
 
     def _show_key(self, account_id: int, key: str) -> None:
         self.model.reveal(account_id, key)
@@ -390,8 +384,8 @@ class ApiKeysTab(QWidget):
             self._copy_key(handle, key)
             return
         self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id,
-                               on_success=guarded(self, lambda k: self._copy_key(handle, k)),
-                               description=f"Reading the API key of {handle}…")
+                               on_success=lambda k: self._copy_key(handle, k),
+                               owner=self, description=f"Reading the API key of {handle}…")
 
     def _copy_key(self, handle: str, key: str) -> None:
         copy_secret(key, self, on_cleared=lambda: self.say("Cleared the copied API key from the clipboard."))
@@ -415,8 +409,8 @@ class ApiKeysTab(QWidget):
             self.say(f"Regenerated the API key of {handle}; the new key is shown for {REVEAL_SECONDS} s. "
                      "Give it to the tracker.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.regenerate, account_id, on_success=guarded(self, done),
-                               description=f"Regenerating the API key of {handle}…")
+        self.ctx.runner.submit(self.ctx.desk.keys.regenerate, account_id, on_success=done,
+                               owner=self, description=f"Regenerating the API key of {handle}…")
 
     def toggle_active_selected(self) -> None:
         row = self.selected_row()
@@ -430,8 +424,8 @@ class ApiKeysTab(QWidget):
                      + ("" if activate else " Its tracker is refused until the key is activated again."))
 
         self.ctx.runner.submit(self.ctx.desk.keys.set_active, row.account_id, activate,
-                               on_success=guarded(self, done),
-                               description=f"{'Activating' if activate else 'Deactivating'} the key of {handle}…")
+                               on_success=done,
+                               owner=self, description=f"{'Activating' if activate else 'Deactivating'} the key of {handle}…")
 
     def edit_url_selected(self) -> None:
         row = self.selected_row()
@@ -447,7 +441,7 @@ class ApiKeysTab(QWidget):
             self.say(f"Set the instance URL of {handle} to {updated.instance_url or '(none)'}.")
 
         self.ctx.runner.submit(self.ctx.desk.keys.set_instance_url, row.account_id, url.strip() or None,
-                               on_success=guarded(self, done), description=f"Saving the instance URL of {handle}…")
+                               on_success=done, owner=self, description=f"Saving the instance URL of {handle}…")
 
     def show_environment_selected(self) -> None:
         row = self.selected_row()
@@ -465,8 +459,8 @@ class ApiKeysTab(QWidget):
             self.env_dialog.destroyed.connect(lambda *_: setattr(self, "env_dialog", None))
             self.env_dialog.open()
 
-        self.ctx.runner.submit(environment, on_success=guarded(self, show),
-                               description=f"Preparing the tracker environment of {handle}…")
+        self.ctx.runner.submit(environment, on_success=show,
+                               owner=self, description=f"Preparing the tracker environment of {handle}…")
 
     def generate_selected(self) -> None:
         account_id = self.generate_combo.currentData()
@@ -481,8 +475,8 @@ class ApiKeysTab(QWidget):
             self._show_key(account_id, key)
             self.say(f"Generated an API key for {label}; it is shown for {REVEAL_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.generate, account_id, on_success=guarded(self, done),
-                               description=f"Generating an API key for {label}…")
+        self.ctx.runner.submit(self.ctx.desk.keys.generate, account_id, on_success=done,
+                               owner=self, description=f"Generating an API key for {label}…")
 
     # ---- visibility ------------------------------------------------------------------------
     def hideEvent(self, event) -> None:

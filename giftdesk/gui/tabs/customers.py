@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import logging
 
-import shiboken6
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -118,8 +117,6 @@ class CustomersTab(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.can_edit = ctx.can_edit
-        self._list_seq = 0
-        self._detail_seq = 0
         self._loaded_once = False
         self._pending_select: int | None = None
         self._closed = False
@@ -286,18 +283,14 @@ class CustomersTab(QWidget):
         self.refresh()
 
     # ---- construction helpers --------------------------------------------------------------
-    def _submit(self, fn, *args, on_success, on_error=None, description: str):
-        """Work in the runner; results for a closed or deleted tab are dropped."""
-        def alive(callback):
-            def call(value):
-                if not self._closed and shiboken6.isValid(self):
-                    callback(value)
-            return call
+    def _submit(self, fn, *args, on_success, on_error=None, description: str, supersede=None):
+        """Work in the runner; results for a closed or deleted tab are dropped (it owns the job)."""
+        def open_only(callback):
+            return lambda value: None if self._closed else callback(value)
 
-        # Failures still reach the error route when the tab is gone: the user asked for that work.
-        return self.ctx.runner.submit(fn, *args, on_success=alive(on_success),
-                                      on_error=alive(on_error) if on_error else self.ctx.report,
-                                      description=description)
+        return self.ctx.runner.submit(fn, *args, on_success=open_only(on_success),
+                                      on_error=open_only(on_error) if on_error else self.ctx.report,
+                                      owner=self, supersede=supersede, description=description)
 
     def _button(self, text: str, icon_name: str, slot, tip: str) -> QPushButton:
         button = QPushButton(theme.icon(icon_name), text, self)
@@ -354,19 +347,15 @@ class CustomersTab(QWidget):
         self._list_timer.stop()
         if select_id is not None:
             self._pending_select = select_id
-        self._list_seq += 1
-        seq = self._list_seq
         search = self.search.text().strip()
-        self._submit(self.ctx.desk.customers.list, search or None,
-                               on_success=lambda rows: self._show_customers(seq, search, rows),
-                               description="Loading customers…")
+        self._submit(self.ctx.desk.customers.list, search or None, supersede="customers.list",
+                     on_success=lambda rows: self._show_customers(search, rows),
+                     description="Loading customers…")
 
     def _search_now(self) -> None:
         self.refresh()
 
-    def _show_customers(self, seq: int, search: str, rows) -> None:
-        if seq != self._list_seq:
-            return  # a newer search has been sent; drop stale results
+    def _show_customers(self, search: str, rows) -> None:
         self.table.set_rows(rows)
         if self._pending_select is not None:
             if self.table.select_key(self._pending_select):
@@ -406,15 +395,13 @@ class CustomersTab(QWidget):
         customer = self._customer
         if customer is None or self._closed:
             return
-        self._detail_seq += 1
-        seq = self._detail_seq
-        self._submit(self.ctx.desk.customers.get, customer.id,
-                               on_success=lambda full: self._show_detail(seq, full),
-                               on_error=lambda exc: self._detail_failed(seq, customer.id, exc),
-                               description="Loading TikTok accounts…")
+        self._submit(self.ctx.desk.customers.get, customer.id, supersede="customers.detail",
+                     on_success=self._show_detail,
+                     on_error=lambda exc: self._detail_failed(customer.id, exc),
+                     description="Loading TikTok accounts…")
 
-    def _show_detail(self, seq: int, customer) -> None:
-        if seq != self._detail_seq or self._customer is None or self._customer.id != customer.id:
+    def _show_detail(self, customer) -> None:
+        if self._customer is None or self._customer.id != customer.id:
             return
         self._show_header(customer)
         self._account_ids = {a.id for a in customer.accounts}
@@ -423,7 +410,7 @@ class CustomersTab(QWidget):
         self.dashboard.setVisible(bool(customer.accounts))
         self._update_actions()
 
-    def _detail_failed(self, seq: int, customer_id: int, exc: BaseException) -> None:
+    def _detail_failed(self, customer_id: int, exc: BaseException) -> None:
         from giftdesk.errors import NotFoundError
 
         if isinstance(exc, NotFoundError):  # deleted meanwhile (another console, the CLI)

@@ -33,7 +33,6 @@ from giftdesk.gui.widgets.key_table_model import (
     TICK_MS,
     copy_secret,
     exact_time,
-    guarded,
     mono_font,
     muted_colour,
     relative_time,
@@ -236,7 +235,6 @@ class CustomerDashboard(QWidget):
         self.customer: CustomerRow | None = None
         self.cards: dict[int, AccountCard] = {}
         self.dialogs: dict[tuple[str, int], QDialog] = {}
-        self._seq = itertools.count(1)
         self._latest = 0
         self._reveal_tokens: dict[int, int] = {}
         self._token = itertools.count(1)
@@ -281,7 +279,7 @@ class CustomerDashboard(QWidget):
             self._clear_cards()
         self.customer_id = customer_id
         if customer_id is None:
-            self._latest = next(self._seq)  # drop loads still on their way
+            self.ctx.runner.drop("dashboard.load", owner=self)  # loads still on their way
             self._show_empty("Select a customer", "")
             return
         self.reload()
@@ -290,7 +288,6 @@ class CustomerDashboard(QWidget):
         customer_id = self.customer_id
         if customer_id is None:
             return
-        seq = self._latest = next(self._seq)
         desk = self.ctx.desk
 
         def load():
@@ -299,21 +296,17 @@ class CustomerDashboard(QWidget):
             return customer, keys
 
         def failed(exc: BaseException) -> None:
-            if seq != self._latest:
-                return
             if isinstance(exc, NotFoundError):
                 self._clear_cards()
                 self._show_empty("This customer no longer exists.", "")
             else:
                 self.ctx.report(exc)
 
-        self.ctx.runner.submit(load, on_success=guarded(self, lambda result: self._loaded(seq, *result)),
-                               on_error=guarded(self, failed), description="Loading the customer's trackers…")
+        self.ctx.runner.submit(load, on_success=lambda result: self._loaded(*result), supersede="dashboard.load",
+                               on_error=failed, owner=self, description="Loading the customer's trackers…")
 
     # ---- rendering -------------------------------------------------------------------------
-    def _loaded(self, seq: int, customer: CustomerRow, keys: dict[int, KeyRow]) -> None:
-        if seq != self._latest:
-            return
+    def _loaded(self, customer: CustomerRow, keys: dict[int, KeyRow]) -> None:
         self.customer = customer
         scrolled = self.scroll.verticalScrollBar().value()
         self._clear_cards()  # shown keys are hidden again: a reload may mean the key changed
@@ -392,8 +385,8 @@ class CustomerDashboard(QWidget):
             QTimer.singleShot(int(REVEAL_SECONDS * 1000), self, lambda: self._expire(account_id, token))
             self.say(f"Showing the API key of {card.account.handle} for {REVEAL_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=guarded(self, shown),
-                               description="Reading the API key…")
+        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=shown,
+                               owner=self, description="Reading the API key…")
 
     def _expire(self, account_id: int, token: int) -> None:
         if self._reveal_tokens.get(account_id) == token:
@@ -412,8 +405,8 @@ class CustomerDashboard(QWidget):
             copy_secret(api_key, self)
             self.say(f"Copied the API key of {handle}; the clipboard clears in {CLIPBOARD_CLEAR_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=guarded(self, copy),
-                               description="Reading the API key…")
+        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=copy,
+                               owner=self, description="Reading the API key…")
 
     def generate_key(self, account_id: int) -> None:
         card = self.cards.get(account_id)
@@ -421,8 +414,8 @@ class CustomerDashboard(QWidget):
             return
         handle = card.account.handle
         self.ctx.runner.submit(self.ctx.desk.keys.generate, account_id,
-                               on_success=guarded(self, lambda _key: self.say(f"Generated an API key for {handle}.")),
-                               description=f"Generating an API key for {handle}…")
+                               on_success=lambda _key: self.say(f"Generated an API key for {handle}."),
+                               owner=self, description=f"Generating an API key for {handle}…")
 
     # ---- editors ---------------------------------------------------------------------------
     def edit_gift_groups(self, account_id: int) -> None:

@@ -11,9 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
 
@@ -47,22 +45,6 @@ def exact_time(when: datetime | None) -> str:
 
 def mono_font() -> QFont:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-
-def alive(obj: QObject) -> bool:
-    """False once the C++ side of a widget is gone (a job can finish after its tab closed)."""
-    return shiboken6.isValid(obj)
-
-
-def guarded(obj: QObject, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A runner callback that does nothing when ``obj`` has been deleted meanwhile."""
-
-    def call(*args: Any) -> Any:
-        if alive(obj):
-            return fn(*args)
-        return None
-
-    return call
 
 
 def _digest(text: str) -> str:
