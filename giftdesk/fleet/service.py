@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,7 +30,6 @@ from giftdesk.fleet.docker_api import (APP_LABEL, APP_VALUE, CONTAINER_PREFIX, D
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.records import BulkResult, InstanceEventRow, InstanceRow, TemplateRow
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.services.keys import key_secret_name
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +73,32 @@ class FleetService:
 
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
-        query = (select(Instance, Customer.id, Customer.name)
+        # With state, the engine's list runs while the database answers (two waits overlap).
+        pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
+        # Core rows, not ORM entities: the refresh is on the table's hot path (no identity map).
+        query = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
                  .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
                  .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
                  .order_by(Instance.name))
-        with self.ctx.db.read_session() as session:
-            rows = [InstanceRow.of(record, cid, cname) for record, cid, cname in session.execute(query)]
+        try:
+            with self.ctx.db.read_session() as session:
+                rows = [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in session.execute(query)]
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
             rows = [r for r in rows if needle in r.name or needle in r.tiktok_username
                     or needle in (r.customer_name or "").lower()]
-        return self.attach_state(rows) if with_state else rows
+        return self.attach_state(rows, pending.result()) if pending is not None else rows
 
-    def attach_state(self, rows: list[InstanceRow]) -> list[InstanceRow]:
+    def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
-        containers = {c.id: c for c in self.docker.list_trackers(self.desk_id)}
-        return [_with_summary(row, containers.get(row.container_id or "")) for row in rows]
+        if containers is None:
+            containers = self.docker.list_trackers(self.desk_id)
+        by_id = {c.id: c for c in containers}
+        return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
 
     def get(self, ref: int | str, with_state: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:
@@ -199,25 +207,41 @@ class FleetService:
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, ref: int | str) -> InstanceRow:
-        row = self._operable(ref, "start")
-        self.docker.start(row.container_id)
-        self._stamp(row.id, "running", last_started_at=utcnow())
-        self.record_event(row.id, "info", "Started")
-        return self.get(row.id)
+        return self._lifecycle(ref, "start")
 
     def stop(self, ref: int | str, timeout: int = 10) -> InstanceRow:
-        row = self._operable(ref, "stop")
-        self.docker.stop(row.container_id, timeout=timeout)
-        self._stamp(row.id, "exited", last_stopped_at=utcnow())
-        self.record_event(row.id, "info", "Stopped")
-        return self.get(row.id)
+        return self._lifecycle(ref, "stop", timeout)
 
     def restart(self, ref: int | str, timeout: int = 10) -> InstanceRow:
-        row = self._operable(ref, "restart")
-        self.docker.restart(row.container_id, timeout=timeout)
-        self._stamp(row.id, "running", last_started_at=utcnow())
-        self.record_event(row.id, "info", "Restarted")
-        return self.get(row.id)
+        return self._lifecycle(ref, "restart", timeout)
+
+    _LIFECYCLE = {"start": ("running", "last_started_at", "Started"),
+                  "stop": ("exited", "last_stopped_at", "Stopped"),
+                  "restart": ("running", "last_started_at", "Restarted")}
+
+    def _lifecycle(self, ref: int | str, action: str, timeout: int = 10, fetch: bool = True) -> InstanceRow | None:
+        """One read, the engine call, one write (state, time and the instance event together):
+        bulk actions of a hundred trackers run many of these at once."""
+        self.ctx.require("operator", f"{action} instances")
+        with self.ctx.db.read_session() as session:
+            record = self._record(session, ref)
+            instance_id, name, container_id = record.id, record.name, record.container_id
+        if not container_id:
+            raise NotFoundError(f"'{name}' has no container; recreate it first.")
+        if action == "start":
+            self.docker.start(container_id)
+        elif action == "stop":
+            self.docker.stop(container_id, timeout=timeout)
+        else:
+            self.docker.restart(container_id, timeout=timeout)
+        status, stamp, message = self._LIFECYCLE[action]
+        with self.ctx.db.session() as session:
+            stored = session.get(Instance, instance_id)
+            if stored is not None:
+                stored.status = status
+                setattr(stored, stamp, utcnow())
+                session.add(InstanceLog(instance_id=instance_id, level="info", message=message))
+        return self.get(instance_id) if fetch else None
 
     def delete(self, ref: int | str) -> InstanceRow:
         """Removes the instance's own container (checked by its labels) and the record."""
@@ -412,8 +436,10 @@ class FleetService:
              on_result: Callable[[BulkResult, int, int], None] | None = None) -> list[BulkResult]:
         """start | stop | restart | delete of many, ``concurrency`` at a time; one result each.
         ``cancel``: nothing new begins; what runs finishes; the rest is 'cancelled'."""
-        operations = {"start": self.start, "stop": self.stop, "restart": self.restart, "delete": self.delete,
-                      "recreate": self.recreate}
+        operations = {"start": lambda i: self._lifecycle(i, "start", fetch=False),
+                      "stop": lambda i: self._lifecycle(i, "stop", fetch=False),
+                      "restart": lambda i: self._lifecycle(i, "restart", fetch=False),
+                      "delete": self.delete, "recreate": self.recreate}
         if action not in operations:
             raise ValidationError(f"'{action}' is not a bulk action: {', '.join(operations)}.", field="action")
         rows = self.resolve(list(refs))
@@ -722,21 +748,6 @@ class FleetService:
                 TikTokAccount, TikTokAccount.customer_id == Customer.id).where(TikTokAccount.id == record.account_id)).first()
         return InstanceRow.of(record, *(customer or (None, None)))
 
-    def _operable(self, ref: int | str, doing: str) -> InstanceRow:
-        self.ctx.require("operator", f"{doing} instances")
-        row = self.get(ref)
-        if not row.container_id:
-            raise NotFoundError(f"'{row.name}' has no container; recreate it first.")
-        return row
-
-    def _stamp(self, instance_id: int, status: str, **times: datetime) -> None:
-        with self.ctx.db.session() as session:
-            record = session.get(Instance, instance_id)
-            if record is not None:
-                record.status = status
-                for key, value in times.items():
-                    setattr(record, key, value)
-
     def _is_ours(self, container_id: str, instance_id: int) -> bool:
         try:
             details = self.docker.inspect(container_id)
@@ -769,6 +780,9 @@ class FleetService:
             raise ValidationError("No TikTok account matches this container's ACCOUNT_ID or TIKTOK_USERNAME; "
                                   "give the account to adopt it for.", field="account")
         return found
+
+
+_LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
 
 
 class _DeskClients:
@@ -836,6 +850,3 @@ def _scrub(details: dict) -> dict:
 
     return clean(details)
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

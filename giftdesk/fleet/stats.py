@@ -1,7 +1,8 @@
 """Stats of running trackers, sampled in the background only while a view asks for them.
 
 One-shot samples (no stream per container: streams keep dockerd busy), ``STATS_CONCURRENCY``
-at a time; CPU % from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
+at a time (dockerd's collector ticks once a second and a one-shot call waits for the next tick,
+so the calls mostly wait: a round of N takes about N / STATS_CONCURRENCY seconds); CPU % from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
 memory without the inactive file cache, as the docker CLI computes them.
 """
 
@@ -19,7 +20,7 @@ from giftdesk.runtime.supervisor import Service
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 2.0
-STATS_CONCURRENCY = 4
+STATS_CONCURRENCY = 16
 
 
 class FleetStatsSampler(Service):

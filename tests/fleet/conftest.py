@@ -16,11 +16,14 @@ import pytest
 
 from giftdesk.fleet.docker_api import DESK_LABEL
 from tests.conftest import require_service
-from tests.support.docker_engine import IMAGE_DIR, TEST_LABEL, docker_host_of, ensure_engine
+from tests.support.docker_engine import IMAGE_DIR, docker_host_of, ensure_engine
 
 FLEET_IMAGE = "giftdesk-fleet-tracker:latest"
 NODE_IMAGE = "giftdesk-test-node-tracker:latest"
 PORT_START, PORT_END = 3300, 3699
+# Not tests.support's org.giftdesk.test: other test modules sweep every container carrying that
+# label at their teardown, which would remove ours mid-test (and images inherit labels).
+FLEET_TEST_LABEL = "org.giftdesk.fleet-test"
 
 pytestmark = pytest.mark.docker
 
@@ -63,10 +66,7 @@ def fleet_desk(desk, engine, monkeypatch):
 @pytest.fixture
 def account(fleet_desk):
     """A customer with a TikTok account (no key yet: create generates it)."""
-    counter = iter(range(1, 1000))
-
     def make(username: str | None = None):
-        n = next(counter)
         customer = fleet_desk.customers.create(f"Fleet customer {uuid.uuid4().hex[:6]}")
         return fleet_desk.customers.add_account(customer.id, username or f"fleet_{uuid.uuid4().hex[:8]}")
 
@@ -75,12 +75,12 @@ def account(fleet_desk):
 
 @pytest.fixture
 def foreign(engine):
-    """Containers the console did not create (label org.giftdesk.test), removed afterwards."""
+    """Containers the console did not create (label FLEET_TEST_LABEL), removed afterwards."""
     made = []
 
     def run(image=FLEET_IMAGE, **kwargs):
         kwargs.setdefault("name", f"gd-foreign-{uuid.uuid4().hex[:8]}")
-        labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
+        labels = {FLEET_TEST_LABEL: "1", **kwargs.pop("labels", {})}
         container = engine.containers.run(image, detach=True, labels=labels, **kwargs)
         made.append(container)
         return container

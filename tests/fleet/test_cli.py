@@ -177,7 +177,7 @@ def test_sync_export_import_engine_and_images(cli, account, engine, tmp_path, fl
     assert any(FLEET_IMAGE in i["tags"] for i in images)
     folder = tmp_path / "tracker"
     folder.mkdir()
-    (folder / "Dockerfile").write_text(f"FROM {FLEET_IMAGE}\nLABEL org.giftdesk.test=1\n")
+    (folder / "Dockerfile").write_text(f"FROM {FLEET_IMAGE}\nLABEL org.giftdesk.fleet-test=1\n")
     tag = f"giftdesk-fleet-built:{unique('b')}"
     built = cli.json("image", "build", str(folder), "--tag", tag)
     assert built["tag"] == tag and any("Successfully" in line or "writing" in line.lower() or "Step" in line

@@ -75,6 +75,8 @@ class PrivateEngine:
 
     def remove(self) -> None:
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+        # dockerd leaves its default network namespace mounted under exec-root.
+        subprocess.run(["umount", str(self.dir / "exec" / "netns" / "default")], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

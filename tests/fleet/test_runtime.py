@@ -13,7 +13,7 @@ from giftdesk.fleet.events import InstanceAlert, InstanceProbed, InstanceStateCh
 from giftdesk.fleet.feature import install
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime
-from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, unique
+from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, NODE_IMAGE, unique
 
 pytestmark = pytest.mark.docker
 
@@ -59,7 +59,9 @@ def runtime(fleet_desk):
 def variant(engine, tag: str, *env: str) -> str:
     """The busybox tracker with behaviour set in the image's ENV (the container's own environment
     stays exactly seed 001's)."""
-    container = engine.api.create_container(FLEET_IMAGE, labels={"org.giftdesk.test": "1"})
+    # No label on this container: a committed image keeps its labels, and every tracker made
+    # from it would carry them.
+    container = engine.api.create_container(FLEET_IMAGE)
     try:
         engine.api.commit(container["Id"], repository="giftdesk-fleet-variant", tag=tag,
                           changes=[f"ENV {item}" for item in env] + ['CMD ["/bin/sh", "/tracker.sh"]'])
@@ -151,7 +153,7 @@ def test_node_as_pid_1_stops_at_once_with_init_and_connects_to_its_live(fleet_de
     fleet_desk.fleet.stop(row.id, timeout=5)
     with_init = time.monotonic() - started
     # The same image without an init process: node as PID 1 ignores SIGTERM, stop waits it out.
-    bare = engine.containers.run(NODE_IMAGE, detach=True, labels={"org.giftdesk.test": "1"},
+    bare = engine.containers.run(NODE_IMAGE, detach=True, labels={FLEET_TEST_LABEL: "1"},
                                  environment={"API_KEY": "k", "ACCOUNT_ID": "1", "TIKTOK_USERNAME": "u"})
     try:
         time.sleep(0.5)
@@ -162,7 +164,7 @@ def test_node_as_pid_1_stops_at_once_with_init_and_connects_to_its_live(fleet_de
         bare.remove(force=True)
     assert with_init < 1.5 and without_init >= 2.9
     # The real entrypoint refuses to start without its settings (exit 1: a restart loop under a policy).
-    empty = engine.containers.run(NODE_IMAGE, detach=True, labels={"org.giftdesk.test": "1"})
+    empty = engine.containers.run(NODE_IMAGE, detach=True, labels={FLEET_TEST_LABEL: "1"})
     try:
         assert empty.wait(timeout=10)["StatusCode"] == 1
         assert b"API_KEY environment variable is required" in empty.logs()

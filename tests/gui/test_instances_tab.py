@@ -1,4 +1,5 @@
 """The Instances tab, driven with the mouse against the real engine and the fleet runtime."""
+# ruff: noqa: F811  (the fleet fixtures are imported from tests/fleet/conftest.py)
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     dialog.grab().save(f"{SHOTS}/instances-create.png")
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(v.row.name == first for v in tab.views()), timeout=20000)
-    qtbot.waitUntil(lambda: _view(tab, first).state == "running", timeout=10000)
+    qtbot.waitUntil(lambda: _view(tab, first).state == "running", timeout=20000)
     # Two more through the service (the dialog is covered above).
     second = fleet_desk.fleet.create(unique("borealis"), accounts[1].id).name
     third = fleet_desk.fleet.create(unique("comet"), accounts[2].id, settings=None).name

@@ -30,6 +30,7 @@ from giftdesk.services.events import DatabaseReplaced, KeyChanged
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
                 "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
+RENDER_MS = 40  # live updates reach the table within this, however many arrive
 HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
 
 
@@ -126,6 +127,8 @@ class InstancesTab(QWidget):
         self._rows: dict[int, InstanceRow] = {}
         self._alerts: dict[int, str] = {}
         self._own_live: dict[int, LiveInstance] = {}
+        self._shown: dict[int, InstanceView] = {}  # what the table shows now
+        self._uptimes: dict[int, str] = {}
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.bulk_results = None
         self.bulk_dialog: QProgressDialog | None = None
@@ -220,6 +223,11 @@ class InstancesTab(QWidget):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._render)
         self._tick.start()
+        # Live events mark the table dirty; one render per RENDER_MS however many events came.
+        self._render_soon = QTimer(self)
+        self._render_soon.setSingleShot(True)
+        self._render_soon.setInterval(RENDER_MS)
+        self._render_soon.timeout.connect(self._render)
         self._update_buttons()
         self.reload()
 
@@ -273,7 +281,16 @@ class InstancesTab(QWidget):
 
     def _render(self) -> None:
         views = self.views()
-        self.table.set_rows(views)
+        shown = self._shown
+        if set(shown) == {v.id for v in views}:
+            # Same rows: hand over only the rows whose state, figures or uptime text changed.
+            changed = [v for v in views if shown.get(v.id) != v or fmt_uptime(v.uptime) != self._uptimes.get(v.id)]
+            if changed:
+                self.table.upsert_rows(changed)
+        else:
+            self.table.set_rows(views)
+        self._shown = {v.id: v for v in views}
+        self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
         running = [v for v in views if v.state == "running"]
         cpu = sum(v.live.cpu_percent or 0 for v in running)
         memory = sum(v.live.memory_bytes or 0 for v in running)
@@ -286,7 +303,8 @@ class InstancesTab(QWidget):
     def _on_live_batch(self, events) -> None:
         if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
             self.reload()
-        self._render()
+        if not self._render_soon.isActive():
+            self._render_soon.start()
 
     def _on_alert(self, event: InstanceAlert) -> None:
         self._alerts[event.instance_id] = event.message

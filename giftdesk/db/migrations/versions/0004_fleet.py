@@ -1,7 +1,7 @@
 """fleet: instances, instance_logs, instance_templates (seed 001)
 
 Revision ID: 0004
-Revises: 0001 (the chain becomes 0003 → 0004 once the social and fampage migrations land)
+Revises: 0003
 """
 
 from alembic import op
