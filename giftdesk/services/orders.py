@@ -474,7 +474,6 @@ class OrderService:
         if not pairs:
             return SyncResult(0, 0, 0, {}, 0)
         statuses = self.fampage.client().status_many([p for _, p in pairs])
-        by_provider = {provider: oid for oid, provider in pairs}
         changed, refunds, errors, updated, untouched, light, heavy, failed = [], 0, {}, 0, [], [], [], []
         now = utcnow()
         ids = [oid for oid, _ in pairs]

@@ -160,7 +160,7 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"| handler threads | `GET gift-groups` req/s, p50/p99 | sync route req/s, p50/p99 | ratio | durable syncs/s |")
+    print("| handler threads | `GET gift-groups` req/s, p50/p99 | sync route req/s, p50/p99 | ratio | durable syncs/s |")
     print("|---|---|---|---|---|")
     for workers, get, sync, durable, answered in rows:
         print(f"| {workers} | {get['rps']:,.0f}, {get['p50']:.1f}/{get['p99']:.1f} ms | {sync['rps']:,.0f}, "

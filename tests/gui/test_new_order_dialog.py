@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.gui.dialogs.new_order import NewOrderDialog
-from tests.gui.conftest import idle
+
 from tests.support.fake_fampage import API_KEY, FakeFampage
 
 
