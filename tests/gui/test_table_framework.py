@@ -261,3 +261,43 @@ def test_batches_prepared_on_a_worker_thread_keep_the_table_sorted_and_filtered(
         expected += [r for r in shown if r.size is None]
         assert [r.id for r in table.visible_rows()] == [r.id for r in expected]
         assert all(table.source.row_of_key(r.id) == i for i, r in enumerate(expected))
+
+
+def test_rows_prepared_on_a_worker_fill_and_diff_like_plain_rows(qtbot):
+    """A whole list reloaded off the GUI thread: ``prepare`` there, ``set_rows`` here."""
+    import threading
+    from dataclasses import dataclass
+
+    from giftdesk.gui.widgets.table_model import Column, RowTableView
+
+    @dataclass(frozen=True)
+    class Row:
+        id: int
+        name: str
+        size: int
+
+    calls = []
+    columns = [Column("Name", lambda r: (calls.append(threading.current_thread().name), r.name)[1]),
+               Column("Size", lambda r: str(r.size), sort=lambda r: r.size)]
+    table = RowTableView(columns)
+    qtbot.addWidget(table)
+    made = {}
+    worker = threading.Thread(target=lambda: made.update(p=table.source.prepare([Row(i, f"n{i}", 10 - i) for i in range(10)])),
+                              name="prepare-worker")
+    worker.start()
+    worker.join()
+    calls.clear()
+    table.set_rows(made["p"])  # first fill: nothing computed on this thread
+    assert calls == [] and table.row_count() == 10
+    table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    assert [r.id for r in table.visible_rows()][:3] == [9, 8, 7]
+    table.select_key(3)
+    worker = threading.Thread(target=lambda: made.update(p=table.source.prepare(
+        [Row(i, f"n{i}", 10 - i) for i in range(10) if i != 5] + [Row(3, "renamed", 7)])), name="prepare-worker")
+    worker.start()
+    worker.join()
+    calls.clear()
+    table.set_rows(made["p"])  # a diff: one removed, one changed, the selection kept
+    assert calls == []
+    assert table.row_count() == 9 and table.current_key() == 3
+    assert table.current_row().name == "renamed"

@@ -335,11 +335,18 @@ class SocialStatsTab(QWidget):
     def refresh(self) -> None:
         self._search_timer.stop()
         search = self.search.text().strip()
-        self._submit(self.ctx.desk.social.list, search or None, on_success=lambda rows: self._show_profiles(search, rows),
+        social, model = self.ctx.desk.social, self.table.source
+
+        def load():
+            # The cells' texts and sort keys are made here too: the GUI thread only applies them.
+            return model.prepare(social.list(search or None))
+
+        self._submit(load, on_success=lambda prepared: self._show_profiles(search, prepared),
                      supersede="list", description="Loading social profiles…")
 
-    def _show_profiles(self, search: str, rows) -> None:
-        self.table.set_rows(rows)
+    def _show_profiles(self, search: str, prepared) -> None:
+        self.table.set_rows(prepared)
+        rows = prepared.rows
         count = len(rows)
         noun = f"{count} profile{'s' if count != 1 else ''}"
         self.count_label.setText(f"{noun} match “{search}”" if search else noun)

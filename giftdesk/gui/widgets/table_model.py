@@ -302,13 +302,18 @@ class RowTableModel(QAbstractTableModel):
         return self._view[row].sort[column]
 
     # ---- updates by key --------------------------------------------------------------------
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        """Make the rows exactly ``rows`` (in this service order): a diff, never a reset after the first fill."""
-        rows = list(rows)
+    def set_rows(self, rows: Iterable[Any] | PreparedRows) -> None:
+        """Make the rows exactly ``rows`` (in this service order): a diff, never a reset after the first fill.
+
+        ``rows`` may be what ``prepare`` made on a worker thread (a whole list reloaded off the GUI
+        thread): then the GUI thread only compares and signals."""
+        prepared = rows if isinstance(rows, PreparedRows) and rows.columns is self.columns else None
+        rows = rows.rows if isinstance(rows, PreparedRows) else list(rows)
+        computed = prepared.computed if prepared is not None else None
         if not self._entries:
-            self._first_fill(rows)
+            self._first_fill(rows, computed)
             return
-        keys = [self.key(r) for r in rows]
+        keys = prepared.keys if prepared is not None else [self.key(r) for r in rows]
         wanted = set(keys)
         gone = [k for k in self._entries if k not in wanted]
         if gone:
@@ -324,7 +329,7 @@ class RowTableModel(QAbstractTableModel):
                 previous = entry.seq
                 entry.seq = seq
         self._next_seq = len(keys)
-        self._upsert(rows, keys, seqs=range(len(keys)), force_relayout=reordered)
+        self._upsert(rows, keys, seqs=range(len(keys)), force_relayout=reordered, computed=computed)
 
     def upsert_rows(self, rows: Iterable[Any] | PreparedRows) -> None:
         """Insert rows with new keys, replace rows with known keys; signals only what changed.
@@ -336,11 +341,11 @@ class RowTableModel(QAbstractTableModel):
         rows = prepared.rows if prepared is not None else list(rows)
         if not rows:
             return
-        if not self._entries:
-            self._first_fill(rows)
-            return
         if prepared is not None and prepared.columns is not self.columns:
             prepared = None  # made for another column set: compute again
+        if not self._entries:
+            self._first_fill(rows, prepared.computed if prepared is not None else None)
+            return
         keys = prepared.keys if prepared is not None else [self.key(r) for r in rows]
         self._upsert(rows, keys, seqs=None, force_relayout=False,
                      computed=prepared.computed if prepared is not None else None)
@@ -404,12 +409,16 @@ class RowTableModel(QAbstractTableModel):
         else:
             self._signal_changed(changed, columns)
 
-    def _first_fill(self, rows: list[Any]) -> None:
+    def _first_fill(self, rows: list[Any], computed: list[tuple[tuple, tuple, str]] | None = None) -> None:
         self.beginResetModel()
         self._entries.clear()
         for seq, row in enumerate(rows):
             entry = _Entry(self.key(row), row, seq)
-            self._fill(entry)
+            if computed is not None:
+                entry.display, entry.sort, entry.search = computed[seq]
+                entry.visible = self._accepts(entry)
+            else:
+                self._fill(entry)
             self._entries[entry.key] = entry  # a duplicate key keeps the last row
         self._next_seq = len(rows)
         self._ordered = list(self._entries.values())
@@ -774,8 +783,10 @@ class RowTableView(QTableView):
         return self.source
 
     # ---- rows ------------------------------------------------------------------------------
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        """Replace the rows by key (a diff), keeping the selection, the current row and the scroll position."""
+    def set_rows(self, rows: Iterable[Any] | PreparedRows) -> None:
+        """Replace the rows by key (a diff), keeping the selection, the current row and the scroll position.
+
+        ``rows`` may come from ``table.source.prepare(rows)`` run on a worker thread."""
         self._apply(lambda: self.source.set_rows(rows))
 
     def upsert_rows(self, rows: Iterable[Any]) -> None:
