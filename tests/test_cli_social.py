@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 
 import pytest
@@ -12,24 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from giftdesk.cli.main import main
+from tests.support.cli import make_cli
 
 
 @pytest.fixture
 def social_cli(any_db_desk, capsys):
     """Runs the real command line against the fixture's data directory and database."""
-    base = ["--data-dir", str(any_db_desk.paths.root), "--database-url", any_db_desk.db.url]
-
-    def run(*argv: str, expect: int = 0):
-        code = main([*base, *argv])
-        out, err = capsys.readouterr()
-        assert code == expect, f"exit {code}, stdout: {out} stderr: {err}"
-        return out, err
-
-    def run_json(*argv: str, expect: int = 0):
-        out, _ = run("--json", *argv, expect=expect)
-        return json.loads(out)
-
-    run.json = run_json
+    run = make_cli(capsys, "--data-dir", str(any_db_desk.paths.root), "--database-url", any_db_desk.db.url)
     run.desk = any_db_desk
     return run
 

@@ -9,7 +9,7 @@ from datetime import date
 import pypdf
 import pytest
 
-from giftdesk.cli.main import main
+from tests.support.cli import make_cli
 from tests.support.fake_fampage import API_KEY
 
 
@@ -17,19 +17,7 @@ from tests.support.fake_fampage import API_KEY
 def cli(data_dir, capsys, fake, monkeypatch):
     monkeypatch.setenv("FAMPAGE_BASE_URL", fake.url)
     monkeypatch.setenv("FAMPAGE_API_KEY", API_KEY)
-
-    def run(*argv: str, expect: int = 0):
-        code = main(["--data-dir", str(data_dir), *argv])
-        out, err = capsys.readouterr()
-        assert code == expect, f"exit {code}, stdout: {out} stderr: {err}"
-        return out, err
-
-    def run_json(*argv: str, expect: int = 0):
-        out, _ = run("--json", *argv, expect=expect)
-        return json.loads(out)
-
-    run.json = run_json
-    return run
+    return make_cli(capsys, "--data-dir", str(data_dir))
 
 
 def test_browse_order_invoice_sync_refill_cancel_and_analytics(cli, fake, tmp_path):

@@ -1,4 +1,8 @@
-"""The ``cli`` fixture: ``cli(*argv, expect=0)`` runs ``giftdesk --data-dir <tmp> argv`` in-process."""
+"""Running the real command line in-process: ``cli(*argv, expect=0)`` → (stdout, stderr); ``cli.json``.
+
+``cli`` runs ``giftdesk --data-dir <tmp> argv``; ``make_cli(capsys, *base)`` builds the same runner
+over other leading arguments (another database URL, say) for fixtures of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ import pytest
 from giftdesk.cli.main import main
 
 
-@pytest.fixture
-def cli(data_dir, capsys):
+def make_cli(capsys, *base: str):
     def run(*argv: str, expect: int = 0):
-        code = main(["--data-dir", str(data_dir), *argv])
+        code = main([*base, *argv])
         out, err = capsys.readouterr()
-        assert code == expect, f"exit {code}, stderr: {err}"
+        assert code == expect, f"exit {code}, stdout: {out} stderr: {err}"
         return out, err
 
     def run_json(*argv: str, expect: int = 0):
@@ -23,3 +26,8 @@ def cli(data_dir, capsys):
 
     run.json = run_json
     return run
+
+
+@pytest.fixture
+def cli(data_dir, capsys):
+    return make_cli(capsys, "--data-dir", str(data_dir))
