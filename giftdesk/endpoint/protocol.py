@@ -741,17 +741,7 @@ class HttpConnection(asyncio.BufferedProtocol):
         else:
             error = future.exception()
             status, body = server_error(error, "saving") if error is not None else future.result()
-        try:
-            keep = keep and status < 500 and not self.state.stopping
-            self._respond(status, body, keep, minor)
-            if not keep:
-                self._close()
-                return
-            self._idle()
-            self._resume()
-        except Exception as exc:
-            self._crashed(exc)
-        self._flush()
+        self._answer_work(status, body, keep, minor)
 
     def _start_social(self, action: tuple, body: bytes | bytearray) -> None:
         state = self.state
@@ -778,8 +768,12 @@ class HttpConnection(asyncio.BufferedProtocol):
             if not self.authenticated:
                 self.authenticated = True
                 state.note_authenticated(self)
+        self._answer_work(status, body, keep, minor, extra)
+
+    def _answer_work(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"") -> None:
+        """The answer to a request whose work ran off the loop; then the connection reads on or closes."""
         try:
-            keep = keep and status < 500 and not state.stopping
+            keep = keep and status < 500 and not self.state.stopping
             self._respond(status, body, keep, minor, extra)
             if not keep:
                 self._close()
