@@ -28,6 +28,9 @@ MANAGED_LABEL = "managed-by"
 MANAGED_VALUE = "giftdesk"
 # The database a container belongs to (two data directories may share an engine).
 DESK_LABEL = "giftdesk.desk"
+# The host port a tracker publishes, also while it is stopped (the engine lists the ports of
+# running containers only): another data directory on the same engine must not hand it out.
+PORT_LABEL = "giftdesk.port"
 CONTAINER_PREFIX = "gift-tracker-"
 TRACKER_PORT = 3000  # inside the container on a bridge network
 STOP_TIMEOUT_S = 10
@@ -198,11 +201,15 @@ class FleetDocker:
         raw = self._call("Listing containers", self.api.containers, all=not running_only)
         return [ContainerSummary.of(item) for item in raw]
 
-    def published_ports(self) -> set[int]:
-        """Host ports published by any running container on the engine, ours or not."""
+    def published_ports(self, desk_id: str | None = None) -> set[int]:
+        """Host ports published by any running container on the engine, ours or not, and those
+        stopped trackers of other data directories (not ``desk_id``) will publish when started."""
         ports: set[int] = set()
-        for summary in self.list_all(running_only=True):
+        for summary in self.list_all():
             ports.update(summary.public_ports)
+            owner, port = summary.labels.get(DESK_LABEL), summary.labels.get(PORT_LABEL, "")
+            if owner and owner != desk_id and port.isdigit():
+                ports.add(int(port))
         return ports
 
     def inspect(self, container_id: str) -> dict:

@@ -176,7 +176,7 @@ def test_bulk_cancelled_half_way_reports_each_instance(ctx, tab, qtbot, accounts
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
     outcomes = [r.outcome for r in tab.bulk_results]
-    assert set(outcomes) <= {"ok", "cancelled"} and "cancelled" in outcomes and "ok" in outcomes
+    assert set(outcomes) <= {"ok", "cancelled"} and "cancelled" in outcomes and "ok" in outcomes, [(r.name, r.outcome, r.message) for r in tab.bulk_results if r.outcome == "failed"]
     started = {r.name for r in tab.bulk_results if r.outcome == "ok"}
     states = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
     assert {n for n in names if states[n] == "running"} == started

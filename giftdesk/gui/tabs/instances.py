@@ -9,6 +9,7 @@ on its own lane; bulk actions run in parallel with a progress dialog and cancel.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -129,6 +130,7 @@ class InstancesTab(QWidget):
         self._own_live: dict[int, LiveInstance] = {}
         self._shown: dict[int, InstanceView] = {}  # what the table shows now
         self._uptimes: dict[int, str] = {}
+        self._rendered_at = 0.0
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.bulk_results = None
         self.bulk_dialog: QProgressDialog | None = None
@@ -280,6 +282,7 @@ class InstancesTab(QWidget):
                              self._alerts.get(row.id, "")) for row in self._rows.values()]
 
     def _render(self) -> None:
+        self._rendered_at = time.monotonic()
         views = self.views()
         shown = self._shown
         if set(shown) == {v.id for v in views}:
@@ -304,7 +307,12 @@ class InstancesTab(QWidget):
         if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
             self.reload()
         if not self._render_soon.isActive():
-            self._render_soon.start()
+            # The first change after a quiet spell renders at once; a burst, once per RENDER_MS.
+            wait_ms = RENDER_MS - (time.monotonic() - self._rendered_at) * 1000
+            if wait_ms <= 0:
+                self._render()
+            else:
+                self._render_soon.start(max(1, int(wait_ms)))
 
     def _on_alert(self, event: InstanceAlert) -> None:
         self._alerts[event.instance_id] = event.message
