@@ -9,8 +9,10 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from giftdesk.fleet.feature import install
+from giftdesk.gui import theme
 from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, unique  # noqa: F401 (fixtures)
 from tests.gui.conftest import idle
@@ -35,7 +37,7 @@ def tab(ctx, fleet_desk, qtbot):
     ctx.desk.attach_runtime(runtime)
     runtime.start()
     widget = InstancesTab(ctx)
-    widget.resize(1250, 520)
+    widget.resize(1400, 520)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
@@ -125,6 +127,17 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.waitUntil(lambda: "2/3 running" in tab.summary.text(), timeout=5000)
     cpu_column = [c.title for c in tab.table.source.columns].index("CPU")
     qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), cpu_column).data().endswith("%"), timeout=5000)
+    # Network I/O: the probe's GET /api/state every half second moves the counters of each running tracker.
+    net_column = [c.title for c in tab.table.source.columns].index("Net I/O")
+    qtbot.waitUntil(lambda: all(tab.table.proxy.index(_row_of(tab, v.row.name), net_column).data().startswith("↓ ")
+                                and (v.live.net_tx_rate or 0) > 0 for v in tab.views() if v.state == "running"),
+                    timeout=10000)
+    assert tab.table.proxy.index(_row_of(tab, second), net_column).data() == ""  # stopped: nothing to show
+    assert "network ↓ " in tab.summary.text()
+    _click_row(qtbot, tab, first)
+    qtbot.waitUntil(lambda: all(v.health == "healthy" and v.live.live_status for v in tab.views() if v.state == "running"),
+                    timeout=20000)
+    qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), net_column).data().startswith("↓ "), timeout=5000)
     tab.grab().save(f"{SHOTS}/instances-tab.png")
 
     # ---- the log viewer: follow, search, pause, close closes the stream -----------------------------
@@ -152,10 +165,23 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
     stats = tab.dialog
     qtbot.waitExposed(stats)
-    qtbot.waitUntil(lambda: stats.cpu.count() >= 3, timeout=20000)
-    assert "memory" in stats.summary.text()
+    qtbot.waitUntil(lambda: stats.cpu.count() >= 3 and stats.net_rx.count() >= 3 and stats.net_tx.count() >= 3,
+                    timeout=20000)
+    assert "memory" in stats.summary.text() and "network ↓" in stats.summary.text()
+    assert stats.network_y.labelFormat().endswith(stats.network_unit) and stats.network_unit.endswith("B/s")
     stats.grab().save(f"{SHOTS}/instances-stats.png")
     stats.close()
+    theme.apply_theme(QApplication.instance(), "dark")  # the charts follow the palette
+    try:
+        qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
+        dark = tab.dialog
+        qtbot.waitExposed(dark)
+        qtbot.waitUntil(lambda: dark.net_rx.count() >= 3, timeout=20000)
+        assert dark.network_view.chart().backgroundBrush().color() == dark.palette().base().color()
+        dark.grab().save(f"{SHOTS}/instances-stats-dark.png")
+        dark.close()
+    finally:
+        theme.apply_theme(QApplication.instance(), "light")
 
     # ---- delete asks first; the answer "no" changes nothing ------------------------------------------
     _click_row(qtbot, tab, third)
@@ -216,3 +242,21 @@ def test_node_tracker_connects_from_the_table(ctx, tab, qtbot, fleet_desk, accou
     tab.actions["connect"].trigger()
     qtbot.waitUntil(lambda: _view(tab, name).live.live_status == "ONLINE", timeout=10000)
     assert _view(tab, name).live.viewers == 42
+
+
+def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    for key, action in tab.buttons.items():
+        assert not action.icon().isNull(), key
+        assert not action.icon().pixmap(16, 16).toImage().isNull()
+        assert tab.button(key).toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    extension = tab.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert not extension.isVisible()
+    tab.resize(520, 400)
+    qtbot.waitUntil(extension.isVisible)
+    assert not tab.button("delete").isVisible()  # folded behind the arrow, not clipped
+    tab.grab().save(f"{SHOTS}/instances-toolbar-narrow.png")
+    tab.resize(1400, 520)
+    qtbot.waitUntil(lambda: not extension.isVisible())
+    assert tab.button("delete").isVisible()

@@ -108,9 +108,13 @@ _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
 
 
 def parse_since(text: str | None) -> datetime | None:
-    """'10m', '2h', '30s', '1d' ago, or an ISO date/time."""
+    """'10m', '2h', '30s', '1d' ago, 'today' (local midnight), or an ISO date/time."""
     if not text:
         return None
+    if text.strip().lower() == "today":
+        from giftdesk.fleet.log_range import since_preset
+
+        return since_preset("today")
     found = _RELATIVE.match(text.strip().lower())
     if found:
         amount, unit = int(found.group(1)), found.group(2)
@@ -119,7 +123,7 @@ def parse_since(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d or 2026-11-28T08:00.",
+        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d, today or 2026-11-28T08:00.",
                               field="since") from None
     return moment if moment.tzinfo else moment.astimezone()
 
@@ -193,7 +197,7 @@ def register(cli) -> None:
 
     @instance.command("logs", "the container's output",
                       arg("name", metavar="NAME"), arg("--tail", type=int, help="the last N lines"),
-                      arg("--since", help="from a time: 10m, 2h, 1d or an ISO date/time"),
+                      arg("--since", help="from a time: 10m, 2h, 1d, today or an ISO date/time (local unless it says)"),
                       arg("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C ends)"),
                       arg("--timestamps", "-t", action="store_true"))
     def logs(desk, args):
