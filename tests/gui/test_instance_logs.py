@@ -7,6 +7,7 @@ time sent to the engine as if it were UTC would miss by five and a half hours.
 
 from __future__ import annotations
 
+import random
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
@@ -32,6 +33,9 @@ def india(monkeypatch):
 
 @pytest.fixture
 def tracker(fleet_desk):
+    # A range of its own: the fleet tests of other modules allocate from 3300 on, at the same time.
+    start = random.randrange(3700, 3990)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 9})
     customer = fleet_desk.customers.create("Logs customer")
     account = fleet_desk.customers.add_account(customer.id, f"logs_{unique('a')[2:]}".replace("-", "_"))
     return fleet_desk.fleet.create(unique("logs"), account.id)
@@ -141,3 +145,44 @@ def test_log_range_rules(india):
     with pytest.raises(ValidationError):
         LogRange.since_moment(datetime(2026, 11, 28, 8, 0), now)  # no time zone: ambiguous
     assert LogRange.since_moment(now - timedelta(hours=1), now).tail is None
+
+
+def test_timestamps_wrap_copy_save_restart_and_a_flood(ctx, qtbot, tracker, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    from giftdesk.gui.dialogs import instance_logs
+    from giftdesk.gui.dialogs.instance_logs import LogViewer
+
+    viewer = LogViewer(ctx, tracker)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    qtbot.waitUntil(lambda: "serving /www" in viewer.text.toPlainText(), timeout=10000)
+
+    qtbot.mouseClick(viewer.timestamps, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: viewer.text.toPlainText()[:4].isdigit() and "serving /www" in viewer.text.toPlainText(),
+                    timeout=10000)
+    qtbot.mouseClick(viewer.wrap, Qt.MouseButton.LeftButton)
+    assert viewer.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+
+    qtbot.mouseClick(viewer.copy_button, Qt.MouseButton.LeftButton)
+    assert "serving /www" in QApplication.clipboard().text()
+    target = tmp_path / "tracker.log"
+    monkeypatch.setattr(instance_logs.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    qtbot.mouseClick(viewer.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: viewer.status.text().startswith("Saved"), timeout=10000)
+    assert b"serving /www" in target.read_bytes()
+
+    qtbot.mouseClick(viewer.restart_button, Qt.MouseButton.LeftButton)  # the log follows the new start
+    qtbot.waitUntil(lambda: viewer.text.toPlainText().count("serving /www") >= 2, timeout=20000)
+    assert viewer.streaming
+
+    # A flood is kept bounded: the widget holds MAX_LINES at most, and one flush takes them all.
+    flood = instance_logs.MAX_LINES + 20_000
+    viewer._push("\n".join(f"flood line {i}" for i in range(flood)))
+    started = time.monotonic()
+    viewer._flush()
+    assert time.monotonic() - started < 10
+    assert viewer.text.blockCount() <= instance_logs.MAX_LINES
+    assert viewer.text.document().lastBlock().text() == f"flood line {flood - 1}"
+    viewer.close()

@@ -169,7 +169,7 @@ class LogViewer(QDialog):
         self.search.textChanged.connect(self._search)
         self.regex.toggled.connect(lambda _on: self._search())
         self.copy_button.clicked.connect(self._copy)
-        self.save_button.clicked.connect(self._save)
+        self.save_button.clicked.connect(lambda _checked=False: self._save())  # (clicked passes a bool)
         for button, action in ((self.start_button, "start"), (self.stop_button, "stop"),
                                (self.restart_button, "restart")):
             button.clicked.connect(lambda _c=False, a=action: self._lifecycle(a))
