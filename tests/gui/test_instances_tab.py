@@ -260,3 +260,27 @@ def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
     tab.resize(1400, 520)
     qtbot.waitUntil(lambda: not extension.isVisible())
     assert tab.button("delete").isVisible()
+
+    # On the dark palette the icons are drawn in its text colour (light strokes on a dark bar).
+    from PySide6.QtGui import QColor
+
+    from giftdesk.gui.tabs.instances import InstancesTab
+
+    def lightest_stroke(widget, key) -> float:
+        image = widget.buttons[key].icon().pixmap(32, 32).toImage()
+        opaque = [QColor(image.pixel(x, y)) for x in range(32) for y in range(32) if QColor(image.pixel(x, y)).alpha() > 200]
+        return max(c.lightnessF() for c in opaque)
+
+    assert lightest_stroke(tab, "stop") < 0.3
+    theme.apply_theme(QApplication.instance(), "dark")
+    try:
+        dark = InstancesTab(ctx)
+        qtbot.addWidget(dark)
+        dark.resize(900, 160)
+        dark.show()
+        qtbot.waitExposed(dark)
+        assert lightest_stroke(dark, "stop") > 0.7
+        dark.grab().save(f"{SHOTS}/instances-toolbar-dark.png")
+        dark.close()
+    finally:
+        theme.apply_theme(QApplication.instance(), "light")
