@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import threading
 import urllib.request
@@ -19,6 +20,13 @@ from tests.fleet.conftest import unique
 from tests.fleet.test_runtime import Recorder, runtime  # noqa: F401 (fixture)
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def own_ports(fleet_desk):
+    """A port window of its own (other fleet tests allocate from 3300 on at the same time)."""
+    start = random.randrange(3700, 3980)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 19})
 
 
 def _recorded(name: str):
@@ -77,7 +85,7 @@ def test_units_read_as_docker_stats_prints_them():
 
 
 @pytest.mark.docker
-def test_sampler_reports_a_positive_rate_while_the_tracker_is_asked(fleet_desk, runtime, account):
+def test_sampler_reports_a_positive_rate_while_the_tracker_is_asked(fleet_desk, own_ports, runtime, account):
     fleet = runtime.fleet
     recorder = Recorder(fleet_desk, InstanceStatsSampled)
     row = fleet_desk.fleet.create(unique("net"), account().id)

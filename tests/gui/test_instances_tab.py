@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import time
 
@@ -32,6 +33,10 @@ def accounts(fleet_desk):
 def tab(ctx, fleet_desk, qtbot):
     from giftdesk.gui.tabs.instances import InstancesTab
 
+    # A port window of its own: fleet tests of other modules allocate from 3300 on at the same time
+    # on the shared engine, and a port taken between the choice and the start fails a start.
+    start = random.randrange(3700, 3940)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
     runtime = Runtime(ctx.desk, endpoint=False, features=False)
     install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
     ctx.desk.attach_runtime(runtime)
