@@ -99,6 +99,7 @@ def test_edit_clone_logs_stats_events(cli, account, engine):
     assert any("serving /www" in line for line in lines) and len(lines) <= 5
     assert lines[0][:4].isdigit()  # a timestamp first
     assert cli.json("instance", "logs", name, "--since", "1d")["lines"]
+    assert cli.json("instance", "logs", name, "--since", "today")["lines"]  # since local midnight
     port = cli.json("instance", "show", name)["port"]
     asking = threading.Event()
 
