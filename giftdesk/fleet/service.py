@@ -397,7 +397,7 @@ class FleetService:
         return health, state
 
     def stats_now(self, refs: Iterable[int | str], concurrency: int = 8) -> dict[int, Any]:
-        """CPU % and memory of running instances: two one-shot samples each, a second apart."""
+        """CPU %, memory and network rates of running instances: two one-shot samples each, a second apart."""
         from giftdesk.fleet.docker_api import compute_stats
 
         rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
