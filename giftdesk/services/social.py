@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, TextIO
@@ -332,16 +332,47 @@ def _parse_times(r) -> list:
     return r
 
 
+_PROFILE_FIELDS = tuple(f.name for f in fields(Profile))
+_new = object.__new__
+
+
 def _profile_of(r, platforms: dict[str, PlatformStat] | None, niches: dict, ago: tuple | None = None) -> Profile:
-    """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``)."""
+    """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``).
+
+    Rows may come straight from the driver (SQLite gives 0/1 for booleans)."""
     text = r[5]
     if text not in niches:
         niches[text] = tuple(json.loads(text)) if text else ()
     total = r[16]
     t7, t30 = ago if ago is not None else (r[20], r[21])
-    return Profile(r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-                   r[14], r[15], total, r[17], r[18], r[19],
-                   None if t7 is None else total - t7, None if t30 is None else total - t30, platforms)
+    # A frozen dataclass's __init__ sets each of its 23 fields through object.__setattr__: filling
+    # the instance's dict at once is 2.5x cheaper, which counts on a list of 10,000.
+    profile = _new(Profile)
+    profile.__dict__.update(zip(_PROFILE_FIELDS, (
+        r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], bool(r[9]), bool(r[10]), r[11], r[12], r[13],
+        r[14], r[15], total, r[17], r[18], r[19],
+        None if t7 is None else total - t7, None if t30 is None else total - t30, platforms)))
+    return profile
+
+
+_COMPILED: dict[tuple[str, int], str] = {}
+
+
+def _driver_rows(connection, statement) -> list[tuple]:
+    """The rows of a statement without parameters as the DBAPI driver gives them.
+
+    SQLAlchemy's result processing costs more than the query itself on 10,000 rows (71 ms against
+    28 ms on SQLite); the statement is compiled once per dialect."""
+    key = (connection.dialect.name, id(statement))
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = _COMPILED[key] = str(statement.compile(dialect=connection.dialect))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 class SocialService:
@@ -385,8 +416,8 @@ class SocialService:
         with self.ctx.db.read_session() as session:
             connection = session.connection()
             baselines = self._baselines(connection, now)
-            rows = [_profile_of(_parse_times(r), None, niches, baselines.get(r[0], _NONE_AGO))
-                    for r in connection.execute(query).all()]
+            found = _driver_rows(connection, query) if query is _PROFILES_BY_NAME else connection.execute(query).all()
+            rows = [_profile_of(_parse_times(r), None, niches, baselines.get(r[0], _NONE_AGO)) for r in found]
         if sort == "name" and not descending:
             return rows  # the query's order
         return self._sorted(rows, sort, descending)

@@ -267,7 +267,8 @@ def main() -> int:
     parser.add_argument("--linked", type=int, default=1_000, help="profiles linked to accounts with API keys")
     parser.add_argument("--syncs", type=int, default=2_000)
     parser.add_argument("--database-url")
-    parser.add_argument("--data-dir", help="reuse a data directory seeded by an earlier run (SQLite)")
+    parser.add_argument("--data-dir", help="reuse a data directory (and with --database-url, that database) "
+                                           "seeded by an earlier run")
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QApplication
@@ -276,7 +277,7 @@ def main() -> int:
     from giftdesk.desk import Desk
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="bench-social-")
-    if args.database_url:
+    if args.database_url and not args.data_dir:
         from sqlalchemy import create_engine, text
 
         engine = create_engine(args.database_url)
