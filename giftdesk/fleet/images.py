@@ -184,6 +184,7 @@ class ImageCatalog:
     def remove(self, image_ids: Iterable[str], force: bool = False) -> list[Removal]:
         """Removes whole images (every tag). One in use is refused with who uses it, unless
         ``force``; the engine itself still refuses one a running container uses."""
+        self.fleet.ctx.require("operator", "remove images")
         rows = self.list()
         results = []
         for image_id in image_ids:
@@ -206,6 +207,7 @@ class ImageCatalog:
     def remove_unused(self, image_ids: Iterable[str] | None = None) -> list[Removal]:
         """Removes the unused images (only those of ``image_ids`` when given), re-checked against
         the engine now: one that became used since it was listed is kept."""
+        self.fleet.ctx.require("operator", "remove images")
         wanted = set(image_ids) if image_ids is not None else None
         fresh = self.list()
         by_id = {r.id: r for r in fresh}
@@ -242,6 +244,7 @@ class ImageCatalog:
         """Builds ``tag`` from a folder with a Dockerfile. The log streams to ``on_line``;
         ``cancel`` stops the engine's build (``BuildCancelled``); a failing step raises
         ``ValidationError`` with the build's own error line."""
+        self.fleet.ctx.require("operator", "build images")
         folder = build_folder(directory)
         tag = build_tag(tag)
         tail: collections.deque[str] = collections.deque(maxlen=50)

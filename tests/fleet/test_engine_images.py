@@ -31,15 +31,16 @@ def built(engine, tmp_path):
     builds: list[str] = []
 
     def make(extra: str = "", name: str = "gd-img-test") -> tuple[str, str]:
-        folder = tmp_path / uuid.uuid4().hex[:8]
-        folder.mkdir()
+        build = uuid.uuid4().hex[:8]
+        folder = tmp_path / build / "gift-tracker"  # reads like the tracker's repository checked out
+        folder.mkdir(parents=True)
         (folder / "hello.txt").write_text("hello from the build context\n")
         # A label of its own: identical Dockerfiles would give one cached image with several tags.
-        (folder / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\nLABEL {FLEET_TEST_LABEL}=1 org.giftdesk.build={folder.name}\n"
+        (folder / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\nLABEL {FLEET_TEST_LABEL}=1 org.giftdesk.build={build}\n"
                                            f"COPY hello.txt /hello.txt\n{extra}")
         tag = f"{name}:{uuid.uuid4().hex[:10]}"
         assert tag not in PROTECTED
-        builds.append(folder.name)
+        builds.append(build)
         return str(folder), tag
 
     yield make
@@ -47,6 +48,12 @@ def built(engine, tmp_path):
     # build's label), newest first; never anything else.
     for build in builds:
         images = engine.api.images(all=True, filters={"label": f"org.giftdesk.build={build}"})
+        for image in images:  # a container made from a test image (an instance's, stopped) holds it
+            for container in engine.api.containers(all=True, filters={"ancestor": image["Id"]}):
+                try:
+                    engine.api.remove_container(container["Id"], force=True)
+                except Exception:
+                    pass
         for image in sorted(images, key=lambda i: i.get("Created", 0), reverse=True):
             try:
                 engine.api.remove_image(image["Id"], force=True)
