@@ -52,7 +52,7 @@ class EngineInfo:
         """The panel's and ``engine info``'s rows, in reading order."""
         return [
             ("Host", self.host_text),
-            ("Engine", f"Docker {self.version} ({self.name})" if self.name else f"Docker {self.version}"),
+            ("Engine", f"Docker {self.version} on {self.name}" if self.name else f"Docker {self.version}"),
             ("API version", f"{self.api_version} (minimum {self.min_api_version})" if self.min_api_version
              else self.api_version),
             ("Operating system", f"{self.os} ({self.os_type}/{self.architecture})"),

@@ -157,8 +157,15 @@ class StatusBar(QStatusBar):
         self._restyle(self.docker)
 
     def open_engine_panel(self) -> None:
+        import shiboken6
+
         from giftdesk.gui.dialogs.engine_panel import EnginePanel
 
+        if self.engine_panel is not None and shiboken6.isValid(self.engine_panel) and self.engine_panel.isVisible():
+            self.engine_panel.refresh()  # one panel: a second click brings it up to date
+            self.engine_panel.raise_()
+            self.engine_panel.activateWindow()
+            return
         self.engine_panel = EnginePanel(self.ctx, parent=self.window())
         self.engine_panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.engine_panel.show()

@@ -128,6 +128,9 @@ def test_status_bar_docker_label_opens_the_panel(window, qtbot, fleet_desk):
     qtbot.waitExposed(panel)
     qtbot.waitUntil(lambda: panel.info is not None, timeout=10000)
     assert panel.values["Engine"].text().startswith("Docker ")
+    qtbot.mouseClick(window.status.docker, LEFT)  # a second click: the same panel, brought up to date
+    assert window.status.engine_panel is panel
+    qtbot.waitUntil(lambda: not panel.loading, timeout=10000)
     panel.close()
 
 
@@ -239,10 +242,18 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     assert not engine.api.images(filters={"reference": tag})
     build.close()
 
-    # Force, confirmed: the image the (stopped) instance uses loses its tag.
+    # Only the used one, force declined: nothing changes, and the answer says who uses it.
     asked.clear()
     dialog.results = None
     _click_row(qtbot, dialog.table, used)
+    asked.replies.append(False)
+    qtbot.mouseClick(dialog.remove_button, LEFT)
+    assert [(r.reference, r.outcome) for r in dialog.results] == [(used, "refused")]
+    assert f"used by instance {instance}" in asked.told[-1] and engine.api.images(filters={"reference": used})
+
+    # Force, confirmed: the image the (stopped) instance uses loses its tag.
+    asked.clear()
+    dialog.results = None
     asked.replies.append(True)
     qtbot.mouseClick(dialog.remove_button, LEFT)
     qtbot.waitUntil(lambda: dialog.results is not None, timeout=10000)

@@ -192,6 +192,8 @@ class ImagesDialog(QDialog):
         elif free and Prompts.confirm(self, "Remove images", f"Remove only the {len(free)} image(s) nobody uses?\n"
                                       f"{_names(free)}", destructive=True, confirm_text="Remove"):
             self._remove([r.id for r in rows], force=False)  # the ones in use come back refused, with who uses them
+        else:  # nothing removed: say why, as the domain would
+            self._removed([Removal(r.reference, "refused", f"used by {r.usage}") for r in in_use], refresh=False)
 
     def remove_unused(self) -> None:
         shown = self.table.visible_rows()
@@ -218,7 +220,7 @@ class ImagesDialog(QDialog):
         self.ctx.runner.submit(work, owner=self, on_success=self._removed, on_error=self._removal_failed,
                                description=description)
 
-    def _removed(self, results: list[Removal]) -> None:
+    def _removed(self, results: list[Removal], refresh: bool = True) -> None:
         self.results = results
         removed = [r for r in results if r.outcome == "removed"]
         kept = [r for r in results if r.outcome != "removed"]
@@ -226,7 +228,8 @@ class ImagesDialog(QDialog):
         if kept:
             text += f" Kept {len(kept)}:\n" + "\n".join(f"  • {r.reference}: {r.message}" for r in kept[:LISTED])
         Prompts.info(self, "Images", text)
-        self._after_change()
+        if refresh:
+            self._after_change()
 
     def _removal_failed(self, exc: BaseException) -> None:
         self.results = None
