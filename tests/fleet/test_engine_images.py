@@ -231,3 +231,21 @@ def test_cli_image_list_prune_and_remove(fleet_desk, built, engine, cli, account
     assert name in err and "--force" in err
     _, err = cli("image", "build", folder, "--tag", "Not A Tag", expect=2)
     assert "not a valid image tag" in err
+
+
+def test_a_viewer_cannot_remove_or_build(fleet_desk, built):
+    from giftdesk.errors import PermissionDeniedError
+    from giftdesk.services.context import Actor
+
+    viewer = fleet_desk.as_actor(Actor("vera", "viewer"))
+    try:
+        catalog = ImageCatalog(viewer.fleet)
+        assert catalog.list()  # reading is fine
+        folder, tag = built()
+        for attempt in (lambda: catalog.build(folder, tag), lambda: catalog.remove([BASE_IMAGE]),
+                        lambda: catalog.remove_unused()):
+            with pytest.raises(PermissionDeniedError, match="viewer"):
+                attempt()
+        assert not fleet_desk.fleet.docker.image_exists(tag)
+    finally:
+        viewer.fleet.close()

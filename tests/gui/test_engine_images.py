@@ -285,3 +285,36 @@ def test_viewer_cannot_remove_or_build(viewer_ctx, fleet_desk, qtbot):
     dialog.table.selectAll()
     assert not dialog.remove_button.isEnabled() and not dialog.build_button.isEnabled()
     assert not dialog.unused_button.isEnabled()
+
+
+def test_panel_follows_the_docker_monitor(ctx, tab, qtbot, fleet_desk):
+    from giftdesk.docker_engine import DockerState
+    from giftdesk.runtime.docker_monitor import DockerStateChanged
+
+    tab.actions["engine"].trigger()
+    panel = tab.dialog
+    qtbot.waitUntil(lambda: panel.info is not None, timeout=10000)
+    ctx.desk.events.publish(DockerStateChanged(DockerState(False, "unix:///x.sock", error="connection refused")))
+    qtbot.waitUntil(lambda: panel.error_frame.isVisible(), timeout=5000)
+    assert panel.error_text.text().startswith("The Docker engine at unix:///x.sock did not answer: connection refused")
+    ctx.desk.events.publish(DockerStateChanged(DockerState(True, "", "x", 1, 1)))
+    qtbot.waitUntil(lambda: panel.info is not None and panel.form_frame.isVisible(), timeout=10000)
+
+
+def test_closing_the_images_dialog_stops_its_build(ctx, tab, qtbot, fleet_desk, built, engine):
+    tab.actions["images"].trigger()
+    dialog = tab.dialog
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=10000)
+    qtbot.mouseClick(dialog.build_button, LEFT)
+    build = dialog.build_dialog
+    marker = f"gd-gui-close-{uuid.uuid4().hex[:8]}"
+    folder, tag = built(f"RUN echo {marker} && sleep 30\n", name="gd-gui-close")
+    build.folder.setText(folder)
+    build.tag.setText(tag)
+    qtbot.mouseClick(build.build_button, LEFT)
+    qtbot.waitUntil(lambda: marker in build.log.toPlainText().split(), timeout=30000)
+    dialog.close()
+    qtbot.waitUntil(lambda: not [c for c in engine.api.containers(all=True) if marker in (c.get("Command") or "")],
+                    timeout=10000)
+    idle(qtbot, ctx, timeout=10000)
+    assert not engine.api.images(filters={"reference": tag})

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QFrame, Q
 
 from giftdesk.errors import GiftDeskError
 from giftdesk.fleet.engine import EngineCheck, EngineInfo, check_engine, engine_info
+from giftdesk.runtime.docker_monitor import DockerStateChanged
 
 #: The rows in reading order; EngineInfo.pairs() fills them.
 FIELDS = ("Host", "Engine", "API version", "Operating system", "Kernel", "Containers", "Images", "Storage driver",
@@ -86,7 +87,17 @@ class EnginePanel(QDialog):
         self.retry_button.clicked.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.test_button.clicked.connect(self.test_connection)
+        # The runtime's Docker monitor notices the engine going away or coming back: follow it.
+        ctx.bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
         self.refresh()
+
+    def _on_docker(self, event) -> None:
+        state = event.state
+        if state.reachable is False and self.info is not None:
+            self._failed(GiftDeskError(f"The Docker engine at {state.host or 'the default host'} did not answer: "
+                                       f"{state.error or 'no answer'}"))
+        elif state.reachable and self.info is None and not self.loading:
+            self.refresh()
 
     # ---- loading ------------------------------------------------------------------------
     @property

@@ -11,6 +11,7 @@ import collections
 import threading
 import time
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.docker_api import BuildCancelled
+from giftdesk.fleet.events import InstancesChanged
 from giftdesk.fleet.images import BuildResult, ImageCatalog, ImageRow, Removal, build_folder, build_tag
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
@@ -122,7 +124,14 @@ class ImagesDialog(QDialog):
         self.unused_button.clicked.connect(self.remove_unused)
         self.build_button.clicked.connect(self.open_build)
         self._update_buttons()
+        # An instance created, edited or deleted elsewhere changes who uses which image.
+        ctx.bridge.subscribe(InstancesChanged, lambda _e: self.refresh(), owner=self)
         self.refresh()
+
+    def done(self, result: int) -> None:  # closing the list stops a build started from it
+        if self.build_dialog is not None and shiboken6.isValid(self.build_dialog):
+            self.build_dialog.close()
+        super().done(result)
 
     # ---- the list ---------------------------------------------------------------------------
     @property
