@@ -61,8 +61,8 @@ class EngineInfo:
             ("Images", str(self.images)),
             ("Storage driver", self.storage_driver + (f", cgroup v{self.cgroup_version}" if self.cgroup_version else "")),
             ("CPUs / memory", f"{self.cpus} CPUs, {self.memory_bytes / 1073741824:.1f} GiB"),
-            ("GiftDesk trackers", f"{self.trackers} of this desk ({self.trackers_running} running), "
-                                  f"{self.trackers_on_engine} on the engine"),
+            ("GiftDesk trackers", (f"{self.trackers} of this desk ({self.trackers_running} running), "
+                                   f"{self.trackers_on_engine} on the engine")),
             ("Round trip", f"{self.ping_ms:.1f} ms"),
         ]
 

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
@@ -162,7 +162,7 @@ class ImageCatalog:
             used_by = by_image.get(image["Id"], [])
             rows.append(ImageRow(
                 image["Id"], tags, int(image.get("Size") or 0),
-                datetime.fromtimestamp(image.get("Created") or 0, timezone.utc),
+                datetime.fromtimestamp(image.get("Created") or 0, UTC),
                 containers=len(used_by), running=sum(1 for c in used_by if c.get("State") == "running"),
                 instances=tuple(sorted(users.get(image["Id"], ()))),
                 other_containers=sum(1 for c in used_by if c["Id"] not in instance_containers),

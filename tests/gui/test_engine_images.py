@@ -17,7 +17,14 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from tests.fleet.conftest import FLEET_IMAGE, account, engine, fleet_desk, foreign, unique  # noqa: F401 (fixtures)
+from tests.fleet.conftest import (  # noqa: F401 (fixtures)
+    FLEET_IMAGE,
+    account,
+    engine,
+    fleet_desk,
+    foreign,
+    unique,
+)
 from tests.fleet.test_engine_images import built  # noqa: F401 (fixture)
 from tests.gui.conftest import idle
 
@@ -30,11 +37,12 @@ LEFT = Qt.MouseButton.LeftButton
 def asked(monkeypatch):
     """Questions the dialogs ask, with the replies the test queued (``asked.replies``)."""
     class Asked(list):
-        replies: list = []
-        told: list = []
+        def __init__(self):
+            super().__init__()
+            self.replies: list = []
+            self.told: list = []
 
     record = Asked()
-    record.replies, record.told = [], []
 
     def confirm(parent, title, text, destructive=False, confirm_text=None):
         record.append((title, text, confirm_text))
@@ -169,7 +177,7 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     asked.replies.extend([False, True])
     qtbot.mouseClick(dialog.remove_button, LEFT)
     qtbot.waitUntil(lambda: dialog.results is not None, timeout=10000)
-    (title, text, button), (title2, text2, _b) = asked
+    (title, text, button), (_title2, text2, _b) = asked
     assert title == "Images in use" and instance in text and used in text and button == "Force remove"
     assert free in text2 and used not in text2
     outcomes = {r.reference: r for r in dialog.results}

@@ -7,8 +7,17 @@ asked in the job runner. An engine that does not answer shows its one sentence a
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from giftdesk.errors import GiftDeskError
 from giftdesk.fleet.engine import EngineCheck, EngineInfo, check_engine, engine_info

@@ -14,13 +14,31 @@ import time
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.docker_api import BuildCancelled
 from giftdesk.fleet.events import InstancesChanged
-from giftdesk.fleet.images import BuildResult, ImageCatalog, ImageRow, Removal, build_folder, build_tag
+from giftdesk.fleet.images import (
+    BuildResult,
+    ImageCatalog,
+    ImageRow,
+    Removal,
+    build_folder,
+    build_tag,
+)
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
 
@@ -428,7 +446,7 @@ class BuildDialog(QDialog):
             self._finish("failed", "✗ The build stopped with an unexpected error.", "error")
             self.ctx.report(exc)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt): closing stops a build that runs
+    def closeEvent(self, event) -> None:  # Qt's name; closing stops a build that runs
         self._stop_build()
         super().closeEvent(event)
 
