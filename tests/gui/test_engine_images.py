@@ -326,3 +326,23 @@ def test_closing_the_images_dialog_stops_its_build(ctx, tab, qtbot, fleet_desk, 
                     timeout=10000)
     idle(qtbot, ctx, timeout=10000)
     assert not engine.api.images(filters={"reference": tag})
+
+
+def test_images_dialog_with_no_engine_says_so(ctx, fleet_desk, qtbot):
+    from giftdesk.gui.dialogs.images import ImagesDialog
+
+    fleet_desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
+    dialog = ImagesDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=10000)
+    assert dialog.table.row_count() == 0 and dialog.summary.text() == ""
+    assert dialog.table._empty_text.startswith("The Docker engine at unix:///tmp/no-such-docker.sock did not answer")
+    dialog.grab().save("/tmp/images-unreachable.png")
+    qtbot.mouseClick(dialog.build_button, LEFT)
+    build = dialog.build_dialog
+    qtbot.waitExposed(build)
+    qtbot.keyClicks(build.folder, "/no/such/folder")
+    qtbot.mouseClick(build.build_button, LEFT)
+    assert build.problem.text() == "/no/such/folder is not a folder." and build.outcome == ""
+    build.grab().save("/tmp/images-build-problem.png")
