@@ -241,6 +241,7 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     qtbot.mouseClick(build.build_button, LEFT)
     qtbot.waitUntil(lambda: any(line.strip() == marker for line in build.log.toPlainText().splitlines()),
                     timeout=30000)
+    qtbot.waitUntil(lambda: "Step 4/4" in build.status.text(), timeout=5000)  # the step the build is at
     started = time.monotonic()
     qtbot.mouseClick(build.cancel_button, LEFT)
     qtbot.waitUntil(lambda: build.outcome == "cancelled", timeout=10000)

@@ -411,6 +411,9 @@ class BuildDialog(QDialog):
         batch = []
         while self._queue:
             batch.append(self._queue.popleft())
+        step = next((line for line in reversed(batch) if line.startswith("Step ")), None)
+        if step is not None and self._cancel is not None and not self._cancel.is_set():
+            self.status.setText(f"Building… {step[:160]}")  # the classic builder's "Step 3/7 : COPY …"
         bar = self.log.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 2
         self.log.appendPlainText("\n".join(batch[-BUILD_LOG_LINES:]))
