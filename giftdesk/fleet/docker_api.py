@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -279,6 +281,28 @@ class FleetDocker:
                 "running": info.get("ContainersRunning"), "images": info.get("Images"),
                 "storageDriver": info.get("Driver"), "cgroupVersion": info.get("CgroupVersion")}
 
+    def version(self) -> dict:
+        """``GET /version``: engine, API, OS and architecture."""
+        return self._call("Asking the engine", self.api.version)
+
+    def system_info(self) -> dict:
+        """``GET /info``: containers by state, images, storage driver, CPUs, memory."""
+        return self._call("Asking the engine", self.api.info)
+
+    def ping_ms(self) -> float:
+        """The round trip of ``GET /_ping`` on an open connection, in milliseconds."""
+        api = self.api  # connecting (and docker-py's version probe) is not part of the round trip
+        started = time.perf_counter()
+        self._call("Pinging the engine", api.ping)
+        return (time.perf_counter() - started) * 1000
+
+    def containers_raw(self) -> list[dict]:
+        """Every container as ``GET /containers/json`` gives it (``ImageID`` included)."""
+        return self._call("Listing containers", self.api.containers, all=True)
+
+    def images_raw(self) -> list[dict]:
+        return self._call("Listing images", self.api.images)
+
     # ---- lifecycle ----------------------------------------------------------------------
     def create(self, config: ContainerConfig) -> str:
         import docker.types
@@ -376,14 +400,29 @@ class FleetDocker:
         self._call(f"Removing image {reference}", self.api.remove_image, reference, force=force)
 
     def build_image(self, directory: str, tag: str, cancel=None, on_line: Callable[[str], None] | None = None) -> str:
-        """Builds from a folder with a Dockerfile, streaming the log; ``cancel`` (an Event) stops it."""
+        """Builds from a folder with a Dockerfile, streaming the log; ``cancel`` (an Event) stops it.
+
+        Cancel closes the build's connection: the engine then kills the step that runs (a
+        ``RUN sleep 30`` included) and removes its container. Checking the event between log
+        lines alone would wait for the step's next line, and leave the engine building."""
         client = self.clients.open_stream_client()
+        responses: list = []
+        # The build's HTTP response, to shut its socket from the watcher (api.build hides it).
+        client.api.hooks["response"].append(lambda response, *_a, **_k: responses.append(response))
+        finished = threading.Event()
+        watcher = None
+        if cancel is not None:
+            watcher = threading.Thread(target=_cancel_watch, args=(cancel, finished, responses),
+                                       name="image-build-cancel", daemon=True)
+            watcher.start()
         image_id = ""
+        interrupted = False
         try:
             stream = client.api.build(path=directory, tag=tag, rm=True, forcerm=True, decode=True)
             for chunk in stream:
                 if cancel is not None and cancel.is_set():
-                    raise ValidationError("The build was cancelled.")
+                    interrupted = True
+                    break
                 if "error" in chunk:
                     raise ValidationError(f"The build failed: {chunk['error'].strip()}")
                 text = chunk.get("stream") or chunk.get("status") or ""
@@ -396,10 +435,42 @@ class FleetDocker:
         except (ValidationError, NotFoundError):
             raise
         except Exception as exc:
-            raise _as_domain(exc, "Building the image", self.clients.where) from exc
+            if cancel is None or not cancel.is_set():
+                raise _as_domain(exc, "Building the image", self.clients.where) from exc
+            interrupted = True  # our own shutdown of the socket ended the stream
         finally:
+            finished.set()
+            if watcher is not None:
+                watcher.join(timeout=2)
+            if cancel is not None and cancel.is_set() and responses:
+                _shut(responses[-1])  # cancelled before the watcher saw the response
+            for response in responses:
+                response.close()  # a build that failed mid-stream leaves its socket open otherwise
             self.clients.close_stream_client(client)
+        if interrupted or (cancel is not None and cancel.is_set() and not image_id):
+            raise BuildCancelled("The build was cancelled; the engine stopped it.")
         return image_id
+
+
+def _cancel_watch(cancel, finished: threading.Event, responses: list) -> None:
+    """Until the build ends: once ``cancel`` is set and the response has come, shut its socket."""
+    while not finished.wait(0.05):
+        if cancel.is_set() and responses:
+            _shut(responses[-1])
+            return
+
+
+def _shut(response) -> None:
+    from docker.types import CancellableStream
+
+    try:
+        CancellableStream(None, response).close()  # shutdown + close of the response's socket
+    except Exception:
+        log.debug("Closing the build's connection failed", exc_info=True)
+
+
+class BuildCancelled(ValidationError):
+    """The user stopped a build; nothing was tagged."""
 
 
 class Stream:

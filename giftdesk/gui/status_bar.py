@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
 from giftdesk.docker_engine import DockerState
@@ -18,6 +18,18 @@ from giftdesk.gui.runtime_view import endpoint_label
 log = logging.getLogger(__name__)
 
 BUSY_SHOW_DELAY_MS = 250  # quick jobs do not flash the progress bar
+
+
+_PANEL_HINT = "\n\nClick for the engine panel."
+
+
+class _ClickableLabel(QLabel):
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
 
 
 class StatusBar(QStatusBar):
@@ -59,8 +71,12 @@ class StatusBar(QStatusBar):
         self.database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # Docker and endpoint (filled by their monitors)
-        self.docker = QLabel(DockerState(None).label, self)
-        self.docker.setToolTip(DockerState(None).tooltip)
+        self.docker = _ClickableLabel(DockerState(None).label, self)
+        self.docker.setObjectName("status-docker")
+        self.docker.setToolTip(DockerState(None).tooltip + _PANEL_HINT)
+        self.docker.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.docker.clicked.connect(self.open_engine_panel)
+        self.engine_panel = None
         self.endpoint = QLabel("Endpoint: off", self)
 
         # Keyring: the backend in use, and a visible warning when it is the file fallback
@@ -136,9 +152,23 @@ class StatusBar(QStatusBar):
 
     def set_docker_state(self, state: DockerState) -> None:
         self.docker.setText(state.label)
-        self.docker.setToolTip(state.tooltip)
+        self.docker.setToolTip(state.tooltip + _PANEL_HINT)
         self.docker.setProperty("role", "muted" if state.reachable is False else None)
         self._restyle(self.docker)
+
+    def open_engine_panel(self) -> None:
+        import shiboken6
+
+        from giftdesk.gui.dialogs.engine_panel import EnginePanel
+
+        if self.engine_panel is not None and shiboken6.isValid(self.engine_panel) and self.engine_panel.isVisible():
+            self.engine_panel.refresh()  # one panel: a second click brings it up to date
+            self.engine_panel.raise_()
+            self.engine_panel.activateWindow()
+            return
+        self.engine_panel = EnginePanel(self.ctx, parent=self.window())
+        self.engine_panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.engine_panel.show()
 
     def set_endpoint_state(self, status) -> None:
         """``status``: the endpoint service's ``ServiceStatus`` (None: not started)."""

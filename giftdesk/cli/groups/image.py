@@ -1,50 +1,69 @@
-"""``giftdesk image list|build|remove``: tracker images on the engine."""
+"""``giftdesk image list|build|remove|prune``: images on the fleet's engine (the images dialog's data)."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
 from giftdesk.errors import ValidationError
 
 
+def _catalog(desk):
+    from giftdesk.fleet.images import ImageCatalog
+
+    return ImageCatalog(desk.fleet)
+
+
+def _removal_output(results) -> Output:
+    lines = [f"{r.outcome}: {r.reference}" + (f" ({r.message})" if r.message else "") for r in results]
+    failed = any(r.outcome != "removed" for r in results)
+    return Output([r.to_json() for r in results], "\n".join(lines) or "Nothing to remove.", exit_code=1 if failed else 0)
+
+
 def register(cli) -> None:
     image = cli.group("image", "Docker images for trackers")
 
-    @image.command("list", "local images, gift-tracker ones first")
+    @image.command("list", "local images, gift-tracker ones first, with the containers and instances using them")
     def list_(desk, args):
-        rows = desk.fleet.docker.images()
-        data = [{**r, "id": r["id"], "created": r["created"]} for r in rows]
-        return Output(data, Table(["TAGS", "ID", "SIZE", "IN USE", "CREATED"],
-                                  [(", ".join(r["tags"]) or "<none>", r["id"].removeprefix("sha256:")[:12],
-                                    f"{r['sizeBytes'] / 1048576:.1f} MB", r["inUse"], r["created"]) for r in rows]))
+        rows = _catalog(desk).list()
+        return Output([r.to_json() for r in rows],
+                      Table(["TAGS", "ID", "SIZE", "CONTAINERS", "INSTANCES", "CREATED"],
+                            [(", ".join(r.tags) or "<none>", r.short_id, f"{r.size_bytes / 1048576:.1f} MB",
+                              r.containers, ", ".join(r.instances), r.created) for r in rows]))
 
     @image.command("build", "build an image from a folder with a Dockerfile (the tracker's repository)",
                    arg("directory", metavar="DIR"), arg("--tag", required=True, help="e.g. gift-tracker:latest"))
     def build(desk, args):
-        from giftdesk.fleet.spec import image_reference
-
-        folder = Path(args.directory).expanduser()
-        if not (folder / "Dockerfile").is_file():
-            raise ValidationError(f"{folder} has no Dockerfile.", field="directory")
-        tag = image_reference(args.tag)
-        lines: list[str] = []
-
         def show(line: str) -> None:
-            lines.append(line)
             if not args.json:
                 print(line, file=sys.stdout, flush=True)
 
-        image_id = desk.fleet.docker.build_image(str(folder), tag, on_line=show)
-        return Output({"tag": tag, "id": image_id, "log": lines}, f"Built {tag}.")
+        lines: list[str] = []
+        result = _catalog(desk).build(args.directory, args.tag, on_line=lambda line: (lines.append(line), show(line)))
+        return Output({**result.to_json(), "log": lines}, f"Built {result.tag} ({result.short_id}).")
 
-    @image.command("remove", "remove an image (refused while a container uses it unless --force)",
+    @image.command("remove", "remove an image (refused while a container or an instance uses it, unless --force)",
                    arg("reference", metavar="IMAGE"), arg("--force", action="store_true"), YES)
     def remove(desk, args):
-        in_use = [r for r in desk.fleet.docker.images() if args.reference in r["tags"] or r["id"].endswith(args.reference)]
-        if in_use and in_use[0]["inUse"] and not args.force:
-            raise ValidationError(f"{args.reference} is used by a container; stop and delete it first, or --force.")
-        confirm(args, f"Remove the image {args.reference}?")
-        desk.fleet.docker.remove_image(args.reference, force=args.force)
-        return Output({"removed": args.reference}, f"Removed {args.reference}.")
+        catalog = _catalog(desk)
+        row = catalog.find(args.reference)
+        if row.in_use and not args.force:
+            raise ValidationError(f"{row.reference} is used by {row.usage}; stop and delete them first, or --force.")
+        confirm(args, f"Remove the image {row.reference}?")
+        return _removal_output(catalog.remove([row.id], force=args.force))
+
+    @image.command("prune", "remove images no container uses and no instance names (the default image stays)",
+                   arg("--match", help="only images whose tag or id contains this text"),
+                   arg("--dry-run", action="store_true", help="list what would go, remove nothing"), YES)
+    def prune(desk, args):
+        catalog = _catalog(desk)
+        needle = (args.match or "").strip().lower()
+        unused = [r for r in catalog.unused() if not needle or needle in " ".join(r.tags).lower() or needle in r.id]
+        if args.dry_run or not unused:
+            return Output([r.to_json() for r in unused],
+                          Table(["TAGS", "ID", "SIZE"], [(", ".join(r.tags) or "<none>", r.short_id,
+                                                          f"{r.size_bytes / 1048576:.1f} MB") for r in unused])
+                          if unused else "No unused images.")
+        confirm(args, f"Remove {len(unused)} unused image(s): {', '.join(r.reference for r in unused[:10])}"
+                      f"{'…' if len(unused) > 10 else ''}?")
+        return _removal_output(catalog.remove_unused([r.id for r in unused]))

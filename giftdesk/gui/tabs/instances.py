@@ -207,6 +207,9 @@ class InstancesTab(QWidget):
                           ("disconnect", "Disconnect from TikTok live"), ("recreate", "Recreate container"),
                           ("sync", "Reconcile with the engine"), ("events", "Event history…")):
             self.actions[key] = menu.addAction(text)
+        menu.addSeparator()
+        self.actions["engine"] = menu.addAction("Engine…")
+        self.actions["images"] = menu.addAction("Images…")
         self.more.setMenu(menu)
         self.toolbar.addWidget(self.more)
         bar.addWidget(self.toolbar, 1)
@@ -245,6 +248,8 @@ class InstancesTab(QWidget):
         self.actions["recreate"].triggered.connect(lambda: self.bulk("recreate"))
         self.actions["sync"].triggered.connect(self.sync)
         self.actions["events"].triggered.connect(self.show_events)
+        self.actions["engine"].triggered.connect(self.open_engine)
+        self.actions["images"].triggered.connect(self.open_images)
 
         bridge = ctx.bridge
         bridge.subscribe_batch(InstanceStateChanged, self._on_live_batch, owner=self)
@@ -553,6 +558,20 @@ class InstancesTab(QWidget):
 
         self.ctx.runner.submit(self.ctx.desk.fleet.events, views[0].id, owner=self, on_success=show,
                                description="Loading events…")
+
+    def open_engine(self) -> None:
+        from giftdesk.gui.dialogs.engine_panel import EnginePanel
+
+        self.dialog = EnginePanel(self.ctx, parent=self)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.show()
+
+    def open_images(self) -> None:
+        from giftdesk.gui.dialogs.images import ImagesDialog
+
+        self.dialog = ImagesDialog(self.ctx, parent=self)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.show()
 
     # ---- stats only while shown ------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt)
