@@ -36,6 +36,41 @@ def export_fleet(fleet) -> dict:
             "instances": instances, "templates": [t.to_json() for t in fleet.templates()]}
 
 
+def save_export(fleet, path: str | os.PathLike) -> dict:
+    """The export written to ``path`` (whole or not at all); returns what was written."""
+    import json
+
+    target = Path(path).expanduser()
+    data = export_fleet(fleet)
+    temporary = target.with_name(target.name + ".tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.", field="file") from exc
+    return data
+
+
+def read_export(path: str | os.PathLike) -> dict:
+    """An export file's content, or one sentence saying why it cannot be read."""
+    import json
+
+    source = Path(path).expanduser()
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {source}: {exc.strerror or exc}.", field="file") from exc
+    except UnicodeDecodeError:
+        raise ValidationError(f"{source} is not a text file.", field="file") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{source} is not JSON (line {exc.lineno}: {exc.msg}).", field="file") from None
+    _check_format(data)
+    return data
+
+
 @dataclass(frozen=True)
 class ImportItem:
     """One instance of an export file and what importing it would do: ``create``, or ``skip``

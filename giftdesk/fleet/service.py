@@ -620,6 +620,15 @@ class FleetService:
 
         return f"http://{LOOPBACK}:{port}"
 
+    def apply_public_urls(self) -> int:
+        """After Settings' URL pattern changed: every account's instance URL follows its tracker
+        again. Returns how many instances were looked at."""
+        self.ctx.require("operator", "change instance URLs")
+        rows = self.list()
+        for row in rows:
+            self._apply_public_url(row.id)
+        return len(rows)
+
     def _apply_public_url(self, instance_id: int) -> None:
         """The account's instance URL (seed 000's ``instanceUrl``) follows its tracker."""
         row = self.get(instance_id)

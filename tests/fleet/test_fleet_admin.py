@@ -141,3 +141,33 @@ def test_site_plan_and_sites_written_only_for_public_hosts(fleet_desk, account, 
     for folder in (tmp_path / "missing", ""):
         with pytest.raises(ValidationError):
             write_nginx_sites(fleet_desk.fleet, folder)
+
+
+def test_export_file_written_whole_and_read_back_with_sentences(fleet_desk, account, tmp_path):
+    from giftdesk.fleet.portability import read_export, save_export
+
+    acct = account()
+    row = fleet_desk.fleet.create(unique("file"), acct.id, start=False)
+    target = tmp_path / "fleet.json"
+    save_export(fleet_desk.fleet, target)
+    assert [i["name"] for i in read_export(target)["instances"]] == [row.name]
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(ValidationError, match="Could not write"):
+        save_export(fleet_desk.fleet, tmp_path / "no-folder" / "x.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValidationError, match=r"is not JSON \(line 1"):
+        read_export(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    with pytest.raises(ValidationError, match="not a GiftDesk instances export"):
+        read_export(tmp_path / "other.json")
+    with pytest.raises(ValidationError, match="Cannot read"):
+        read_export(tmp_path / "absent.json")
+
+
+def test_a_new_url_pattern_reaches_every_account(fleet_desk, account):
+    acct = account()
+    row = fleet_desk.fleet.create(unique("pat"), acct.id, start=False)
+    assert fleet_desk.keys.get(acct.id).instance_url == f"http://127.0.0.1:{row.port}"
+    fleet_desk.settings.update({"tracker.url_pattern": "https://{name}.fleet.example.com"})
+    assert fleet_desk.fleet.apply_public_urls() >= 1
+    assert fleet_desk.keys.get(acct.id).instance_url == f"https://{row.name}.fleet.example.com"
