@@ -104,15 +104,15 @@ class PublicUrlsDialog(QDialog):
         self.certbot.setReadOnly(True)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("public-urls-copy")
-        grid.addWidget(self.certbot, 2, 0)
-        grid.addWidget(self.copy_button, 2, 1)
         self.steps = QLabel("On the server: copy the files to /etc/nginx/sites-available/, link them into "
-                            "sites-enabled, check with <code>nginx -t</code>, reload nginx, then run the command "
-                            "above yourself. GiftDesk never runs sudo or a shell.")
+                            "sites-enabled, check with <code>nginx -t</code> and reload nginx; then get the "
+                            "certificates with this command. Run it yourself: GiftDesk never runs sudo or a shell.")
         self.steps.setProperty("role", "muted")
         self.steps.setWordWrap(True)
         self.steps.setTextFormat(Qt.TextFormat.RichText)
-        grid.addWidget(self.steps, 3, 0, 1, 2)
+        grid.addWidget(self.steps, 2, 0, 1, 2)
+        grid.addWidget(self.certbot, 3, 0)
+        grid.addWidget(self.copy_button, 3, 1)
         self.result.hide()
         layout.addWidget(self.result)
 
@@ -193,6 +193,7 @@ class PublicUrlsDialog(QDialog):
         self.files.setPlainText("\n".join(sites.files))
         self.certbot.setText(sites.certbot_command)
         self.copy_button.setEnabled(bool(sites.certbot_command))
+        self.copy_button.setText("Copy")
         self.result.show()
 
     def copy_command(self) -> None:

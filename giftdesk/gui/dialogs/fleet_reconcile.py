@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
@@ -48,7 +48,7 @@ def _account_text(hint, usernames: dict[int, str]) -> str:
         return f"@{usernames.get(hint.account_id, hint.username)}"
     if hint.username:
         return f"@{hint.username} (no such account here)"
-    return "none in its environment"
+    return "—"
 
 
 class ReconcileDialog(QDialog):
@@ -108,6 +108,7 @@ class ReconcileDialog(QDialog):
 
         self.orphan_heading = QLabel("")
         self.orphan_heading.setProperty("role", "subheading")
+        lists_layout.addSpacing(8)
         lists_layout.addWidget(self.orphan_heading)
         note = QLabel("Containers labelled app=gift-tracker that no instance record owns. Adopt makes one an "
                       "instance (recreated under GiftDesk's labels with the account's key); Remove deletes it.")
@@ -134,7 +135,7 @@ class ReconcileDialog(QDialog):
         self.all_clear.setObjectName("reconcile-all-clear")
         self.all_clear.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.all_clear.setWordWrap(True)
-        self.all_clear.setStyleSheet(f"font-size: 12pt; color: {theme.colors().success};")
+        self.all_clear.setStyleSheet(f"font-size: 13pt; color: {theme.colors().success};")
         self.pages.addWidget(self.all_clear)
 
         self.outcome = QLabel("")
@@ -337,6 +338,8 @@ class AdoptDialog(QDialog):
         self.account = QComboBox()
         self.account.setObjectName("adopt-account")
         self.account.addItem("Choose the TikTok account…", None)
+        self.account.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.account.setMinimumContentsLength(30)
         self.field_errors: dict[str, QLabel] = {}
         for key, label, widget in (("name", "Instance name", self.name), ("account", "TikTok account", self.account)):
             box = QVBoxLayout()

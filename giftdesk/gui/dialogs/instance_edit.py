@@ -148,8 +148,7 @@ class InstanceDialog(QDialog):
             return
         from giftdesk.gui.dialogs.fleet_templates import describe
 
-        self.template_note.setText(f"Filled from '{template.name}': {describe(template.settings)}")
-        self.template_note.show()
+        self._note(f"Filled from '{template.name}': {describe(template.settings)}")
         s = template.settings
         if s.image:
             self.image.setEditText(s.image)
@@ -188,8 +187,17 @@ class InstanceDialog(QDialog):
         self.template.blockSignals(True)  # the fields already hold these settings
         self.template.setCurrentIndex(index)
         self.template.blockSignals(False)
-        self.template_note.setText(f"Saved as template '{template.name}'.")
+        self._note(f"Saved as template '{template.name}'.")
+
+    def _note(self, text: str) -> None:
+        """The note under the template row; the dialog grows so that nothing above it is squeezed."""
+        self.template_note.setText(text)
         self.template_note.show()
+        layout = self.layout()
+        needed = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _template_failed(self, exc: BaseException) -> None:
         self.save_template_button.setEnabled(True)
