@@ -73,33 +73,53 @@ def test_reconcile_recreates_adopts_and_removes_only_when_asked(ctx, tab, qtbot,
     fleet = fleet_desk.fleet
     # Ports outside the range other test runs on this engine draw from: recreate keeps the port.
     gone = fleet.create(unique("gone"), accounts[0].id, port=free_port())
+    lost = fleet.create(unique("lost"), accounts[2].id, port=free_port(), start=False)
     engine.api.remove_container(gone.container_id, force=True)  # removed behind the console's back
     keep_name, drop_name = unique("stray"), unique("junk")
     port = free_port()
     keep = foreign(name=f"gift-tracker-{keep_name}", labels={"app": "gift-tracker", "managed-by": "giftdesk"},
                    environment={"ACCOUNT_ID": str(accounts[1].id), "TIKTOK_USERNAME": f"@{accounts[1].username}"},
                    ports={"3000/tcp": ("127.0.0.1", port)})
-    drop = foreign(name=f"gift-tracker-{drop_name}", labels={"app": "gift-tracker", "managed-by": "giftdesk"})
 
     tab.actions["sync"].trigger()
     dialog = tab.dialog
     qtbot.waitExposed(dialog)
     qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
     assert column_values(dialog.missing_table) == [gone.name]
-    assert {f"gift-tracker-{keep_name}", f"gift-tracker-{drop_name}"} <= set(column_values(dialog.orphan_table))
+    assert f"gift-tracker-{keep_name}" in column_values(dialog.orphan_table)
     accounts_column = column_values(dialog.orphan_table, 4)[column_values(dialog.orphan_table).index(
         f"gift-tracker-{keep_name}")]
     assert accounts_column == f"@{accounts[1].username}"
     assert "1 missing" in dialog.status.text()
     qtbot.waitUntil(lambda: any(v.row.name == gone.name and v.state == "missing" for v in tab.views()), timeout=5000)
     dialog.grab().save(f"{SHOTS}/instances-reconcile.png")
+    from giftdesk.gui import theme
 
-    # ---- recreate the missing one -------------------------------------------------------------
+    theme.apply_theme(QGuiApplication.instance(), "dark")
+    try:
+        dialog.grab().save("/tmp/fleetadmin-reconcile-dark.png")
+    finally:
+        theme.apply_theme(QGuiApplication.instance(), "light")
+
+    # ---- more goes missing meanwhile; "Check again" shows it -----------------------------------
+    engine.api.remove_container(lost.container_id, force=True)
+    drop = foreign(name=f"gift-tracker-{drop_name}", labels={"app": "gift-tracker", "managed-by": "giftdesk"})
+    qtbot.mouseClick(dialog.refresh_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.loads >= 2, timeout=15000)
+    assert sorted(column_values(dialog.missing_table)) == sorted([gone.name, lost.name])
+    assert {f"gift-tracker-{keep_name}", f"gift-tracker-{drop_name}"} <= set(column_values(dialog.orphan_table))
+
+    # ---- recreate both missing ones: ctrl-click selects the second -----------------------------
     click_row(qtbot, dialog.missing_table, gone.name)
+    click_row(qtbot, dialog.missing_table, lost.name, modifier=Qt.KeyboardModifier.ControlModifier)
+    assert len(dialog.missing_table.selected_rows()) == 2
     qtbot.mouseClick(dialog.recreate_button, LEFT)
     qtbot.waitUntil(lambda: dialog.outcome.text() != "", timeout=30000)
     assert dialog.outcome.text().startswith("Recreated"), dialog.outcome.text()
+    assert gone.name in dialog.outcome.text() and lost.name in dialog.outcome.text()
+    # A record whose container was running gets a running one again; a stopped one a created one.
     assert fleet.get(gone.id, with_state=True).state == "running"
+    assert fleet.get(lost.id, with_state=True).state in ("running", "created")
     qtbot.waitUntil(lambda: dialog.missing_table.row_count() == 0, timeout=15000)
 
     # ---- adopt: a taken name is refused beside the field and the orphan stays as it was -------------
@@ -306,3 +326,25 @@ def test_public_urls_and_nginx_site_files(ctx, tab, qtbot, fleet_desk, accounts,
         dialog.grab().save("/tmp/fleetadmin-nginx-dark.png")
     finally:
         theme.apply_theme(QGuiApplication.instance(), "light")
+
+
+def test_a_viewer_sees_the_lists_but_no_changing_buttons(viewer_ctx, qtbot, fleet_desk):
+    from giftdesk.gui.dialogs.fleet_nginx import PublicUrlsDialog
+    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+    from giftdesk.gui.dialogs.fleet_templates import TemplatesDialog
+
+    reconcile = ReconcileDialog(viewer_ctx)
+    qtbot.addWidget(reconcile)
+    reconcile.show()
+    qtbot.waitUntil(lambda: reconcile.loads >= 1, timeout=10000)
+    assert not any(b.isVisible() for b in (reconcile.recreate_button, reconcile.recreate_all_button,
+                                           reconcile.adopt_button, reconcile.remove_button))
+    templates = TemplatesDialog(viewer_ctx)
+    qtbot.addWidget(templates)
+    templates.show()
+    assert not templates.delete_button.isVisible()
+    urls = PublicUrlsDialog(viewer_ctx)
+    qtbot.addWidget(urls)
+    urls.show()
+    assert urls.pattern.isReadOnly() and not urls.save_pattern_button.isVisible()
+    assert "administrator" in urls.pattern_note.text()
