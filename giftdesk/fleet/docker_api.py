@@ -28,6 +28,9 @@ MANAGED_LABEL = "managed-by"
 MANAGED_VALUE = "giftdesk"
 # The database a container belongs to (two data directories may share an engine).
 DESK_LABEL = "giftdesk.desk"
+# The host port a tracker publishes, also while it is stopped (the engine lists the ports of
+# running containers only): another data directory on the same engine must not hand it out.
+PORT_LABEL = "giftdesk.port"
 CONTAINER_PREFIX = "gift-tracker-"
 TRACKER_PORT = 3000  # inside the container on a bridge network
 STOP_TIMEOUT_S = 10
@@ -103,22 +106,46 @@ class ContainerSummary:
 
 @dataclass
 class StatsSample:
-    """CPU % and memory as ``docker stats`` computes them."""
+    """CPU %, memory and network I/O as ``docker stats`` computes them.
+
+    ``net_rx``/``net_tx`` are byte counters summed over the container's networks (None for a
+    host-network container: it has no interfaces of its own); the rates are bytes per second
+    since the previous sample, None when there is none or a counter went down (a restart).
+    """
 
     cpu_percent: float | None
     memory_bytes: int
     memory_limit: int
-    net_rx: int
-    net_tx: int
+    net_rx: int | None
+    net_tx: int | None
     cpu_total: int = 0
     system_total: int = 0
     at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    net_rx_rate: float | None = None
+    net_tx_rate: float | None = None
+    read_at: datetime | None = None  # the engine's own time of the reading (rates use it)
+
+
+def _engine_time(text: str | None) -> datetime | None:
+    """``read`` of a stats answer (RFC 3339 with nanoseconds); the zero time means none."""
+    if not text or text.startswith("0001-"):
+        return None
+    found = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
+    if not found:
+        return None
+    micros = (found.group(2) or "0")[:6].ljust(6, "0")
+    zone = "+00:00" if found.group(3) == "Z" else found.group(3)
+    try:
+        return datetime.fromisoformat(f"{found.group(1)}.{micros}{zone}")
+    except ValueError:
+        return None
 
 
 def compute_stats(raw: dict, previous: StatsSample | None = None) -> StatsSample:
     """The docker CLI's formulas: memory without the inactive file cache; CPU from positive
     deltas of container and system CPU time, times the number of CPUs. A one-shot sample has no
-    ``precpu_stats``, so the previous sample we kept stands in for it."""
+    ``precpu_stats``, so the previous sample we kept stands in for it; network rates come from
+    the previous sample the same way."""
     memory = raw.get("memory_stats") or {}
     usage = int(memory.get("usage") or 0)
     details = memory.get("stats") or {}
@@ -139,11 +166,24 @@ def compute_stats(raw: dict, previous: StatsSample | None = None) -> StatsSample
     cpu_delta, system_delta = total - pre_total, system - pre_system
     if pre_system and system_delta > 0 and cpu_delta >= 0:
         percent = cpu_delta / system_delta * online * 100.0
-    rx = tx = 0
-    for net in (raw.get("networks") or {}).values():
-        rx += int(net.get("rx_bytes") or 0)
-        tx += int(net.get("tx_bytes") or 0)
-    return StatsSample(percent, usage, int(memory.get("limit") or 0), rx, tx, total, system)
+    networks = raw.get("networks")
+    rx = tx = None
+    if networks:  # absent with host (or no) networking: no figure rather than 0
+        rx = sum(int(net.get("rx_bytes") or 0) for net in networks.values())
+        tx = sum(int(net.get("tx_bytes") or 0) for net in networks.values())
+    sample = StatsSample(percent, usage, int(memory.get("limit") or 0), rx, tx, total, system,
+                         read_at=_engine_time(raw.get("read")))
+    if previous is not None and rx is not None and previous.net_rx is not None and previous.net_tx is not None:
+        restarted = (rx < previous.net_rx or tx < previous.net_tx
+                     or (previous.cpu_total and total < previous.cpu_total))
+        if sample.read_at is not None and previous.read_at is not None:
+            seconds = (sample.read_at - previous.read_at).total_seconds()
+        else:
+            seconds = (sample.at - previous.at).total_seconds()
+        if not restarted and seconds > 0:
+            sample.net_rx_rate = (rx - previous.net_rx) / seconds
+            sample.net_tx_rate = (tx - previous.net_tx) / seconds
+    return sample
 
 
 def fleet_filters(desk_id: str | None = None) -> dict:
@@ -198,11 +238,15 @@ class FleetDocker:
         raw = self._call("Listing containers", self.api.containers, all=not running_only)
         return [ContainerSummary.of(item) for item in raw]
 
-    def published_ports(self) -> set[int]:
-        """Host ports published by any running container on the engine, ours or not."""
+    def published_ports(self, desk_id: str | None = None) -> set[int]:
+        """Host ports published by any running container on the engine, ours or not, and those
+        stopped trackers of other data directories (not ``desk_id``) will publish when started."""
         ports: set[int] = set()
-        for summary in self.list_all(running_only=True):
+        for summary in self.list_all():
             ports.update(summary.public_ports)
+            owner, port = summary.labels.get(DESK_LABEL), summary.labels.get(PORT_LABEL, "")
+            if owner and owner != desk_id and port.isdigit():
+                ports.add(int(port))
         return ports
 
     def inspect(self, container_id: str) -> dict:

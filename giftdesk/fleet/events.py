@@ -59,9 +59,11 @@ class InstanceStatsSampled(Event):
     cpu_percent: float | None
     memory_bytes: int
     memory_limit: int
-    net_rx: int
-    net_tx: int
+    net_rx: int | None
+    net_tx: int | None
     at: datetime | None = None
+    net_rx_rate: float | None = None
+    net_tx_rate: float | None = None
 
     @property
     def coalesce_key(self) -> Any:

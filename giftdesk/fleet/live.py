@@ -35,6 +35,8 @@ class LiveInstance:
     memory_limit: int | None = None
     net_rx: int | None = None
     net_tx: int | None = None
+    net_rx_rate: float | None = None  # bytes/s received, from the previous sample
+    net_tx_rate: float | None = None
 
     @property
     def uptime_seconds(self) -> float | None:
@@ -48,6 +50,7 @@ class LiveInstance:
                 "gifts": self.gifts, "diamonds": self.diamonds, "cpuPercent": self.cpu_percent,
                 "memoryBytes": self.memory_bytes, "memoryLimitBytes": self.memory_limit,
                 "netRxBytes": self.net_rx, "netTxBytes": self.net_tx,
+                "netRxRate": self.net_rx_rate, "netTxRate": self.net_tx_rate,
                 "startedAt": self.started_at.isoformat() if self.started_at else None,
                 "uptimeSeconds": self.uptime_seconds}
 
@@ -57,6 +60,8 @@ class StatsPoint:
     at: datetime
     cpu_percent: float | None
     memory_bytes: int
+    net_rx_rate: float | None = None
+    net_tx_rate: float | None = None
 
 
 @dataclass
@@ -84,7 +89,8 @@ class FleetLive:
             self._items[instance_id] = after
             if "cpu_percent" in changes or "memory_bytes" in changes:
                 history = self._history.setdefault(instance_id, deque(maxlen=STATS_HISTORY))
-                history.append(StatsPoint(datetime.now(timezone.utc), after.cpu_percent, after.memory_bytes or 0))
+                history.append(StatsPoint(datetime.now(timezone.utc), after.cpu_percent, after.memory_bytes or 0,
+                                          after.net_rx_rate, after.net_tx_rate))
             return before, after
 
     def forget(self, instance_id: int) -> None:

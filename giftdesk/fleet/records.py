@@ -79,13 +79,14 @@ class InstanceRow:
         return replace(self, state=state, exit_code=exit_code, engine_health=engine_health)
 
     @classmethod
-    def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None) -> "InstanceRow":
+    def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
+           state: str | None = None, exit_code: int | None = None, engine_health: str | None = None) -> "InstanceRow":
         return cls(record.id, record.name, record.container_id, record.status, record.account_id, customer_id,
                    customer_name, record.tiktok_username, record.port, record.backend_api_url, record.debug_mode,
                    record.engine, record.image, record.network, record.publish_address, record.restart_policy,
                    record.memory_limit_mb, record.cpu_millis, record.schedule_start, record.schedule_stop,
                    record.schedule_tz, record.public_url, record.template_id, record.created_at, record.updated_at,
-                   record.last_started_at, record.last_stopped_at)
+                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health)
 
     def to_json(self) -> dict:
         return {

@@ -25,7 +25,7 @@ from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import (APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL, MANAGED_LABEL,
-                                       MANAGED_VALUE, NAME_LABEL, TRACKER_PORT, ContainerConfig, ContainerSummary,
+                                       MANAGED_VALUE, NAME_LABEL, PORT_LABEL, TRACKER_PORT, ContainerConfig, ContainerSummary,
                                        FleetDocker)
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.records import BulkResult, InstanceEventRow, InstanceRow, TemplateRow
@@ -91,23 +91,24 @@ class FleetService:
     def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
         # With state, the engine's list runs while the database answers (two waits overlap).
         pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
-        # Core rows, not ORM entities: the refresh is on the table's hot path (no identity map).
-        query = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
-                 .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
-                 .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
-                 .order_by(Instance.name))
         try:
             with self.ctx.db.read_session() as session:
-                rows = [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in session.execute(query)]
+                records = session.execute(_LIST_QUERY).all()
         except BaseException:
             if pending is not None:
                 pending.cancel()
             raise
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
-            rows = [r for r in rows if needle in r.name or needle in r.tiktok_username
-                    or needle in (r.customer_name or "").lower()]
-        return self.attach_state(rows, pending.result()) if pending is not None else rows
+            records = [r for r in records if needle in r.name or needle in r.tiktok_username
+                       or needle in (r.customer_name_ or "").lower()]
+        if pending is None:
+            return [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in records]
+        by_id = {c.id: c for c in pending.result()}
+        # Each row made once, with its state (the refresh is on the table's hot path).
+        return [InstanceRow.of(r, r.customer_id_, r.customer_name_,
+                               *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")))
+                for r in records]
 
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
@@ -412,7 +413,7 @@ class FleetService:
         return health, state
 
     def stats_now(self, refs: Iterable[int | str], concurrency: int = 8) -> dict[int, Any]:
-        """CPU % and memory of running instances: two one-shot samples each, a second apart."""
+        """CPU %, memory and network rates of running instances: two one-shot samples each, a second apart."""
         from giftdesk.fleet.docker_api import compute_stats
 
         rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
@@ -723,7 +724,7 @@ class FleetService:
 
     def _config(self, record: Instance, environment: dict[str, str]) -> ContainerConfig:
         labels = {APP_LABEL: APP_VALUE, ID_LABEL: str(record.id), NAME_LABEL: record.name,
-                  MANAGED_LABEL: MANAGED_VALUE, DESK_LABEL: self.desk_id}
+                  MANAGED_LABEL: MANAGED_VALUE, DESK_LABEL: self.desk_id, PORT_LABEL: str(record.port)}
         return ContainerConfig(f"{CONTAINER_PREFIX}{record.name}", record.image, environment, labels, record.port,
                                record.network, record.publish_address, record.restart_policy,
                                record.memory_limit_mb, record.cpu_millis)
@@ -747,7 +748,7 @@ class FleetService:
         if holder is not None and holder.id == own and not own_port_free:
             return None  # our own container holds it
         if published is None:
-            published = self.docker.published_ports()
+            published = self.docker.published_ports(self.desk_id)
         if port in published:
             return f"port {port} is published by another container on the engine"
         address = "0.0.0.0" if settings.network == "host" else settings.publish_address
@@ -771,7 +772,7 @@ class FleetService:
         end = int(self.desk.settings.get("tracker.port_end"))
         with self.ctx.db.read_session() as session:
             held = set(session.scalars(select(Instance.port).where(Instance.engine == "")))
-        published = self.docker.published_ports()
+        published = self.docker.published_ports(self.desk_id)
         address = "0.0.0.0" if settings.network == "host" else settings.publish_address
         for candidate in range(start, end + 1):
             if candidate in held or candidate in published:
@@ -838,6 +839,11 @@ class FleetService:
 
 
 _LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
+# Core rows, not ORM entities, from a statement built once: the refresh is on the table's hot path.
+_LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
+               .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
+               .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
+               .order_by(Instance.name))
 
 
 class _DeskClients:
@@ -875,10 +881,16 @@ def _labels_match(labels: dict, instance_id: int, desk_id: str) -> bool:
             and labels.get(DESK_LABEL) == desk_id)
 
 
-def _with_summary(row: InstanceRow, summary: ContainerSummary | None) -> InstanceRow:
+def _container_state(container_id: str | None, status: str,
+                     summary: ContainerSummary | None) -> tuple[str, int | None, str | None]:
+    """A record's state, exit code and engine health from the engine's summary of its container."""
     if summary is None:
-        return row.with_container("missing" if row.container_id or row.status == "missing" else row.status)
-    return row.with_container(summary.state, summary.exit_code, summary.engine_health)
+        return ("missing" if container_id or status == "missing" else status), None, None
+    return summary.state, summary.exit_code, summary.engine_health
+
+
+def _with_summary(row: InstanceRow, summary: ContainerSummary | None) -> InstanceRow:
+    return row.with_container(*_container_state(row.container_id, row.status, summary))
 
 
 def _env_of(details: dict) -> dict[str, str]:

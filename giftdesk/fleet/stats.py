@@ -2,7 +2,8 @@
 
 One-shot samples (no stream per container: streams keep dockerd busy), ``STATS_CONCURRENCY``
 at a time (dockerd's collector ticks once a second and a one-shot call waits for the next tick,
-so the calls mostly wait: a round of N takes about N / STATS_CONCURRENCY seconds); CPU % from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
+so the calls mostly wait: a round of N takes about N / STATS_CONCURRENCY seconds); CPU % and
+network rates from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
 memory without the inactive file cache, as the docker CLI computes them.
 """
 
@@ -78,8 +79,14 @@ class FleetStatsSampler(Service):
         raw = self.fleet.docker.stats_once(live.container_id)
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
+        if sample.read_at is None:
+            # A container stopping under the call answers with the zero time and no figures:
+            # not a reading (it would show 0 MiB and lose the counters the next rate needs).
+            return
         self._previous[key] = sample
         self.live.update(instance_id, cpu_percent=sample.cpu_percent, memory_bytes=sample.memory_bytes,
-                         memory_limit=sample.memory_limit, net_rx=sample.net_rx, net_tx=sample.net_tx)
+                         memory_limit=sample.memory_limit, net_rx=sample.net_rx, net_tx=sample.net_tx,
+                         net_rx_rate=sample.net_rx_rate, net_tx_rate=sample.net_tx_rate)
         self.desk.events.publish(InstanceStatsSampled(instance_id, sample.cpu_percent, sample.memory_bytes,
-                                                      sample.memory_limit, sample.net_rx, sample.net_tx, sample.at))
+                                                      sample.memory_limit, sample.net_rx, sample.net_tx, sample.at,
+                                                      sample.net_rx_rate, sample.net_tx_rate))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +52,7 @@ class EventBridge(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._deliver_batches)
+        self._last_batches = 0.0  # monotonic time of the last batch delivery
         self._wake.connect(self._drain)
         self._unsubscribe = bus.subscribe(Event, self._on_publish)
         self.delivered = 0  # events handed to handlers (tests, diagnostics)
@@ -85,14 +87,23 @@ class EventBridge(QObject):
             events = list(self._queue)
             self._queue.clear()
             self._woken = False
+        coalesced = False
         for event in events:
             if event.coalesce:
                 self._pending_batches[(type(event), event.coalesce_key)] = event
-                if not self._frame.isActive():
-                    self._frame.start()
+                coalesced = True
             self._dispatch(event, batch=False, payload=event)
+        if coalesced and not self._frame.isActive():
+            # At most one batch a frame, but the first after a quiet spell goes at once: a
+            # change made outside (``docker stop``) shows without waiting out a frame.
+            wait_ms = FRAME_MS - (time.monotonic() - self._last_batches) * 1000
+            if wait_ms <= 0:
+                self._deliver_batches()
+            else:
+                self._frame.start(max(1, int(wait_ms)))
 
     def _deliver_batches(self) -> None:
+        self._last_batches = time.monotonic()
         pending, self._pending_batches = self._pending_batches, {}
         by_type: dict[type, list[Event]] = {}
         for (event_type, _key), event in pending.items():

@@ -1,6 +1,6 @@
 """Table benchmark: 10,000 rows of 10 columns in a real window with a 5 ms heartbeat.
 
-Phases: the first fill; a sort by a text, a number and a date column (ascending, then
+Phases: the first fill (and the idle moments that compute the texts of rows not painted yet); a sort by a text, a number and a date column (ascending, then
 descending); filter keystrokes (the first letter, one more letter, clearing); then 1,000 rows
 changing every second for 10 s while the table is sorted and filtered. Baseline in the same run:
 Python's ``sorted()`` over the same column values. Targets: sort <= 50 ms, keystroke <= 30 ms,
@@ -196,6 +196,17 @@ def main() -> int:
     t2 = time.perf_counter()
     print(f"first fill: applied {ms(t1 - t0)}, painted {ms(t2 - t0)}")
     results["fill"] = (t2 - t0) * 1000
+    # The rows' texts not painted yet are computed in idle moments (4 ms slices): how long until
+    # all are, and what the heartbeat sees meanwhile. A keystroke before then computes the rest.
+    heartbeat.start()
+    while table.source.cold_count():
+        one_turn(app)
+    t3 = time.perf_counter()
+    heartbeat.stop()
+    gaps = heartbeat.gaps or [0.0]
+    print(f"  texts of the other rows computed in idle moments by {ms(t3 - t0)} after the fill "
+          f"(heartbeat meanwhile: p99 {pct(gaps, 99):.2f} ms, max {max(gaps):.2f} ms)")
+    results["warm"] = (t3 - t0) * 1000
 
     # ---- baseline: what one repaint of the same page costs in a plain Qt table --------------
     from PySide6.QtGui import QStandardItem, QStandardItemModel

@@ -99,8 +99,32 @@ def test_edit_clone_logs_stats_events(cli, account, engine):
     assert any("serving /www" in line for line in lines) and len(lines) <= 5
     assert lines[0][:4].isdigit()  # a timestamp first
     assert cli.json("instance", "logs", name, "--since", "1d")["lines"]
-    stats = cli.json("instance", "stats", name)
+    assert cli.json("instance", "logs", name, "--since", "today")["lines"]  # since local midnight
+    port = cli.json("instance", "show", name)["port"]
+    asking = threading.Event()
+
+    def ask() -> None:  # traffic over 127.0.0.1 while the two samples are taken
+        import urllib.request
+
+        while not asking.is_set():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=2).read()
+            except OSError:
+                pass
+            asking.wait(0.05)
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    try:
+        stats = cli.json("instance", "stats", name)
+        text, _ = cli("instance", "stats", name)
+    finally:
+        asking.set()
+        asker.join(5)
     assert stats[0]["running"] and stats[0]["cpuPercent"] is not None and stats[0]["memoryLimitBytes"] == 96 * 1048576
+    assert stats[0]["netRxBytes"] > 0 and stats[0]["netTxBytes"] > 0
+    assert stats[0]["netRxRate"] > 0 and stats[0]["netTxRate"] > 0
+    assert "NET I/O" in text and "B/s" in text.split(name, 1)[1]
     events = cli.json("instance", "events", name)
     assert any(e["message"].startswith("Recreated") for e in events)
 

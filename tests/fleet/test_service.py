@@ -15,7 +15,7 @@ from giftdesk.db.fleet_models import Instance, InstanceLog
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.services.keys import key_secret_name
-from tests.fleet.conftest import FLEET_IMAGE, PORT_START, unique
+from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, PORT_START, unique
 
 pytestmark = pytest.mark.docker
 
@@ -106,6 +106,25 @@ def test_next_port_skips_foreign_containers_instances_and_bound_ports(fleet_desk
             fleet_desk.fleet.create(unique("p"), acct.id, port=3621)
         with pytest.raises(ConflictError, match="belongs to instance"):
             fleet_desk.fleet.create(unique("p"), acct.id, port=3622)
+
+
+def test_a_stopped_tracker_of_another_data_directory_keeps_its_port(fleet_desk, account, engine):
+    """The engine lists no ports for a stopped container: its label says which one it will publish."""
+    fleet_desk.settings.update({"tracker.port_start": 3640, "tracker.port_end": 3642})
+    other = engine.containers.create(
+        FLEET_IMAGE, name=unique("gd-other-desk"), ports={"3000/tcp": ("127.0.0.1", 3640)},
+        labels={"app": "gift-tracker", "giftdesk.desk": "another-data-directory", "giftdesk.port": "3640",
+                FLEET_TEST_LABEL: "1"})
+    try:
+        acct = account()
+        row = fleet_desk.fleet.create(unique("p"), acct.id, start=False)
+        assert row.port == 3641
+        with pytest.raises(ConflictError, match="published by another container"):
+            fleet_desk.fleet.create(unique("p"), acct.id, port=3640)
+        labels = engine.api.inspect_container(row.container_id)["Config"]["Labels"]
+        assert labels["giftdesk.port"] == "3641" and labels["giftdesk.desk"] == fleet_desk.secrets.namespace
+    finally:
+        other.remove(force=True)
 
 
 def test_lifecycle_and_delete_never_touches_another_container(fleet_desk, account, foreign, engine):

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from giftdesk.fleet.feature import install
+from giftdesk.gui import theme
 from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, unique  # noqa: F401 (fixtures)
 from tests.gui.conftest import idle
@@ -30,12 +33,16 @@ def accounts(fleet_desk):
 def tab(ctx, fleet_desk, qtbot):
     from giftdesk.gui.tabs.instances import InstancesTab
 
+    # A port window of its own: fleet tests of other modules allocate from 3300 on at the same time
+    # on the shared engine, and a port taken between the choice and the start fails a start.
+    start = random.randrange(3700, 3940)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
     runtime = Runtime(ctx.desk, endpoint=False, features=False)
     install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
     ctx.desk.attach_runtime(runtime)
     runtime.start()
     widget = InstancesTab(ctx)
-    widget.resize(1250, 520)
+    widget.resize(1400, 520)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
@@ -125,6 +132,17 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.waitUntil(lambda: "2/3 running" in tab.summary.text(), timeout=5000)
     cpu_column = [c.title for c in tab.table.source.columns].index("CPU")
     qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), cpu_column).data().endswith("%"), timeout=5000)
+    # Network I/O: the probe's GET /api/state every half second moves the counters of each running tracker.
+    net_column = [c.title for c in tab.table.source.columns].index("Net I/O")
+    qtbot.waitUntil(lambda: all(tab.table.proxy.index(_row_of(tab, v.row.name), net_column).data().startswith("↓ ")
+                                and (v.live.net_tx_rate or 0) > 0 for v in tab.views() if v.state == "running"),
+                    timeout=10000)
+    assert tab.table.proxy.index(_row_of(tab, second), net_column).data() == ""  # stopped: nothing to show
+    assert "network ↓ " in tab.summary.text()
+    _click_row(qtbot, tab, first)
+    qtbot.waitUntil(lambda: all(v.health == "healthy" and v.live.live_status for v in tab.views() if v.state == "running"),
+                    timeout=20000)
+    qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), net_column).data().startswith("↓ "), timeout=5000)
     tab.grab().save(f"{SHOTS}/instances-tab.png")
 
     # ---- the log viewer: follow, search, pause, close closes the stream -----------------------------
@@ -152,10 +170,23 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
     stats = tab.dialog
     qtbot.waitExposed(stats)
-    qtbot.waitUntil(lambda: stats.cpu.count() >= 3, timeout=20000)
-    assert "memory" in stats.summary.text()
+    qtbot.waitUntil(lambda: stats.cpu.count() >= 3 and stats.net_rx.count() >= 3 and stats.net_tx.count() >= 3,
+                    timeout=20000)
+    assert "memory" in stats.summary.text() and "network ↓" in stats.summary.text()
+    assert stats.network_y.labelFormat().endswith(stats.network_unit) and stats.network_unit.endswith("B/s")
     stats.grab().save(f"{SHOTS}/instances-stats.png")
     stats.close()
+    theme.apply_theme(QApplication.instance(), "dark")  # the charts follow the palette
+    try:
+        qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
+        dark = tab.dialog
+        qtbot.waitExposed(dark)
+        qtbot.waitUntil(lambda: dark.net_rx.count() >= 3, timeout=20000)
+        assert dark.network_view.chart().backgroundBrush().color() == dark.palette().base().color()
+        dark.grab().save(f"{SHOTS}/instances-stats-dark.png")
+        dark.close()
+    finally:
+        theme.apply_theme(QApplication.instance(), "light")
 
     # ---- delete asks first; the answer "no" changes nothing ------------------------------------------
     _click_row(qtbot, tab, third)
@@ -176,7 +207,7 @@ def test_bulk_cancelled_half_way_reports_each_instance(ctx, tab, qtbot, accounts
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
     outcomes = [r.outcome for r in tab.bulk_results]
-    assert set(outcomes) <= {"ok", "cancelled"} and "cancelled" in outcomes and "ok" in outcomes
+    assert set(outcomes) <= {"ok", "cancelled"} and "cancelled" in outcomes and "ok" in outcomes, [(r.name, r.outcome, r.message) for r in tab.bulk_results if r.outcome == "failed"]
     started = {r.name for r in tab.bulk_results if r.outcome == "ok"}
     states = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
     assert {n for n in names if states[n] == "running"} == started
@@ -216,3 +247,45 @@ def test_node_tracker_connects_from_the_table(ctx, tab, qtbot, fleet_desk, accou
     tab.actions["connect"].trigger()
     qtbot.waitUntil(lambda: _view(tab, name).live.live_status == "ONLINE", timeout=10000)
     assert _view(tab, name).live.viewers == 42
+
+
+def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    for key, action in tab.buttons.items():
+        assert not action.icon().isNull(), key
+        assert not action.icon().pixmap(16, 16).toImage().isNull()
+        assert tab.button(key).toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    extension = tab.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert not extension.isVisible()
+    tab.resize(520, 400)
+    qtbot.waitUntil(extension.isVisible)
+    assert not tab.button("delete").isVisible()  # folded behind the arrow, not clipped
+    tab.grab().save(f"{SHOTS}/instances-toolbar-narrow.png")
+    tab.resize(1400, 520)
+    qtbot.waitUntil(lambda: not extension.isVisible())
+    assert tab.button("delete").isVisible()
+
+    # On the dark palette the icons are drawn in its text colour (light strokes on a dark bar).
+    from PySide6.QtGui import QColor
+
+    from giftdesk.gui.tabs.instances import InstancesTab
+
+    def lightest_stroke(widget, key) -> float:
+        image = widget.buttons[key].icon().pixmap(32, 32).toImage()
+        opaque = [QColor(image.pixel(x, y)) for x in range(32) for y in range(32) if QColor(image.pixel(x, y)).alpha() > 200]
+        return max(c.lightnessF() for c in opaque)
+
+    assert lightest_stroke(tab, "stop") < 0.3
+    theme.apply_theme(QApplication.instance(), "dark")
+    try:
+        dark = InstancesTab(ctx)
+        qtbot.addWidget(dark)
+        dark.resize(900, 160)
+        dark.show()
+        qtbot.waitExposed(dark)
+        assert lightest_stroke(dark, "stop") > 0.7
+        dark.grab().save(f"{SHOTS}/instances-toolbar-dark.png")
+        dark.close()
+    finally:
+        theme.apply_theme(QApplication.instance(), "light")

@@ -62,12 +62,13 @@ def view(qtbot):
     return make
 
 
-def test_set_rows_is_a_diff_by_key_never_a_reset_after_the_first_fill(view):
+def test_set_rows_is_a_diff_by_key_never_a_reset_after_the_first_fill(view, qtbot):
     table = view()
     signals = Signals(table.source)
     rows = items(100)
     table.set_rows(rows)
     assert signals.resets == 1
+    qtbot.waitUntil(lambda: table.source.cold_count() == 0)  # texts computed in idle moments
 
     changed = replace(rows[41], name="renamed")
     fresh_equal = replace(rows[10])  # a new object with the same content
@@ -301,3 +302,38 @@ def test_rows_prepared_on_a_worker_fill_and_diff_like_plain_rows(qtbot):
     assert calls == []
     assert table.row_count() == 9 and table.current_key() == 3
     assert table.current_row().name == "renamed"
+
+
+def test_a_big_fill_computes_texts_only_when_painted_or_idle(view, qtbot):
+    """10,000 rows appear without formatting them all first; idle moments fill in the rest."""
+    calls = []
+    columns = [Column("Name", lambda r: calls.append(r.id) or r.name, width=120),
+               Column("Size", lambda r: r.size, align=RIGHT, width=80)]
+    table = view(columns=columns)
+    rows = items(10_000)
+    table.set_rows(rows)
+    assert len(calls) == 0  # no sort column: nothing formatted yet
+    assert table.source.index(4, 0).data() == "item 0005"  # what a paint asks: that row alone
+    assert calls == [5]
+    qtbot.waitUntil(lambda: table.source.cold_count() == 0)
+    assert len(set(calls)) == 10_000
+
+
+def test_sorting_filtering_and_updates_are_right_before_the_texts_are_computed(view):
+    table = view()
+    rows = items(3_000)
+    table.set_rows(rows)  # no event loop turn: every row is still cold
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    shown = table.visible_rows()
+    assert [r.size for r in shown] == sorted((r.size for r in rows), reverse=True)
+    assert table.source.cold_count() > 2_900
+
+    moved = replace(rows[6], size=99)  # a cold row whose sort key changes moves to the top
+    table.upsert_rows([moved])
+    assert table.visible_rows()[0] is moved
+
+    table.set_filter_text("item 0042")  # a filter needs every search text: computed at once
+    assert table.visible_rows() == [rows[41]]
+    assert table.source.cold_count() == 0
+    table.set_filter_text("")
+    assert len(table.visible_rows()) == 3_000

@@ -68,18 +68,14 @@ def _may_start_private_engine() -> bool:
     )
 
 
+def _run_script(script, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(script)], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
 def start_private_engine(timeout: float = 90.0) -> str:
     """Run ``dockerd.sh`` (engine only, no image) and return the DOCKER_HOST it prints."""
-    env = dict(os.environ, GIFTDESK_SKIP_TEST_IMAGE="1")
-    done = subprocess.run(
-        ["bash", str(DOCKERD_SCRIPT)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = _run_script(DOCKERD_SCRIPT, dict(os.environ, GIFTDESK_SKIP_TEST_IMAGE="1"), timeout)
     if done.returncode != 0:
         raise RuntimeError(f"dockerd.sh failed ({done.returncode}):\n{done.stderr}")
     return done.stdout.strip().splitlines()[-1]
@@ -112,15 +108,7 @@ def docker_host_of(client: docker.DockerClient) -> str:
 def ensure_test_image(client: docker.DockerClient, timeout: float = 120.0):
     """Build the test tracker image when missing or out of date; return the Image."""
     env = dict(os.environ, DOCKER_HOST=docker_host_of(client), GIFTDESK_TEST_IMAGE=TEST_IMAGE)
-    done = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = _run_script(BUILD_SCRIPT, env, timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{BUILD_SCRIPT} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     try:

@@ -108,9 +108,13 @@ _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
 
 
 def parse_since(text: str | None) -> datetime | None:
-    """'10m', '2h', '30s', '1d' ago, or an ISO date/time."""
+    """'10m', '2h', '30s', '1d' ago, 'today' (local midnight), or an ISO date/time."""
     if not text:
         return None
+    if text.strip().lower() == "today":
+        from giftdesk.fleet.log_range import since_preset
+
+        return since_preset("today")
     found = _RELATIVE.match(text.strip().lower())
     if found:
         amount, unit = int(found.group(1)), found.group(2)
@@ -119,7 +123,7 @@ def parse_since(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d or 2026-11-28T08:00.",
+        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d, today or 2026-11-28T08:00.",
                               field="since") from None
     return moment if moment.tzinfo else moment.astimezone()
 
@@ -193,7 +197,7 @@ def register(cli) -> None:
 
     @instance.command("logs", "the container's output",
                       arg("name", metavar="NAME"), arg("--tail", type=int, help="the last N lines"),
-                      arg("--since", help="from a time: 10m, 2h, 1d or an ISO date/time"),
+                      arg("--since", help="from a time: 10m, 2h, 1d, today or an ISO date/time (local unless it says)"),
                       arg("--follow", "-f", action="store_true", help="keep printing new lines (Ctrl-C ends)"),
                       arg("--timestamps", "-t", action="store_true"))
     def logs(desk, args):
@@ -223,9 +227,11 @@ def register(cli) -> None:
             stream.close()
         return None
 
-    @instance.command("stats", "CPU and memory of running instances (as docker stats computes them)",
+    @instance.command("stats", "CPU, memory and network I/O of running instances (as docker stats computes them)",
                       arg("names", nargs="*", metavar="NAME"), arg("--all", action="store_true"))
     def stats(desk, args):
+        from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
+
         rows = desk.fleet.list() if (args.all or not args.names) else desk.fleet.resolve(args.names)
         samples = desk.fleet.stats_now([r.id for r in rows])
         data, table = [], []
@@ -233,15 +239,19 @@ def register(cli) -> None:
             sample = samples.get(row.id)
             if sample is None:
                 data.append({"name": row.name, "running": False})
-                table.append((row.name, "-", "-", "-", "-"))
+                table.append((row.name, NONE, NONE, NONE, NONE))
                 continue
+            # netRxBytes/netTxBytes null: host networking (no counters of its own), not "nothing sent".
             data.append({"name": row.name, "running": True, "cpuPercent": sample.cpu_percent,
                          "memoryBytes": sample.memory_bytes, "memoryLimitBytes": sample.memory_limit,
-                         "netRxBytes": sample.net_rx, "netTxBytes": sample.net_tx})
-            table.append((row.name, f"{sample.cpu_percent:.2f} %" if sample.cpu_percent is not None else "-",
+                         "netRxBytes": sample.net_rx, "netTxBytes": sample.net_tx,
+                         "netRxRate": sample.net_rx_rate, "netTxRate": sample.net_tx_rate})
+            host = sample.net_rx is None
+            table.append((row.name, f"{sample.cpu_percent:.2f} %" if sample.cpu_percent is not None else NONE,
                           f"{sample.memory_bytes / 1048576:.1f} MiB / {sample.memory_limit / 1048576:.0f} MiB",
-                          f"{sample.net_rx / 1024:.1f} KiB", f"{sample.net_tx / 1024:.1f} KiB"))
-        return Output(data, Table(["NAME", "CPU", "MEMORY", "NET IN", "NET OUT"], table))
+                          NONE if host else fmt_net_io(sample.net_rx_rate, sample.net_tx_rate),
+                          NONE if host else fmt_net_totals(sample.net_rx, sample.net_tx)))
+        return Output(data, Table(["NAME", "CPU", "MEMORY", "NET I/O", "NET TOTAL"], table))
 
     for command in ("connect", "disconnect"):
         def live(desk, args, _command=command):

@@ -1,5 +1,6 @@
-"""A tracker's log: follow live, tail N or since a time, timestamps, wrap, search and highlight,
-pause without losing lines, copy, save the whole log, start/stop/restart.
+"""A tracker's log: follow live, the last N lines or since a time (presets or a local date-time,
+sent in UTC), timestamps, wrap, search and highlight, pause without losing lines, copy, save the
+whole log, start/stop/restart.
 
 The stream runs on a thread of its own with its own Docker client; lines queue up and a timer
 appends them in batches (a flood of lines costs one append per tick, not one per line). The
@@ -12,11 +13,15 @@ from __future__ import annotations
 import collections
 import re
 import threading
+from datetime import datetime, timezone
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextOption
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit, QDialog, QFileDialog, QHBoxLayout,
+                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from giftdesk.fleet.log_range import MAX_TAIL, SINCE_PRESETS, LogRange, since_preset
 
 MAX_LINES = 100_000
 FLUSH_MS = 100
@@ -57,29 +62,45 @@ class LogViewer(QDialog):
         self.received = 0
 
         layout = QVBoxLayout(self)
+        # Which part of the log: the last N lines OR since a moment (each control only in its mode).
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Last"))
+        self.last_radio = QRadioButton("Last")
+        self.last_radio.setObjectName("logs-last")
+        self.last_radio.setChecked(True)
         self.tail = QSpinBox()
-        self.tail.setRange(0, 1_000_000)
+        self.tail.setObjectName("logs-tail")
+        self.tail.setRange(0, MAX_TAIL)
         self.tail.setValue(tail)
         self.tail.setSuffix(" lines")
-        controls.addWidget(self.tail)
-        self.since = QLineEdit()
-        self.since.setPlaceholderText("since (10m, 2h, ISO time)")
-        self.since.setMaximumWidth(170)
-        controls.addWidget(self.since)
-        self.follow = QCheckBox("Follow")
-        self.follow.setChecked(True)
-        self.timestamps = QCheckBox("Timestamps")
-        self.wrap = QCheckBox("Wrap")
-        for box in (self.follow, self.timestamps, self.wrap):
-            controls.addWidget(box)
+        self.tail.setGroupSeparatorShown(True)
+        self.tail.setAccelerated(True)
+        self.since_radio = QRadioButton("Since")
+        self.since_radio.setObjectName("logs-since")
+        self.since_preset = QComboBox()
+        self.since_preset.setObjectName("logs-since-preset")
+        for key, label in SINCE_PRESETS:
+            self.since_preset.addItem(label, key)
+        self.since_preset.addItem("Custom…", "custom")
+        self.since_preset.setCurrentIndex(1)  # 1 hour
+        self.since_time = QDateTimeEdit()
+        self.since_time.setObjectName("logs-since-time")
+        self.since_time.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.since_time.setCalendarPopup(True)
+        self.since_time.setMinimumDateTime(QDateTime.fromSecsSinceEpoch(0))
+        offset = QDateTime.currentDateTime().offsetFromUtc()
+        zone = f"UTC{'+' if offset >= 0 else '-'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+        self.since_time.setToolTip(f"Your local time ({zone}); the engine is asked in UTC.")
+        self.range_group = QButtonGroup(self)
+        for button in (self.last_radio, self.since_radio):
+            self.range_group.addButton(button)
+        for widget in (self.last_radio, self.tail, self.since_radio, self.since_preset, self.since_time):
+            controls.addWidget(widget)
+        controls.addStretch(1)
         self.reload_button = QPushButton("Reload")
         controls.addWidget(self.reload_button)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         controls.addWidget(self.pause_button)
-        controls.addStretch(1)
         layout.addLayout(controls)
 
         search = QHBoxLayout()
@@ -92,6 +113,13 @@ class LogViewer(QDialog):
         search.addWidget(self.search, 1)
         search.addWidget(self.regex)
         search.addWidget(self.matches)
+        search.addSpacing(12)
+        self.follow = QCheckBox("Follow")
+        self.follow.setChecked(True)
+        self.timestamps = QCheckBox("Timestamps")
+        self.wrap = QCheckBox("Wrap")
+        for box in (self.follow, self.timestamps, self.wrap):
+            search.addWidget(box)
         layout.addLayout(search)
 
         self.text = QPlainTextEdit()
@@ -122,6 +150,18 @@ class LogViewer(QDialog):
         self._timer.timeout.connect(self._flush)
         self._timer.start()
         self.reload_button.clicked.connect(self.reload)
+        # A custom time reloads once the person stops turning it (arrows, wheel, calendar).
+        self._custom_settled = QTimer(self)
+        self._custom_settled.setSingleShot(True)
+        self._custom_settled.setInterval(600)
+        self._custom_settled.timeout.connect(self.reload)
+        self.last_radio.toggled.connect(lambda on: self._range_changed() if on else None)
+        self.since_radio.toggled.connect(lambda on: self._range_changed() if on else None)
+        self.tail.editingFinished.connect(self._tail_changed)
+        self.since_preset.currentIndexChanged.connect(lambda _i: self._range_changed())
+        self.since_time.dateTimeChanged.connect(lambda _t: self._custom_settled.start())
+        self._loaded_range: LogRange | None = None
+        self._sync_range_controls()
         self.follow.toggled.connect(lambda _on: self.reload())
         self.timestamps.toggled.connect(lambda _on: self.reload())
         self.wrap.toggled.connect(self._set_wrap)
@@ -129,7 +169,7 @@ class LogViewer(QDialog):
         self.search.textChanged.connect(self._search)
         self.regex.toggled.connect(lambda _on: self._search())
         self.copy_button.clicked.connect(self._copy)
-        self.save_button.clicked.connect(self._save)
+        self.save_button.clicked.connect(lambda _checked=False: self._save())  # (clicked passes a bool)
         for button, action in ((self.start_button, "start"), (self.stop_button, "stop"),
                                (self.restart_button, "restart")):
             button.clicked.connect(lambda _c=False, a=action: self._lifecycle(a))
@@ -137,29 +177,65 @@ class LogViewer(QDialog):
         self.reload()
 
     # ---- the stream --------------------------------------------------------------------------
+    # ---- which part of the log ------------------------------------------------------------
+    def _sync_range_controls(self) -> None:
+        """Only the controls of the chosen mode take input; a preset shows the moment it means."""
+        since = self.since_radio.isChecked()
+        custom = self.since_preset.currentData() == "custom"
+        self.tail.setEnabled(not since)
+        self.since_preset.setEnabled(since)
+        self.since_time.setEnabled(since and custom)
+        self.since_time.blockSignals(True)  # set here, not turned by the person
+        self.since_time.setMaximumDateTime(QDateTime.currentDateTime())  # nothing to show from the future
+        if not custom:
+            moment = since_preset(self.since_preset.currentData())
+            self.since_time.setDateTime(QDateTime.fromSecsSinceEpoch(int(moment.timestamp())).toLocalTime())
+        self.since_time.blockSignals(False)
+
+    def _range_changed(self) -> None:
+        self._custom_settled.stop()
+        self._sync_range_controls()
+        self.reload()
+
+    def _tail_changed(self) -> None:
+        if self._loaded_range is None or self._loaded_range.tail != self.tail.value():
+            self.reload()
+
+    def current_range(self) -> LogRange:
+        """What the controls say, as the engine is asked for it (a moment in UTC)."""
+        if self.last_radio.isChecked():
+            return LogRange.last(self.tail.value())
+        key = self.since_preset.currentData()
+        if key != "custom":
+            return LogRange.since_moment(since_preset(key))
+        seconds = self.since_time.dateTime().toSecsSinceEpoch()  # the local time shown, as an instant
+        return LogRange.since_moment(datetime.fromtimestamp(seconds, timezone.utc))
+
     def reload(self) -> None:
+        self._custom_settled.stop()
         self.close_stream()
         self.text.clear()
         self._queue.clear()
         self._held.clear()
-        from giftdesk.cli.groups.instance import parse_since
-
+        self._sync_range_controls()
         try:
-            since = parse_since(self.since.text().strip() or None)
+            chosen = self.current_range()
         except Exception as exc:
             self.status.setText(str(exc))
             return
+        self._loaded_range = chosen
+        since = chosen.since
         fleet = self.ctx.desk.fleet
         row = fleet.get(self.row.id)
         if not row.container_id:
             self.status.setText("This instance has no container.")
             return
-        tail, timestamps = self.tail.value(), self.timestamps.isChecked()
+        tail, timestamps = chosen.tail, self.timestamps.isChecked()
         if not self.follow.isChecked():
             self.ctx.runner.submit(fleet.docker.logs, row.container_id, tail=tail, since=since, timestamps=timestamps,
                                    owner=self, on_success=lambda data: self._push(data.decode("utf-8", "replace")),
                                    supersede="logs", description="Reading the log…")
-            self.status.setText("Showing the log (not following).")
+            self.status.setText(f"Showing {chosen.describe()} (not following).")
             return
         try:
             stream = fleet.docker.open_log_stream(row.container_id, tail=tail, since=since, timestamps=timestamps)
@@ -170,7 +246,7 @@ class LogViewer(QDialog):
             self._stream = stream
         self._thread = threading.Thread(target=self._read, args=(stream,), name=f"logs-{row.name}", daemon=True)
         self._thread.start()
-        self.status.setText("Following…")
+        self.status.setText(f"Following, from {chosen.describe()}…")
 
     def _read(self, stream) -> None:
         pending = b""

@@ -9,6 +9,7 @@ on its own lane; bulk actions run in parallel with a progress dialog and cancel.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -23,6 +24,8 @@ from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, Instan
 from giftdesk.fleet.feature import fleet_of
 from giftdesk.fleet.live import LiveInstance
 from giftdesk.fleet.records import InstanceRow
+from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
+from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
@@ -88,32 +91,64 @@ def fmt_bytes(value: int | None) -> str:
     return f"{value / 1048576:.1f} MiB"
 
 
+def net_io_text(view: "InstanceView") -> str:
+    """'↓ 1.2 kB/s ↑ 300 B/s'; '—' for host networking (no counters of its own); blank until a rate."""
+    if view.state != "running":
+        return ""
+    if view.row.network == "host" or (view.live.net_rx is None and view.live.memory_bytes is not None):
+        return NONE
+    if view.live.net_rx_rate is None and view.live.net_tx_rate is None:
+        return ""
+    return fmt_net_io(view.live.net_rx_rate, view.live.net_tx_rate)
+
+
+def net_io_tooltip(view: "InstanceView") -> str | None:
+    if view.state != "running":
+        return None
+    if net_io_text(view) == NONE:
+        return "Host networking: the container has no network counters of its own."
+    if view.live.net_rx is None:
+        return None
+    return f"Since the container started: {fmt_net_totals(view.live.net_rx, view.live.net_tx)}"
+
+
+def net_io_rate(view: "InstanceView") -> float:
+    return (view.live.net_rx_rate or 0.0) + (view.live.net_tx_rate or 0.0) if view.state == "running" else 0.0
+
+
 def _color(mapping):
     return lambda v: QColor(mapping[key]) if (key := v) in mapping else None
 
 
 COLUMNS = [
-    Column("Name", width=150, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
-    Column("Customer", width=120, value=lambda v: v.row.customer_name or ""),
-    Column("TikTok", width=130, value=lambda v: f"@{v.row.tiktok_username}"),
-    Column("State", width=95, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
-    Column("Health", width=75, value=lambda v: "" if v.health == "none" else v.health,
+    Column("Name", width=140, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
+    Column("Customer", width=110, value=lambda v: v.row.customer_name or ""),
+    Column("TikTok", width=125, value=lambda v: f"@{v.row.tiktok_username}"),
+    Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
+    Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
            foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),
-    Column("TikTok live", width=100, value=lambda v: v.live.live_status or "" if v.state == "running" else ""),
-    Column("Viewers", width=62, value=lambda v: v.live.viewers if v.state == "running" else None, align=RIGHT,
+    Column("TikTok live", width=112, value=lambda v: v.live.live_status or "" if v.state == "running" else ""),
+    Column("Viewers", width=60, value=lambda v: v.live.viewers if v.state == "running" else None, align=RIGHT,
            sort=lambda v: v.live.viewers or 0),
-    Column("Gifts", width=55, value=lambda v: v.live.gifts if v.state == "running" else None, align=RIGHT,
+    Column("Gifts", width=48, value=lambda v: v.live.gifts if v.state == "running" else None, align=RIGHT,
            sort=lambda v: v.live.gifts or 0),
     Column("Diamonds", width=72, value=lambda v: v.live.diamonds if v.state == "running" else None, align=RIGHT,
            sort=lambda v: v.live.diamonds or 0),
-    Column("Port", width=50, value=lambda v: v.row.port, align=RIGHT),
-    Column("Uptime", width=72, value=lambda v: fmt_uptime(v.uptime), align=RIGHT, sort=lambda v: v.uptime or 0),
-    Column("CPU", width=62, value=lambda v: f"{v.live.cpu_percent:.1f} %" if v.live.cpu_percent is not None and v.state == "running"
+    Column("Port", width=46, value=lambda v: v.row.port, align=RIGHT),
+    Column("Uptime", width=64, value=lambda v: fmt_uptime(v.uptime), align=RIGHT, sort=lambda v: v.uptime or 0),
+    Column("CPU", width=58, value=lambda v: f"{v.live.cpu_percent:.1f} %" if v.live.cpu_percent is not None and v.state == "running"
            else "", align=RIGHT, sort=lambda v: v.live.cpu_percent or 0),
-    Column("Memory", width=80, value=lambda v: fmt_bytes(v.live.memory_bytes) if v.state == "running" else "", align=RIGHT,
+    Column("Memory", width=76, value=lambda v: fmt_bytes(v.live.memory_bytes) if v.state == "running" else "", align=RIGHT,
            sort=lambda v: v.live.memory_bytes or 0),
+    Column("Net I/O", width=148, value=net_io_text, align=RIGHT, sort=net_io_rate, tooltip=net_io_tooltip),
     Column("Image", lambda v: v.row.image, stretch=True),
 ]
+
+
+# (key, text, icon in resources/icons)
+TOOLBAR = (("new", "New…", "add"), ("start", "Start", "start"), ("stop", "Stop", "stop"),
+           ("restart", "Restart", "restart"), ("logs", "Logs…", "logs"), ("stats", "Stats…", "stats"),
+           ("edit", "Edit…", "edit"), ("delete", "Delete", "delete"))
 
 
 class InstancesTab(QWidget):
@@ -129,6 +164,7 @@ class InstancesTab(QWidget):
         self._own_live: dict[int, LiveInstance] = {}
         self._shown: dict[int, InstanceView] = {}  # what the table shows now
         self._uptimes: dict[int, str] = {}
+        self._rendered_at = 0.0
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.bulk_results = None
         self.bulk_dialog: QProgressDialog | None = None
@@ -154,12 +190,13 @@ class InstancesTab(QWidget):
         # A tool bar folds what does not fit behind its extension arrow (the window stays narrow).
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("instances-toolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.setIconSize(theme.icon_size(16))
         self.buttons: dict[str, QAction] = {}
-        for key, text in (("new", "New…"), ("start", "Start"), ("stop", "Stop"), ("restart", "Restart"),
-                          ("logs", "Logs…"), ("stats", "Stats…"), ("edit", "Edit…"), ("delete", "Delete")):
-            action = self.toolbar.addAction(text)
+        for key, text, icon_name in TOOLBAR:
+            action = self.toolbar.addAction(theme.icon(icon_name), text)
             action.setObjectName(f"instances-{key}")
+            action.setData(icon_name)  # the main window re-themes actions by this name
             self.buttons[key] = action
         self.more = QToolButton()
         self.more.setText("More")
@@ -288,6 +325,7 @@ class InstancesTab(QWidget):
                              self._alerts.get(row.id, "")) for row in self._rows.values()]
 
     def _render(self) -> None:
+        self._rendered_at = time.monotonic()
         views = self.views()
         shown = self._shown
         if set(shown) == {v.id for v in views}:
@@ -304,6 +342,10 @@ class InstancesTab(QWidget):
         memory = sum(v.live.memory_bytes or 0 for v in running)
         unhealthy = sum(1 for v in views if v.health == "unhealthy" or v.state in ("restarting", "missing", "dead"))
         text = f"{len(running)}/{len(views)} running · CPU {cpu:.1f} % · memory {memory / 1048576:.0f} MiB"
+        rates = [v for v in running if v.live.net_rx_rate is not None or v.live.net_tx_rate is not None]
+        if rates:
+            text += " · network " + fmt_net_io(sum(v.live.net_rx_rate or 0.0 for v in rates),
+                                                sum(v.live.net_tx_rate or 0.0 for v in rates))
         if unhealthy:
             text += f" · {unhealthy} need attention"
         self.summary.setText(text)
@@ -312,15 +354,18 @@ class InstancesTab(QWidget):
         if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
             self.reload()
         if not self._render_soon.isActive():
-            self._render_soon.start()
+            # The first change after a quiet spell renders at once; a burst, once per RENDER_MS.
+            wait_ms = RENDER_MS - (time.monotonic() - self._rendered_at) * 1000
+            if wait_ms <= 0:
+                self._render()
+            else:
+                self._render_soon.start(max(1, int(wait_ms)))
 
     def _on_alert(self, event: InstanceAlert) -> None:
         self._alerts[event.instance_id] = event.message
         self.message.emit(f"{event.name}: {event.message}")
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:
-                from giftdesk.gui import theme
-
                 self._tray = QSystemTrayIcon(theme.app_icon(), self)
                 self._tray.show()
             icon = (QSystemTrayIcon.MessageIcon.Critical if event.level == "error"

@@ -37,7 +37,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.dialogs.social import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago
+from giftdesk.gui.widgets.table_model import RIGHT, Column, PreparedRows, RowTableView, fmt_ago
 from giftdesk.services.events import DatabaseReplaced
 from giftdesk.services.social import SocialProfileChanged
 from giftdesk.services.social_validation import (
@@ -338,15 +338,18 @@ class SocialStatsTab(QWidget):
         social, model = self.ctx.desk.social, self.table.source
 
         def load():
-            # The cells' texts and sort keys are made here too: the GUI thread only applies them.
-            return model.prepare(social.list(search or None))
+            rows = social.list(search or None)
+            # A reload is compared row by row with what the table shows: make the cells' texts and
+            # sort keys here, so the GUI thread only compares. A first fill is lazy (the table
+            # formats the rows it paints), so it gets the rows as they are.
+            return model.prepare(rows) if model.total_count() else rows
 
         self._submit(load, on_success=lambda prepared: self._show_profiles(search, prepared),
                      supersede="list", description="Loading social profiles…")
 
-    def _show_profiles(self, search: str, prepared) -> None:
-        self.table.set_rows(prepared)
-        rows = prepared.rows
+    def _show_profiles(self, search: str, loaded: list | PreparedRows) -> None:
+        self.table.set_rows(loaded)
+        rows = loaded.rows if isinstance(loaded, PreparedRows) else loaded
         count = len(rows)
         noun = f"{count} profile{'s' if count != 1 else ''}"
         self.count_label.setText(f"{noun} match “{search}”" if search else noun)
