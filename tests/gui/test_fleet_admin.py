@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 
 import pytest
 from PySide6.QtCore import Qt
@@ -33,6 +34,10 @@ def accounts(fleet_desk):
 def tab(ctx, fleet_desk, qtbot):
     from giftdesk.gui.tabs.instances import InstancesTab
 
+    # A port window of its own: fleet tests of other modules draw from 3300 on at the same time on
+    # the shared engine, and a port taken between the choice and the start fails the start.
+    start = random.randrange(3700, 3940)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
     runtime = Runtime(ctx.desk, endpoint=False, features=False)
     install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
     ctx.desk.attach_runtime(runtime)
@@ -269,7 +274,8 @@ def test_export_delete_import_round_trip_with_a_preview(ctx, tab, qtbot, fleet_d
     assert {r.name: r.outcome for r in dialog.results} == {first.name: "ok", second.name: "skipped", ghost: "failed"}
     assert dict(zip(column_values(dialog.table), column_values(dialog.table, 3)))[first.name] == "created"
     back = fleet.get(first.name, with_state=True)
-    assert 3300 <= back.port <= 3699 and back.state == "running" and back.account_id == accounts[0].id
+    window = fleet_desk.settings.get("tracker.port_start"), fleet_desk.settings.get("tracker.port_end")
+    assert window[0] <= back.port <= window[1] and back.state == "running" and back.account_id == accounts[0].id
     assert back.memory_limit_mb == first.memory_limit_mb and back.image == first.image
     qtbot.waitUntil(lambda: len(tab.views()) == 2, timeout=10000)
     assert not dialog.import_button.isEnabled()  # a second press would only skip them all
