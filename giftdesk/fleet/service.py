@@ -535,6 +535,7 @@ class FleetService:
         return Reconciliation(missing, orphans, relinked)
 
     def remove_orphan(self, container_id: str) -> ContainerSummary:
+        self.ctx.require("operator", "remove containers")
         orphan = self._orphan(container_id)
         self.docker.remove(orphan.id, force=True)
         with self.ctx.db.session() as session:

@@ -171,3 +171,45 @@ def test_a_new_url_pattern_reaches_every_account(fleet_desk, account):
     fleet_desk.settings.update({"tracker.url_pattern": "https://{name}.fleet.example.com"})
     assert fleet_desk.fleet.apply_public_urls() >= 1
     assert fleet_desk.keys.get(acct.id).instance_url == f"https://{row.name}.fleet.example.com"
+
+
+def test_preview_import_and_templates_on_both_databases(any_db_desk, engine, monkeypatch):
+    from tests.fleet.conftest import PORT_END, PORT_START, remove_desk_containers
+    from tests.support.docker_engine import docker_host_of
+
+    desk = any_db_desk
+    monkeypatch.setenv("DOCKER_HOST", docker_host_of(engine))
+    desk.settings.update({"tracker.default_image": FLEET_IMAGE, "tracker.port_start": PORT_START,
+                          "tracker.port_end": PORT_END})
+    try:
+        customer = desk.customers.create("Both databases")
+        acct = desk.customers.add_account(customer.id, unique("db").replace("-", "_"))
+        desk.fleet.save_template("lean", InstanceSettings(memory_limit_mb=72))
+        row = desk.fleet.create(unique("db"), acct.id, template="lean", start=False)
+        data = export_fleet(desk.fleet)
+        data["instances"].append({"name": unique("nobody"), "tiktokUsername": "@Not_Here"})
+        desk.fleet.delete(row.id)
+        desk.fleet.delete_template("lean")
+        plan = plan_import(desk.fleet, data, keep_ports=False)
+        assert [i.action for i in plan.items] == ["create", "refuse"] and plan.replaced_templates == []
+        assert [r.outcome for r in import_fleet(desk.fleet, data, keep_ports=False)] == ["ok", "failed"]
+        assert desk.fleet.get(row.name).memory_limit_mb == 72 and desk.fleet.template("lean").settings.memory_limit_mb == 72
+    finally:
+        remove_desk_containers(engine, desk.secrets.namespace)
+
+
+def test_a_viewer_can_look_but_not_remove_adopt_or_recreate(fleet_desk, account, foreign, engine):
+    from giftdesk.errors import PermissionDeniedError
+    from giftdesk.services.context import Actor
+
+    acct = account()
+    row = fleet_desk.fleet.create(unique("seen"), acct.id, start=False)
+    orphan = foreign(labels={"app": "gift-tracker"})
+    viewer = fleet_desk.as_actor(Actor("vera", "viewer"))
+    assert orphan.id in {o.id for o in viewer.fleet.reconcile().orphans}
+    for attempt in (lambda: viewer.fleet.remove_orphan(orphan.id), lambda: viewer.fleet.adopt(orphan.id, acct.id),
+                    lambda: viewer.fleet.recreate(row.id), lambda: viewer.fleet.delete_template("x"),
+                    lambda: viewer.fleet.apply_public_urls()):
+        with pytest.raises(PermissionDeniedError):
+            attempt()
+    assert engine.api.containers(all=True, filters={"id": orphan.id})
