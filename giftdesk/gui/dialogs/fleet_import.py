@@ -45,8 +45,9 @@ def _action_color(action: str):
 
 IMPORT_COLUMNS = [
     Column("Instance", lambda r: r.name, width=170),
-    Column("TikTok", lambda r: f"@{r.username}" if r.username else "", width=150),
-    Column("Port", lambda r: r.port if r.port else "new", align=RIGHT, width=60, sort=lambda r: r.port or 0),
+    Column("TikTok", lambda r: f"@{r.username}" if r.username else "", width=140),
+    Column("Port", lambda r: r.port or ("" if r.action in ("skip", "skipped") else "new"), align=RIGHT, width=60,
+           sort=lambda r: r.port or 0),
     Column("Outcome", lambda r: ACTION_TEXT.get(r.action, r.action), width=115,
            foreground=lambda r: _action_color(r.action)),
     Column("Why", lambda r: r.reason, stretch=True, tooltip=lambda r: r.reason or None),
@@ -61,13 +62,13 @@ class ImportDialog(QDialog):
         self.ctx = ctx
         self.setObjectName("import-dialog")
         self.setWindowTitle("Import instances")
-        self.resize(880, 500)
+        self.resize(960, 500)
         self.data: dict | None = None
         self.plan = None
         self.results = None
         self.previews = 0  # finished previews (tests wait on it)
         layout = QVBoxLayout(self)
-        intro = QLabel("Creates the instances of a GiftDesk export (File: Export instances…). Nothing changes until "
+        intro = QLabel("Creates the instances of a GiftDesk export (More → Export instances…). Nothing changes until "
                        "you press Import. Each instance is created on its own: one that is refused or fails leaves "
                        "nothing behind, and the others go on. Keys are never in an export: each account's key comes "
                        "from this computer's keyring, or a new one is generated.")

@@ -135,7 +135,8 @@ class ReconcileDialog(QDialog):
         self.all_clear.setObjectName("reconcile-all-clear")
         self.all_clear.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.all_clear.setWordWrap(True)
-        self.all_clear.setStyleSheet(f"font-size: 13pt; color: {theme.colors().success};")
+        self.all_clear.setProperty("role", "success")  # the theme's colour, light or dark
+        self.all_clear.setStyleSheet("font-size: 13pt;")
         self.pages.addWidget(self.all_clear)
 
         self.outcome = QLabel("")
