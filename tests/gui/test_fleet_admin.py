@@ -354,3 +354,24 @@ def test_a_viewer_sees_the_lists_but_no_changing_buttons(viewer_ctx, qtbot, flee
     urls.show()
     assert urls.pattern.isReadOnly() and not urls.save_pattern_button.isVisible()
     assert "administrator" in urls.pattern_note.text()
+
+
+def test_reconcile_with_the_engine_away_says_so_and_lists_nothing(ctx, qtbot, fleet_desk, accounts, engine):
+    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+
+    fleet_desk.fleet.create(unique("away"), accounts[0].id, start=False)
+    good = fleet_desk.settings.get("docker.host")
+    ctx.desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
+    try:
+        dialog = ReconcileDialog(ctx)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
+        assert dialog.status.text().startswith("Could not check the engine:")
+        assert dialog.missing_table.row_count() == 0 and dialog.pages.currentWidget() is not dialog.all_clear
+        assert not dialog.recreate_all_button.isEnabled()
+    finally:
+        ctx.desk.settings.update({"docker.host": good})
+    qtbot.mouseClick(dialog.refresh_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.loads >= 2, timeout=15000)
+    assert dialog.status.text().startswith("Checked at")

@@ -193,6 +193,8 @@ class ReconcileDialog(QDialog):
         result, hints, usernames = loaded
         self.result, self.hints, self.usernames = result, hints, usernames
         self.refresh_button.setEnabled(True)
+        self.missing_table.set_empty_text("Every record has its container")
+        self.orphan_table.set_empty_text("No orphan containers")
         self.missing_table.set_rows(result.missing)
         self.orphan_table.set_rows(hints)
         self.missing_heading.setText(f"Records whose container is missing ({len(result.missing)})")
@@ -212,8 +214,16 @@ class ReconcileDialog(QDialog):
         self.refresh_button.setEnabled(True)
         if not isinstance(exc, GiftDeskError):
             ErrorRoute.report(exc)
+        # What was listed before may no longer be true: show nothing rather than an old answer.
+        self.result, self.hints = None, []
+        self.missing_table.set_empty_text("Not known: the engine did not answer")
+        self.orphan_table.set_empty_text("Not known: the engine did not answer")
+        self.missing_table.set_rows([])
+        self.orphan_table.set_rows([])
+        self.pages.setCurrentIndex(0)
         self.status.setText(f"Could not check the engine: {exc}")
         self.loads += 1
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         idle = not self._busy
