@@ -10,12 +10,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from giftdesk.db.models import TikTokAccount
 from giftdesk.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.records import BulkResult
+from giftdesk.fleet import spec as checks
 from giftdesk.fleet.spec import InstanceSettings
+from giftdesk.services import validation
 
 EXPORT_FORMAT = "giftdesk.instances"
 EXPORT_VERSION = 1
@@ -34,38 +36,195 @@ def export_fleet(fleet) -> dict:
             "instances": instances, "templates": [t.to_json() for t in fleet.templates()]}
 
 
-def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True) -> list[BulkResult]:
-    """One result per instance; an instance whose name exists already is skipped. The account is
-    found by its TikTok username (it must exist); its key comes from the keyring or is generated."""
+def save_export(fleet, path: str | os.PathLike) -> dict:
+    """The export written to ``path`` (whole or not at all); returns what was written."""
+    import json
+
+    target = Path(path).expanduser()
+    data = export_fleet(fleet)
+    temporary = target.with_name(target.name + ".tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.", field="file") from exc
+    return data
+
+
+def read_export(path: str | os.PathLike) -> dict:
+    """An export file's content, or one sentence saying why it cannot be read."""
+    import json
+
+    source = Path(path).expanduser()
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {source}: {exc.strerror or exc}.", field="file") from exc
+    except UnicodeDecodeError:
+        raise ValidationError(f"{source} is not a text file.", field="file") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{source} is not JSON (line {exc.lineno}: {exc.msg}).", field="file") from None
+    _check_format(data)
+    return data
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One instance of an export file and what importing it would do: ``create``, or ``skip``
+    (the name exists) / ``refuse`` with the reason."""
+
+    name: str
+    username: str
+    port: int | None
+    action: str  # create | skip | refuse
+    reason: str = ""
+    account_id: int | None = None
+    settings: InstanceSettings | None = None
+    schedule: dict | None = None
+    public_url: str | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "tiktokUsername": self.username, "port": self.port, "action": self.action,
+                "reason": self.reason, "accountId": self.account_id}
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    items: list[ImportItem]
+    templates: list[str]  # names of the templates the file brings
+    replaced_templates: list[str]  # ... of which these exist already and would be overwritten
+
+    @property
+    def creating(self) -> list[ImportItem]:
+        return [i for i in self.items if i.action == "create"]
+
+    def to_json(self) -> dict:
+        return {"instances": [i.to_json() for i in self.items], "templates": self.templates,
+                "replacedTemplates": self.replaced_templates}
+
+
+def _check_format(data) -> None:
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise ValidationError("This file is not a GiftDesk instances export.", field="file")
-    if int(data.get("version", 0)) > EXPORT_VERSION:
+    try:
+        version = int(data.get("version", 0))
+    except (TypeError, ValueError):
+        raise ValidationError("This file's export version is not a number.", field="file") from None
+    if version > EXPORT_VERSION:
         raise ValidationError("This export is from a newer GiftDesk; update to import it.", field="file")
-    for template in data.get("templates") or ():
-        fleet.save_template(template.get("name"), InstanceSettings.from_json(template))
+    if not isinstance(data.get("instances") or [], list) or not isinstance(data.get("templates") or [], list):
+        raise ValidationError("This export's instances or templates are not lists.", field="file")
+
+
+def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
+    """What ``import_fleet`` would do, changing nothing: each instance is created, skipped (its
+    name exists) or refused with the reason (bad name or settings, no such account, port taken,
+    image missing, twice in the file)."""
+    _check_format(data)
     existing = {row.name for row in fleet.list()}
-    results = []
+    templates = [str(t.get("name") or "") for t in data.get("templates") or () if isinstance(t, dict)]
+    known_templates = {t.name for t in fleet.templates()}
+    image_known: dict[str, bool] = {}
+    published = fleet.docker.published_ports() if keep_ports else set()
+    seen_names: set[str] = set()
+    seen_ports: set[int] = set()
+    items = []
     for index, item in enumerate(data.get("instances") or ()):
-        name = str(item.get("name") or f"#{index + 1}")
-        if name in existing:
-            results.append(BulkResult(0, name, "skipped", "an instance with this name exists"))
+        raw = item if isinstance(item, dict) else {}
+        shown = str(raw.get("name") or f"#{index + 1}")
+        username = str(raw.get("tiktokUsername") or "").strip().removeprefix("@").lower()
+
+        def refuse(reason: str, name: str = shown, port=None) -> ImportItem:
+            return ImportItem(name, username, port, "refuse", reason)
+
+        if not isinstance(item, dict):
+            items.append(refuse("this entry is not an instance"))
             continue
         try:
-            username = str(item.get("tiktokUsername") or "").removeprefix("@").lower()
-            with fleet.ctx.db.read_session() as session:
-                account_id = session.scalar(select(TikTokAccount.id).where(TikTokAccount.username == username))
-            if account_id is None:
-                raise ValidationError(f"there is no TikTok account @{username}; add it first")
-            schedule = item.get("schedule") or {}
-            row = fleet.create(name, account_id, port=item.get("port") if keep_ports else None,
-                               settings=InstanceSettings.from_json(item), start=start,
-                               schedule_start=schedule.get("start"), schedule_stop=schedule.get("stop"),
-                               schedule_tz=schedule.get("timeZone"))
-            if item.get("publicUrl"):
-                fleet.edit(row.id, public_url=item["publicUrl"])
-            results.append(BulkResult(row.id, row.name, "ok"))
+            name = checks.instance_name(raw.get("name"))
+        except ValidationError as exc:
+            items.append(refuse(str(exc)))
+            continue
+        if name in existing:
+            items.append(ImportItem(name, username, None, "skip", "an instance with this name exists"))
+            continue
+        if name in seen_names:
+            items.append(refuse("the name appears twice in the file", name))
+            continue
+        seen_names.add(name)
+        try:
+            settings = InstanceSettings.from_json(raw)
+            schedule = raw.get("schedule") or {}
+            schedule = {"start": checks.time_of_day(schedule.get("start"), "start"),
+                        "stop": checks.time_of_day(schedule.get("stop"), "stop"),
+                        "timeZone": checks.zone_name(schedule.get("timeZone"))}
+            public_url = validation.http_url(raw.get("publicUrl"), "public URL")
+            port = checks.port_number(raw["port"]) if keep_ports and raw.get("port") not in (None, "") else None
+        except (ValidationError, AttributeError, TypeError) as exc:
+            items.append(refuse(str(exc), name))
+            continue
+        if not username:
+            items.append(refuse("it names no TikTok account", name, port))
+            continue
+        with fleet.ctx.db.read_session() as session:
+            account_id = session.scalar(select(TikTokAccount.id).where(func.lower(TikTokAccount.username) == username))
+        if account_id is None:
+            items.append(refuse(f"there is no TikTok account @{username}; add it first", name, port))
+            continue
+        image = settings.image or str(fleet.desk.settings.get("tracker.default_image"))
+        if image not in image_known:
+            image_known[image] = fleet.docker.image_exists(image)
+        if not image_known[image]:
+            items.append(refuse(f"the image '{image}' is not on the Docker engine", name, port))
+            continue
+        if port is not None:
+            taken = ("another instance in the file uses it" if port in seen_ports
+                     else fleet.port_taken(port, settings, published=published))
+            if taken:
+                items.append(refuse(f"port {port} is taken: {taken} (import with new ports instead)", name, port))
+                continue
+            seen_ports.add(port)
+        items.append(ImportItem(name, username, port, "create", "", account_id, settings, schedule, public_url))
+    return ImportPlan(items, templates, sorted(set(templates) & known_templates))
+
+
+def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True,
+                 plan: ImportPlan | None = None) -> list[BulkResult]:
+    """One result per instance, as ``plan_import`` decided: skipped, failed (refused, with the
+    reason) or created. Each instance is created on its own and atomically (record and container
+    together): a failure leaves nothing of that instance and the others go on. The file's
+    templates are saved first. The account is found by its TikTok username; its key comes from
+    the keyring or is generated."""
+    plan = plan or plan_import(fleet, data, keep_ports)
+    for template in data.get("templates") or ():
+        fleet.save_template(template.get("name"), InstanceSettings.from_json(template))
+    results = []
+    for item in plan.items:
+        if item.action == "skip":
+            results.append(BulkResult(0, item.name, "skipped", item.reason))
+            continue
+        if item.action == "refuse":
+            results.append(BulkResult(0, item.name, "failed", item.reason))
+            continue
+        try:
+            row = fleet.create(item.name, item.account_id, port=item.port, settings=item.settings, start=False,
+                               schedule_start=item.schedule["start"], schedule_stop=item.schedule["stop"],
+                               schedule_tz=item.schedule["timeZone"])
         except GiftDeskError as exc:
-            results.append(BulkResult(0, name, "failed", str(exc)))
+            results.append(BulkResult(0, item.name, "failed", str(exc)))
+            continue
+        message = ""
+        try:
+            if item.public_url:
+                fleet.edit(row.id, public_url=item.public_url)
+            if start:
+                fleet.start(row.id)
+        except GiftDeskError as exc:  # the instance exists: say what is left to do
+            message = f"created, but: {exc}"
+        results.append(BulkResult(row.id, row.name, "ok", message))
     return results
 
 
@@ -110,23 +269,58 @@ class NginxSites:
                 "certbotCommand": self.certbot_command}
 
 
+@dataclass(frozen=True)
+class SitePlan:
+    """An instance's public URL and the nginx site it gets (``host`` None: none, ``reason`` says why)."""
+
+    name: str
+    port: int
+    url: str
+    host: str | None
+    reason: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return f"gift-tracker-{self.name}.conf"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "port": self.port, "url": self.url, "host": self.host, "reason": self.reason,
+                "fileName": self.file_name if self.host else None}
+
+
+def site_plan(fleet, refs=None) -> list[SitePlan]:
+    """Each instance's public URL (its own, else Settings' pattern) and whether it can get a site."""
+    plans = []
+    for row in (fleet.resolve(refs) if refs else fleet.list()):
+        url = row.public_url or fleet.public_url_for(row.name, row.port)
+        host = (urlparse(url).hostname or "").lower()
+        if not host or host in ("127.0.0.1", "localhost"):
+            plans.append(SitePlan(row.name, row.port, url, None, "no public host: set a URL pattern in Settings"))
+        elif not _HOST.match(host):
+            plans.append(SitePlan(row.name, row.port, url, None, f"'{host}' is not a host name nginx can serve"))
+        else:
+            plans.append(SitePlan(row.name, row.port, url, host))
+    return plans
+
+
 def write_nginx_sites(fleet, folder: str | os.PathLike, refs=None) -> NginxSites:
     """One site file per instance with a public https/http URL, proxying to its published port."""
     target = Path(folder).expanduser()
-    if not target.is_dir():
+    if not str(folder).strip() or not target.is_dir():
         raise ValidationError(f"{target} is not a folder.", field="folder")
-    rows = fleet.resolve(refs) if refs else fleet.list()
     files, hosts, skipped = [], [], []
-    for row in rows:
-        url = row.public_url or fleet.public_url_for(row.name, row.port)
-        host = (urlparse(url).hostname or "").lower()
-        if not host or host in ("127.0.0.1", "localhost") or not _HOST.match(host):
-            skipped.append(row.name)
+    for plan in site_plan(fleet, refs):
+        if plan.host is None:
+            skipped.append(plan.name)
             continue
-        path = target / f"gift-tracker-{row.name}.conf"
+        path = target / plan.file_name
         temporary = path.with_suffix(".conf.tmp")
-        temporary.write_text(SITE_TEMPLATE.format(name=row.name, port=row.port, host=host), encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            temporary.write_text(SITE_TEMPLATE.format(name=plan.name, port=plan.port, host=plan.host),
+                                 encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise ValidationError(f"Could not write {path}: {exc.strerror or exc}.", field="folder") from exc
         files.append(str(path))
-        hosts.append(host)
+        hosts.append(plan.host)
     return NginxSites(files, hosts, skipped)

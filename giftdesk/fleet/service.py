@@ -54,6 +54,22 @@ class Reconciliation:
                              "labels": o.labels} for o in self.orphans]}
 
 
+@dataclass(frozen=True)
+class AdoptionHint:
+    """An orphan and what adopting it would suggest: its name, the account its environment names
+    (None: no account matches) and its published port."""
+
+    container: ContainerSummary
+    name: str
+    account_id: int | None
+    username: str
+    port: int | None
+
+    def to_json(self) -> dict:
+        return {"containerId": self.container.id, "containerName": self.container.name, "name": self.name,
+                "accountId": self.account_id, "tiktokUsername": self.username, "port": self.port}
+
+
 class FleetService:
     def __init__(self, desk, clients=None):
         self.desk = desk
@@ -519,6 +535,7 @@ class FleetService:
         return Reconciliation(missing, orphans, relinked)
 
     def remove_orphan(self, container_id: str) -> ContainerSummary:
+        self.ctx.require("operator", "remove containers")
         orphan = self._orphan(container_id)
         self.docker.remove(orphan.id, force=True)
         with self.ctx.db.session() as session:
@@ -526,15 +543,42 @@ class FleetService:
                            "container", orphan.id[:12])
         return orphan
 
+    def adoption_hints(self, orphans: Iterable[ContainerSummary]) -> list[AdoptionHint]:
+        """What each orphan's labels and environment suggest (name, account, port): one inspect
+        each; an orphan that went away meanwhile is left out."""
+        hints = []
+        for orphan in orphans:
+            try:
+                details = self.docker.inspect(orphan.id)
+            except NotFoundError:
+                continue
+            env = _env_of(details)
+            try:
+                account_id = self._account_for(env)
+            except ValidationError:
+                account_id = None
+            port, _address = _published(details.get("HostConfig") or {}, env)
+            hints.append(AdoptionHint(orphan, _suggested_name(orphan), account_id,
+                                      env.get("TIKTOK_USERNAME", "").removeprefix("@"), port))
+        return hints
+
     def adopt(self, container_id: str, account_id: int | None = None, name: str | None = None) -> InstanceRow:
         """An orphan becomes an instance: a record from its settings, then a container of ours
         (labels cannot change in place) with the environment from the account's credential."""
         self.ctx.require("operator", "adopt containers")
         orphan = self._orphan(container_id)
         details = self.docker.inspect(orphan.id)
-        env = dict(item.split("=", 1) for item in details["Config"].get("Env") or () if "=" in item)
+        env = _env_of(details)
         if account_id is None:
             account_id = self._account_for(env)
+        name = checks.instance_name(name or _suggested_name(orphan))
+        # Checked before the orphan is touched: a refused adoption leaves it exactly as it was.
+        with self.ctx.db.read_session() as session:
+            if session.get(TikTokAccount, account_id) is None:
+                raise ValidationError(f"There is no TikTok account with id {account_id}.", field="account")
+            if session.scalar(select(Instance.id).where(Instance.name == name)):
+                raise ValidationError(f"An instance called '{name}' exists already; choose another name.",
+                                      field="name")
         host_config = details.get("HostConfig") or {}
         network = host_config.get("NetworkMode") or "bridge"
         network = "bridge" if network == "default" else network
@@ -545,7 +589,6 @@ class FleetService:
             (host_config.get("Memory") or 0) // (1024 * 1024) or None,
             (host_config.get("NanoCpus") or 0) // 1_000_000 or None,
             env.get("DEBUG_MODE", "false").lower() == "true")
-        name = name or orphan.labels.get(NAME_LABEL) or orphan.name.removeprefix(CONTAINER_PREFIX)
         was_running = orphan.state == "running"
         # Park it under another name (ours takes its name), stopped (ours takes its port).
         self.docker.rename(orphan.id, f"{orphan.name}-adopting-{int(time.time())}")
@@ -578,6 +621,15 @@ class FleetService:
         from giftdesk.endpoint.addressing import LOOPBACK
 
         return f"http://{LOOPBACK}:{port}"
+
+    def apply_public_urls(self) -> int:
+        """After Settings' URL pattern changed: every account's instance URL follows its tracker
+        again. Returns how many instances were looked at."""
+        self.ctx.require("operator", "change instance URLs")
+        rows = self.list()
+        for row in rows:
+            self._apply_public_url(row.id)
+        return len(rows)
 
     def _apply_public_url(self, instance_id: int) -> None:
         """The account's instance URL (seed 000's ``instanceUrl``) follows its tracker."""
@@ -772,11 +824,15 @@ class FleetService:
         return orphan
 
     def _account_for(self, env: dict[str, str]) -> int:
+        username = env.get("TIKTOK_USERNAME", "").strip().removeprefix("@").lower()
         with self.ctx.db.read_session() as session:
-            if env.get("ACCOUNT_ID", "").isdigit() and session.get(TikTokAccount, int(env["ACCOUNT_ID"])):
-                return int(env["ACCOUNT_ID"])
-            username = env.get("TIKTOK_USERNAME", "").removeprefix("@").lower()
-            found = session.scalar(select(TikTokAccount.id).where(func.lower(TikTokAccount.username) == username))
+            by_id = (session.get(TikTokAccount, int(env["ACCOUNT_ID"]))
+                     if env.get("ACCOUNT_ID", "").strip().isdigit() else None)
+            # An id from another database may name someone else: the username decides when both are given.
+            if by_id is not None and (not username or by_id.username.lower() == username):
+                return by_id.id
+            found = (session.scalar(select(TikTokAccount.id).where(func.lower(TikTokAccount.username) == username))
+                     if username else None)
         if found is None:
             raise ValidationError("No TikTok account matches this container's ACCOUNT_ID or TIKTOK_USERNAME; "
                                   "give the account to adopt it for.", field="account")
@@ -836,6 +892,14 @@ def _container_state(container_id: str | None, status: str,
 
 def _with_summary(row: InstanceRow, summary: ContainerSummary | None) -> InstanceRow:
     return row.with_container(*_container_state(row.container_id, row.status, summary))
+
+
+def _env_of(details: dict) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in (details.get("Config") or {}).get("Env") or () if "=" in item)
+
+
+def _suggested_name(orphan: ContainerSummary) -> str:
+    return orphan.labels.get(NAME_LABEL) or orphan.name.removeprefix(CONTAINER_PREFIX)
 
 
 def _published(host_config: dict, env: dict[str, str]) -> tuple[int | None, str | None]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from giftdesk.fleet import spec
 from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
+from giftdesk.gui.prompts import Prompts
 
 
 class InstanceDialog(QDialog):
@@ -63,7 +64,27 @@ class InstanceDialog(QDialog):
         self.start_at.setPlaceholderText("HH:MM, empty for none")
         self.stop_at = QLineEdit((row.schedule_stop or "") if row else "")
         self.stop_at.setPlaceholderText("HH:MM, empty for none")
-        for label, widget in (("Name", self.name), ("TikTok account", self.account), ("Template", self.template),
+        # Templates: choosing one fills the fields; "Save as template…" keeps the fields as one.
+        self.save_template_button = QPushButton("Save as template…")
+        self.save_template_button.setObjectName("instance-save-template")
+        self.save_template_button.setEnabled(ctx.can_edit)
+        self.template_row = QWidget()
+        template_box = QVBoxLayout(self.template_row)
+        template_box.setContentsMargins(0, 0, 0, 0)
+        template_box.setSpacing(2)
+        template_layout = QHBoxLayout()
+        template_layout.addWidget(self.template, 1)
+        template_layout.addWidget(self.save_template_button)
+        template_box.addLayout(template_layout)
+        self.template_note = QLabel("")
+        self.template_note.setObjectName("instance-template-note")
+        self.template_note.setProperty("role", "muted")
+        self.template_note.setWordWrap(True)
+        self.template_note.hide()
+        template_box.addWidget(self.template_note)
+        self.template.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.template.setMinimumContentsLength(16)
+        for label, widget in (("Name", self.name), ("TikTok account", self.account), ("Template", self.template_row),
                               ("Host port", self.port), ("Image", self.image), ("Network", self.network),
                               ("Publish on", self.publish), ("Restart policy", self.restart),
                               ("Memory limit", self.memory), ("CPU limit", self.cpus), ("", self.debug),
@@ -92,6 +113,7 @@ class InstanceDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.template.currentIndexChanged.connect(self._apply_template)
+        self.save_template_button.clicked.connect(self.save_template)
         ctx.runner.submit(self._choices, owner=self, on_success=self._fill, description="Loading accounts and images…")
 
     # ---- choices ------------------------------------------------------------------------
@@ -122,7 +144,11 @@ class InstanceDialog(QDialog):
     def _apply_template(self) -> None:
         template = self.template.currentData()
         if template is None:
+            self.template_note.hide()
             return
+        from giftdesk.gui.dialogs.fleet_templates import describe
+
+        self._note(f"Filled from '{template.name}': {describe(template.settings)}")
         s = template.settings
         if s.image:
             self.image.setEditText(s.image)
@@ -132,6 +158,50 @@ class InstanceDialog(QDialog):
         self.memory.setValue(s.memory_limit_mb or 0)
         self.cpus.setText(f"{s.cpu_millis / 1000:g}" if s.cpu_millis else "")
         self.debug.setChecked(s.debug_mode)
+
+    def save_template(self) -> None:
+        """The fields as they are now become a template (a name that exists is overwritten)."""
+        self.error.hide()
+        try:
+            settings = self.settings()
+        except Exception as exc:
+            return self._failed(exc)
+        current = self.template.currentData()
+        name = Prompts.text(self, "Save as template", "Template name (an existing one is replaced):",
+                            current.name if current else "")
+        if name is None or not name.strip():
+            return
+        self.save_template_button.setEnabled(False)
+        self.ctx.runner.submit(self.ctx.desk.fleet.save_template, name, settings, owner=self,
+                               on_success=self._template_saved, on_error=self._template_failed,
+                               description="Saving the template…")
+
+    def _template_saved(self, template) -> None:
+        self.save_template_button.setEnabled(True)
+        index = next((i for i in range(1, self.template.count()) if self.template.itemData(i).id == template.id), -1)
+        if index < 0:
+            self.template.addItem(template.name, template)
+            index = self.template.count() - 1
+        else:
+            self.template.setItemData(index, template)
+        self.template.blockSignals(True)  # the fields already hold these settings
+        self.template.setCurrentIndex(index)
+        self.template.blockSignals(False)
+        self._note(f"Saved as template '{template.name}'.")
+
+    def _note(self, text: str) -> None:
+        """The note under the template row; the dialog grows so that nothing above it is squeezed."""
+        self.template_note.setText(text)
+        self.template_note.show()
+        layout = self.layout()
+        needed = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def _template_failed(self, exc: BaseException) -> None:
+        self.save_template_button.setEnabled(True)
+        self._failed(exc)
 
     # ---- saving -------------------------------------------------------------------------
     def settings(self) -> InstanceSettings:

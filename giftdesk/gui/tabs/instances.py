@@ -205,7 +205,11 @@ class InstancesTab(QWidget):
         self.actions = {}
         for key, text in (("clone", "Clone…"), ("connect", "Connect to TikTok live"),
                           ("disconnect", "Disconnect from TikTok live"), ("recreate", "Recreate container"),
-                          ("sync", "Reconcile with the engine"), ("events", "Event history…")):
+                          ("sync", "Reconcile with the engine…"), ("events", "Event history…")):
+            self.actions[key] = menu.addAction(text)
+        menu.addSeparator()  # fleet administration: dialogs of their own (giftdesk/gui/dialogs/fleet_*.py)
+        for key, text in (("templates", "Templates…"), ("export", "Export instances…"),
+                          ("import", "Import instances…"), ("public_urls", "Public URLs and nginx…")):
             self.actions[key] = menu.addAction(text)
         menu.addSeparator()
         self.actions["engine"] = menu.addAction("Engine…")
@@ -246,7 +250,11 @@ class InstancesTab(QWidget):
         self.actions["connect"].triggered.connect(lambda: self.live_command("connect"))
         self.actions["disconnect"].triggered.connect(lambda: self.live_command("disconnect"))
         self.actions["recreate"].triggered.connect(lambda: self.bulk("recreate"))
-        self.actions["sync"].triggered.connect(self.sync)
+        self.actions["sync"].triggered.connect(self.open_reconcile)
+        self.actions["templates"].triggered.connect(self.open_templates)
+        self.actions["export"].triggered.connect(self.export_instances)
+        self.actions["import"].triggered.connect(self.open_import)
+        self.actions["public_urls"].triggered.connect(self.open_public_urls)
         self.actions["events"].triggered.connect(self.show_events)
         self.actions["engine"].triggered.connect(self.open_engine)
         self.actions["images"].triggered.connect(self.open_images)
@@ -540,12 +548,53 @@ class InstancesTab(QWidget):
                                        f"{n}: {answer.get('liveStatus', 'done')}"),
                                    description=f"{command.title()}…")
 
-    def sync(self) -> None:
-        def done(result) -> None:
-            self.message.emit(f"Reconciled: {len(result.missing)} missing container(s), {len(result.orphans)} orphan(s)")
-            self.reload()
+    # ---- fleet administration: reconcile, templates, export/import, public URLs ------------------
+    def _open_admin(self, dialog) -> None:
+        self.dialog = dialog
+        changed = getattr(dialog, "changed", None) or getattr(dialog, "imported", None)
+        if changed is not None:
+            changed.connect(lambda *_a: self.reload())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
-        self.ctx.runner.submit(self.ctx.desk.fleet.reconcile, owner=self, on_success=done, description="Reconciling…")
+    def open_reconcile(self) -> None:
+        from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+
+        self._open_admin(ReconcileDialog(self.ctx, parent=self))
+
+    def open_templates(self) -> None:
+        from giftdesk.gui.dialogs.fleet_templates import TemplatesDialog
+
+        self._open_admin(TemplatesDialog(self.ctx, parent=self))
+
+    def open_import(self) -> None:
+        from giftdesk.gui.dialogs.fleet_import import ImportDialog
+
+        self._open_admin(ImportDialog(self.ctx, parent=self))
+
+    def open_public_urls(self) -> None:
+        from giftdesk.gui.dialogs.fleet_nginx import PublicUrlsDialog
+
+        self._open_admin(PublicUrlsDialog(self.ctx, parent=self))
+
+    def ask_save_path(self, title: str, suggested: str) -> str | None:
+        """Where to write the export (tests replace this; a person picks in the file dialog)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, title, suggested, "GiftDesk exports (*.json)")
+        return path or None
+
+    def export_instances(self) -> None:
+        from giftdesk.fleet.portability import save_export
+
+        path = self.ask_save_path("Export instances", f"giftdesk-instances-{datetime.now():%Y%m%d-%H%M}.json")
+        if not path:
+            return
+        fleet = self.ctx.desk.fleet
+        self.ctx.runner.submit(lambda: save_export(fleet, path), owner=self, description="Exporting instances…",
+                               on_success=lambda data: self.message.emit(
+                                   f"Exported {len(data['instances'])} instance(s) and {len(data['templates'])} "
+                                   f"template(s) to {path} (no keys, no passwords)"))
 
     def show_events(self) -> None:
         views = self.selected()
