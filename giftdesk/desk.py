@@ -9,6 +9,7 @@ import logging
 
 from giftdesk.db import Database
 from giftdesk.db.migrate import upgrade
+from giftdesk.errors import GiftDeskError
 from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.secrets import SecretStore
 from giftdesk.services.admins import AdminService
@@ -18,7 +19,7 @@ from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.companies import CompanyService
 from giftdesk.services.customers import CustomerService
-from giftdesk.services.events import EventBus
+from giftdesk.services.events import EventBus, SettingsChanged
 from giftdesk.services.fampage import FampageService
 from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
 from giftdesk.services.keys import KeyService
@@ -28,6 +29,8 @@ from giftdesk.services.settings import SettingsService, ensure_instance_id
 from giftdesk.services.tracker_data import TrackerDataService
 
 log = logging.getLogger(__name__)
+
+URL_PATTERN_KEY = "tracker.url_pattern"
 
 
 class Desk:
@@ -80,7 +83,18 @@ class Desk:
         with db.session() as session:
             namespace = ensure_instance_id(session)
         secrets = SecretStore(paths.secrets_fallback, namespace=namespace)
-        return cls(paths, db, secrets, EventBus(), actor or Actor("owner", "admin"))
+        desk = cls(paths, db, secrets, EventBus(), actor or Actor("owner", "admin"))
+        desk.events.subscribe(SettingsChanged, desk._on_settings_changed, owner=desk)
+        return desk
+
+    def _on_settings_changed(self, event: SettingsChanged) -> None:
+        # A new public URL pattern: every account's instance URL (seed 000's instanceUrl) follows it,
+        # whoever changed it (Settings dialog, `giftdesk settings set`, the public URLs dialog).
+        if URL_PATTERN_KEY in event.keys:
+            try:
+                self.fleet.apply_public_urls()
+            except GiftDeskError as exc:
+                log.warning("The instance URLs could not follow the new URL pattern: %s", exc)
 
     @property
     def actor(self) -> Actor:

@@ -191,7 +191,12 @@ def test_sync_export_import_engine_and_images(cli, account, engine, tmp_path, fl
     cli("instance", "export", "--file", str(export_file))
     exported = export_file.read_text()
     assert fleet_desk.secrets.get(f"tracker-key/{acct.id}") not in exported
+    planned = cli.json("instance", "import", str(export_file), "--dry-run")  # the name exists: skipped
+    assert [(i["name"], i["action"]) for i in planned["instances"]] == [(name, "skip")]
     cli.json("instance", "delete", name, "--yes")
+    planned = cli.json("instance", "import", str(export_file), "--dry-run")
+    assert [(i["name"], i["action"]) for i in planned["instances"]] == [(name, "create")]
+    assert cli.json("instance", "list") == []  # a dry run changes nothing
     imported = cli.json("instance", "import", str(export_file))
     assert [r["outcome"] for r in imported] == ["ok"]
     info = cli.json("engine", "info")

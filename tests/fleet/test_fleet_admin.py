@@ -168,9 +168,13 @@ def test_a_new_url_pattern_reaches_every_account(fleet_desk, account):
     acct = account()
     row = fleet_desk.fleet.create(unique("pat"), acct.id, start=False)
     assert fleet_desk.keys.get(acct.id).instance_url == f"http://127.0.0.1:{row.port}"
+    # Changing the setting is enough, wherever it is changed (Settings dialog, CLI, this desk).
     fleet_desk.settings.update({"tracker.url_pattern": "https://{name}.fleet.example.com"})
-    assert fleet_desk.fleet.apply_public_urls() >= 1
     assert fleet_desk.keys.get(acct.id).instance_url == f"https://{row.name}.fleet.example.com"
+    fleet_desk.settings.update({"tracker.url_pattern": ""})
+    assert fleet_desk.keys.get(acct.id).instance_url == f"http://127.0.0.1:{row.port}"
+    assert fleet_desk.fleet.apply_public_urls() >= 1  # idempotent
+    assert fleet_desk.keys.get(acct.id).instance_url == f"http://127.0.0.1:{row.port}"
 
 
 def test_preview_import_and_templates_on_both_databases(any_db_desk, engine, monkeypatch):

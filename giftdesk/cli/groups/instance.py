@@ -295,28 +295,32 @@ def register(cli) -> None:
 
     @instance.command("export", "instances and templates as JSON (no keys, no passwords)", arg("--file"))
     def export(desk, args):
-        from giftdesk.fleet.portability import export_fleet
+        from giftdesk.fleet.portability import export_fleet, save_export
 
-        data = export_fleet(desk.fleet)
         if args.file:
-            Path(args.file).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+            data = save_export(desk.fleet, args.file)  # whole or not at all
             return Output({"file": args.file, "instances": len(data["instances"])},
                           f"Exported {len(data['instances'])} instance(s) to {args.file}.")
+        data = export_fleet(desk.fleet)
         return Output(data, json.dumps(data, indent=2, default=str))
 
     @instance.command("import", "create instances from an export (existing names are skipped)",
                       arg("file", metavar="FILE"), arg("--start", action="store_true"),
-                      arg("--new-ports", action="store_true", help="choose free ports instead of the exported ones"))
+                      arg("--new-ports", action="store_true", help="choose free ports instead of the exported ones"),
+                      arg("--dry-run", action="store_true", help="show what would be created, skipped or refused"))
     def import_(desk, args):
-        from giftdesk.fleet.portability import import_fleet
+        from giftdesk.fleet.portability import import_fleet, plan_import, read_export
 
-        try:
-            data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ValidationError(f"There is no file {args.file}.", field="file") from None
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError(f"{args.file} is not JSON.", field="file") from None
-        results = import_fleet(desk.fleet, data, start=args.start, keep_ports=not args.new_ports)
+        data = read_export(args.file)
+        keep_ports = not args.new_ports
+        plan = plan_import(desk.fleet, data, keep_ports=keep_ports)
+        if args.dry_run:
+            return Output(plan.to_json(), Table(
+                ["NAME", "ACCOUNT", "PORT", "WOULD", "REASON"],
+                [(i.name, f"@{i.username}" if i.username else "", i.port or "", i.action, i.reason)
+                 for i in plan.items]),
+                exit_code=1 if any(i.action == "refuse" for i in plan.items) else 0)
+        results = import_fleet(desk.fleet, data, start=args.start, keep_ports=keep_ports, plan=plan)
         return Output([r.to_json() for r in results],
                       Table(["NAME", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in results]),
                       exit_code=1 if any(r.outcome == "failed" for r in results) else 0)

@@ -146,8 +146,7 @@ class PublicUrlsDialog(QDialog):
         desk, text = self.ctx.desk, self.pattern.text().strip()
 
         def save():
-            desk.settings.update({PATTERN_KEY: text})
-            desk.fleet.apply_public_urls()  # each account's instance URL follows the new pattern
+            desk.settings.update({PATTERN_KEY: text})  # the desk makes every instance URL follow it
 
         self.save_pattern_button.setEnabled(False)
         self.ctx.runner.submit(save, owner=self, on_success=self._pattern_saved, on_error=self._failed,
