@@ -462,3 +462,27 @@ def test_cached_baselines_follow_backdated_syncs_and_restores(desk):
     assert social.list(now=now)[0].change_7d == 33
     desk.events.publish(DatabaseReplaced("backup.db"))
     assert social.list(now=now)[0].change_7d == 0
+
+
+def test_baselines_moved_forward_match_baselines_computed_afresh(any_db_desk):
+    """The 7/30-day baselines of a later minute come from the syncs made in between, not a new
+    computation: they must be exactly what computing afresh gives, on both databases."""
+    from giftdesk.services.social import SocialService
+
+    social = any_db_desk.social
+    ids = [social.create(f"Mover {n}").id for n in range(4)]
+    for hour in range(0, 50 * 24, 5):  # every 5 hours for 50 days, totals going up and down
+        for n, pid in enumerate(ids[:3]):
+            if n == 2 and hour > 20 * 24:
+                continue  # this one stops syncing on day 20
+            platform = ("tiktok", "instagram")[(hour // 5 + n) % 2]
+            social.sync(pid, platform, 1000 + (hour * (n + 3)) % 997, source="cli", now=T0 + timedelta(hours=hour))
+    start = T0 + timedelta(days=38, minutes=17, seconds=5)
+    assert social.list(now=start)  # computed afresh once
+    for step in (timedelta(minutes=1), timedelta(hours=7, minutes=3), timedelta(hours=13),
+                 timedelta(hours=23, minutes=59), timedelta(days=3)):  # the last one: too far, afresh
+        moment = start + step
+        moved = {p.id: (p.change_7d, p.change_30d) for p in social.list(now=moment)}
+        fresh = {p.id: (p.change_7d, p.change_30d) for p in SocialService(any_db_desk.ctx).list(now=moment)}
+        assert moved == fresh, step
+        assert moved[ids[0]] != (None, None) and moved[ids[3]] == (None, None)

@@ -137,6 +137,16 @@ def bench_table(desk, app, report: dict) -> None:
     desk.social.list()  # the first list of a minute computes the 7/30-day baselines; time that apart
     desk.social._forget_baselines()
     cold, _ = median_time(lambda: (desk.social._forget_baselines(), desk.social.list())[1], runs=3)
+
+    def next_minute():
+        # What the first list of each later minute costs: the baselines of the minute before move forward.
+        desk.social._forget_baselines()
+        desk.social.list(now=datetime.now(UTC) - timedelta(minutes=1))
+        started = time.perf_counter()
+        desk.social.list()
+        return time.perf_counter() - started
+
+    advanced = statistics.median(next_minute() for _ in range(3))
     listed, rows = median_time(desk.social.list)
     cpu_started = time.process_time()
     desk.social.list()
@@ -160,12 +170,13 @@ def bench_table(desk, app, report: dict) -> None:
     filled = statistics.median(fills)
     with_change = sum(1 for r in rows if r.change_7d is not None and r.change_30d is not None)
     report["table"] = {"profiles": len(rows), "listMs": listed * 1000, "listCpuMs": listed_cpu * 1000,
-                       "listColdMs": cold * 1000, "fillMs": filled * 1000, "totalMs": (listed + filled) * 1000,
+                       "listColdMs": cold * 1000, "listNextMinuteMs": advanced * 1000, "fillMs": filled * 1000, "totalMs": (listed + filled) * 1000,
                        "baselineSelectMs": base * 1000, "loadAverage": os.getloadavg()[0]}
     print(f"profiles table ({len(rows):,} rows, {with_change:,} with 7- and 30-day change):")
     print(f"  SocialService.list (SQL with 7/30-day change) {_ms(listed)}   baseline bare SELECT {_ms(base)}"
           f"   ratio {listed / base:.1f}x")
-    print(f"    (CPU {_ms(listed_cpu)}; the first list of a minute, computing the 7/30-day baselines: {_ms(cold)})")
+    print(f"    (CPU {_ms(listed_cpu)}; the very first list, computing the 7/30-day baselines: {_ms(cold)};"
+          f" the first of each later minute, moving them forward: {_ms(advanced)})")
     print(f"  RowTableView.set_rows + paint                  {_ms(filled)}")
     print(f"  table loaded                                   {_ms(listed + filled)}   target <= 200 ms "
           f"{'MET' if listed + filled <= 0.2 else 'NOT MET'}")
