@@ -236,7 +236,15 @@ class ImageCatalog:
             return Removal(row.reference, "refused", _engine_sentence(exc))
         except GiftDeskError as exc:
             return Removal(row.reference, "failed", str(exc))
+        self._audit("image.remove", f"Removed image {row.reference}" + (" (forced)" if force else ""),
+                    row.id, {"tags": list(row.tags), "forced": force, "usedBy": list(row.instances)})
         return Removal(row.reference, "removed")
+
+    def _audit(self, action: str, summary: str, image_id: str, details: dict) -> None:
+        # The engine changed, not a table: the entry stands alone in the audit log.
+        ctx = self.fleet.ctx
+        with ctx.db.session() as session:
+            ctx.audit(session, action, summary, "image", image_id, details)
 
     # ---- building -----------------------------------------------------------------------
     def build(self, directory: object, tag: object, cancel: threading.Event | None = None,
@@ -260,6 +268,7 @@ class ImageCatalog:
         image_id = self.docker.build_image(str(folder), tag, cancel=cancel, on_line=line)
         if not image_id:  # older engines only say "Successfully built <id>"
             image_id = self.find(tag).id
+        self._audit("image.build", f"Built image {tag} from {folder}", image_id, {"tag": tag, "folder": str(folder)})
         return BuildResult(tag, image_id, count, list(tail))
 
 

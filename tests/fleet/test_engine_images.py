@@ -150,6 +150,11 @@ def test_image_usage_removal_refusals_and_unused(fleet_desk, account, engine, bu
     [forced] = catalog.remove([other.id], force=True)
     assert forced.outcome == "removed"
     assert other_tag not in {t for r in catalog.list() for t in r.tags}
+    # Builds and removals are in the audit log (who, what, forced or not).
+    audit = [(e.action, e.summary) for e in fleet_desk.audit.list(limit=20)]
+    assert ("image.remove", f"Removed image {other_tag} (forced)") in audit
+    assert ("image.remove", f"Removed image {free_tag}") in audit
+    assert sum(1 for action, _ in audit if action == "image.build") >= 3
     for protected in PROTECTED:
         assert engine.api.inspect_image(protected)
 

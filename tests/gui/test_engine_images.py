@@ -27,6 +27,7 @@ from tests.fleet.conftest import (  # noqa: F401 (fixtures)
 )
 from tests.fleet.test_engine_images import built  # noqa: F401 (fixture)
 from tests.gui.conftest import idle
+from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
 SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
@@ -56,16 +57,8 @@ def asked(monkeypatch):
 
 @pytest.fixture
 def tab(ctx, fleet_desk, qtbot):
-    from giftdesk.gui.tabs.instances import InstancesTab
-
-    widget = InstancesTab(ctx)
-    widget.resize(1100, 480)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    idle(qtbot, ctx)
-    yield widget
-    widget.close()
+    with instances_tab(ctx, fleet_desk, qtbot, width=1100, height=480, runtime=False) as widget:
+        yield widget
 
 
 def _dark_too(qapp, widget, path: str) -> None:

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import random
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from giftdesk.fleet.feature import install
 from giftdesk.fleet.service import Reconciliation
-from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, engine, fleet_desk, foreign, free_port, unique  # noqa: F401
-from tests.gui.conftest import idle
+from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
 SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
@@ -32,26 +29,8 @@ def accounts(fleet_desk):
 
 @pytest.fixture
 def tab(ctx, fleet_desk, qtbot):
-    from giftdesk.gui.tabs.instances import InstancesTab
-
-    # A port window of its own: fleet tests of other modules draw from 3300 on at the same time on
-    # the shared engine, and a port taken between the choice and the start fails the start.
-    start = random.randrange(3700, 3940)
-    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
-    runtime = Runtime(ctx.desk, endpoint=False, features=False)
-    install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
-    ctx.desk.attach_runtime(runtime)
-    runtime.start()
-    widget = InstancesTab(ctx)
-    widget.resize(1250, 520)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    idle(qtbot, ctx)
-    yield widget
-    widget.close()
-    runtime.stop()
-    ctx.desk.attach_runtime(None)
+    with instances_tab(ctx, fleet_desk, qtbot, width=1250) as widget:
+        yield widget
 
 
 def click_row(qtbot, table, text: str, column: int = 0, modifier=Qt.KeyboardModifier.NoModifier) -> None:

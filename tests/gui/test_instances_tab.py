@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import time
 
@@ -12,11 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from giftdesk.fleet.feature import install
 from giftdesk.gui import theme
-from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, unique  # noqa: F401 (fixtures)
-from tests.gui.conftest import idle
+from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
 SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
@@ -31,26 +28,8 @@ def accounts(fleet_desk):
 
 @pytest.fixture
 def tab(ctx, fleet_desk, qtbot):
-    from giftdesk.gui.tabs.instances import InstancesTab
-
-    # A port window of its own: fleet tests of other modules allocate from 3300 on at the same time
-    # on the shared engine, and a port taken between the choice and the start fails a start.
-    start = random.randrange(3700, 3940)
-    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
-    runtime = Runtime(ctx.desk, endpoint=False, features=False)
-    install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
-    ctx.desk.attach_runtime(runtime)
-    runtime.start()
-    widget = InstancesTab(ctx)
-    widget.resize(1400, 520)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    idle(qtbot, ctx)
-    yield widget
-    widget.close()
-    runtime.stop()
-    ctx.desk.attach_runtime(None)
+    with instances_tab(ctx, fleet_desk, qtbot, width=1400) as widget:
+        yield widget
 
 
 def _row_rect(tab, name: str):

@@ -1,0 +1,39 @@
+"""The Instances tab as the GUI tests open it: on the fleet runtime (or without one), shown."""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+
+from giftdesk.fleet.feature import install
+from giftdesk.runtime import Runtime
+from tests.gui.conftest import idle
+
+
+@contextmanager
+def instances_tab(ctx, fleet_desk, qtbot, width: int, height: int = 520, runtime: bool = True):
+    from giftdesk.gui.tabs.instances import InstancesTab
+
+    started = None
+    if runtime:
+        # A port window of its own: fleet tests of other modules allocate from 3300 on, and on an
+        # engine shared by several test runs a port taken between the choice and the start fails it.
+        start = random.randrange(3700, 3940)
+        fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
+        started = Runtime(ctx.desk, endpoint=False, features=False)
+        install(started, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+        ctx.desk.attach_runtime(started)
+        started.start()
+    widget = InstancesTab(ctx)
+    widget.resize(width, height)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    idle(qtbot, ctx)
+    try:
+        yield widget
+    finally:
+        widget.close()
+        if started is not None:
+            started.stop()
+            ctx.desk.attach_runtime(None)
