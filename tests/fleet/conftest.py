@@ -16,6 +16,7 @@ import pytest
 
 from giftdesk.fleet.docker_api import DESK_LABEL
 from tests.conftest import require_service
+from tests.support.cli import make_cli
 from tests.support.docker_engine import IMAGE_DIR, docker_host_of, ensure_engine
 
 FLEET_IMAGE = "giftdesk-fleet-tracker:latest"
@@ -61,6 +62,12 @@ def fleet_desk(desk, engine, monkeypatch):
                           "tracker.port_end": PORT_END})
     yield desk
     remove_desk_containers(engine, desk.secrets.namespace)
+
+
+@pytest.fixture
+def cli(fleet_desk, capsys):
+    """``giftdesk --data-dir <the fleet desk's directory> …`` in-process (``cli.json`` for --json)."""
+    return make_cli(capsys, "--data-dir", str(fleet_desk.paths.root))
 
 
 @pytest.fixture

@@ -14,27 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from giftdesk.cli.main import main
 from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, unique
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cli(fleet_desk, capsys):
-    def run(*argv: str, expect: int = 0):
-        code = main(["--data-dir", str(fleet_desk.paths.root), *argv])
-        out, err = capsys.readouterr()
-        assert code == expect, f"{argv} exited {code}:\n{out}\n{err}"
-        return out, err
-
-    def as_json(*argv: str, expect: int = 0):
-        out, _ = run(*argv, "--json", expect=expect)
-        return json.loads(out)
-
-    run.json = as_json
-    return run
 
 
 def _wait_show(cli, name: str, predicate, timeout: float = 15.0) -> dict:

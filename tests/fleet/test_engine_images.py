@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 
-from giftdesk.cli.main import main
 from giftdesk.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.docker_api import BuildCancelled
 from giftdesk.fleet.engine import check_engine, engine_info
@@ -59,17 +58,6 @@ def built(engine, tmp_path):
                 engine.api.remove_image(image["Id"], force=True)
             except Exception:
                 pass
-
-
-@pytest.fixture
-def cli(fleet_desk, capsys):
-    def run(*argv: str, expect: int = 0):
-        code = main(["--data-dir", str(fleet_desk.paths.root), *argv])
-        out, err = capsys.readouterr()
-        assert code == expect, f"{argv} exited {code}:\n{out}\n{err}"
-        return out, err
-
-    return run
 
 
 def test_engine_info_and_test_agree_with_the_cli(fleet_desk, account, engine, cli):
