@@ -74,7 +74,7 @@ def test_edit_clone_logs_stats_events(cli, account, engine):
     assert edited["schedule"] == {"start": "08:00", "stop": "20:00", "timeZone": "UTC"}
     clone = cli.json("instance", "clone", name, unique("cl"))
     assert clone["memoryLimitMb"] == 96 and clone["state"] == "created"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a loaded engine starts the edited container late
     lines: list[str] = []
     while time.monotonic() < deadline and not any("serving /www" in line for line in lines):
         lines = cli.json("instance", "logs", name, "--tail", "5", "--timestamps")["lines"]
