@@ -252,7 +252,7 @@ def main() -> int:
                     return proxy.index(r, key_column).data()
             return ""
 
-        from_start, from_exit = [], []
+        from_start, from_exit, cli_alone = [], [], []
         for i in range(max(40, args.rounds)):  # enough rounds for a p95 that is not the maximum
             command, expected = (("pause", "paused") if i % 2 == 0 else ("unpause", "running"))
             t0 = time.perf_counter()
@@ -262,10 +262,13 @@ def main() -> int:
             t2 = time.perf_counter()
             from_start.append((t2 - t0) * 1000)
             from_exit.append(max(0.0, (t2 - t1) * 1000))
+            cli_alone.append((t1 - t0) * 1000)
         say("docker CLI change -> table model, from CLI start: p50", f"{pct(from_start, 50):.0f} ms")
         say("docker CLI change -> table model, from CLI start: p95 (target <= 150)", f"{pct(from_start, 95):.0f} ms")
         say("docker CLI change -> table model, after the CLI exits: p50 / p95",
             f"{pct(from_exit, 50):.0f} / {pct(from_exit, 95):.0f} ms")
+        say("  baseline: the docker CLI command alone (start to exit): p50 / p95",
+            f"{pct(cli_alone, 50):.0f} / {pct(cli_alone, 95):.0f} ms")
 
         # ---- 5. dockerd CPU: our sampler vs docker stats ----------------------------------------
         tab.hide()  # the tab asks for stats only while shown

@@ -33,7 +33,8 @@ from giftdesk.services.events import DatabaseReplaced, KeyChanged
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
                 "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
-RENDER_MS = 40  # live updates reach the table within this, however many arrive
+RENDER_MS = 40  # live figures (stats, probes) reach the table within this, however many arrive
+STATE_RENDER_MS = 16  # a state change (started, stopped, died) waits at most a frame
 HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
 
 
@@ -358,13 +359,15 @@ class InstancesTab(QWidget):
     def _on_live_batch(self, events) -> None:
         if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
             self.reload()
-        if not self._render_soon.isActive():
-            # The first change after a quiet spell renders at once; a burst, once per RENDER_MS.
-            wait_ms = RENDER_MS - (time.monotonic() - self._rendered_at) * 1000
-            if wait_ms <= 0:
-                self._render()
-            else:
-                self._render_soon.start(max(1, int(wait_ms)))
+        # The first change after a quiet spell renders at once; a burst, once per RENDER_MS, but a
+        # state change does not queue behind the stats figures that stream while the tab shows.
+        interval = STATE_RENDER_MS if any(isinstance(e, InstanceStateChanged) for e in events) else RENDER_MS
+        wait_ms = interval - (time.monotonic() - self._rendered_at) * 1000
+        if wait_ms <= 0:
+            self._render_soon.stop()
+            self._render()
+        elif not self._render_soon.isActive() or self._render_soon.remainingTime() > wait_ms:
+            self._render_soon.start(max(1, int(wait_ms)))
 
     def _on_alert(self, event: InstanceAlert) -> None:
         self._alerts[event.instance_id] = event.message
