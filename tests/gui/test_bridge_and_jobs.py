@@ -80,6 +80,27 @@ def test_high_rate_events_arrive_as_at_most_one_batch_per_frame(qtbot):
     bridge.close()
 
 
+def test_the_first_batch_after_a_quiet_spell_goes_at_once_and_a_burst_waits_a_frame(qtbot):
+    """A change after a quiet spell is not held back a frame; the ones right after it are."""
+    from giftdesk.gui.bridge import FRAME_MS
+
+    bus = EventBus()
+    bridge = EventBridge(bus)
+    arrived: list[tuple[float, list]] = []
+    bridge.subscribe_batch(Sample, lambda batch: arrived.append((time.monotonic(), batch)))
+    qtbot.wait(FRAME_MS * 2)  # quiet
+    bus.publish(Sample("a", 1.0))  # published on the GUI thread: the bridge drains it right away
+    assert len(arrived) == 1  # delivered in the same turn, no frame waited out
+    bus.publish(Sample("b", 2.0))  # within the frame that just began: held for the rest of it
+    bus.publish(Sample("b", 3.0))
+    assert len(arrived) == 1
+    qtbot.waitUntil(lambda: len(arrived) == 2, timeout=2000)
+    first, second = arrived
+    assert [s.cpu for s in first[1]] == [1.0] and [s.cpu for s in second[1]] == [3.0]  # newest per key
+    assert second[0] - first[0] >= FRAME_MS / 1000 * 0.9
+    bridge.close()
+
+
 def test_runner_drops_results_for_an_owner_that_is_gone(qtbot):
     delivered, errors = [], []
     runner = JobRunner(errors.append)
