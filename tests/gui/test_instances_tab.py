@@ -268,3 +268,38 @@ def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
         dark.close()
     finally:
         theme.apply_theme(QApplication.instance(), "light")
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support grabbing the keyboard", extend=True)  # offscreen menus
+def test_right_click_menu_and_keys_act_on_the_row(ctx, tab, qtbot, fleet_desk, accounts):
+    """A right-click on a row selects it and offers its actions; the keyboard reaches the same ones."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    names = [fleet_desk.fleet.create(unique("ctx"), accounts[0].id, start=False).name for _ in range(2)]
+    qtbot.waitUntil(lambda: len(tab.views()) == 2, timeout=10000)
+    _click_row(qtbot, tab, names[0])
+    # A right-click (as the platform delivers it) on the OTHER row: that row becomes the selection.
+    viewport = tab.table.viewport()
+    at = _row_rect(tab, names[1]).center()
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at,
+                                                      viewport.mapToGlobal(at)))
+    menu = tab.context_menu
+    assert menu is not None and [v.row.name for v in tab.selected()] == [names[1]]
+    shown = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert shown[:3] == ["Start", "Stop", "Restart"] and "Delete" in shown and "Clone…" in shown
+    start = next(a for a in menu.actions() if a.text() == "Start")
+    assert start.isEnabled()
+    menu.close()
+    start.trigger()  # what clicking the menu entry does
+    qtbot.waitUntil(lambda: {v.row.name: v.state for v in tab.views()}[names[1]] == "running", timeout=20000)
+    assert {v.row.name: v.state for v in tab.views()}[names[0]] != "running"
+
+    # Keys: Ctrl+Shift+X stops the selection, Ctrl+F goes to the filter.
+    tab.activateWindow()
+    tab.table.setFocus()
+    qtbot.waitUntil(tab.table.hasFocus)
+    qtbot.keyClick(tab.table, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: {v.row.name: v.state for v in tab.views()}[names[1]] == "exited", timeout=20000)
+    qtbot.keyClick(tab.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(tab.filter.hasFocus)
+    assert "Ctrl+Shift+X" in tab.button("stop").toolTip()

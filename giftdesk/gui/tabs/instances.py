@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
                                QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
@@ -167,6 +167,7 @@ class InstancesTab(QWidget):
         self._uptimes: dict[int, str] = {}
         self._rendered_at = 0.0
         self.dialog = None  # the last dialog opened (tests reach it here)
+        self.context_menu: QMenu | None = None  # the last row menu shown (tests reach it here)
         self.bulk_results = None
         self.bulk_dialog: QProgressDialog | None = None
         self._tray: QSystemTrayIcon | None = None
@@ -279,6 +280,7 @@ class InstancesTab(QWidget):
         self._render_soon.setSingleShot(True)
         self._render_soon.setInterval(RENDER_MS)
         self._render_soon.timeout.connect(self._render)
+        self._add_shortcuts()
         self._update_buttons()
         self.reload()
 
@@ -421,6 +423,53 @@ class InstancesTab(QWidget):
     def selected(self) -> list[InstanceView]:
         return self.table.selected_rows()
 
+    # Keys a person reaches for in a container list; they act on the selection, as the buttons do.
+    SHORTCUTS = {"new": "Ctrl+N", "start": "Ctrl+Shift+S", "stop": "Ctrl+Shift+X", "restart": "Ctrl+Shift+R",
+                 "logs": "Ctrl+L", "edit": "F2", "delete": "Del"}
+
+    def _add_shortcuts(self) -> None:
+        for key, sequence in self.SHORTCUTS.items():
+            action = self.buttons[key]
+            action.setShortcut(QKeySequence(sequence))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{action.text().rstrip('…')} "
+                              f"({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+            self.addAction(action)  # the toolbar may fold a button away; its key still works
+        reload = QAction("Refresh", self)
+        reload.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        reload.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        reload.triggered.connect(self.reload)
+        find = QAction("Filter", self)
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (self.filter.setFocus(), self.filter.selectAll()))
+        self.addActions([reload, find])
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+
+    def context_menu_actions(self) -> list[QAction | None]:
+        """What a right-click on a row offers (None: a separator); the same actions as the bar's."""
+        b, a = self.buttons, self.actions
+        return [b["start"], b["stop"], b["restart"], None, b["logs"], b["stats"], a["events"], None,
+                b["edit"], a["clone"], a["recreate"], None, a["connect"], a["disconnect"], None, b["delete"]]
+
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        row = self.table.proxy.row_at(index.row())
+        if row is not None and row not in self.selected():
+            self.table.select_key(row.id)  # a right-click on an unselected row acts on that row
+        menu = QMenu(self)
+        for action in self.context_menu_actions():
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.context_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
     def _update_buttons(self) -> None:
         count = len(self.selected())
         can = self.ctx.can_edit
@@ -429,6 +478,9 @@ class InstancesTab(QWidget):
             self.buttons[key].setEnabled(can and count > 0)
         for key in ("edit", "logs", "stats"):
             self.buttons[key].setEnabled(count == 1 and (key != "edit" or can))
+        for key in ("clone", "recreate", "connect", "disconnect"):
+            self.actions[key].setEnabled(can and (count == 1 if key == "clone" else count > 0))
+        self.actions["events"].setEnabled(count == 1)
 
     # ---- actions ----------------------------------------------------------------------------
     def open_create(self) -> None:
