@@ -53,69 +53,54 @@ def colors() -> Colors:
     return DARK if is_dark() else LIGHT
 
 
-def _light_palette() -> QPalette:
+_R = QPalette.ColorRole
+
+# Per scheme: the roles of the active and inactive groups, then what differs between them
+# (the selection), then the disabled group's roles.
+_LIGHT = {
+    "both": {_R.Window: "#f3f4f6", _R.WindowText: "#1f2328", _R.Base: "#ffffff", _R.AlternateBase: "#f6f8fa",
+             _R.Text: "#1f2328", _R.Button: "#f6f7f9", _R.ButtonText: "#1f2328", _R.ToolTipBase: "#ffffff",
+             _R.ToolTipText: "#1f2328", _R.PlaceholderText: "#8c959f", _R.Link: "#4848c8",
+             _R.BrightText: "#c62828"},
+    "active": {_R.Highlight: "#5b5bd6", _R.HighlightedText: "#ffffff"},
+    "inactive": {_R.Highlight: "#c9cbf2", _R.HighlightedText: "#1f2328"},
+    "disabled": {_R.WindowText: "#8c959f", _R.Text: "#8c959f", _R.ButtonText: "#8c959f", _R.Base: "#f3f4f6",
+                 _R.Window: "#f3f4f6", _R.Button: "#eef0f2"},
+}
+_DARK = {
+    # Fields (Base) darker than the window, as Fusion draws frames from the window colour; Fusion
+    # derives its bevels from Light/Mid/Dark, set here so they are not computed from a light scheme.
+    "both": {_R.Window: "#2b2d31", _R.WindowText: "#e6edf3", _R.Base: "#1c1d20", _R.AlternateBase: "#232529",
+             _R.Text: "#e6edf3", _R.Button: "#363a40", _R.ButtonText: "#e6edf3", _R.ToolTipBase: "#2b2e33",
+             _R.ToolTipText: "#e6edf3", _R.PlaceholderText: "#7d8590", _R.Link: "#a5a5ff",
+             _R.BrightText: "#ff7b72", _R.Light: "#4a4e55", _R.Midlight: "#3c4046", _R.Mid: "#26282c",
+             _R.Dark: "#151618", _R.Shadow: "#000000"},
+    "active": {_R.Highlight: "#5b5bd6", _R.HighlightedText: "#ffffff"},
+    "inactive": {_R.Highlight: "#3a3b66", _R.HighlightedText: "#e6edf3"},
+    "disabled": {_R.WindowText: "#6e7681", _R.Text: "#6e7681", _R.ButtonText: "#6e7681", _R.Base: "#25272a",
+                 _R.Window: "#2b2d31", _R.Button: "#2f3236", _R.Light: "#2b2d31"},
+}
+
+
+def _palette(scheme: dict) -> QPalette:
     p = QPalette()
-    window, base, alt, text = QColor("#f3f4f6"), QColor("#ffffff"), QColor("#f6f8fa"), QColor("#1f2328")
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-        p.setColor(group, QPalette.ColorRole.Window, window)
-        p.setColor(group, QPalette.ColorRole.WindowText, text)
-        p.setColor(group, QPalette.ColorRole.Base, base)
-        p.setColor(group, QPalette.ColorRole.AlternateBase, alt)
-        p.setColor(group, QPalette.ColorRole.Text, text)
-        p.setColor(group, QPalette.ColorRole.Button, QColor("#f6f7f9"))
-        p.setColor(group, QPalette.ColorRole.ButtonText, text)
-        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
-        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
-        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#8c959f"))
-        p.setColor(group, QPalette.ColorRole.Link, QColor("#4848c8"))
-        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#c62828"))
-    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight, QColor("#5b5bd6"))
-    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor("#c9cbf2"))
-    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor("#1f2328"))
-    disabled = QColor("#8c959f")
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#f3f4f6"))
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#eef0f2"))
+    groups = {"active": QPalette.ColorGroup.Active, "inactive": QPalette.ColorGroup.Inactive,
+              "disabled": QPalette.ColorGroup.Disabled}
+    for role, colour in scheme["both"].items():
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            p.setColor(group, role, QColor(colour))
+    for name in ("active", "inactive", "disabled"):
+        for role, colour in scheme[name].items():
+            p.setColor(groups[name], role, QColor(colour))
     return p
+
+
+def _light_palette() -> QPalette:
+    return _palette(_LIGHT)
 
 
 def _dark_palette() -> QPalette:
-    p = QPalette()
-    # Fields (Base) darker than the window, as Fusion draws frames from the window colour.
-    window, base, alt, text = QColor("#2b2d31"), QColor("#1c1d20"), QColor("#232529"), QColor("#e6edf3")
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-        p.setColor(group, QPalette.ColorRole.Window, window)
-        p.setColor(group, QPalette.ColorRole.WindowText, text)
-        p.setColor(group, QPalette.ColorRole.Base, base)
-        p.setColor(group, QPalette.ColorRole.AlternateBase, alt)
-        p.setColor(group, QPalette.ColorRole.Text, text)
-        p.setColor(group, QPalette.ColorRole.Button, QColor("#363a40"))
-        p.setColor(group, QPalette.ColorRole.ButtonText, text)
-        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#2b2e33"))
-        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
-        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#7d8590"))
-        p.setColor(group, QPalette.ColorRole.Link, QColor("#a5a5ff"))
-        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#ff7b72"))
-        p.setColor(group, QPalette.ColorRole.Light, QColor("#4a4e55"))
-        p.setColor(group, QPalette.ColorRole.Midlight, QColor("#3c4046"))
-        p.setColor(group, QPalette.ColorRole.Mid, QColor("#26282c"))
-        p.setColor(group, QPalette.ColorRole.Dark, QColor("#151618"))
-        p.setColor(group, QPalette.ColorRole.Shadow, QColor("#000000"))
-    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight, QColor("#5b5bd6"))
-    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor("#3a3b66"))
-    p.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    p.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor("#e6edf3"))
-    disabled = QColor("#6e7681")
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#25272a"))
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#2f3236"))
-    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Light, QColor("#2b2d31"))
-    return p
+    return _palette(_DARK)
 
 
 def _stylesheet(c: Colors) -> str:
