@@ -258,8 +258,9 @@ class RowTableModel(QAbstractTableModel):
                 parts.append(text if type(text) is str else str(text))
         return display, sort, "\n".join(parts).casefold()
 
-    def _fill(self, entry: _Entry) -> None:
-        entry.display, entry.sort, entry.search = self._compute(entry.row)
+    def _fill(self, entry: _Entry, computed: tuple[tuple, tuple, str] | None = None) -> None:
+        """Stores a row's cached values (computed here unless ``prepare`` made them) and its visibility."""
+        entry.display, entry.sort, entry.search = computed if computed is not None else self._compute(entry.row)
         if self._sort_column >= 0:
             entry.skey = entry.sort[self._sort_column]
         entry.visible = self._accepts(entry)
@@ -290,13 +291,13 @@ class RowTableModel(QAbstractTableModel):
             self._warmer.start()
 
     def _warm_some(self) -> None:
-        cold, entries, compute = self._cold, self._entries, self._compute
+        cold, entries = self._cold, self._entries
         deadline = time.perf_counter() + _WARM_SLICE_S
         done = 0
         while done < len(cold):
             for entry in cold[done:done + 32]:
-                if entry.display is None and entries.get(entry.key) is entry:
-                    entry.display, entry.sort, entry.search = compute(entry.row)
+                if entries.get(entry.key) is entry:  # not removed or replaced meanwhile
+                    self._ensure(entry)
             done += 32
             if time.perf_counter() >= deadline:
                 break
@@ -307,8 +308,7 @@ class RowTableModel(QAbstractTableModel):
         """Computes every row's texts now (a filter needs them all)."""
         if self._cold:
             for entry in self._ordered:
-                if entry.display is None:
-                    entry.display, entry.sort, entry.search = self._compute(entry.row)
+                self._ensure(entry)
             self._cold = []
 
     def cold_count(self) -> int:
@@ -320,8 +320,7 @@ class RowTableModel(QAbstractTableModel):
             return False
         if not self._words:
             return True
-        if entry.display is None:
-            self._ensure(entry)
+        self._ensure(entry)
         search = entry.search
         for word in self._words:
             if word not in search:
@@ -496,14 +495,10 @@ class RowTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._entries.clear()
         self._cold = []
-        column = self._sort_column
         for seq, row in enumerate(rows):
             entry = _Entry(self.key(row), row, seq)
             if computed is not None:
-                entry.display, entry.sort, entry.search = computed[seq]
-                if column >= 0:
-                    entry.skey = entry.sort[column]
-                entry.visible = self._accepts(entry)
+                self._fill(entry, computed[seq])
             else:
                 self._place_lazily(entry)
             self._entries[entry.key] = entry  # a duplicate key keeps the last row
@@ -533,10 +528,7 @@ class RowTableModel(QAbstractTableModel):
                     seq = seqs[n]
                 entry = _Entry(key, row, seq)
                 if computed is not None:
-                    entry.display, entry.sort, entry.search = computed[n]
-                    if sort_column >= 0:
-                        entry.skey = entry.sort[sort_column]
-                    entry.visible = self._accepts(entry)
+                    self._fill(entry, computed[n])
                 else:
                     self._place_lazily(entry)
                 self._entries[key] = entry
@@ -620,7 +612,7 @@ class RowTableModel(QAbstractTableModel):
             return  # kept sorted through every update (QTableView.sortByColumn asks twice)
         if column >= 0 and column != self._sort_column:
             for entry in self._ordered:
-                entry.skey = entry.sort[column] if entry.display is not None else self._column_key(entry, column)
+                entry.skey = self._column_key(entry, column)
         self._sort_column = column
         self._sort_order = order
         self._resort_and_relayout()
