@@ -6,6 +6,7 @@ import sys
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
 from giftdesk.errors import ValidationError
+from giftdesk.fleet.units import fmt_size
 
 
 def _catalog(desk):
@@ -28,7 +29,7 @@ def register(cli) -> None:
         rows = _catalog(desk).list()
         return Output([r.to_json() for r in rows],
                       Table(["TAGS", "ID", "SIZE", "CONTAINERS", "INSTANCES", "CREATED"],
-                            [(", ".join(r.tags) or "<none>", r.short_id, f"{r.size_bytes / 1048576:.1f} MB",
+                            [(", ".join(r.tags) or "<none>", r.short_id, fmt_size(r.size_bytes),
                               r.containers, ", ".join(r.instances), r.created) for r in rows]))
 
     @image.command("build", "build an image from a folder with a Dockerfile (the tracker's repository)",
@@ -62,7 +63,7 @@ def register(cli) -> None:
         if args.dry_run or not unused:
             return Output([r.to_json() for r in unused],
                           Table(["TAGS", "ID", "SIZE"], [(", ".join(r.tags) or "<none>", r.short_id,
-                                                          f"{r.size_bytes / 1048576:.1f} MB") for r in unused])
+                                                          fmt_size(r.size_bytes)) for r in unused])
                           if unused else "No unused images.")
         confirm(args, f"Remove {len(unused)} unused image(s): {', '.join(r.reference for r in unused[:10])}"
                       f"{'…' if len(unused) > 10 else ''}?")

@@ -39,20 +39,13 @@ from giftdesk.fleet.images import (
     build_folder,
     build_tag,
 )
+from giftdesk.fleet.units import fmt_size
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
 
 BUILD_LOG_LINES = 5000  # the view keeps the newest lines; the build's own log stays with the engine
 FLUSH_MS = 100
 LISTED = 12  # names a question lists before "and N more"
-
-
-def fmt_size(size: int) -> str:
-    if size >= 1 << 30:
-        return f"{size / (1 << 30):.2f} GB"
-    if size >= 1 << 20:
-        return f"{size / (1 << 20):.1f} MB"
-    return f"{size / 1024:.0f} kB"
 
 
 def _containers_text(row: ImageRow) -> str:
