@@ -271,16 +271,6 @@ class FleetDocker:
     def networks(self) -> list[str]:
         return sorted(n["Name"] for n in self._call("Listing networks", self.api.networks) if n.get("Name") != "none")
 
-    def info(self) -> dict:
-        version = self._call("Asking the engine", self.api.version)
-        info = self._call("Asking the engine", self.api.info)
-        return {"version": version.get("Version"), "apiVersion": version.get("ApiVersion"),
-                "os": info.get("OperatingSystem"), "kernel": info.get("KernelVersion"),
-                "host": self.clients.where, "name": info.get("Name"), "cpus": info.get("NCPU"),
-                "memoryBytes": info.get("MemTotal"), "containers": info.get("Containers"),
-                "running": info.get("ContainersRunning"), "images": info.get("Images"),
-                "storageDriver": info.get("Driver"), "cgroupVersion": info.get("CgroupVersion")}
-
     def version(self) -> dict:
         """``GET /version``: engine, API, OS and architecture."""
         return self._call("Asking the engine", self.api.version)

@@ -88,7 +88,7 @@ def _close(client) -> None:
     try:
         client.close()
     except Exception:
-        log.debug("Closing a Docker client failed", exc_info=True)
+        log.debug("Closing a client (%s) failed", type(client).__name__, exc_info=True)
 
 
 class HttpClients:
@@ -115,7 +115,4 @@ class HttpClients:
             clients = list(self._clients.values())
             self._clients.clear()
         for client in clients:
-            try:
-                client.close()
-            except Exception:
-                log.debug("Closing an HTTP client failed", exc_info=True)
+            _close(client)
