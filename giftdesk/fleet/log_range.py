@@ -7,6 +7,7 @@ person is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -29,6 +30,30 @@ def since_preset(key: str, now: datetime | None = None) -> datetime:
     except KeyError:
         raise ValidationError(f"'{key}' is not a log range: use one of "
                               f"{', '.join(k for k, _ in SINCE_PRESETS)}.", field="since") from None
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """A moment typed as text (the CLI's ``--since``): '10m', '2h', '30s', '1d' ago, 'today'
+    (local midnight), or an ISO date/time (local unless it says). None for no text."""
+    if not text:
+        return None
+    typed = text.strip().lower()
+    if typed == "today":
+        return since_preset("today", now)
+    found = _RELATIVE.match(typed)
+    if found:
+        seconds = int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+        return (now or datetime.now(timezone.utc)) - timedelta(seconds=seconds)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d, today or 2026-11-28T08:00.",
+                              field="since") from None
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 @dataclass(frozen=True)

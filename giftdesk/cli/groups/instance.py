@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.errors import ValidationError
+from giftdesk.fleet.log_range import parse_since
 
 SETTINGS_ARGS = (
     arg("--image", help="image reference (default: Settings' tracker image)"),
@@ -102,30 +100,6 @@ def _bulk(desk, args, action: str) -> Output:
     rows = [(r.name, r.outcome, r.message) for r in results]
     return Output([r.to_json() for r in results], Table(["NAME", "RESULT", "MESSAGE"], rows),
                   exit_code=1 if failed else 0)
-
-
-_RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
-
-
-def parse_since(text: str | None) -> datetime | None:
-    """'10m', '2h', '30s', '1d' ago, 'today' (local midnight), or an ISO date/time."""
-    if not text:
-        return None
-    if text.strip().lower() == "today":
-        from giftdesk.fleet.log_range import since_preset
-
-        return since_preset("today")
-    found = _RELATIVE.match(text.strip().lower())
-    if found:
-        amount, unit = int(found.group(1)), found.group(2)
-        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-        return datetime.now(timezone.utc) - timedelta(seconds=seconds)
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(f"'{text}' is not a time: use e.g. 10m, 2h, 1d, today or 2026-11-28T08:00.",
-                              field="since") from None
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 def register(cli) -> None:
