@@ -373,19 +373,6 @@ class FleetDocker:
         return Stream(self.clients, client, events)
 
     # ---- images ---------------------------------------------------------------------------
-    def images(self) -> list[dict]:
-        raw = self._call("Listing images", self.api.images)
-        used = {c.image for c in self.list_all()}
-        rows = []
-        for image in raw:
-            tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
-            rows.append({"id": image["Id"], "tags": tags, "sizeBytes": image.get("Size", 0),
-                         "created": datetime.fromtimestamp(image.get("Created", 0), timezone.utc),
-                         "inUse": bool(set(tags) & used or image["Id"] in used)})
-        # gift-tracker images first, then by tag
-        rows.sort(key=lambda r: (not any(t.startswith("gift-tracker") for t in r["tags"]), r["tags"][:1] or ["~"]))
-        return rows
-
     def remove_image(self, reference: str, force: bool = False) -> None:
         self._call(f"Removing image {reference}", self.api.remove_image, reference, force=force)
 

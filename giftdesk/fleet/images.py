@@ -139,6 +139,11 @@ class ImageCatalog:
         self.docker = fleet.docker
 
     # ---- reading ------------------------------------------------------------------------
+    def tags(self) -> list[str]:
+        """Every local tag, ``gift-tracker*`` first (the create dialog's image picker): one engine call."""
+        tags = {t for image in self.docker.images_raw() for t in image.get("RepoTags") or () if t != "<none>:<none>"}
+        return sorted(tags, key=lambda t: (not t.startswith(TRACKER_PREFIX), t))
+
     def list(self) -> list[ImageRow]:
         """Every local image with who uses it: 2 engine calls and one database read."""
         raw_images = self.docker.images_raw()

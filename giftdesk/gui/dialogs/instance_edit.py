@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from giftdesk.fleet import spec
+from giftdesk.fleet.images import ImageCatalog
 from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
 from giftdesk.gui.prompts import Prompts
 
@@ -122,7 +123,7 @@ class InstanceDialog(QDialog):
         accounts = desk.customers.list_accounts() if self.row is None else []
         customers = {c.id: c.name for c in desk.customers.list()} if self.row is None else {}
         try:
-            images = [t for r in desk.fleet.docker.images() for t in r["tags"]]
+            images = ImageCatalog(desk.fleet).tags()
             networks = desk.fleet.docker.networks()
         except Exception:  # the engine is away: the fields stay editable
             images, networks = [], []
