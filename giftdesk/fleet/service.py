@@ -202,7 +202,7 @@ class FleetService:
             self._discard(container_id)
             raise
         self.record_event(instance_id, "info", f"Created on port {port} from {image}")
-        self._apply_public_url(instance_id)
+        self._apply_public_url(self.get(instance_id))
         self.ctx.events.publish(InstancesChanged((instance_id,)))
         if start:
             try:
@@ -313,7 +313,7 @@ class FleetService:
                     setattr(record, key, value)
                 self.ctx.audit(session, "instance.edit", f"Changed {', '.join(sorted(record_only))} of '{row.name}'",
                                "instance", row.id, details=record_only)
-            self._apply_public_url(row.id)
+            self._apply_public_url(self.get(row.id))  # the record just changed
         self.ctx.events.publish(InstancesChanged((row.id,)))
         return self.get(row.id, with_state=True)
 
@@ -628,12 +628,11 @@ class FleetService:
         self.ctx.require("operator", "change instance URLs")
         rows = self.list()
         for row in rows:
-            self._apply_public_url(row.id)
+            self._apply_public_url(row)
         return len(rows)
 
-    def _apply_public_url(self, instance_id: int) -> None:
+    def _apply_public_url(self, row: InstanceRow) -> None:
         """The account's instance URL (seed 000's ``instanceUrl``) follows its tracker."""
-        row = self.get(instance_id)
         url = row.public_url or self.public_url_for(row.name, row.port)
         if row.account_id is None:
             return
