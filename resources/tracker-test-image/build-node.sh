@@ -9,35 +9,21 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+script=build-node.sh
+# shellcheck source=common.sh
+. "$here/common.sh"
 image="${GIFTDESK_TEST_NODE_IMAGE:-giftdesk-test-node-tracker:latest}"
-label=org.giftdesk.test-image.hash
 force=0
 [ "${1:-}" = --force ] && force=1
-if [ -z "${DOCKER_HOST:-}" ] && [ -S /tmp/gd-docker/docker.sock ]; then
-    export DOCKER_HOST=unix:///tmp/gd-docker/docker.sock
-fi
-docker_cli=docker
-[ -x /usr/bin/docker ] && docker_cli=/usr/bin/docker
-say() { echo "build-node.sh: $*" >&2; }
 
 node="$(command -v node || true)"
 [ -n "$node" ] || { say "no node on PATH"; exit 1; }
 node="$(readlink -f "$node")"
-busybox=
-for candidate in /bin/busybox /usr/bin/busybox; do
-    if [ -x "$candidate" ] && ! ldd "$candidate" >/dev/null 2>&1; then busybox="$candidate"; break; fi
-done
-[ -n "$busybox" ] || { say "no static busybox found: apt-get install busybox-static"; exit 1; }
+find_static_busybox
 
-hash="$(cat "$here/build-node.sh" "$here/node/index.js" "$here/node/docker-entrypoint.sh" "$busybox" |
+hash="$(cat "$here/build-node.sh" "$here/common.sh" "$here/node/index.js" "$here/node/docker-entrypoint.sh" "$busybox" |
     cat - <(sha256sum "$node") | sha256sum | cut -c1-16)"
-exec 9>"${TMPDIR:-/tmp}/giftdesk-test-node-image.lock"
-flock 9
-current="$("$docker_cli" image inspect -f "{{index .Config.Labels \"$label\"}}" "$image" 2>/dev/null || true)"
-if [ "$force" = 0 ] && [ "$current" = "$hash" ]; then
-    say "$image is up to date ($hash)"
-    exit 0
-fi
+exit_if_built "$image" "$hash" giftdesk-test-node-image "$force"
 
 start=$(date +%s.%N)
 rootfs="$(mktemp -d)"

@@ -12,43 +12,16 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+script=build.sh
+# shellcheck source=common.sh
+. "$here/common.sh"
 image="${GIFTDESK_TEST_IMAGE:-giftdesk-test-tracker:latest}"
-label=org.giftdesk.test-image.hash
 force=0
 [ "${1:-}" = --force ] && force=1
+find_static_busybox
 
-if [ -z "${DOCKER_HOST:-}" ] && [ -S /tmp/gd-docker/docker.sock ]; then
-    export DOCKER_HOST=unix:///tmp/gd-docker/docker.sock
-fi
-docker_cli=docker
-[ -x /usr/bin/docker ] && docker_cli=/usr/bin/docker
-
-say() { echo "build.sh: $*" >&2; }
-
-# The image needs a statically linked busybox: it has no libc of its own.
-busybox=
-for candidate in /bin/busybox /usr/bin/busybox; do
-    if [ -x "$candidate" ] && ! ldd "$candidate" >/dev/null 2>&1; then
-        busybox="$candidate"
-        break
-    fi
-done
-if [ -z "$busybox" ]; then
-    say "no static busybox found: apt-get install busybox-static"
-    exit 1
-fi
-
-hash="$(cat "$here/build.sh" "$here/tracker.sh" "$busybox" | sha256sum | cut -c1-16)"
-
-# One build at a time (parallel test workers may all ask for the image).
-exec 9>"${TMPDIR:-/tmp}/giftdesk-test-image.lock"
-flock 9
-
-current="$("$docker_cli" image inspect -f "{{index .Config.Labels \"$label\"}}" "$image" 2>/dev/null || true)"
-if [ "$force" = 0 ] && [ "$current" = "$hash" ]; then
-    say "$image is up to date ($hash)"
-    exit 0
-fi
+hash="$(cat "$here/build.sh" "$here/common.sh" "$here/tracker.sh" "$busybox" | sha256sum | cut -c1-16)"
+exit_if_built "$image" "$hash" giftdesk-test-image "$force"
 
 start=$(date +%s.%N)
 rootfs="$(mktemp -d)"
