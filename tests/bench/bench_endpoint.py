@@ -407,10 +407,16 @@ def start_threading_baseline(bodies: dict[int, bytes], keys: dict[int, str]) -> 
 # ---- the run -----------------------------------------------------------------------------------
 def seed(data_dir: Path, count: int) -> tuple[Desk, list[tuple[int, str]]]:
     desk = Desk.open(str(data_dir))
+    return desk, seed_accounts(desk, count)
+
+
+def seed_accounts(desk: Desk, count: int, prefix: str = "bench") -> list[tuple[int, str]]:
+    """``count`` customers, each with one TikTok account, its API key and four gift groups:
+    [(account id, key)]."""
     accounts = []
     for n in range(count):
-        customer = desk.customers.create(f"Bench customer {n}")
-        account = desk.customers.add_account(customer.id, f"bench_{n}")
+        customer = desk.customers.create(f"{prefix.title()} customer {n}")
+        account = desk.customers.add_account(customer.id, f"{prefix}_{n}")
         key = desk.keys.generate(account.id)
         desk.tracker_data.save_gift_groups(account.id, {
             f"group-{g}": {"name": f"Group {g}", "goal": 1000 * g, "color": "#ff0000",
@@ -418,7 +424,7 @@ def seed(data_dir: Path, count: int) -> tuple[Desk, list[tuple[int, str]]]:
             for g in range(4)
         })
         accounts.append((account.id, key))
-    return desk, accounts
+    return accounts
 
 
 def main() -> int:

@@ -42,7 +42,7 @@ from giftdesk.desk import Desk  # noqa: E402
 from giftdesk.endpoint import EndpointServer  # noqa: E402
 from giftdesk.services.social_endpoint import SocialSyncHandler  # noqa: E402
 from giftdesk.services.tracker_gateway import TrackerGateway  # noqa: E402
-from tests.bench.bench_endpoint import run_wrk  # noqa: E402
+from tests.bench.bench_endpoint import run_wrk, seed_accounts  # noqa: E402
 
 BENCH_RATE_LIMIT = 10**12  # per minute: effectively off (tracker routes' per-key and the route's per-profile)
 
@@ -72,16 +72,10 @@ end
 
 
 def seed(desk: Desk, count: int) -> list[tuple[int, str]]:
-    accounts = []
-    for n in range(count):
-        customer = desk.customers.create(f"Route customer {n}")
-        account = desk.customers.add_account(customer.id, f"route_{n}")
-        key = desk.keys.generate(account.id)
-        desk.tracker_data.save_gift_groups(account.id, {
-            f"group-{g}": {"name": f"Group {g}", "goal": 1000 * g, "color": "#ff0000",
-                           "giftIds": list(range(5600 + g, 5605 + g))} for g in range(4)})
-        desk.social.create(f"Route creator {n}", account_id=account.id)
-        accounts.append((account.id, key))
+    """The endpoint bench's accounts (key, gift groups), each linked to a creator profile."""
+    accounts = seed_accounts(desk, count, prefix="route")
+    for n, (account_id, _key) in enumerate(accounts):
+        desk.social.create(f"Route creator {n}", account_id=account_id)
     return accounts
 
 
