@@ -19,8 +19,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.served import Served
 
 
 @dataclass
@@ -36,7 +38,7 @@ class RecordedRequest:
 
 
 @dataclass
-class FakeBackend:
+class FakeBackend(Served):
     host: str = "127.0.0.1"
     port: int = 0
     config: dict[str, Any] = field(default_factory=lambda: {"theme": "light", "sound": True})
@@ -47,13 +49,10 @@ class FakeBackend:
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
+        host, port = self._address()
         return f"http://{host}:{port}"
 
     @property
@@ -96,23 +95,7 @@ class FakeBackend:
             do_GET = _answer
             do_POST = _answer
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeBackend":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self._serve(Handler, self.host, self.port)
 
     def wait_for(self, method: str, path_suffix: str, timeout: float = 15.0) -> RecordedRequest:
         """The first recorded request with this method whose path ends with ``path_suffix``."""

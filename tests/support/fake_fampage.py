@@ -23,8 +23,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.served import Served
 
 API_KEY = "fake-fampage-key"
 
@@ -71,7 +73,7 @@ class Recorded:
     content_type: str
 
 
-class FakeFampage:
+class FakeFampage(Served):
     def __init__(self, api_key: str = API_KEY, balance: str = "5000.00", currency: str = "INR"):
         self.api_key = api_key
         self.balance = Decimal(balance)
@@ -93,13 +95,11 @@ class FakeFampage:
         self._next_refill = 900
         self._lock = threading.Lock()
         self._answers = 0
-        self._server: ThreadingHTTPServer | None = None
 
     # --- control from tests -------------------------------------------------------------
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
+        host, port = self._address()
         return f"http://{host}:{port}/api/v2"
 
     def start(self) -> "FakeFampage":
@@ -118,23 +118,7 @@ class FakeFampage:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeFampage":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self._serve(Handler, queue=256, poll_interval=0.05)
 
     def hang(self, action: str, seconds: float, times: int = 1) -> None:
         """The next ``times`` calls of ``action`` answer only after ``seconds`` (a client time-out)."""
