@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from giftdesk.gui.app import create_application
 
-app = QApplication([])
+app = create_application()
 # Tables remember their column widths per user: start from the defaults, not this machine's.
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
 from giftdesk.desk import Desk

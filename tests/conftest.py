@@ -7,7 +7,9 @@ absent are a skip on a workstation and a failure under CI (``CI`` set).
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,6 +19,65 @@ from sqlalchemy import create_engine, text
 from giftdesk.desk import Desk
 
 POSTGRES_URL = os.environ.get("GIFTDESK_TEST_DATABASE_URL")
+
+# ---- deadlines -----------------------------------------------------------------------------
+# pytest-timeout fails a test at its deadline (``timeout`` in pyproject.toml, or the test's
+# ``@pytest.mark.timeout(N)``) with every thread's stack. A deadlock in C that holds the GIL never
+# lets that signal handler run, so faulthandler's watchdog thread, which needs no GIL, dumps the
+# stacks and ends the whole run a little later: a hang costs seconds, never CI's time limit.
+_WATCHDOG_GRACE = float(os.environ.get("GIFTDESK_TEST_WATCHDOG_GRACE", "30"))
+_watchdog_file = None
+
+
+def pytest_configure(config):
+    global _watchdog_file
+    # Its own copy of the terminal's stderr: pytest replaces fd 2 while a test runs.
+    _watchdog_file = os.fdopen(os.dup(sys.__stderr__.fileno()), "w")
+
+
+def pytest_unconfigure(config):
+    if _watchdog_file is not None:
+        faulthandler.cancel_dump_traceback_later()
+        _watchdog_file.close()
+
+
+def _deadline(item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and marker.args:
+        return float(marker.args[0])
+    configured = item.config.getoption("timeout", None) or item.config.getini("timeout")
+    return float(configured or 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    seconds = _deadline(item)
+    if seconds > 0:
+        faulthandler.dump_traceback_later(seconds + _WATCHDOG_GRACE, exit=True, file=_watchdog_file)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+# ---- Qt -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def qapp():
+    """pytest-qt's application, made as the console makes it (theme, GUI-thread-only collector)."""
+    from giftdesk.gui.app import create_application
+
+    return create_application()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_this_thread():
+    """With a Qt application made, the cyclic collector runs only on the main thread: between
+    tests too, so a test that never spins the event loop does not pile up garbage."""
+    yield
+    guard_module = sys.modules.get("giftdesk.gui.gc_guard")
+    guard = guard_module.installed() if guard_module is not None else None
+    if guard is not None:
+        guard.collect_due()
 
 
 def require_service(available: bool, what: str) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 import giftdesk
 from giftdesk import APP_NAME
-from giftdesk.gui import theme
+from giftdesk.gui import gc_guard, theme
 from giftdesk.gui.errors import ErrorRoute
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ def qt_message_handler(mode, context, message: str) -> None:
 
 
 def create_application(scheme: str | None = None) -> QApplication:
-    """The QApplication with names, icon, theme and Qt messages routed into logging."""
+    """The QApplication with names, icon, theme, Qt messages routed into logging, and Python's
+    cyclic garbage collector confined to the GUI thread (``gc_guard``)."""
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationVersion(giftdesk.__version__)
@@ -69,6 +70,7 @@ def create_application(scheme: str | None = None) -> QApplication:
     app.setDesktopFileName("giftdesk")
     theme.apply_theme(app, scheme)
     app.setWindowIcon(theme.app_icon())
+    gc_guard.install(app)
     return app
 
 

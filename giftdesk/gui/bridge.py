@@ -133,6 +133,17 @@ class EventBridge(QObject):
         self._deliver_batches()
 
     def close(self) -> None:
-        self._unsubscribe()
+        # Dropping the bus's handle breaks the bridge -> unsubscribe -> bound method -> bridge
+        # cycle, so a closed bridge goes with its last reference instead of waiting for the
+        # collector.
+        unsubscribe, self._unsubscribe = self._unsubscribe, _nothing
+        unsubscribe()
         self._frame.stop()
         self._subscriptions.clear()
+        self._pending_batches.clear()
+        with self._queue_lock:
+            self._queue.clear()
+
+
+def _nothing() -> None:
+    pass

@@ -66,7 +66,6 @@ def main() -> int:
     subprocess.run(["bash", str(REPO / "resources/tracker-test-image/build.sh")], check=True,
                    env=dict(os.environ, GIFTDESK_TEST_IMAGE=IMAGE), capture_output=True)
     from PySide6.QtCore import QEventLoop, QTimer, Qt
-    from PySide6.QtWidgets import QApplication
 
     from giftdesk.desk import Desk
     from giftdesk.fleet.feature import install
@@ -75,7 +74,9 @@ def main() -> int:
     from giftdesk.runtime import Runtime
     from giftdesk.services.context import Actor
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    from giftdesk.gui.app import create_application
+
+    app = create_application()
     data = tempfile.mkdtemp(prefix="gd-bench-fleet-")
     desk = Desk.open(data)
     desk.settings.update({"tracker.default_image": IMAGE, "tracker.port_start": 3100, "tracker.port_end": 3999})

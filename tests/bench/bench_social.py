@@ -282,9 +282,9 @@ def main() -> int:
                                            "seeded by an earlier run")
     args = parser.parse_args()
 
-    from PySide6.QtWidgets import QApplication
+    from giftdesk.gui.app import create_application
 
-    app = QApplication(sys.argv)
+    app = create_application()
     from giftdesk.desk import Desk
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="bench-social-")

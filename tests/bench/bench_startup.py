@@ -48,8 +48,8 @@ window.resize(1280, 800)
 GIFTDESK = r"""
 import sys, time
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
-app = QApplication(sys.argv)
+from giftdesk.gui.app import create_application
+app = create_application()
 from giftdesk.desk import Desk
 from giftdesk.gui.context import GuiContext
 from giftdesk.gui.main_window import MainWindow

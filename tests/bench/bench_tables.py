@@ -156,7 +156,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    from giftdesk.gui.app import create_application
+
+    app = create_application()
     rnd = random.Random(7)
     rows = make_rows(args.rows, rnd)
 

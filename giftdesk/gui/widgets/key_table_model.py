@@ -79,15 +79,25 @@ class KeyTableModel(RowTableModel):
     HEADERS = ("Customer", "Account", "API key", "Instance URL", "Status", "Last accessed")
 
     def __init__(self, parent: QObject | None = None):
+        # The columns close over this dict, never over the model: a model in a reference cycle
+        # would wait for the cyclic collector (see gc_guard) instead of going with its view.
         self._revealed: dict[int, str] = {}
+        revealed = self._revealed
+
+        def key_tooltip(row: KeyRow) -> str:
+            if row.account_id in revealed:
+                return "Shown for a short while; hide it with Show/Hide key (Space)"
+            return (f"Hidden; generated {exact_time(row.key_generated_at)}. "
+                    "Show it with Space or copy it with Ctrl+C")
+
         bold = QFont()
         bold.setBold(True)
         mono = mono_font()
         columns = [
             Column("Customer", lambda r: r.customer_name, width=150),
             Column("Account", lambda r: f"@{r.tiktok_username}", sort=lambda r: r.tiktok_username, width=130),
-            Column("API key", lambda r: self._revealed.get(r.account_id, r.masked_key), sort=lambda r: r.key_hint,
-                   searchable=False, width=330, font=lambda _r: mono, tooltip=self._key_tooltip),
+            Column("API key", lambda r: revealed.get(r.account_id, r.masked_key), sort=lambda r: r.key_hint,
+                   searchable=False, width=330, font=lambda _r: mono, tooltip=key_tooltip),
             Column("Instance URL", lambda r: r.instance_url or "(not set)", sort=lambda r: (r.instance_url or ""),
                    search=lambda r: r.instance_url or "", stretch=True,
                    foreground=lambda r: None if r.instance_url else muted_colour(),
@@ -102,18 +112,14 @@ class KeyTableModel(RowTableModel):
         ]
         super().__init__(columns, key=lambda r: r.account_id, parent=parent)
 
-    def _key_tooltip(self, row: KeyRow) -> str:
-        if row.account_id in self._revealed:
-            return "Shown for a short while; hide it with Show/Hide key (Space)"
-        return f"Hidden; generated {exact_time(row.key_generated_at)}. Show it with Space or copy it with Ctrl+C"
-
     # -- contents
     def set_rows(self, rows: Iterable[KeyRow]) -> None:
         rows = list(rows)
         hints = {row.account_id: row.key_hint for row in rows}
         # A regenerated key has a new hint: never show the old one again.
-        self._revealed = {aid: key for aid, key in self._revealed.items()
-                          if aid in hints and key.endswith(hints[aid])}
+        stale = [aid for aid, key in self._revealed.items() if aid not in hints or not key.endswith(hints[aid])]
+        for aid in stale:
+            del self._revealed[aid]
         super().set_rows(rows)
 
     def rows(self) -> list[KeyRow]:  # type: ignore[override]  # a method here, as the tab has always called it
