@@ -36,13 +36,15 @@ class FleetStatsSampler(Service):
         self._previous: dict[tuple[int, str], StatsSample] = {}  # per container: a restart starts afresh
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="fleet-stats")
         self._wake = threading.Event()
-        self.rounds = 0
+        self.rounds = 0  # sampling rounds made
+        self.idle_looks = 0  # times it looked and found no view asking (tests count on both)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             targets = self.live.stats_targets()
             if not targets:
                 self.report("running", "idle: no view shows stats")
+                self.idle_looks += 1
                 self._previous.clear()
                 self._wake.wait(0.5)
                 self._wake.clear()

@@ -43,6 +43,7 @@ class FleetWatcher(Service):
         self._stopping: set[str] = set()  # containers the console or the CLI is stopping (a kill came first)
         self._current: dict[int, str] = {}
         self.reconnects = 0
+        self.resyncs = 0  # list calls made (a change the event stream carried needs none)
         self._sync = threading.Event()
         self._unsubscribe = desk.events.subscribe(InstancesChanged, lambda _e: self._sync.set())
 
@@ -111,6 +112,7 @@ class FleetWatcher(Service):
     # ---- state -----------------------------------------------------------------------------
     def resync(self, reconcile: bool = False) -> None:
         """One list call: every instance's state, published where it changed."""
+        self.resyncs += 1
         if reconcile:
             try:
                 self.fleet.reconcile()

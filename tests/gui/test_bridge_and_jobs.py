@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QObject, QThread
 from PySide6.QtWidgets import QWidget
 
-from giftdesk.gui.bridge import EventBridge
+from giftdesk.gui.bridge import FRAME_MS, EventBridge
 from giftdesk.gui.jobs import JobRunner
 from giftdesk.services.events import CustomerChanged, Event, EventBus, KeyChanged
 
@@ -60,21 +60,28 @@ def test_high_rate_events_arrive_as_at_most_one_batch_per_frame(qtbot):
     bus = EventBus()
     bridge = EventBridge(bus)
     batches = []
-    bridge.subscribe_batch(Sample, batches.append)
+    delivered_at = []
+
+    def on_batch(batch):
+        delivered_at.append(time.monotonic())
+        batches.append(batch)
+
+    bridge.subscribe_batch(Sample, on_batch)
 
     def flood():
         for n in range(20_000):
             bus.publish(Sample(f"c{n % 100}", float(n)))
 
-    started = time.monotonic()
     threads = [threading.Thread(target=flood) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     qtbot.waitUntil(lambda: bool(batches) and max(s.cpu for b in batches for s in b) == 19_999.0, timeout=5000)
-    elapsed_frames = (time.monotonic() - started) * 1000 / 16 + 2
-    assert len(batches) <= elapsed_frames
+    # At most one batch a frame: consecutive deliveries are a frame apart or more (a loaded
+    # machine only spreads them further; 2 ms for the timer's own rounding).
+    gaps = [b - a for a, b in zip(delivered_at, delivered_at[1:])]
+    assert all(gap >= (FRAME_MS - 2) / 1000 for gap in gaps), gaps
     assert all(len({s.container for s in b}) == len(b) for b in batches)  # newest per key only
     assert len(batches[-1]) <= 100
     bridge.close()

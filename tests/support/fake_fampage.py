@@ -95,6 +95,13 @@ class FakeFampage(Served):
         self._next_refill = 900
         self._lock = threading.Lock()
         self._answers = 0
+        # Concurrency, proved by counting instead of timing: ``gate(n)`` holds every answer until
+        # n requests are being answered at once (or ``gate_seconds`` passed); ``max_in_flight``.
+        self._in_flight = 0
+        self.max_in_flight = 0
+        self._gate = 0
+        self.gate_seconds = 5.0
+        self._gate_changed = threading.Condition(self._lock)
 
     # --- control from tests -------------------------------------------------------------
     @property
@@ -124,6 +131,23 @@ class FakeFampage(Served):
         """The next ``times`` calls of ``action`` answer only after ``seconds`` (a client time-out)."""
         with self._lock:
             self._hangs.setdefault(action, []).extend([seconds] * times)
+
+    def gate(self, in_flight: int) -> None:
+        """Every answer waits until ``in_flight`` requests are open at once (0: no gate)."""
+        with self._lock:
+            self._gate = in_flight
+            self.max_in_flight = 0
+
+    def _wait_at_gate(self) -> None:
+        with self._gate_changed:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._gate_changed.notify_all()
+            self._gate_changed.wait_for(lambda: self._in_flight >= self._gate, timeout=self.gate_seconds)
+
+    def _leave_gate(self) -> None:
+        with self._gate_changed:
+            self._in_flight -= 1
 
     def fail_next(self, action: str, http_status: int, body: str = "", times: int = 1) -> None:
         """The next calls of ``action`` answer ``http_status`` with ``body`` (e.g. 502 and HTML)."""
@@ -182,14 +206,18 @@ class FakeFampage(Served):
         status, payload = (200, None)
         if failure is None:
             status, payload = self._answer(action, params)
-        if hang:
-            time.sleep(hang)
-        elif self.delay:
-            time.sleep(self.delay)
-        if failure is not None:
-            self._send(handler, failure[0], failure[1].encode(), "text/html")
-            return
-        self._send(handler, status, json.dumps(payload, default=str).encode(), None)
+        self._wait_at_gate()
+        try:
+            if hang:
+                time.sleep(hang)
+            elif self.delay:
+                time.sleep(self.delay)
+            if failure is not None:
+                self._send(handler, failure[0], failure[1].encode(), "text/html")
+                return
+            self._send(handler, status, json.dumps(payload, default=str).encode(), None)
+        finally:
+            self._leave_gate()
 
     def _send(self, handler, status: int, data: bytes, content_type: str | None) -> None:
         with self._lock:
