@@ -178,6 +178,7 @@ TEMPLATES = [
 ]
 
 
+@pytest.mark.timeout(240)  # hundreds of generated cases (or every screen); minutes on a loaded machine
 def test_no_typed_value_gives_a_traceback(desk, data_dir, capsys, tmp_path, monkeypatch):
     import io
 

@@ -297,6 +297,7 @@ def test_a_database_that_does_not_answer_is_one_line_without_the_password(data_d
     assert "Cannot open the database postgresql+psycopg://nobody:***@127.0.0.1:1/none" in err and "pa55word" not in err
 
 
+@pytest.mark.timeout(240)  # hundreds of generated cases (or every screen); minutes on a loaded machine
 def test_no_typed_value_gives_a_traceback(seeded_cli, data_dir, capsys, tmp_path, monkeypatch):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st

@@ -19,7 +19,8 @@ import pytest
 
 import giftdesk
 
-pytestmark = pytest.mark.slow
+# The PyInstaller build in the module fixture takes about a minute, several on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPEC = REPO_ROOT / "giftdesk.spec"

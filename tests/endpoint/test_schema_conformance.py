@@ -3,6 +3,7 @@ what it refuses is a 4xx, every answer matches the documented status, headers an
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -39,6 +40,7 @@ def _exercise(operation, mode: GenerationMode, base_url: str, account_id: int, h
             raise  # (an operation without parameters or body has no negative cases)
 
 
+@pytest.mark.timeout(240)  # hundreds of generated cases (or every screen); minutes on a loaded machine
 def test_every_operation_conforms_to_the_openapi_document(start_endpoint, account, desk):
     account_id, api_key = account
     desk.social.create("Schema Creator", account_id=account_id)  # the key's account has a profile to sync

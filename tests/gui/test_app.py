@@ -80,6 +80,7 @@ def test_app_icon_and_resources():
         assert resource_path("icons", f"{name}.svg").exists(), name
 
 
+@pytest.mark.timeout(240)  # hundreds of generated cases (or every screen); minutes on a loaded machine
 def test_screenshots_are_written(tmp_path, qapp):
     from giftdesk.gui import screenshots
 
