@@ -15,7 +15,8 @@ from giftdesk.runtime.supervisor import Service, Supervisor
 from giftdesk.services.events import EventBus, ServiceStatusChanged
 
 
-def wait_for(condition, timeout=5.0):
+# Generous: a loaded machine may take seconds for what takes milliseconds here; success returns at once.
+def wait_for(condition, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
