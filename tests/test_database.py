@@ -142,3 +142,33 @@ def test_data_dir_from_environment(tmp_path, monkeypatch):
     assert desk.paths.root == target.resolve()
     assert (target / "giftdesk.db").exists()
     desk.close()
+
+
+def test_migration_0005_upgrades_from_0004_with_a_token_and_working_triggers(any_db_desk):
+    """From the previous head: the generation table and its triggers come (and go, and come back)."""
+    from alembic import command
+
+    from giftdesk.db.migrate import _alembic_config
+    from giftdesk.services.keys import credentials_generation
+
+    def generation() -> str | None:
+        with any_db_desk.db.read_session() as session:
+            return credentials_generation(session)
+
+    customer = any_db_desk.customers.create("Before 0005")
+    account = any_db_desk.customers.add_account(customer.id, "before_0005")
+    any_db_desk.keys.generate(account.id)
+    config = _alembic_config()
+    with any_db_desk.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert current_revision(any_db_desk.db) == "0004"
+    assert "credentials_generation" not in inspect(any_db_desk.db.engine).get_table_names()
+    any_db_desk.keys.regenerate(account.id)  # no trigger left behind to trip over the missing table
+
+    upgrade(any_db_desk.db)
+    assert current_revision(any_db_desk.db) == "0005"
+    first = generation()
+    assert first is not None and len(first) == 32
+    any_db_desk.keys.regenerate(account.id)
+    assert generation() not in (None, first)

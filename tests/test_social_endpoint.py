@@ -192,17 +192,14 @@ def test_more_than_10_syncs_a_minute_per_profile_get_429_with_retry_after(linked
     assert _post(handler, "tiktok", key, {"followers": 100})[0] == 429
 
 
-def test_guessing_tokens_from_one_address_gets_429(linked):
+def test_wrong_tokens_do_not_hold_back_a_valid_one_from_the_same_address(linked):
+    """Limiting failed authentications per address is the endpoint's (one budget with the tracker
+    routes, tests/endpoint/test_social_route.py); the handler checks every token it is given."""
     desk, _, key = linked
-    clock = Clock()
-    handler = SocialSyncHandler(desk.social, clock=clock)
-    for _ in range(20):
-        assert _post(handler, "tiktok", "wrong", {"followers": 1}, client="10.9.9.9")[0] == 401
-    status, _, headers = _post(handler, "tiktok", key, {"followers": 1}, client="10.9.9.9")
-    assert status == 429 and int(dict(headers)["Retry-After"]) == 60
-    assert _post(handler, "tiktok", key, {"followers": 1}, client="10.1.1.1")[0] == 200
-    clock.now += 61
-    assert _post(handler, "tiktok", key, {"followers": 2}, client="10.9.9.9")[0] == 200
+    handler = SocialSyncHandler(desk.social, clock=Clock())
+    for n in range(25):
+        assert _post(handler, "tiktok", f"wrong{n}", {"followers": 1}, client="10.9.9.9")[0] == 401
+    assert _post(handler, "tiktok", key, {"followers": 1}, client="10.9.9.9")[0] == 200
 
 
 def test_a_database_failure_is_a_500_without_details(linked, monkeypatch):

@@ -196,3 +196,93 @@ def test_a_read_racing_a_save_does_not_cache_stale_data(desk, make_account, gate
     gateway.read_body(account.id, "config")
     monkeypatch.setattr(module, "load_document", real_load)
     assert b'"theme":"new"' in gateway.read_body(account.id, "config")
+
+
+# ---- changes made elsewhere that no timestamp shows (a restore, a row rewritten in place) ---------
+def _key_of(any_db_desk):
+    customer = any_db_desk.customers.create("Elsewhere")
+    account = any_db_desk.customers.add_account(customer.id, "elsewhere_live")
+    return account, any_db_desk.keys.generate(account.id)
+
+
+def _an_hour_ago(db) -> None:
+    """Every credential and document as if written an hour ago, before the last poll's margin."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from giftdesk.db.models import TrackerCredential, TrackerData
+
+    earlier = datetime.now(timezone.utc) - timedelta(hours=1)
+    with db.session() as session:
+        session.execute(update(TrackerCredential).values(updated_at=earlier))
+        session.execute(update(TrackerData).values(updated_at=earlier))
+
+
+def test_gateway_sees_a_credential_change_that_kept_its_old_timestamp(any_db_desk):
+    """Another process (its own engine, no events) deactivates a key in a statement that leaves
+    ``updated_at`` as it was, as a restored row's is: the generation token still tells."""
+    from sqlalchemy import update
+
+    from giftdesk.db import Database
+    from giftdesk.db.models import TrackerCredential
+
+    account, api_key = _key_of(any_db_desk)
+    aid = str(account.id)
+    _an_hour_ago(any_db_desk.db)
+    gateway = TrackerGateway(any_db_desk.db, any_db_desk.events)  # not started: polls only when told
+    gateway.poll_changes()
+    assert gateway.authenticate(aid, aid, api_key) == account.id
+    elsewhere = Database(any_db_desk.db.url)
+    try:
+        with elsewhere.session() as session:
+            session.execute(update(TrackerCredential).values(status="inactive", updated_at=TrackerCredential.updated_at))
+    finally:
+        elsewhere.dispose()
+    gateway.poll_changes()
+    with pytest.raises(AuthenticationError, match="deactivated"):
+        gateway.authenticate(aid, aid, api_key)
+
+
+def test_gateway_drops_cached_documents_when_the_generation_is_renewed(any_db_desk):
+    """What a restore does: older documents (older timestamps) come back, and a new token says so."""
+    from giftdesk.services.keys import renew_credentials_generation
+
+    account, _ = _key_of(any_db_desk)
+    gateway = TrackerGateway(any_db_desk.db, any_db_desk.events)  # not started: no events, polls when told
+    gateway.save(account.id, "config", {"theme": "cached"})
+    gateway.poll_changes()
+    # What the backup held comes back, timestamps and all, without a key change...
+    any_db_desk.tracker_data.save_config(account.id, {"theme": "restored"})
+    _an_hour_ago(any_db_desk.db)
+    gateway.poll_changes()
+    assert b'"theme":"cached"' in gateway.read_body(account.id, "config")  # (timestamps cannot tell)
+    with any_db_desk.db.session() as session:
+        renew_credentials_generation(session)  # ...and the restore's new token
+    gateway.poll_changes()
+    assert b'"theme":"restored"' in gateway.read_body(account.id, "config")
+
+
+def test_key_changes_renew_the_generation_and_last_access_flushes_do_not(any_db_desk):
+    from giftdesk.services.keys import credentials_generation
+
+    def generation() -> str:
+        with any_db_desk.db.read_session() as session:
+            return credentials_generation(session)
+
+    account, api_key = _key_of(any_db_desk)
+    gateway = TrackerGateway(any_db_desk.db, any_db_desk.events)
+    seen = generation()
+    aid = str(account.id)
+    gateway.authenticate(aid, aid, api_key)
+    gateway.flush_access_times()  # once a second under load: must not make every endpoint reload
+    assert any_db_desk.keys.get(account.id).last_accessed_at is not None
+    assert generation() == seen
+    any_db_desk.keys.set_instance_url(account.id, "https://tracker.example.com")  # not about who authenticates
+    assert generation() == seen
+    for change in (lambda: any_db_desk.keys.regenerate(account.id),
+                   lambda: any_db_desk.keys.set_active(account.id, False),
+                   lambda: any_db_desk.customers.delete(account.customer_id)):  # the key goes by cascade
+        change()
+        assert generation() != seen
+        seen = generation()

@@ -104,6 +104,22 @@ class TrackerCredential(TimestampMixin, Base):
     account: Mapped[TikTokAccount] = relationship(back_populates="credential")
 
 
+class CredentialsGeneration(Base):
+    """One row whose ``token`` is a new random value after every change to who may authenticate.
+
+    Database triggers (migration 0005) replace it whenever a credential row is added, deleted, or
+    gets another digest, status or account, whichever process or statement did it; a restore sets
+    one too. A process that keeps credentials in memory (the tracker endpoint) compares it with the
+    token it loaded to know it must reload. A token, not a counter: a restored file brings back an
+    older value, and a counter could climb back to the very value the endpoint last saw.
+    """
+
+    __tablename__ = "credentials_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
 class TrackerData(TimestampMixin, Base):
     """Seed 000's InstanceData: one JSON document per account and data type."""
 

@@ -56,6 +56,7 @@ from giftdesk.endpoint.limits import retry_after_seconds
 from giftdesk.errors import AuthenticationError
 from giftdesk.services.social_endpoint import MAX_BODY_BYTES as SOCIAL_MAX_BODY
 from giftdesk.services.social_endpoint import ROUTE as SOCIAL_ROUTE
+from giftdesk.services.social_endpoint import TOO_MANY as SOCIAL_TOO_MANY
 from giftdesk.services.social_endpoint import match_route as match_social_route
 
 if TYPE_CHECKING:
@@ -198,9 +199,11 @@ def social_error_body(message: str, error: str) -> bytes:
 
 _SOCIAL_OFF_BODY = social_error_body("Not found", "Social sync is not served by this endpoint.")
 _SOCIAL_TOO_LARGE_BODY = social_error_body("Payload too large", f"The body may be at most {SOCIAL_MAX_BODY} bytes.")
+_SOCIAL_TOO_MANY_BODY = encode_json(SOCIAL_TOO_MANY)
 # What the handler's answer says about the caller, for the connection-slot rules: these statuses
-# come only after a valid token (a 429 may be a flood of bad tokens, so it does not count).
-_SOCIAL_AUTHENTICATED = frozenset((200, 400, 404, 413))
+# come only after a valid token (the handler's 429 is a profile's sync limit; a 401 is counted
+# against the address by the endpoint, which may turn it into a 429 of its own).
+_SOCIAL_AUTHENTICATED = frozenset((200, 400, 404, 413, 429))
 
 
 def social_answer(handler, platform: bytes, authorization: bytes | None, body: bytes, client: str) -> tuple[int, bytes, bytes]:
@@ -585,12 +588,10 @@ class HttpConnection(asyncio.BufferedProtocol):
             )
         except (AuthenticationError, ValueError) as exc:  # ValueError: int() of e.g. "²", which isdigit()
             message = str(exc) if isinstance(exc, AuthenticationError) else "Invalid API key or account ID."
-            wait = state.auth_failures.take(self.ip)
-            if not wait:
+            seconds = self._failed_authentication()
+            if not seconds:
                 self._respond(401, error_body(message), keep, minor, _WWW_AUTHENTICATE)
                 return None
-            state.note_failure_flood(self.ip)
-            seconds = retry_after_seconds(wait)
             self._respond(429, error_body(f"Too many failed authentications from this address; retry in {seconds} s."),
                           False, minor, b"Retry-After: %d\r\n" % seconds)
             self._linger()
@@ -605,6 +606,16 @@ class HttpConnection(asyncio.BufferedProtocol):
                           keep, minor, b"Retry-After: %d\r\n" % seconds)
             return None
         return account_id
+
+    def _failed_authentication(self) -> int:
+        """Counts a request without a valid credential against this address (one budget for every
+        route); 0 while the address has failed attempts left, else the seconds for ``Retry-After``.
+        Only called once the credential proved invalid, so a valid one is never refused here."""
+        wait = self.state.auth_failures.take(self.ip)
+        if not wait:
+            return 0
+        self.state.note_failure_flood(self.ip)
+        return retry_after_seconds(wait)
 
     def _finish(self, data: bytes, pos: int, length: int, chunked: bool, expect: bytes | None, keep: bool) -> int:
         """After an answer that did not need the body: drop the body, keep the connection if we can."""
@@ -762,12 +773,16 @@ class HttpConnection(asyncio.BufferedProtocol):
         else:
             status, body, extra = future.result()
         state.social_syncs += status == 200  # committed, whether or not the client is still there
+        valid_token = status in _SOCIAL_AUTHENTICATED
+        if status == 401:  # counted even if the client did not wait for the answer
+            seconds = self._failed_authentication()
+            if seconds:  # as on the tracker routes: the guesser's connection closes
+                status, body, extra, keep = 429, _SOCIAL_TOO_MANY_BODY, b"Retry-After: %d\r\n" % seconds, False
         if self.closed:
             return
-        if status in _SOCIAL_AUTHENTICATED:
-            if not self.authenticated:
-                self.authenticated = True
-                state.note_authenticated(self)
+        if valid_token and not self.authenticated:
+            self.authenticated = True
+            state.note_authenticated(self)
         self._answer_work(status, body, keep, minor, extra)
 
     def _answer_work(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"") -> None:

@@ -15,7 +15,8 @@ writes waiting together in one transaction (``giftdesk.endpoint.writer``), so th
 waits for a database commit. Seed 002's ``POST /api/v1/profiles/social-sync/{platform}`` is
 served when a ``SocialSyncHandler`` is given (``social=``): its body is framed and limited like a
 tracker write's, then the handler checks the Bearer token and commits the sync on a small thread
-pool; the answer leaves once the sync is committed. Without a handler the route answers 404.
+pool; the answer leaves once the sync is committed (a refused token counts against the address
+like a tracker's bad key). Without a handler the route answers 404.
 
 Connection slots, so that a flood of idle or never-authenticated connections cannot lock
 trackers out (``ServerState.admit``):
@@ -102,6 +103,8 @@ class ServerState:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.writer = GroupWriter(gateway, max_group=write_group)
         self.account_limits = TokenBuckets(rate_limit_per_minute)
+        # Per client address, one budget for every route: only requests whose credential proved
+        # invalid take from it, so a valid key or token is never refused for others' failures.
         self.auth_failures = TokenBuckets(auth_failures_per_minute)
         self.max_body = max_body
         self.idle_timeout = idle_timeout

@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
-from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
+from giftdesk.db.models import CredentialsGeneration, Customer, TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.services import validation
@@ -33,6 +33,16 @@ def digest_key(api_key: str) -> str:
 
 def new_api_key() -> str:
     return str(uuid.uuid4())  # UUID format, as the seed; 122 random bits
+
+
+def credentials_generation(session) -> str | None:
+    """The token every credential change replaces (see ``CredentialsGeneration``)."""
+    return session.scalar(select(CredentialsGeneration.token))
+
+
+def renew_credentials_generation(session) -> None:
+    """A new token for changes the triggers cannot see (a restore writes the file underneath them)."""
+    session.execute(update(CredentialsGeneration).values(token=uuid.uuid4().hex))
 
 
 def mask_key(hint: str) -> str:

@@ -14,6 +14,10 @@ The order of checks follows the seed: authentication (401), the rate limit (429,
 minute per profile, the seed's recommendation, with ``Retry-After``), the platform (400
 ``Invalid platform type``), the body (400 ``Validation failed``), the profile (404). Refused
 syncs of an authenticated caller are recorded as failed syncs (source ``endpoint``).
+
+Failed authentications per client address are limited by the endpoint, with the same budget as
+the tracker routes (``giftdesk.endpoint``): it turns this handler's 401 into a 429 once the
+address has used its budget, and never refuses a valid token for others' failures.
 """
 
 from __future__ import annotations
@@ -51,7 +55,6 @@ log = logging.getLogger(__name__)
 ROUTE = "/api/v1/profiles/social-sync/{platform}"
 SYNCS_PER_WINDOW = 10
 WINDOW_SECONDS = 60.0
-FAILED_AUTH_PER_WINDOW = 20  # per client address, against guessing tokens
 MAX_BODY_BYTES = 16 * 1024
 
 Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]
@@ -120,7 +123,6 @@ class SocialSyncHandler:
         self.social = social
         self.db = social.ctx.db
         self.syncs = SlidingWindowLimiter(limit, window, clock)
-        self.failed_auth = SlidingWindowLimiter(FAILED_AUTH_PER_WINDOW, window, clock)
 
     def handle(self, platform: str, authorization: bytes | None, body: bytes, client: str) -> Answer:
         started = time.perf_counter()
@@ -132,16 +134,11 @@ class SocialSyncHandler:
 
     def _handle(self, platform_text: str, authorization: bytes | None, body: bytes, client: str,
                 started: float) -> Answer:
-        wait = self.failed_auth.retry_after(client)
-        if wait is not None:
-            return _too_many(wait)
         token = _bearer_token(authorization)
         if token is None:
-            self.failed_auth.hit(client)
             return 401, {"message": "Unauthorized", "error": "Access token required"}, [("WWW-Authenticate", "Bearer")]
         account_id = self._account_for(token)
         if account_id is None:
-            self.failed_auth.hit(client)
             return 401, {"message": "Unauthorized", "error": "Invalid or missing token"}, \
                 [("WWW-Authenticate", 'Bearer error="invalid_token"')]
 
@@ -208,9 +205,11 @@ class SocialSyncHandler:
 _PROFILE_NOT_FOUND = {"message": "Profile not found", "error": "User profile does not exist"}
 
 
+TOO_MANY = {"message": "Too many sync requests", "error": "Please wait before syncing again"}
+
+
 def _too_many(wait: float) -> Answer:
-    return 429, {"message": "Too many sync requests", "error": "Please wait before syncing again"}, \
-        [("Retry-After", str(max(1, math.ceil(wait))))]
+    return 429, TOO_MANY, [("Retry-After", str(max(1, math.ceil(wait))))]
 
 
 def _bearer_token(header: bytes | None) -> str | None:

@@ -4,7 +4,9 @@ Built for the request path: keys are checked against an in-memory table of SHA-2
 (constant-time compare), reads are served from pre-encoded response bodies, and last-access
 times are coalesced in memory and flushed once a second. The table and the cache follow
 changes made in this process at once (events) and changes made by another process (the CLI,
-a second console) within ``poll_interval`` seconds.
+a second console) within ``poll_interval`` seconds: a credential change elsewhere (or a restore)
+shows as a new ``CredentialsGeneration`` token, and then both are loaded afresh; a document
+saved elsewhere shows by its ``updated_at``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftdesk.db import Database
 from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerData
 from giftdesk.errors import AuthenticationError, NotFoundError, ValidationError
 from giftdesk.services import events as ev
-from giftdesk.services.keys import digest_key
+from giftdesk.services.keys import credentials_generation, digest_key
 from giftdesk.services.tracker_data import SAVE_MESSAGES, apply_write, find_document, load_document, write_document
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,14 @@ class TrackerGateway:
         self._cache: dict[tuple[int, str], tuple[bytes, datetime | None]] = {}
         self._accessed: dict[int, float] = {}
         self._generations: dict[tuple[int, str], int] = {}  # bumped by every save, see read_body
+        self._reloads = 0  # bumped by every reload of everything, see read_body
+        self._credentials_generation: str | None = None  # the token the table was loaded with
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unsubscribe: list = []
-        self._key_count = 0
         self._last_poll = datetime.now(timezone.utc)
-        self.reload_keys()
+        self.reload_everything()
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -106,12 +109,13 @@ class TrackerGateway:
         cached = self._cache.get(key)
         if cached is not None:
             return cached[0]
-        generation = self._generations.get(key, 0)
+        generation, reloads = self._generations.get(key, 0), self._reloads
         with self.db.read_session() as session:
             data, stamp = load_document(session, account_id, data_type)
         body = _encode({"success": True, "data": data if data is not None else {}})
-        # A save that committed while we read would be undone by caching what we read.
-        if self._generations.get(key, 0) == generation:
+        # A save that committed while we read would be undone by caching what we read, and a
+        # restore noticed meanwhile would come back through it.
+        if self._generations.get(key, 0) == generation and self._reloads == reloads:
             self._cache[key] = (body, stamp)
         return body
 
@@ -187,7 +191,18 @@ class TrackerGateway:
                 select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
             ).all()
         self._keys = {account_id: (digest, status == "active") for account_id, digest, status in rows}
-        self._key_count = len(rows)
+
+    def reload_everything(self, generation: str | None = None) -> None:
+        """Drops every cached document and loads the key table afresh, remembering the credentials
+        token it reflects (``generation`` when the caller has just read it)."""
+        if generation is None:
+            with self.db.read_session() as session:
+                generation = credentials_generation(session)
+        # The token is read before the keys: a change in between shows as a new token next poll.
+        self._reloads += 1
+        self._cache.clear()
+        self.reload_keys()
+        self._credentials_generation = generation
 
     def _reload_key(self, account_id: int) -> None:
         with self.db.read_session() as session:
@@ -199,7 +214,6 @@ class TrackerGateway:
             self._keys.pop(account_id, None)
         else:
             self._keys[account_id] = (row[0], row[1] == "active")
-        self._key_count = len(self._keys)
 
     def _forget_account(self, account_id: int) -> None:
         self._keys.pop(account_id, None)
@@ -220,28 +234,25 @@ class TrackerGateway:
 
     def _on_database_replaced(self) -> None:
         """A restore swapped the file under us: nothing cached can be trusted."""
-        self._cache.clear()
-        self.reload_keys()
+        self.reload_everything()
 
     def poll_changes(self) -> None:
-        """Picks up what other processes committed since the last poll."""
+        """Picks up what other processes committed since the last poll.
+
+        Credentials by the generation token, which no timestamp can fool: a restore brings back
+        rows whose ``updated_at`` is older than any poll, and a key deleted and another added
+        leave the count as it was."""
         since = self._last_poll - _POLL_MARGIN
         self._last_poll = datetime.now(timezone.utc)
         with self.db.read_session() as session:
-            key_count = session.scalar(select(func.count(TrackerCredential.id))) or 0
-            changed_keys = session.execute(
-                select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
-                .where(TrackerCredential.updated_at > since)
-            ).all()
+            generation = credentials_generation(session)
             changed_docs = session.execute(
                 select(TrackerData.account_id, TrackerData.data_type, TrackerData.updated_at)
                 .where(TrackerData.updated_at > since)
             ).all()
-        if key_count != self._key_count:
-            self.reload_keys()  # something was deleted (or added) elsewhere
-        else:
-            for account_id, digest, status in changed_keys:
-                self._keys[account_id] = (digest, status == "active")
+        if generation != self._credentials_generation:
+            self.reload_everything(generation)
+            return
         for account_id, data_type, stamp in changed_docs:
             cached = self._cache.get((account_id, data_type))
             if cached is not None and cached[1] != stamp:

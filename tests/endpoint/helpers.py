@@ -133,9 +133,9 @@ class paused_loop:
         self.release.set()
 
 
-def wait_until(condition, timeout: float = 10.0, message: str = "condition") -> None:
+def wait_until(condition, timeout: float = 10.0, message: str = "condition", interval: float = 0.01) -> None:
     give_up = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > give_up:
             raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(0.01)
+        time.sleep(interval)

@@ -143,6 +143,38 @@ def test_past_10_syncs_a_minute_a_profile_gets_429_with_retry_after(http, desk, 
     assert http.post(f"{SYNC}/tiktok", json={"followers": 1}, headers=bearer(other_key)).status_code == 200
 
 
+def test_bad_tokens_never_lock_a_valid_token_out(start_endpoint, desk, linked):
+    _, key = linked
+    server = start_endpoint(social=SocialSyncHandler(desk.social), auth_failures_per_minute=20)
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+        statuses = [client.post(f"{SYNC}/tiktok", json={"followers": 1}, headers=bearer(f"bad{n}")).status_code
+                    for n in range(25)]
+        assert statuses[:20] == [401] * 20 and 429 in statuses[20:]
+        good = client.post(f"{SYNC}/tiktok", json={"followers": 7}, headers=bearer(key))
+        assert good.status_code == 200 and good.json()["profile"]["stats"]["totalFollowers"] == 7
+        limited = client.post(f"{SYNC}/tiktok", json={"followers": 1}, headers=bearer("bad-again"))
+        assert limited.status_code == 429
+        assert limited.json() == {"message": "Too many sync requests", "error": "Please wait before syncing again"}
+        assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_failed_authentications_are_one_budget_for_both_routes(start_endpoint, desk, linked):
+    profile, key = linked
+    server = start_endpoint(social=SocialSyncHandler(desk.social), auth_failures_per_minute=10)
+    tracker_path = f"/api/instances/{profile.account_id}/config"
+    bad_tracker = {"X-API-Key": "nope", "X-Account-ID": str(profile.account_id)}
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+        assert [client.get(tracker_path, headers=bad_tracker).status_code for _ in range(10)] == [401] * 10
+        # The tracker route's failures used up the address's budget: a bad token is refused at once...
+        assert client.post(f"{SYNC}/tiktok", json={"followers": 1}, headers=bearer("bad")).status_code == 429
+        # ... and the social route's failures count against the tracker route, too.
+        assert client.get(tracker_path, headers=bad_tracker).status_code == 429
+        # Valid credentials on either route are still answered.
+        assert client.post(f"{SYNC}/tiktok", json={"followers": 3}, headers=bearer(key)).status_code == 200
+        good_tracker = {"X-API-Key": key, "X-Account-ID": str(profile.account_id)}
+        assert client.get(tracker_path, headers=good_tracker).status_code == 200
+
+
 def test_only_post_is_taken_and_options_says_so(http, linked):
     _, key = linked
     for method in ("GET", "PUT", "DELETE", "PATCH"):
