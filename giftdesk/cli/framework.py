@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from giftdesk.cli.output import emit_json, fields, table, warn
+from giftdesk.cli.output import emit_json, fields, table, visible_text, warn
 from giftdesk.errors import ServiceUnavailableError, ValidationError
 
 
@@ -293,4 +293,4 @@ def _print_text(text: Any) -> None:
         if text.pairs:
             fields(text.pairs)
     elif text:
-        print(text)
+        print(visible_text(str(text)))

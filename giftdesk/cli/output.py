@@ -1,4 +1,8 @@
-"""Printing results: aligned text tables for people, ``--json`` for scripts."""
+"""Printing results: aligned text tables for people, ``--json`` for scripts.
+
+Text never carries a value's control characters to the terminal: a cell or a field is one line
+with every control character escaped; free text keeps its line breaks only (``visible_text``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from giftdesk.printable import escape_controls
 
 
 def _default(value: Any) -> Any:
@@ -24,13 +30,19 @@ def emit_json(data: Any) -> None:
 
 
 def fmt(value: Any) -> str:
+    """A value as one line of visible text: a table cell or a field."""
     if value is None:
         return "-"
     if isinstance(value, datetime):
         return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return escape_controls(str(value))
+
+
+def visible_text(text: str) -> str:
+    """A command's free text: its own line breaks stay, every other control character is escaped."""
+    return escape_controls(text, keep="\n")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -55,4 +67,4 @@ def fields(pairs: Sequence[tuple[str, Any]]) -> None:
 
 
 def warn(message: str) -> None:
-    print(f"giftdesk: warning: {message}", file=sys.stderr)
+    print(f"giftdesk: warning: {escape_controls(message)}", file=sys.stderr)

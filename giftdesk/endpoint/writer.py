@@ -23,6 +23,7 @@ from giftdesk.errors import NotFoundError, ValidationError
 from giftdesk.services.tracker_data import MAX_DEPTH, NESTED_TOO_DEEPLY, check_depth
 
 DEFAULT_MAX_GROUP = 256
+MAX_INT_DIGITS = 4300  # Python's default int-from-text limit: what the endpoint always accepted
 
 
 def _reject_constant(name: str) -> Any:
@@ -36,6 +37,15 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _bounded_int(text: str) -> int:
+    # int() past Python's digit limit fails with a hint about sys.set_int_max_str_digits: say it plainly
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise ValueError(f"a number with {digits} digits is too long; numbers may have at most "
+                         f"{MAX_INT_DIGITS} digits")
+    return int(text)
+
+
 def decode_body(raw: bytes | bytearray) -> Any:
     """The JSON document of a POST body; ValidationError (field ``body``) says what is wrong."""
     try:
@@ -45,13 +55,14 @@ def decode_body(raw: bytes | bytearray) -> Any:
     if not text.strip():
         raise ValidationError("The request body must be a JSON object.", field="body")
     try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                              parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, "
                               f"column {exc.colno}).", field="body") from None
     except RecursionError:
         raise ValidationError(NESTED_TOO_DEEPLY, field="body") from None
-    except ValueError as exc:  # NaN/Infinity/1e400, integers past the digit limit
+    except ValueError as exc:  # NaN/Infinity/1e400, integers past MAX_INT_DIGITS
         raise ValidationError(f"The request body is not valid JSON: {exc}.", field="body") from None
     check_depth(document, MAX_DEPTH)
     if "\\u" in text or "\\U" in text:

@@ -119,11 +119,55 @@ def _check_format(data) -> None:
         raise ValidationError("This export's instances or templates are not lists.", field="file")
 
 
+_TEXT, _NUMBER, _FLAG, _OBJECT = "text", "a number", "true or false", "an object"
+# What each field of an exported instance or template may be (null always: the default).
+_SETTINGS_SHAPE = {"name": (_TEXT,), "image": (_TEXT,), "network": (_TEXT,), "publishAddress": (_TEXT,),
+                   "restartPolicy": (_TEXT,), "memoryLimitMb": (_NUMBER, _TEXT), "cpus": (_NUMBER, _TEXT),
+                   "debugMode": (_FLAG,)}
+_INSTANCE_SHAPE = {**_SETTINGS_SHAPE, "tiktokUsername": (_TEXT,), "port": (_NUMBER, _TEXT), "schedule": (_OBJECT,),
+                   "publicUrl": (_TEXT,)}
+_SCHEDULE_SHAPE = {"start": (_TEXT,), "stop": (_TEXT,), "timeZone": (_TEXT,)}
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return _FLAG
+    if isinstance(value, (int, float)):
+        return _NUMBER
+    if isinstance(value, str):
+        return _TEXT
+    if isinstance(value, dict):
+        return _OBJECT
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _check_shape(raw: dict, shape: dict[str, tuple[str, ...]], where: str = "") -> None:
+    """One sentence for the first field of the wrong JSON type (``"schedule": "x"``)."""
+    for key, kinds in shape.items():
+        value = raw.get(key)
+        if value is not None and _json_kind(value) not in kinds:
+            raise ValidationError(f"{where}{key} must be {' or '.join(kinds)}, not {_json_kind(value)}.", field=key)
+
+
+def _check_templates(data: dict) -> None:
+    """A file whose templates cannot be saved is refused whole, before anything is created."""
+    for index, template in enumerate(data.get("templates") or ()):
+        if not isinstance(template, dict):
+            raise ValidationError(f"Template #{index + 1} of this export is not an object.", field="file")
+        try:
+            _check_shape(template, _SETTINGS_SHAPE)
+            validation.text(template.get("name"), "its name", required=True, max_length=100)
+            InstanceSettings.from_json(template)
+        except ValidationError as exc:
+            raise ValidationError(f"Template #{index + 1} of this export: {exc}", field="file") from None
+
+
 def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
     """What ``import_fleet`` would do, changing nothing: each instance is created, skipped (its
     name exists) or refused with the reason (bad name or settings, no such account, port taken,
     image missing, twice in the file)."""
     _check_format(data)
+    _check_templates(data)
     existing = {row.name for row in fleet.list()}
     templates = [str(t.get("name") or "") for t in data.get("templates") or () if isinstance(t, dict)]
     known_templates = {t.name for t in fleet.templates()}
@@ -144,6 +188,7 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
             items.append(refuse("this entry is not an instance"))
             continue
         try:
+            _check_shape(raw, _INSTANCE_SHAPE)
             name = checks.instance_name(raw.get("name"))
         except ValidationError as exc:
             items.append(refuse(str(exc)))
@@ -158,12 +203,13 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
         try:
             settings = InstanceSettings.from_json(raw)
             schedule = raw.get("schedule") or {}
+            _check_shape(schedule, _SCHEDULE_SHAPE, "schedule ")
             schedule = {"start": checks.time_of_day(schedule.get("start"), "start"),
                         "stop": checks.time_of_day(schedule.get("stop"), "stop"),
                         "timeZone": checks.zone_name(schedule.get("timeZone"))}
             public_url = validation.http_url(raw.get("publicUrl"), "public URL")
             port = checks.port_number(raw["port"]) if keep_ports and raw.get("port") not in (None, "") else None
-        except (ValidationError, AttributeError, TypeError) as exc:
+        except ValidationError as exc:
             items.append(refuse(str(exc), name))
             continue
         if not username:

@@ -17,6 +17,7 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 RESTART_POLICIES = ("unless-stopped", "always", "on-failure", "no")
 DEFAULT_MEMORY_MB = 256
 MIN_MEMORY_MB = 6  # the engine refuses less
+MAX_CPUS = 256  # a sanity bound; more than this engine has is refused by the engine itself
 MAX_NAME = 50  # gift-tracker-<name> stays well inside Docker's and DNS's limits
 
 
@@ -93,13 +94,12 @@ def cpu_millis(value: Any) -> int | None:
     try:
         cpus = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError(f"The CPU limit must be a number of CPUs (e.g. 0.5), not '{value}'.", field="cpus") from None
-    if not cpus.is_finite() or cpus <= 0 or cpus > 256:
-        raise ValidationError("The CPU limit must be more than 0 CPUs.", field="cpus")
-    millis = int(cpus * 1000)
-    if millis < 10:
-        raise ValidationError("The CPU limit must be at least 0.01 CPUs.", field="cpus")
-    return millis
+        cpus = None
+    if cpus is None or cpus.is_nan():
+        raise ValidationError(f"The CPU limit must be a number of CPUs (e.g. 0.5), not '{value}'.", field="cpus")
+    if cpus.is_infinite() or cpus <= 0 or cpus > MAX_CPUS:  # 1e309 in a JSON file arrives as inf
+        raise ValidationError(f"The CPU limit must be more than 0 and at most {MAX_CPUS} CPUs.", field="cpus")
+    return cpu_millis_value(int(cpus * 1000))
 
 
 def network_name(value: Any) -> str:
@@ -199,4 +199,6 @@ def cpu_millis_value(value: Any) -> int | None:
         raise ValidationError("The CPU limit must be given in thousandths of a CPU.", field="cpus")
     if value < 10:
         raise ValidationError("The CPU limit must be at least 0.01 CPUs.", field="cpus")
+    if value > MAX_CPUS * 1000:
+        raise ValidationError(f"The CPU limit must be at most {MAX_CPUS} CPUs.", field="cpus")
     return value

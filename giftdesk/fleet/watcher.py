@@ -4,6 +4,10 @@ The stream is filtered by this desk's labels. When it ends (the engine restarted
 went away) the watcher reconnects with ``since`` = the last event it saw, so nothing that happened
 in between is lost, and reconciles with one list call. Deaths, restart loops and unhealthy
 reports become instance events and ``InstanceAlert``s.
+
+While the engine is away (no Docker on this machine, say) the pause between attempts doubles up
+to ``RECONNECT_MAX_S``, and the log says so once when it goes and once when it is back: a
+desk without Docker must not push the log's real entries out of the rotation.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ log = logging.getLogger(__name__)
 RESTART_LOOP_DEATHS = 3
 RESTART_LOOP_WINDOW_S = 60.0
 RECONNECT_FIRST_S = 0.25
-RECONNECT_MAX_S = 5.0
+RECONNECT_MAX_S = 60.0
 
 
 class FleetWatcher(Service):
@@ -44,6 +48,7 @@ class FleetWatcher(Service):
         self._current: dict[int, str] = {}
         self.reconnects = 0
         self.resyncs = 0  # list calls made (a change the event stream carried needs none)
+        self.failed_attempts = 0  # in a row, since the engine last answered
         self._sync = threading.Event()
         self._unsubscribe = desk.events.subscribe(InstancesChanged, lambda _e: self._sync.set())
 
@@ -70,6 +75,7 @@ class FleetWatcher(Service):
                     self.reconnects += 1
                     detail = "reconnected after the engine went away; reconciled"
                 self.report("running", detail, reconnects=self.reconnects)
+                self._engine_answered()
                 if was != "connected":
                     self.desk.events.publish(FleetConnectionChanged("connected", detail))
                 first = False
@@ -84,8 +90,7 @@ class FleetWatcher(Service):
             except Exception as exc:  # the engine is away: say so and try again soon
                 if stop.is_set():
                     break
-                log.info("Fleet watcher: %s", exc)
-                self.live.connection_detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                self._attempt_failed(exc)
             finally:
                 with self._lock:
                     stream, self._stream = self._stream, None
@@ -99,6 +104,21 @@ class FleetWatcher(Service):
             self.report("running", "reconnecting to the Docker engine…", reconnects=self.reconnects)
             stop.wait(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
+
+    def _attempt_failed(self, exc: Exception) -> None:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        self.live.connection_detail = reason
+        self.failed_attempts += 1
+        if self.failed_attempts == 1:
+            log.warning("Fleet watcher: the Docker engine is away (%s); trying again with pauses growing to %d s",
+                        reason, RECONNECT_MAX_S)
+        else:
+            log.debug("Fleet watcher: attempt %d failed: %s", self.failed_attempts, reason)
+
+    def _engine_answered(self) -> None:
+        if self.failed_attempts:
+            log.info("Fleet watcher: the Docker engine is back (after %d failed attempts)", self.failed_attempts)
+        self.failed_attempts = 0
 
     def interrupt(self) -> None:
         with self._lock:

@@ -2,8 +2,11 @@
 
 The window and ``giftdesk serve`` write ``runtime.json`` in the data directory (at most every
 second, and once more when they stop); ``giftdesk status`` reads it and trusts it only while the
-process that wrote it is alive. With PostgreSQL several consoles share one database but each
-has its own data directory, so each reports its own runtime.
+process that wrote it is alive and serves this very data directory: the file records the
+directory's real path and the process's start time (from /proc, which a reused pid does not
+share), so a copied data directory does not report its source's runtime. Where /proc is missing
+the pid being alive and the path must do. With PostgreSQL several consoles share one database
+but each has its own data directory, so each reports its own runtime.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class StatusFileWriter:
 
     def __init__(self, root: Path, statuses, kind: str):
         self.path = Path(root) / FILENAME
+        self._data_dir = str(Path(root).resolve())
+        self._process_start = process_start(os.getpid())
         self._statuses = statuses  # () -> list[ServiceStatus]
         self._kind = kind
         self._dirty = threading.Event()
@@ -61,7 +66,8 @@ class StatusFileWriter:
 
     def write(self, running: bool) -> None:
         document = {
-            "pid": os.getpid(), "host": socket.gethostname(), "kind": self._kind, "running": running,
+            "pid": os.getpid(), "processStart": self._process_start, "host": socket.gethostname(),
+            "dataDir": self._data_dir, "kind": self._kind, "running": running,
             "writtenAt": datetime.now(timezone.utc), "services": [s.to_json() for s in self._statuses()],
         }
         temporary = self.path.with_suffix(".tmp")
@@ -81,9 +87,31 @@ def read_runtime_status(root: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(document, dict) or not document.get("running"):
         return None
-    if document.get("host") == socket.gethostname() and not _alive(document.get("pid")):
-        return None  # the writer was killed without a chance to say it stopped
-    return document
+    return document if _writer_serves(document, Path(root)) else None
+
+
+def _writer_serves(document: dict[str, Any], root: Path) -> bool:
+    """Whether the process that wrote ``document`` still runs and serves ``root``: not killed
+    without a chance to say it stopped, not a reused pid, not the source of a copied directory."""
+    if document.get("host") != socket.gethostname() or document.get("dataDir") != str(root.resolve()):
+        return False  # another machine's process (or another directory's) cannot be vouched for
+    pid = document.get("pid")
+    if not _alive(pid):
+        return False
+    recorded, current = document.get("processStart"), process_start(pid)
+    return recorded is None or current is None or recorded == current
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as this boot's id and the kernel's clock ticks since boot
+    (``/proc/<pid>/stat`` field 22); None where /proc does not tell."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        after_name = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces and parentheses
+        return f"{boot}/{after_name[19]}"  # after the name, field 3 is index 0
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _alive(pid: Any) -> bool:

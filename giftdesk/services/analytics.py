@@ -7,7 +7,6 @@ Unconfirmed and not-placed orders count nowhere until reconciled.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ from giftdesk.errors import NotFoundError
 from giftdesk.fampage.money import from_units
 from giftdesk.services.companies import CompanyRow
 from giftdesk.services.context import ServiceContext
+from giftdesk.services.csv_cells import safe_writer
 from giftdesk.services.orders import OrderRow, _date_range, link_key
 
 UNCOUNTED = ("unconfirmed", "not_placed")
@@ -209,9 +209,10 @@ def to_csv(view: str, data, path: str | Path | None = None) -> str:
                           "netCost", "revenue", "profit", "currency")} for o in data["orders"]]
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = safe_writer(buffer, lineterminator="\n")
+        header = list(rows[0])
+        writer.writerow(header)
+        writer.writerows([row[name] for name in header] for row in rows)
     text = buffer.getvalue()
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")

@@ -196,6 +196,8 @@ class KeyService:
     def tracker_environment(self, account_id: int, backend_api_url: str) -> dict[str, str]:
         """Exactly the environment a tracker container gets for this account (holds the key: audited)."""
         self.ctx.require("operator", "read a tracker's environment")
+        # a line break would hand the container a second variable (an address stored by an older version)
+        validation.single_line(backend_api_url, "The backend API URL")
         if not backend_api_url.rstrip("/").endswith("/api/instances"):
             raise ValidationError("The backend API URL must end in /api/instances.", field="backend_api_url")
         row = self.get(account_id)

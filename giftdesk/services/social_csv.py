@@ -30,6 +30,7 @@ from giftdesk.db.social_models import (
     SocialSync,
 )
 from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.services.csv_cells import safe_writer
 from giftdesk.services.social_validation import (
     InvalidPlatformError,
     SyncValidationError,
@@ -42,7 +43,6 @@ from giftdesk.services.social_validation import (
 MAX_IMPORT_ROWS = 50_000
 MAX_IMPORT_CHARS = 20_000_000
 _PROFILE_COLUMNS = ("profile", "profileid", "profile_id", "displayname", "display_name")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -181,15 +181,8 @@ class _ProfileResolver:
 
 
 # ---- export -------------------------------------------------------------------------------
-def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_profiles(session, out: TextIO) -> int:
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     header = ["id", "displayName", "customer", "tiktokUsername", "city", "state", "country", "niches",
               "isPublic", "isActive", "lastSeen"]
     for platform in SOCIAL_PLATFORMS:
@@ -205,9 +198,9 @@ def write_profiles(session, out: TextIO) -> int:
              .order_by(func.lower(SocialProfile.display_name), SocialProfile.id))
     count = 0
     for p, customer, username in session.execute(query):
-        row = [p.id, safe_cell(p.display_name), safe_cell(customer or ""), f"@{username}" if username else "",
-               safe_cell(p.city or ""), safe_cell(p.state or ""), safe_cell(p.country or ""),
-               safe_cell(";".join(p.niches or [])), p.is_public, p.is_active,
+        row = [p.id, p.display_name, customer or "", f"@{username}" if username else "",
+               p.city or "", p.state or "", p.country or "",
+               ";".join(p.niches or []), p.is_public, p.is_active,
                p.last_seen_at.isoformat() if p.last_seen_at else ""]
         mine = stats.get(p.id, {})
         for platform in SOCIAL_PLATFORMS:
@@ -219,7 +212,7 @@ def write_profiles(session, out: TextIO) -> int:
 
 
 def write_history(session, out: TextIO, profile_id: int | None = None) -> int:
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["at", "profileId", "profile", "platform", "success", "followers", "engagement",
                      "totalFollowers", "source", "durationMs", "error"])
     query = (select(SocialSync, SocialProfile.display_name)
@@ -231,11 +224,11 @@ def write_history(session, out: TextIO, profile_id: int | None = None) -> int:
     count = 0
     for s, name in session.execute(query):
         writer.writerow([
-            s.at.isoformat(), s.profile_id or "", safe_cell(name or ""), s.platform, s.success,
+            s.at.isoformat(), s.profile_id or "", name or "", s.platform, s.success,
             "" if s.followers is None else s.followers,
             "" if s.engagement_centi is None else centi_to_decimal(s.engagement_centi),
             "" if s.total_followers is None else s.total_followers, s.source, s.duration_ms,
-            safe_cell(s.error or ""),
+            s.error or "",
         ])
         count += 1
     return count

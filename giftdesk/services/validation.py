@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import urlparse
 
 from giftdesk.errors import ValidationError
+from giftdesk.printable import CONTROL_CHARACTER
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # TikTok: 2-24 characters, letters, digits, underscore and period, not ending in a period.
@@ -36,10 +36,10 @@ _CONTROL_NAMES = {"\t": "TAB", "\n": "a line break", "\r": "a carriage return", 
 
 def _control_character(value: str) -> tuple[int, str] | None:
     """The first control character (C0, DEL, C1, line/paragraph separators) and its position."""
-    for position, char in enumerate(value):
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            return position, _CONTROL_NAMES.get(char, f"U+{ord(char):04X}")
-    return None
+    found = CONTROL_CHARACTER.search(value)
+    if found is None:
+        return None
+    return found.start(), _CONTROL_NAMES.get(found.group(), f"U+{ord(found.group()):04X}")
 
 
 def single_line(value: str | None, field: str) -> str | None:
@@ -80,7 +80,8 @@ def tiktok_username(value: str | None, field: str = "tiktok") -> str:
 
 
 def http_url(value: str | None, field: str) -> str | None:
-    value = text(value, field, max_length=500)
+    # urlparse skips line breaks and ESC: refused here, they would split BACKEND_API_URL or a terminal line
+    value = single_line(text(value, field, max_length=500), field)
     if value is None:
         return None
     parsed = urlparse(value)

@@ -35,6 +35,15 @@ def _saved(desk, account, data_type):
     return desk.tracker_data.get(account[0], data_type)
 
 
+def test_a_number_with_too_many_digits_is_400_in_plain_words(endpoint, account, desk):
+    answer = _post(endpoint.port, account, "config", b'{"n": -' + b"9" * 5000 + b"}")
+    assert answer.status == 400 and answer.json()["field"] == "body"
+    message = answer.json()["message"]
+    assert "5000 digits is too long" in message and "at most 4300 digits" in message
+    assert "sys." not in message and "set_int_max_str_digits" not in message
+    assert _saved(desk, account, "config") == {}
+
+
 @pytest.mark.parametrize("body, fragment", [
     (b"{bad json", "not valid JSON"),
     (b'{"groups": {}', "not valid JSON"),

