@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 RESTART_LOOP_DEATHS = 3
 RESTART_LOOP_WINDOW_S = 60.0
 RECONNECT_FIRST_S = 0.25
-RECONNECT_MAX_S = 60.0
+RECONNECT_MAX_S = 10.0  # an engine back from an outage is seen within this; attempts cost a connect() each
 
 
 class FleetWatcher(Service):
