@@ -36,12 +36,17 @@ def _build(client, script: str, env_name: str, image: str) -> None:
         raise RuntimeError(f"{script} failed:\n{done.stdout}{done.stderr}")
 
 
+def build_fleet_images(client) -> None:
+    """The busybox tracker under FLEET_IMAGE and the Node one, offline (nothing when up to date)."""
+    _build(client, "build.sh", "GIFTDESK_TEST_IMAGE", FLEET_IMAGE)
+    _build(client, "build-node.sh", "GIFTDESK_TEST_NODE_IMAGE", NODE_IMAGE)
+
+
 @pytest.fixture(scope="session")
 def engine():
     client = ensure_engine()
     require_service(client is not None, "a Docker Engine (tests/support/dockerd.sh, DOCKER_HOST)")
-    _build(client, "build.sh", "GIFTDESK_TEST_IMAGE", FLEET_IMAGE)
-    _build(client, "build-node.sh", "GIFTDESK_TEST_NODE_IMAGE", NODE_IMAGE)
+    build_fleet_images(client)
     os.environ.setdefault("DOCKER_HOST", docker_host_of(client))
     yield client
     client.close()

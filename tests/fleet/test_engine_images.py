@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -24,14 +25,16 @@ BASE_IMAGE = "giftdesk-test-tracker:latest"
 PROTECTED = {BASE_IMAGE, "giftdesk-fleet-tracker:latest"}
 
 
-@pytest.fixture
-def built(engine, tmp_path):
-    """``build(dockerfile_extra) -> (folder, tag)``: a context folder and a unique tag, cleaned up."""
-    builds: list[str] = []
+class Builds:
+    """Build contexts under ``root`` with unique tags; ``remove()`` takes away every image they made."""
 
-    def make(extra: str = "", name: str = "gd-img-test") -> tuple[str, str]:
+    def __init__(self, engine, root):
+        self.engine, self.root, self.builds = engine, Path(root), []
+
+    def __call__(self, extra: str = "", name: str = "gd-img-test") -> tuple[str, str]:
+        """``(folder, tag)``: a context folder whose Dockerfile ends with ``extra``, and a unique tag."""
         build = uuid.uuid4().hex[:8]
-        folder = tmp_path / build / "gift-tracker"  # reads like the tracker's repository checked out
+        folder = self.root / build / "gift-tracker"  # reads like the tracker's repository checked out
         folder.mkdir(parents=True)
         (folder / "hello.txt").write_text("hello from the build context\n")
         # A label of its own: identical Dockerfiles would give one cached image with several tags.
@@ -39,25 +42,34 @@ def built(engine, tmp_path):
                                            f"COPY hello.txt /hello.txt\n{extra}")
         tag = f"{name}:{uuid.uuid4().hex[:10]}"
         assert tag not in PROTECTED
-        builds.append(build)
+        self.builds.append(build)
         return str(folder), tag
 
-    yield make
-    # Every image of these builds, intermediate layers of a failed build included (they carry the
-    # build's label), newest first; never anything else.
-    for build in builds:
-        images = engine.api.images(all=True, filters={"label": f"org.giftdesk.build={build}"})
-        for image in images:  # a container made from a test image (an instance's, stopped) holds it
-            for container in engine.api.containers(all=True, filters={"ancestor": image["Id"]}):
+    def remove(self) -> None:
+        # Every image of these builds, intermediate layers of a failed build included (they carry the
+        # build's label), newest first; never anything else.
+        engine = self.engine
+        for build in self.builds:
+            images = engine.api.images(all=True, filters={"label": f"org.giftdesk.build={build}"})
+            for image in images:  # a container made from a test image (an instance's, stopped) holds it
+                for container in engine.api.containers(all=True, filters={"ancestor": image["Id"]}):
+                    try:
+                        engine.api.remove_container(container["Id"], force=True)
+                    except Exception:
+                        pass
+            for image in sorted(images, key=lambda i: i.get("Created", 0), reverse=True):
                 try:
-                    engine.api.remove_container(container["Id"], force=True)
+                    engine.api.remove_image(image["Id"], force=True)
                 except Exception:
                     pass
-        for image in sorted(images, key=lambda i: i.get("Created", 0), reverse=True):
-            try:
-                engine.api.remove_image(image["Id"], force=True)
-            except Exception:
-                pass
+
+
+@pytest.fixture
+def built(engine, tmp_path):
+    """``built(dockerfile_extra, name) -> (folder, tag)``: a context folder and a unique tag, cleaned up."""
+    builds = Builds(engine, tmp_path)
+    yield builds
+    builds.remove()
 
 
 def test_engine_info_and_test_agree_with_the_cli(fleet_desk, account, engine, cli):

@@ -10,20 +10,29 @@ from giftdesk.runtime import Runtime
 from tests.gui.conftest import idle
 
 
+def start_runtime(ctx, fleet_desk) -> Runtime:
+    """The fleet runtime (probes and stats every half second) on a port window of its own."""
+    # Fleet tests of other modules allocate from 3300 on, and on an engine shared by several test
+    # runs a port taken between the choice and the start fails it.
+    start = random.randrange(3700, 3940)
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
+    started = Runtime(ctx.desk, endpoint=False, features=False)
+    install(started, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    ctx.desk.attach_runtime(started)
+    started.start()
+    return started
+
+
+def stop_runtime(ctx, started: Runtime) -> None:
+    started.stop()
+    ctx.desk.attach_runtime(None)
+
+
 @contextmanager
 def instances_tab(ctx, fleet_desk, qtbot, width: int, height: int = 520, runtime: bool = True):
     from giftdesk.gui.tabs.instances import InstancesTab
 
-    started = None
-    if runtime:
-        # A port window of its own: fleet tests of other modules allocate from 3300 on, and on an
-        # engine shared by several test runs a port taken between the choice and the start fails it.
-        start = random.randrange(3700, 3940)
-        fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 49})
-        started = Runtime(ctx.desk, endpoint=False, features=False)
-        install(started, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
-        ctx.desk.attach_runtime(started)
-        started.start()
+    started = start_runtime(ctx, fleet_desk) if runtime else None
     widget = InstancesTab(ctx)
     widget.resize(width, height)
     qtbot.addWidget(widget)
@@ -35,5 +44,4 @@ def instances_tab(ctx, fleet_desk, qtbot, width: int, height: int = 520, runtime
     finally:
         widget.close()
         if started is not None:
-            started.stop()
-            ctx.desk.attach_runtime(None)
+            stop_runtime(ctx, started)

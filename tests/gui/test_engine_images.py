@@ -1,20 +1,16 @@
-"""The engine panel and the images dialog, driven with the mouse against the real engine.
-
-Screenshots (light and dark) go to ``$GIFTDESK_SCREENSHOTS`` as engine-panel.png and
-images-build.png, like the Instances tab's."""
+"""The engine panel and the images dialog, driven with the mouse against the real engine."""
 # ruff: noqa: F811  (the fleet fixtures are imported from tests/fleet)
 
 from __future__ import annotations
 
 import os
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
 
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from tests.fleet.conftest import (  # noqa: F401 (fixtures)
     FLEET_IMAGE,
@@ -29,7 +25,6 @@ from tests.gui.conftest import idle
 from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
-SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
 LEFT = Qt.MouseButton.LeftButton
 
 
@@ -60,20 +55,6 @@ def tab(ctx, fleet_desk, qtbot):
         yield widget
 
 
-def _dark_too(qapp, widget, path: str) -> None:
-    """Saves the widget in the light palette as ``path`` and in the dark one as ``…-dark.png``."""
-    widget.grab().save(path)
-    theme.apply_theme(qapp, "dark")
-    try:
-        QApplication.processEvents()
-        for edit in widget.findChildren(QLineEdit):  # re-polishing for the palette re-selects a field's text
-            edit.deselect()
-        widget.grab().save(path.replace(".png", "-dark.png"))
-    finally:
-        theme.apply_theme(qapp, "light")
-        QApplication.processEvents()
-
-
 def _click_row(qtbot, table, reference: str, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     for row in range(table.proxy.rowCount()):
         index = table.proxy.index(row, 0)
@@ -83,7 +64,17 @@ def _click_row(qtbot, table, reference: str, modifier=Qt.KeyboardModifier.NoModi
     raise AssertionError(f"{reference} is not in the table")
 
 
-def test_engine_panel_figures_test_and_unreachable_retry(ctx, tab, qtbot, qapp, fleet_desk, account):
+@pytest.fixture
+def panel(tab, qtbot):
+    """The engine panel opened from the tab's menu, its figures loaded."""
+    tab.actions["engine"].trigger()
+    opened = tab.dialog
+    qtbot.waitExposed(opened)
+    qtbot.waitUntil(lambda: opened.info is not None, timeout=10000)
+    return opened
+
+
+def test_engine_panel_shows_the_engine_figures(tab, qtbot, fleet_desk, account):
     fleet_desk.fleet.create(unique("panel"), account().id)
     tab.actions["engine"].trigger()
     panel = tab.dialog
@@ -96,12 +87,15 @@ def test_engine_panel_figures_test_and_unreachable_retry(ctx, tab, qtbot, qapp, 
     assert panel.values["Round trip"].text().endswith(" ms")
     assert panel.heading.text().startswith("Docker ") and "API" in panel.heading.text()
 
+
+def test_engine_panel_test_button_pings_the_engine(panel, qtbot):
     qtbot.mouseClick(panel.test_button, LEFT)
     qtbot.waitUntil(lambda: panel.check is not None, timeout=10000)
     assert panel.check.reachable and panel.test_result.text().startswith("✓ The Docker engine")
     assert "ping" in panel.test_result.text() and panel.test_button.isEnabled()
-    _dark_too(qapp, panel, f"{SHOTS}/engine-panel.png")
 
+
+def test_engine_panel_says_when_the_engine_is_away_and_retry_brings_it_back(ctx, panel, qtbot, fleet_desk):
     # The engine goes away (a wrong host in Settings): one sentence and Retry, no traceback.
     good = fleet_desk.settings.get("docker.host")
     ctx.desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
@@ -110,8 +104,6 @@ def test_engine_panel_figures_test_and_unreachable_retry(ctx, tab, qtbot, qapp, 
     text = panel.error_text.text()
     assert text.startswith("The Docker engine at unix:///tmp/no-such-docker.sock did not answer")
     assert "Traceback" not in text and not panel.form_frame.isVisible()
-    panel.grab().save("/tmp/engine-panel-unreachable.png")
-    panel.check = None
     qtbot.mouseClick(panel.test_button, LEFT)
     qtbot.waitUntil(lambda: panel.check is not None, timeout=10000)
     assert not panel.check.reachable and panel.test_result.text().startswith("✗ The Docker engine at")
@@ -134,35 +126,52 @@ def test_status_bar_docker_label_opens_the_panel(window, qtbot, fleet_desk):
     panel.close()
 
 
-def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp, fleet_desk, account, built,
-                                                           engine, asked, tmp_path):
+@pytest.fixture
+def dialog(tab, qtbot):
+    """The images dialog opened from the tab's menu, its list loaded."""
+    tab.actions["images"].trigger()
+    opened = tab.dialog
+    qtbot.waitExposed(opened)
+    qtbot.waitUntil(lambda: not opened.loading, timeout=10000)
+    return opened
+
+
+@pytest.fixture
+def images(dialog, qtbot, fleet_desk, account, built):
+    """Three images of this test, the dialog filtered to them: ``used`` by a (stopped) instance,
+    ``free`` and ``spare`` by none."""
     from giftdesk.fleet.images import ImageCatalog
 
     catalog = ImageCatalog(fleet_desk.fleet)
     mark = uuid.uuid4().hex[:8]
-    used_folder, used = built(name=f"gift-tracker-gdt{mark}")
-    free_folder, free = built(name=f"gd-gui-{mark}-free")
-    spare_folder, spare = built(name=f"gd-gui-{mark}-spare")
-    for folder, tag in ((used_folder, used), (free_folder, free), (spare_folder, spare)):
-        catalog.build(folder, tag)
-    instance = fleet_desk.fleet.create(unique("img"), account().id, settings=InstanceSettings(image=used),
+    tags = {}
+    for key, name in (("used", f"gift-tracker-gdt{mark}"), ("free", f"gd-gui-{mark}-free"),
+                      ("spare", f"gd-gui-{mark}-spare")):
+        folder, tags[key] = built(name=name)
+        catalog.build(folder, tags[key])
+    instance = fleet_desk.fleet.create(unique("img"), account().id, settings=InstanceSettings(image=tags["used"]),
                                        start=False).name
-
-    tab.actions["images"].trigger()
-    dialog = tab.dialog
-    qtbot.waitExposed(dialog)
-    qtbot.waitUntil(lambda: not dialog.loading and any(used in r.tags for r in dialog.table.rows), timeout=10000)
-    # gift-tracker images first; filter as you type
-    assert dialog.table.rows[0].is_tracker
+    qtbot.mouseClick(dialog.refresh_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.loading and any(tags["used"] in r.tags for r in dialog.table.rows),
+                    timeout=10000)
     qtbot.keyClicks(dialog.filter, mark)
     qtbot.waitUntil(lambda: dialog.table.row_count() == 3)
-    assert dialog.table.proxy.index(0, 0).data() == used
+    return SimpleNamespace(instance=instance, mark=mark, **tags)
+
+
+def test_images_list_tracker_images_first_and_filter_as_you_type(dialog, images):
+    # (the fixture typed the filter; three of all the engine's images are left)
+    assert dialog.table.rows[0].is_tracker  # gift-tracker images first
+    assert dialog.table.proxy.index(0, 0).data() == images.used
     instances_column = [c.title for c in dialog.table.source.columns].index("Instances")
-    assert dialog.table.proxy.index(0, instances_column).data() == instance
+    assert dialog.table.proxy.index(0, instances_column).data() == images.instance
     assert "3 shown" in dialog.summary.text()
 
-    # Remove the used one and a free one: the question names the instance; declining force
-    # removes only the free one, and the used one comes back refused with its instance.
+
+def test_removing_a_used_and_a_free_image_removes_only_the_free_one(dialog, images, qtbot, asked):
+    # The question names the instance; declining force removes only the free one, and the used
+    # one comes back refused with its instance.
+    used, free, instance = images.used, images.free, images.instance
     assert not dialog.remove_button.isEnabled()
     _click_row(qtbot, dialog.table, used)
     _click_row(qtbot, dialog.table, free, Qt.KeyboardModifier.ControlModifier)
@@ -177,81 +186,29 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     assert instance in outcomes[used].message
     qtbot.waitUntil(lambda: not dialog.loading and dialog.table.row_count() == 2, timeout=10000)
 
-    # Remove unused (among the rows shown): lists what would go, then removes it.
-    asked.clear()
-    dialog.results = None
+
+def test_remove_unused_lists_what_goes_then_removes_it(dialog, images, qtbot, asked, engine):
+    # Among the rows shown only: the used one stays.
     asked.replies.append(True)
     qtbot.mouseClick(dialog.unused_button, LEFT)
     qtbot.waitUntil(lambda: dialog.results is not None, timeout=10000)
-    [(title, text, _b)] = asked
-    assert spare in text and used not in text and "among the images shown" in text
-    assert [(r.reference, r.outcome) for r in dialog.results] == [(spare, "removed")]
+    [(_title, text, _b)] = asked
+    assert images.spare in text and images.free in text and images.used not in text
+    assert "among the images shown" in text
+    assert sorted((r.reference, r.outcome) for r in dialog.results) == sorted(
+        [(images.free, "removed"), (images.spare, "removed")])
     qtbot.waitUntil(lambda: not dialog.loading and dialog.table.row_count() == 1, timeout=10000)
-    assert not engine.api.images(filters={"reference": spare})
+    assert not engine.api.images(filters={"reference": images.spare})
 
-    # Build…: the folder is checked first, the log streams, the list and the create dialog see the image.
-    qtbot.mouseClick(dialog.build_button, LEFT)
-    build = dialog.build_dialog
-    qtbot.waitExposed(build)
-    assert build.tag.text() == FLEET_IMAGE  # Settings' default image
-    qtbot.mouseClick(build.build_button, LEFT)
-    assert build.problem.isVisible() and "Choose the folder" in build.problem.text() and build.outcome == ""
-    qtbot.keyClicks(build.folder, str(tmp_path))
-    qtbot.mouseClick(build.build_button, LEFT)
-    assert "has no Dockerfile" in build.problem.text() and not build.running
-    folder, tag = built("RUN echo step-output-line && echo second-line\n", name=f"gd-gui-{mark}-built")
-    build.folder.clear()
-    qtbot.keyClicks(build.folder, folder)
-    build.tag.clear()
-    qtbot.keyClicks(build.tag, tag)
-    qtbot.mouseClick(build.build_button, LEFT)
-    qtbot.waitUntil(lambda: build.outcome == "built", timeout=60000)
-    assert "step-output-line" in build.log.toPlainText() and "Step 4/4" in build.log.toPlainText()
-    assert build.result.short_id in build.status.text() and build.status.text().startswith("✓ Built")
-    assert engine.api.inspect_image(tag)["Id"] == build.result.image_id
-    qtbot.waitUntil(lambda: any(tag in r.tags for r in dialog.table.rows), timeout=10000)
-    _dark_too(qapp, build, f"{SHOTS}/images-build.png")
-    dialog.grab().save(f"{SHOTS}/images-dialog.png")
 
-    # A failing step: the result is the build's own error line.
-    folder, tag = built("RUN echo about-to-fail && exit 7\n", name=f"gd-gui-{mark}-broken")
-    build.folder.clear()
-    qtbot.keyClicks(build.folder, folder)
-    build.tag.clear()
-    qtbot.keyClicks(build.tag, tag)
-    qtbot.mouseClick(build.build_button, LEFT)
-    qtbot.waitUntil(lambda: build.outcome == "failed", timeout=60000)
-    assert "returned a non-zero code: 7" in build.status.text()
-
-    # Cancel really stops the engine's build (the step would sleep 30 s).
-    marker = f"gd-gui-cancel-{mark}"
-    folder, tag = built(f"RUN echo {marker} && sleep 30\n", name=f"gd-gui-{mark}-slow")
-    build.folder.clear()
-    qtbot.keyClicks(build.folder, folder)
-    build.tag.clear()
-    qtbot.keyClicks(build.tag, tag)
-    qtbot.mouseClick(build.build_button, LEFT)
-    qtbot.waitUntil(lambda: any(line.strip() == marker for line in build.log.toPlainText().splitlines()),
-                    timeout=30000)
-    qtbot.waitUntil(lambda: "Step 4/4" in build.status.text(), timeout=5000)  # the step the build is at
-    qtbot.mouseClick(build.cancel_button, LEFT)
-    qtbot.waitUntil(lambda: build.outcome == "cancelled", timeout=30000)
-    assert "tagged nothing" in build.status.text()
-    # The step's container goes; had the build run on to its end instead, the image would be tagged.
-    qtbot.waitUntil(lambda: not [c for c in engine.api.containers(all=True) if marker in (c.get("Command") or "")],
-                    timeout=60000)
-    assert not engine.api.images(filters={"reference": tag})
-    build.close()
-
-    # Only the used one, force declined: nothing changes, and the answer says who uses it.
-    asked.clear()
-    dialog.results = None
+def test_a_used_image_goes_only_with_force(dialog, images, qtbot, asked, engine):
+    # Force declined: nothing changes, and the answer says who uses it.
+    used = images.used
     _click_row(qtbot, dialog.table, used)
     asked.replies.append(False)
     qtbot.mouseClick(dialog.remove_button, LEFT)
     assert [(r.reference, r.outcome) for r in dialog.results] == [(used, "refused")]
-    assert f"used by instance {instance}" in asked.told[-1] and engine.api.images(filters={"reference": used})
-
+    assert f"used by instance {images.instance}" in asked.told[-1] and engine.api.images(filters={"reference": used})
     # Force, confirmed: the image the (stopped) instance uses loses its tag.
     asked.clear()
     dialog.results = None
@@ -260,7 +217,67 @@ def test_images_dialog_remove_unused_and_build_with_cancel(ctx, tab, qtbot, qapp
     qtbot.waitUntil(lambda: dialog.results is not None, timeout=10000)
     assert [(r.reference, r.outcome) for r in dialog.results] == [(used, "removed")]
     assert not engine.api.images(filters={"reference": used})
-    dialog.close()
+
+
+@pytest.fixture
+def build(dialog, qtbot):
+    """The Build… dialog, opened from the images dialog with a click."""
+    qtbot.mouseClick(dialog.build_button, LEFT)
+    opened = dialog.build_dialog
+    qtbot.waitExposed(opened)
+    yield opened
+    opened.close()
+
+
+def _build_from(qtbot, build, folder: str, tag: str) -> None:
+    """Types the folder and the tag over what the fields hold and clicks Build."""
+    build.folder.clear()
+    qtbot.keyClicks(build.folder, folder)
+    build.tag.clear()
+    qtbot.keyClicks(build.tag, tag)
+    qtbot.mouseClick(build.build_button, LEFT)
+
+
+def test_build_checks_the_folder_before_building(build, qtbot, tmp_path):
+    assert build.tag.text() == FLEET_IMAGE  # Settings' default image
+    qtbot.mouseClick(build.build_button, LEFT)
+    assert build.problem.isVisible() and "Choose the folder" in build.problem.text() and build.outcome == ""
+    qtbot.keyClicks(build.folder, str(tmp_path))
+    qtbot.mouseClick(build.build_button, LEFT)
+    assert "has no Dockerfile" in build.problem.text() and not build.running
+
+
+def test_build_streams_its_log_and_the_list_sees_the_image(dialog, build, qtbot, built, engine):
+    folder, tag = built("RUN echo step-output-line && echo second-line\n", name=f"gd-gui-{uuid.uuid4().hex[:8]}-built")
+    _build_from(qtbot, build, folder, tag)
+    qtbot.waitUntil(lambda: build.outcome == "built", timeout=60000)
+    assert "step-output-line" in build.log.toPlainText() and "Step 4/4" in build.log.toPlainText()
+    assert build.result.short_id in build.status.text() and build.status.text().startswith("✓ Built")
+    assert engine.api.inspect_image(tag)["Id"] == build.result.image_id
+    qtbot.waitUntil(lambda: any(tag in r.tags for r in dialog.table.rows), timeout=10000)
+
+
+def test_a_failing_build_step_shows_its_error(build, qtbot, built):
+    folder, tag = built("RUN echo about-to-fail && exit 7\n", name=f"gd-gui-{uuid.uuid4().hex[:8]}-broken")
+    _build_from(qtbot, build, folder, tag)
+    qtbot.waitUntil(lambda: build.outcome == "failed", timeout=60000)
+    assert "returned a non-zero code: 7" in build.status.text()
+
+
+def test_cancel_stops_the_engine_build(build, qtbot, built, engine):
+    # The step would sleep 30 s; had the build run on to its end instead, the image would be tagged.
+    marker = f"gd-gui-cancel-{uuid.uuid4().hex[:8]}"
+    folder, tag = built(f"RUN echo {marker} && sleep 30\n", name="gd-gui-slow")
+    _build_from(qtbot, build, folder, tag)
+    qtbot.waitUntil(lambda: any(line.strip() == marker for line in build.log.toPlainText().splitlines()),
+                    timeout=30000)
+    qtbot.waitUntil(lambda: "Step 4/4" in build.status.text(), timeout=5000)  # the step the build is at
+    qtbot.mouseClick(build.cancel_button, LEFT)
+    qtbot.waitUntil(lambda: build.outcome == "cancelled", timeout=30000)
+    assert "tagged nothing" in build.status.text()
+    qtbot.waitUntil(lambda: not [c for c in engine.api.containers(all=True) if marker in (c.get("Command") or "")],
+                    timeout=60000)
+    assert not engine.api.images(filters={"reference": tag})
 
 
 def test_create_dialog_sees_a_built_image(ctx, tab, qtbot, fleet_desk, built, account):
@@ -331,11 +348,9 @@ def test_images_dialog_with_no_engine_says_so(ctx, fleet_desk, qtbot):
     qtbot.waitUntil(lambda: not dialog.loading, timeout=10000)
     assert dialog.table.row_count() == 0 and dialog.summary.text() == ""
     assert dialog.table._empty_text.startswith("The Docker engine at unix:///tmp/no-such-docker.sock did not answer")
-    dialog.grab().save("/tmp/images-unreachable.png")
     qtbot.mouseClick(dialog.build_button, LEFT)
     build = dialog.build_dialog
     qtbot.waitExposed(build)
     qtbot.keyClicks(build.folder, "/no/such/folder")
     qtbot.mouseClick(build.build_button, LEFT)
     assert build.problem.text() == "/no/such/folder is not a folder." and build.outcome == ""
-    build.grab().save("/tmp/images-build-problem.png")

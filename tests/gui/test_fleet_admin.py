@@ -6,7 +6,7 @@ saved from the create dialog and applied, export → delete → import, nginx si
 from __future__ import annotations
 
 import json
-import os
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,7 +17,6 @@ from tests.fleet.conftest import FLEET_IMAGE, engine, fleet_desk, foreign, free_
 from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
-SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
 LEFT = Qt.MouseButton.LeftButton
 
 
@@ -52,48 +51,63 @@ def type_into(qtbot, line_edit, text: str) -> None:
     qtbot.keyClicks(line_edit, text)
 
 
-def test_reconcile_recreates_adopts_and_removes_only_when_asked(ctx, tab, qtbot, fleet_desk, accounts, engine,
-                                                                 foreign, answers):
+@pytest.fixture
+def reconcile(ctx, tab, qtbot, fleet_desk, accounts, engine, foreign):
+    """The reconcile dialog, opened from the tab's menu over one record whose container was removed
+    behind the console's back (``gone``) and one orphan with an account in its environment (``keep``)."""
     fleet = fleet_desk.fleet
     # Ports outside the range other test runs on this engine draw from: recreate keeps the port.
     gone = fleet.create(unique("gone"), accounts[0].id, port=free_port())
-    lost = fleet.create(unique("lost"), accounts[2].id, port=free_port(), start=False)
-    engine.api.remove_container(gone.container_id, force=True)  # removed behind the console's back
-    keep_name, drop_name = unique("stray"), unique("junk")
-    port = free_port()
+    engine.api.remove_container(gone.container_id, force=True)
+    keep_name, port = unique("stray"), free_port()
     keep = foreign(name=f"gift-tracker-{keep_name}", labels={"app": "gift-tracker", "managed-by": "giftdesk"},
                    environment={"ACCOUNT_ID": str(accounts[1].id), "TIKTOK_USERNAME": f"@{accounts[1].username}"},
                    ports={"3000/tcp": ("127.0.0.1", port)})
-
     tab.actions["sync"].trigger()
     dialog = tab.dialog
     qtbot.waitExposed(dialog)
     qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
+    return SimpleNamespace(dialog=dialog, gone=gone, keep=keep, keep_name=f"gift-tracker-{keep_name}", port=port)
+
+
+def _check_again(qtbot, dialog) -> None:
+    loads = dialog.loads
+    qtbot.mouseClick(dialog.refresh_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.loads > loads, timeout=15000)
+
+
+def _lose_another(fleet_desk, accounts, engine):
+    """A stopped record whose container goes too."""
+    lost = fleet_desk.fleet.create(unique("lost"), accounts[2].id, port=free_port(), start=False)
+    engine.api.remove_container(lost.container_id, force=True)
+    return lost
+
+
+def test_reconcile_lists_the_missing_record_and_the_orphan_with_its_account(reconcile, tab, qtbot, accounts):
+    dialog, gone = reconcile.dialog, reconcile.gone
     assert column_values(dialog.missing_table) == [gone.name]
-    assert f"gift-tracker-{keep_name}" in column_values(dialog.orphan_table)
-    accounts_column = column_values(dialog.orphan_table, 4)[column_values(dialog.orphan_table).index(
-        f"gift-tracker-{keep_name}")]
-    assert accounts_column == f"@{accounts[1].username}"
+    orphans = column_values(dialog.orphan_table)
+    assert reconcile.keep_name in orphans
+    assert column_values(dialog.orphan_table, 4)[orphans.index(reconcile.keep_name)] == f"@{accounts[1].username}"
     assert "1 missing" in dialog.status.text()
     qtbot.waitUntil(lambda: any(v.row.name == gone.name and v.state == "missing" for v in tab.views()), timeout=5000)
-    dialog.grab().save(f"{SHOTS}/instances-reconcile.png")
-    from giftdesk.gui import theme
 
-    theme.apply_theme(QGuiApplication.instance(), "dark")
-    try:
-        dialog.grab().save("/tmp/fleetadmin-reconcile-dark.png")
-    finally:
-        theme.apply_theme(QGuiApplication.instance(), "light")
 
-    # ---- more goes missing meanwhile; "Check again" shows it -----------------------------------
-    engine.api.remove_container(lost.container_id, force=True)
-    drop = foreign(name=f"gift-tracker-{drop_name}", labels={"app": "gift-tracker", "managed-by": "giftdesk"})
-    qtbot.mouseClick(dialog.refresh_button, LEFT)
-    qtbot.waitUntil(lambda: dialog.loads >= 2, timeout=15000)
-    assert sorted(column_values(dialog.missing_table)) == sorted([gone.name, lost.name])
-    assert {f"gift-tracker-{keep_name}", f"gift-tracker-{drop_name}"} <= set(column_values(dialog.orphan_table))
+def test_check_again_shows_what_went_missing_meanwhile(reconcile, qtbot, fleet_desk, accounts, engine, foreign):
+    dialog = reconcile.dialog
+    lost = _lose_another(fleet_desk, accounts, engine)
+    drop_name = f"gift-tracker-{unique('junk')}"
+    foreign(name=drop_name, labels={"app": "gift-tracker", "managed-by": "giftdesk"})
+    _check_again(qtbot, dialog)
+    assert sorted(column_values(dialog.missing_table)) == sorted([reconcile.gone.name, lost.name])
+    assert {reconcile.keep_name, drop_name} <= set(column_values(dialog.orphan_table))
 
-    # ---- recreate both missing ones: ctrl-click selects the second -----------------------------
+
+def test_recreate_brings_back_both_missing_containers(reconcile, qtbot, fleet_desk, accounts, engine):
+    dialog, gone, fleet = reconcile.dialog, reconcile.gone, fleet_desk.fleet
+    lost = _lose_another(fleet_desk, accounts, engine)
+    _check_again(qtbot, dialog)
+    # ctrl-click selects the second
     click_row(qtbot, dialog.missing_table, gone.name)
     click_row(qtbot, dialog.missing_table, lost.name, modifier=Qt.KeyboardModifier.ControlModifier)
     assert len(dialog.missing_table.selected_rows()) == 2
@@ -106,20 +120,22 @@ def test_reconcile_recreates_adopts_and_removes_only_when_asked(ctx, tab, qtbot,
     assert fleet.get(lost.id, with_state=True).state in ("running", "created")
     qtbot.waitUntil(lambda: dialog.missing_table.row_count() == 0, timeout=15000)
 
-    # ---- adopt: a taken name is refused beside the field and the orphan stays as it was -------------
-    click_row(qtbot, dialog.orphan_table, f"gift-tracker-{keep_name}")
+
+def test_adopt_refuses_a_taken_name_beside_the_field_then_adopts(reconcile, tab, qtbot, fleet_desk, accounts, engine):
+    dialog, keep = reconcile.dialog, reconcile.keep
+    click_row(qtbot, dialog.orphan_table, reconcile.keep_name)
     qtbot.mouseClick(dialog.adopt_button, LEFT)
     adopt = dialog.adopt_dialog
     qtbot.waitExposed(adopt)
     qtbot.waitUntil(lambda: adopt.loaded, timeout=5000)
-    assert adopt.name.text() == keep_name and adopt.account.currentData() == accounts[1].id
-    type_into(qtbot, adopt.name, gone.name)
+    assert adopt.name.text() == reconcile.keep_name.removeprefix("gift-tracker-")
+    assert adopt.account.currentData() == accounts[1].id
+    type_into(qtbot, adopt.name, reconcile.gone.name)
     qtbot.mouseClick(adopt.ok_button, LEFT)
     qtbot.waitUntil(lambda: adopt.field_errors["name"].isVisible(), timeout=10000)
     assert "exists already" in adopt.field_errors["name"].text() and not adopt.field_errors["account"].isVisible()
-    adopt.grab().save("/tmp/fleetadmin-adopt-error.png")
-    keep.reload()
-    assert keep.name == f"gift-tracker-{keep_name}" and keep.status == "running"
+    keep.reload()  # the orphan stays as it was
+    assert keep.name == reconcile.keep_name and keep.status == "running"
     adopted_name = unique("adopted")
     type_into(qtbot, adopt.name, adopted_name)
     assert not adopt.field_errors["name"].isVisible()  # typing clears the message
@@ -127,14 +143,19 @@ def test_reconcile_recreates_adopts_and_removes_only_when_asked(ctx, tab, qtbot,
     errors = [adopt.error, *adopt.field_errors.values()]
     qtbot.waitUntil(lambda: "Adopted" in dialog.outcome.text() or any(e.isVisible() for e in errors), timeout=60000)
     assert not any(e.isVisible() for e in errors), [e.text() for e in errors]
-    adopted = fleet.get(adopted_name, with_state=True)
-    assert adopted.account_id == accounts[1].id and adopted.port == port and adopted.state == "running"
+    adopted = fleet_desk.fleet.get(adopted_name, with_state=True)
+    assert adopted.account_id == accounts[1].id and adopted.port == reconcile.port and adopted.state == "running"
     assert not engine.api.containers(all=True, filters={"id": keep.id})
     qtbot.waitUntil(lambda: any(v.row.name == adopted_name for v in tab.views()), timeout=10000)
+    qtbot.waitUntil(lambda: reconcile.keep_name not in column_values(dialog.orphan_table), timeout=15000)
 
-    # ---- remove: "no" keeps it; "yes" removes exactly that container ------------------------------
-    qtbot.waitUntil(lambda: f"gift-tracker-{keep_name}" not in column_values(dialog.orphan_table), timeout=15000)
-    click_row(qtbot, dialog.orphan_table, f"gift-tracker-{drop_name}")
+
+def test_removing_an_orphan_asks_first_and_removes_exactly_that_one(reconcile, qtbot, engine, foreign, answers):
+    dialog = reconcile.dialog
+    drop_name = f"gift-tracker-{unique('junk')}"
+    drop = foreign(name=drop_name, labels={"app": "gift-tracker", "managed-by": "giftdesk"})
+    _check_again(qtbot, dialog)
+    click_row(qtbot, dialog.orphan_table, drop_name)
     answers.extend([False])
     qtbot.mouseClick(dialog.remove_button, LEFT)
     assert not answers and engine.api.containers(all=True, filters={"id": drop.id})
@@ -142,13 +163,23 @@ def test_reconcile_recreates_adopts_and_removes_only_when_asked(ctx, tab, qtbot,
     qtbot.mouseClick(dialog.remove_button, LEFT)
     qtbot.waitUntil(lambda: "Removed" in dialog.outcome.text(), timeout=15000)
     assert not engine.api.containers(all=True, filters={"id": drop.id})
-    qtbot.waitUntil(lambda: f"gift-tracker-{drop_name}" not in column_values(dialog.orphan_table), timeout=15000)
+    qtbot.waitUntil(lambda: drop_name not in column_values(dialog.orphan_table), timeout=15000)
+    assert reconcile.keep_name in column_values(dialog.orphan_table)  # only that one
+
+
+def test_nothing_to_reconcile_shows_the_all_clear_page(ctx, qtbot, fleet_desk, accounts):
+    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+
+    fleet_desk.fleet.create(unique("fine"), accounts[0].id, start=False)
+    dialog = ReconcileDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
     assert dialog.missing_table.row_count() == 0
     if not dialog.hints:  # another test on the shared engine may hold an orphan of its own meanwhile
         assert dialog.pages.currentWidget() is dialog.all_clear
     dialog._show((Reconciliation([], [], []), [], {}))  # an empty result shows the all-clear page
     assert dialog.pages.currentWidget() is dialog.all_clear and dialog.all_clear.isVisible()
-    dialog.grab().save("/tmp/fleetadmin-reconcile-clear.png")
 
 
 def test_template_saved_from_the_create_dialog_applied_and_deleted(ctx, tab, qtbot, fleet_desk, accounts, answers):
@@ -174,11 +205,9 @@ def test_template_saved_from_the_create_dialog_applied_and_deleted(ctx, tab, qtb
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.template.findText(template_name) >= 0, timeout=10000)
     assert dialog.memory.value() == 256 and dialog.restart.currentText() == "unless-stopped"
-    dialog.grab().save("/tmp/fleetadmin-create-before.png")
     dialog.template.setCurrentIndex(dialog.template.findText(template_name))
     assert (dialog.memory.value(), dialog.restart.currentText(), dialog.cpus.text()) == (96, "always", "0.5")
     assert "96 MiB" in dialog.template_note.text()
-    dialog.grab().save("/tmp/fleetadmin-create-template.png")
     name = unique("fromtpl")
     qtbot.keyClicks(dialog.name, name)
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), LEFT)
@@ -193,7 +222,6 @@ def test_template_saved_from_the_create_dialog_applied_and_deleted(ctx, tab, qtb
     qtbot.waitUntil(lambda: manager.loads >= 1, timeout=5000)
     assert column_values(manager.table) == [template_name]
     assert column_values(manager.table, 5) == ["96 MiB"] and column_values(manager.table, 4) == ["always"]
-    manager.grab().save("/tmp/fleetadmin-templates.png")
     click_row(qtbot, manager.table, template_name)
     answers.extend([False])
     qtbot.mouseClick(manager.delete_button, LEFT)
@@ -245,7 +273,6 @@ def test_export_delete_import_round_trip_with_a_preview(ctx, tab, qtbot, fleet_d
     assert "no TikTok account @nobody_on_this_desk" in reasons[ghost]
     assert "1 will be created, 1 skipped" in dialog.summary.text()
     assert {r.name for r in fleet.list()} == {second.name}  # a preview changes nothing
-    dialog.grab().save("/tmp/fleetadmin-import-preview.png")
     qtbot.mouseClick(dialog.start, LEFT)
     assert dialog.start.isChecked()
     qtbot.mouseClick(dialog.import_button, LEFT)
@@ -303,14 +330,6 @@ def test_public_urls_and_nginx_site_files(ctx, tab, qtbot, fleet_desk, accounts,
     assert command.startswith("sudo certbot --nginx ") and all(f"-d {r.name}.live.example.com" in command for r in rows)
     qtbot.mouseClick(dialog.copy_button, LEFT)
     assert QGuiApplication.clipboard().text() == command
-    dialog.grab().save(f"{SHOTS}/instances-nginx.png")
-    from giftdesk.gui import theme
-
-    theme.apply_theme(QGuiApplication.instance(), "dark")
-    try:
-        dialog.grab().save("/tmp/fleetadmin-nginx-dark.png")
-    finally:
-        theme.apply_theme(QGuiApplication.instance(), "light")
 
 
 def test_a_viewer_sees_the_lists_but_no_changing_buttons(viewer_ctx, qtbot, fleet_desk):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
@@ -15,7 +14,6 @@ from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, un
 from tests.gui.fleet_support import instances_tab
 
 pytestmark = pytest.mark.docker
-SHOTS = os.environ.get("GIFTDESK_SCREENSHOTS", "/tmp")
 
 
 @pytest.fixture
@@ -53,33 +51,51 @@ def _view(tab, name: str):
     return next(v for v in tab.views() if v.row.name == name)
 
 
-def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, accounts, fleet_desk, answers):
-    # ---- create through the dialog, as a person would ------------------------------------------
+@pytest.fixture
+def made(tab, qtbot, accounts, fleet_desk):
+    """``made(*prefixes, start=True, healthy=False)``: instances made through the service (only the
+    create test goes through the dialog), one per account in turn, once the tab shows them."""
+    def make(*prefixes: str, start: bool = True, healthy: bool = False) -> list[str]:
+        names = [fleet_desk.fleet.create(unique(prefix), accounts[i % len(accounts)].id, start=start).name
+                 for i, prefix in enumerate(prefixes)]
+        shown = lambda: {v.row.name: v for v in tab.views()}  # noqa: E731
+        qtbot.waitUntil(lambda: set(names) <= set(shown()), timeout=10000)
+        if start:
+            qtbot.waitUntil(lambda: all(shown()[n].state == "running" for n in names), timeout=20000)
+        if healthy:
+            qtbot.waitUntil(lambda: all(shown()[n].health == "healthy" for n in names), timeout=20000)
+        return names
+
+    return make
+
+
+def test_create_dialog_makes_a_running_instance(ctx, tab, qtbot, accounts):
     qtbot.mouseClick(tab.button("new"), Qt.MouseButton.LeftButton)
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.account.count() == 3, timeout=10000)
-    first = unique("aurora")
-    qtbot.keyClicks(dialog.name, first)
+    name = unique("aurora")
+    qtbot.keyClicks(dialog.name, name)
     dialog.memory.setValue(128)
     qtbot.waitUntil(lambda: dialog.image.findText(FLEET_IMAGE) >= 0, timeout=10000)
-    dialog.grab().save(f"{SHOTS}/instances-create.png")
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: any(v.row.name == first for v in tab.views()), timeout=20000)
-    qtbot.waitUntil(lambda: _view(tab, first).state == "running", timeout=20000)
-    # Two more through the service (the dialog is covered above).
-    second = fleet_desk.fleet.create(unique("borealis"), accounts[1].id).name
-    third = fleet_desk.fleet.create(unique("comet"), accounts[2].id, settings=None).name
-    qtbot.waitUntil(lambda: {v.row.name for v in tab.views()} == {first, second, third}, timeout=10000)
-    qtbot.waitUntil(lambda: all(v.health == "healthy" for v in tab.views()), timeout=20000)
-    assert _view(tab, first).live.live_status == "DISCONNECTED"
+    qtbot.waitUntil(lambda: any(v.row.name == name for v in tab.views()), timeout=20000)
+    qtbot.waitUntil(lambda: _view(tab, name).state == "running", timeout=20000)
+    qtbot.waitUntil(lambda: _view(tab, name).health == "healthy", timeout=20000)
+    assert _view(tab, name).row.memory_limit_mb == 128
+    assert _view(tab, name).live.live_status == "DISCONNECTED"
 
-    # ---- filter as you type ------------------------------------------------------------------
+
+def test_filter_narrows_the_rows(tab, qtbot, made):
+    made("aurora", "borealis", "comet", start=False)
     qtbot.keyClicks(tab.filter, "borealis")
     qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 1)
+    assert tab.table.proxy.index(0, 0).data().startswith("borealis-")
     tab.filter.clear()
     qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 3)
 
-    # ---- multi-select with ctrl and a bulk stop ---------------------------------------------------
+
+def test_ctrl_click_selects_two_and_bulk_stop_stops_only_them(tab, qtbot, made):
+    first, second, third = made("aurora", "borealis", "comet")
     _click_row(qtbot, tab, first)
     _click_row(qtbot, tab, third, Qt.KeyboardModifier.ControlModifier)
     assert {v.row.name for v in tab.selected()} == {first, third}
@@ -89,26 +105,36 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.waitUntil(lambda: _view(tab, first).state == "exited" and _view(tab, third).state == "exited", timeout=5000)
     assert _view(tab, second).state == "running"
 
-    # ---- shift-click selects the range; bulk start -----------------------------------------------
-    _click_row(qtbot, tab, tab.table.proxy.index(0, 0).data())
-    _click_row(qtbot, tab, tab.table.proxy.index(2, 0).data(), Qt.KeyboardModifier.ShiftModifier)
-    assert len(tab.selected()) == 3
-    tab.bulk_results = None
+
+def test_shift_click_selects_the_range_and_bulk_start_starts_them(tab, qtbot, made):
+    made("aurora", "borealis", "comet", "dorado", start=False)
+    rows = [tab.table.proxy.index(r, 0).data() for r in range(4)]
+    _click_row(qtbot, tab, rows[0])
+    _click_row(qtbot, tab, rows[2], Qt.KeyboardModifier.ShiftModifier)
+    assert {v.row.name for v in tab.selected()} == set(rows[:3])
     qtbot.mouseClick(tab.button("start"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
-    qtbot.waitUntil(lambda: all(v.state == "running" for v in tab.views()), timeout=10000)
+    assert [r.outcome for r in tab.bulk_results] == ["ok", "ok", "ok"]
+    qtbot.waitUntil(lambda: all(_view(tab, n).state == "running" for n in rows[:3]), timeout=10000)
+    assert _view(tab, rows[3]).state != "running"  # outside the range
 
-    # ---- a `docker stop` made outside shows, carried by the engine's event stream ----------------
-    # (how soon is measured by tests/bench/bench_fleet.py, not here on a loaded machine)
+
+def test_a_docker_stop_made_outside_shows_in_the_table(tab, qtbot, made, fleet_desk):
+    # Carried by the engine's event stream; how soon is measured by tests/bench/bench_fleet.py,
+    # not here on a loaded machine.
     from giftdesk.fleet.events import InstanceStateChanged
 
+    [name] = made("borealis")
     streamed = []
     fleet_desk.events.subscribe(InstanceStateChanged, streamed.append)
-    subprocess.run(["docker", "stop", "-t", "5", f"gift-tracker-{second}"], check=True, capture_output=True)
-    qtbot.waitUntil(lambda: _view(tab, second).state == "exited", timeout=15000)
-    assert any(e.name == second and e.state == "exited" for e in streamed)
+    subprocess.run(["docker", "stop", "-t", "5", f"gift-tracker-{name}"], check=True, capture_output=True)
+    qtbot.waitUntil(lambda: _view(tab, name).state == "exited", timeout=15000)
+    assert any(e.name == name and e.state == "exited" for e in streamed)
 
-    # ---- stats while the tab shows them, then the screenshot of the live table ----------------------
+
+def test_stats_columns_fill_while_the_tab_shows_them(tab, qtbot, made):
+    first, third = made("aurora", "comet")
+    [second] = made("borealis", start=False)
     qtbot.waitUntil(lambda: all(v.live.cpu_percent is not None and v.health == "healthy"
                                 for v in tab.views() if v.state == "running"), timeout=20000)
     qtbot.waitUntil(lambda: "2/3 running" in tab.summary.text(), timeout=5000)
@@ -119,16 +145,17 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.waitUntil(lambda: all(tab.table.proxy.index(_row_of(tab, v.row.name), net_column).data().startswith("↓ ")
                                 and (v.live.net_tx_rate or 0) > 0 for v in tab.views() if v.state == "running"),
                     timeout=10000)
-    assert tab.table.proxy.index(_row_of(tab, second), net_column).data() == ""  # stopped: nothing to show
+    assert tab.table.proxy.index(_row_of(tab, second), net_column).data() == ""  # not running: nothing to show
     assert "network ↓ " in tab.summary.text()
-    _click_row(qtbot, tab, first)
+    _click_row(qtbot, tab, first)  # a selected row keeps its figures
     qtbot.waitUntil(lambda: all(v.health == "healthy" and v.live.live_status for v in tab.views() if v.state == "running"),
                     timeout=20000)
     qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), net_column).data().startswith("↓ "), timeout=5000)
-    tab.grab().save(f"{SHOTS}/instances-tab.png")
 
-    # ---- the log viewer: follow, search, pause, close closes the stream -----------------------------
-    _click_row(qtbot, tab, first)
+
+def test_log_viewer_follows_searches_and_pauses(tab, qtbot, made):
+    [name] = made("aurora")
+    _click_row(qtbot, tab, name)
     qtbot.mouseClick(tab.button("logs"), Qt.MouseButton.LeftButton)
     viewer = tab.dialog
     qtbot.waitExposed(viewer)
@@ -137,18 +164,20 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
     qtbot.keyClicks(viewer.search, "tracker")
     assert "match" in viewer.matches.text() and not viewer.matches.text().startswith("0 ")
     qtbot.mouseClick(viewer.pause_button, Qt.MouseButton.LeftButton)
-    subprocess.run(["docker", "exec", f"gift-tracker-{first}", "sh", "-c", "echo while-paused > /proc/1/fd/1"],
+    subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c", "echo while-paused > /proc/1/fd/1"],
                    check=True, capture_output=True)
     qtbot.waitUntil(lambda: "Resume (1 new)" in viewer.pause_button.text(), timeout=5000)
     assert "while-paused" not in viewer.text.toPlainText()
-    viewer.grab().save(f"{SHOTS}/instances-logs.png")
     qtbot.mouseClick(viewer.pause_button, Qt.MouseButton.LeftButton)
     assert "while-paused" in viewer.text.toPlainText()
     stream = viewer._stream
     viewer.close()
     assert stream.closed
 
-    # ---- stats graphs ----------------------------------------------------------------------
+
+def test_stats_dialog_graphs_cpu_memory_and_network_in_either_palette(tab, qtbot, made):
+    [name] = made("aurora")
+    _click_row(qtbot, tab, name)
     qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
     stats = tab.dialog
     qtbot.waitExposed(stats)
@@ -156,7 +185,6 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
                     timeout=20000)
     assert "memory" in stats.summary.text() and "network ↓" in stats.summary.text()
     assert stats.network_y.labelFormat().endswith(stats.network_unit) and stats.network_unit.endswith("B/s")
-    stats.grab().save(f"{SHOTS}/instances-stats.png")
     stats.close()
     theme.apply_theme(QApplication.instance(), "dark")  # the charts follow the palette
     try:
@@ -165,16 +193,18 @@ def test_create_bulk_stop_outside_change_logs_and_stats(ctx, tab, qtbot, account
         qtbot.waitExposed(dark)
         qtbot.waitUntil(lambda: dark.net_rx.count() >= 3, timeout=20000)
         assert dark.network_view.chart().backgroundBrush().color() == dark.palette().base().color()
-        dark.grab().save(f"{SHOTS}/instances-stats-dark.png")
         dark.close()
     finally:
         theme.apply_theme(QApplication.instance(), "light")
 
-    # ---- delete asks first; the answer "no" changes nothing ------------------------------------------
-    _click_row(qtbot, tab, third)
+
+def test_delete_asks_first_and_no_changes_nothing(tab, qtbot, made, fleet_desk, answers):
+    _first, second = made("aurora", "borealis", start=False)
+    _click_row(qtbot, tab, second)
     answers.extend([False])
     qtbot.mouseClick(tab.button("delete"), Qt.MouseButton.LeftButton)
-    assert len(fleet_desk.fleet.list()) == 3
+    assert not answers  # the question was asked
+    assert len(fleet_desk.fleet.list()) == 2 and len(tab.views()) == 2
 
 
 def test_bulk_cancelled_half_way_reports_each_instance(ctx, tab, qtbot, accounts, fleet_desk):
@@ -203,7 +233,6 @@ def test_engine_banner_with_retry(ctx, tab, qtbot, fleet_desk, accounts):
     qtbot.waitUntil(lambda: tab.banner.isVisible(), timeout=10000)
     assert "cannot be reached" in tab.banner_text.text()
     assert len(tab.views()) == 1  # the records still show
-    tab.grab().save(f"{SHOTS}/instances-banner.png")
     ctx.desk.settings.update({"docker.host": good})
     qtbot.mouseClick(tab.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not tab.banner.isVisible(), timeout=10000)
@@ -243,7 +272,6 @@ def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
     tab.resize(520, 400)
     qtbot.waitUntil(extension.isVisible)
     assert not tab.button("delete").isVisible()  # folded behind the arrow, not clipped
-    tab.grab().save(f"{SHOTS}/instances-toolbar-narrow.png")
     tab.resize(1400, 520)
     qtbot.waitUntil(lambda: not extension.isVisible())
     assert tab.button("delete").isVisible()
@@ -267,7 +295,6 @@ def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
         dark.show()
         qtbot.waitExposed(dark)
         assert lightest_stroke(dark, "stop") > 0.7
-        dark.grab().save(f"{SHOTS}/instances-toolbar-dark.png")
         dark.close()
     finally:
         theme.apply_theme(QApplication.instance(), "light")

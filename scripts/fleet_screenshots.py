@@ -1,0 +1,353 @@
+"""README screenshots of the Instances tab and its dialogs, against the real Docker engine.
+
+    scripts/screenshot.sh python scripts/fleet_screenshots.py resources/screenshots
+
+Needs the engine of tests/support/dockerd.sh (DOCKER_HOST) and builds the offline test images as
+the fleet tests do. Each part runs on a throw-away desk of its own, like a test; every container
+and image it made is removed at the end. Writes the files in OUTPUTS.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+OUTPUTS = (
+    "instances-create.png", "instances-tab.png", "instances-logs.png", "instances-stats.png",
+    "instances-stats-dark.png", "instances-banner.png", "instances-toolbar-narrow.png", "instances-toolbar-dark.png",
+    "engine-panel.png", "engine-panel-dark.png", "images-build.png", "images-build-dark.png", "images-dialog.png",
+    "instances-reconcile.png", "instances-nginx.png",
+)
+
+
+class Shots:
+    def __init__(self, app, out: Path):
+        self.app, self.out, self.saved = app, out, []
+
+    def wait(self, until, timeout: float = 30.0, what: str = "") -> None:
+        """Runs the event loop until ``until()`` holds."""
+        deadline = time.monotonic() + timeout
+        while not until():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up waiting for {what or until}")
+            self.app.processEvents()
+            time.sleep(0.01)
+
+    def settle(self, seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.01)
+
+    def save(self, widget, name: str) -> None:
+        self.settle()
+        path = self.out / name
+        widget.grab().save(str(path))
+        self.saved.append(path)
+
+    @contextmanager
+    def dark(self):
+        from giftdesk.gui import theme
+
+        theme.apply_theme(self.app, "dark")
+        try:
+            self.settle(0.1)
+            yield
+        finally:
+            theme.apply_theme(self.app, "light")
+            self.settle(0.1)
+
+    def light_and_dark(self, widget, name: str) -> None:
+        """``name`` in the light palette and ``…-dark.png`` in the dark one."""
+        from PySide6.QtWidgets import QLineEdit
+
+        self.save(widget, name)
+        with self.dark():
+            for edit in widget.findChildren(QLineEdit):  # re-polishing for the palette re-selects a field's text
+                edit.deselect()
+            self.save(widget, name.replace(".png", "-dark.png"))
+
+
+@contextmanager
+def session(engine, width: int, height: int = 520, runtime: bool = True):
+    """A desk on a temporary data directory, logged in as an admin, with the Instances tab shown;
+    afterwards the desk's containers go."""
+    from giftdesk.desk import Desk
+    from giftdesk.gui.context import GuiContext
+    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.services.context import Actor
+    from tests.fleet.conftest import FLEET_IMAGE, PORT_END, PORT_START, remove_desk_containers
+    from tests.gui.fleet_support import start_runtime, stop_runtime
+
+    with tempfile.TemporaryDirectory(prefix="giftdesk-fleet-shots-") as tmp:
+        desk = Desk.open(tmp)
+        desk.settings.update({"tracker.default_image": FLEET_IMAGE, "tracker.port_start": PORT_START,
+                              "tracker.port_end": PORT_END})
+        ctx = GuiContext.create(desk.as_actor(Actor("alice", "admin")))
+        started = start_runtime(ctx, desk) if runtime else None
+        tab = InstancesTab(ctx)
+        tab.resize(width, height)
+        tab.show()
+        try:
+            yield desk, ctx, tab
+        finally:
+            tab.close()
+            if started is not None:
+                stop_runtime(ctx, started)
+            ctx.runner.wait_idle()
+            ctx.close()
+            remove_desk_containers(engine, desk.secrets.namespace)
+            desk.close()
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _view(tab, name: str):
+    return next((v for v in tab.views() if v.row.name == name), None)
+
+
+def _select(tab, name: str) -> None:
+    tab.table.clearSelection()
+    tab.table.select_key(_view(tab, name).row.id)
+
+
+def instances(shots: Shots, engine) -> None:
+    """The tab with two running trackers and a stopped one, the create dialog, logs, stats, banner, toolbar."""
+    from PySide6.QtWidgets import QApplication
+
+    from giftdesk.gui import theme
+    from giftdesk.gui.tabs.instances import InstancesTab
+    from tests.fleet.conftest import FLEET_IMAGE
+
+    wait = shots.wait
+    with session(engine, width=1400) as (desk, ctx, tab):
+        customer = desk.customers.create("Aurora Events")
+        accounts = [desk.customers.add_account(customer.id, f"aurora_{uuid.uuid4().hex[:8]}") for _ in range(3)]
+        wait(lambda: ctx.runner.running == 0)
+        tab.button("new").click()
+        dialog = tab.dialog
+        wait(lambda: dialog.account.count() == 3 and dialog.image.findText(FLEET_IMAGE) >= 0, what="create dialog")
+        first = _unique("aurora")
+        dialog.name.setText(first)
+        dialog.memory.setValue(128)
+        shots.save(dialog, "instances-create.png")
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        wait(lambda: _view(tab, first) is not None, what="the created row")
+        others = [a for a in accounts if a.id != _view(tab, first).row.account_id]
+        second = desk.fleet.create(_unique("borealis"), others[0].id).name
+        third = desk.fleet.create(_unique("comet"), others[1].id).name
+        wait(lambda: {v.row.name for v in tab.views()} == {first, second, third}, what="three rows")
+        wait(lambda: all(v.state == "running" and v.health == "healthy" for v in tab.views()), what="healthy")
+        desk.fleet.stop(second, timeout=5)
+        wait(lambda: _view(tab, second).state == "exited", what="stopped")
+        _select(tab, first)
+        net_column = [c.title for c in tab.table.source.columns].index("Net I/O")
+        row_of = {tab.table.proxy.index(r, 0).data(): r for r in range(tab.table.proxy.rowCount())}
+        wait(lambda: all(v.live.cpu_percent is not None and v.live.live_status and (v.live.net_tx_rate or 0) > 0
+                         and tab.table.proxy.index(row_of[v.row.name], net_column).data().startswith("↓ ")
+                         for v in tab.views() if v.state == "running")
+             and "2/3 running" in tab.summary.text() and "network ↓ " in tab.summary.text(), what="stats columns")
+        shots.save(tab, "instances-tab.png")
+
+        tab.button("logs").click()
+        viewer = tab.dialog
+        wait(lambda: "serving /www" in viewer.text.toPlainText(), what="log lines")
+        viewer.search.setText("tracker")
+        viewer.pause_button.click()
+        subprocess.run(["docker", "exec", f"gift-tracker-{first}", "sh", "-c", "echo while-paused > /proc/1/fd/1"],
+                       check=True, capture_output=True)
+        wait(lambda: "Resume (1 new)" in viewer.pause_button.text(), what="paused line")
+        shots.save(viewer, "instances-logs.png")
+        viewer.close()
+
+        tab.button("stats").click()
+        stats = tab.dialog
+        wait(lambda: stats.cpu.count() >= 3 and stats.net_rx.count() >= 3 and stats.net_tx.count() >= 3,
+             what="stats samples")
+        shots.save(stats, "instances-stats.png")
+        stats.close()
+        with shots.dark():  # the charts follow the palette when opened in it
+            tab.button("stats").click()
+            dark = tab.dialog
+            wait(lambda: dark.net_rx.count() >= 3, what="dark stats samples")
+            shots.save(dark, "instances-stats-dark.png")
+            dark.close()
+
+        # The engine away: the records still show under the banner.
+        good = desk.settings.get("docker.host")
+        ctx.desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
+        tab.reload()
+        wait(lambda: tab.banner.isVisible(), what="banner")
+        shots.save(tab, "instances-banner.png")
+        ctx.desk.settings.update({"docker.host": good})
+        tab.retry_button.click()
+        wait(lambda: not tab.banner.isVisible(), what="banner gone")
+
+        # Narrow: the toolbar folds behind its arrow.
+        tab.resize(520, 400)
+        wait(lambda: not tab.button("delete").isVisible(), what="folded toolbar")
+        shots.save(tab, "instances-toolbar-narrow.png")
+        tab.resize(1400, 520)
+        theme.apply_theme(QApplication.instance(), "dark")
+        try:
+            toolbar = InstancesTab(ctx)
+            toolbar.resize(900, 160)
+            toolbar.show()
+            shots.save(toolbar, "instances-toolbar-dark.png")
+            toolbar.close()
+        finally:
+            theme.apply_theme(QApplication.instance(), "light")
+
+
+def engine_and_images(shots: Shots, engine) -> None:
+    """The engine panel after its test; the images dialog filtered to this run's images and a build."""
+    from giftdesk.fleet.images import ImageCatalog
+    from giftdesk.fleet.spec import InstanceSettings
+    from tests.fleet.test_engine_images import Builds
+
+    wait = shots.wait
+    with tempfile.TemporaryDirectory(prefix="giftdesk-builds-") as root, \
+            session(engine, width=1100, height=480, runtime=False) as (desk, ctx, tab):
+        built = Builds(engine, root)
+        try:
+            customer = desk.customers.create("Fleet customer")
+            account = desk.customers.add_account(customer.id, f"fleet_{uuid.uuid4().hex[:8]}")
+            desk.fleet.create(_unique("panel"), account.id)
+            tab.actions["engine"].trigger()
+            panel = tab.dialog
+            wait(lambda: panel.info is not None, what="engine figures")
+            panel.test_button.click()
+            wait(lambda: panel.check is not None, what="engine test")
+            shots.light_and_dark(panel, "engine-panel.png")
+            panel.close()
+
+            mark = uuid.uuid4().hex[:8]
+            folder, used = built(name=f"gift-tracker-gdt{mark}")
+            ImageCatalog(desk.fleet).build(folder, used)
+            desk.fleet.create(_unique("img"), account.id, settings=InstanceSettings(image=used), start=False)
+            tab.actions["images"].trigger()
+            dialog = tab.dialog
+            wait(lambda: not dialog.loading and any(used in r.tags for r in dialog.table.rows), what="images")
+            dialog.filter.setText(mark)
+            dialog.build_button.click()
+            build = dialog.build_dialog
+            folder, tag = built("RUN echo step-output-line && echo second-line\n", name=f"gd-gui-{mark}-built")
+            build.folder.setText(folder)
+            build.tag.setText(tag)
+            build.build_button.click()
+            wait(lambda: build.outcome == "built", timeout=120, what="build")
+            wait(lambda: not dialog.loading and any(tag in r.tags for r in dialog.table.rows), what="built image listed")
+            dialog.table.select_key(next(r for r in dialog.table.rows if used in r.tags).id)
+            shots.light_and_dark(build, "images-build.png")
+            build.close()
+            shots.save(dialog, "images-dialog.png")
+            dialog.close()
+        finally:
+            built.remove()  # with the instance's container, which holds its image
+
+
+def reconcile_and_nginx(shots: Shots, engine) -> None:
+    """Reconcile with one missing container and one orphan; the public URLs after writing the site files."""
+    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, free_port
+
+    wait = shots.wait
+    orphans = []
+    try:
+        with session(engine, width=1250) as (desk, ctx, tab):
+            customer = desk.customers.create("Borealis Media")
+            accounts = [desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}") for _ in range(2)]
+            gone = desk.fleet.create(_unique("gone"), accounts[0].id, port=free_port())
+            engine.api.remove_container(gone.container_id, force=True)
+            orphans.append(engine.containers.run(
+                FLEET_IMAGE, detach=True, name=f"gift-tracker-{_unique('stray')}",
+                labels={FLEET_TEST_LABEL: "1", "app": "gift-tracker", "managed-by": "giftdesk"},
+                environment={"ACCOUNT_ID": str(accounts[1].id), "TIKTOK_USERNAME": f"@{accounts[1].username}"},
+                ports={"3000/tcp": ("127.0.0.1", free_port())}))
+            tab.actions["sync"].trigger()
+            dialog = tab.dialog
+            wait(lambda: dialog.loads >= 1 and dialog.missing_table.row_count() == 1, what="reconcile")
+            shots.save(dialog, "instances-reconcile.png")
+            dialog.close()
+
+        with tempfile.TemporaryDirectory(prefix="giftdesk-nginx-") as sites, \
+                session(engine, width=1250) as (desk, ctx, tab):
+            customer = desk.customers.create("Borealis Media")
+            for _ in range(2):
+                account = desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}")
+                desk.fleet.create(_unique("web"), account.id, start=False)
+            tab.actions["public_urls"].trigger()
+            dialog = tab.dialog
+            wait(lambda: dialog.loads >= 1, what="public URLs")
+            dialog.pattern.setText("https://{name}.live.example.com")
+            dialog.save_pattern_button.click()
+            wait(lambda: all(v.startswith("https://") for v in
+                             (dialog.table.proxy.index(r, 2).data() for r in range(dialog.table.proxy.rowCount()))),
+                 what="URLs")
+            dialog.folder.setText(sites)
+            dialog.write_button.click()
+            wait(lambda: dialog.result.isVisible(), what="site files")
+            dialog.copy_button.click()
+            shots.save(dialog, "instances-nginx.png")
+            dialog.close()
+    finally:
+        for container in orphans:
+            container.remove(force=True)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ["GIFTDESK_KEYRING"] = "file"  # demo keys never go to the real keyring
+
+    from PySide6.QtCore import QSettings
+
+    from giftdesk.gui.app import create_application
+    from giftdesk.gui.errors import ErrorRoute
+    from tests.fleet.conftest import build_fleet_images
+    from tests.support.docker_engine import docker_host_of, ensure_engine
+
+    app = create_application("light")
+    # Tables remember their column widths per user: start from the defaults, not this machine's.
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    errors: list[str] = []
+
+    def report(exc, parent) -> None:
+        errors.append(f"{type(exc).__name__}: {exc}")
+        print(f"error during screenshots: {errors[-1]}", file=sys.stderr)
+
+    ErrorRoute.presenter = staticmethod(report)
+    engine = ensure_engine()
+    if engine is None:
+        print("fleet_screenshots: no Docker engine (tests/support/dockerd.sh, DOCKER_HOST)", file=sys.stderr)
+        return 1
+    os.environ.setdefault("DOCKER_HOST", docker_host_of(engine))
+    build_fleet_images(engine)
+    shots = Shots(app, out)
+    try:
+        instances(shots, engine)
+        engine_and_images(shots, engine)
+        reconcile_and_nginx(shots, engine)
+    finally:
+        engine.close()
+    for path in shots.saved:
+        print(path)
+    missing = sorted(set(OUTPUTS) - {p.name for p in shots.saved})
+    if missing:
+        print(f"fleet_screenshots: not written: {', '.join(missing)}", file=sys.stderr)
+    return 1 if errors or missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
