@@ -503,7 +503,6 @@ class FleetService:
     def reconcile(self) -> Reconciliation:
         """Records whose container is gone are marked missing; labelled containers without a
         record are orphans (reported, never removed here)."""
-        self.ctx.require("operator", "reconcile instances with the engine")
         containers = self.docker.list_trackers()
         by_id = {c.id: c for c in containers}
         rows = self.list()

@@ -481,7 +481,6 @@ class InstancesTab(QWidget):
         for key in ("clone", "recreate", "connect", "disconnect"):
             self.actions[key].setEnabled(can and (count == 1 if key == "clone" else count > 0))
         self.actions["events"].setEnabled(count == 1)
-        self.actions["sync"].setEnabled(can)  # reconciling marks records missing: a change
 
     # ---- actions ----------------------------------------------------------------------------
     def open_create(self) -> None:
