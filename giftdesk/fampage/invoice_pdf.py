@@ -1,15 +1,22 @@
 """Invoice and credit note PDFs: A4, logo, a clean lines table, totals and the due date.
 
-Drawn straight on a reportlab canvas (no platypus): the layout is fixed and simple, and 1,000
-invoices render in little more time than reportlab needs for the same drawing calls. Text uses
-DejaVu Sans shipped in ``resources/fonts`` (embedded, subset) because the PDF base fonts
-(Helvetica) have no ₹ and no other non-Latin-1 currency sign.
+Drawn straight on a reportlab canvas (no platypus): the layout is simple, and 1,000 invoices
+render in little more time than reportlab needs for the same drawing calls. Text uses DejaVu Sans
+shipped in ``resources/fonts`` (embedded, subset) because the PDF base fonts (Helvetica) have no ₹
+and no other non-Latin-1 currency sign.
+
+An issued invoice cannot be changed, so its PDF must hold everything typed into it: every free
+text is wrapped to its column (a word too long for a line is broken), flows onto further pages
+(the lines table's header repeated, "Page X of Y" in every footer), and is drawn as plain text, so
+markup stays literal. Characters DejaVu cannot show or a reader could not copy (CJK, emoji)
+become U+FFFD.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -19,7 +26,7 @@ from PIL import Image as PILImage
 from reportlab import rl_config
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -79,14 +86,26 @@ class Column:
     width: float
     right: bool = False
 
+    @property
+    def text_width(self) -> float:
+        return self.width - 2 * CELL_PAD
 
+    def text_x(self) -> float:
+        return self.x + self.width - CELL_PAD if self.right else self.x + CELL_PAD
+
+
+CELL_PAD = 5
 COLUMNS = (
-    Column("#", MARGIN, 22),
-    Column("Description", MARGIN + 22, 270),
+    Column("#", MARGIN, 34),  # room for four-digit positions
+    Column("Description", MARGIN + 34, 258),
     Column("Quantity", MARGIN + 292, 62, True),
     Column("Unit price", MARGIN + 354, 85, True),
     Column("Amount", MARGIN + 439, WIDTH - 2 * MARGIN - 439, True),
 )
+CONTENT_WIDTH = WIDTH - 2 * MARGIN
+FLOOR = MARGIN + 6  # nothing of the body reaches below this: the footer's rule and text are under it
+META_WIDTH = 170  # the document's number, dates and title at the top right of the first page
+REPLACEMENT = "\ufffd"
 
 
 def _unit_price(value: Decimal, per: int, currency: str) -> str:
@@ -112,139 +131,285 @@ def render_invoice(invoice: Any, out: str | Path | BinaryIO | None = None, logo:
     register_fonts()
     buffer = io.BytesIO() if out is None else None
     target = buffer if out is None else (str(out) if isinstance(out, str | Path) else out)
-    canvas = Canvas(target, pagesize=A4, pageCompression=1, initialFontName=FONT, initialFontSize=9)
+    canvas = _NumberedCanvas(target, pagesize=A4, pageCompression=1, initialFontName=FONT, initialFontSize=9)
     title = "Credit note" if invoice.kind == "credit_note" else "Invoice"
     canvas.setTitle(f"{title} {invoice.number or f'draft {invoice.id}'}")
-    canvas.setAuthor((invoice.issuer or {}).get("name") or "GiftDesk")
+    canvas.setAuthor(printable((invoice.issuer or {}).get("name") or "GiftDesk", FONT))
     canvas.setCreator("GiftDesk")
-    _Page(canvas, invoice, _logo(logo if logo is not None else default_logo()), credited_number).draw()
+    page = _Page(canvas, invoice, _logo(logo if logo is not None else default_logo()), credited_number)
+    page.draw()
+    canvas.footer = page.footer
+    canvas.showPage()
     canvas.save()
     return buffer.getvalue() if buffer is not None else None
 
 
+class _NumberedCanvas(Canvas):
+    """Keeps every page until ``save`` so each footer can say "Page X of Y"."""
+
+    footer = None  # (canvas, page, pages) -> None, drawn on every page at save
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, 1):
+            self.__dict__.update(state)
+            if self.footer is not None:
+                self.footer(self, number, total)
+            super().showPage()
+        super().save()
+
+
+def printable(text: Any, font: str = FONT) -> str:
+    """``text`` as it can be drawn: control characters become spaces, and characters the font has
+    no glyph for (CJK) or beyond the BMP (emoji: reportlab writes their text mapping as odd-length
+    hex, so readers could not copy or search them) the replacement character. A measured line is
+    then the drawn line."""
+    glyphs = pdfmetrics.getFont(font).face.charToGlyph
+    return "".join(" " if unicodedata.category(ch) == "Cc" else
+                   ch if ord(ch) in glyphs and ord(ch) <= 0xFFFF else REPLACEMENT for ch in str(text))
+
+
+def wrap(text: Any, font: str, size: float, width: float) -> list[str]:
+    """Lines of at most ``width`` points; a word longer than a line is broken between characters.
+    Markup is not interpreted: the canvas draws text as it is."""
+    lines: list[str] = []
+    for paragraph in str(text).splitlines() or [""]:
+        paragraph = printable(paragraph, font)
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if _width(candidate, font, size) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            while _width(word, font, size) > width:
+                cut = _longest_fitting(word, font, size, width)
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        lines.append(current)
+    return lines
+
+
+def _width(text: str, font: str, size: float) -> float:
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def _longest_fitting(word: str, font: str, size: float, width: float) -> int:
+    """How many leading characters of ``word`` fit in ``width`` (at least one: a line always advances)."""
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(word[:middle], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis to one line of ``width`` (only for the running footer:
+    the full text is on the first page)."""
+    text = printable(" ".join(str(text).split()), font)
+    if _width(text, font, size) <= width:
+        return text
+    return text[:max(0, _longest_fitting(text, font, size, width - _width("…", font, size)))] + "…"
+
+
+@dataclass(frozen=True)
+class _Styled:
+    """One wrapped line of a cell: its text, size, leading, weight and colour."""
+
+    text: str
+    size: float
+    leading: float
+    bold: bool = False
+    color: Any = INK
+
+
 class _Page:
+    """Lays the document out from the top down; ``self.y`` is the baseline of the next line and a
+    line that would reach below ``FLOOR`` goes to a new page (with the table's header again)."""
+
     def __init__(self, canvas: Canvas, invoice: Any, logo: ImageReader | None, credited_number: str | None):
         self.c = canvas
         self.inv = invoice
         self.logo = logo
         self.credited_number = credited_number
-        self.page = 1
         self.cur = invoice.currency
+        self.y = HEIGHT - MARGIN
+        self.page = 1
+        self.in_table = False
 
     def text(self, x, y, value, size=9, bold=False, color=INK, right=False) -> None:
         self.c.setFont(BOLD if bold else FONT, size)
         self.c.setFillColor(color)
         (self.c.drawRightString if right else self.c.drawString)(x, y, str(value))
 
-    def draw(self) -> None:
-        y = self.header()
-        y = self.parties(y)
-        y = self.lines(y)
-        self.totals(y)
-        self.footer()
+    # ---- flow ----------------------------------------------------------------------------
+    def room(self, height: float) -> bool:
+        return self.y - height + 10 >= FLOOR
 
-    def header(self) -> float:
+    def ensure(self, height: float) -> None:
+        if not self.room(height):
+            self.new_page()
+
+    def new_page(self) -> None:
+        self.c.showPage()
+        self.page += 1
+        self.watermark()
+        top = HEIGHT - MARGIN
+        kind = "Credit note" if self.inv.kind == "credit_note" else "Invoice"
+        self.text(MARGIN, top - 10, f"{kind} {self.inv.number or f'draft {self.inv.id}'} (continued)", 10,
+                  bold=True, color=ACCENT)
+        self.c.setStrokeColor(RULE)
+        self.c.line(MARGIN, top - 18, WIDTH - MARGIN, top - 18)
+        self.y = top - 36
+        if self.in_table:
+            self.table_header()
+
+    def paragraph(self, text: Any, x: float, width: float, size: float, leading: float, bold: bool = False,
+                  color=INK) -> None:
+        for line in wrap(text, BOLD if bold else FONT, size, width):
+            self.ensure(leading)
+            self.text(x, self.y, line, size, bold=bold, color=color)
+            self.y -= leading
+
+    # ---- the document --------------------------------------------------------------------
+    def draw(self) -> None:
+        self.watermark()
+        self.header()
+        self.parties()
+        self.lines()
+        self.totals()
+
+    def header(self) -> None:
         inv, top = self.inv, HEIGHT - MARGIN
         x = MARGIN
         if self.logo is not None:
             self.c.drawImage(self.logo, MARGIN, top - 48, 48, 48, mask="auto", preserveAspectRatio=True)
             x += 60
+        meta_bottom = self.meta(top)
+        width = WIDTH - MARGIN - META_WIDTH - x
         issuer = inv.issuer or {}
-        self.text(x, top - 16, issuer.get("name") or "GiftDesk", 14, bold=True)
-        y = top - 30
+        self.y = top - 16
+        self.paragraph(issuer.get("name") or "GiftDesk", x, width, 14, 17, bold=True)
+        self.y += 3  # the name's leading is for 14 pt; the details follow closer
         for line in _lines(issuer.get("address")) + [issuer.get("email"), issuer.get("phone")]:
             if line:
-                self.text(x, y, line, 8.5, color=MUTED)
-                y -= 11
+                self.paragraph(line, x, width, 8.5, 11, color=MUTED)
         if issuer.get("taxId"):
-            self.text(x, y, f"Tax id: {issuer['taxId']}", 8.5, color=MUTED)
-            y -= 11
-        right = WIDTH - MARGIN
+            self.paragraph(f"Tax id: {issuer['taxId']}", x, width, 8.5, 11, color=MUTED)
+        self.y = (min(self.y, meta_bottom) if self.page == 1 else self.y) - 7
+
+    def meta(self, top: float) -> float:
+        inv, right = self.inv, WIDTH - MARGIN
         kind = "CREDIT NOTE" if inv.kind == "credit_note" else "INVOICE"
         self.text(right, top - 18, kind, 20, bold=True, color=ACCENT, right=True)
-        meta = [("Number", inv.number or "DRAFT — not issued"),
+        rows = [("Number", inv.number or "DRAFT — not issued"),
                 ("Issued", inv.issue_date.isoformat() if inv.issue_date else "—")]
         if inv.kind == "invoice":
-            meta.append(("Due", inv.due_date.isoformat() if inv.due_date else "—"))
+            rows.append(("Due", inv.due_date.isoformat() if inv.due_date else "—"))
         if self.credited_number:
-            meta.append(("Credits", self.credited_number))
+            rows.append(("Credits", self.credited_number))
         if inv.status in ("paid", "void"):
-            meta.append(("Status", inv.status.upper()))
-        ry = top - 38
-        for label, value in meta:
-            self.text(right - 120, ry, label, 8.5, color=MUTED, right=True)
-            self.text(right, ry, value, 9, bold=label in ("Number", "Due"), right=True)
-            ry -= 13
-        if inv.status == "draft" or inv.status == "void":
-            self.watermark("DRAFT" if inv.status == "draft" else "VOID")
-        return min(y, ry) - 18
+            rows.append(("Status", inv.status.upper()))
+        y = top - 38
+        for label, value in rows:
+            self.text(right - 120, y, label, 8.5, color=MUTED, right=True)
+            for part in wrap(value, BOLD, 9, 110):
+                self.text(right, y, part, 9, bold=label in ("Number", "Due"), right=True)
+                y -= 13
+        return y - 11
 
-    def watermark(self, word: str) -> None:
+    def watermark(self) -> None:
+        if self.inv.status not in ("draft", "void"):
+            return
         self.c.saveState()
         self.c.setFillColor(Color(0.85, 0.1, 0.1, alpha=0.10))
         self.c.setFont(BOLD, 96)
         self.c.translate(WIDTH / 2, HEIGHT / 2)
         self.c.rotate(35)
-        self.c.drawCentredString(0, 0, word)
+        self.c.drawCentredString(0, 0, "DRAFT" if self.inv.status == "draft" else "VOID")
         self.c.restoreState()
 
-    def parties(self, y: float) -> float:
+    def parties(self) -> None:
         client = self.inv.client or {"name": self.inv.company_name}
+        self.ensure(60)
         self.c.setStrokeColor(RULE)
-        self.c.line(MARGIN, y, WIDTH - MARGIN, y)
-        y -= 16
-        self.text(MARGIN, y, "BILL TO", 8, bold=True, color=MUTED)
-        y -= 14
-        self.text(MARGIN, y, client.get("name") or "", 11, bold=True)
-        y -= 13
+        self.c.line(MARGIN, self.y, WIDTH - MARGIN, self.y)
+        self.y -= 16
+        self.text(MARGIN, self.y, "BILL TO", 8, bold=True, color=MUTED)
+        self.y -= 14
+        self.paragraph(client.get("name") or "", MARGIN, CONTENT_WIDTH, 11, 13, bold=True)
         details = [client.get("contactName")] + _lines(client.get("address")) + [client.get("email"),
                                                                                   client.get("phone")]
         if client.get("taxId"):
             details.append(f"Tax id: {client['taxId']}")
         for line in details:
             if line:
-                self.text(MARGIN, y, line, 9, color=INK)
-                y -= 12
-        return y - 14
+                self.paragraph(line, MARGIN, CONTENT_WIDTH, 9, 12)
+        self.y -= 14
 
-    def table_header(self, y: float) -> float:
+    def table_header(self) -> None:
+        self.ensure(40)  # the header and a first row
         self.c.setFillColor(ACCENT)
-        self.c.rect(MARGIN, y - 6, WIDTH - 2 * MARGIN, 20, stroke=0, fill=1)
+        self.c.rect(MARGIN, self.y - 6, CONTENT_WIDTH, 20, stroke=0, fill=1)
         for col in COLUMNS:
-            x = col.x + col.width - 6 if col.right else col.x + 6
-            self.text(x, y, col.title, 8.5, bold=True, color=white, right=col.right)
-        return y - 22
+            self.text(col.text_x(), self.y, col.title, 8.5, bold=True, color=white, right=col.right)
+        self.y -= 22
 
-    def lines(self, y: float) -> float:
-        y = self.table_header(y)
+    def lines(self) -> None:
+        self.ensure(60)
+        self.in_table = True
+        self.table_header()
         for index, line in enumerate(self.inv.lines):
-            desc = simpleSplit(line.description, FONT, 9, COLUMNS[1].width - 12)
-            link = simpleSplit(line.link, FONT, 7.5, COLUMNS[1].width - 12)[:2] if line.link else []
-            height = 12 * len(desc) + 10 * len(link) + 8
-            if y - height < MARGIN + 150:
-                self.new_page()
-                y = self.table_header(HEIGHT - MARGIN - 20)
+            self.row(index, line)
+        self.in_table = False
+        self.c.setStrokeColor(RULE)
+        self.c.line(MARGIN, self.y + 6, WIDTH - MARGIN, self.y + 6)
+        self.y -= 10
+
+    def row(self, index: int, line: Any) -> None:
+        """One invoice line: its cells wrapped, kept on one page when it fits on one, else split
+        between its lines of text."""
+        number, description, quantity, unit, amount = COLUMNS
+        cells = [
+            [_Styled(t, 9, 12, color=MUTED) for t in wrap(line.position, FONT, 9, number.text_width)],
+            [_Styled(t, 9, 12) for t in wrap(line.description, FONT, 9, description.text_width)]
+            + [_Styled(t, 7.5, 10, color=MUTED) for t in wrap(line.link, FONT, 7.5, description.text_width)
+               if line.link],
+            [_Styled(t, 9, 12) for t in wrap(f"{line.quantity:,}", FONT, 9, quantity.text_width)],
+            [_Styled(t, 8.5, 12) for t in wrap(_unit_price(line.unit_price, line.per, self.cur), FONT, 8.5,
+                                               unit.text_width)],
+            [_Styled(t, 9, 12) for t in wrap(format_money(line.amount, self.cur), FONT, 9, amount.text_width)],
+        ]
+        slices = max(len(cell) for cell in cells)
+        leadings = [max(cell[i].leading for cell in cells if i < len(cell)) for i in range(slices)]
+        leadings[-1] += 8
+        if not self.room(sum(leadings)) and sum(leadings) <= HEIGHT - 2 * MARGIN - 100:
+            self.new_page()
+        for i, leading in enumerate(leadings):
+            self.ensure(leading)
             if index % 2:
                 self.c.setFillColor(STRIPE)
-                self.c.rect(MARGIN, y - height + 10, WIDTH - 2 * MARGIN, height, stroke=0, fill=1)
-            self.text(COLUMNS[0].x + 6, y, str(line.position), 9, color=MUTED)
-            ty = y
-            for part in desc:
-                self.text(COLUMNS[1].x + 6, ty, part, 9)
-                ty -= 12
-            for part in link:
-                self.text(COLUMNS[1].x + 6, ty, part, 7.5, color=MUTED)
-                ty -= 10
-            qty, unit, amount = COLUMNS[2], COLUMNS[3], COLUMNS[4]
-            self.text(qty.x + qty.width - 6, y, f"{line.quantity:,}", 9, right=True)
-            self.text(unit.x + unit.width - 6, y, _unit_price(line.unit_price, line.per, self.cur), 8.5, right=True)
-            self.text(amount.x + amount.width - 6, y, format_money(line.amount, self.cur), 9, right=True)
-            y -= height
-        self.c.setStrokeColor(RULE)
-        self.c.line(MARGIN, y + 6, WIDTH - MARGIN, y + 6)
-        return y - 10
+                self.c.rect(MARGIN, self.y - leading + 10, CONTENT_WIDTH, leading, stroke=0, fill=1)
+            for col, cell in zip(COLUMNS, cells):
+                if i < len(cell):
+                    part = cell[i]
+                    self.text(col.text_x(), self.y, part.text, part.size, color=part.color, right=col.right)
+            self.y -= leading
 
-    def totals(self, y: float) -> None:
+    def totals(self) -> None:
         inv = self.inv
         rows: list[tuple[str, str, bool]] = [("Subtotal", format_money(inv.subtotal, self.cur), False)]
         if inv.tax_rate or inv.tax:
@@ -257,35 +422,43 @@ class _Page:
             rows.append(("Balance due", format_money(inv.balance_due, self.cur), True))
         right, label_x = WIDTH - MARGIN - 6, WIDTH - MARGIN - 130
         for label, value, strong in rows:
+            font = BOLD if strong else FONT
+            labels = wrap(label, font, 10 if strong else 9, label_x - MARGIN)
+            values = wrap(value, font, 11 if strong else 9, right - label_x - 12)
+            leading = 13
+            height = (max(len(labels), len(values)) - 1) * leading + (22 if strong else 16)
+            self.ensure(height)
             if strong:
                 self.c.setFillColor(STRIPE)
-                self.c.rect(label_x - 100, y - 6, WIDTH - MARGIN - label_x + 100, 20, stroke=0, fill=1)
-            self.text(label_x, y, label, 10 if strong else 9, bold=strong, right=True,
-                      color=INK if strong else MUTED)
-            self.text(right, y, value, 11 if strong else 9, bold=strong, right=True)
-            y -= 22 if strong else 16
+                self.c.rect(label_x - 100, self.y - height + 16, WIDTH - MARGIN - label_x + 100, height - 2,
+                            stroke=0, fill=1)
+            for i, part in enumerate(labels):
+                self.text(label_x, self.y - i * leading, part, 10 if strong else 9, bold=strong, right=True,
+                          color=INK if strong else MUTED)
+            for i, part in enumerate(values):
+                self.text(right, self.y - i * leading, part, 11 if strong else 9, bold=strong, right=True)
+            self.y -= height
         if inv.kind == "invoice" and inv.due_date and inv.status != "void":
-            y -= 8
-            self.text(MARGIN, y, f"Payment due by {inv.due_date.strftime('%d %B %Y')}", 10, bold=True,
-                      color=ACCENT)
+            self.y -= 8
+            self.paragraph(f"Payment due by {inv.due_date.strftime('%d %B %Y')}", MARGIN, CONTENT_WIDTH, 10, 13,
+                           bold=True, color=ACCENT)
         if inv.notes:
-            y -= 16
-            for part in simpleSplit(inv.notes, FONT, 8.5, WIDTH - 2 * MARGIN)[:6]:
-                self.text(MARGIN, y, part, 8.5, color=MUTED)
-                y -= 11
+            self.y -= 6
+            self.paragraph(inv.notes, MARGIN, CONTENT_WIDTH, 8.5, 11, color=MUTED)
 
-    def new_page(self) -> None:
-        self.footer()
-        self.c.showPage()
-        self.page += 1
-
-    def footer(self) -> None:
-        self.c.setStrokeColor(RULE)
-        self.c.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
-        issuer = (self.inv.issuer or {}).get("name") or "GiftDesk"
+    def footer(self, canvas: Canvas, page: int, pages: int) -> None:
+        """Drawn on every page when the count is known (``_NumberedCanvas.save``)."""
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(MUTED)
+        number = f"Page {page} of {pages}"
         label = self.inv.number or f"draft {self.inv.id}"
-        self.text(MARGIN, MARGIN - 14, f"{issuer} · {label} · amounts in {self.cur}", 7.5, color=MUTED)
-        self.text(WIDTH - MARGIN, MARGIN - 14, f"Page {self.page}", 7.5, color=MUTED, right=True)
+        tail = f" · {label} · amounts in {self.cur}"
+        room = CONTENT_WIDTH - _width(number, FONT, 7.5) - 16 - _width(tail, FONT, 7.5)
+        issuer = fit((self.inv.issuer or {}).get("name") or "GiftDesk", FONT, 7.5, room)
+        canvas.drawString(MARGIN, MARGIN - 14, issuer + tail)
+        canvas.drawRightString(WIDTH - MARGIN, MARGIN - 14, number)
 
 
 def _lines(text: str | None) -> list[str]:

@@ -459,6 +459,8 @@ class FleetService:
                       "delete": self.delete, "recreate": self.recreate}
         if action not in operations:
             raise ValidationError(f"'{action}' is not a bulk action: {', '.join(operations)}.", field="action")
+        # Refused as a whole: each operation would refuse on its own, but as per-row "failed" results.
+        self.ctx.require("operator", f"{action} instances")
         rows = self.resolve(list(refs))
         results: dict[int, BulkResult] = {}
         lock = threading.Lock()

@@ -121,6 +121,9 @@ class MainWindow(QMainWindow):
         if desk.db.sqlite_path is None:
             self.backup_action.setEnabled(False)
             self.backup_action.setToolTip("The database is on a server; back it up with the server's tools (pg_dump)")
+        elif not desk.actor.can("admin"):
+            self.backup_action.setEnabled(False)
+            self.backup_action.setToolTip("Only administrators with the admin role can back up the database")
         self.restore_action = self._action(
             "&Restore database…", self.restore_database,
             tip="Replace the database with a backup; the current one is kept in backups/")

@@ -41,6 +41,7 @@ class BackupService:
         """A consistent copy, safe while the console and the endpoint write.
 
         ``overwrite=False`` refuses an existing file (the GUI's save dialog has asked already)."""
+        self.ctx.require("admin", "back up the database")
         live = self.live_database()
         path = self.target_path(target)
         if path.exists() and path.resolve() == live.resolve():

@@ -175,6 +175,7 @@ class FampageService:
 
     def ensure_catalogue(self) -> bool:
         """Refresh when the cached catalogue is missing or older than a day; True if refreshed."""
+        self.ctx.require("operator", "refresh the Fampage catalogue")
         age = self.catalogue_age()
         if age is not None and age < CATALOGUE_MAX_AGE:
             return False
@@ -184,6 +185,7 @@ class FampageService:
     def refresh_services(self) -> int:
         """Upsert the provider's catalogue; rate changes are kept; services it no longer lists are
         marked unavailable (orders still point at them). Returns the number of services listed."""
+        self.ctx.require("operator", "refresh the Fampage catalogue")
         fetched = self.client().services()
         currency = self._currency_guess()
         now = utcnow()
@@ -264,6 +266,7 @@ class FampageService:
     # --- integration log ----------------------------------------------------------------
     def prune_calls(self, keep_days: int = 30) -> int:
         """Drops log rows older than ``keep_days`` (a scheduled sync writes ~100 rows a run)."""
+        self.ctx.require("admin", "prune the integration log")
         cutoff = utcnow() - timedelta(days=keep_days)
         with self.ctx.db.session() as session:
             result = session.execute(delete(FampageCall).where(FampageCall.at < cutoff))

@@ -462,7 +462,10 @@ class OrderService:
         return row
 
     def sync(self, order_ids: list[int] | None = None) -> SyncResult:
-        """Asks Fampage for these orders' statuses (all open orders when None) and applies them."""
+        """Asks Fampage for these orders' statuses (all open orders when None) and applies them.
+
+        Applying them can issue numbered credit notes, so it needs the operator role."""
+        self.ctx.require("operator", "sync orders with Fampage")
         with self.ctx.db.read_session() as session:
             query = select(FampageOrder.id, FampageOrder.provider_order_id).where(
                 FampageOrder.provider_order_id.is_not(None))
@@ -564,6 +567,7 @@ class OrderService:
         return self.get(order_id)
 
     def refill_status(self, order_id: int) -> OrderRow:
+        self.ctx.require("operator", "update refill statuses")
         order = self.get(order_id)
         if order.refill_id is None:
             raise ValidationError(f"Order #{order_id} has no refill; ask for one first.", field="order")

@@ -597,7 +597,8 @@ class SocialService:
             result = self._apply(profile_id, platform, values.followers, values.engagement_centi, source,
                                  started, now or utcnow())
         except (SyncValidationError, NotFoundError) as exc:
-            self.record_failure(profile_id, platform, source, str(exc), started=started, now=now, notify=notify)
+            self.record_failure(profile_id, platform, source, str(exc), started=started, now=now, notify=notify,
+                                check_role=False)  # checked (or waived for the endpoint) above
             raise
         if notify:
             self._changed(profile_id)
@@ -629,8 +630,13 @@ class SocialService:
             return _profile_of(row, stats, {})
 
     def record_failure(self, profile_id: int | None, platform: str, source: str, error: str, *,
-                       started: float | None = None, now: datetime | None = None, notify: bool = True) -> None:
-        """A refused sync, kept in the history and counted in the metrics (its own transaction)."""
+                       started: float | None = None, now: datetime | None = None, notify: bool = True,
+                       check_role: bool = True) -> None:
+        """A refused sync, kept in the history and counted in the metrics (its own transaction).
+
+        ``check_role=False`` as for ``sync``: the endpoint's caller proved itself by token."""
+        if check_role:
+            self.ctx.require("operator", "record social sync failures")
         duration_ms = _elapsed_ms(started) if started is not None else 0
         with self.ctx.db.session() as session:
             if profile_id is not None and session.get(SocialProfile, profile_id) is None:

@@ -241,7 +241,7 @@ def apply_rows(service, preview: ImportPreview) -> ImportPreview:
         if row.profile_id is None:
             try:
                 service.record_failure(None, platform_name(row.platform), "csv", row.error or "No such profile.",
-                                       notify=False)
+                                       notify=False, check_role=False)
             except InvalidPlatformError:
                 pass
             outcome.append(row)

@@ -184,7 +184,7 @@ class SocialSyncHandler:
                  headers: list[tuple[str, str]]) -> Answer:
         reason = body.get("error") or "; ".join(d["message"] for d in body.get("details", ())) or body["message"]
         self.social.record_failure(profile_id, platform, "endpoint", f"{status} {body['message']}: {reason}",
-                                   started=started)
+                                   started=started, check_role=False)
         return status, body, headers
 
     def _account_for(self, token: str) -> int | None:

@@ -34,3 +34,26 @@ def test_scheduled_sync_of_open_orders(fdesk, fake):
         assert wait_for(lambda: [j.interval for j in runtime.scheduler.jobs() if j.name == SYNC_JOB] == [300])
     finally:
         runtime.stop()
+
+
+def test_a_viewers_window_still_syncs_and_prunes_as_the_runtime(fdesk, fake):
+    """Scheduled jobs act as the runtime (admin), whoever is logged in: the role checks leave them be."""
+    from giftdesk.services.context import Actor
+
+    fdesk.fampage.ensure_catalogue()
+    company = fdesk.companies.create("Acme")
+    order, _ = fdesk.orders.place(company.id, 101, "https://tiktok.com/@viewer-window", 100)
+    viewer = fdesk.as_actor(Actor("vera", "viewer"))
+    runtime = Runtime(viewer, endpoint=False, docker=False)
+    viewer.attach_runtime(runtime)
+    try:
+        jobs = {j.name: j for j in runtime.scheduler.jobs()}
+        fake.set_status(order.provider_order_id, "Canceled")
+        assert jobs[SYNC_JOB].fn()["changed"] == 1
+        assert fdesk.orders.get(order.id).state == "canceled"
+        assert sorted(i.kind for i in fdesk.invoices.list(order_id=order.id)) == ["credit_note", "invoice"]
+        assert fdesk.fampage.calls()
+        jobs[PRUNE_JOB].fn()  # keeps 30 days: today's calls stay
+        assert fdesk.fampage.calls()
+    finally:
+        runtime.stop()

@@ -396,18 +396,36 @@ def test_low_balance_warns_in_the_header_and_once_per_crossing(qtbot, fctx, desk
 def test_viewer_sees_orders_but_cannot_change_them(qtbot, desk, fake, viewer_ctx):
     desk.settings.update({"fampage.base_url": fake.url})
     desk.settings.set_fampage_api_key(API_KEY)
+    desk.fampage.backoff = 0.01
     acme = desk.companies.create("Acme")
-    order = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90",
-                                      provider_order_id=777)
+    desk.fampage.ensure_catalogue()
+    order, _ = desk.orders.place(acme.id, 101, "https://tiktok.com/@acme", 1000)
+    fake.set_status(order.provider_order_id, "Completed", remains=0)
+    desk.orders.sync([order.id])
+    order = desk.orders.refill(order.id)
+    open_orders = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@open", 1000, "0.90",
+                                            provider_order_id=777)
     tab = open_tab(qtbot, viewer_ctx)
     table = tab.orders.table
-    qtbot.waitUntil(lambda: table.row_count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
     click_row(qtbot, table, order.id)
-    assert not tab.new_button.isEnabled() and tab.orders.sync_button.isEnabled()
-    for button in (tab.orders.cancel_button, tab.orders.status_button, tab.orders.refill_button):
-        assert not button.isEnabled()
+    asked = fake.action_counts()
+    # "Sync now", "Sync" and "Refill status" write statuses (and credit notes): disabled, and the tooltip says why.
+    mutating = (tab.sync_button, tab.orders.sync_button, tab.orders.refill_status_button, tab.orders.cancel_button,
+                tab.orders.status_button, tab.orders.refill_button, tab.new_button)
+    for button in mutating:
+        assert not button.isEnabled(), button.objectName()
+        assert "Viewers cannot" in button.toolTip(), button.objectName()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    click_row(qtbot, table, open_orders.id)
+    qtbot.mouseClick(tab.orders.sync_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, viewer_ctx)
+    assert fake.action_counts() == asked  # nothing was asked of Fampage
+    assert desk.orders.get(order.id) == order and desk.orders.get(open_orders.id) == open_orders
+    assert tab.orders.invoice_button.isEnabled()  # reading stays open
     click_view(qtbot, tab, "Companies")
     assert not tab.companies.add_button.isEnabled()
+    assert "Viewers cannot" in tab.companies.add_button.toolTip()
 
 
 def test_statuses_from_a_background_sync_arrive_live_by_key(qtbot, fctx, desk, fake):

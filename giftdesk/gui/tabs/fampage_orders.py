@@ -52,6 +52,7 @@ from giftdesk.gui.tabs.fampage_views import (
     restyle,
     signed_color,
     toolbar_row,
+    viewer_tip,
 )
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.tray import LowBalanceWarning, TrayNotifier
@@ -167,18 +168,18 @@ class OrdersView(FampageView):
         filters.addWidget(self.until)
         # ---- actions ----
         self.sync_button = self._button("Sync", "refresh", self.sync_selected, "Read the selected orders' status "
-                                        "from Fampage", "sync-selected")
+                                        "from Fampage", "sync-selected", changes=True)
         self.refill_button = self._button("Refill", None, self.refill, "Ask Fampage to refill the selected order",
-                                          "refill")
+                                          "refill", changes=True)
         self.refill_status_button = self._button("Refill status", None, self.refill_status,
-                                                 "Ask Fampage how the refill goes", "refill-status")
+                                                 "Ask Fampage how the refill goes", "refill-status", changes=True)
         self.cancel_button = self._button("Cancel order", "delete", self.cancel, "Ask Fampage to cancel the "
-                                          "selected orders; the refund becomes a credit note", "cancel-orders")
+                                          "selected orders; the refund becomes a credit note", "cancel-orders", changes=True)
         self.status_button = self._button("Set status…", "edit", self.edit_status,
-                                          "Set the status and stats by hand", "set-status")
+                                          "Set the status and stats by hand", "set-status", changes=True)
         self.reconcile_button = self._button("Reconcile…", "warning", self.reconcile,
                                              "Settle an unconfirmed order: give Fampage's order id, or mark it "
-                                             "not placed", "reconcile")
+                                             "not placed", "reconcile", changes=True)
         self.invoice_button = self._button("Invoice", None, self._show_invoice, "Show the order's invoice",
                                            "order-invoice")
         actions = QHBoxLayout()
@@ -320,10 +321,10 @@ class OrdersView(FampageView):
         one = rows[0] if len(rows) == 1 else None
         edit = self.can_edit
         placed = [r for r in rows if r.provider_order_id is not None]
-        self.sync_button.setEnabled(bool(placed))
+        self.sync_button.setEnabled(edit and bool(placed))
         self.refill_button.setEnabled(edit and one is not None and one.provider_order_id is not None
                                       and one.state in ("completed", "partial"))
-        self.refill_status_button.setEnabled(one is not None and one.refill_id is not None)
+        self.refill_status_button.setEnabled(edit and one is not None and one.refill_id is not None)
         self.cancel_button.setEnabled(edit and bool(placed) and all(r.state in OPEN_STATES for r in placed))
         self.status_button.setEnabled(edit and one is not None and one.state not in ("unconfirmed", "not_placed"))
         self.reconcile_button.setEnabled(edit and one is not None and one.state == "unconfirmed")
@@ -344,7 +345,7 @@ class OrdersView(FampageView):
 
     def sync_selected(self) -> None:
         ids = [r.id for r in self.table.selected_rows() if r.provider_order_id is not None]
-        if not ids:
+        if not ids or not self.can_edit:
             return
         orders = self.ctx.desk.orders
 
@@ -497,6 +498,9 @@ class FampageOrdersTab(QWidget):
         self.sync_button = QPushButton(theme.icon("refresh"), "Sync now", header)
         self.sync_button.setObjectName("sync-now")
         self.sync_button.setToolTip("Read every open order's status and the balance from Fampage")
+        self.sync_button.setEnabled(ctx.can_edit)
+        if not ctx.can_edit:  # a sync applies refunds as numbered credit notes
+            self.sync_button.setToolTip(viewer_tip("Sync applies Fampage's statuses and refunds (credit notes)"))
         self.new_button = QPushButton(theme.icon("add"), "New order…", header)
         self.new_button.setObjectName("new-order")
         self.new_button.setToolTip("Place an order at Fampage for a company (Ctrl+N)")
@@ -748,6 +752,8 @@ class FampageOrdersTab(QWidget):
 
     # ---- actions ------------------------------------------------------------------------------------
     def sync_now(self) -> None:
+        if not self.ctx.can_edit:
+            return
         desk = self.ctx.desk
         self.sync_button.setEnabled(False)
 

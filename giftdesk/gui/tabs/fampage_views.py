@@ -114,6 +114,10 @@ def restyle(widget: QWidget, role: str) -> None:
     widget.style().polish(widget)
 
 
+def viewer_tip(tip: str) -> str:
+    return f"{tip}. Viewers cannot do this: it needs the operator role."
+
+
 class FampageView(QWidget):
     """What the views share: the runner with this view as owner, buttons, a debounce timer."""
 
@@ -131,9 +135,11 @@ class FampageView(QWidget):
         return self.ctx.runner.submit(fn, *args, on_success=on_success, on_error=on_error, owner=self, lane=lane,
                                       supersede=(self, supersede) if supersede else None, description=description)
 
-    def _button(self, text: str, icon_name: str | None, slot, tip: str, name: str | None = None) -> QPushButton:
+    def _button(self, text: str, icon_name: str | None, slot, tip: str, name: str | None = None,
+                changes: bool = False) -> QPushButton:
+        """``changes``: the button changes data, so a viewer sees it disabled and is told why."""
         button = QPushButton(theme.icon(icon_name), text, self) if icon_name else QPushButton(text, self)
-        button.setToolTip(tip)
+        button.setToolTip(viewer_tip(tip) if changes and not self.can_edit else tip)
         button.setObjectName(name or text.lower().rstrip("…").replace(" ", "-"))
         button.clicked.connect(lambda _checked=False: slot())
         return button
@@ -202,12 +208,12 @@ class CompaniesView(FampageView):
         self.archived = QCheckBox("Show archived", self)
         self.archived.setObjectName("show-archived")
         self.add_button = self._button("Add company…", "add", self.add_company, "Add a client company",
-                                       "add-company")
+                                       "add-company", changes=True)
         self.edit_button = self._button("Edit…", "edit", self.edit_company, "Edit the selected company",
-                                        "edit-company")
+                                        "edit-company", changes=True)
         self.archive_button = self._button("Archive", "delete", self.archive_company,
                                            "Archive the selected company: it leaves the lists, its orders and "
-                                           "invoices stay", "archive-company")
+                                           "invoices stay", "archive-company", changes=True)
         self.orders_button = self._button("Orders", "orders", self._jump_orders, "This company's orders",
                                           "company-orders")
         self.invoices_button = self._button("Invoices", None, self._jump_invoices, "This company's invoices",
@@ -398,10 +404,10 @@ class InvoicesView(FampageView):
         for status in INVOICE_STATUSES:
             self.status.addItem(status.capitalize(), status)
         self.issue_button = self._button("Issue", None, self.issue, "Number the draft and send it (with its "
-                                         "draft credit notes)", "issue-invoice")
-        self.pay_button = self._button("Mark paid", None, self.pay, "The client paid this invoice", "pay-invoice")
+                                         "draft credit notes)", "issue-invoice", changes=True)
+        self.pay_button = self._button("Mark paid", None, self.pay, "The client paid this invoice", "pay-invoice", changes=True)
         self.void_button = self._button("Void", "delete", self.void, "Void the invoice (its number stays used)",
-                                        "void-invoice")
+                                        "void-invoice", changes=True)
         self.save_button = self._button("Save PDF…", "backup", self.save_pdf, "Save the PDF of the selected "
                                         "invoice", "save-pdf")
         self.open_button = self._button("Open PDF", "show", self.open_pdf, "Open the PDF in your viewer",
