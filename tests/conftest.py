@@ -33,6 +33,29 @@ def pytest_configure(config):
     global _watchdog_file
     # Its own copy of the terminal's stderr: pytest replaces fd 2 while a test runs.
     _watchdog_file = os.fdopen(os.dup(sys.__stderr__.fileno()), "w")
+    _stretch_qtbot_waits()
+
+
+# A wait for a condition returns as soon as it holds, so its limit only matters when something is
+# wrong; on CI's loaded 2 cores a 5 s limit written on a quiet machine is a coin toss. Every
+# qtbot.waitUntil limit is stretched (the test's own deadline above still bounds the whole test).
+WAIT_STRETCH = float(os.environ.get("GIFTDESK_TEST_WAIT_STRETCH", "3"))
+
+
+def _stretch_qtbot_waits() -> None:
+    try:
+        from pytestqt.qtbot import QtBot
+    except ImportError:
+        return
+    if getattr(QtBot.waitUntil, "_stretched", False):
+        return
+    wait_until = QtBot.waitUntil
+
+    def stretched(self, callback, *, timeout: int = 5000):
+        return wait_until(self, callback, timeout=int(timeout * WAIT_STRETCH))
+
+    stretched._stretched = True
+    QtBot.waitUntil = stretched
 
 
 def pytest_unconfigure(config):
