@@ -5,6 +5,9 @@ disk (fsync of the WAL) when it returns, so a write a tracker was told is saved 
 cut, not only a crash of the process. The endpoint keeps its throughput with group commit. Write sessions start with ``BEGIN IMMEDIATE`` so two
 writers (the console and the endpoint thread) queue on the busy timeout instead of failing
 with a stale-snapshot error halfway through a transaction; read sessions use a plain ``BEGIN``.
+
+A full disk or a damaged file, wherever SQLAlchemy meets it (connecting, a query, a commit),
+is raised as ``DiskFullError`` / ``DatabaseDamagedError``: one sentence for every front end.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from giftdesk.storage import storage_error
+from giftdesk.errors import DatabaseDamagedError
+
 _READ_OPTION = "giftdesk_read_only"
 
 
@@ -29,14 +35,22 @@ def _prepare_sqlite_file(path: Path) -> None:
         os.close(fd)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
 
-    database = parsed.database or ""
-    if database and database != ":memory:":
-        _prepare_sqlite_file(Path(database))
+    path = sqlite_file(url)
+    if path is not None:
+        _prepare_sqlite_file(path)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 10},
@@ -60,6 +74,13 @@ def make_engine(url: str) -> Engine:
         read_only = connection.get_execution_options().get(_READ_OPTION, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    if path is not None:
+        @event.listens_for(engine, "handle_error")
+        def _on_error(context):
+            problem = storage_error(context.original_exception, path, path.parent)
+            if problem is not None:
+                raise problem from context.original_exception
+
     return engine
 
 
@@ -80,10 +101,7 @@ class Database:
 
     @property
     def sqlite_path(self) -> Path | None:
-        if not self.is_sqlite:
-            return None
-        database = make_url(self.url).database
-        return Path(database) if database and database != ":memory:" else None
+        return sqlite_file(self.url)
 
     @property
     def display_name(self) -> str:
@@ -102,6 +120,19 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    def check_integrity(self) -> None:
+        """``PRAGMA quick_check`` of a SQLite file: DatabaseDamagedError if it finds damage.
+
+        Reads every page once (about 0.2 s for 280 MB from the page cache), so only the long-lived
+        front ends (the window, ``serve``) run it at start-up; commands meet damage where it is.
+        """
+        if self.sqlite_path is None:
+            return
+        with self.engine.connect() as connection:
+            verdict = connection.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+        if verdict != "ok":
+            raise DatabaseDamagedError(self.sqlite_path, verdict)
 
     def dispose(self) -> None:
         self.engine.dispose()
