@@ -90,3 +90,19 @@ def storage_errors(database: Path | None, folder: Path | None) -> Iterator[None]
         if problem is None or problem is exc:
             raise
         raise problem from exc
+
+
+def write_text_whole(target: Path, text: str, newline: str | None = None) -> None:
+    """``text`` into ``target`` whole or not at all: written beside it and renamed over it.
+
+    The temporary file is removed when anything fails, so a full disk leaves no half-written
+    export behind; a full disk is raised as DiskFullError, other OSErrors as they are."""
+    target = Path(target)
+    temporary = target.with_name(target.name + ".tmp")
+    try:
+        with storage_errors(None, target.parent):
+            temporary.write_text(text, encoding="utf-8", newline=newline)
+            os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
