@@ -68,6 +68,14 @@ def damage_reason(exc: BaseException) -> str | None:
     return None
 
 
+def check_verdict(verdict: str) -> str | None:
+    """What ``PRAGMA quick_check``/``integrity_check`` found, on one line; None for "ok"."""
+    if verdict == "ok":
+        return None
+    findings = [line.strip() for line in verdict.splitlines() if line.strip() and not line.startswith("***")]
+    return "; ".join(findings) or verdict.strip()
+
+
 def storage_error(exc: BaseException, database: Path | None, folder: Path | None) -> StorageError | None:
     """The sentence for a full disk (``folder``: where the data was going) or a damaged ``database``."""
     if isinstance(exc, StorageError):

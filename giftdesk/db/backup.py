@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from giftdesk.storage import damage_reason, storage_errors
+from giftdesk.storage import check_verdict, damage_reason, storage_errors
 from giftdesk.errors import ValidationError
 
 # Tables every GiftDesk database has; a file without them is refused by restore.
@@ -88,8 +88,9 @@ def check_giftdesk_database(path: Path, *, thorough: bool = False) -> None:
         raise ValidationError(
             f"{path} is not a GiftDesk database (missing tables: {', '.join(sorted(missing))}).", field="path"
         )
-    if integrity != "ok":
-        raise ValidationError(f"{path} is damaged: {integrity}", field="path")
+    finding = check_verdict(integrity)
+    if finding is not None:
+        raise ValidationError(f"{path} is damaged: {finding}", field="path")
 
 
 def database_damage(path: Path) -> str | None:
@@ -105,7 +106,7 @@ def database_damage(path: Path) -> str | None:
         if reason is None:
             raise
         return reason
-    return None if verdict == "ok" else verdict
+    return check_verdict(verdict)
 
 
 def restore_sqlite(backup: Path, live: Path, keep_dir: Path) -> Path:

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from giftdesk.storage import storage_error
+from giftdesk.storage import check_verdict, storage_error
 from giftdesk.errors import DatabaseDamagedError
 
 _READ_OPTION = "giftdesk_read_only"
@@ -130,9 +130,9 @@ class Database:
         if self.sqlite_path is None:
             return
         with self.engine.connect() as connection:
-            verdict = connection.exec_driver_sql("PRAGMA quick_check(1)").scalar()
-        if verdict != "ok":
-            raise DatabaseDamagedError(self.sqlite_path, verdict)
+            finding = check_verdict(connection.exec_driver_sql("PRAGMA quick_check(1)").scalar())
+        if finding is not None:
+            raise DatabaseDamagedError(self.sqlite_path, finding)
 
     def dispose(self) -> None:
         self.engine.dispose()
