@@ -116,3 +116,25 @@ def test_a_tracker_write_on_a_full_disk_gets_507(disk, caplog):
         if server is not None:
             server.stop()
         desk.close()
+
+
+def test_a_social_sync_on_a_full_disk_gets_507(disk, caplog):
+    from giftdesk.services.social_endpoint import SocialSyncHandler
+
+    desk = Desk.open(str(disk))
+    try:
+        account = desk.customers.add_account(desk.customers.create("Yash").id, "yash_live")
+        key = desk.keys.generate(account.id)
+        desk.social.create("Yash Gupta", account_id=account.id)
+        handler = SocialSyncHandler(desk.social)
+        desk.db.dispose()  # the last connection takes the -wal and -shm files with it
+        fill(disk)
+        with caplog.at_level(logging.ERROR):
+            status, body, _ = handler.handle("instagram", f"Bearer {key}".encode(), b'{"followers": 10}', "127.0.0.1")
+        assert (status, body) == (507, {"message": "Insufficient storage",
+                                        "error": "The server's disk is full; the sync was not saved."})
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+            f"Social sync from 127.0.0.1 not saved: The disk holding {disk} is full: free some space, then try again."]
+    finally:
+        free_space(disk)
+        desk.close()
