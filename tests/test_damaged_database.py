@@ -136,6 +136,15 @@ def test_start_up_of_the_long_running_front_ends_finds_damage_no_query_meets(dat
         Desk.open(str(data_dir), check_integrity=True)
 
 
+def test_a_file_past_the_quick_check_limit_is_not_read_whole_at_start_up(data_dir, monkeypatch):
+    import giftdesk.db.engine
+
+    Desk.open(str(data_dir)).close()
+    damage_table(data_dir / "giftdesk.db", "instance_logs")
+    monkeypatch.setattr(giftdesk.db.engine, "QUICK_CHECK_LIMIT", PAGE)  # every database is past it
+    Desk.open(str(data_dir), check_integrity=True).close()  # damage is left for a query to meet
+
+
 def test_serve_refuses_a_damaged_database_before_it_listens(cli, seeded, monkeypatch):
     import giftdesk.runtime.headless
 
