@@ -53,7 +53,7 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
             return
         self.failed = True
         if not is_disk_full(error):
-            reason = getattr(error, "strerror", None) or error
+            reason = str(getattr(error, "strerror", None) or error).rstrip(".")
             try:
                 sys.stderr.write(f"giftdesk: the log file {self.baseFilename} cannot be written ({reason}); "
                                  "logging to it stops.\n")

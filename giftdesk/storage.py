@@ -16,7 +16,7 @@ from pathlib import Path
 from giftdesk.errors import DatabaseDamagedError, DiskFullError, StorageError
 
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})  # no EDQUOT on Windows
 # SQLite says only "disk I/O error" when it cannot even grow its -shm file; with less free space
 # than this on the disk, that is a full disk rather than a failing one.
 NEARLY_FULL_BYTES = 1024 * 1024

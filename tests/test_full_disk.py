@@ -87,7 +87,7 @@ def test_a_log_file_that_cannot_be_written_for_another_reason_is_one_short_notic
         logging.getLogger("giftdesk.test").error("record %d", n)
     _, err = capsys.readouterr()
     assert err.splitlines() == [f"giftdesk: the log file {logfile} cannot be written "
-                                "(I/O operation on closed file.); logging to it stops."]
+                                "(I/O operation on closed file); logging to it stops."]
 
 
 def test_a_tracker_write_on_a_full_disk_gets_507(disk, caplog):
