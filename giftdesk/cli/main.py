@@ -140,8 +140,8 @@ def _report(exc: GiftDeskError) -> int:
 def _storage_problem(exc: BaseException, args) -> GiftDeskError | None:
     """A full disk or a damaged database that reached here untranslated, as its sentence."""
     from giftdesk.db.engine import sqlite_file
-    from giftdesk.storage import storage_error
     from giftdesk.paths import resolve_data_dir, resolve_database_url
+    from giftdesk.storage import storage_error
 
     try:
         paths = resolve_data_dir(getattr(args, "data_dir", None))

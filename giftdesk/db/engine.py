@@ -21,8 +21,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from giftdesk.storage import check_verdict, storage_error
 from giftdesk.errors import DatabaseDamagedError
+from giftdesk.storage import check_verdict, storage_error
 
 _READ_OPTION = "giftdesk_read_only"
 # Files up to this size are read whole at the window's and serve's start-up (about 1 s from a

@@ -1,8 +1,8 @@
 """The one route every failure takes to the user.
 
-A ``GiftDeskError`` is an expected problem: its sentence is shown as a warning; so is a full disk
-met outside the database (an export, a file dialog's target), which says which disk. Anything else is
-a bug: the user sees one dialog with a copyable report (versions and traceback) and the app
+A ``GiftDeskError`` is an expected problem: its sentence is shown as a warning; so is a full
+disk met outside the database (an export, say), as the sentence naming that disk. Anything else
+is a bug: the user sees one dialog with a copyable report (versions and traceback) and the app
 keeps running. Tests replace ``ErrorRoute.presenter`` to collect errors instead of showing them.
 """
 
