@@ -74,10 +74,20 @@ class Desk:
         database_url: str | None = None,
         actor: Actor | None = None,
         migrate: bool = True,
+        check_integrity: bool = False,
     ) -> "Desk":
-        """Resolve the data directory, migrate the schema (copying the file first) and wire services."""
+        """Resolve the data directory, migrate the schema (copying the file first) and wire services.
+
+        ``check_integrity``: read the whole SQLite file first (``Database.check_integrity``), for
+        the front ends that run for long; damage is otherwise found where a query meets it."""
         paths = resolve_data_dir(data_dir).ensure()
         db = Database(resolve_database_url(paths, database_url))
+        if check_integrity:
+            try:
+                db.check_integrity()
+            except Exception:
+                db.dispose()
+                raise
         if migrate:
             upgrade(db, paths.backups)
         with db.session() as session:

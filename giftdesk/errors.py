@@ -45,3 +45,21 @@ class AuthenticationError(GiftDeskError):
 
 class ServiceUnavailableError(GiftDeskError):
     """An outside service (Docker engine, keyring, Fampage) cannot be reached."""
+
+
+class StorageError(GiftDeskError):
+    """The disk or the database file failed under the data; not something the user typed."""
+
+
+class DiskFullError(StorageError):
+    def __init__(self, folder):
+        super().__init__(f"The disk holding {folder} is full: free some space, then try again.")
+        self.folder = folder
+
+
+class DatabaseDamagedError(StorageError):
+    def __init__(self, path, reason: str):
+        super().__init__(f"The database {path} is damaged ({reason}). "
+                         "Restore a backup with `giftdesk backup restore FILE`.")
+        self.path = path
+        self.reason = reason

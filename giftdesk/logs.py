@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 from pathlib import Path
+
+from giftdesk.storage import is_disk_full
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
@@ -32,6 +35,37 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file, degrading quietly when it cannot be written.
+
+    logging's default prints a traceback to stderr for every record it fails to write; on a
+    full disk that buried the one line a command prints. Here the first failure gives one short
+    notice (none for a full disk: the front end reports that itself) and later ones nothing.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        error = sys.exc_info()[1]
+        if self.failed or error is None:
+            return
+        self.failed = True
+        if not is_disk_full(error):
+            reason = str(getattr(error, "strerror", None) or error).rstrip(".")
+            try:
+                sys.stderr.write(f"giftdesk: the log file {self.baseFilename} cannot be written ({reason}); "
+                                 "logging to it stops.\n")
+            except (OSError, ValueError):  # no stderr either
+                pass
+
+
+def log_file_failed() -> bool:
+    """Whether the log file could not take a record: then "the details are in the log" is not true."""
+    return any(isinstance(h, LogFileHandler) and h.failed for h in logging.getLogger().handlers)
+
+
 def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = False) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True)
     logfile = log_dir / "giftdesk.log"
@@ -42,7 +76,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, console: bool = Fals
             root.removeHandler(handler)
             handler.close()
     handlers: list[logging.Handler] = [
-        logging.handlers.RotatingFileHandler(logfile, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+        LogFileHandler(logfile, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     ]
     if console:
         # Warnings and errors only: what a command reports, it prints itself (``serve`` printed

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from giftdesk.cli.output import emit_json, fields, table, visible_text, warn
-from giftdesk.errors import ServiceUnavailableError, ValidationError
+from giftdesk.errors import DiskFullError, ServiceUnavailableError, ValidationError
+from giftdesk.storage import is_disk_full
 
 
 @dataclass
@@ -134,6 +135,8 @@ def prepared_data_dir(args, console_log: bool = False):
         paths.ensure()
         setup_logging(paths.logs, console=console_log)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(paths.root) from None
         raise ValidationError(f"Cannot use {paths.root} as the data directory: {exc.strerror or exc}.",
                               field="data_dir") from None
     return paths

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import re
 import sys
+from pathlib import Path
 
 import giftdesk
-from giftdesk.errors import GiftDeskError
+from giftdesk.errors import GiftDeskError, StorageError
 
 log = logging.getLogger("giftdesk.cli")
 
@@ -55,9 +57,16 @@ def build_parser() -> Parser:
     return parser
 
 
+# SQLAlchemy ends every error's text with a line linking to its documentation.
+_SQLALCHEMY_LINK = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
 def one_line(message: object) -> str:
-    """An error message as one line: typed newlines and control characters shown escaped, not obeyed."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message).strip())
+    """An error message as one line: line breaks become spaces, other control characters are shown
+    escaped rather than obeyed, and SQLAlchemy's documentation link is left out."""
+    text = _LINE_BREAKS.sub(" ", _SQLALCHEMY_LINK.sub("", str(message)).strip())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _not_text(argv: list[str]) -> int | None:
@@ -87,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args) or 0
     except GiftDeskError as exc:
-        print(f"giftdesk: {one_line(exc)}", file=sys.stderr)
-        return exc.exit_code
+        return _report(exc)
     except ArgumentError as exc:
         print(one_line(exc), file=sys.stderr)
         return 2
@@ -101,17 +109,48 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell reports for a process the pipe ended
     except OSError as exc:
+        problem = _storage_problem(exc, args)
+        if problem is not None:
+            return _report(problem)
         # A path the user typed that cannot be used (too long, a folder, no permission…) is bad
-        # input; a full disk or an I/O error is not.
+        # input; an I/O error is not.
         code = 2 if exc.errno in _PATH_ERRNOS else 1
         where = f": {exc.filename}" if exc.filename else ""
         print(f"giftdesk: {one_line(exc.strerror or exc)}{one_line(where)}", file=sys.stderr)
         return code
     except Exception as exc:  # a bug, not the user's input: one line here, the traceback in the log
+        problem = _storage_problem(exc, args)
+        if problem is not None:
+            return _report(problem)
+        from giftdesk.logs import log_file_failed
+
         log.exception("giftdesk %s failed", args.command)
-        print(f"giftdesk: unexpected error ({type(exc).__name__}: {one_line(exc)}); the details are in the log.",
-              file=sys.stderr)
+        details = "the log file could not be written" if log_file_failed() else "the details are in the log"
+        print(f"giftdesk: unexpected error ({type(exc).__name__}: {one_line(exc)}); {details}.", file=sys.stderr)
         return 1
+
+
+def _report(exc: GiftDeskError) -> int:
+    if isinstance(exc, StorageError):  # not the user's input: worth a line in the log, once
+        log.error("%s", exc)
+    print(f"giftdesk: {one_line(exc)}", file=sys.stderr)
+    return exc.exit_code
+
+
+def _storage_problem(exc: BaseException, args) -> GiftDeskError | None:
+    """A full disk or a damaged database that reached here untranslated, as its sentence."""
+    from giftdesk.db.engine import sqlite_file
+    from giftdesk.paths import resolve_data_dir, resolve_database_url
+    from giftdesk.storage import storage_error
+
+    try:
+        paths = resolve_data_dir(getattr(args, "data_dir", None))
+        database = sqlite_file(resolve_database_url(paths, getattr(args, "database_url", None)))
+    except Exception:  # an unusable --data-dir or URL: the error is reported as it is
+        return None
+    filename = getattr(exc, "filename", None)
+    folder = Path(filename).parent if isinstance(filename, str) and filename else paths.root
+    return storage_error(exc, database, folder)
 
 
 def _window(args) -> int:

@@ -5,6 +5,9 @@ disk (fsync of the WAL) when it returns, so a write a tracker was told is saved 
 cut, not only a crash of the process. The endpoint keeps its throughput with group commit. Write sessions start with ``BEGIN IMMEDIATE`` so two
 writers (the console and the endpoint thread) queue on the busy timeout instead of failing
 with a stale-snapshot error halfway through a transaction; read sessions use a plain ``BEGIN``.
+
+A full disk or a damaged file, wherever SQLAlchemy meets it (connecting, a query, a commit),
+is raised as ``DiskFullError`` / ``DatabaseDamagedError``: one sentence for every front end.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from giftdesk.errors import DatabaseDamagedError
+from giftdesk.storage import check_verdict, storage_error
+
 _READ_OPTION = "giftdesk_read_only"
+# Files up to this size are read whole at the window's and serve's start-up (about 1 s from a
+# cold, slow disk; a few hundredths of a second from the page cache).
+QUICK_CHECK_LIMIT = 64 * 1024 * 1024
 
 
 def _prepare_sqlite_file(path: Path) -> None:
@@ -29,14 +38,22 @@ def _prepare_sqlite_file(path: Path) -> None:
         os.close(fd)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
 
-    database = parsed.database or ""
-    if database and database != ":memory:":
-        _prepare_sqlite_file(Path(database))
+    path = sqlite_file(url)
+    if path is not None:
+        _prepare_sqlite_file(path)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 10},
@@ -60,6 +77,13 @@ def make_engine(url: str) -> Engine:
         read_only = connection.get_execution_options().get(_READ_OPTION, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    if path is not None:
+        @event.listens_for(engine, "handle_error")
+        def _on_error(context):
+            problem = storage_error(context.original_exception, path, path.parent)
+            if problem is not None:
+                raise problem from context.original_exception
+
     return engine
 
 
@@ -80,10 +104,7 @@ class Database:
 
     @property
     def sqlite_path(self) -> Path | None:
-        if not self.is_sqlite:
-            return None
-        database = make_url(self.url).database
-        return Path(database) if database and database != ":memory:" else None
+        return sqlite_file(self.url)
 
     @property
     def display_name(self) -> str:
@@ -102,6 +123,24 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    def check_integrity(self) -> None:
+        """``PRAGMA quick_check`` of a SQLite file: DatabaseDamagedError if it finds damage.
+
+        It reads every page: for 275 MB, 0.19 s from the page cache but 4.7 s from a cold VM disk.
+        So only the long-lived front ends (the window, ``serve``) run it at start-up, and only on
+        files up to QUICK_CHECK_LIMIT; elsewhere damage is reported where a query meets it.
+        """
+        path = self.sqlite_path
+        try:
+            if path is None or path.stat().st_size > QUICK_CHECK_LIMIT:
+                return
+        except OSError:  # not there yet: the first connection creates it
+            return
+        with self.engine.connect() as connection:
+            finding = check_verdict(connection.exec_driver_sql("PRAGMA quick_check(1)").scalar())
+        if finding is not None:
+            raise DatabaseDamagedError(path, finding)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -112,6 +112,7 @@ def _data_path(segment: str, noun: str, document: dict, body: dict, example: dic
                 "413": _ref("responses", "ContentTooLarge"),
                 "429": _ref("responses", "TooManyRequests"),
                 "503": _ref("responses", "Busy"),
+                "507": _ref("responses", "DiskFull"),
             },
         },
         "options": _options(ALLOW_DATA),
@@ -318,7 +319,8 @@ def _tracker_document(paths: dict[str, Any]) -> dict[str, Any]:
                 "ContentTooLarge": _error_response("The body is over 1 MiB; the connection is closed."),
                 "TooManyRequests": _error_response("Rate limit reached for this account (or too many failed "
                                                    "authentications from this address).", retry_after),
-                "Busy": _error_response("The database stayed locked or unreachable; retry later."),
+                "Busy": _error_response("The database stayed locked or unreachable, or it is damaged; retry later."),
+                "DiskFull": _error_response("The server's disk is full; nothing was saved. Retry later."),
             },
         },
     }

@@ -79,7 +79,7 @@ REASONS = {
     404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
     413: "Content Too Large", 417: "Expectation Failed", 429: "Too Many Requests",
     431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
-    505: "HTTP Version Not Supported",
+    505: "HTTP Version Not Supported", 507: "Insufficient Storage",
 }
 _STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason.encode()) for code, reason in REASONS.items()}
 _JSON_HEAD = b"Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: "
@@ -139,6 +139,8 @@ def error_body(message: str, field: str | None = None) -> bytes:
 _NOT_FOUND_BODY = error_body("Not found. The tracker API is /api/instances/{accountId}/gift-groups, /config and /analytics.")
 _INTERNAL_BODY = error_body("Internal server error; the details are in the GiftDesk log.")
 BUSY_BODY = error_body("The database is busy; try again shortly.")
+DISK_FULL_BODY = error_body("The server's disk is full; nothing was saved. Try again once space has been freed.")
+DAMAGED_BODY = error_body("The server's database is damaged; nothing was saved. Its owner has to restore a backup.")
 
 
 def route(target: bytes) -> tuple[int, bytes, str]:
@@ -223,9 +225,18 @@ def social_answer(handler, platform: bytes, authorization: bytes | None, body: b
 
 
 def server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
-    """503 when the database is locked or unreachable, else 500; both logged (never with headers)."""
+    """507 on a full disk, 503 when the database is damaged, locked or unreachable, else 500; all
+    logged (never with headers)."""
     from sqlalchemy.exc import OperationalError
 
+    from giftdesk.errors import DatabaseDamagedError, DiskFullError
+
+    if isinstance(exc, DiskFullError):
+        log.error("Tracker endpoint: nothing saved while %s: %s", doing, exc)
+        return 507, DISK_FULL_BODY
+    if isinstance(exc, DatabaseDamagedError):
+        log.error("Tracker endpoint: nothing saved while %s: %s", doing, exc)
+        return 503, DAMAGED_BODY
     if isinstance(exc, OperationalError):
         log.warning("Tracker endpoint: database unavailable while %s: %s", doing, exc.__class__.__name__)
         return 503, BUSY_BODY

@@ -18,6 +18,7 @@ from giftdesk.fleet.records import BulkResult
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.services import validation
+from giftdesk.storage import write_text_whole
 
 EXPORT_FORMAT = "giftdesk.instances"
 EXPORT_VERSION = 1
@@ -42,12 +43,9 @@ def save_export(fleet, path: str | os.PathLike) -> dict:
 
     target = Path(path).expanduser()
     data = export_fleet(fleet)
-    temporary = target.with_name(target.name + ".tmp")
     try:
-        temporary.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        os.replace(temporary, target)
+        write_text_whole(target, json.dumps(data, indent=2, default=str))
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.", field="file") from exc
     return data
 
@@ -360,11 +358,8 @@ def write_nginx_sites(fleet, folder: str | os.PathLike, refs=None) -> NginxSites
             skipped.append(plan.name)
             continue
         path = target / plan.file_name
-        temporary = path.with_suffix(".conf.tmp")
         try:
-            temporary.write_text(SITE_TEMPLATE.format(name=plan.name, port=plan.port, host=plan.host),
-                                 encoding="utf-8")
-            os.replace(temporary, path)
+            write_text_whole(path, SITE_TEMPLATE.format(name=plan.name, port=plan.port, host=plan.host))
         except OSError as exc:
             raise ValidationError(f"Could not write {path}: {exc.strerror or exc}.", field="folder") from exc
         files.append(str(path))

@@ -227,7 +227,8 @@ def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None
         try:
             from giftdesk.desk import Desk
 
-            result["desk"] = Desk.open(data_dir, database_url)
+            # The window runs for hours: worth reading every page once behind the splash.
+            result["desk"] = Desk.open(data_dir, database_url, check_integrity=True)
         except Exception as exc:  # handed to the GUI thread below
             result["error"] = exc
 
@@ -252,7 +253,12 @@ def run(data_dir: str | None = None, database_url: str | None = None) -> int:
     try:
         desk = _open_desk(app, data_dir, database_url)
     except Exception as exc:  # unreadable folder, database server down, failed migration...
-        log.exception("Cannot open the data directory")
+        from giftdesk.errors import GiftDeskError
+
+        if isinstance(exc, GiftDeskError):  # a damaged database, a full disk: the sentence says it all
+            log.error("Cannot open the data directory: %s", exc)
+        else:
+            log.exception("Cannot open the data directory")
         splash.close()
         QMessageBox.critical(None, APP_NAME, f"GiftDesk cannot start:\n\n{exc}")  # no event loop runs yet
         return 1

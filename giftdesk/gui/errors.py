@@ -1,7 +1,8 @@
 """The one route every failure takes to the user.
 
-A ``GiftDeskError`` is an expected problem: its sentence is shown as a warning. Anything else is
-a bug: the user sees one dialog with a copyable report (versions and traceback) and the app
+A ``GiftDeskError`` is an expected problem: its sentence is shown as a warning; so is a full
+disk met outside the database (an export, say), as the sentence naming that disk. Anything else
+is a bug: the user sees one dialog with a copyable report (versions and traceback) and the app
 keeps running. Tests replace ``ErrorRoute.presenter`` to collect errors instead of showing them.
 """
 
@@ -12,6 +13,7 @@ import platform
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, Q
 import giftdesk
 from giftdesk.errors import GiftDeskError
 from giftdesk.logs import redact
+from giftdesk.storage import storage_error
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,15 @@ def _show(exc: BaseException, parent: QWidget | None) -> None:
         dialog.finished.connect(lambda *_: ErrorRoute.open_dialogs.remove(dialog) if dialog in ErrorRoute.open_dialogs else None)
 
 
+def _as_sentence(exc: BaseException) -> BaseException:
+    """A full disk that reached the route as a bare OSError or SQLite error, as its sentence."""
+    if isinstance(exc, GiftDeskError):
+        return exc
+    filename = getattr(exc, "filename", None)
+    folder = Path(filename).parent if isinstance(filename, str) and filename else None
+    return storage_error(exc, None, folder) or exc
+
+
 class ErrorRoute:
     presenter: Callable[[BaseException, QWidget | None], None] = staticmethod(_show)
     open_dialogs: list[QWidget] = []
@@ -77,6 +89,7 @@ class ErrorRoute:
 
     @classmethod
     def report(cls, exc: BaseException) -> None:
+        exc = _as_sentence(exc)
         if isinstance(exc, GiftDeskError):
             log.info("Shown to the user: %s", exc)
         else:

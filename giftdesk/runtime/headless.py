@@ -14,10 +14,12 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.runtime import Runtime
 from giftdesk.runtime.endpoint_service import EndpointOverrides
+from giftdesk.storage import write_text_whole
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
         print(f"Tracker endpoint listening on {where}", file=out)
         print(f"Trackers use BACKEND_API_URL={advertised}", file=out, flush=True)
         if port_file:
-            _write_atomically(port_file, f"{server.port}\n")
+            write_text_whole(Path(port_file), f"{server.port}\n")
         listening.set()
 
     overrides = EndpointOverrides(port, bind, hosts, rate_limit_per_minute, force_enabled=True)
@@ -82,10 +84,3 @@ def _install_stop_signals(stop_event: threading.Event) -> dict:
 def _restore_signals(previous: dict) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)
-
-
-def _write_atomically(path: str | os.PathLike, text: str) -> None:
-    temporary = f"{os.fspath(path)}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)

@@ -74,8 +74,8 @@ class StatusFileWriter:
         try:
             temporary.write_text(json.dumps(document, default=_default, indent=1), encoding="utf-8")
             os.replace(temporary, self.path)
-        except OSError:  # a read-only or vanished data directory must not stop the runtime
-            pass
+        except OSError:  # a read-only, vanished or full data directory must not stop the runtime
+            temporary.unlink(missing_ok=True)
 
 
 def read_runtime_status(root: Path) -> dict[str, Any] | None:

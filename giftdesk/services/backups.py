@@ -2,7 +2,8 @@
 
 A restore checks the file is a GiftDesk database, keeps the current one in ``backups/``, copies
 the backup into the live file (SQLite's backup API, so open connections see the restored data on
-their next transaction) and brings an older schema up to date. Then ``DatabaseReplaced`` tells
+their next transaction) and brings an older schema up to date. A damaged live database is moved
+to ``backups/`` instead and the checked backup renamed into its place. Then ``DatabaseReplaced`` tells
 every listener: the tracker gateway drops its cache and key table (a backup's old timestamps
 would slip past its change poll), the runtime restarts what reads settings, views reload.
 """
@@ -64,13 +65,19 @@ class BackupService:
 
     def restore(self, path: str | Path) -> Path:
         """Replaces the database with the backup; returns where the replaced one was kept."""
-        from giftdesk.db.migrate import upgrade
-
         path = self.check(path)
         kept = restore_sqlite(path, self.live_database(), self.backup_dir)
+        # A damaged file was replaced by a new one: pooled connections still point at the old.
+        self.ctx.db.dispose()
+        self.record_restore(path, kept)
+        return kept
+
+    def record_restore(self, path: Path, kept: Path) -> None:
+        """After the file is in place: the current schema, the audit entry, and every listener told."""
+        from giftdesk.db.migrate import upgrade
+
         upgrade(self.ctx.db, self.backup_dir)  # an older backup is brought to the current schema
         with self.ctx.db.session() as session:
             self.ctx.audit(session, "database.restore", f"{self.ctx.actor.username} restored the database from {path.name}",
                            "database", None, {"from": str(path), "previous": str(kept)})
         self.ctx.events.publish(DatabaseReplaced(str(path)))
-        return kept

@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from giftdesk.db.models import TrackerCredential
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
-from giftdesk.errors import NotFoundError
+from giftdesk.errors import DiskFullError, NotFoundError
 from giftdesk.services.keys import digest_key
 from giftdesk.services.social import SocialService
 from giftdesk.services.social_validation import (
@@ -117,6 +117,9 @@ class SlidingWindowLimiter:
             del self._hits[key]
 
 
+DISK_FULL_ANSWER = {"message": "Insufficient storage", "error": "The server's disk is full; the sync was not saved."}
+
+
 class SocialSyncHandler:
     def __init__(self, social: SocialService, *, clock: Callable[[], float] = time.monotonic,
                  limit: int = SYNCS_PER_WINDOW, window: float = WINDOW_SECONDS):
@@ -128,6 +131,9 @@ class SocialSyncHandler:
         started = time.perf_counter()
         try:
             return self._handle(platform, authorization, body, client, started)
+        except DiskFullError as exc:
+            log.error("Social sync from %s not saved: %s", client, exc)
+            return 507, DISK_FULL_ANSWER, []
         except Exception:
             log.exception("Social sync from %s failed", client)
             return 500, {"message": "Internal server error", "error": "The sync could not be saved; see the log."}, []
@@ -305,6 +311,7 @@ def openapi_fragment() -> dict[str, Any]:
                              {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}),
                 "500": error("The sync could not be saved.", "SocialError",
                              {"message": "Internal server error", "error": "The sync could not be saved; see the log."}),
+                "507": error("The server's disk is full; nothing was saved.", "SocialError", DISK_FULL_ANSWER),
             },
         }}},
         "components": {

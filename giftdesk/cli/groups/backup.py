@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from giftdesk.cli.framework import YES, Output, arg, confirm, desk_session
+from giftdesk.cli.framework import YES, Output, arg, confirm, database_errors, desk_session, prepared_data_dir
 from giftdesk.errors import ValidationError
 
 
@@ -31,6 +31,9 @@ def register(cli) -> None:
 
         path = Path(args.path)
         check_giftdesk_database(path)  # before touching anything, even the data directory
+        damaged = _damaged_live_database(args)
+        if damaged is not None:
+            return _replace_damaged(args, path, *damaged)
         with desk_session(args, migrate=False) as desk:
             desk.backups.check(path)
             confirm(args, f"Replace the database {desk.backups.live_database()} with {path}? "
@@ -38,3 +41,35 @@ def register(cli) -> None:
             kept = desk.backups.restore(path)
         return Output({"restored": str(path), "previous": str(kept)},
                       f"Restored {path}. The previous database is at {kept}.")
+
+
+def _damaged_live_database(args) -> tuple[Path, str] | None:
+    """(file, what is wrong) when the data directory's SQLite database is damaged.
+
+    Checked before a Desk is opened: opening reads the schema, which a damaged file may not have."""
+    from giftdesk.db.backup import database_damage
+    from giftdesk.db.engine import sqlite_file
+    from giftdesk.paths import resolve_database_url
+
+    paths = prepared_data_dir(args)
+    url = resolve_database_url(paths, args.database_url)
+    with database_errors(url):
+        live = sqlite_file(url)
+    if live is None or not live.is_file():
+        return None
+    reason = database_damage(live)
+    return None if reason is None else (live, reason)
+
+
+def _replace_damaged(args, path: Path, live: Path, reason: str) -> Output:
+    from giftdesk.db.backup import restore_sqlite
+    from giftdesk.paths import resolve_data_dir
+
+    backups = resolve_data_dir(args.data_dir).backups
+    confirm(args, f"The database {live} is damaged ({reason}). Replace it with {path}? "
+                  f"The damaged file is moved to {backups}.")
+    moved = restore_sqlite(path, live, backups)
+    with desk_session(args, migrate=False) as desk:
+        desk.backups.record_restore(path, moved)
+    return Output({"restored": str(path), "previous": str(moved), "damaged": True},
+                  f"Restored {path}. The damaged database was moved to {moved}.")

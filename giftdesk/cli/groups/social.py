@@ -20,6 +20,7 @@ from giftdesk.services.social_validation import (
     centi_to_decimal,
     platform_label,
 )
+from giftdesk.storage import write_text_whole
 
 
 def _profile_options(required_name: bool) -> list:
@@ -195,7 +196,7 @@ def register(cli: CommandLine) -> None:
             count = desk.social.export_history_csv(buffer, profile_id)
         if args.output:
             try:
-                Path(args.output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+                write_text_whole(Path(args.output), buffer.getvalue(), newline="")  # no half file on a full disk
             except OSError as exc:
                 raise ValidationError(f"Cannot write {args.output}: {exc.strerror}.", field="output") from None
             return Output({"file": str(Path(args.output).resolve()), "rows": count, "what": args.what},

@@ -54,6 +54,7 @@ def register(cli) -> None:
 
         if args.port is not None and not 0 <= args.port <= 65535:
             raise ValidationError("--port must be between 0 and 65535.", field="port")
+        desk.db.check_integrity()  # long-running, like the window: damage found now, not by a tracker
         setup_logging(desk.paths.logs, console=True)
         code = serve_runtime(desk, port=args.port, bind=args.bind, hosts=args.host,
                              rate_limit_per_minute=args.rate_limit, port_file=args.port_file)

@@ -9,7 +9,9 @@ second), debounced, so a burst of syncs costs one reload.
 from __future__ import annotations
 
 import html
+import io
 from datetime import timedelta
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -45,6 +47,7 @@ from giftdesk.services.social_validation import (
     display_name,
     platform_label,
 )
+from giftdesk.storage import write_text_whole
 
 SEARCH_DEBOUNCE_MS = 200
 EVENT_DEBOUNCE_MS = 250
@@ -534,8 +537,10 @@ class SocialStatsTab(QWidget):
         social = self.ctx.desk.social
 
         def write() -> int:
-            with open(path, "w", encoding="utf-8", newline="") as out:
-                return social.export_profiles_csv(out) if what == "profiles" else social.export_history_csv(out)
+            out = io.StringIO()
+            count = social.export_profiles_csv(out) if what == "profiles" else social.export_history_csv(out)
+            write_text_whole(Path(path), out.getvalue(), newline="")  # no half file on a full disk
+            return count
 
         self._submit(write, on_success=lambda n: self.message.emit(f"Exported {n:,} {what} rows to {path}."),
                      description="Exporting…")

@@ -1,0 +1,140 @@
+"""A full disk under the data directory (a real small tmpfs): one sentence naming the disk, no
+half-written files, a log handler that keeps quiet, and a 507 for a tracker."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from giftdesk.cli.main import main
+from giftdesk.desk import Desk
+from giftdesk.endpoint import EndpointServer
+from giftdesk.logs import setup_logging
+from giftdesk.services.tracker_gateway import TrackerGateway
+from tests.endpoint.helpers import auth_headers
+from tests.support.cli import make_cli
+from tests.support.small_disk import fill, free_space, small_disk
+
+
+def _disk_full_line(err: str, folder) -> None:
+    assert err.splitlines() == [f"giftdesk: The disk holding {folder} is full: free some space, then try again."]
+
+
+@pytest.fixture
+def disk(tmp_path):
+    with small_disk(tmp_path / "disk") as folder:
+        yield folder
+
+
+@pytest.mark.parametrize("leave", [0, 96 * 1024], ids=["nothing-left", "a-little-left"])
+def test_a_change_on_a_full_disk_is_one_line_and_changes_nothing(disk, capsys, leave):
+    cli = make_cli(capsys, "--data-dir", str(disk))
+    cli("customer", "add", "--name", "Before")
+    fill(disk, leave)
+    saved = []
+    for attempt in range(100):  # with a little space left, the first few still fit
+        name = f"Customer {attempt}"
+        code = main(["--data-dir", str(disk), "customer", "add", "--name", name, "--notes", "n" * 9000])
+        _, err = capsys.readouterr()
+        if code != 0:
+            break
+        saved.append(name)
+    assert code == 1
+    _disk_full_line(err, disk)
+    assert "Logging error" not in err and "Traceback" not in err
+    free_space(disk)
+    assert [c["name"] for c in cli.json("customer", "list")] == ["Before", *saved]
+
+
+def test_a_backup_that_does_not_fit_leaves_no_partial_file(disk, capsys):
+    cli = make_cli(capsys, "--data-dir", str(disk))
+    cli("customer", "add", "--name", "Before")
+    fill(disk, leave=64 * 1024)  # room to open the database, not for a copy of it
+    _, err = cli("backup", "create", expect=1)
+    _disk_full_line(err, disk / "backups")
+    assert list((disk / "backups").iterdir()) == []
+
+
+def test_an_export_to_a_full_disk_leaves_no_file(data_dir, disk, capsys):
+    cli = make_cli(capsys, "--data-dir", str(data_dir))
+    cli("social", "profile", "add", "--name", "Creator")
+    fill(disk)
+    _, err = cli("social", "export", "--output", str(disk / "profiles.csv"), expect=1)
+    _disk_full_line(err, disk)
+    assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+
+
+def test_the_log_file_on_a_full_disk_does_not_spill_tracebacks(disk, capsys):
+    setup_logging(disk / "logs")
+    fill(disk)
+    log = logging.getLogger("giftdesk.test")
+    for n in range(3):
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError:
+            log.exception("record %d", n)
+    _, err = capsys.readouterr()
+    assert "Logging error" not in err and "Traceback" not in err
+
+
+def test_a_log_file_that_cannot_be_written_for_another_reason_is_one_short_notice(data_dir, capsys):
+    logfile = setup_logging(data_dir / "logs")
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(logfile))
+    handler.stream.close()  # every later write fails with "I/O operation on closed file"
+    for n in range(3):
+        logging.getLogger("giftdesk.test").error("record %d", n)
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [f"giftdesk: the log file {logfile} cannot be written "
+                                "(I/O operation on closed file); logging to it stops."]
+
+
+def test_a_tracker_write_on_a_full_disk_gets_507(disk, caplog):
+    desk = Desk.open(str(disk))
+    server = None
+    try:
+        customer = desk.customers.create("Customer")
+        account = desk.customers.add_account(customer.id, "tracker_1")
+        headers = auth_headers(account.id, desk.keys.generate(account.id))
+        server = EndpointServer(TrackerGateway(desk.db, desk.events), hosts=["127.0.0.1"], port=0)
+        server.start()
+        url = f"http://127.0.0.1:{server.port}/api/instances/{account.id}/config"
+        big = {"theme": "dark", "notes": "x" * 600_000}  # more than the WAL has room for
+        fill(disk)
+        with httpx.Client(timeout=30) as client, caplog.at_level(logging.WARNING):
+            answer = client.post(url, json=big, headers=headers)
+            assert answer.status_code == 507
+            assert answer.json() == {"success": False, "message": "The server's disk is full; nothing was saved. "
+                                                                  "Try again once space has been freed."}
+            messages = [r.getMessage() for r in caplog.records if r.name.startswith("giftdesk.endpoint")]
+            assert any(f"The disk holding {disk} is full" in m for m in messages), messages
+            assert not any("OperationalError" in m for m in messages)
+            free_space(disk)
+            assert client.post(url, json={"theme": "dark"}, headers=headers).status_code == 200
+    finally:
+        if server is not None:
+            server.stop()
+        desk.close()
+
+
+def test_a_social_sync_on_a_full_disk_gets_507(disk, caplog):
+    from giftdesk.services.social_endpoint import SocialSyncHandler
+
+    desk = Desk.open(str(disk))
+    try:
+        account = desk.customers.add_account(desk.customers.create("Yash").id, "yash_live")
+        key = desk.keys.generate(account.id)
+        desk.social.create("Yash Gupta", account_id=account.id)
+        handler = SocialSyncHandler(desk.social)
+        desk.db.dispose()  # the last connection takes the -wal and -shm files with it
+        fill(disk)
+        with caplog.at_level(logging.ERROR):
+            status, body, _ = handler.handle("instagram", f"Bearer {key}".encode(), b'{"followers": 10}', "127.0.0.1")
+        assert (status, body) == (507, {"message": "Insufficient storage",
+                                        "error": "The server's disk is full; the sync was not saved."})
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+            f"Social sync from 127.0.0.1 not saved: The disk holding {disk} is full: free some space, then try again."]
+    finally:
+        free_space(disk)
+        desk.close()
