@@ -19,10 +19,10 @@ from giftdesk.services.audit import AuditService
 from giftdesk.services.context import Actor, ServiceContext
 from giftdesk.services.companies import CompanyService
 from giftdesk.services.customers import CustomerService
-from giftdesk.services.events import DatabaseReplaced, EventBus, SettingsChanged
+from giftdesk.services.events import EventBus, SettingsChanged
 from giftdesk.services.fampage import FampageService
 from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
-from giftdesk.services.keys import KeyService, renew_credentials_generation
+from giftdesk.services.keys import KeyService
 from giftdesk.services.social import SocialService
 from giftdesk.services.orders import OrderService
 from giftdesk.services.settings import SettingsService, ensure_instance_id
@@ -95,7 +95,6 @@ class Desk:
         secrets = SecretStore(paths.secrets_fallback, namespace=namespace)
         desk = cls(paths, db, secrets, EventBus(), actor or Actor("owner", "admin"))
         desk.events.subscribe(SettingsChanged, desk._on_settings_changed, owner=desk)
-        desk.events.subscribe(DatabaseReplaced, desk._on_database_replaced, owner=desk)
         return desk
 
     def _on_settings_changed(self, event: SettingsChanged) -> None:
@@ -106,12 +105,6 @@ class Desk:
                 self.fleet.apply_public_urls()
             except GiftDeskError as exc:
                 log.warning("The instance URLs could not follow the new URL pattern: %s", exc)
-
-    def _on_database_replaced(self, _event: DatabaseReplaced) -> None:
-        # Endpoints in other processes hold keys and documents in memory and reload when this token
-        # changes; the triggers that renew it do not see a restore, which rewrites the file under them.
-        with self.db.session() as session:
-            renew_credentials_generation(session)
 
     @property
     def actor(self) -> Actor:

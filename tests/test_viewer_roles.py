@@ -9,6 +9,7 @@ A method nobody classified fails the test, so a new one is covered the day it is
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -71,6 +72,7 @@ def _refused(s):
             "create": lambda d: d.backups.create(s["backup_target"]),
             "check": lambda d: d.backups.check(s["backup"]),
             "restore": lambda d: d.backups.restore(s["backup"]),
+            "record_restore": lambda d: d.backups.record_restore(Path(s["backup"]), Path(s["backup"])),
         },
         "companies": {
             "create": lambda d: d.companies.create("Another company"),

@@ -75,9 +75,14 @@ class BackupService:
     def record_restore(self, path: Path, kept: Path) -> None:
         """After the file is in place: the current schema, the audit entry, and every listener told."""
         from giftdesk.db.migrate import upgrade
+        from giftdesk.services.keys import renew_credentials_generation
 
+        self.ctx.require("admin", "restore the database")
         upgrade(self.ctx.db, self.backup_dir)  # an older backup is brought to the current schema
         with self.ctx.db.session() as session:
+            # Endpoints in other processes hold keys and documents in memory and reload when this
+            # token changes; the triggers that renew it do not see a restore, which swaps the file.
+            renew_credentials_generation(session)
             self.ctx.audit(session, "database.restore", f"{self.ctx.actor.username} restored the database from {path.name}",
                            "database", None, {"from": str(path), "previous": str(kept)})
         self.ctx.events.publish(DatabaseReplaced(str(path)))
