@@ -98,9 +98,13 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
     password = _env_of(fleet.docker.inspect(keep.id)).get("DASH_PASSWORD")
     if password:  # the container's environment is what the tracker really uses
         fleet.ctx.secrets.set(dash_password_secret(record.id), password)
+    state = keep.state
+    if (entry.payload or {}).get("start") and state != "running":
+        fleet.docker.start(keep.id)  # the create was asked to start it
+        state = "running"
     return _write(fleet, entry, "instance.recover",
                   f"Finished an interrupted create of '{record.name}': linked its container {keep.id[:12]}",
-                  record_changes={"container_id": keep.id, "status": keep.state})
+                  record_changes={"container_id": keep.id, "status": state})
 
 
 def recover_delete(fleet, entry: InstanceOperation) -> str:
@@ -185,9 +189,13 @@ def recover_adopt(fleet, entry: InstanceOperation) -> str:
     if record is not None and record.container_id and fleet.docker.exists(record.container_id):
         if orphan is not None:
             _remove(fleet, [orphan["Id"]])
+        changes = {}
+        if payload.get("wasRunning") and not fleet.docker.inspect(record.container_id)["State"].get("Running"):
+            fleet.docker.start(record.container_id)  # it takes the orphan's place, running as it was
+            changes["status"] = "running"
         entry.instance_id = record.id
         return _write(fleet, entry, "instance.recover",
-                      f"Finished an interrupted adoption of {orphan_name} as '{record.name}'")
+                      f"Finished an interrupted adoption of {orphan_name} as '{record.name}'", record_changes=changes)
     if orphan is not None:
         if orphan.get("Name", "").lstrip("/") != orphan_name:
             fleet.docker.rename(orphan["Id"], orphan_name)

@@ -222,7 +222,7 @@ class FleetService:
                                   template_id=template_row.id if template_row else None)
                 session.add(record)
                 session.flush()
-                entry = self.journal.add(session, "create", uid, record.id, payload={"name": name, "port": port})
+                entry = self.journal.add(session, "create", uid, record.id, payload={"name": name, "port": port, "start": start})
                 session.flush()
                 instance_id, entry_id = record.id, entry.id
                 config = self._config(record, environment)

@@ -158,6 +158,29 @@ def test_a_delete_killed_at_each_step_is_finished(crash, point):
     assert row.name not in crash.check()
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("point", ["adopt.after_park", "create.after_record", "create.after_container",
+                                   "adopt.after_create"])
+def test_an_adoption_killed_at_each_step_is_finished_or_the_orphan_restored(crash, point):
+    account = crash.account()
+    orphan_name = f"gift-tracker-{unique('or')}"
+    orphan = crash.engine.api.create_container(
+        FLEET_IMAGE, name=orphan_name, labels={APP_LABEL: APP_VALUE, DESK_LABEL: crash.desk_id},
+        environment={"ACCOUNT_ID": str(account.id), "TIKTOK_USERNAME": account.username})
+    crash.engine.api.start(orphan["Id"])
+    crash.run("instance", "sync", "--adopt", orphan["Id"][:12], "--account", str(account.id), failpoint=point)
+    result = crash.cli.json("instance", "sync")
+    rows = crash.desk.fleet.list(with_state=True)
+    if point in ("adopt.after_park", "create.after_record"):  # rolled back: the orphan is as it was
+        assert rows == [] and [o["name"] for o in result["orphans"]] == [orphan_name]
+        assert crash.engine.api.inspect_container(orphan["Id"])["State"]["Running"]
+        crash.engine.api.remove_container(orphan["Id"], force=True)
+    else:
+        assert [r.state for r in rows] == ["running"] and result["orphans"] == []
+        assert not crash.engine.api.containers(all=True, filters={"id": orphan["Id"]})
+    crash.check()
+
+
 @pytest.mark.timeout(240)
 def test_operations_killed_after_random_delays(crash):
     seed = random.randrange(1_000_000)
@@ -195,7 +218,8 @@ def test_a_leftover_with_a_reused_id_never_moves_another_instance(fleet_desk, en
         engine.api.wait(leftover["Id"], timeout=30)
         assert fleet_desk.fleet.get(real.id, with_state=True).state == "running"
         assert fleet_desk.fleet.get(real.id).status == "running"
-        engine.api.kill(real.container_id)  # the real one dies: its alert comes
+        # The real one dies by itself (no kill through the API, which is a stop): its alert comes.
+        engine.api.exec_start(engine.api.exec_create(real.container_id, ["kill", "-TERM", "1"]))
         recorder.wait(lambda e: isinstance(e, InstanceAlert) and e.instance_id == real.id)
         engine.api.remove_container(real.container_id, force=True)
         recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == real.id
@@ -307,3 +331,28 @@ def test_recovery_never_touches_a_live_owners_entry(fleet_desk, account, crash):
         owner.wait()
     assert crash.cli.json("instance", "sync")["recovered"] == [f"Finished an interrupted delete of '{row.name}'"]
     assert crash.journal() == [] and fleet_desk.fleet.list() == []
+
+
+def test_journal_claims_only_abandoned_entries_once(any_db_desk):
+    """On SQLite and PostgreSQL: a dead owner's entry is abandoned and claimed by one recoverer only;
+    a released one is abandoned at once; a live one never."""
+    from giftdesk.fleet.journal import Journal
+
+    journal = Journal(any_db_desk.db)
+    assert not journal.pending()
+    live = journal.begin("create", "a" * 32)
+    released = journal.begin("create", "b" * 32)
+    journal.release(released)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with any_db_desk.db.session() as session:
+        session.add(InstanceOperation(kind="delete", instance_uid="c" * 32, step="begun",
+                                      owner_host=socket.gethostname(), owner_pid=gone.pid, owner_started="1"))
+    assert journal.pending()
+    abandoned = journal.abandoned()
+    assert sorted(e.instance_uid[0] for e in abandoned) == ["b", "c"]
+    assert all(journal.claim(e) for e in abandoned)
+    assert not any(journal.claim(e) for e in abandoned)  # taken: nobody claims them twice
+    assert journal.abandoned() == []  # ours now, and we live
+    journal.drop(live)
+    assert {e.instance_uid[0] for e in journal.entries()} == {"b", "c"}
