@@ -271,6 +271,16 @@ def test_a_name_held_by_a_leftover_says_so_and_offers_sync(fleet_desk, engine, a
     assert cli.json("instance", "list") == []
 
 
+def test_retrying_a_killed_create_finishes_it_first(crash):
+    account = crash.account()
+    name = unique("rt")
+    crash.run("instance", "create", name, "--account", str(account.id), failpoint="create.after_container")
+    _, err = crash.cli("instance", "create", name, "--account", str(account.id), expect=2)
+    assert f"Finished an interrupted create of '{name}'" in err and f"'{name}' exists already" in err, err
+    assert "Conflict" not in err
+    crash.check()
+
+
 def test_start_on_a_missing_container_says_how_to_recreate_it(fleet_desk, engine, account, cli):
     row = fleet_desk.fleet.create(unique("ms"), account().id)
     engine.api.remove_container(row.container_id, force=True)
