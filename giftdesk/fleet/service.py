@@ -55,7 +55,7 @@ class Reconciliation:
     missing: list[InstanceRow]
     orphans: list[ContainerSummary]
     relinked: list[InstanceRow]
-    recovered: list[str] = ()  # what recovery did, one line each
+    recovered: tuple[str, ...] = ()  # what recovery did, one line each
     left_by_create: frozenset[str] = frozenset()  # ids of orphans an interrupted create left
 
     def origin(self, orphan: ContainerSummary) -> str:
@@ -107,7 +107,7 @@ class FleetService:
     def list(self, with_state: bool = False, search: str | None = None,
              unknown_if_unreachable: bool = False) -> list[InstanceRow]:
         """``unknown_if_unreachable``: with the engine down, the records with state 'unknown'
-        instead of an error (``engine_reachable`` says which it was)."""
+        instead of an error (what is known is still shown)."""
         if with_state and unknown_if_unreachable:
             try:
                 return self.list(with_state=True, search=search)
@@ -222,7 +222,8 @@ class FleetService:
                                   template_id=template_row.id if template_row else None)
                 session.add(record)
                 session.flush()
-                entry = self.journal.add(session, "create", uid, record.id, payload={"name": name, "port": port, "start": start})
+                entry = self.journal.add(session, "create", uid, record.id,
+                                         payload={"name": name, "port": port, "start": start})
                 session.flush()
                 instance_id, entry_id = record.id, entry.id
                 config = self._config(record, environment)
@@ -646,7 +647,7 @@ class FleetService:
         left_by_create = frozenset(o.id for o in orphans if o.uid and o.uid not in uids)
         if missing or relinked:
             self.ctx.events.publish(InstancesChanged(tuple(r.id for r in missing + relinked)))
-        return Reconciliation(missing, orphans, relinked, recovered, left_by_create)
+        return Reconciliation(missing, orphans, relinked, tuple(recovered), left_by_create)
 
     def recover(self) -> list[str]:
         """Finishes or rolls back every ABANDONED journal entry (its owner process is gone); one

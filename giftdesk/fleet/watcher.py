@@ -193,7 +193,8 @@ class FleetWatcher(Service):
             if self._current.get(instance_id) == container_id:
                 self._current.pop(instance_id, None)
                 if self._busy(instance_id):
-                    return  # a delete or an edit under way removed it
+                    self._sync.set()  # an operation under way removed it: its record decides (list once)
+                    return
                 self.fleet.note_missing(instance_id, name)
                 self._set(instance_id, name, "missing", None, None)
         elif action.startswith("health_status"):

@@ -150,6 +150,34 @@ def test_an_edit_killed_at_each_step_ends_with_one_matching_container(crash, poi
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("point", ["create.after_container", "edit.after_stop_old", "edit.after_create",
+                                   "edit.after_start", "edit.after_remove_old"])
+def test_the_window_and_the_cli_agree_after_a_kill_and_a_sync(fleet_desk, crash, point):
+    """The window's view (the watcher-fed live state) follows a killed CLI and the recovery another
+    process ran, and ends where `instance list --json` says."""
+    rt = Runtime(fleet_desk, endpoint=False, features=False)
+    fleet = install(rt, probe_interval=30, stats_interval=30)
+    rt.start()
+    try:
+        assert wait_for(lambda: fleet.live.connection == "connected")
+        account = crash.account()
+        row = fleet_desk.fleet.create(unique("wv"), account.id, settings=InstanceSettings(memory_limit_mb=64))
+        if point.startswith("create."):
+            crash.run("instance", "create", unique("wc"), "--account", str(account.id), failpoint=point)
+        else:
+            crash.run("instance", "edit", row.name, "--memory", "96", failpoint=point)
+        crash.check()
+
+        def agree() -> bool:
+            listed = {r["id"]: r["state"] for r in crash.cli.json("instance", "list")}
+            return all(fleet.live.get(i).state == state for i, state in listed.items())
+
+        assert wait_for(agree)
+    finally:
+        rt.stop()
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("point", DELETE_POINTS)
 def test_a_delete_killed_at_each_step_is_finished(crash, point):
     account = crash.account()
@@ -204,7 +232,7 @@ def test_a_leftover_with_a_reused_id_never_moves_another_instance(fleet_desk, en
     fleet = install(rt, probe_interval=30, stats_interval=30)
     rt.start()
     try:
-        wait_for(lambda: fleet.live.connection == "connected")
+        assert wait_for(lambda: fleet.live.connection == "connected")
         recorder = Recorder(fleet_desk, InstanceStateChanged, InstanceAlert)
         real = fleet_desk.fleet.create(unique("real"), account().id)
         other = account()
@@ -316,9 +344,9 @@ def test_serve_says_once_when_the_engine_goes_and_when_it_returns(fleet_desk, en
     thread = threading.Thread(target=serve, args=(fleet_desk,), kwargs=dict(port=0, stop_event=stop, out=out))
     thread.start()
     try:
-        wait_for(lambda: "Docker engine lost: " in out.getvalue())
+        assert wait_for(lambda: "Docker engine lost: " in out.getvalue())
         fleet_desk.settings.update({"docker.host": real})
-        wait_for(lambda: "Docker engine reconnected" in out.getvalue())
+        assert wait_for(lambda: "Docker engine reconnected" in out.getvalue())
     finally:
         stop.set()
         thread.join(30)
