@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 
 from giftdesk.db import Database
-from giftdesk.db.migrate import current_revision, head_revision, upgrade
+from giftdesk.db.migrate import SCHEMA_HEAD, current_revision, head_revision, upgrade
 from giftdesk.db.models import Customer
 from giftdesk.db.types import DecimalText
 from giftdesk.desk import Desk
@@ -167,8 +167,40 @@ def test_migration_0005_upgrades_from_0004_with_a_token_and_working_triggers(any
     any_db_desk.keys.regenerate(account.id)  # no trigger left behind to trip over the missing table
 
     upgrade(any_db_desk.db)
-    assert current_revision(any_db_desk.db) == "0005"
+    assert current_revision(any_db_desk.db) == SCHEMA_HEAD
     first = generation()
     assert first is not None and len(first) == 32
     any_db_desk.keys.regenerate(account.id)
     assert generation() not in (None, first)
+
+
+def test_migration_0006_gives_every_instance_its_own_uid_and_the_journal_table(any_db_desk):
+    """Existing instances get distinct uids on the way up; down and up again works on both databases."""
+    from alembic import command
+
+    from giftdesk.db.fleet_models import Instance
+    from giftdesk.db.migrate import _alembic_config
+
+    config = _alembic_config()
+    with any_db_desk.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert current_revision(any_db_desk.db) == "0005"
+    assert "instance_operations" not in inspect(any_db_desk.db.engine).get_table_names()
+    with any_db_desk.db.engine.begin() as connection:
+        for number in (1, 2):
+            connection.execute(text(
+                "INSERT INTO instances (name, status, tiktok_username, port, backend_api_url, debug_mode, engine, "
+                "image, network, publish_address, restart_policy, created_at, updated_at) VALUES "
+                f"('old-{number}', 'exited', 'someone', {4000 + number}, 'http://x', false, '', 'img', 'bridge', "
+                "'127.0.0.1', 'no', '2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00')"))
+
+    upgrade(any_db_desk.db)
+    assert current_revision(any_db_desk.db) == SCHEMA_HEAD
+    with any_db_desk.db.read_session() as session:
+        uids = [i.uid for i in session.scalars(select(Instance))]
+    assert len(uids) == 2 and len(set(uids)) == 2 and all(len(u) == 32 for u in uids)
+    assert "instance_operations" in inspect(any_db_desk.db.engine).get_table_names()
+    with pytest.raises(Exception):  # unique
+        with any_db_desk.db.engine.begin() as connection:
+            connection.execute(text(f"UPDATE instances SET uid = '{uids[0]}' WHERE name = 'old-2'"))

@@ -8,6 +8,7 @@ too (``instance-dash-password/<id>``). What Docker needs to recreate the contain
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,9 @@ class Instance(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("engine", "port", name="uq_instances_engine_port"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The identity its containers carry (label giftdesk.instance.uid): unlike the numeric id, a
+    # crash between the engine and the database can never hand it to another instance.
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=lambda: uuid.uuid4().hex)
     name: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
     container_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The last state seen on the engine: created, running, restarting, paused, exited, dead, missing.
@@ -77,3 +81,29 @@ class InstanceLog(Base):
     message: Mapped[str] = mapped_column(Text, nullable=False)
     details: Mapped[Any | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class InstanceOperation(Base):
+    """The operation journal: a multi-step fleet operation (create, recreate, delete, adopt) says
+    what it is about to do before it touches the engine, so that one killed half-way can be
+    finished or rolled back (``FleetService.recover``). The entry goes in the same transaction
+    as the operation's final record change.
+
+    No foreign key to ``instances``: the entry must outlive a record its recovery removes."""
+
+    __tablename__ = "instance_operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # create | recreate | delete | adopt
+    instance_uid: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    old_container_id: Mapped[str | None] = mapped_column(String(64))
+    new_container_id: Mapped[str | None] = mapped_column(String(64))
+    parked_name: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[Any | None] = mapped_column(JSONText)
+    owner_host: Mapped[str] = mapped_column(String(255), nullable=False)
+    owner_pid: Mapped[int] = mapped_column(Integer, nullable=False)  # 0: released for recovery
+    owner_started: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

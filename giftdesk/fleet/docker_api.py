@@ -33,6 +33,10 @@ DESK_LABEL = "giftdesk.desk"
 # The host port a tracker publishes, also while it is stopped (the engine lists the ports of
 # running containers only): another data directory on the same engine must not hand it out.
 PORT_LABEL = "giftdesk.port"
+# The instance's uid and account: a container is relinked to a record (or reflected in one) only
+# when these match it; the numeric instance.id can be handed out again after a crash.
+UID_LABEL = "giftdesk.instance.uid"
+ACCOUNT_LABEL = "giftdesk.account"
 CONTAINER_PREFIX = "gift-tracker-"
 TRACKER_PORT = 3000  # inside the container on a bridge network
 STOP_TIMEOUT_S = 10
@@ -96,6 +100,10 @@ class ContainerSummary:
             return int(self.labels.get(ID_LABEL, ""))
         except ValueError:
             return None
+
+    @property
+    def uid(self) -> str | None:
+        return self.labels.get(UID_LABEL)
 
     @classmethod
     def of(cls, raw: dict) -> "ContainerSummary":

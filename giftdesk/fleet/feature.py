@@ -2,7 +2,9 @@
 
 ``install(runtime)`` adds the watcher (event stream), the probe (``/api/state``), the stats
 sampler (idle unless a view asks) and the instance schedules, and leaves ``runtime.fleet``:
-a ``FleetRuntime`` the window and ``giftdesk serve`` read live state from.
+a ``FleetRuntime`` the window and ``giftdesk serve`` read live state from. Operations a killed
+process left half-done are recovered when the watcher first reaches the engine (and again after
+each reconnect): its reconcile runs ``FleetService.recover`` first.
 """
 
 from __future__ import annotations

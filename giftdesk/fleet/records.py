@@ -9,6 +9,10 @@ from giftdesk.db.fleet_models import Instance, InstanceLog, InstanceTemplate
 from giftdesk.fleet.spec import InstanceSettings
 
 
+# The state of every row while the engine does not answer: the records are still known.
+UNKNOWN_STATE = "unknown"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -46,6 +50,7 @@ class InstanceRow:
     state: str | None = None
     exit_code: int | None = None
     engine_health: str | None = None
+    uid: str = ""
 
     @property
     def container_name(self) -> str:
@@ -70,6 +75,8 @@ class InstanceRow:
     @property
     def state_label(self) -> str:
         state = self.state or self.status
+        if state == UNKNOWN_STATE:
+            return "unknown (engine unreachable)"
         if state in ("restarting", "exited", "dead") and self.exit_code is not None:
             return f"{state} ({self.exit_code})"
         return state
@@ -86,11 +93,11 @@ class InstanceRow:
                    record.engine, record.image, record.network, record.publish_address, record.restart_policy,
                    record.memory_limit_mb, record.cpu_millis, record.schedule_start, record.schedule_stop,
                    record.schedule_tz, record.public_url, record.template_id, record.created_at, record.updated_at,
-                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health)
+                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health, record.uid)
 
     def to_json(self) -> dict:
-        return {
-            "id": self.id, "name": self.name, "containerName": self.container_name,
+        data = {
+            "id": self.id, "uid": self.uid, "name": self.name, "containerName": self.container_name,
             "containerId": self.container_id, "status": self.status, "state": self.state or self.status,
             "exitCode": self.exit_code, "engineHealth": self.engine_health,
             "accountId": self.account_id, "customerId": self.customer_id, "customerName": self.customer_name,
@@ -101,6 +108,9 @@ class InstanceRow:
             "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at),
             "lastStartedAt": _iso(self.last_started_at), "lastStoppedAt": _iso(self.last_stopped_at),
         }
+        if self.state == UNKNOWN_STATE:
+            data["engineUnreachable"] = True
+        return data
 
 
 @dataclass(frozen=True)

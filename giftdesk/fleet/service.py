@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -24,11 +25,12 @@ from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
 from giftdesk.fleet import spec as checks
-from giftdesk.fleet.docker_api import (APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL, MANAGED_LABEL,
-                                       MANAGED_VALUE, NAME_LABEL, PORT_LABEL, TRACKER_PORT, ContainerConfig, ContainerSummary,
-                                       FleetDocker)
+from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL,
+                                       MANAGED_LABEL, MANAGED_VALUE, NAME_LABEL, PORT_LABEL, TRACKER_PORT, UID_LABEL,
+                                       ContainerConfig, ContainerSummary, FleetDocker)
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
-from giftdesk.fleet.records import BulkResult, InstanceEventRow, InstanceRow, TemplateRow
+from giftdesk.fleet.journal import Journal, failpoint
+from giftdesk.fleet.records import UNKNOWN_STATE, BulkResult, InstanceEventRow, InstanceRow, TemplateRow
 from giftdesk.fleet.spec import InstanceSettings
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,16 @@ log = logging.getLogger(__name__)
 BULK_CONCURRENCY = 8
 EDIT_SETTLE_S = 1.5  # a new container that dies within this after its start is a failed edit
 SECRET_WORDS = ("API_KEY", "DASH_PASSWORD")
+MISSING_MESSAGE = "The container is missing; recreate it with `giftdesk instance sync --recreate-missing`"
 
 
 def dash_password_secret(instance_id: int) -> str:
     return f"instance-dash-password/{instance_id}"
+
+
+# What an orphan is, when we know: a container of ours whose uid no record and no operation has.
+INTERRUPTED_CREATE = "left by an interrupted create"
+ORPHAN_CHOICES = ("adopt", "remove")
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,18 @@ class Reconciliation:
     missing: list[InstanceRow]
     orphans: list[ContainerSummary]
     relinked: list[InstanceRow]
+    recovered: tuple[str, ...] = ()  # what recovery did, one line each
+    left_by_create: frozenset[str] = frozenset()  # ids of orphans an interrupted create left
+
+    def origin(self, orphan: ContainerSummary) -> str:
+        return INTERRUPTED_CREATE if orphan.id in self.left_by_create else "orphan"
 
     def to_json(self) -> dict:
         return {"missing": [r.name for r in self.missing], "relinked": [r.name for r in self.relinked],
+                "recovered": list(self.recovered),
                 "orphans": [{"containerId": o.id, "name": o.name, "state": o.state, "image": o.image,
-                             "labels": o.labels} for o in self.orphans]}
+                             "labels": o.labels, "origin": self.origin(o), "choices": list(ORPHAN_CHOICES)}
+                            for o in self.orphans]}
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,7 @@ class FleetService:
         self._clients = clients if clients is not None else _DeskClients(desk)
         self.docker = FleetDocker(self._clients)
         self.desk_id = desk.secrets.namespace
+        self.journal = Journal(self.ctx.db)
         self._own_http = None
         self._http_lock = threading.Lock()
 
@@ -88,7 +104,15 @@ class FleetService:
             self._own_http.close()
 
     # ---- reading ------------------------------------------------------------------------
-    def list(self, with_state: bool = False, search: str | None = None) -> list[InstanceRow]:
+    def list(self, with_state: bool = False, search: str | None = None,
+             unknown_if_unreachable: bool = False) -> list[InstanceRow]:
+        """``unknown_if_unreachable``: with the engine down, the records with state 'unknown'
+        instead of an error (what is known is still shown)."""
+        if with_state and unknown_if_unreachable:
+            try:
+                return self.list(with_state=True, search=search)
+            except ServiceUnavailableError:
+                return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
         # With state, the engine's list runs while the database answers (two waits overlap).
         pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
         try:
@@ -117,11 +141,18 @@ class FleetService:
         by_id = {c.id: c for c in containers}
         return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
 
-    def get(self, ref: int | str, with_state: bool = False) -> InstanceRow:
+    def get(self, ref: int | str, with_state: bool = False, unknown_if_unreachable: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:
             record = self._record(session, ref)
             row = self._row(session, record)
-        return self.attach_state([row])[0] if with_state else row
+        if not with_state:
+            return row
+        try:
+            return self.attach_state([row])[0]
+        except ServiceUnavailableError:
+            if not unknown_if_unreachable:
+                raise
+            return row.with_container(UNKNOWN_STATE)
 
     def resolve(self, refs: Iterable[int | str]) -> list[InstanceRow]:
         with self.ctx.db.read_session() as session:
@@ -152,7 +183,8 @@ class FleetService:
     def create(self, name: str, account_id: int, *, port: int | str | None = None,
                settings: InstanceSettings | None = None, template: int | str | None = None, start: bool = True,
                schedule_start: str | None = None, schedule_stop: str | None = None,
-               schedule_tz: str | None = None) -> InstanceRow:
+               schedule_tz: str | None = None, uid: str | None = None) -> InstanceRow:
+        """``uid``: the new instance's identity when the caller must know it first (adopt)."""
         self.ctx.require("operator", "create instances")
         name = checks.instance_name(name)
         template_row = self.template(template) if template not in (None, "") else None
@@ -176,10 +208,12 @@ class FleetService:
         backend = self.backend_url(settings.network)
         environment = self._environment(account_id, backend, port, settings)
         password = environment["DASH_PASSWORD"]
-        container_id = None
+        uid = uid or uuid.uuid4().hex
+        # The record (status 'creating': its name, port and id are taken) and the journal entry
+        # commit before the engine is touched: a crash at any later point is recoverable.
         try:
             with self.ctx.db.session() as session:
-                record = Instance(name=name, status="created", account_id=account_id,
+                record = Instance(uid=uid, name=name, status="creating", account_id=account_id,
                                   tiktok_username=environment["TIKTOK_USERNAME"], port=port, backend_api_url=backend,
                                   debug_mode=settings.debug_mode, engine="", image=image, network=settings.network,
                                   publish_address=settings.publish_address, restart_policy=settings.restart_policy,
@@ -188,19 +222,30 @@ class FleetService:
                                   template_id=template_row.id if template_row else None)
                 session.add(record)
                 session.flush()
-                container_id = self.docker.create(self._config(record, environment))
-                record.container_id = container_id
-                self.ctx.secrets.set(dash_password_secret(record.id), password)
+                entry = self.journal.add(session, "create", uid, record.id,
+                                         payload={"name": name, "port": port, "start": start})
+                session.flush()
+                instance_id, entry_id = record.id, entry.id
+                config = self._config(record, environment)
+        except IntegrityError as exc:
+            raise ConflictError(f"The name '{name}' or port {port} was taken meanwhile; try again.") from exc
+        container_id = None
+        try:
+            self.ctx.secrets.set(dash_password_secret(instance_id), password)
+            failpoint("create.after_record")
+            container_id = self._create_container(config)
+            failpoint("create.after_container")
+            with self.ctx.db.session() as session:
+                record = session.get(Instance, instance_id)
+                record.container_id, record.status = container_id, "created"
                 self.ctx.audit(session, "instance.create", f"Created instance '{name}' for @{record.tiktok_username}",
                                "instance", record.id, details={"port": port, "image": image,
                                                                "network": settings.network})
-                instance_id = record.id
-        except IntegrityError as exc:
-            self._discard(container_id)
-            raise ConflictError(f"The name '{name}' or port {port} was taken meanwhile; try again.") from exc
+                self.journal.finish(session, entry_id)
         except BaseException:
-            self._discard(container_id)
+            self._undo_create(instance_id, entry_id, container_id)
             raise
+        failpoint("create.after_link")
         self.record_event(instance_id, "info", f"Created on port {port} from {image}")
         self._apply_public_url(self.get(instance_id))
         self.ctx.events.publish(InstancesChanged((instance_id,)))
@@ -242,15 +287,21 @@ class FleetService:
         self.ctx.require("operator", f"{action} instances")
         with self.ctx.db.read_session() as session:
             record = self._record(session, ref)
-            instance_id, name, container_id = record.id, record.name, record.container_id
-        if not container_id:
-            raise NotFoundError(f"'{name}' has no container; recreate it first.")
-        if action == "start":
-            self.docker.start(container_id)
-        elif action == "stop":
-            self.docker.stop(container_id, timeout=timeout)
-        else:
-            self.docker.restart(container_id, timeout=timeout)
+            instance_id, name, container_id, status = record.id, record.name, record.container_id, record.status
+        if not container_id or status == "missing":
+            raise NotFoundError(missing_container_text(name))
+        try:
+            if action == "start":
+                self.docker.start(container_id)
+            elif action == "stop":
+                self.docker.stop(container_id, timeout=timeout)
+            else:
+                self.docker.restart(container_id, timeout=timeout)
+        except NotFoundError as exc:
+            if self.docker.exists(container_id):
+                raise
+            self.note_missing(instance_id, name)
+            raise NotFoundError(missing_container_text(name)) from exc
         status, stamp, message = self._LIFECYCLE[action]
         with self.ctx.db.session() as session:
             stored = session.get(Instance, instance_id)
@@ -264,18 +315,30 @@ class FleetService:
         """Removes the instance's own container (checked by its labels) and the record."""
         self.ctx.require("operator", "delete instances")
         row = self.get(ref)
-        if row.container_id and self._is_ours(row.container_id, row.id):
-            self.docker.remove(row.container_id, force=True)
+        entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id)
+        try:
+            failpoint("delete.after_journal")
+            if row.container_id and self._is_ours(row.container_id, row):
+                self.docker.remove(row.container_id, force=True)
+        except BaseException:
+            self.journal.drop(entry_id)  # the record is still there: nothing to finish later
+            raise
+        failpoint("delete.after_remove")
+        self._forget(row, entry_id, "instance.delete", f"Deleted instance '{row.name}'")
+        return row
+
+    def _forget(self, row: InstanceRow, entry_id: int, action: str, summary: str) -> None:
+        """The record, its journal entry and its secrets go; views are told."""
         with self.ctx.db.session() as session:
             record = session.get(Instance, row.id)
             if record is not None:
                 session.delete(record)
-                self.ctx.audit(session, "instance.delete", f"Deleted instance '{row.name}'", "instance", row.id)
+            self.ctx.audit(session, action, summary, "instance", row.id)
+            self.journal.finish(session, entry_id)
         self.ctx.secrets.delete(dash_password_secret(row.id))
         self._cancel_schedules(row.id)
         self.ctx.events.publish(InstancesChanged((row.id,)))
         self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "removed"))
-        return row
 
     # ---- edit: recreate under the same identity ------------------------------------------
     def edit(self, ref: int | str, *, port: int | str | None = None, settings: InstanceSettings | None = None,
@@ -322,6 +385,8 @@ class FleetService:
         return self.edit(ref, recreate=True)
 
     def _recreate(self, row: InstanceRow, settings: InstanceSettings, port: int) -> None:
+        """Park the old container (renamed, stopped), create and start the new one, remove the old,
+        then the record: each step journaled, so that recovery ends with exactly one container."""
         if row.account_id is None:
             raise ConflictError(f"'{row.name}' has no TikTok account any more; it cannot be recreated.")
         backend = self.backend_url(settings.network)
@@ -332,54 +397,106 @@ class FleetService:
                 old = self.docker.inspect(row.container_id)
             except NotFoundError:
                 old = None
-        if old is not None and not _labels_match(old.get("Config", {}).get("Labels") or {}, row.id, self.desk_id):
+        if old is not None and not _labels_match(old.get("Config", {}).get("Labels") or {}, row, self.desk_id):
             old = None  # not ours: leave it alone
         was_running = bool(old and old["State"].get("Running"))
+        start_new = was_running or old is None
         parked = f"{row.container_name}-old-{int(time.time())}"
-        if old is not None:
-            self.docker.rename(old["Id"], parked)
-            if was_running:
-                self.docker.stop(old["Id"])
+        target = dict(port=port, backend_api_url=backend, image=settings.image, network=settings.network,
+                      publish_address=settings.publish_address, restart_policy=settings.restart_policy,
+                      memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
+                      debug_mode=settings.debug_mode)
+        entry_id = self.journal.begin(
+            "recreate", row.uid, row.id, old_container_id=old["Id"] if old else None,
+            parked_name=parked if old else None,
+            payload={"name": row.name, "record": target, "wasRunning": was_running, "startNew": start_new})
+        failpoint("edit.after_journal")
         new_id = None
         try:
+            if old is not None:
+                self.docker.rename(old["Id"], parked)
+                failpoint("edit.after_park")
+                if was_running:
+                    self.docker.stop(old["Id"])
+                    failpoint("edit.after_stop_old")
             with self.ctx.db.read_session() as session:
                 record = session.get(Instance, row.id)
                 session.expunge(record)
-            for key, value in dict(port=port, backend_api_url=backend, image=settings.image, network=settings.network,
-                                   publish_address=settings.publish_address, restart_policy=settings.restart_policy,
-                                   memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
-                                   debug_mode=settings.debug_mode).items():
+            for key, value in target.items():
                 setattr(record, key, value)
-            new_id = self.docker.create(self._config(record, environment))
-            if was_running or old is None:
+            new_id = self._create_container(self._config(record, environment))
+            self.journal.step(entry_id, "created", new_container_id=new_id)
+            failpoint("edit.after_create")
+            if start_new:
                 self.docker.start(new_id)
                 self._settle(new_id)
+            self.journal.step(entry_id, "ready")  # from here on, recovery keeps the new container
+            failpoint("edit.after_start")
         except BaseException as exc:
-            self._discard(new_id)
+            self._edit_failed(row, exc, entry_id, old, new_id, was_running)
+        if old is not None:
+            try:
+                self.docker.remove(old["Id"], force=True)
+            except GiftDeskError as exc:
+                self.journal.release(entry_id)
+                raise ServiceUnavailableError(
+                    f"The new container of '{row.name}' runs, but removing the previous one failed ({exc}); "
+                    "run `giftdesk instance sync` to finish the edit.") from exc
+            failpoint("edit.after_remove_old")
+        changes = self._keep_new_container(row.id, entry_id, target, new_id, start_new)
+        self.record_event(row.id, "info", "Recreated" + (f" ({', '.join(sorted(changes))} changed)" if changes else ""))
+
+    def _keep_new_container(self, instance_id: int, entry_id: int, target: dict, new_id: str,
+                            started: bool, summary: str | None = None) -> list[str]:
+        """The record takes the new container and its settings; the journal entry goes with it."""
+        with self.ctx.db.session() as session:
+            stored = session.get(Instance, instance_id)
+            changes = sorted(k for k, v in target.items() if getattr(stored, k) != v)
+            for key in changes:
+                setattr(stored, key, target[key])
+            stored.container_id = new_id
+            stored.status = "running" if started else "created"
+            if started:
+                stored.last_started_at = utcnow()
+            self.ctx.audit(session, "instance.recreate", summary or f"Recreated '{stored.name}'", "instance",
+                           instance_id, details={"changed": changes})
+            self.journal.finish(session, entry_id)
+        return changes
+
+    def _edit_failed(self, row: InstanceRow, exc: BaseException, entry_id: int, old: dict | None,
+                     new_id: str | None, was_running: bool) -> None:
+        """Put the previous container back and raise; when that fails too, say both and where it is."""
+        try:
+            if new_id:
+                self.docker.remove(new_id, force=True)
             if old is not None:
                 self.docker.rename(old["Id"], row.container_name)
                 if was_running:
                     self.docker.start(old["Id"])
-            self.record_event(row.id, "error", f"Edit failed, the previous container was put back: {exc}")
-            if isinstance(exc, GiftDeskError):
-                raise type(exc)(f"{exc} The previous container of '{row.name}' was put back.") from exc
-            raise
-        if old is not None:
-            self.docker.remove(old["Id"], force=True)
-        with self.ctx.db.session() as session:
-            stored = session.get(Instance, row.id)
-            changes = {k: getattr(record, k) for k in ("port", "backend_api_url", "image", "network", "publish_address",
-                                                       "restart_policy", "memory_limit_mb", "cpu_millis", "debug_mode")
-                       if getattr(stored, k) != getattr(record, k)}
-            for key, value in changes.items():
-                setattr(stored, key, value)
-            stored.container_id = new_id
-            stored.status = "running" if (was_running or old is None) else "created"
-            if was_running or old is None:
-                stored.last_started_at = utcnow()
-            self.ctx.audit(session, "instance.recreate", f"Recreated '{row.name}'", "instance", row.id,
-                           details={"changed": sorted(changes)})
-        self.record_event(row.id, "info", "Recreated" + (f" ({', '.join(sorted(changes))} changed)" if changes else ""))
+        except Exception as undo:
+            try:
+                self.journal.release(entry_id)  # the next sync (or serve, the window) tries again
+            except Exception:
+                log.exception("Could not release the journal entry of '%s'", row.name)
+            where = self._whereabouts(old["Id"]) if old is not None else "not there"
+            message = (f"{exc} … and putting the previous container back failed too ({undo}): it is {where}; "
+                       "run `giftdesk instance sync`.")
+            self.record_event(row.id, "error", f"Edit failed: {message}")
+            raise (type(exc)(message) if isinstance(exc, GiftDeskError) else ServiceUnavailableError(message)) from exc
+        self.journal.drop(entry_id)
+        self.record_event(row.id, "error", f"Edit failed, the previous container was put back: {exc}")
+        if isinstance(exc, GiftDeskError):
+            raise type(exc)(f"{exc} The previous container of '{row.name}' was put back.") from exc
+        raise exc
+
+    def _whereabouts(self, container_id: str) -> str:
+        """'stopped as gift-tracker-x-old-…', 'running as …' or 'gone', for a message."""
+        try:
+            details = self.docker.inspect(container_id)
+        except GiftDeskError:
+            return "in an unknown state"
+        running = "running" if details["State"].get("Running") else "stopped"
+        return f"{running} as {details.get('Name', '').lstrip('/')}"
 
     def _settle(self, container_id: str, settle: float = EDIT_SETTLE_S) -> None:
         deadline = time.monotonic() + settle
@@ -501,40 +618,51 @@ class FleetService:
 
     # ---- reconcile ----------------------------------------------------------------------
     def reconcile(self) -> Reconciliation:
-        """Records whose container is gone are marked missing; labelled containers without a
-        record are orphans (reported, never removed here)."""
+        """Interrupted operations are recovered first; then records whose container is gone are
+        marked missing (or relinked to a container carrying their uid, account and port); labelled
+        containers without a record are orphans (reported, never removed here)."""
+        recovered = self.recover()
         containers = self.docker.list_trackers()
         by_id = {c.id: c for c in containers}
+        busy = self.journal.busy_uids()  # an operation under way decides about these itself
         rows = self.list()
         known_ids = {r.container_id for r in rows if r.container_id}
         missing, relinked = [], []
-        with self.ctx.db.session() as session:
-            for row in rows:
-                if row.container_id and row.container_id in by_id:
-                    continue
-                # A container of ours with this instance's id label (recreated meanwhile) relinks.
-                match = next((c for c in containers if c.instance_id == row.id
-                              and c.labels.get(DESK_LABEL) == self.desk_id and c.id not in known_ids), None)
-                record = session.get(Instance, row.id)
-                if match is not None:
-                    record.container_id = match.id
-                    record.status = match.state
-                    relinked.append(row)
-                elif record.status != "missing" or record.container_id:
-                    record.status = "missing"
-                    missing.append(row)
-                else:
-                    missing.append(row)
-        for row in missing:
-            if row.status != "missing":
-                self.record_event(row.id, "warning", "The container is missing; recreate it to run the tracker again")
-                self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
-        known_ids = {r.container_id for r in self.list() if r.container_id}
-        orphans = [c for c in containers if c.id not in known_ids
+        for row in rows:
+            if row.uid in busy or (row.container_id and row.container_id in by_id):
+                continue
+            match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)
+            if match is not None:
+                with self.ctx.db.session() as session:
+                    record = session.get(Instance, row.id)
+                    record.container_id, record.status = match.id, match.state
+                known_ids.add(match.id)
+                relinked.append(row)
+                self.record_event(row.id, "info", f"Relinked to its container {match.name} ({match.id[:12]})")
+            else:
+                missing.append(row)
+                if self.note_missing(row.id, row.name):
+                    self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
+        uids = {r.uid for r in rows}
+        orphans = [c for c in containers if c.id not in known_ids and c.uid not in busy
                    and c.labels.get(DESK_LABEL, self.desk_id) == self.desk_id]
+        left_by_create = frozenset(o.id for o in orphans if o.uid and o.uid not in uids)
         if missing or relinked:
             self.ctx.events.publish(InstancesChanged(tuple(r.id for r in missing + relinked)))
-        return Reconciliation(missing, orphans, relinked)
+        return Reconciliation(missing, orphans, relinked, tuple(recovered), left_by_create)
+
+    def recover(self) -> list[str]:
+        """Finishes or rolls back every ABANDONED journal entry (its owner process is gone); one
+        line per action. One cheap query when the journal is empty. With the engine down it raises
+        ServiceUnavailableError and the entries wait for the next call."""
+        if not self.journal.pending():
+            return []
+        from giftdesk.fleet.recovery import recover_abandoned
+
+        done = recover_abandoned(self)
+        if done:
+            self.ctx.events.publish(InstancesChanged(()))
+        return done
 
     def remove_orphan(self, container_id: str) -> ContainerSummary:
         self.ctx.require("operator", "remove containers")
@@ -592,18 +720,30 @@ class FleetService:
             (host_config.get("NanoCpus") or 0) // 1_000_000 or None,
             env.get("DEBUG_MODE", "false").lower() == "true")
         was_running = orphan.state == "running"
-        # Park it under another name (ours takes its name), stopped (ours takes its port).
-        self.docker.rename(orphan.id, f"{orphan.name}-adopting-{int(time.time())}")
-        if was_running:
-            self.docker.stop(orphan.id)
+        uid = uuid.uuid4().hex
+        parked = f"{orphan.name}-adopting-{int(time.time())}"
+        entry_id = self.journal.begin("adopt", uid, old_container_id=orphan.id, parked_name=parked,
+                                      payload={"orphanName": orphan.name, "wasRunning": was_running, "name": name})
         try:
-            row = self.create(name, account_id, port=port, settings=settings, start=was_running)
-        except BaseException:
-            self.docker.rename(orphan.id, orphan.name)
+            # Park it under another name (ours takes its name), stopped (ours takes its port).
+            self.docker.rename(orphan.id, parked)
+            failpoint("adopt.after_park")
             if was_running:
-                self.docker.start(orphan.id)
+                self.docker.stop(orphan.id)
+            row = self.create(name, account_id, port=port, settings=settings, start=was_running, uid=uid)
+        except BaseException:
+            try:
+                self.docker.rename(orphan.id, orphan.name)
+                if was_running:
+                    self.docker.start(orphan.id)
+                self.journal.drop(entry_id)
+            except Exception:
+                self.journal.release(entry_id)
+                log.exception("Could not put the orphan %s back; recovery will", orphan.name)
             raise
+        failpoint("adopt.after_create")
         self.docker.remove(orphan.id, force=True)
+        self.journal.drop(entry_id)
         self.record_event(row.id, "info", f"Adopted from container {orphan.name}")
         return row
 
@@ -726,7 +866,8 @@ class FleetService:
 
     def _config(self, record: Instance, environment: dict[str, str]) -> ContainerConfig:
         labels = {APP_LABEL: APP_VALUE, ID_LABEL: str(record.id), NAME_LABEL: record.name,
-                  MANAGED_LABEL: MANAGED_VALUE, DESK_LABEL: self.desk_id, PORT_LABEL: str(record.port)}
+                  MANAGED_LABEL: MANAGED_VALUE, DESK_LABEL: self.desk_id, PORT_LABEL: str(record.port),
+                  UID_LABEL: record.uid, ACCOUNT_LABEL: str(record.account_id)}
         return ContainerConfig(f"{CONTAINER_PREFIX}{record.name}", record.image, environment, labels, record.port,
                                record.network, record.publish_address, record.restart_policy,
                                record.memory_limit_mb, record.cpu_millis)
@@ -802,19 +943,72 @@ class FleetService:
                 TikTokAccount, TikTokAccount.customer_id == Customer.id).where(TikTokAccount.id == record.account_id)).first()
         return InstanceRow.of(record, *(customer or (None, None)))
 
-    def _is_ours(self, container_id: str, instance_id: int) -> bool:
+    def _is_ours(self, container_id: str, row: InstanceRow) -> bool:
         try:
             details = self.docker.inspect(container_id)
         except NotFoundError:
             return False
-        return _labels_match(details.get("Config", {}).get("Labels") or {}, instance_id, self.desk_id)
+        return _labels_match(details.get("Config", {}).get("Labels") or {}, row, self.desk_id)
 
-    def _discard(self, container_id: str | None) -> None:
+    def _discard(self, container_id: str | None) -> bool:
         if container_id:
             try:
                 self.docker.remove(container_id, force=True)
             except Exception:
                 log.exception("Could not remove the half-made container %s", container_id[:12])
+                return False
+        return True
+
+    def _undo_create(self, instance_id: int, entry_id: int, container_id: str | None) -> None:
+        """A failed create leaves nothing: its container, its 'creating' record, its journal entry.
+        When the container could not be removed, recovery finishes the job later."""
+        try:
+            if not self._discard(container_id):
+                self.journal.release(entry_id)
+                return
+            with self.ctx.db.session() as session:
+                record = session.get(Instance, instance_id)
+                if record is not None:
+                    session.delete(record)
+                self.journal.finish(session, entry_id)
+            self.ctx.secrets.delete(dash_password_secret(instance_id))
+        except Exception:
+            log.exception("Could not undo the create of instance %s; recovery will", instance_id)
+
+    def _create_container(self, config: ContainerConfig) -> str:
+        """The engine's create; a name held by another container is explained, not just 'Conflict'."""
+        try:
+            return self.docker.create(config)
+        except ConflictError as exc:
+            if "already in use" not in str(exc):
+                raise
+            raise ConflictError(self._name_held(config.name)) from exc
+
+    def _name_held(self, name: str) -> str:
+        try:
+            labels = (self.docker.inspect(name).get("Config") or {}).get("Labels") or {}
+        except GiftDeskError:
+            labels = {}
+        if labels.get(APP_LABEL) == APP_VALUE and labels.get(DESK_LABEL) == self.desk_id:
+            return (f"The container name {name} is held by a container this console left behind (an interrupted "
+                    "operation); run `giftdesk instance sync` to finish it, or to adopt or remove that container.")
+        return (f"The container name {name} is held by another container, not one of this console's instances; "
+                "rename or remove it first.")
+
+    def note_missing(self, instance_id: int, name: str) -> bool:
+        """The one place a vanished container is written down, whoever found it (the watcher, sync,
+        a start): status 'missing' and the instance event, once. True when it was news."""
+        with self.ctx.db.session() as session:
+            record = session.get(Instance, instance_id)
+            if record is None or record.status == "missing":
+                return False
+            record.status = "missing"
+            session.add(InstanceLog(instance_id=instance_id, level="warning", message=MISSING_MESSAGE))
+        return True
+
+    def instance_id_of_uid(self, uid: str) -> int | None:
+        with self.ctx.db.read_session() as session:
+            return session.scalar(select(Instance.id).where(Instance.uid == uid))
 
     def _orphan(self, container_id: str) -> ContainerSummary:
         found = self.reconcile().orphans
@@ -878,9 +1072,25 @@ class _DeskClients:
             own.close()
 
 
-def _labels_match(labels: dict, instance_id: int, desk_id: str) -> bool:
-    return (labels.get(APP_LABEL) == APP_VALUE and labels.get(ID_LABEL) == str(instance_id)
-            and labels.get(DESK_LABEL) == desk_id)
+def _labels_match(labels: dict, row: InstanceRow, desk_id: str) -> bool:
+    """The record's own container: its uid label when it has one (legacy ones: the id label)."""
+    if labels.get(APP_LABEL) != APP_VALUE or labels.get(DESK_LABEL) != desk_id:
+        return False
+    if UID_LABEL in labels:
+        return labels[UID_LABEL] == row.uid
+    return labels.get(ID_LABEL) == str(row.id)
+
+
+def belongs_to(container: ContainerSummary, row: InstanceRow, desk_id: str) -> bool:
+    """Whether a container may be (re)linked to a record: its uid, account and port labels all say
+    so. The numeric id label alone never decides: a crash can hand that id out twice."""
+    labels = container.labels
+    return (bool(row.uid) and labels.get(UID_LABEL) == row.uid and labels.get(DESK_LABEL) == desk_id
+            and labels.get(ACCOUNT_LABEL) == str(row.account_id) and labels.get(PORT_LABEL) == str(row.port))
+
+
+def missing_container_text(name: str) -> str:
+    return f"'{name}' is missing its container: recreate it with `giftdesk instance sync --recreate-missing`."
 
 
 def _container_state(container_id: str | None, status: str,

@@ -19,7 +19,7 @@ from collections import defaultdict, deque
 from datetime import datetime, timezone
 
 from giftdesk.db.types import utcnow
-from giftdesk.fleet.docker_api import ID_LABEL, NAME_LABEL
+from giftdesk.fleet.docker_api import NAME_LABEL, UID_LABEL
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
 from giftdesk.runtime.supervisor import Service
 
@@ -46,6 +46,10 @@ class FleetWatcher(Service):
         self._looping: dict[int, float] = {}
         self._stopping: set[str] = set()  # containers the console or the CLI is stopping (a kill came first)
         self._current: dict[int, str] = {}
+        # Which instance an event's container belongs to: by its uid label; a legacy container
+        # (no uid label) only by the exact container id its record stores.
+        self._by_uid: dict[str, int] = {}
+        self._by_container: dict[str, int] = {}
         self.reconnects = 0
         self.resyncs = 0  # list calls made (a change the event stream carried needs none)
         self.failed_attempts = 0  # in a row, since the engine last answered
@@ -139,6 +143,8 @@ class FleetWatcher(Service):
             except Exception:
                 log.warning("Reconciling the fleet failed", exc_info=True)
         rows = self.fleet.list(with_state=True)
+        self._by_uid = {row.uid: row.id for row in rows}
+        self._by_container = {row.container_id: row.id for row in rows if row.container_id}
         known = set()
         for row in rows:
             known.add(row.id)
@@ -172,10 +178,9 @@ class FleetWatcher(Service):
         actor = event.get("Actor") or {}
         attributes = actor.get("Attributes") or {}
         container_id = actor.get("ID") or event.get("id")
-        try:
-            instance_id = int(attributes.get(ID_LABEL, ""))
-        except ValueError:
-            return
+        instance_id = self._instance_of(attributes, container_id)
+        if instance_id is None:
+            return  # not a container of any record of ours
         name = attributes.get(NAME_LABEL, "")
         at = datetime.fromtimestamp(self._last_event or time.time(), timezone.utc)
         current = self.live.get(instance_id)
@@ -207,7 +212,10 @@ class FleetWatcher(Service):
             self._stopping.discard(container_id)
             if self._current.get(instance_id) == container_id:
                 self._current.pop(instance_id, None)
-                self._write_status(instance_id, "missing")
+                if self._busy(instance_id):
+                    self._sync.set()  # an operation under way removed it: its record decides (list once)
+                    return
+                self.fleet.note_missing(instance_id, name)
                 self._set(instance_id, name, "missing", None, None)
         elif action.startswith("health_status"):
             health = action.split(":", 1)[-1].strip()
@@ -219,6 +227,27 @@ class FleetWatcher(Service):
             self._set(instance_id, name, "paused" if action == "pause" else "running", None, container_id)
         elif action == "oom":
             self.alert(instance_id, name, "error", "Ran out of memory (the memory limit was reached)")
+
+    def _instance_of(self, attributes: dict, container_id: str | None) -> int | None:
+        uid = attributes.get(UID_LABEL)
+        if uid is None:
+            return self._by_container.get(container_id or "")
+        found = self._by_uid.get(uid)
+        if found is None:  # made since the last list (by another process, say): one query
+            try:
+                found = self.fleet.instance_id_of_uid(uid)
+            except Exception:
+                log.warning("Could not look an instance uid up", exc_info=True)
+                return None
+            if found is not None:
+                self._by_uid[uid] = found
+        return found
+
+    def _busy(self, instance_id: int) -> bool:
+        try:
+            return any(e.instance_id == instance_id for e in self.fleet.journal.entries())
+        except Exception:
+            return False
 
     def _will_restart(self, instance_id: int, code: int | None) -> bool:
         """Whether the engine restarts a container that died by itself, from its restart policy

@@ -44,6 +44,9 @@ def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
     overrides = EndpointOverrides(port, bind, hosts, rate_limit_per_minute, force_enabled=True)
     runtime = Runtime(desk, endpoint_overrides=overrides, on_endpoint_listening=announce, kind="serve")
     desk.attach_runtime(runtime)
+    from giftdesk.runtime.docker_monitor import DockerStateChanged
+
+    stop_engine_news = runtime.desk.events.subscribe(DockerStateChanged, EngineNews(out))
     previous = _install_stop_signals(stop_event)
     try:
         runtime.start()
@@ -66,10 +69,35 @@ def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
         return 0
     finally:
         _restore_signals(previous)
+        stop_engine_news()
         hung = runtime.stop()
         desk.attach_runtime(None)
         if hung:
             print(f"giftdesk: these background services did not stop in time: {', '.join(hung)}", file=sys.stderr)
+
+
+class EngineNews:
+    """Prints and logs once when the Docker engine goes away and once when it answers again (the
+    monitor's state events; not every probe)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.reachable: bool | None = None
+
+    def __call__(self, event) -> None:
+        reachable = event.state.reachable
+        if reachable is None or reachable == self.reachable:
+            return
+        was, self.reachable = self.reachable, reachable
+        if not reachable:
+            message = f"Docker engine lost: {event.state.error or 'it does not answer'}"
+            log.warning(message)
+        elif was is False:
+            message = "Docker engine reconnected"
+            log.info(message)
+        else:
+            return  # reachable from the start: nothing to report
+        print(message, file=self.out, flush=True)
 
 
 def _install_stop_signals(stop_event: threading.Event) -> dict:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
+import sys
+
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
-from giftdesk.errors import ValidationError
+from giftdesk.cli.output import warn
+from giftdesk.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.log_range import parse_since
+from giftdesk.fleet.records import UNKNOWN_STATE
+
+ENGINE_DOWN_WARNING = "the Docker engine does not answer: the states shown are unknown."
 
 SETTINGS_ARGS = (
     arg("--image", help="image reference (default: Settings' tracker image)"),
@@ -102,8 +108,45 @@ def _bulk(desk, args, action: str) -> Output:
                   exit_code=1 if failed else 0)
 
 
+def recover_first(desk) -> None:
+    """Before an instance command: finish what a killed fleet operation left (one query when the
+    journal is empty). With the engine down the entries wait, and this says so once."""
+    fleet = desk.fleet
+    if not fleet.journal.pending():
+        return
+    try:
+        done = fleet.recover()
+    except ServiceUnavailableError:
+        warn("interrupted fleet operations wait for the Docker engine; `giftdesk instance sync` finishes them "
+             "once it answers.")
+        return
+    for line in done:
+        print(f"giftdesk: {line}", file=sys.stderr)
+
+
+class _RecoveringGroup:
+    """The instance group, each command of which runs ``recover_first`` before its handler."""
+
+    def __init__(self, group):
+        self._group = group
+
+    def command(self, *arguments, **options):
+        decorate = self._group.command(*arguments, **options)
+
+        def wrap(handler):
+            def run(desk, args):
+                recover_first(desk)
+                return handler(desk, args)
+
+            decorate(run)
+            return handler
+
+        return wrap
+
+
 def register(cli) -> None:
-    instance = cli.group("instance", "gift tracker containers (one per TikTok account)")
+    plain = cli.group("instance", "gift tracker containers (one per TikTok account)")
+    instance = _RecoveringGroup(plain)
 
     @instance.command("create", "create a tracker instance (and start it)",
                       arg("name", metavar="NAME"), arg("--account", type=int, required=True, help="TikTok account id"),
@@ -121,7 +164,9 @@ def register(cli) -> None:
 
     @instance.command("list", "list instances with their container state", arg("--search"))
     def list_(desk, args):
-        rows = desk.fleet.list(with_state=True, search=args.search)
+        rows = desk.fleet.list(with_state=True, search=args.search, unknown_if_unreachable=True)
+        if any(r.state == UNKNOWN_STATE for r in rows):
+            warn(ENGINE_DOWN_WARNING)
         return Output([r.to_json() for r in rows], Table(
             ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
             [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
@@ -129,7 +174,10 @@ def register(cli) -> None:
 
     @instance.command("show", "one instance: state, health, the tracker's live status", arg("name", metavar="NAME"))
     def show(desk, args):
-        return _show(desk, desk.fleet.get(args.name, with_state=True))
+        row = desk.fleet.get(args.name, with_state=True, unknown_if_unreachable=True)
+        if row.state == UNKNOWN_STATE:
+            warn(ENGINE_DOWN_WARNING)
+        return _show(desk, row)
 
     @instance.command("edit", "change an instance (the container is recreated; the old one is put back on failure)",
                       arg("name", metavar="NAME"), arg("--port"), *SETTINGS_ARGS, *SCHEDULE_ARGS,
@@ -237,7 +285,8 @@ def register(cli) -> None:
         instance.command(command, f"{command} the tracker {'to' if command == 'connect' else 'from'} its TikTok live",
                          arg("name", metavar="NAME"))(live)
 
-    @instance.command("sync", "reconcile records and containers: missing containers, orphans",
+    @plain.command("sync", "finish interrupted operations, then reconcile records and containers: missing "
+                           "containers, orphans",
                       arg("--recreate-missing", action="store_true", help="recreate every missing container"),
                       arg("--adopt", metavar="CONTAINER", help="make an orphan container an instance"),
                       arg("--account", type=int, help="the TikTok account for --adopt"),
@@ -254,8 +303,11 @@ def register(cli) -> None:
         recreated = []
         if args.recreate_missing:
             recreated = desk.fleet.bulk("recreate", [r.id for r in result.missing])
-        text = [Table(["MISSING CONTAINER OF"], [(r.name,) for r in result.missing]),
-                Table(["ORPHAN", "CONTAINER", "STATE"], [(o.name, o.id[:12], o.state) for o in result.orphans])]
+        text = [Table(["RECOVERED"], [(line,) for line in result.recovered]),
+                Table(["MISSING CONTAINER OF"], [(r.name,) for r in result.missing]),
+                Table(["ORPHAN", "CONTAINER", "STATE", "WHAT", "CHOICES"],
+                      [(o.name, o.id[:12], o.state, result.origin(o),
+                        f"--adopt {o.id[:12]} or --remove-orphan {o.id[:12]}") for o in result.orphans])]
         if recreated:
             text.append(Table(["RECREATED", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in recreated]))
         return Output({**result.to_json(), "recreated": [r.to_json() for r in recreated]}, text)

@@ -32,7 +32,7 @@ def register(cli) -> None:
             engine.close()
         docker_line = docker_state.label.removeprefix("Docker: ")
         if not docker_state.reachable:
-            docker_line += f" ({docker_state.error})"
+            docker_line = f"engine unreachable ({docker_state.error})"
         runtime = _runtime(desk)
         return Output({**data, "docker": docker_state.to_json(), "runtime": runtime},
                       Fields([*data.items(), ("docker", docker_line), ("dockerHost", docker_state.host or "default"),
@@ -75,5 +75,14 @@ def _runtime(desk) -> dict | None:
 def _runtime_line(runtime: dict | None) -> str:
     if runtime is None:
         return "not running (no window or giftdesk serve on this data directory)"
-    services = ", ".join(f"{s.get('name')} {s.get('state')}" for s in runtime["services"]) or "no services"
+    services = ", ".join(f"{s.get('name')} {_service_state(s)}" for s in runtime["services"]) or "no services"
     return f"{runtime['kind']} (pid {runtime['pid']}): {services}"
+
+
+def _service_state(service: dict) -> str:
+    """A service that runs but cannot reach the engine (the Docker monitor, the fleet watcher) says so."""
+    if service.get("reachable") is False:
+        return "running, engine unreachable"
+    if service.get("state") == "running" and str(service.get("detail") or "").startswith("reconnecting"):
+        return "running, engine unreachable (reconnecting)"
+    return str(service.get("state"))

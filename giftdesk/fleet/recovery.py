@@ -1,0 +1,209 @@
+"""Recovery of fleet operations whose process died half-way (``FleetService.recover``).
+
+Each abandoned journal entry is claimed (nobody else recovers it at the same time), then finished
+or rolled back by the rules of its kind; every action writes an audit entry and, while the record
+exists, an instance event. Creates and deletes go first: an adoption's own create settles before
+the adoption is judged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from giftdesk.db.fleet_models import Instance, InstanceOperation
+from giftdesk.errors import GiftDeskError, ServiceUnavailableError
+from giftdesk.fleet.docker_api import ContainerSummary
+from giftdesk.fleet.events import InstancesChanged
+
+log = logging.getLogger(__name__)
+
+ORDER = {"create": 0, "delete": 1, "recreate": 2, "adopt": 3}
+
+
+def recover_abandoned(fleet) -> list[str]:
+    done: list[str] = []
+    for entry in sorted(fleet.journal.abandoned(), key=lambda e: (ORDER.get(e.kind, 9), e.id)):
+        if not fleet.journal.claim(entry):
+            continue  # another process took it meanwhile
+        try:
+            line = RECOVERIES[entry.kind](fleet, entry)
+        except ServiceUnavailableError:
+            fleet.journal.release(entry.id)
+            raise  # the engine went away: the rest waits too
+        except Exception:
+            log.exception("Recovering an interrupted %s failed", entry.kind)
+            fleet.journal.release(entry.id)
+            continue
+        log.info("Recovery: %s", line)
+        done.append(line)
+        if entry.instance_id is not None:
+            fleet.ctx.events.publish(InstancesChanged((entry.instance_id,)))
+    return done
+
+
+def _containers_of(fleet, uid: str) -> list[ContainerSummary]:
+    return [c for c in fleet.docker.list_trackers(fleet.desk_id) if c.uid == uid]
+
+
+def _record(fleet, uid: str) -> Instance | None:
+    with fleet.ctx.db.read_session() as session:
+        record = session.scalar(select(Instance).where(Instance.uid == uid))
+        if record is not None:
+            session.expunge(record)
+        return record
+
+
+def _write(fleet, entry: InstanceOperation, action: str, summary: str, level: str = "info",
+           record_changes: dict | None = None) -> str:
+    """The record's changes, the audit entry and the end of the journal entry in one transaction;
+    then the instance event."""
+    with fleet.ctx.db.session() as session:
+        record = session.get(Instance, entry.instance_id) if entry.instance_id is not None else None
+        for key, value in (record_changes or {}).items():
+            if record is not None:
+                setattr(record, key, value)
+        fleet.ctx.audit(session, action, summary, "instance", entry.instance_id)
+        fleet.journal.finish(session, entry.id)
+    if entry.instance_id is not None:
+        fleet.record_event(entry.instance_id, level, summary)
+    return summary
+
+
+def _remove(fleet, containers) -> None:
+    for container in containers:
+        fleet.docker.remove(container if isinstance(container, str) else container.id, force=True)
+
+
+def recover_create(fleet, entry: InstanceOperation) -> str:
+    from giftdesk.fleet.service import _env_of, dash_password_secret
+
+    name = (entry.payload or {}).get("name", "?")
+    record = _record(fleet, entry.instance_uid)
+    containers = _containers_of(fleet, entry.instance_uid)
+    if record is None or not containers:
+        _remove(fleet, containers)
+        with fleet.ctx.db.session() as session:
+            if record is not None:
+                session.delete(session.get(Instance, record.id))
+            summary = f"Rolled back an interrupted create of '{name}': no container had been made"
+            fleet.ctx.audit(session, "instance.recover", summary, "instance", entry.instance_id)
+            fleet.journal.finish(session, entry.id)
+        if record is not None:
+            fleet.ctx.secrets.delete(dash_password_secret(record.id))
+        return summary
+    keep, *extra = sorted(containers, key=lambda c: c.name != f"gift-tracker-{record.name}")
+    _remove(fleet, extra)
+    password = _env_of(fleet.docker.inspect(keep.id)).get("DASH_PASSWORD")
+    if password:  # the container's environment is what the tracker really uses
+        fleet.ctx.secrets.set(dash_password_secret(record.id), password)
+    state = keep.state
+    if (entry.payload or {}).get("start") and state != "running":
+        fleet.docker.start(keep.id)  # the create was asked to start it
+        state = "running"
+    return _write(fleet, entry, "instance.recover",
+                  f"Finished an interrupted create of '{record.name}': linked its container {keep.id[:12]}",
+                  record_changes={"container_id": keep.id, "status": state})
+
+
+def recover_delete(fleet, entry: InstanceOperation) -> str:
+    record = _record(fleet, entry.instance_uid)
+    _remove(fleet, _containers_of(fleet, entry.instance_uid))
+    if entry.old_container_id and record is not None:
+        from giftdesk.fleet.service import _labels_match
+
+        try:
+            labels = (fleet.docker.inspect(entry.old_container_id).get("Config") or {}).get("Labels") or {}
+        except GiftDeskError:
+            labels = {}
+        if labels and _labels_match(labels, fleet.get(record.id), fleet.desk_id):
+            _remove(fleet, [entry.old_container_id])
+    name = record.name if record is not None else "?"
+    summary = f"Finished an interrupted delete of '{name}'"
+    if record is None:
+        fleet.journal.drop(entry.id)
+        return summary
+    fleet._forget(fleet.get(record.id), entry.id, "instance.recover", summary)
+    return summary
+
+
+def recover_recreate(fleet, entry: InstanceOperation) -> str:
+    """Exactly ONE container under the real name afterwards: the new one when it had started
+    (step 'ready'), else the old one put back (started if it ran) and the new one removed."""
+    payload = entry.payload or {}
+    record = _record(fleet, entry.instance_uid)
+    real_name = f"gift-tracker-{payload.get('name') or (record.name if record else '')}"
+    old = None
+    if entry.old_container_id:
+        try:
+            old = fleet.docker.inspect(entry.old_container_id)
+        except GiftDeskError:
+            old = None
+    news = [c for c in _containers_of(fleet, entry.instance_uid) if c.id != entry.old_container_id]
+    if record is None:  # deleted meanwhile: nothing to keep
+        _remove(fleet, news)
+        fleet.journal.drop(entry.id)
+        return f"Dropped an interrupted edit of '{payload.get('name')}': the instance is gone"
+    keep_new = bool(news) and (entry.step == "ready" or old is None)
+    if keep_new:
+        keep = next((c for c in news if c.id == entry.new_container_id), news[0])
+        _remove(fleet, [c for c in news if c.id != keep.id])
+        if old is not None:
+            _remove(fleet, [old["Id"]])
+        if keep.name != real_name:
+            fleet.docker.rename(keep.id, real_name)
+        started = bool(payload.get("startNew"))
+        if started and keep.state != "running":
+            fleet.docker.start(keep.id)
+        summary = f"Finished an interrupted edit of '{record.name}': the new container is kept"
+        changes = fleet._keep_new_container(record.id, entry.id, payload.get("record") or {}, keep.id, started,
+                                            summary=summary)
+        fleet.record_event(record.id, "info", summary + (f" ({', '.join(changes)} changed)" if changes else ""))
+        return summary
+    _remove(fleet, news)
+    if old is None:
+        return _write(fleet, entry, "instance.recover",
+                      f"Rolled back an interrupted edit of '{record.name}': there was no container to put back")
+    if old.get("Name", "").lstrip("/") != real_name:
+        fleet.docker.rename(old["Id"], real_name)
+    running = bool(old["State"].get("Running"))
+    if payload.get("wasRunning") and not running:
+        fleet.docker.start(old["Id"])
+        running = True
+    status = "running" if running else (old["State"].get("Status") or "exited")
+    return _write(fleet, entry, "instance.recover",
+                  f"Rolled back an interrupted edit of '{record.name}': the previous container was put back",
+                  record_changes={"container_id": old["Id"], "status": status})
+
+
+def recover_adopt(fleet, entry: InstanceOperation) -> str:
+    payload = entry.payload or {}
+    orphan_name = payload.get("orphanName") or ""
+    record = _record(fleet, entry.instance_uid)
+    orphan = None
+    try:
+        orphan = fleet.docker.inspect(entry.old_container_id) if entry.old_container_id else None
+    except GiftDeskError:
+        orphan = None
+    if record is not None and record.container_id and fleet.docker.exists(record.container_id):
+        if orphan is not None:
+            _remove(fleet, [orphan["Id"]])
+        changes = {}
+        if payload.get("wasRunning") and not fleet.docker.inspect(record.container_id)["State"].get("Running"):
+            fleet.docker.start(record.container_id)  # it takes the orphan's place, running as it was
+            changes["status"] = "running"
+        entry.instance_id = record.id
+        return _write(fleet, entry, "instance.recover",
+                      f"Finished an interrupted adoption of {orphan_name} as '{record.name}'", record_changes=changes)
+    if orphan is not None:
+        if orphan.get("Name", "").lstrip("/") != orphan_name:
+            fleet.docker.rename(orphan["Id"], orphan_name)
+        if payload.get("wasRunning") and not orphan["State"].get("Running"):
+            fleet.docker.start(orphan["Id"])
+    return _write(fleet, entry, "instance.recover",
+                  f"Rolled back an interrupted adoption of {orphan_name}: the container is back as it was")
+
+
+RECOVERIES = {"create": recover_create, "delete": recover_delete, "recreate": recover_recreate,
+              "adopt": recover_adopt}
