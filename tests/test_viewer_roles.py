@@ -34,11 +34,11 @@ VIEWER_MAY = {
     "customers": {"get", "list", "list_accounts", "get_account", "delete_impact", "account_delete_impact"},
     "fampage": {"balance", "calls", "catalogue_age", "last_balance", "low_balance_threshold", "networks",
                 "rate_history", "service", "services"},
-    # reconcile: looking at the engine; it also records what it saw (containers gone or relinked),
-    # as the watcher would on its next pass.
+    # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,
+    # relinks and missing containers wait for an operator or the runtime).
     "fleet": {"adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
-              "next_free_port", "of_account", "port_taken", "public_url_for", "reconcile", "resolve", "stats_now",
-              "template", "templates", "tracker_state"},
+              "next_free_port", "of_account", "port_taken", "public_url_for", "reconcile", "recover", "resolve",
+              "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid"},
     "invoice_documents": {"pdf", "month_zip"},
     "invoices": {"get", "list", "issuer"},
     "keys": {"get", "list"},
@@ -96,6 +96,7 @@ def _refused(s):
             "adopt": lambda d: d.fleet.adopt("0123456789ab"),
             "apply_public_urls": lambda d: d.fleet.apply_public_urls(),
             "bulk": lambda d: d.fleet.bulk("stop", [s["instance"]]),
+            "note_missing": lambda d: d.fleet.note_missing(s["instance"], "seeded"),
             "clone": lambda d: d.fleet.clone(s["instance"], "tracker-clone"),
             "create": lambda d: d.fleet.create("tracker-new", s["keyless_account"], start=False),
             "dash_password": lambda d: d.fleet.dash_password(s["instance"]),

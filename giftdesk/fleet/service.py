@@ -620,7 +620,9 @@ class FleetService:
     def reconcile(self) -> Reconciliation:
         """Interrupted operations are recovered first; then records whose container is gone are
         marked missing (or relinked to a container carrying their uid, account and port); labelled
-        containers without a record are orphans (reported, never removed here)."""
+        containers without a record are orphans (reported, never removed here). A viewer gets the
+        same answer and changes nothing: what it finds waits for an operator's sync."""
+        may_write = self.ctx.actor.can("operator")
         recovered = self.recover()
         containers = self.docker.list_trackers()
         by_id = {c.id: c for c in containers}
@@ -633,29 +635,32 @@ class FleetService:
                 continue
             match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)
             if match is not None:
+                known_ids.add(match.id)
+                relinked.append(row)
+                if not may_write:
+                    continue
                 with self.ctx.db.session() as session:
                     record = session.get(Instance, row.id)
                     record.container_id, record.status = match.id, match.state
-                known_ids.add(match.id)
-                relinked.append(row)
                 self.record_event(row.id, "info", f"Relinked to its container {match.name} ({match.id[:12]})")
             else:
                 missing.append(row)
-                if self.note_missing(row.id, row.name):
+                if may_write and self.note_missing(row.id, row.name):
                     self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
         uids = {r.uid for r in rows}
         orphans = [c for c in containers if c.id not in known_ids and c.uid not in busy
                    and c.labels.get(DESK_LABEL, self.desk_id) == self.desk_id]
         left_by_create = frozenset(o.id for o in orphans if o.uid and o.uid not in uids)
-        if missing or relinked:
+        if may_write and (missing or relinked):
             self.ctx.events.publish(InstancesChanged(tuple(r.id for r in missing + relinked)))
         return Reconciliation(missing, orphans, relinked, tuple(recovered), left_by_create)
 
     def recover(self) -> list[str]:
         """Finishes or rolls back every ABANDONED journal entry (its owner process is gone); one
         line per action. One cheap query when the journal is empty. With the engine down it raises
-        ServiceUnavailableError and the entries wait for the next call."""
-        if not self.journal.pending():
+        ServiceUnavailableError and the entries wait for the next call. A viewer's call recovers
+        nothing (the entries wait for an operator or the runtime)."""
+        if not self.ctx.actor.can("operator") or not self.journal.pending():
             return []
         from giftdesk.fleet.recovery import recover_abandoned
 
@@ -998,6 +1003,7 @@ class FleetService:
     def note_missing(self, instance_id: int, name: str) -> bool:
         """The one place a vanished container is written down, whoever found it (the watcher, sync,
         a start): status 'missing' and the instance event, once. True when it was news."""
+        self.ctx.require("operator", "record instance states")
         with self.ctx.db.session() as session:
             record = session.get(Instance, instance_id)
             if record is None or record.status == "missing":
