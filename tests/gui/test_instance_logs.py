@@ -147,40 +147,62 @@ def test_log_range_rules(india):
     assert LogRange.since_moment(now - timedelta(hours=1), now).tail is None
 
 
-def test_timestamps_wrap_copy_save_restart_and_a_flood(ctx, qtbot, tracker, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QApplication, QPlainTextEdit
-
-    from giftdesk.gui.dialogs import instance_logs
+@pytest.fixture
+def viewer(ctx, qtbot, tracker):
+    """The tracker's log viewer, open and showing the tracker's first line."""
     from giftdesk.gui.dialogs.instance_logs import LogViewer
 
-    viewer = LogViewer(ctx, tracker)
-    qtbot.addWidget(viewer)
-    viewer.show()
-    qtbot.waitExposed(viewer)
-    qtbot.waitUntil(lambda: "serving /www" in viewer.text.toPlainText(), timeout=10000)
+    opened = LogViewer(ctx, tracker)
+    qtbot.addWidget(opened)
+    opened.show()
+    qtbot.waitExposed(opened)
+    qtbot.waitUntil(lambda: "serving /www" in opened.text.toPlainText(), timeout=10000)
+    yield opened
+    opened.close()
 
+
+def test_timestamps_box_puts_the_engine_time_before_each_line(viewer, qtbot):
     qtbot.mouseClick(viewer.timestamps, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: viewer.text.toPlainText()[:4].isdigit() and "serving /www" in viewer.text.toPlainText(),
                     timeout=10000)
+
+
+def test_wrap_box_wraps_long_lines(viewer, qtbot):
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    assert viewer.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
     qtbot.mouseClick(viewer.wrap, Qt.MouseButton.LeftButton)
     assert viewer.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
 
+
+def test_copy_puts_the_log_on_the_clipboard(viewer, qtbot):
+    from PySide6.QtWidgets import QApplication
+
     qtbot.mouseClick(viewer.copy_button, Qt.MouseButton.LeftButton)
     assert "serving /www" in QApplication.clipboard().text()
+
+
+def test_save_writes_the_log_to_the_chosen_file(viewer, qtbot, tmp_path, monkeypatch):
+    from giftdesk.gui.dialogs import instance_logs
+
     target = tmp_path / "tracker.log"
     monkeypatch.setattr(instance_logs.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     qtbot.mouseClick(viewer.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: viewer.status.text().startswith("Saved"), timeout=10000)
     assert b"serving /www" in target.read_bytes()
 
-    qtbot.mouseClick(viewer.restart_button, Qt.MouseButton.LeftButton)  # the log follows the new start
+
+def test_restart_button_restarts_the_tracker_and_the_log_follows_the_new_start(viewer, qtbot):
+    qtbot.mouseClick(viewer.restart_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: viewer.text.toPlainText().count("serving /www") >= 2, timeout=20000)
     assert viewer.streaming
 
-    # A flood is kept bounded: the widget holds MAX_LINES at most, and one flush takes them all.
+
+def test_a_flood_of_lines_is_kept_bounded_and_shows_its_end(viewer):
+    from giftdesk.gui.dialogs import instance_logs
+
     flood = instance_logs.MAX_LINES + 20_000
     viewer._push("\n".join(f"flood line {i}" for i in range(flood)))
-    viewer._flush()
+    viewer._flush()  # one flush takes them all
     assert viewer.text.blockCount() <= instance_logs.MAX_LINES
     assert viewer.text.document().lastBlock().text() == f"flood line {flood - 1}"
-    viewer.close()
