@@ -104,6 +104,6 @@ class InstanceOperation(Base):
     payload: Mapped[Any | None] = mapped_column(JSONText)
     owner_host: Mapped[str] = mapped_column(String(255), nullable=False)
     owner_pid: Mapped[int] = mapped_column(Integer, nullable=False)  # 0: released for recovery
-    owner_started: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    owner_started: Mapped[str] = mapped_column(String(80), nullable=False, default="")  # boot id and start ticks
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

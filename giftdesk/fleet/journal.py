@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 
 from giftdesk.db.fleet_models import InstanceOperation
 from giftdesk.db.types import utcnow
+from giftdesk.processes import process_start, same_process
 
 FAILPOINT_ENV = "GIFTDESK_FAILPOINT"
 _FAILPOINT = os.environ.get(FAILPOINT_ENV) or None
@@ -46,40 +47,14 @@ class Owner:
 
     @classmethod
     def me(cls) -> "Owner":
-        return cls(socket.gethostname(), os.getpid(), process_started(os.getpid()))
+        return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()) or "")
 
     def is_alive(self, updated_at, now=None) -> bool:
         if self.pid == RELEASED_PID:
             return False
         if self.host != socket.gethostname():
             return (now or utcnow()) - updated_at < OTHER_HOST_ABANDONED_AFTER
-        if not _pid_exists(self.pid):
-            return False
-        current = process_started(self.pid)
-        return not (self.started and current and current != self.started)
-
-
-def process_started(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux); '' where it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return ""
-    fields = text.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else ""  # field 22 of stat(5): starttime
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+        return same_process(self.pid, self.started)
 
 
 def owner_of(entry: InstanceOperation) -> Owner:

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from giftdesk.processes import process_start, same_process
+
 FILENAME = "runtime.json"
 WRITE_INTERVAL_S = 1.0
 
@@ -95,35 +97,7 @@ def _writer_serves(document: dict[str, Any], root: Path) -> bool:
     without a chance to say it stopped, not a reused pid, not the source of a copied directory."""
     if document.get("host") != socket.gethostname() or document.get("dataDir") != str(root.resolve()):
         return False  # another machine's process (or another directory's) cannot be vouched for
-    pid = document.get("pid")
-    if not _alive(pid):
-        return False
-    recorded, current = document.get("processStart"), process_start(pid)
-    return recorded is None or current is None or recorded == current
-
-
-def process_start(pid: int) -> str | None:
-    """When process ``pid`` started, as this boot's id and the kernel's clock ticks since boot
-    (``/proc/<pid>/stat`` field 22); None where /proc does not tell."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
-        after_name = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces and parentheses
-        return f"{boot}/{after_name[19]}"  # after the name, field 3 is index 0
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return same_process(document.get("pid"), document.get("processStart"))
 
 
 def age_seconds(document: dict[str, Any]) -> float | None:

@@ -23,7 +23,8 @@ from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, DESK
                                        UID_LABEL)
 from giftdesk.fleet.events import InstanceAlert, InstanceStateChanged
 from giftdesk.fleet.feature import install
-from giftdesk.fleet.journal import FAILPOINT_ENV, process_started
+from giftdesk.fleet.journal import FAILPOINT_ENV
+from giftdesk.processes import process_start
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, unique
@@ -361,7 +362,7 @@ def test_recovery_never_touches_a_live_owners_entry(fleet_desk, account, crash):
         with fleet_desk.db.session() as session:
             session.add(InstanceOperation(kind="delete", instance_uid=row.uid, instance_id=row.id, step="begun",
                                           old_container_id=row.container_id, owner_host=socket.gethostname(),
-                                          owner_pid=owner.pid, owner_started=process_started(owner.pid)))
+                                          owner_pid=owner.pid, owner_started=process_start(owner.pid)))
         assert crash.cli.json("instance", "sync")["recovered"] == []
         assert fleet_desk.fleet.get(row.id, with_state=True).state == "running" and len(crash.journal()) == 1
     finally:

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from giftdesk.runtime.status_file import FILENAME, StatusFileWriter, process_start, read_runtime_status
+from giftdesk.processes import process_start
+from giftdesk.runtime.status_file import FILENAME, StatusFileWriter, read_runtime_status
 from tests.runtime.test_runtime import runtime  # noqa: F401 - fixture
 from tests.runtime.test_supervisor import wait_for
 from tests.support.cli import make_cli

@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('payload', giftdesk.db.types.JSONText(), nullable=True),
     sa.Column('owner_host', sa.String(length=255), nullable=False),
     sa.Column('owner_pid', sa.Integer(), nullable=False),
-    sa.Column('owner_started', sa.String(length=32), nullable=False),
+    sa.Column('owner_started', sa.String(length=80), nullable=False),
     sa.Column('started_at', giftdesk.db.types.UTCDateTime(), nullable=False),
     sa.Column('updated_at', giftdesk.db.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instance_operations'))
