@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 python="$(command -v python || command -v python3)"
-exec "$python" -m pytest -q "$@"
+exec "$python" -m pytest -q --durations=15 "$@"

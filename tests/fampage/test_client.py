@@ -139,7 +139,7 @@ def test_status_many_with_per_id_errors(client, fake, bare):
 
 def test_status_batches_run_in_parallel(fake):
     ids = fake.add_orders_directly(800)
-    fake.gate(8)  # no batch is answered until all eight are asked at once
+    fake.gate(8, "status")  # no batch is answered until all eight are asked at once
     with httpx.Client() as http:
         client = FampageClient(http, fake.url, API_KEY, parallel=8)
         assert len(client.status_many(ids)) == 800

@@ -100,6 +100,7 @@ class FakeFampage(Served):
         self._in_flight = 0
         self.max_in_flight = 0
         self._gate = 0
+        self._gate_action = ""
         self.gate_seconds = 5.0
         self._gate_changed = threading.Condition(self._lock)
 
@@ -132,18 +133,24 @@ class FakeFampage(Served):
         with self._lock:
             self._hangs.setdefault(action, []).extend([seconds] * times)
 
-    def gate(self, in_flight: int) -> None:
-        """Every answer waits until ``in_flight`` requests are open at once (0: no gate)."""
+    def gate(self, in_flight: int, action: str) -> None:
+        """Every answer to ``action`` waits until ``in_flight`` of them are open at once (0: no gate)."""
         with self._lock:
-            self._gate = in_flight
+            self._gate, self._gate_action = in_flight, action
             self.max_in_flight = 0
 
-    def _wait_at_gate(self) -> None:
+    def _wait_at_gate(self, action: str) -> bool:
+        """True when this request was counted (it must then ``_leave_gate``)."""
         with self._gate_changed:
+            if action != self._gate_action:
+                return False
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             self._gate_changed.notify_all()
-            self._gate_changed.wait_for(lambda: self._in_flight >= self._gate, timeout=self.gate_seconds)
+            # Once that many were open together the gate stays open: the first to leave must not
+            # shut it on the ones still waking up.
+            self._gate_changed.wait_for(lambda: self.max_in_flight >= self._gate, timeout=self.gate_seconds)
+            return True
 
     def _leave_gate(self) -> None:
         with self._gate_changed:
@@ -206,7 +213,7 @@ class FakeFampage(Served):
         status, payload = (200, None)
         if failure is None:
             status, payload = self._answer(action, params)
-        self._wait_at_gate()
+        counted = self._wait_at_gate(action)
         try:
             if hang:
                 time.sleep(hang)
@@ -217,7 +224,8 @@ class FakeFampage(Served):
                 return
             self._send(handler, status, json.dumps(payload, default=str).encode(), None)
         finally:
-            self._leave_gate()
+            if counted:
+                self._leave_gate()
 
     def _send(self, handler, status: int, data: bytes, content_type: str | None) -> None:
         with self._lock:
