@@ -93,6 +93,21 @@ def test_reconcile_lists_the_missing_record_and_the_orphan_with_its_account(reco
     qtbot.waitUntil(lambda: any(v.row.name == gone.name and v.state == "missing" for v in tab.views()), timeout=5000)
 
 
+def test_a_container_left_by_an_interrupted_create_says_so(reconcile, qtbot, fleet_desk, accounts, foreign):
+    """A container of this desk with an identity no record has: a console died between the two."""
+    from giftdesk.fleet.docker_api import DESK_LABEL, UID_LABEL
+
+    dialog = reconcile.dialog
+    left_name = f"gift-tracker-{unique('left')}"
+    foreign(name=left_name, labels={"app": "gift-tracker", "managed-by": "giftdesk", UID_LABEL: "f" * 32,
+                                     DESK_LABEL: fleet_desk.fleet.desk_id})
+    _check_again(qtbot, dialog)
+    names = column_values(dialog.orphan_table)
+    origins = dict(zip(names, column_values(dialog.orphan_table, 5)))
+    assert origins[left_name] == "interrupted create"
+    assert origins[reconcile.keep_name] == "orphan"
+
+
 def test_check_again_shows_what_went_missing_meanwhile(reconcile, qtbot, fleet_desk, accounts, engine, foreign):
     dialog = reconcile.dialog
     lost = _lose_another(fleet_desk, accounts, engine)

@@ -34,6 +34,13 @@ def _state_color(state: str):
     return QColor(color) if color else None
 
 
+def _origin_tip(origin: str) -> str:
+    if origin == "orphan":
+        return "A tracker container without a record: adopt it to manage it, or remove it"
+    return (f"This container was {origin} that a console did not live to finish (its identity belongs to no "
+            "record): adopt it to keep it, or remove it")
+
+
 MISSING_COLUMNS = [
     Column("Instance", lambda r: r.name, width=170),
     Column("TikTok", lambda r: f"@{r.tiktok_username}", width=140),
@@ -164,14 +171,20 @@ class ReconcileDialog(QDialog):
 
     def _orphan_columns(self) -> list[Column]:
         return [
-            Column("Container", lambda h: h.container.name, width=210, tooltip=lambda h: h.container.id[:12]),
-            Column("Image", lambda h: h.container.image, width=200),
+            Column("Container", lambda h: h.container.name, width=195, tooltip=lambda h: h.container.id[:12]),
+            Column("Image", lambda h: h.container.image, width=180),
             Column("State", lambda h: h.container.state, width=85,
                    foreground=lambda h: _state_color(h.container.state)),
             Column("Created", lambda h: _ago(h.container.created), width=90, sort=lambda h: h.container.created,
                    tooltip=lambda h: f"{h.container.created.astimezone():%Y-%m-%d %H:%M:%S}"),
-            Column("Account in its environment", lambda h: _account_text(h, self.usernames), stretch=True),
+            Column("Account", lambda h: _account_text(h, self.usernames), stretch=True,
+                   tooltip=lambda h: "The TikTok account its environment names"),
+            Column("Origin", lambda h: "interrupted create" if self._origin(h) != "orphan" else "orphan", width=150, tooltip=lambda h: _origin_tip(self._origin(h)),
+                   foreground=lambda h: QColor(theme.colors().warning) if self._origin(h) != "orphan" else None),
         ]
+
+    def _origin(self, hint) -> str:
+        return self.result.origin(hint.container) if self.result is not None else "orphan"
 
     # ---- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -204,6 +217,9 @@ class ReconcileDialog(QDialog):
         parts = [f"{len(result.missing)} missing", f"{len(hints)} orphan{'s' if len(hints) != 1 else ''}"]
         if result.relinked:
             parts.append(f"{len(result.relinked)} relinked ({', '.join(r.name for r in result.relinked)})")
+        if result.recovered:
+            parts.append(f"{len(result.recovered)} interrupted operation{'s' if len(result.recovered) != 1 else ''} "
+                         "finished or undone")
         self.status.setText(f"Checked at {datetime.now():%H:%M:%S}: " + ", ".join(parts) + ".")
         self.loads += 1
         self._update_buttons()
