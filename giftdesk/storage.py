@@ -16,6 +16,8 @@ from pathlib import Path
 from giftdesk.errors import DatabaseDamagedError, DiskFullError, StorageError
 
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full: the database server's disk, not this machine's
+SERVER_DATA = "the database server's data"
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})  # no EDQUOT on Windows
 # SQLite says only "disk I/O error" when it cannot even grow its -shm file; with less free space
 # than this on the disk, that is a full disk rather than a failing one.
@@ -48,7 +50,13 @@ def nearly_full(folder: Path) -> bool:
     return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
+def _on_server(exc: BaseException) -> bool:
+    return any(getattr(cause, "sqlstate", None) == POSTGRES_DISK_FULL for cause in _chain(exc))
+
+
 def is_disk_full(exc: BaseException, folder: Path | None = None) -> bool:
+    if _on_server(exc):
+        return True
     for cause in _chain(exc):
         if isinstance(cause, DiskFullError):
             return True
@@ -80,6 +88,8 @@ def storage_error(exc: BaseException, database: Path | None, folder: Path | None
     """The sentence for a full disk (``folder``: where the data was going) or a damaged ``database``."""
     if isinstance(exc, StorageError):
         return exc
+    if _on_server(exc):
+        return DiskFullError(SERVER_DATA)
     if is_disk_full(exc, folder):
         return DiskFullError(folder if folder is not None else "the data")
     reason = damage_reason(exc)

@@ -4,15 +4,24 @@ half-written files, a log handler that keeps quiet, and a 507 for a tracker."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import make_url, text
 
 from giftdesk.cli.main import main
+from giftdesk.db.engine import Database
 from giftdesk.desk import Desk
+from giftdesk.errors import DiskFullError
 from giftdesk.endpoint import EndpointServer
 from giftdesk.logs import setup_logging
 from giftdesk.services.tracker_gateway import TrackerGateway
+from tests.conftest import POSTGRES_URL, require_service
 from tests.endpoint.helpers import auth_headers
 from tests.support.cli import make_cli
 from tests.support.small_disk import fill, free_space, small_disk
@@ -138,3 +147,45 @@ def test_a_social_sync_on_a_full_disk_gets_507(disk, caplog):
     finally:
         free_space(disk)
         desk.close()
+
+
+def test_a_full_disk_on_the_postgresql_server_is_the_same_one_sentence(tmp_path):
+    """A tablespace on a small tmpfs fills up on the server: SQLSTATE 53100 through our engine."""
+    require_service(bool(POSTGRES_URL), "PostgreSQL (GIFTDESK_TEST_DATABASE_URL)")
+    if shutil.which("runuser") is None or os.geteuid() != 0:
+        pytest.skip("the tablespace is made as the postgres superuser, which needs root")
+    tablespace = f"gd_small_{os.getpid()}"
+
+    url = make_url(POSTGRES_URL)
+
+    def as_postgres(sql: str) -> None:
+        done = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-p", str(url.port or 5432),
+                               "-d", url.database, "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    # The server runs as postgres: the mount point must be one it can reach (pytest's tmp_path is not).
+    reachable = Path(tempfile.mkdtemp(prefix="gd-pgdisk-"))
+    reachable.chmod(0o755)
+    with small_disk(reachable / "disk", size="1m") as folder:
+        shutil.chown(folder, "postgres", "postgres")
+        as_postgres(f"CREATE TABLESPACE {tablespace} LOCATION '{folder}'")
+        try:
+            as_postgres(f"GRANT CREATE ON TABLESPACE {tablespace} TO giftdesk_test")
+            database = Database(POSTGRES_URL)
+            try:
+                with database.engine.begin() as conn:
+                    conn.execute(text(f"CREATE TABLE filler (data text) TABLESPACE {tablespace}"))
+                with pytest.raises(DiskFullError) as raised:
+                    for _ in range(200):  # 1 MiB holds a few dozen of these
+                        with database.engine.begin() as conn:
+                            conn.execute(text("INSERT INTO filler SELECT string_agg(md5(random()::text), '') "
+                                              "FROM generate_series(1, 2000)"))
+                assert str(raised.value) == ("The disk holding the database server's data is full: free some "
+                                             "space, then try again.")
+            finally:
+                with database.engine.begin() as conn:
+                    conn.execute(text("DROP TABLE IF EXISTS filler"))
+                database.engine.dispose()
+        finally:
+            as_postgres(f"DROP TABLESPACE IF EXISTS {tablespace}")
+    shutil.rmtree(reachable, ignore_errors=True)

@@ -49,7 +49,15 @@ def sqlite_file(url: str) -> Path | None:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        engine = create_engine(url, pool_pre_ping=True, future=True)
+
+        @event.listens_for(engine, "handle_error")
+        def _on_server_error(context):
+            problem = storage_error(context.original_exception, None, None)
+            if problem is not None:  # the server's disk is full: one sentence, as for a file
+                raise problem from context.original_exception
+
+        return engine
 
     path = sqlite_file(url)
     if path is not None:
