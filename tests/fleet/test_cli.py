@@ -137,15 +137,18 @@ def test_logs_follow_prints_new_lines_until_interrupted(cli, account, fleet_desk
         # not shown), so the line is written again until it shows up, within a deadline.
         deadline = time.monotonic() + 60
         seen: list[str] = []
-        while "hello-follow" not in seen and time.monotonic() < deadline:
-            subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c", "echo hello-follow > /proc/1/fd/1"],
+        # The line carries a terminal escape sequence: it reaches the terminal written out, not obeyed.
+        expected = "hello-follow \\x1b[2J cleared"
+        while expected not in seen and time.monotonic() < deadline:
+            subprocess.run(["docker", "exec", f"gift-tracker-{name}", "sh", "-c",
+                            "printf 'hello-follow \\033[2J cleared\\n' > /proc/1/fd/1"],
                            check=True, capture_output=True, timeout=30)
             try:
                 while True:
                     seen.append(lines.get(timeout=1.0))
             except queue.Empty:
                 pass
-        assert "hello-follow" in seen, seen
+        assert expected in seen, seen
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -213,9 +213,10 @@ def test_cancel_stops_the_engines_build(fleet_desk, built, engine):
 
 def test_cli_image_list_prune_and_remove(fleet_desk, built, engine, cli, account):
     catalog = ImageCatalog(fleet_desk.fleet)
-    folder, tag = built(name="gd-img-cli")
+    folder, tag = built("RUN printf 'step \\033[2J done\\n'\n", name="gd-img-cli")
     out, _ = cli("image", "build", folder, "--tag", tag)
     assert f"Built {tag}" in out
+    assert "step \\x1b[2J done" in out and "\x1b" not in out  # a step's escape sequence is written out, not obeyed
     listed = json.loads(cli("image", "list", "--json")[0])
     mine = next(r for r in listed if tag in r["tags"])
     assert mine["containers"] == 0 and mine["instances"] == [] and mine["inUse"] is False

@@ -6,6 +6,7 @@ import sys
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
 from giftdesk.errors import ValidationError
+from giftdesk.printable import escape_controls
 from giftdesk.fleet.units import fmt_size
 
 
@@ -37,7 +38,7 @@ def register(cli) -> None:
     def build(desk, args):
         def show(line: str) -> None:
             if not args.json:
-                print(line, file=sys.stdout, flush=True)
+                print(escape_controls(line, keep="\t"), file=sys.stdout, flush=True)  # a build step's output
 
         lines: list[str] = []
         result = _catalog(desk).build(args.directory, args.tag, on_line=lambda line: (lines.append(line), show(line)))

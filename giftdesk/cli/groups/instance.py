@@ -8,6 +8,7 @@ import sys
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.output import warn
+from giftdesk.printable import escape_controls
 from giftdesk.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.log_range import parse_since
 from giftdesk.fleet.records import UNKNOWN_STATE
@@ -242,7 +243,8 @@ def register(cli) -> None:
                 *complete, pending = pending.split(b"\n")
                 for line in complete:
                     text = line.decode("utf-8", "replace")
-                    print(json.dumps({"name": row.name, "line": text}) if args.json else text, flush=True)
+                    print(json.dumps({"name": row.name, "line": text}) if args.json
+                          else escape_controls(text, keep="\t"), flush=True)  # a log line may carry escapes
         except KeyboardInterrupt:
             pass
         finally:
