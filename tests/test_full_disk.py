@@ -11,8 +11,8 @@ import pytest
 from giftdesk.cli.main import main
 from giftdesk.desk import Desk
 from giftdesk.endpoint import EndpointServer
-from giftdesk.logs import setup_logging
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.core.logs import setup_logging
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers
 from tests.support.cli import make_cli
 from tests.support.small_disk import fill, free_space, small_disk
@@ -119,7 +119,7 @@ def test_a_tracker_write_on_a_full_disk_gets_507(disk, caplog):
 
 
 def test_a_social_sync_on_a_full_disk_gets_507(disk, caplog):
-    from giftdesk.services.social_endpoint import SocialSyncHandler
+    from giftdesk.social.http import SocialSyncHandler
 
     desk = Desk.open(str(disk))
     try:

@@ -22,7 +22,7 @@ from giftdesk.db.fleet_models import InstanceOperation
 from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, DESK_LABEL, ID_LABEL, PORT_LABEL,
                                        UID_LABEL)
 from giftdesk.fleet.events import InstanceAlert, InstanceStateChanged
-from giftdesk.fleet.feature import install
+from giftdesk.fleet.runtime import install
 from giftdesk.fleet.journal import FAILPOINT_ENV, process_started
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.fleet.units import fmt_size
 
 
