@@ -9,24 +9,24 @@ import logging
 
 from giftdesk.db import Database
 from giftdesk.db.migrate import upgrade
-from giftdesk.errors import GiftDeskError
-from giftdesk.paths import DataPaths, resolve_data_dir, resolve_database_url
-from giftdesk.secrets import SecretStore
-from giftdesk.services.admins import AdminService
-from giftdesk.services.analytics import AnalyticsService
-from giftdesk.services.backups import BackupService
-from giftdesk.services.audit import AuditService
-from giftdesk.services.context import Actor, ServiceContext
-from giftdesk.services.companies import CompanyService
-from giftdesk.services.customers import CustomerService
-from giftdesk.services.events import EventBus, SettingsChanged
-from giftdesk.services.fampage import FampageService
-from giftdesk.services.invoices import InvoiceDocuments, InvoiceService
-from giftdesk.services.keys import KeyService
-from giftdesk.services.social import SocialService
-from giftdesk.services.orders import OrderService
-from giftdesk.services.settings import SettingsService, ensure_instance_id
-from giftdesk.services.tracker_data import TrackerDataService
+from giftdesk.core.errors import GiftDeskError
+from giftdesk.core.paths import DataPaths, resolve_data_dir, resolve_database_url
+from giftdesk.core.secrets import SecretStore
+from giftdesk.system.admins import AdminService
+from giftdesk.fampage.analytics import AnalyticsService
+from giftdesk.system.backups import BackupService
+from giftdesk.system.audit import AuditService
+from giftdesk.core.context import Actor, ServiceContext
+from giftdesk.fampage.companies import CompanyService
+from giftdesk.accounts.customers import CustomerService
+from giftdesk.core.events import EventBus, SettingsChanged
+from giftdesk.fampage.service import FampageService
+from giftdesk.fampage.invoices import InvoiceDocuments, InvoiceService
+from giftdesk.accounts.keys import KeyService
+from giftdesk.social.service import SocialService
+from giftdesk.fampage.orders import OrderService
+from giftdesk.system.settings import SettingsService, ensure_instance_id
+from giftdesk.accounts.tracker_data import TrackerDataService
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,13 @@ class Desk:
 
     @property
     def fleet(self):
-        """Instances (seed 001); made on first use (the Docker SDK is imported only then)."""
+        """Instances; made on first use (the Docker SDK is imported only then)."""
         if self._fleet is None:
             from giftdesk.fleet.service import FleetService
+            from giftdesk.runtime.clients import DockerClients
 
-            self._fleet = FleetService(self)
+            self._fleet = FleetService(self, own_clients=lambda: DockerClients(
+                lambda: str(self.settings.get("docker.host") or "")))
         return self._fleet
 
     @classmethod

@@ -82,7 +82,7 @@ def session(engine, width: int, height: int = 520, runtime: bool = True):
     from giftdesk.desk import Desk
     from giftdesk.gui.context import GuiContext
     from giftdesk.gui.tabs.instances import InstancesTab
-    from giftdesk.services.context import Actor
+    from giftdesk.core.context import Actor
     from tests.fleet.conftest import FLEET_IMAGE, PORT_END, PORT_START, remove_desk_containers
     from tests.gui.fleet_support import start_runtime, stop_runtime
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from giftdesk.db.models import Administrator, AuditEntry
-from giftdesk.errors import AuthenticationError, ConflictError, PermissionDeniedError, ValidationError
-from giftdesk.services.context import Actor
-from giftdesk.services.passwords import hash_password, verify_password
+from giftdesk.core.errors import AuthenticationError, ConflictError, PermissionDeniedError, ValidationError
+from giftdesk.core.context import Actor
+from giftdesk.system.passwords import hash_password, verify_password
 
 
 def test_first_admin_is_super_and_there_is_no_default(desk):

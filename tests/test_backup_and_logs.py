@@ -10,8 +10,8 @@ import pytest
 
 from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, restore_sqlite
 from giftdesk.desk import Desk
-from giftdesk.errors import ValidationError
-from giftdesk.logs import redact, setup_logging
+from giftdesk.core.errors import ValidationError
+from giftdesk.core.logs import redact, setup_logging
 
 
 def test_backup_while_writing_is_consistent(desk, tmp_path):
@@ -86,7 +86,7 @@ def test_an_existing_data_directory_keeps_its_permissions(tmp_path):
     """``--data-dir`` may name a folder that is not ours (a home directory, or /): never chmod it."""
     import stat
 
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.core.paths import resolve_data_dir
 
     existing = tmp_path / "shared-folder"
     existing.mkdir(mode=0o755)

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from giftdesk.cli.framework import Fields, Output, Table, render
 from giftdesk.db.models import Setting, TrackerCredential
 from giftdesk.desk import Desk
-from giftdesk.services.csv_cells import safe_cell
+from giftdesk.core.csv_cells import safe_cell
 from tests.support.cli import cli  # noqa: F401 - fixture
 
 

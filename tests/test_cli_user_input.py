@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from giftdesk.errors import ServiceUnavailableError
+from giftdesk.core.errors import ServiceUnavailableError
 from tests.support.cli import cli  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def test_account_add_with_key_is_one_transaction_when_the_keyring_fails(cli, mon
     def broken(self, name, value):
         raise ServiceUnavailableError("The keyring is locked.")
 
-    monkeypatch.setattr("giftdesk.secrets.SecretStore.set", broken)
+    monkeypatch.setattr("giftdesk.core.secrets.SecretStore.set", broken)
     _, err = cli("account", "add", "--customer", cid, "--tiktok", "@x_user", "--generate-key", expect=1)
     assert err == "giftdesk: The keyring is locked.\n"
     assert cli.json("account", "list") == []

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from giftdesk.db.models import AuditEntry
-from giftdesk.errors import ConflictError, NotFoundError, ValidationError
-from giftdesk.services import events
+from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
+from giftdesk.accounts import events
 
 
 def test_create_validates_and_normalises(any_db_desk):

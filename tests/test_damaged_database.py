@@ -11,7 +11,7 @@ import sqlalchemy.exc
 from giftdesk.cli.main import one_line
 from giftdesk.db.backup import backup_sqlite
 from giftdesk.desk import Desk
-from giftdesk.errors import DatabaseDamagedError
+from giftdesk.core.errors import DatabaseDamagedError
 from tests.support.cli import cli, make_cli  # noqa: F401 - fixture
 
 PAGE = 4096

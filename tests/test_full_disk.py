@@ -17,10 +17,10 @@ from sqlalchemy import make_url, text
 from giftdesk.cli.main import main
 from giftdesk.db.engine import Database
 from giftdesk.desk import Desk
-from giftdesk.errors import DiskFullError
+from giftdesk.core.errors import DiskFullError
 from giftdesk.endpoint import EndpointServer
-from giftdesk.logs import setup_logging
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.accounts.tracker_gateway import TrackerGateway
+from giftdesk.core.logs import setup_logging
 from tests.conftest import POSTGRES_URL, require_service
 from tests.endpoint.helpers import auth_headers
 from tests.support.cli import make_cli
@@ -128,7 +128,7 @@ def test_a_tracker_write_on_a_full_disk_gets_507(disk, caplog):
 
 
 def test_a_social_sync_on_a_full_disk_gets_507(disk, caplog):
-    from giftdesk.services.social_endpoint import SocialSyncHandler
+    from giftdesk.social.http import SocialSyncHandler
 
     desk = Desk.open(str(disk))
     try:

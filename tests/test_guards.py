@@ -45,7 +45,7 @@ def _fresh_python(*args: str) -> subprocess.CompletedProcess:
 
 def test_the_module_list_is_the_whole_domain_layer():
     names = non_gui_modules()
-    for expected in ("giftdesk.desk", "giftdesk.services.customers", "giftdesk.cli.main", "giftdesk.cli.groups.system",
+    for expected in ("giftdesk.desk", "giftdesk.accounts.customers", "giftdesk.cli.main", "giftdesk.cli.groups.system",
                      "giftdesk.endpoint.server", "giftdesk.db.engine"):
         assert expected in names
     assert not any(n.startswith("giftdesk.gui") for n in names)
@@ -55,6 +55,23 @@ def test_importing_every_non_gui_module_never_imports_pyside6():
     result = _fresh_python("-c", PROBE, json.dumps(non_gui_modules()))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {}, "these modules load Qt: " + result.stdout
+
+
+def test_no_module_outside_the_gui_names_qt():
+    """Also the imports that run late (inside a function), which importing every module does not run."""
+    import ast
+
+    culprits = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        if parts[1:2] == ("gui",) or "migrations" in parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            culprits += [f"{path.relative_to(ROOT)}:{node.lineno}" for name in names
+                         if name.split(".")[0] in ("PySide6", "shiboken6", "qasync")]
+    assert not culprits, "Qt outside giftdesk/gui/: " + ", ".join(culprits)
 
 
 def test_command_line_commands_never_import_pyside6(tmp_path):

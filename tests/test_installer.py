@@ -91,7 +91,7 @@ def test_bundle_carries_migrations_and_resources_as_files(bundle):
     assert envs, "Alembic's env.py is missing: migrations must be files in the bundle"
     versions = envs[0].parent / "versions"
     assert any(versions.glob("0001_*.py")), "the migration scripts are missing"
-    # Every file of resources/ is in the bundle's resources/, where giftdesk.paths.resource_path
+    # Every file of resources/ is in the bundle's resources/, where giftdesk.core.paths.resource_path
     # looks when frozen; giftdesk.spec leaves out these folders.
     not_bundled = {"tracker-test-image", "screenshots", "__pycache__"}
     source = REPO_ROOT / "resources"

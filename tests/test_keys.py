@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, text
 
 from giftdesk.db.models import AuditEntry, TrackerCredential
-from giftdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from giftdesk.services import events
-from giftdesk.services.context import Actor
+from giftdesk.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from giftdesk.accounts import events
+from giftdesk.core.context import Actor
 
 
 def test_generate_issues_a_uuid_and_stores_only_its_digest(any_db_desk):

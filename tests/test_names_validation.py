@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from giftdesk.errors import ValidationError
-from giftdesk.services import validation
+from giftdesk.core.errors import ValidationError
+from giftdesk.core import validation
 
 CONTROL = ["a\tb", "a\nb", "a\rb", "a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\u2028b"]
 

@@ -9,7 +9,7 @@ import keyring
 import pytest
 
 from giftdesk.desk import Desk
-from giftdesk.secrets import SecretStore
+from giftdesk.core.secrets import SecretStore
 from tests.conftest import require_service
 
 

@@ -13,15 +13,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS, SocialPlatformStat, SocialSync
-from giftdesk.errors import (
+from giftdesk.core.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
-from giftdesk.services.context import Actor
-from giftdesk.services.social import SocialProfileChanged, compute_aggregates
-from giftdesk.services.social_validation import (
+from giftdesk.core.context import Actor
+from giftdesk.social.events import SocialProfileChanged
+from giftdesk.social.service import compute_aggregates
+from giftdesk.social.validation import (
     InvalidPlatformError,
     SyncValidationError,
     max_followers,
@@ -180,7 +181,7 @@ def test_every_sync_is_kept_and_failures_are_counted(any_db_desk):
 def test_slow_syncs_and_average_duration(desk, monkeypatch):
     profile = desk.social.create("Slow")
     clock = iter([100.0, 106.0])  # the sync's start and the moment its duration is measured
-    monkeypatch.setattr("giftdesk.services.social.time.perf_counter", lambda: next(clock))
+    monkeypatch.setattr("giftdesk.social.service.time.perf_counter", lambda: next(clock))
     desk.social.sync(profile.id, "tiktok", 1, source="cli")
     monkeypatch.undo()
     desk.social.sync(profile.id, "tiktok", 2, source="cli", started=__import__("time").perf_counter())
@@ -449,7 +450,7 @@ def test_migration_0002_downgrades_and_upgrades_again(any_db_desk):
 
 
 def test_cached_baselines_follow_backdated_syncs_and_restores(desk):
-    from giftdesk.services.events import DatabaseReplaced
+    from giftdesk.core.events import DatabaseReplaced
 
     social = desk.social
     profile = social.create("Cached")
@@ -467,7 +468,7 @@ def test_cached_baselines_follow_backdated_syncs_and_restores(desk):
 def test_baselines_moved_forward_match_baselines_computed_afresh(any_db_desk):
     """The 7/30-day baselines of a later minute come from the syncs made in between, not a new
     computation: they must be exactly what computing afresh gives, on both databases."""
-    from giftdesk.services.social import SocialService
+    from giftdesk.social.service import SocialService
 
     social = any_db_desk.social
     ids = [social.create(f"Mover {n}").id for n in range(4)]

@@ -11,7 +11,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from giftdesk.services.social_endpoint import (
+from giftdesk.social.http import (
     ROUTE,
     SlidingWindowLimiter,
     SocialSyncHandler,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from giftdesk.errors import AuthenticationError, ValidationError
-from giftdesk.services import events
-from giftdesk.services.tracker_data import apply_write, validate_config_patch, validate_gift_groups_body
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.core.errors import AuthenticationError, ValidationError
+from giftdesk.accounts import events
+from giftdesk.accounts.tracker_data import apply_write, validate_config_patch, validate_gift_groups_body
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 
 GOOD_GROUPS = {
     "group-1": {"name": "VIP Gifts", "goal": 50000, "color": "#ff0000", "giftIds": [5655, 5656, 5657]},
@@ -182,7 +182,7 @@ def test_unpaired_surrogates_are_refused_before_they_reach_the_database(desk, ma
 
 
 def test_a_read_racing_a_save_does_not_cache_stale_data(desk, make_account, gateway, monkeypatch):
-    import giftdesk.services.tracker_gateway as module
+    import giftdesk.accounts.tracker_gateway as module
 
     account, _ = make_account()
     real_load = module.load_document
@@ -246,7 +246,7 @@ def test_gateway_sees_a_credential_change_that_kept_its_old_timestamp(any_db_des
 
 def test_gateway_drops_cached_documents_when_the_generation_is_renewed(any_db_desk):
     """What a restore does: older documents (older timestamps) come back, and a new token says so."""
-    from giftdesk.services.keys import renew_credentials_generation
+    from giftdesk.accounts.keys import renew_credentials_generation
 
     account, _ = _key_of(any_db_desk)
     gateway = TrackerGateway(any_db_desk.db, any_db_desk.events)  # not started: no events, polls when told
@@ -264,7 +264,7 @@ def test_gateway_drops_cached_documents_when_the_generation_is_renewed(any_db_de
 
 
 def test_key_changes_renew_the_generation_and_last_access_flushes_do_not(any_db_desk):
-    from giftdesk.services.keys import credentials_generation
+    from giftdesk.accounts.keys import credentials_generation
 
     def generation() -> str:
         with any_db_desk.db.read_session() as session:

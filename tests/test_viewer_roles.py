@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.models import Base
-from giftdesk.errors import PermissionDeniedError
+from giftdesk.core.errors import PermissionDeniedError
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.services.context import Actor, ServiceContext
-from giftdesk.services.events import EventBus
+from giftdesk.core.context import Actor, ServiceContext
+from giftdesk.core.events import EventBus
 from tests.support.fake_fampage import API_KEY, FakeFampage
 
 LINK = "https://www.tiktok.com/@seeded/video/1"
@@ -157,6 +157,9 @@ def _refused(s):
     }
 
 
+FEATURE_PACKAGES = ("giftdesk.accounts.", "giftdesk.social.", "giftdesk.fampage.", "giftdesk.fleet.", "giftdesk.system.")
+
+
 def services_of(desk) -> dict[str, object]:
     """Every service a Desk offers: its public attributes that are objects of the domain layer."""
     not_services = (ServiceContext, EventBus, Actor)
@@ -166,7 +169,7 @@ def services_of(desk) -> dict[str, object]:
             continue
         value = getattr(desk, name)
         module = type(value).__module__
-        if module.startswith(("giftdesk.services.", "giftdesk.fleet.")) and not isinstance(value, not_services):
+        if module.startswith(FEATURE_PACKAGES) and not isinstance(value, not_services):
             found[name] = value
     return found
 

@@ -15,7 +15,7 @@ A handler gets the opened ``Desk`` (closed again by ``desk_session`` when it ret
 parsed ``args``; with ``needs_desk=False`` it gets ``(args)`` only. It returns an ``Output``: the
 JSON data (camelCase keys) printed with ``--json``, and what a person reads otherwise (a string,
 a ``Table``, ``Fields`` or a list of them; without it the data is printed as fields or a table).
-Bad input is ``giftdesk.errors.ValidationError``: one line on stderr, exit status 2; ids take
+Bad input is ``giftdesk.core.errors.ValidationError``: one line on stderr, exit status 2; ids take
 ``type=record_id`` (a positive number a database can hold); confirmations use ``confirm`` (and
 the ``YES`` argument); before storing or showing a secret, ``warn_secret_store(desk)``.
 
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from giftdesk.cli.output import emit_json, fields, table, visible_text, warn
-from giftdesk.errors import DiskFullError, ServiceUnavailableError, ValidationError
-from giftdesk.storage import is_disk_full
+from giftdesk.core.errors import DiskFullError, ServiceUnavailableError, ValidationError
+from giftdesk.core.storage import is_disk_full
 
 
 @dataclass
@@ -106,9 +106,9 @@ READ_ONLY_NAMES = frozenset({"list", "show", "get", "env", "status"})
 
 def existing_data_dir(args):
     """The data directory's paths; a ValidationError when it does not exist (nothing is created)."""
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.core.paths import resolve_data_dir
 
-    from giftdesk.paths import DATABASE_URL_ENV
+    from giftdesk.core.paths import DATABASE_URL_ENV
 
     paths = resolve_data_dir(getattr(args, "data_dir", None))
     if not paths.root.is_dir():
@@ -127,8 +127,8 @@ def existing_data_dir(args):
 
 def prepared_data_dir(args, console_log: bool = False):
     """The data directory, created if need be, with logging into it; an unusable one is one sentence."""
-    from giftdesk.logs import setup_logging
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.core.logs import setup_logging
+    from giftdesk.core.paths import resolve_data_dir
 
     paths = resolve_data_dir(getattr(args, "data_dir", None))
     try:
@@ -172,8 +172,8 @@ def _safe_url(url: str | None) -> str:
 def desk_session(args, migrate: bool = True, reads_only: bool = False, console_log: bool = False) -> Iterator[Any]:
     """The Desk for one command: opened as the person running it (admin role), always closed."""
     from giftdesk.desk import Desk
-    from giftdesk.paths import resolve_database_url
-    from giftdesk.services.context import Actor
+    from giftdesk.core.paths import resolve_database_url
+    from giftdesk.core.context import Actor
 
     if reads_only:
         existing_data_dir(args)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import giftdesk
-from giftdesk.errors import GiftDeskError, StorageError
+from giftdesk.core.errors import GiftDeskError, StorageError
 
 log = logging.getLogger("giftdesk.cli")
 
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = _storage_problem(exc, args)
         if problem is not None:
             return _report(problem)
-        from giftdesk.logs import log_file_failed
+        from giftdesk.core.logs import log_file_failed
 
         log.exception("giftdesk %s failed", args.command)
         details = "the log file could not be written" if log_file_failed() else "the details are in the log"
@@ -140,8 +140,8 @@ def _report(exc: GiftDeskError) -> int:
 def _storage_problem(exc: BaseException, args) -> GiftDeskError | None:
     """A full disk or a damaged database that reached here untranslated, as its sentence."""
     from giftdesk.db.engine import sqlite_file
-    from giftdesk.paths import resolve_data_dir, resolve_database_url
-    from giftdesk.storage import storage_error
+    from giftdesk.core.paths import resolve_data_dir, resolve_database_url
+    from giftdesk.core.storage import storage_error
 
     try:
         paths = resolve_data_dir(getattr(args, "data_dir", None))

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from giftdesk.printable import escape_controls
+from giftdesk.core.printable import escape_controls
 
 
 def _default(value: Any) -> Any:

@@ -8,8 +8,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from giftdesk.errors import ValidationError
-from giftdesk.storage import check_verdict, damage_reason, storage_errors
+from giftdesk.core.errors import ValidationError
+from giftdesk.core.storage import check_verdict, damage_reason, storage_errors
 
 # Tables every GiftDesk database has; a file without them is refused by restore.
 REQUIRED_TABLES = {"alembic_version", "administrators", "customers", "tiktok_accounts", "settings"}

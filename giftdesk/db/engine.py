@@ -21,8 +21,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from giftdesk.errors import DatabaseDamagedError
-from giftdesk.storage import check_verdict, storage_error
+from giftdesk.core.errors import DatabaseDamagedError
+from giftdesk.core.storage import check_verdict, storage_error
 
 _READ_OPTION = "giftdesk_read_only"
 # Files up to this size are read whole at the window's and serve's start-up (about 1 s from a
@@ -131,6 +131,13 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @staticmethod
+    def add_audit_entry(session: Session, **fields) -> None:
+        """One audit row in the caller's transaction (``ServiceContext.audit``: core/ names no model)."""
+        from giftdesk.db.models import AuditEntry
+
+        session.add(AuditEntry(**fields))
 
     def check_integrity(self) -> None:
         """``PRAGMA quick_check`` of a SQLite file: DatabaseDamagedError if it finds damage.

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 LOOPBACK = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the tracker endpoint, served at ``GET /openapi.json``.
 
 It describes what ``giftdesk.endpoint.protocol`` answers and what
-``giftdesk.services.tracker_data`` accepts; the endpoint tests check both against it.
+``giftdesk.accounts.tracker_data`` accepts; the endpoint tests check both against it.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 from giftdesk import __version__
 from giftdesk.endpoint.protocol import ALLOW_DATA, ALLOW_READ_ONLY, ALLOW_SOCIAL
-from giftdesk.services.social_endpoint import ROUTE as SOCIAL_ROUTE
-from giftdesk.services.social_endpoint import openapi_fragment
-from giftdesk.services.tracker_data import MAX_DEPTH, MAX_GIFT_IDS, MAX_GROUPS, SAVE_MESSAGES
+from giftdesk.social.http import ROUTE as SOCIAL_ROUTE
+from giftdesk.social.http import openapi_fragment
+from giftdesk.accounts.tracker_data import MAX_DEPTH, MAX_GIFT_IDS, MAX_GROUPS, SAVE_MESSAGES
 
 _JSON = "application/json"
 

@@ -53,11 +53,11 @@ from urllib.parse import unquote_to_bytes
 
 from giftdesk.db.models import TRACKER_DATA_TYPES
 from giftdesk.endpoint.limits import retry_after_seconds
-from giftdesk.errors import AuthenticationError
-from giftdesk.services.social_endpoint import MAX_BODY_BYTES as SOCIAL_MAX_BODY
-from giftdesk.services.social_endpoint import ROUTE as SOCIAL_ROUTE
-from giftdesk.services.social_endpoint import TOO_MANY as SOCIAL_TOO_MANY
-from giftdesk.services.social_endpoint import match_route as match_social_route
+from giftdesk.core.errors import AuthenticationError
+from giftdesk.social.http import MAX_BODY_BYTES as SOCIAL_MAX_BODY
+from giftdesk.social.http import ROUTE as SOCIAL_ROUTE
+from giftdesk.social.http import TOO_MANY as SOCIAL_TOO_MANY
+from giftdesk.social.http import match_route as match_social_route
 
 if TYPE_CHECKING:
     from giftdesk.endpoint.server import ServerState
@@ -229,7 +229,7 @@ def server_error(exc: BaseException, doing: str) -> tuple[int, bytes]:
     logged (never with headers)."""
     from sqlalchemy.exc import OperationalError
 
-    from giftdesk.errors import DatabaseDamagedError, DiskFullError
+    from giftdesk.core.errors import DatabaseDamagedError, DiskFullError
 
     if isinstance(exc, DiskFullError):
         log.error("Tracker endpoint: nothing saved while %s: %s", doing, exc)

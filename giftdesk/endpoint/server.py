@@ -61,9 +61,9 @@ from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
 from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
-from giftdesk.errors import ServiceUnavailableError
-from giftdesk.services.social_endpoint import SocialSyncHandler
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.core.errors import ServiceUnavailableError
+from giftdesk.social.http import SocialSyncHandler
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 
 log = logging.getLogger(__name__)
 

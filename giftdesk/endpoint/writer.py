@@ -19,8 +19,8 @@ import threading
 from typing import Any
 
 from giftdesk.endpoint.protocol import error_body, server_error
-from giftdesk.errors import NotFoundError, ValidationError
-from giftdesk.services.tracker_data import MAX_DEPTH, NESTED_TOO_DEEPLY, check_depth
+from giftdesk.core.errors import NotFoundError, ValidationError
+from giftdesk.accounts.tracker_data import MAX_DEPTH, NESTED_TOO_DEEPLY, check_depth
 
 DEFAULT_MAX_GROUP = 256
 MAX_INT_DIGITS = 4300  # Python's default int-from-text limit: what the endpoint always accepted

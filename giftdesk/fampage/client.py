@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from giftdesk.errors import GiftDeskError, ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError, ValidationError
 from giftdesk.fampage.parse import loads, network_of, to_bool, to_decimal, to_int
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from giftdesk.fampage.money import CURRENCY_SIGNS, format_money
-from giftdesk.paths import resource_path
+from giftdesk.core.paths import resource_path
 
 FONT, BOLD = "GiftDeskSans", "GiftDeskSans-Bold"
 ACCENT = HexColor("#2563eb")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from giftdesk.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet.docker_api import DESK_LABEL
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from giftdesk.services.events import Event
+from giftdesk.core.events import Event
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
+from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
 
 TRACKER_PREFIX = "gift-tracker"
 # Docker's reference grammar, simplified: [registry[:port]/]path[:tag] with a lowercase path.

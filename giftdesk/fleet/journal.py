@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 
 from giftdesk.db.fleet_models import InstanceOperation
 from giftdesk.db.types import utcnow
-from giftdesk.processes import process_start, same_process
+from giftdesk.core.processes import process_start, same_process
 
 FAILPOINT_ENV = "GIFTDESK_FAILPOINT"
 _FAILPOINT = os.environ.get(FAILPOINT_ENV) or None

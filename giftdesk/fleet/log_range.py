@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 MAX_TAIL = 1_000_000
 # (key, label) in the order a person picks them

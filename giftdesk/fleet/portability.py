@@ -13,12 +13,12 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 
 from giftdesk.db.models import TikTokAccount
-from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.records import BulkResult
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.services import validation
-from giftdesk.storage import write_text_whole
+from giftdesk.core import validation
+from giftdesk.core.storage import write_text_whole
 
 EXPORT_FORMAT = "giftdesk.instances"
 EXPORT_VERSION = 1

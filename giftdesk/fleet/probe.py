@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from giftdesk.errors import ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.events import InstanceAlert, InstanceProbed, InstanceStateChanged
-from giftdesk.runtime.supervisor import Service
+from giftdesk.core.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from giftdesk.core.clock import iso
 from giftdesk.db.fleet_models import Instance, InstanceLog, InstanceTemplate
 from giftdesk.fleet.spec import InstanceSettings
 
 
 # The state of every row while the engine does not answer: the records are still known.
 UNKNOWN_STATE = "unknown"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 @dataclass(frozen=True)
@@ -105,8 +102,8 @@ class InstanceRow:
             "engine": self.engine or "default", **self.settings.to_json(),
             "schedule": {"start": self.schedule_start, "stop": self.schedule_stop, "timeZone": self.schedule_tz},
             "publicUrl": self.public_url, "localUrl": self.local_url, "templateId": self.template_id,
-            "createdAt": _iso(self.created_at), "updatedAt": _iso(self.updated_at),
-            "lastStartedAt": _iso(self.last_started_at), "lastStoppedAt": _iso(self.last_stopped_at),
+            "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
+            "lastStartedAt": iso(self.last_started_at), "lastStoppedAt": iso(self.last_stopped_at),
         }
         if self.state == UNKNOWN_STATE:
             data["engineUnreachable"] = True
@@ -128,7 +125,7 @@ class InstanceEventRow:
 
     def to_json(self) -> dict:
         return {"id": self.id, "instanceId": self.instance_id, "level": self.level, "message": self.message,
-                "details": self.details, "createdAt": _iso(self.created_at)}
+                "details": self.details, "createdAt": iso(self.created_at)}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import select
 
 from giftdesk.db.fleet_models import Instance, InstanceOperation
-from giftdesk.errors import GiftDeskError, ServiceUnavailableError
+from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError
 from giftdesk.fleet.docker_api import ContainerSummary
 from giftdesk.fleet.events import InstancesChanged
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet.events import InstancesChanged
-from giftdesk.services.events import DatabaseReplaced
+from giftdesk.core.events import DatabaseReplaced
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from giftdesk.db.fleet_models import Instance, InstanceLog, InstanceTemplate
 from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
-from giftdesk.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL,
                                        MANAGED_LABEL, MANAGED_VALUE, NAME_LABEL, PORT_LABEL, TRACKER_PORT, UID_LABEL,
@@ -86,10 +86,12 @@ class AdoptionHint:
 
 
 class FleetService:
-    def __init__(self, desk, clients=None):
+    def __init__(self, desk, clients=None, own_clients=None):
+        """``clients``: Docker clients to use (the runtime's); else the runtime's when one runs and,
+        without one (the CLI), clients made by ``own_clients()`` (``desk.py`` wires the adapter)."""
         self.desk = desk
         self.ctx = desk.ctx
-        self._clients = clients if clients is not None else _DeskClients(desk)
+        self._clients = clients if clients is not None else _DeskClients(desk, own_clients)
         self.docker = FleetDocker(self._clients)
         self.desk_id = desk.secrets.namespace
         self.journal = Journal(self.ctx.db)
@@ -360,7 +362,7 @@ class FleetService:
         if schedule_tz is not ...:
             record_only["schedule_tz"] = checks.zone_name(schedule_tz)
         if public_url is not ...:
-            from giftdesk.services import validation
+            from giftdesk.core import validation
 
             record_only["public_url"] = validation.http_url(public_url, "public URL")
         needs_recreate = recreate if recreate is not None else (new_settings != row.settings or new_port != row.port)
@@ -805,7 +807,7 @@ class FleetService:
 
     def save_template(self, name: str, settings: InstanceSettings) -> TemplateRow:
         self.ctx.require("operator", "save templates")
-        from giftdesk.services import validation
+        from giftdesk.core import validation
 
         name = validation.text(name, "template name", required=True, max_length=100)
         settings = settings.cleaned()
@@ -1051,8 +1053,9 @@ _LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Cus
 class _DeskClients:
     """The runtime's Docker clients when a runtime runs (window, serve), else clients of our own (CLI)."""
 
-    def __init__(self, desk):
+    def __init__(self, desk, make_own):
         self._desk = desk
+        self._make_own = make_own
         self._own = None
         self._lock = threading.Lock()
 
@@ -1062,10 +1065,7 @@ class _DeskClients:
             return runtime.docker
         with self._lock:
             if self._own is None:
-                from giftdesk.runtime.clients import DockerClients
-
-                desk = self._desk
-                self._own = DockerClients(lambda: str(desk.settings.get("docker.host") or ""))
+                self._own = self._make_own()
             return self._own
 
     def __getattr__(self, name):

@@ -9,8 +9,8 @@ import socket
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from giftdesk.errors import ValidationError
-from giftdesk.runtime.scheduler import parse_time_of_day, resolve_zone
+from giftdesk.core.errors import ValidationError
+from giftdesk.core.clock import parse_time_of_day, resolve_zone
 
 # A DNS label that is also a valid Docker name: it becomes gift-tracker-<name> and a subdomain.
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from giftdesk.fleet.docker_api import StatsSample, compute_stats
 from giftdesk.fleet.events import InstanceStatsSampled
-from giftdesk.runtime.supervisor import Service
+from giftdesk.core.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from giftdesk.db.types import utcnow
 from giftdesk.fleet.docker_api import NAME_LABEL, UID_LABEL
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
-from giftdesk.runtime.supervisor import Service
+from giftdesk.core.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The PySide6 front end: widgets only; every decision is made by ``giftdesk.services``."""
+"""The PySide6 front end: widgets only; every decision is made by the domain layer (the feature packages, through ``Desk``)."""

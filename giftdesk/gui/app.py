@@ -150,8 +150,8 @@ class AppController(QObject):
 
 def _ensure_logging(data_dir: str | None) -> None:
     """The rotating log file in the data directory, unless the caller (the CLI) has set it up."""
-    from giftdesk.logs import setup_logging
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.core.logs import setup_logging
+    from giftdesk.core.paths import resolve_data_dir
 
     if any(getattr(handler, "_giftdesk", False) for handler in logging.getLogger().handlers):
         return
@@ -253,7 +253,7 @@ def run(data_dir: str | None = None, database_url: str | None = None) -> int:
     try:
         desk = _open_desk(app, data_dir, database_url)
     except Exception as exc:  # unreadable folder, database server down, failed migration...
-        from giftdesk.errors import GiftDeskError
+        from giftdesk.core.errors import GiftDeskError
 
         if isinstance(exc, GiftDeskError):  # a damaged database, a full disk: the sentence says it all
             log.error("Cannot open the data directory: %s", exc)

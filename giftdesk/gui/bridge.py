@@ -21,7 +21,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from giftdesk.services.events import Event, EventBus
+from giftdesk.core.events import Event, EventBus
 
 log = logging.getLogger(__name__)
 

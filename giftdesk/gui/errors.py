@@ -19,9 +19,9 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 import giftdesk
-from giftdesk.errors import GiftDeskError
-from giftdesk.logs import redact
-from giftdesk.storage import storage_error
+from giftdesk.core.errors import GiftDeskError
+from giftdesk.core.logs import redact
+from giftdesk.core.storage import storage_error
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 import giftdesk
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts

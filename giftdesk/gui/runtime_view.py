@@ -13,8 +13,8 @@ from PySide6.QtCore import QObject, Signal
 
 from giftdesk.docker_engine import DockerState
 from giftdesk.runtime.docker_monitor import DockerStateChanged
-from giftdesk.runtime.supervisor import ServiceStatus
-from giftdesk.services.events import ServiceStatusChanged
+from giftdesk.core.service import ServiceStatus
+from giftdesk.core.events import ServiceStatusChanged
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from giftdesk.paths import resource_path
+from giftdesk.core.paths import resource_path
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,18 @@ import logging
 from giftdesk.runtime.clients import DockerClients, HttpClients
 from giftdesk.runtime.lanes import LaneExecutor
 from giftdesk.runtime.scheduler import Scheduler
-from giftdesk.runtime.supervisor import Service, ServiceStatus, Supervisor
+from giftdesk.core.service import Service, ServiceStatus
+from giftdesk.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
 # Features that plug services or schedules in: "module:function", each ``install(runtime)``.
 FEATURES: list[str] = [
-    "giftdesk.fleet.feature:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
-    "giftdesk.fampage.runtime_feature:install",  # order status sync, balance check
+    "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
+    "giftdesk.fampage.runtime:install",  # order status sync, balance check
 ]
 
-__all__ = ["Runtime", "Service", "ServiceStatus", "FEATURES"]
+__all__ = ["Runtime", "FEATURES"]
 
 
 class Runtime:
@@ -33,7 +34,7 @@ class Runtime:
                  endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window"):
         from giftdesk.runtime.docker_monitor import DockerMonitorService
         from giftdesk.runtime.endpoint_service import EndpointService
-        from giftdesk.services.context import Actor
+        from giftdesk.core.context import Actor
 
         # Background work acts as the console itself, whoever is logged in to the window
         # (a viewer's window still syncs orders and restarts trackers on schedule).
@@ -48,7 +49,7 @@ class Runtime:
         self.docker_monitor: DockerMonitorService | None = None
         self._started = False
         from giftdesk.runtime.status_file import StatusFileWriter
-        from giftdesk.services.events import ServiceStatusChanged
+        from giftdesk.core.events import ServiceStatusChanged
 
         self._status_file = StatusFileWriter(desk.paths.root, self.statuses, kind)
         self._unsubscribe_status = desk.events.subscribe(ServiceStatusChanged, self._status_file.mark)

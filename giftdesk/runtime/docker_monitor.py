@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass
 
 from giftdesk.docker_engine import DockerEngine, DockerState
-from giftdesk.runtime.supervisor import Service
-from giftdesk.services.events import Event, SettingsChanged
+from giftdesk.core.service import Service
+from giftdesk.core.events import Event, SettingsChanged
 
 PROBE_INTERVAL_S = 10.0
 

@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from giftdesk.runtime.supervisor import Service
-from giftdesk.services.events import DatabaseReplaced, SettingsChanged
+from giftdesk.core.service import Service
+from giftdesk.core.events import DatabaseReplaced, SettingsChanged
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class EndpointService(Service):
     def run(self, stop: threading.Event) -> None:
         from giftdesk.endpoint import addressing
         from giftdesk.endpoint.server import EndpointServer
-        from giftdesk.services.social_endpoint import SocialSyncHandler
-        from giftdesk.services.tracker_gateway import TrackerGateway
+        from giftdesk.social.http import SocialSyncHandler
+        from giftdesk.accounts.tracker_gateway import TrackerGateway
 
         settings = self.desk.settings.all()
         o = self.overrides

@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from giftdesk.errors import ServiceUnavailableError
+from giftdesk.core.errors import ServiceUnavailableError
 from giftdesk.runtime import Runtime
 from giftdesk.runtime.endpoint_service import EndpointOverrides
-from giftdesk.storage import write_text_whole
+from giftdesk.core.storage import write_text_whole
 
 log = logging.getLogger(__name__)
 

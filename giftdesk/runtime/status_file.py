@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from giftdesk.processes import process_start, same_process
+from giftdesk.core.processes import process_start, same_process
 
 FILENAME = "runtime.json"
 WRITE_INTERVAL_S = 1.0

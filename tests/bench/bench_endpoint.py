@@ -61,7 +61,7 @@ from sqlalchemy import event  # noqa: E402
 
 from giftdesk.desk import Desk  # noqa: E402
 from giftdesk.endpoint import EndpointServer  # noqa: E402
-from giftdesk.services.tracker_gateway import TrackerGateway  # noqa: E402
+from giftdesk.accounts.tracker_gateway import TrackerGateway  # noqa: E402
 
 HEARTBEAT_MS = 5
 BENCH_RATE_LIMIT = 10**12  # per minute per key: effectively off for the benchmark

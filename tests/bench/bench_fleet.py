@@ -68,11 +68,11 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QTimer, Qt
 
     from giftdesk.desk import Desk
-    from giftdesk.fleet.feature import install
+    from giftdesk.fleet.runtime import install
     from giftdesk.gui.context import GuiContext
     from giftdesk.gui.tabs.instances import InstancesTab
     from giftdesk.runtime import Runtime
-    from giftdesk.services.context import Actor
+    from giftdesk.core.context import Actor
 
     from giftdesk.gui.app import create_application
 

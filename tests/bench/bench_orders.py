@@ -41,7 +41,7 @@ from giftdesk.db.types import utcnow  # noqa: E402
 from giftdesk.desk import Desk  # noqa: E402
 from giftdesk.fampage import invoice_pdf, money  # noqa: E402
 from giftdesk.fampage.client import FampageClient  # noqa: E402
-from giftdesk.services.orders import link_key  # noqa: E402
+from giftdesk.fampage.orders import link_key  # noqa: E402
 from tests.support.fake_fampage import API_KEY, FakeFampage  # noqa: E402
 
 

@@ -50,7 +50,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
 
     from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
     from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
-    from giftdesk.services.keys import digest_key
+    from giftdesk.accounts.keys import digest_key
 
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)
@@ -244,7 +244,7 @@ def bench_chart(desk, app, report: dict, profile_id: int) -> None:
 
 
 def bench_sync(desk, report: dict, keys: list[str], requests: int) -> None:
-    from giftdesk.services.social_endpoint import SocialSyncHandler
+    from giftdesk.social.http import SocialSyncHandler
 
     handler = SocialSyncHandler(desk.social, limit=10**9)  # the limiter still runs
     durations = []

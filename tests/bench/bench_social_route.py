@@ -40,8 +40,8 @@ from sqlalchemy import func, select  # noqa: E402
 from giftdesk.db.social_models import SOCIAL_PLATFORMS  # noqa: E402
 from giftdesk.desk import Desk  # noqa: E402
 from giftdesk.endpoint import EndpointServer  # noqa: E402
-from giftdesk.services.social_endpoint import SocialSyncHandler  # noqa: E402
-from giftdesk.services.tracker_gateway import TrackerGateway  # noqa: E402
+from giftdesk.social.http import SocialSyncHandler  # noqa: E402
+from giftdesk.accounts.tracker_gateway import TrackerGateway  # noqa: E402
 from tests.bench.bench_endpoint import run_wrk, seed_accounts  # noqa: E402
 
 BENCH_RATE_LIMIT = 10**12  # per minute: effectively off (tracker routes' per-key and the route's per-profile)

@@ -55,7 +55,7 @@ from giftdesk.gui.context import GuiContext
 from giftdesk.gui.main_window import MainWindow
 desk = Desk.open(sys.argv[1])
 # The login dialog waits for a person; its password check (scrypt, ~0.1 s) is not start-up.
-from giftdesk.services.context import Actor
+from giftdesk.core.context import Actor
 actor = Actor("bench", "admin", 1)
 ctx = GuiContext.create(desk.as_actor(actor))
 window = MainWindow(ctx)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from giftdesk.endpoint import EndpointServer
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from giftdesk.endpoint import addressing
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def test_interface_addresses_come_from_the_kernel():

@@ -6,7 +6,7 @@ import json
 import socket
 
 from giftdesk.endpoint import EndpointServer
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, read_answers, request_bytes
 
 

@@ -10,8 +10,8 @@ import tracemalloc
 import pytest
 
 from giftdesk.endpoint import EndpointServer
-from giftdesk.services.tracker_data import MAX_DEPTH
-from giftdesk.services.tracker_gateway import TrackerGateway
+from giftdesk.accounts.tracker_data import MAX_DEPTH
+from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, exchange, read_answers, read_until_closed, parse_answers, request_bytes
 
 
@@ -69,7 +69,7 @@ def test_non_finite_numbers_are_400_and_nothing_is_saved(endpoint, account, desk
 
 
 def test_the_console_cannot_save_a_non_finite_number_either(desk, account):
-    from giftdesk.errors import ValidationError
+    from giftdesk.core.errors import ValidationError
 
     with pytest.raises(ValidationError, match="finite"):
         desk.tracker_data.save_config(account[0], {"target": 1.0, "zzz": float("inf")})

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from giftdesk.endpoint import EndpointServer, local_bind_hosts
-from giftdesk.errors import ServiceUnavailableError
+from giftdesk.core.errors import ServiceUnavailableError
 from tests.endpoint.helpers import auth_headers, exchange, read_answers, request_bytes
 
 

@@ -8,7 +8,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
-from giftdesk.services import events as ev
+from giftdesk.accounts import events as ev
 from tests.endpoint.helpers import exchange, request_bytes
 
 GROUPS = {

@@ -10,7 +10,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth
 
-from giftdesk.services.social_endpoint import SocialSyncHandler
+from giftdesk.social.http import SocialSyncHandler
 from tests.endpoint.helpers import auth_headers
 
 # 19 operations (the social route included) x 2 modes x this many cases each (plus schemathesis's own extra requests): about

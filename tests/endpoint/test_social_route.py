@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from giftdesk.runtime import Runtime
-from giftdesk.services.social_endpoint import SocialSyncHandler
+from giftdesk.social.http import SocialSyncHandler
 from tests.endpoint.helpers import exchange, read_answers, read_until_closed, request_bytes, wait_until
 from tests.runtime.test_runtime import free_port
 from tests.runtime.test_supervisor import wait_for

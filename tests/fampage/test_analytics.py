@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from giftdesk.db.fampage_models import FampageOrder
-from giftdesk.services.analytics import to_csv
+from giftdesk.fampage.analytics import to_csv
 
 
 def _setup(desk):

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from giftdesk.db.fampage_models import FampageService
 from giftdesk.db.types import utcnow
-from giftdesk.errors import ConflictError, ValidationError
+from giftdesk.core.errors import ConflictError, ValidationError
 from tests.support.fake_fampage import API_KEY
 
 

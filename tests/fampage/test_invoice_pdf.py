@@ -66,7 +66,7 @@ def test_draft_says_so_and_month_zip(billed, tmp_path):
 
 def test_many_lines_break_onto_pages(desk):
     from giftdesk.fampage.invoice_pdf import render_invoice
-    from giftdesk.services.invoices import LineRow
+    from giftdesk.fampage.invoices import LineRow
     company = desk.companies.create("Long Ltd")
     order = desk.orders.create_manual(company.id, "Followers", "https://tiktok.com/@long", 1000, "0.9")
     row = desk.orders.invoice_of(order.id)
@@ -98,7 +98,7 @@ def _hostile_invoice(desk, fake_lines: int = 0):
     what an order makes) the same row with ``fake_lines`` hostile lines."""
     from dataclasses import replace
 
-    from giftdesk.services.invoices import LineRow
+    from giftdesk.fampage.invoices import LineRow
 
     desk.settings.update({"company.name": (("Our " + HOSTILE + " Agency ") * 3)[:160] + "W" * 40,
                           "company.address": "\n".join(f"Street {i} <i>" for i in range(70)),

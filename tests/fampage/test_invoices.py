@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import update
 
 from giftdesk.db.fampage_models import Invoice
-from giftdesk.errors import ConflictError, ValidationError
+from giftdesk.core.errors import ConflictError, ValidationError
 from giftdesk.fampage import money
 
 

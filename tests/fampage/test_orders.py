@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from giftdesk.db.fampage_models import FampageOrder, Invoice
-from giftdesk.errors import ConflictError, ValidationError
+from giftdesk.core.errors import ConflictError, ValidationError
 from giftdesk.fampage.client import DuplicateLink, FampageTimeout, FampageUnavailable, InsufficientFunds, InvalidLink
-from giftdesk.services.orders import OrderFilter, link_key
+from giftdesk.fampage.orders import OrderFilter, link_key
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.fampage.events import BalanceChanged, OrderStatusChanged
-from giftdesk.fampage.runtime_feature import PRUNE_JOB, SYNC_JOB
+from giftdesk.fampage.runtime import PRUNE_JOB, SYNC_JOB
 from giftdesk.runtime import Runtime
 from tests.runtime.test_supervisor import wait_for
 
@@ -38,7 +38,7 @@ def test_scheduled_sync_of_open_orders(fdesk, fake):
 
 def test_a_viewers_window_still_syncs_and_prunes_as_the_runtime(fdesk, fake):
     """Scheduled jobs act as the runtime (admin), whoever is logged in: the role checks leave them be."""
-    from giftdesk.services.context import Actor
+    from giftdesk.core.context import Actor
 
     fdesk.fampage.ensure_catalogue()
     company = fdesk.companies.create("Acme")

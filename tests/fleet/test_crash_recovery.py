@@ -22,9 +22,9 @@ from giftdesk.db.fleet_models import InstanceOperation
 from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, DESK_LABEL, ID_LABEL, PORT_LABEL,
                                        UID_LABEL)
 from giftdesk.fleet.events import InstanceAlert, InstanceStateChanged
-from giftdesk.fleet.feature import install
+from giftdesk.core.processes import process_start
 from giftdesk.fleet.journal import FAILPOINT_ENV
-from giftdesk.processes import process_start
+from giftdesk.fleet.runtime import install
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, unique

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from giftdesk.errors import ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.docker_api import BuildCancelled
 from giftdesk.fleet.engine import check_engine, engine_info
 from giftdesk.fleet.images import ImageCatalog, build_tag
@@ -238,8 +238,8 @@ def test_cli_image_list_prune_and_remove(fleet_desk, built, engine, cli, account
 
 
 def test_a_viewer_cannot_remove_or_build(fleet_desk, built):
-    from giftdesk.errors import PermissionDeniedError
-    from giftdesk.services.context import Actor
+    from giftdesk.core.errors import PermissionDeniedError
+    from giftdesk.core.context import Actor
 
     viewer = fleet_desk.as_actor(Actor("vera", "viewer"))
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceStateChanged
-from giftdesk.fleet.feature import install
+from giftdesk.fleet.runtime import install
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime
 from tests.conftest import require_service

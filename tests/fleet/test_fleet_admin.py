@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.fleet.portability import export_fleet, import_fleet, plan_import, site_plan, write_nginx_sites
 from giftdesk.fleet.spec import InstanceSettings
 from tests.fleet.conftest import FLEET_IMAGE, cli, unique  # noqa: F401 - fixture
@@ -232,8 +232,8 @@ def test_preview_import_and_templates_on_both_databases(any_db_desk, engine, mon
 
 
 def test_a_viewer_can_look_but_not_remove_adopt_or_recreate(fleet_desk, account, foreign, engine):
-    from giftdesk.errors import PermissionDeniedError
-    from giftdesk.services.context import Actor
+    from giftdesk.core.errors import PermissionDeniedError
+    from giftdesk.core.context import Actor
 
     acct = account()
     row = fleet_desk.fleet.create(unique("seen"), acct.id, start=False)

@@ -10,7 +10,7 @@ import pytest
 
 from giftdesk.fleet.docker_api import compute_stats
 from giftdesk.fleet.events import InstanceAlert, InstanceProbed, InstanceStateChanged, InstanceStatsSampled
-from giftdesk.fleet.feature import install
+from giftdesk.fleet.runtime import install
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.runtime import Runtime
 from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, NODE_IMAGE, unique

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from giftdesk.db.fleet_models import Instance, InstanceLog
-from giftdesk.errors import ConflictError, NotFoundError, ValidationError
+from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fleet.spec import InstanceSettings
-from giftdesk.services.keys import key_secret_name
+from giftdesk.accounts.keys import key_secret_name
 from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, PORT_START, unique
 
 pytestmark = pytest.mark.docker

@@ -12,7 +12,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.context import GuiContext
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
-from giftdesk.services.context import Actor
+from giftdesk.core.context import Actor
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from contextlib import contextmanager
 
-from giftdesk.fleet.feature import install
+from giftdesk.fleet.runtime import install
 from giftdesk.runtime import Runtime
 from tests.gui.conftest import idle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.errors import AuthenticationError, PermissionDeniedError, ValidationError
+from giftdesk.core.errors import AuthenticationError, PermissionDeniedError, ValidationError
 from giftdesk.gui.dialogs.administrators import (
     AddAdminDialog,
     AdministratorsDialog,
@@ -277,7 +277,7 @@ def test_restore_refuses_a_file_that_is_not_a_giftdesk_database(window, ctx, qtb
 
 def test_restore_from_a_backup(window, ctx, desk, qtbot, tmp_path, answers):
     from giftdesk.db.backup import backup_sqlite
-    from giftdesk.services.tracker_gateway import TrackerGateway
+    from giftdesk.accounts.tracker_gateway import TrackerGateway
 
     old = desk.customers.create("In backup")
     old_account = desk.customers.add_account(old.id, "in_backup")
@@ -313,7 +313,7 @@ def test_restore_from_a_backup(window, ctx, desk, qtbot, tmp_path, answers):
                         timeout=5000)
         # The key table follows at once (events), not after a poll: the backup's key works again.
         assert gateway.authenticate(str(old_account.id), str(old_account.id), old_key) == old_account.id
-        from giftdesk.errors import AuthenticationError as AuthError
+        from giftdesk.core.errors import AuthenticationError as AuthError
 
         for account, key in ((new_account, new_key), (old_account, old_key_now)):
             with pytest.raises(AuthError):

@@ -9,14 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.tabs import api_keys
 from giftdesk.gui.tabs.api_keys import ApiKeysTab
 from giftdesk.gui.widgets import key_table_model
 from giftdesk.gui.widgets.key_table_model import KeyTableModel, relative_time
-from giftdesk.services import events as ev
+from giftdesk.accounts import events as ev
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_theme_follows_light_and_dark(qapp, monkeypatch):
 
 
 def test_app_icon_and_resources():
-    from giftdesk.paths import resource_path
+    from giftdesk.core.paths import resource_path
 
     assert not theme.app_icon().isNull()
     assert resource_path("icons", "giftdesk.png").stat().st_size > 1000

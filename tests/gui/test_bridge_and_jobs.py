@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 from giftdesk.gui.bridge import FRAME_MS, EventBridge
 from giftdesk.gui.jobs import JobRunner
-from giftdesk.services.events import CustomerChanged, Event, EventBus, KeyChanged
+from giftdesk.accounts.events import CustomerChanged, KeyChanged
+from giftdesk.core.events import Event, EventBus
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.errors import PermissionDeniedError
+from giftdesk.core.errors import PermissionDeniedError
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.tabs.customers import CustomersTab
-from giftdesk.services.keys import key_secret_name
+from giftdesk.accounts.keys import key_secret_name
 from tests.gui.conftest import idle
 
 

@@ -12,7 +12,7 @@ from giftdesk.gui.dialogs.gift_groups import GiftGroupsDialog
 from giftdesk.gui.dialogs.tracker_config import TrackerConfigDialog
 from giftdesk.gui.widgets import customer_dashboard
 from giftdesk.gui.widgets.customer_dashboard import CustomerDashboard
-from giftdesk.services import events as ev
+from giftdesk.accounts import events as ev
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent
 
 from giftdesk.gui import gc_guard
 from giftdesk.gui.context import GuiContext
-from giftdesk.services.context import Actor
+from giftdesk.core.context import Actor
 
 
 @pytest.fixture

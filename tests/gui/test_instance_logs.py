@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import QDateTime, Qt
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.fleet.log_range import LogRange, since_preset
 from tests.fleet.conftest import engine, fleet_desk, unique  # noqa: F401 (fixtures)
 

@@ -10,14 +10,14 @@ import textwrap
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.errors import AuthenticationError
+from giftdesk.core.errors import AuthenticationError
 from giftdesk.gui.app import AppController
 from giftdesk.gui.dialogs.change_password import ChangePasswordDialog
 from giftdesk.gui.dialogs.login import FirstRunDialog, LoginDialog
 from giftdesk.gui.jobs import JobRunner
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.main_window import MainWindow
-from giftdesk.services.context import Actor
+from giftdesk.core.context import Actor
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_keyring_fallback_warning_is_visible(ctx, qtbot, monkeypatch, tmp_path):
     import keyring
     from keyring.backends import fail
 
-    from giftdesk.secrets import SecretStore
+    from giftdesk.core.secrets import SecretStore
 
     monkeypatch.delenv("GIFTDESK_KEYRING")
     monkeypatch.setattr(keyring.core, "_keyring_backend", fail.Keyring())

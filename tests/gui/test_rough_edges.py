@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui.dialogs.settings import SettingsDialog
 from giftdesk.gui.tabs.api_keys import ApiKeysTab
 from giftdesk.gui.tabs.customers import CustomersTab
@@ -164,7 +164,7 @@ def test_control_characters_in_names_are_refused(desk, bad):
     with pytest.raises(ValidationError, match="control character"):
         desk.customers.create("Fine", company=bad)
     assert desk.customers.list() == []
-    from giftdesk.services import validation
+    from giftdesk.core import validation
 
     assert validation.name("  Lumen Media  ") == "Lumen Media"  # trimming still applies
 
@@ -192,7 +192,7 @@ def test_settings_explain_a_missing_keyring_in_a_sentence(desk, ctx, qtbot, monk
     monkeypatch.delenv("GIFTDESK_KEYRING")
     keyring.set_keyring(keyring.core.load_keyring("keyring.backends.fail.Keyring"))
     try:
-        from giftdesk.secrets import SecretStore
+        from giftdesk.core.secrets import SecretStore
 
         desk.secrets.__dict__.update(SecretStore(desk.paths.secrets_fallback, desk.secrets.namespace).__dict__)
         dialog = SettingsDialog(ctx)

@@ -8,7 +8,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 from giftdesk.gui.runtime_view import RuntimeView, endpoint_label
-from giftdesk.runtime.supervisor import ServiceStatus
+from giftdesk.core.service import ServiceStatus
 
 
 def _free_port() -> int:

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.gui.dialogs.settings import SettingsDialog
-from giftdesk.services.context import Actor
-from giftdesk.services.events import SettingsChanged
-from giftdesk.services.settings import FAMPAGE_API_KEY_SECRET
+from giftdesk.core.context import Actor
+from giftdesk.core.events import SettingsChanged
+from giftdesk.system.settings import FAMPAGE_API_KEY_SECRET
 from tests.gui.conftest import idle
 
 

@@ -269,7 +269,7 @@ def test_dialog_csv_and_endpoint_syncs_agree_in_the_window_and_on_the_command_li
     import json
 
     from giftdesk.cli.main import main
-    from giftdesk.services.social_endpoint import SocialSyncHandler
+    from giftdesk.social.http import SocialSyncHandler
 
     customer = desk.customers.create("Agency")
     account = desk.customers.add_account(customer.id, "yash_live")

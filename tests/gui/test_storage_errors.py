@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from giftdesk.desk import Desk
-from giftdesk.errors import DiskFullError
+from giftdesk.core.errors import DiskFullError
 from giftdesk.gui.errors import ErrorRoute
 from tests.test_damaged_database import damage_table
 

@@ -7,11 +7,11 @@ import threading
 import pytest
 from PySide6.QtGui import QColor
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui.dialogs.gift_groups import GiftGroupsDialog, parse_gift_ids
 from giftdesk.gui.dialogs.tracker_config import TrackerConfigDialog, number_value
 from giftdesk.gui.prompts import Prompts
-from giftdesk.services import events as ev
+from giftdesk.accounts import events as ev
 
 GROUPS = {
     "group-1": {"name": "VIP Gifts", "goal": 50000, "color": "#ff0000", "giftIds": [5655, 5656, 5657],

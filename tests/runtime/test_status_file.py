@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from giftdesk.processes import process_start
+from giftdesk.core.processes import process_start
 from giftdesk.runtime.status_file import FILENAME, StatusFileWriter, read_runtime_status
 from tests.runtime.test_runtime import runtime  # noqa: F401 - fixture
 from tests.runtime.test_supervisor import wait_for

@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from giftdesk.errors import ValidationError
-from giftdesk.runtime.scheduler import Scheduler, next_daily, parse_time_of_day
-from giftdesk.runtime.supervisor import Service, Supervisor
-from giftdesk.services.events import EventBus, ServiceStatusChanged
+from giftdesk.core.errors import ValidationError
+from giftdesk.core.clock import next_daily, parse_time_of_day
+from giftdesk.runtime.scheduler import Scheduler
+from giftdesk.core.service import Service
+from giftdesk.runtime.supervisor import Supervisor
+from giftdesk.core.events import EventBus, ServiceStatusChanged
 
 
 # Generous: a loaded machine may take seconds for what takes milliseconds here; success returns at once.

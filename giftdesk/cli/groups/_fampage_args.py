@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from giftdesk.cli.framework import arg
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.fampage.money import format_money
 
 SINCE = arg("--since", metavar="YYYY-MM-DD", help="from this day (inclusive)")

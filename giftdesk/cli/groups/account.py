@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm, record_id, warn_secret_store
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def register(cli) -> None:

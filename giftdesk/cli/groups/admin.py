@@ -6,7 +6,7 @@ import getpass
 import sys
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
-from giftdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from giftdesk.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 
 ROLES = ["admin", "operator", "viewer"]
 

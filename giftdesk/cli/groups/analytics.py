@@ -6,8 +6,8 @@ from pathlib import Path
 
 from giftdesk.cli.framework import Fields, Output, Table, arg
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
-from giftdesk.errors import ValidationError
-from giftdesk.services.analytics import to_csv
+from giftdesk.core.errors import ValidationError
+from giftdesk.fampage.analytics import to_csv
 
 CSV = arg("--csv", type=Path, metavar="FILE", help="also write the view as CSV")
 

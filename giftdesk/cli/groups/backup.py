@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from giftdesk.cli.framework import YES, Output, arg, confirm, database_errors, desk_session, prepared_data_dir
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def register(cli) -> None:
@@ -49,7 +49,7 @@ def _damaged_live_database(args) -> tuple[Path, str] | None:
     Checked before a Desk is opened: opening reads the schema, which a damaged file may not have."""
     from giftdesk.db.backup import database_damage
     from giftdesk.db.engine import sqlite_file
-    from giftdesk.paths import resolve_database_url
+    from giftdesk.core.paths import resolve_database_url
 
     paths = prepared_data_dir(args)
     url = resolve_database_url(paths, args.database_url)
@@ -63,7 +63,7 @@ def _damaged_live_database(args) -> tuple[Path, str] | None:
 
 def _replace_damaged(args, path: Path, live: Path, reason: str) -> Output:
     from giftdesk.db.backup import restore_sqlite
-    from giftdesk.paths import resolve_data_dir
+    from giftdesk.core.paths import resolve_data_dir
 
     backups = resolve_data_dir(args.data_dir).backups
     confirm(args, f"The database {live} is damaged ({reason}). Replace it with {path}? "

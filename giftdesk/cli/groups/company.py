@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from giftdesk.cli.framework import Fields, Output, Table, arg
 from giftdesk.cli.groups._fampage_args import company_id
-from giftdesk.errors import ValidationError
-from giftdesk.services.orders import OrderFilter
+from giftdesk.core.errors import ValidationError
+from giftdesk.fampage.orders import OrderFilter
 
 _FIELD_ARGS = (
     arg("--contact", dest="contact_name", help="contact person"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm, record_id
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 DETAILS = ("name", "email", "company", "notes")
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from giftdesk.cli.framework import Output, arg, record_id
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 ACCOUNT = arg("--account", type=record_id, required=True)
 

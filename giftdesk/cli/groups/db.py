@@ -13,7 +13,7 @@ def register(cli) -> None:
         # No Desk here: it would read tables that may not exist before the upgrade.
         from giftdesk.db import Database
         from giftdesk.db.migrate import current_revision, head_revision, upgrade
-        from giftdesk.paths import resolve_database_url
+        from giftdesk.core.paths import resolve_database_url
 
         paths = prepared_data_dir(args)
         url = resolve_database_url(paths, args.database_url)

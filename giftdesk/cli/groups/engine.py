@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.cli.framework import Fields, Output
-from giftdesk.errors import ServiceUnavailableError
+from giftdesk.core.errors import ServiceUnavailableError
 
 
 def register(cli) -> None:

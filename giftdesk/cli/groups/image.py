@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from giftdesk.cli.framework import YES, Output, Table, arg, confirm
-from giftdesk.errors import ValidationError
-from giftdesk.printable import escape_controls
+from giftdesk.core.errors import ValidationError
+from giftdesk.core.printable import escape_controls
 from giftdesk.fleet.units import fmt_size
 
 

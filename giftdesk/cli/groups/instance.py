@@ -8,8 +8,8 @@ import sys
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.output import warn
-from giftdesk.printable import escape_controls
-from giftdesk.errors import ServiceUnavailableError, ValidationError
+from giftdesk.core.errors import ServiceUnavailableError, ValidationError
+from giftdesk.core.printable import escape_controls
 from giftdesk.fleet.log_range import parse_since
 from giftdesk.fleet.records import UNKNOWN_STATE
 

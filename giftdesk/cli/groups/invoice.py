@@ -6,7 +6,7 @@ from pathlib import Path
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import company_id, month
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def _fields(i) -> list:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.fampage.money import plain
 from giftdesk.fampage.parse import STATES
-from giftdesk.services.orders import OrderFilter
+from giftdesk.fampage.orders import OrderFilter
 
 
 def order_fields(o) -> Fields:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from giftdesk.cli.framework import Output, Table, arg, warn_secret_store
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def _shown(value) -> str:
@@ -28,7 +28,7 @@ def register(cli) -> None:
 
     @settings.command("list", "list settings")
     def settings_list(desk, args):
-        from giftdesk.services.settings import SPECS
+        from giftdesk.system.settings import SPECS
 
         values = desk.settings.all()
         key_set = desk.settings.has_fampage_api_key()

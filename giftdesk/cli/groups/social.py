@@ -13,14 +13,14 @@ from pathlib import Path
 
 from giftdesk.cli.framework import MAX_ID, YES, CommandLine, Fields, Output, Table, arg, confirm, whole_number
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
-from giftdesk.errors import ValidationError
-from giftdesk.services.social import SORT_KEYS, Profile
-from giftdesk.services.social_validation import (
+from giftdesk.core.errors import ValidationError
+from giftdesk.social.service import SORT_KEYS, Profile
+from giftdesk.social.validation import (
     SyncValidationError,
     centi_to_decimal,
     platform_label,
 )
-from giftdesk.storage import write_text_whole
+from giftdesk.core.storage import write_text_whole
 
 
 def _profile_options(required_name: bool) -> list:

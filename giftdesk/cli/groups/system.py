@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.cli.framework import Fields, Output, arg, whole_number
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 
 
 def register(cli) -> None:
@@ -49,7 +49,7 @@ def register(cli) -> None:
                  arg("--port-file", help="write the port to this file once listening"),
                  reads_only=True)
     def serve(desk, args):
-        from giftdesk.logs import setup_logging
+        from giftdesk.core.logs import setup_logging
         from giftdesk.runtime.headless import serve as serve_runtime
 
         if args.port is not None and not 0 <= args.port <= 65535:

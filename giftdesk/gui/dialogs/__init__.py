@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui.errors import ErrorRoute
 
 

@@ -26,7 +26,7 @@ from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import Column, RowTableView, fmt_datetime
-from giftdesk.services.admins import MIN_PASSWORD_LENGTH
+from giftdesk.system.admins import MIN_PASSWORD_LENGTH
 
 ROLE_HINTS = {
     "admin": "admin — everything, including administrators and settings",
@@ -91,7 +91,7 @@ class AddAdminDialog(FormDialog):
 
     def handle_error(self, exc: BaseException) -> None:
         super().handle_error(exc)
-        from giftdesk.errors import ConflictError
+        from giftdesk.core.errors import ConflictError
 
         if isinstance(exc, ConflictError):  # the name is taken: point at it
             self.show_error(str(exc), "username")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from giftdesk.gui.dialogs import FormDialog
-from giftdesk.services.admins import MIN_PASSWORD_LENGTH
+from giftdesk.system.admins import MIN_PASSWORD_LENGTH
 
 
 class ChangePasswordDialog(FormDialog):
@@ -44,7 +44,7 @@ class ChangePasswordDialog(FormDialog):
 
     def handle_error(self, exc: BaseException) -> None:
         super().handle_error(exc)
-        from giftdesk.errors import AuthenticationError
+        from giftdesk.core.errors import AuthenticationError
 
         if isinstance(exc, AuthenticationError):
             self.show_error(str(exc), "current")

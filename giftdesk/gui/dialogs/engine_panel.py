@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet.engine import EngineCheck, EngineInfo, check_engine, engine_info
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 

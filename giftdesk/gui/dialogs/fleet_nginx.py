@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView

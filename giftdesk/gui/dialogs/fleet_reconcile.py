@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
-from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
@@ -179,7 +179,8 @@ class ReconcileDialog(QDialog):
                    tooltip=lambda h: f"{h.container.created.astimezone():%Y-%m-%d %H:%M:%S}"),
             Column("Account", lambda h: _account_text(h, self.usernames), stretch=True,
                    tooltip=lambda h: "The TikTok account its environment names"),
-            Column("Origin", lambda h: "interrupted create" if self._origin(h) != "orphan" else "orphan", width=150, tooltip=lambda h: _origin_tip(self._origin(h)),
+            Column("Origin", lambda h: "interrupted create" if self._origin(h) != "orphan" else "orphan", width=150,
+                   tooltip=lambda h: _origin_tip(self._origin(h)),
                    foreground=lambda h: QColor(theme.colors().warning) if self._origin(h) != "orphan" else None),
         ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView

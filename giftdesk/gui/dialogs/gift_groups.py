@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
-from giftdesk.services.tracker_data import GIFT_GROUPS
+from giftdesk.accounts.tracker_data import GIFT_GROUPS
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _INT = re.compile(r"^[+-]?\d+$")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.docker_api import BuildCancelled
 from giftdesk.fleet.events import InstancesChanged
 from giftdesk.fleet.images import (

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 from giftdesk import APP_NAME, __version__
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs import FormDialog
-from giftdesk.services.admins import MIN_PASSWORD_LENGTH
-from giftdesk.services.context import Actor
+from giftdesk.system.admins import MIN_PASSWORD_LENGTH
+from giftdesk.core.context import Actor
 
 
 def _header(parent: QWidget, title: str, text: str) -> QWidget:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fampage.client import comment_lines
 from giftdesk.fampage.money import format_money, format_rate, is_package
 from giftdesk.gui.dialogs import FormDialog

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError, ValidationError
+from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
-from giftdesk.services.settings import SPECS
+from giftdesk.system.settings import SPECS
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.dialogs import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
-from giftdesk.services.social_validation import (
+from giftdesk.social.validation import (
     SyncValidationError,
     display_name,
     max_followers,

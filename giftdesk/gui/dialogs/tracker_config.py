@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
 from giftdesk.gui.widgets.key_table_model import mono_font
-from giftdesk.services.tracker_data import CONFIG, CONFIG_NUMBERS, CONFIG_TYPES
+from giftdesk.accounts.tracker_data import CONFIG, CONFIG_NUMBERS, CONFIG_TYPES
 
 THEMES = ("dark", "light")
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "id", "tr", "ar", "hi", "ja", "ko", "zh")

@@ -14,10 +14,10 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from giftdesk.errors import ValidationError
+from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.services import events as ev
+from giftdesk.accounts import events as ev
 
 
 class TrackerSavedBanner(QFrame):

@@ -41,11 +41,12 @@ from giftdesk.gui.widgets.key_table_model import (
     mono_font,
 )
 from giftdesk.gui.widgets.table_model import RowTableView
-from giftdesk.services import events as ev
-from giftdesk.services.keys import KeyRow, mask_key
+from giftdesk.accounts import events as ev
+from giftdesk.core.events import DatabaseReplaced, Event
+from giftdesk.accounts.keys import KeyRow, mask_key
 
 STATUS_FILTERS = (("All statuses", None), ("Active", "active"), ("Inactive", "inactive"))
-_REFRESH_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged, ev.DatabaseReplaced)
+_REFRESH_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged, DatabaseReplaced)
 
 
 def backend_api_url(settings: dict[str, Any]) -> str:
@@ -131,7 +132,7 @@ class ApiKeysTab(QWidget):
         self._tick_timer.timeout.connect(self.model.tick)
         self._tick_timer.start()
         ctx.bridge.subscribe(ev.KeysAccessed, self._on_accessed, owner=self)
-        ctx.bridge.subscribe(ev.Event, self._on_event, owner=self)
+        ctx.bridge.subscribe(Event, self._on_event, owner=self)
         self.reload()
 
     # ---- construction ----------------------------------------------------------------------
@@ -267,7 +268,7 @@ class ApiKeysTab(QWidget):
         self.model.set_accessed(event.accessed)  # upserts by key: the selection stays
         self._update_actions()
 
-    def _on_event(self, event: ev.Event) -> None:
+    def _on_event(self, event: Event) -> None:
         if isinstance(event, _REFRESH_EVENTS):
             if isinstance(event, ev.KeyChanged) and event.action in ("regenerated", "deleted"):
                 self.model.hide(event.account_id)

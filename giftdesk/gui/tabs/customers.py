@@ -34,7 +34,8 @@ from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.widgets.key_table_model import TICK_MS
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
-from giftdesk.services.events import AccountChanged, CustomerChanged, DatabaseReplaced, Event, KeyChanged, KeysAccessed
+from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged, KeysAccessed
+from giftdesk.core.events import DatabaseReplaced, Event
 
 log = logging.getLogger(__name__)
 
@@ -411,7 +412,7 @@ class CustomersTab(QWidget):
         self._update_actions()
 
     def _detail_failed(self, customer_id: int, exc: BaseException) -> None:
-        from giftdesk.errors import NotFoundError
+        from giftdesk.core.errors import NotFoundError
 
         if isinstance(exc, NotFoundError):  # deleted meanwhile (another console, the CLI)
             self.refresh()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fampage.events import (
     BalanceChanged,
     CompanyChanged,
@@ -57,8 +57,8 @@ from giftdesk.gui.tabs.fampage_views import (
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.tray import LowBalanceWarning, TrayNotifier
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
-from giftdesk.services.events import DatabaseReplaced, SettingsChanged
-from giftdesk.services.orders import OrderFilter
+from giftdesk.core.events import DatabaseReplaced, SettingsChanged
+from giftdesk.fampage.orders import OrderFilter
 
 EVENT_DEBOUNCE_MS = 250
 UNSETTLED = ("unconfirmed", "not_placed")  # no invoice, no profit until reconciled

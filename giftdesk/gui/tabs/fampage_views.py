@@ -53,7 +53,7 @@ from giftdesk.gui.widgets.table_model import (
     RowTableView,
     fmt_datetime,
 )
-from giftdesk.services.analytics import Totals, to_csv
+from giftdesk.fampage.analytics import Totals, to_csv
 
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum shows "Any"
 INVOICE_STATUSES = ("draft", "sent", "paid", "void", "overdue")

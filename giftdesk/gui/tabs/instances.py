@@ -18,10 +18,10 @@ from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
                                QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
-from giftdesk.errors import ServiceUnavailableError
+from giftdesk.core.errors import ServiceUnavailableError
 from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
                                    InstanceStateChanged, InstanceStatsSampled)
-from giftdesk.fleet.feature import fleet_of
+from giftdesk.fleet.runtime import fleet_of
 from giftdesk.fleet.live import LiveInstance
 from giftdesk.fleet.records import InstanceRow
 from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
@@ -29,7 +29,8 @@ from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
-from giftdesk.services.events import DatabaseReplaced, KeyChanged
+from giftdesk.accounts.events import KeyChanged
+from giftdesk.core.events import DatabaseReplaced
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
                 "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}

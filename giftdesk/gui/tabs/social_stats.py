@@ -34,20 +34,20 @@ from PySide6.QtWidgets import (
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.db.types import utcnow
-from giftdesk.errors import NotFoundError
+from giftdesk.core.errors import NotFoundError
 from giftdesk.gui import theme
 from giftdesk.gui.dialogs.social import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
 from giftdesk.gui.widgets.table_model import RIGHT, Column, PreparedRows, RowTableView, fmt_ago
-from giftdesk.services.events import DatabaseReplaced
-from giftdesk.services.social import SocialProfileChanged
-from giftdesk.services.social_validation import (
+from giftdesk.core.events import DatabaseReplaced
+from giftdesk.social.events import SocialProfileChanged
+from giftdesk.social.validation import (
     centi_to_decimal,
     display_name,
     platform_label,
 )
-from giftdesk.storage import write_text_whole
+from giftdesk.core.storage import write_text_whole
 
 SEARCH_DEBOUNCE_MS = 200
 EVENT_DEBOUNCE_MS = 250

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.errors import NotFoundError
+from giftdesk.core.errors import NotFoundError
 from giftdesk.gui.widgets.key_table_model import (
     CLIPBOARD_CLEAR_SECONDS,
     REVEAL_SECONDS,
@@ -38,9 +38,10 @@ from giftdesk.gui.widgets.key_table_model import (
     relative_time,
     status_colour,
 )
-from giftdesk.services import events as ev
-from giftdesk.services.customers import AccountRow, CustomerRow
-from giftdesk.services.keys import KeyRow
+from giftdesk.accounts import events as ev
+from giftdesk.core.events import DatabaseReplaced, Event
+from giftdesk.accounts.customers import AccountRow, CustomerRow
+from giftdesk.accounts.keys import KeyRow
 
 _RELOAD_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged)
 
@@ -270,7 +271,7 @@ class CustomerDashboard(QWidget):
         self._tick_timer = QTimer(self, interval=TICK_MS)
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
-        ctx.bridge.subscribe(ev.Event, self._on_event, owner=self)
+        ctx.bridge.subscribe(Event, self._on_event, owner=self)
         self._show_empty("Select a customer", "")
 
     # ---- public ----------------------------------------------------------------------------
@@ -350,7 +351,7 @@ class CustomerDashboard(QWidget):
         for card in self.cards.values():
             card.tick()
 
-    def _on_event(self, event: ev.Event) -> None:
+    def _on_event(self, event: Event) -> None:
         if self.customer_id is None:
             return
         if isinstance(event, ev.KeysAccessed):
@@ -358,7 +359,7 @@ class CustomerDashboard(QWidget):
                 card = self.cards.get(int(account_id))
                 if card is not None and when is not None:
                     card.set_accessed(when)
-        elif isinstance(event, ev.DatabaseReplaced):
+        elif isinstance(event, DatabaseReplaced):
             self._reload_timer.start()
         elif isinstance(event, _RELOAD_EVENTS):
             mine = (getattr(event, "customer_id", None) == self.customer_id

@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from giftdesk.gui import theme
-from giftdesk.services.social_validation import display_name
+from giftdesk.social.validation import display_name
 
 # One colour per platform, readable on light and dark backgrounds.
 # TikTok as its cyan-teal: its pink would clash with Instagram's.

@@ -19,7 +19,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.timefmt import exact_time as _exact_time
 from giftdesk.gui.timefmt import relative_time  # noqa: F401  (the one helper; views import it from here too)
 from giftdesk.gui.widgets.table_model import KEY_ROLE, Column, RowTableModel
-from giftdesk.services.keys import KeyRow
+from giftdesk.accounts.keys import KeyRow
 
 REVEAL_SECONDS = 30
 CLIPBOARD_CLEAR_SECONDS = 30

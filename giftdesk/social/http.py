@@ -1,0 +1,382 @@
+"""``POST /api/v1/profiles/social-sync/{platform}`` (seed 002), without the transport.
+
+The endpoint hands ``SocialSyncHandler.handle`` the path's platform, the raw ``Authorization``
+header, the raw body and the client's address, and sends back the status, JSON body and
+headers it returns. ``openapi_fragment()`` describes the route for ``/openapi.json``.
+
+Authentication: ``Authorization: Bearer <token>``, where the token is the API key of the TikTok
+account linked to the profile. Only SHA-256 digests of keys are stored: the digest of the token
+finds the credential through its unique index, and the stored digest is then compared with
+``hmac.compare_digest``. (The index lookup's timing can only reveal something about a digest,
+which says nothing usable about a key.)
+
+The order of checks follows the seed: authentication (401), the rate limit (429, 10 syncs a
+minute per profile, the seed's recommendation, with ``Retry-After``), the platform (400
+``Invalid platform type``), the body (400 ``Validation failed``), the profile (404). Refused
+syncs of an authenticated caller are recorded as failed syncs (source ``endpoint``).
+
+Failed authentications per client address are limited by the endpoint, with the same budget as
+the tracker routes (``giftdesk.endpoint``): it turns this handler's 401 into a 429 once the
+address has used its budget, and never refuses a valid token for others' failures.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from giftdesk.db.models import TrackerCredential
+from giftdesk.db.social_models import SOCIAL_PLATFORMS
+from giftdesk.core.errors import DiskFullError, NotFoundError
+from giftdesk.accounts.keys import digest_key
+from giftdesk.social.service import SocialService
+from giftdesk.social.validation import (
+    InvalidPlatformError,
+    SyncValidationError,
+    max_followers,
+    platform_label,
+    platform_name,
+    platform_sentence,
+    validate_sync,
+)
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/api/v1/profiles/social-sync/{platform}"
+SYNCS_PER_WINDOW = 10
+WINDOW_SECONDS = 60.0
+MAX_BODY_BYTES = 16 * 1024
+
+Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]
+_PREFIX = ROUTE.split("{", 1)[0]
+
+
+def match_route(path: str) -> str | None:
+    """The ``{platform}`` segment when ``path`` (without the query string) is this route, else None.
+
+    Any segment matches, so an unknown platform gets the seed's 400 rather than a 404.
+    """
+    if not path.startswith(_PREFIX):
+        return None
+    platform = path[len(_PREFIX):]
+    return platform if platform and "/" not in platform else None
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` hits per ``window`` seconds per key; thread-safe, clock injectable."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._hits: dict[Any, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: Any, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
+
+    def retry_after(self, key: Any) -> float | None:
+        """Seconds until ``key`` may try again, or None when it may now (without counting a hit)."""
+        with self._lock:
+            now = self.clock()
+            hits = self._recent(key, now)
+            if len(hits) >= self.limit:
+                return max(0.0, hits[0] + self.window - now)
+            if not hits:
+                del self._hits[key]
+            return None
+
+    def hit(self, key: Any) -> tuple[float | None, int, float]:
+        """Counts one hit unless over the limit: (retry after or None, hits left, seconds to reset)."""
+        with self._lock:
+            now = self.clock()
+            hits = self._recent(key, now)
+            if len(hits) >= self.limit:
+                wait = max(0.0, hits[0] + self.window - now)
+                return wait, 0, wait
+            hits.append(now)
+            if len(self._hits) > 10_000:
+                self._sweep(now)
+            return None, self.limit - len(hits), hits[0] + self.window - now
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+            del self._hits[key]
+
+
+DISK_FULL_ANSWER = {"message": "Insufficient storage", "error": "The server's disk is full; the sync was not saved."}
+
+
+class SocialSyncHandler:
+    def __init__(self, social: SocialService, *, clock: Callable[[], float] = time.monotonic,
+                 limit: int = SYNCS_PER_WINDOW, window: float = WINDOW_SECONDS):
+        self.social = social
+        self.db = social.ctx.db
+        self.syncs = SlidingWindowLimiter(limit, window, clock)
+
+    def handle(self, platform: str, authorization: bytes | None, body: bytes, client: str) -> Answer:
+        started = time.perf_counter()
+        try:
+            return self._handle(platform, authorization, body, client, started)
+        except DiskFullError as exc:
+            log.error("Social sync from %s not saved: %s", client, exc)
+            return 507, DISK_FULL_ANSWER, []
+        except Exception:
+            log.exception("Social sync from %s failed", client)
+            return 500, {"message": "Internal server error", "error": "The sync could not be saved; see the log."}, []
+
+    def _handle(self, platform_text: str, authorization: bytes | None, body: bytes, client: str,
+                started: float) -> Answer:
+        token = _bearer_token(authorization)
+        if token is None:
+            return 401, {"message": "Unauthorized", "error": "Access token required"}, [("WWW-Authenticate", "Bearer")]
+        account_id = self._account_for(token)
+        if account_id is None:
+            return 401, {"message": "Unauthorized", "error": "Invalid or missing token"}, \
+                [("WWW-Authenticate", 'Bearer error="invalid_token"')]
+
+        wait, left, reset = self.syncs.hit(account_id)
+        if wait is not None:
+            return _too_many(wait)
+        limit_headers = [("RateLimit-Limit", str(self.syncs.limit)), ("RateLimit-Remaining", str(left)),
+                         ("RateLimit-Reset", str(math.ceil(reset)))]
+
+        try:
+            platform = platform_name(platform_text)
+        except InvalidPlatformError:
+            return 400, {"message": "Invalid platform type", "error": platform_sentence()}, limit_headers
+        profile_id = self.social.profile_for_account(account_id)
+
+        if len(body) > MAX_BODY_BYTES:
+            return self._refused(profile_id, platform, started, 413, {
+                "message": "Payload too large", "error": f"The body may be at most {MAX_BODY_BYTES} bytes."},
+                limit_headers)
+        data = _json_object(body)
+        if data is None:
+            error = SyncValidationError([{"message": '"value" must be of type object', "path": ["body"],
+                                          "type": "object.base", "context": {"label": "value"}}])
+            return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
+        try:
+            validate_sync(platform, data.get("followers"), data.get("engagement"))
+        except SyncValidationError as exc:
+            return self._refused(profile_id, platform, started, 400, exc.to_json(), limit_headers)
+        if profile_id is None:
+            return self._refused(None, platform, started, 404, _PROFILE_NOT_FOUND, limit_headers)
+
+        try:
+            profile = self.social.sync(profile_id, platform, data.get("followers"), data.get("engagement"),
+                                       source="endpoint", started=started, check_role=False)
+        except SyncValidationError as exc:  # pragma: no cover - validated above with the same rules
+            return 400, exc.to_json(), limit_headers
+        except NotFoundError:  # deleted since the lookup; the service recorded the failure
+            return 404, _PROFILE_NOT_FOUND, limit_headers
+        return 200, {"success": True, "message": f"Social media {platform_label(platform)} synced successfully",
+                     "profile": profile.to_json()}, limit_headers
+
+    def _refused(self, profile_id: int | None, platform: str, started: float, status: int, body: dict,
+                 headers: list[tuple[str, str]]) -> Answer:
+        reason = body.get("error") or "; ".join(d["message"] for d in body.get("details", ())) or body["message"]
+        self.social.record_failure(profile_id, platform, "endpoint", f"{status} {body['message']}: {reason}",
+                                   started=started, check_role=False)
+        return status, body, headers
+
+    def _account_for(self, token: str) -> int | None:
+        """The account whose active API key is ``token``, or None."""
+        digest = digest_key(token)
+        with self.db.read_session() as session:
+            row = session.execute(
+                select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
+                .where(TrackerCredential.api_key_sha256 == digest)
+            ).first()
+        stored = row[1] if row is not None else "0" * 64
+        matches = hmac.compare_digest(stored.encode(), digest.encode())
+        if row is None or not matches or row[2] != "active":
+            return None
+        return row[0]
+
+
+_PROFILE_NOT_FOUND = {"message": "Profile not found", "error": "User profile does not exist"}
+
+
+TOO_MANY = {"message": "Too many sync requests", "error": "Please wait before syncing again"}
+
+
+def _too_many(wait: float) -> Answer:
+    return 429, TOO_MANY, [("Retry-After", str(max(1, math.ceil(wait))))]
+
+
+def _bearer_token(header: bytes | None) -> str | None:
+    if not header:
+        return None
+    try:
+        text = header.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    scheme, _, token = text.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200 or " " in token:
+        return None
+    return token
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object with exact decimals, or None."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ---- OpenAPI --------------------------------------------------------------------------------
+def openapi_fragment() -> dict[str, Any]:
+    """The route's ``paths`` entry and the ``components`` it refers to, to merge into /openapi.json."""
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def error(description: str, schema: str, example: dict, headers: dict | None = None) -> dict[str, Any]:
+        response: dict[str, Any] = {"description": description,
+                                    "content": {"application/json": {"schema": ref(schema), "example": example}}}
+        if headers:
+            response["headers"] = headers
+        return response
+
+    platform_stat = {"type": "object", "required": ["followers", "engagement"], "additionalProperties": False,
+                     "properties": {"followers": {"type": "integer", "minimum": 0},
+                                    "engagement": {"type": "number", "minimum": 0, "maximum": 100}}}
+    nullable_text = {"type": ["string", "null"]}
+    example_profile_stats = {
+        "platformBreakdown": {"tiktok": {"followers": 1000, "engagement": 7.5},
+                              "instagram": {"followers": 15925, "engagement": 2.91},
+                              "youtube": {"followers": 7100, "engagement": 2.66},
+                              "twitch": {"followers": 0, "engagement": 0},
+                              "twitter": {"followers": 0, "engagement": 0}},
+        "totalFollowers": 24025, "avgEngagement": 4.36,
+    }
+    rate_headers = {
+        "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Syncs allowed per minute for this profile."},
+        "RateLimit-Remaining": {"schema": {"type": "integer"}},
+        "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window frees a sync."},
+    }
+    return {
+        "paths": {ROUTE: {"post": {
+            "operationId": "social_sync",
+            "summary": "Record a creator's followers and engagement on one platform",
+            "description": ("Updates the platform's stats of the profile linked to the token's TikTok account, "
+                            "recomputes `totalFollowers` (the sum) and `avgEngagement` (the mean over platforms "
+                            "with engagement above 0), keeps the sync in the profile's history, and answers with "
+                            f"the whole profile once committed. At most {SYNCS_PER_WINDOW} syncs a minute per "
+                            "profile."),
+            "tags": ["social"],
+            "security": [{"SocialBearer": []}],
+            "parameters": [{"name": "platform", "in": "path", "required": True,
+                            "schema": {"type": "string", "enum": list(SOCIAL_PLATFORMS)}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": ref("SocialSyncRequest"), "example": {"followers": 1000, "engagement": 7.5}}}},
+            "responses": {
+                "200": {"description": "Synced.", "headers": rate_headers, "content": {"application/json": {
+                    "schema": ref("SocialSyncResponse"),
+                    "example": {"success": True, "message": "Social media Tiktok synced successfully",
+                                "profile": {"id": 1, "displayName": "Yash Gupta", "stats": example_profile_stats}}}}},
+                "400": {"description": "Invalid platform type, or the body failed validation.",
+                        "content": {"application/json": {"schema": {"oneOf": [ref("SocialError"),
+                                                                              ref("SocialValidationError")]}}}},
+                "401": error("Missing, unknown or deactivated token.", "SocialError",
+                             {"message": "Unauthorized", "error": "Invalid or missing token"},
+                             {"WWW-Authenticate": {"schema": {"type": "string"}}}),
+                "404": error("No profile is linked to the token's TikTok account.", "SocialError",
+                             {"message": "Profile not found", "error": "User profile does not exist"}),
+                "413": error("The body is too large.", "SocialError",
+                             {"message": "Payload too large", "error": f"The body may be at most {MAX_BODY_BYTES} bytes."}),
+                "429": error("Too many syncs for this profile (or failed authentications from this address).",
+                             "SocialError", {"message": "Too many sync requests", "error": "Please wait before syncing again"},
+                             {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}),
+                "500": error("The sync could not be saved.", "SocialError",
+                             {"message": "Internal server error", "error": "The sync could not be saved; see the log."}),
+                "507": error("The server's disk is full; nothing was saved.", "SocialError", DISK_FULL_ANSWER),
+            },
+        }}},
+        "components": {
+            "securitySchemes": {"SocialBearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "The API key of the TikTok account linked to the profile (as shown in the console)."}},
+            "schemas": {
+                "SocialSyncRequest": {
+                    "type": "object", "required": ["followers"],
+                    "properties": {
+                        "followers": {"type": "number", "minimum": 0, "maximum": max_followers("tiktok"),
+                                      "description": "Floored to a whole number. Twitch: at most "
+                                                     f"{max_followers('twitch'):,}."},
+                        "engagement": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                                       "description": "Percent; kept with two decimals. Missing or null: 0."},
+                    },
+                },
+                "SocialStats": {
+                    "type": "object", "required": ["platformBreakdown", "totalFollowers", "avgEngagement"],
+                    "properties": {
+                        "platformBreakdown": {"type": "object", "required": list(SOCIAL_PLATFORMS),
+                                              "properties": {p: platform_stat for p in SOCIAL_PLATFORMS}},
+                        "totalFollowers": {"type": "integer", "minimum": 0},
+                        "avgEngagement": {"type": "number", "minimum": 0, "maximum": 100},
+                    },
+                },
+                "SocialProfile": {
+                    "type": "object",
+                    "required": ["id", "displayName", "stats", "isPublic", "isActive", "location", "niche"],
+                    "properties": {
+                        "id": {"type": "integer"}, "displayName": {"type": "string"}, "bio": {"type": "string"},
+                        "avatar": {"type": "string"}, "profileUrl": {"type": "string"},
+                        "niche": {"type": "array", "items": {"type": "string"}},
+                        "location": {"type": "object", "properties": {
+                            "city": {"type": "string"}, "state": {"type": "string"}, "country": {"type": "string"}}},
+                        "isPublic": {"type": "boolean"}, "isActive": {"type": "boolean"},
+                        "lastSeen": {"type": ["string", "null"], "format": "date-time"},
+                        "customerId": {"type": ["integer", "null"]}, "customerName": nullable_text,
+                        "accountId": {"type": ["integer", "null"]}, "tiktokUsername": nullable_text,
+                        "stats": ref("SocialStats"),
+                        "change7d": {"type": ["integer", "null"]}, "change30d": {"type": ["integer", "null"]},
+                        "createdAt": {"type": "string", "format": "date-time"},
+                        "updatedAt": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "SocialSyncResponse": {
+                    "type": "object", "required": ["success", "message", "profile"],
+                    "properties": {"success": {"const": True}, "message": {"type": "string"},
+                                   "profile": ref("SocialProfile")},
+                },
+                "SocialError": {
+                    "type": "object", "required": ["message", "error"],
+                    "properties": {"message": {"type": "string"}, "error": {"type": "string"}},
+                },
+                "SocialValidationError": {
+                    "type": "object", "required": ["message", "details"],
+                    "properties": {
+                        "message": {"const": "Validation failed"},
+                        "details": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["message", "path", "type", "context"],
+                            "properties": {"message": {"type": "string"},
+                                           "path": {"type": "array", "items": {"type": "string"}},
+                                           "type": {"type": "string"}, "context": {"type": "object"}}}},
+                    },
+                },
+            },
+        },
+    }
