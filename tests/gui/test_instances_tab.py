@@ -332,4 +332,33 @@ def test_right_click_menu_and_keys_act_on_the_row(ctx, tab, qtbot, fleet_desk, a
     qtbot.waitUntil(lambda: {v.row.name: v.state for v in tab.views()}[names[1]] == "exited", timeout=20000)
     qtbot.keyClick(tab.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(tab.filter.hasFocus)
-    assert "Ctrl+Shift+X" in tab.button("stop").toolTip()
+    assert "Ctrl+Shift+S" in tab.button("start").toolTip()  # enabled again: its shortcut shows
+
+
+def test_actions_follow_the_state_of_the_selection(ctx, tab, qtbot, made):
+    """Start is off on a running instance and Stop on an exited one, each saying why; with both
+    selected each applies to one and the bulk action skips the other."""
+    running, = made("aurora")
+    exited, = made("borealis", start=False)
+    _click_row(qtbot, tab, running)
+    start, stop = tab.button("start"), tab.button("stop")
+    assert not start.isEnabled() and stop.isEnabled() and tab.button("restart").isEnabled()
+    assert tab.buttons["start"].toolTip() == f"Nothing to start: {running} already runs"
+    _click_row(qtbot, tab, exited)
+    assert start.isEnabled() and not stop.isEnabled() and not tab.button("restart").isEnabled()
+    assert tab.buttons["stop"].toolTip() == f"Nothing to stop: {exited} is not running"
+    assert not tab.actions["connect"].isEnabled()
+
+    _click_row(qtbot, tab, running, Qt.KeyboardModifier.ControlModifier)
+    assert start.isEnabled() and stop.isEnabled()
+    assert f"1 of 2 selected; 1 skipped ({running}: already running)" in tab.buttons["start"].toolTip()
+    messages = []
+    tab.message.connect(messages.append)
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    assert [(r.name, r.outcome) for r in tab.bulk_results] == [(exited, "ok")]
+    qtbot.waitUntil(lambda: bool(messages))
+    assert messages[-1] == f"1 done, 1 skipped ({running}: already running)"
+    # Both run now: Start says so, and turned itself off without a click.
+    qtbot.waitUntil(lambda: not start.isEnabled(), timeout=20000)
+    assert tab.buttons["start"].toolTip() == "Nothing to start: every selected instance runs"

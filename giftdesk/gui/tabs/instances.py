@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QP
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
                                    InstanceStateChanged, InstanceStatsSampled)
+from giftdesk.fleet.actions import Target, instance_actions
 from giftdesk.fleet.feature import fleet_of
 from giftdesk.fleet.live import LiveInstance
 from giftdesk.fleet.records import InstanceRow
@@ -169,6 +170,7 @@ class InstancesTab(QWidget):
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.context_menu: QMenu | None = None  # the last row menu shown (tests reach it here)
         self.bulk_results = None
+        self._skipped = ""  # what the last bulk action left out, for its outcome message
         self.bulk_dialog: QProgressDialog | None = None
         self._tray: QSystemTrayIcon | None = None
 
@@ -250,6 +252,7 @@ class InstancesTab(QWidget):
             self.buttons[action].triggered.connect(lambda _c=False, a=action: self.bulk(a))
         self.actions["clone"].triggered.connect(self.clone)
         self.actions["connect"].triggered.connect(lambda: self.live_command("connect"))
+        menu.setToolTipsVisible(True)  # a disabled entry says why
         self.actions["disconnect"].triggered.connect(lambda: self.live_command("disconnect"))
         self.actions["recreate"].triggered.connect(lambda: self.bulk("recreate"))
         self.actions["sync"].triggered.connect(self.open_reconcile)
@@ -344,6 +347,7 @@ class InstancesTab(QWidget):
         else:
             self.table.set_rows(views)
         self._shown = {v.id: v for v in views}
+        self._update_buttons()  # a started or stopped instance changes what applies
         self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
         running = [v for v in views if v.state == "running"]
         cpu = sum(v.live.cpu_percent or 0 for v in running)
@@ -461,6 +465,7 @@ class InstancesTab(QWidget):
         if row is not None and row not in self.selected():
             self.table.select_key(row.id)  # a right-click on an unselected row acts on that row
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a disabled entry says why
         for action in self.context_menu_actions():
             if action is None:
                 menu.addSeparator()
@@ -470,17 +475,39 @@ class InstancesTab(QWidget):
         self.context_menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
+    def applicable(self) -> dict:
+        """Which actions apply to the selection now (the rules: ``giftdesk.fleet.actions``)."""
+        targets = [Target(v.id, v.row.name, v.state) for v in self.selected()]
+        return instance_actions(targets, may_operate=self.ctx.can_edit)
+
     def _update_buttons(self) -> None:
         count = len(self.selected())
         can = self.ctx.can_edit
+        applies = self.applicable()
         self.buttons["new"].setEnabled(can)
         for key in ("start", "stop", "restart", "delete"):
-            self.buttons[key].setEnabled(can and count > 0)
+            self._set_applicable(self.buttons[key], applies[key])
         for key in ("edit", "logs", "stats"):
             self.buttons[key].setEnabled(count == 1 and (key != "edit" or can))
-        for key in ("clone", "recreate", "connect", "disconnect"):
-            self.actions[key].setEnabled(can and (count == 1 if key == "clone" else count > 0))
+        for key in ("recreate", "connect", "disconnect"):
+            self._set_applicable(self.actions[key], applies[key])
+        self.actions["clone"].setEnabled(can and count == 1)
         self.actions["events"].setEnabled(count == 1)
+
+    def _set_applicable(self, action: QAction, applies) -> None:
+        """Enabled when the action applies to some selected instance; the tool tip says to which, or why not."""
+        base = action.property("base_tooltip")
+        if base is None:
+            base = action.toolTip() or action.text().rstrip("…")
+            action.setProperty("base_tooltip", base)
+        action.setEnabled(applies.enabled)
+        if not applies.enabled:
+            action.setToolTip(applies.reason)
+        elif applies.skipped:
+            action.setToolTip(f"{base}: {len(applies.applies)} of {len(applies.applies) + len(applies.skipped)} "
+                              f"selected; {applies.skipped_text()}")
+        else:
+            action.setToolTip(base)
 
     # ---- actions ----------------------------------------------------------------------------
     def open_create(self) -> None:
@@ -522,14 +549,16 @@ class InstancesTab(QWidget):
         self.dialog.show()
 
     def bulk(self, action: str) -> None:
-        views = self.selected()
-        if not views:
+        applies = self.applicable().get(action)
+        if applies is None or not applies.enabled:
             return
+        views = [v for v in self.selected() if v.id in set(applies.ids)]
         if action == "delete" and not Prompts.confirm(
                 self, "Delete instances", f"Delete {len(views)} instance(s) and their containers "
                 f"({', '.join(v.row.name for v in views[:5])}{'…' if len(views) > 5 else ''})?", destructive=True):
             return
-        self._run_bulk(action, [v.id for v in views])
+        self._skipped = applies.skipped_text()
+        self._run_bulk(action, applies.ids)
 
     def _run_bulk(self, action: str, ids: list[int]) -> None:
         if len(ids) == 1 and action != "delete":
@@ -577,6 +606,9 @@ class InstancesTab(QWidget):
         text = f"{ok} done"
         if cancelled:
             text += f", {len(cancelled)} cancelled"
+        if self._skipped:
+            text += f", {self._skipped}"
+            self._skipped = ""
         if failed:
             text += f", {len(failed)} failed: " + "; ".join(f"{r.name}: {r.message}" for r in failed[:3])
         self.message.emit(text)
@@ -596,7 +628,8 @@ class InstancesTab(QWidget):
                                description="Cloning…")
 
     def live_command(self, command: str) -> None:
-        for view in self.selected():
+        ids = set(self.applicable()[command].ids)
+        for view in [v for v in self.selected() if v.id in ids]:
             self.ctx.runner.submit(self.ctx.desk.fleet.live_command, view.id, command, owner=self,
                                    lane=f"instance:{view.id}",
                                    on_success=lambda answer, n=view.row.name: self.message.emit(
