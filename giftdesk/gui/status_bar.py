@@ -11,13 +11,14 @@ from collections import deque
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
                                QSizePolicy, QStatusBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.docker_engine import DockerState
 from giftdesk.gui import theme
 from giftdesk.gui.runtime_view import endpoint_label
+from giftdesk.gui.widgets.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 
@@ -27,69 +28,6 @@ BUSY_SHOW_DELAY_MS = 250  # quick jobs do not flash the progress bar
 _PANEL_HINT = "\n\nClick for the engine panel."
 HISTORY_SIZE = 100  # messages the history keeps
 PERMANENT_MAX_WIDTH = 240  # px: a long state (an endpoint error) is elided, never pushes the message out
-
-
-class _ClickableLabel(QLabel):
-    clicked = Signal()
-
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
-            self.clicked.emit()
-        super().mouseReleaseEvent(event)
-
-
-class ElidedLabel(_ClickableLabel):
-    """Plain text elided at the right only when it does not fit; then the whole text is in the tool tip.
-
-    ``max_width``: the most it asks for (permanent labels); without it, as wide as its text."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None, max_width: int | None = None):
-        super().__init__(parent)
-        self._full = ""
-        self._tip = ""
-        self._max_width = max_width
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.setText(text)
-
-    def text(self) -> str:  # noqa: D102 (the whole text, not the elided one)
-        return self._full
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt)
-        self._full = text or ""
-        self.updateGeometry()
-        self._elide()
-
-    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt)
-        self._tip = tip or ""
-        self._elide()
-
-    def is_elided(self) -> bool:
-        return super().text() != self._full
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
-        margins = self.contentsMargins()
-        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right() + 2
-        if self._max_width is not None:
-            width = min(width, self._max_width)
-        return QSize(width, super().sizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt)
-        return QSize(min(self.sizeHint().width(), self.fontMetrics().horizontalAdvance("Mmmmm…")),
-                     super().minimumSizeHint().height())
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        width = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(width, 0))
-        QLabel.setText(self, shown)
-        tip = self._tip
-        if shown != self._full:
-            tip = self._full + (f"\n\n{tip}" if tip and tip != self._full else "")
-        QLabel.setToolTip(self, tip)
 
 
 class MessagesDialog(QDialog):
@@ -164,7 +102,7 @@ class StatusBar(QStatusBar):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setFixedSize(80, 12)
         self.busy_bar.setTextVisible(False)
-        self.busy_label = QLabel(self.busy)
+        self.busy_label = ElidedLabel("", self.busy, PERMANENT_MAX_WIDTH)
         busy_layout.addWidget(self.busy_bar)
         busy_layout.addWidget(self.busy_label)
         self.busy.hide()

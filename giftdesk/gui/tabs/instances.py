@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
-                               QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
+                               QSizePolicy, QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
@@ -28,6 +28,7 @@ from giftdesk.fleet.records import InstanceRow
 from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
+from giftdesk.gui.widgets.elided import ElidedLabel
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 from giftdesk.services.events import DatabaseReplaced, KeyChanged
@@ -171,6 +172,7 @@ class InstancesTab(QWidget):
         self.context_menu: QMenu | None = None  # the last row menu shown (tests reach it here)
         self.bulk_results = None
         self._skipped = ""  # what the last bulk action left out, for its outcome message
+        self._viewers: list = []  # logs and stats windows open, in the order they opened
         self.bulk_dialog: QProgressDialog | None = None
         self._tray: QSystemTrayIcon | None = None
 
@@ -230,7 +232,8 @@ class InstancesTab(QWidget):
         bar.addWidget(self.filter)
         layout.addLayout(bar)
 
-        self.summary = QLabel("")
+        self.summary = ElidedLabel("")  # however long the figures grow, the window keeps its width
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary.setObjectName("fleet-summary")
         self.summary.setProperty("role", "muted")
         layout.addWidget(self.summary)
@@ -283,6 +286,10 @@ class InstancesTab(QWidget):
         self._render_soon.setSingleShot(True)
         self._render_soon.setInterval(RENDER_MS)
         self._render_soon.timeout.connect(self._render)
+        self._fit_soon = QTimer(self)
+        self._fit_soon.setSingleShot(True)
+        self._fit_soon.setInterval(1000)
+        self._fit_soon.timeout.connect(self.table.fit_columns)
         self._add_shortcuts()
         self._update_buttons()
         self.reload()
@@ -344,8 +351,11 @@ class InstancesTab(QWidget):
             changed = [v for v in views if shown.get(v.id) != v or fmt_uptime(v.uptime) != self._uptimes.get(v.id)]
             if changed:
                 self.table.upsert_rows(changed)
+                if not self._fit_soon.isActive():
+                    self._fit_soon.start()  # figures change widths: refit now and then, not per frame
         else:
             self.table.set_rows(views)
+            self.table.fit_columns()
         self._shown = {v.id: v for v in views}
         self._update_buttons()  # a started or stopped instance changes what applies
         self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
@@ -534,8 +544,7 @@ class InstancesTab(QWidget):
         if len(views) != 1:
             return
         self.dialog = LogViewer(self.ctx, views[0].row, parent=self)
-        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog.show()
+        self._show_viewer(self.dialog)
 
     def open_stats(self) -> None:
         from giftdesk.gui.dialogs.instance_stats import StatsDialog
@@ -545,8 +554,29 @@ class InstancesTab(QWidget):
             return
         runtime = self.fleet_runtime
         self.dialog = StatsDialog(self.ctx, views[0].row, runtime.live if runtime else None, parent=self)
-        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog.show()
+        self._show_viewer(self.dialog)
+
+    CASCADE = 36  # px right and down from the last viewer still open
+
+    def _show_viewer(self, dialog) -> None:
+        """Logs and stats windows: a Close button (Esc closes a dialog too), and each new one cascaded
+        from the last one still open, so none opens exactly over another."""
+        import shiboken6
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.setObjectName("viewer-buttons")
+        buttons.rejected.connect(dialog.reject)
+        dialog.layout().addWidget(buttons)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._viewers = [w for w in self._viewers if shiboken6.isValid(w) and w.isVisible()]
+        if self._viewers:
+            taken = {(w.x(), w.y()) for w in self._viewers}
+            at = self._viewers[-1].pos()
+            while (at.x(), at.y()) in taken:
+                at += QPoint(self.CASCADE, self.CASCADE)
+            dialog.move(at)
+        self._viewers.append(dialog)
+        dialog.show()
 
     def bulk(self, action: str) -> None:
         applies = self.applicable().get(action)
@@ -711,6 +741,10 @@ class InstancesTab(QWidget):
         self.dialog.show()
 
     # ---- stats only while shown ------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self.table.fit_columns)  # after the layout gave the table its width
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt)
         super().showEvent(event)
         runtime = self.fleet_runtime

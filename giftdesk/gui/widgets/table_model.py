@@ -879,6 +879,9 @@ class RowTableView(QTableView):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(250)
         self._save_timer.timeout.connect(self.save_layout)
+        self._fitting = False
+        self._hand_sized: set[int] = set()
+        header.sectionResized.connect(self._section_resized)
         if settings_key:
             self.restore_layout()
             header.sectionResized.connect(self._layout_touched)
@@ -1111,6 +1114,55 @@ class RowTableView(QTableView):
                 header.setSectionHidden(0, False)
         finally:
             self._restoring = False
+
+    def fit_columns(self, sample: int = 200) -> None:
+        """Columns as wide as their header and their widest cell (of the first ``sample`` rows), within
+        the viewport: when the total does not fit, the columns wider than their header give up width in
+        proportion; the stretch column takes what is left. Never wider than the view: the window does
+        not grow and nothing scrolls sideways. Columns a person resized keep their width."""
+        header = self.horizontalHeader()
+        model = self.source
+        columns = model.columns
+        visible = [i for i in range(len(columns)) if not header.isSectionHidden(i)]
+        if not visible:
+            return
+        cell_fm, header_fm = self.fontMetrics(), header.fontMetrics()
+        rows = min(model.rowCount(), sample)
+        wanted: dict[int, int] = {}
+        floor: dict[int, int] = {}
+        for i in visible:
+            title = header_fm.horizontalAdvance(str(model.headerData(i, Qt.Orientation.Horizontal) or "")) + 28
+            widest = max((cell_fm.horizontalAdvance(str(model.index(r, i).data() or "")) for r in range(rows)),
+                         default=0) + 18
+            wanted[i] = max(title, widest)
+            floor[i] = min(title, wanted[i])
+        for i in visible:
+            if i in self._hand_sized:
+                wanted[i] = floor[i] = header.sectionSize(i)
+        available = self.viewport().width()
+        stretch = [i for i in visible if columns[i].stretch]
+        fixed = [i for i in visible if i not in stretch]
+        total = sum(wanted.values())
+        widths = dict(wanted)
+        if total > available:
+            spare = sum(wanted[i] - floor[i] for i in fixed)
+            over = total - available
+            # The stretch column keeps its floor; the others give up what they have over theirs.
+            if spare > 0:
+                cut = min(1.0, over / spare)
+                for i in fixed:
+                    widths[i] = wanted[i] - int((wanted[i] - floor[i]) * cut + 0.999)
+        self._fitting = True
+        try:
+            for i in fixed:
+                if header.sectionResizeMode(i) == QHeaderView.ResizeMode.Interactive and i not in self._hand_sized:
+                    header.resizeSection(i, widths[i])
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, index: int, _old: int, _new: int) -> None:
+        if not self._fitting and not self._restoring and not self.source.columns[index].stretch:
+            self._hand_sized.add(index)  # a person's width: fit_columns leaves it
 
     def reset_layout(self) -> None:
         header = self.horizontalHeader()
