@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import (QColor, QFont, QFontDatabase, QGuiApplication, QIcon, QIconEngine, QImage, QPainter,
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontInfo, QGuiApplication, QIcon, QIconEngine, QImage, QPainter,
                            QPalette, QPixmap)
 from PySide6.QtWidgets import QApplication
 
@@ -156,6 +156,11 @@ def with_fallbacks(font: QFont) -> QFont:
     """``font`` with the installed emoji and symbol families after its own."""
     installed = set(QFontDatabase.families())
     own = list(font.families()) or [font.family()]
+    # After an alias ("Sans Serif") the first real family in the list would become the main font (an
+    # emoji font's metrics everywhere, labels thousands of pixels wide): the family it resolves to goes first.
+    resolved = QFontInfo(font).family()
+    if resolved in installed:
+        own = [resolved] + [f for f in own if f != resolved]
     font = QFont(font)
     font.setFamilies(own + [f for f in FALLBACK_FAMILIES if f in installed and f not in own])
     return font

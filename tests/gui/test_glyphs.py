@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QFontDatabase, QRawFont, QTextLayout
+from PySide6.QtGui import QFontDatabase, QFontInfo, QFontMetrics, QRawFont, QTextLayout
 from PySide6.QtWidgets import QApplication, QLabel
 
 from giftdesk.gui import theme
@@ -34,7 +34,9 @@ def test_the_application_font_falls_back_to_emoji_and_symbol_fonts(qapp):
     if not _covering_families("🎁"):
         pytest.skip("no emoji font on this system (fonts-noto-color-emoji on Debian)")
     families = QApplication.font().families()
-    assert families[0] != "Noto Color Emoji"  # the UI font first, the fallbacks after it
+    # The UI font stays the main one (its metrics size every label), the fallbacks after it.
+    assert QFontInfo(QApplication.font()).family() not in _covering_families("🎁")
+    assert QFontMetrics(QApplication.font()).averageCharWidth() < 20
     assert set(_covering_families("🎁")) & set(families[1:])
     assert set(_covering_families("★")) & set(families)
 
