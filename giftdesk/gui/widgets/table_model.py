@@ -1117,8 +1117,8 @@ class RowTableView(QTableView):
 
     def fit_columns(self, sample: int = 200) -> None:
         """Columns as wide as their header and their widest cell (of the first ``sample`` rows), within
-        the viewport: when the total does not fit, the columns wider than their header give up width in
-        proportion; the stretch column takes what is left. Never wider than the view: the window does
+        the viewport: when the total does not fit, the widest give way first; the stretch column takes
+        what is left. Never wider than the view: the window does
         not grow and nothing scrolls sideways. Columns a person resized keep their width."""
         header = self.horizontalHeader()
         model = self.source
@@ -1142,16 +1142,24 @@ class RowTableView(QTableView):
         available = self.viewport().width()
         stretch = [i for i in visible if columns[i].stretch]
         fixed = [i for i in visible if i not in stretch]
-        total = sum(wanted.values())
+
+        def capped(level: int, keep: set[int]) -> dict[int, int]:
+            return {i: wanted[i] if i in keep else min(wanted[i], max(level, floor[i])) for i in visible}
+
         widths = dict(wanted)
-        if total > available:
-            spare = sum(wanted[i] - floor[i] for i in fixed)
-            over = total - available
-            # The stretch column keeps its floor; the others give up what they have over theirs.
-            if spare > 0:
-                cut = min(1.0, over / spare)
-                for i in fixed:
-                    widths[i] = wanted[i] - int((wanted[i] - floor[i]) * cut + 0.999)
+        if sum(wanted.values()) > available:
+            # The widest columns give way first, down to a common width (never below their header):
+            # a short state ("exited (0)") stays whole while a long handle is elided. The stretch
+            # column (the one a person reads whole, an image name) gives way only when that is not enough.
+            keep = set(stretch) if sum(capped(0, set(stretch)).values()) <= available else set()
+            low, high = 0, max(wanted.values())
+            while low < high:
+                level = (low + high + 1) // 2
+                if sum(capped(level, keep).values()) <= available:
+                    low = level
+                else:
+                    high = level - 1
+            widths = capped(low, keep)
         self._fitting = True
         try:
             for i in fixed:
