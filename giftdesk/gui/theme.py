@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontInfo, QGuiApplication, QIcon, QIconEngine, QImage, QPainter,
-                           QPalette, QPixmap)
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontInfo, QGuiApplication, QIcon, QIconEngine, QImage,
+                           QPainter, QPalette, QPixmap)
 from PySide6.QtWidgets import QApplication
 
 from giftdesk.paths import resource_path

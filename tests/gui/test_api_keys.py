@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from giftdesk.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.tabs import api_keys

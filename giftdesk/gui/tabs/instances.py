@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
-                               QSizePolicy, QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog,
+                               QPushButton, QSizePolicy, QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.errors import ServiceUnavailableError
 from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
