@@ -38,6 +38,15 @@ class DockerState:
         return f"Docker: {self.version}, {count}"
 
     @property
+    def short_label(self) -> str:
+        """The status bar's: the version and counts are in the tool tip."""
+        if not self.reachable:
+            return self.label
+        if not self.containers:
+            return "Docker: no containers"
+        return f"Docker: {self.running}/{self.containers} running"
+
+    @property
     def tooltip(self) -> str:
         where = self.host or "the default Docker host"
         if self.reachable is None:

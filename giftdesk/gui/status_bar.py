@@ -7,13 +7,18 @@ talks to the engine or the server.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+                               QSizePolicy, QStatusBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.docker_engine import DockerState
+from giftdesk.gui import theme
 from giftdesk.gui.runtime_view import endpoint_label
+from giftdesk.gui.widgets.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 
@@ -21,25 +26,73 @@ BUSY_SHOW_DELAY_MS = 250  # quick jobs do not flash the progress bar
 
 
 _PANEL_HINT = "\n\nClick for the engine panel."
+HISTORY_SIZE = 100  # messages the history keeps
+PERMANENT_MAX_WIDTH = 240  # px: a long state (an endpoint error) is elided, never pushes the message out
 
 
-class _ClickableLabel(QLabel):
-    clicked = Signal()
+class MessagesDialog(QDialog):
+    """The last messages with their times, newest last; selectable and copyable."""
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
-            self.clicked.emit()
-        super().mouseReleaseEvent(event)
+    def __init__(self, history, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("messages-dialog")
+        self.setWindowTitle("Messages")
+        self.resize(720, 380)
+        layout = QVBoxLayout(self)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        layout.addWidget(self.text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.copy_button = buttons.addButton("Copy all", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self.copy_all)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.show_history(history)
+
+    def show_history(self, history) -> None:
+        lines = [f"{at:%H:%M:%S}  {text}" for at, text in history]
+        self.text.setPlainText("\n".join(lines) if lines else "No messages yet.")
+        self.text.moveCursor(self.text.textCursor().MoveOperation.End)
+
+    def copy_all(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.text.toPlainText())
 
 
 class StatusBar(QStatusBar):
-    """Permanent widgets on the right; transient messages (``showMessage``) on the left."""
+    """Permanent widgets on the right; messages (``showMessage``) in a message area on the left that
+    takes the rest of the width, and a history of the last messages behind the button before it."""
 
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         desk = ctx.desk
         self.setSizeGripEnabled(True)
+
+        # Messages: the one feedback after most actions, so they get the room and a history.
+        self.history: deque[tuple[datetime, str]] = deque(maxlen=HISTORY_SIZE)
+        self.history_button = QToolButton(self)
+        self.history_button.setObjectName("status-messages")
+        self.history_button.setAutoRaise(True)
+        self.history_button.setIcon(theme.icon("logs"))
+        self.history_button.setToolTip(f"Messages: the last {HISTORY_SIZE}, with their times")
+        self.history_button.clicked.connect(self.open_history)
+        self.message_label = ElidedLabel("", self)
+        self.message_label.setObjectName("status-message")
+        # The rest of the width, whatever the text: the permanent labels keep their compact size, and a
+        # long message never widens the window.
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message_label.setMinimumWidth(160)  # in a narrow window the labels give way first
+        self.message_label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.message_label.clicked.connect(self.open_history)
+        self.messages_dialog: MessagesDialog | None = None
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self.message_label.setText(""))
+        self.addWidget(self.history_button)
+        self.addWidget(self.message_label, 1)
 
         # Busy: a small indeterminate bar and what is running, after a short delay.
         self.busy = QWidget(self)
@@ -49,7 +102,7 @@ class StatusBar(QStatusBar):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setFixedSize(80, 12)
         self.busy_bar.setTextVisible(False)
-        self.busy_label = QLabel(self.busy)
+        self.busy_label = ElidedLabel("", self.busy, PERMANENT_MAX_WIDTH)
         busy_layout.addWidget(self.busy_bar)
         busy_layout.addWidget(self.busy_label)
         self.busy.hide()
@@ -60,7 +113,7 @@ class StatusBar(QStatusBar):
         ctx.runner.busy_changed.connect(self.set_busy)
 
         # Database
-        self.database = QLabel(self)
+        self.database = ElidedLabel("", self, PERMANENT_MAX_WIDTH)
         sqlite = desk.db.sqlite_path
         if sqlite is not None:
             self.database.setText(f"Database: {Path(sqlite).name}")
@@ -71,16 +124,16 @@ class StatusBar(QStatusBar):
         self.database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # Docker and endpoint (filled by their monitors)
-        self.docker = _ClickableLabel(DockerState(None).label, self)
+        self.docker = ElidedLabel(DockerState(None).short_label, self, PERMANENT_MAX_WIDTH)
         self.docker.setObjectName("status-docker")
         self.docker.setToolTip(DockerState(None).tooltip + _PANEL_HINT)
         self.docker.setCursor(Qt.CursorShape.PointingHandCursor)
         self.docker.clicked.connect(self.open_engine_panel)
         self.engine_panel = None
-        self.endpoint = QLabel("Endpoint: off", self)
+        self.endpoint = ElidedLabel("Endpoint: off", self, PERMANENT_MAX_WIDTH)
 
         # Keyring: the backend in use, and a visible warning when it is the file fallback
-        self.keyring = QLabel("Keyring: …", self)
+        self.keyring = ElidedLabel("Keyring: …", self, PERMANENT_MAX_WIDTH)
         # Choosing the backend imports keyring and may ask D-Bus: off the GUI thread.
         secrets = desk.secrets
         ctx.runner.submit(lambda: (secrets.backend_name, secrets.warning, secrets.is_fallback),
@@ -88,12 +141,52 @@ class StatusBar(QStatusBar):
                           description="Checking the keyring…")
 
         # Background services (scheduler, fleet watcher, order sync…): one word, details on hover
-        self.services = QLabel("", self)
+        self.services = ElidedLabel("", self, PERMANENT_MAX_WIDTH)
         self.services.hide()
         self._service_statuses: dict = {}
 
         for widget in (self.busy, self.database, self.docker, self.endpoint, self.services, self.keyring):
             self.addPermanentWidget(widget)
+
+    # ---- messages ------------------------------------------------------------------------
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt)
+        """Shown in the message area (whole when the window allows) and kept in the history."""
+        text = " ".join((text or "").split())  # one line: a multi-line outcome reads on one
+        self.message_label.setText(text)
+        if text:
+            self.history.append((datetime.now(), text))
+            if self.messages_dialog is not None and self.messages_dialog.isVisible():
+                self.messages_dialog.show_history(self.history)
+        if timeout > 0:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt)
+        return self.message_label.text() or super().currentMessage()
+
+    def clearMessage(self) -> None:  # noqa: N802 (Qt)
+        self.message_label.setText("")
+        super().clearMessage()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.PaletteChange:
+            self.history_button.setIcon(theme.icon("logs"))  # light or dark strokes with the palette
+        super().changeEvent(event)
+
+    def open_history(self) -> None:
+        import shiboken6
+
+        if self.messages_dialog is None or not shiboken6.isValid(self.messages_dialog):
+            self.messages_dialog = MessagesDialog(self.history, self.window())
+            self.messages_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        else:
+            self.messages_dialog.show_history(self.history)
+        self.messages_dialog.show()
+        self.messages_dialog.raise_()
+        self.messages_dialog.activateWindow()
 
     def set_keyring_state(self, backend: str, warning: str | None, is_fallback: bool) -> None:
         if warning or is_fallback:
@@ -151,7 +244,7 @@ class StatusBar(QStatusBar):
         self.services.show()
 
     def set_docker_state(self, state: DockerState) -> None:
-        self.docker.setText(state.label)
+        self.docker.setText(state.short_label)
         self.docker.setToolTip(state.tooltip + _PANEL_HINT)
         self.docker.setProperty("role", "muted" if state.reachable is False else None)
         self._restyle(self.docker)

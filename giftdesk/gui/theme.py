@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontInfo, QGuiApplication, QIcon, QIconEngine, QImage,
+                           QPainter, QPalette, QPixmap)
 from PySide6.QtWidgets import QApplication
 
 from giftdesk.core.paths import resource_path
@@ -135,6 +136,7 @@ def scheme_from_system() -> str:
 def apply_theme(app: QApplication, scheme: str | None = None) -> str:
     """Fusion + palette for ``scheme`` ("light", "dark" or None: follow the system). Returns the scheme."""
     app.setStyle("Fusion")
+    apply_font_fallbacks(app)
     _state["forced"] = scheme
     chosen = scheme or scheme_from_system()
     _set_scheme(app, chosen)
@@ -142,6 +144,30 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> str:
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda *_: _follow_system(app))
         _state["connected"] = True
     return chosen
+
+
+# Where the UI font lacks a glyph (an emoji or a symbol in a customer's name), Qt tries these next,
+# in order, instead of drawing a box. Only those the system has are added.
+FALLBACK_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji", "Noto Emoji",
+                     "Segoe UI Symbol", "Noto Sans Symbols", "Noto Sans Symbols 2", "Symbola", "DejaVu Sans")
+
+
+def with_fallbacks(font: QFont) -> QFont:
+    """``font`` with the installed emoji and symbol families after its own."""
+    installed = set(QFontDatabase.families())
+    own = list(font.families()) or [font.family()]
+    # After an alias ("Sans Serif") the first real family in the list would become the main font (an
+    # emoji font's metrics everywhere, labels thousands of pixels wide): the family it resolves to goes first.
+    resolved = QFontInfo(font).family()
+    if resolved in installed:
+        own = [resolved] + [f for f in own if f != resolved]
+    font = QFont(font)
+    font.setFamilies(own + [f for f in FALLBACK_FAMILIES if f in installed and f not in own])
+    return font
+
+
+def apply_font_fallbacks(app: QApplication) -> None:
+    app.setFont(with_fallbacks(app.font()))
 
 
 def _follow_system(app: QApplication) -> None:

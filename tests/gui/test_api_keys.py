@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.tabs import api_keys
@@ -259,25 +258,52 @@ def test_generate_a_key_for_an_account_without_one(open_tab, make_account, desk,
     assert tab.selected_account_id() == fresh.id
 
 
-def test_edit_instance_url(open_tab, make_account, desk, errors, qtbot):
+def _url_dialog(tab, qtbot):
+    tab.activateWindow()
+    tab.table.setFocus()
+    qtbot.waitUntil(tab.table.hasFocus)
+    qtbot.keyClick(tab.table, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: tab.url_dialog is not None and tab.url_dialog.isVisible())
+    return tab.url_dialog
+
+
+def _closed(dialog) -> bool:
+    import shiboken6
+
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()
+
+
+def _type_url(qtbot, dialog, text: str) -> None:
+    dialog.url.selectAll()
+    qtbot.keyClick(dialog.url, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.url, text)
+    qtbot.keyClick(dialog.url, Qt.Key.Key_Return)
+
+
+def test_edit_instance_url(open_tab, make_account, desk, qtbot):
     account, _ = make_account()
     tab = open_tab(rows=1)
     tab.select_account(account.id)
-    Prompts.answers = ["  https://tracker-1.example.com  "]
-    tab.edit_url_selected()
+    dialog = _url_dialog(tab, qtbot)
+    _type_url(qtbot, dialog, "  https://tracker-1.example.com  ")
     qtbot.waitUntil(lambda: cell(tab, account.id, KeyTableModel.URL) == "https://tracker-1.example.com")
+    assert _closed(dialog)
 
-    Prompts.answers = ["ftp://nope"]
-    tab.edit_url_selected()
-    qtbot.waitUntil(lambda: len(errors) == 1)
-    assert isinstance(errors[0], ValidationError) and "http" in str(errors[0])
+    # A bad address: the dialog stays with the text typed and says why beside the field.
+    dialog = _url_dialog(tab, qtbot)
+    assert dialog.url.text() == "https://tracker-1.example.com"
+    _type_url(qtbot, dialog, "ftp://nope")
+    qtbot.waitUntil(lambda: dialog.error.isVisible())
+    assert dialog.isVisible() and dialog.url.text() == "ftp://nope"
+    assert dialog.error.text() == "Instance URL must be an http:// or https:// address, not 'ftp://nope'."
+    assert dialog.url.property("invalid") is True
     assert desk.keys.get(account.id).instance_url == "https://tracker-1.example.com"
-    errors.clear()
+    qtbot.keyClick(dialog.url, Qt.Key.Key_Escape)  # cancelled: nothing changes
+    qtbot.waitUntil(lambda: _closed(dialog))
+    assert desk.keys.get(account.id).instance_url == "https://tracker-1.example.com"
 
-    Prompts.answers = [None]  # cancelled
-    tab.edit_url_selected()
-    Prompts.answers = [""]  # cleared
-    tab.edit_url_selected()
+    dialog = _url_dialog(tab, qtbot)
+    _type_url(qtbot, dialog, "")  # cleared
     qtbot.waitUntil(lambda: cell(tab, account.id, KeyTableModel.URL) == "(not set)")
     assert desk.keys.get(account.id).instance_url is None
 
@@ -351,3 +377,18 @@ def test_a_mouse_click_selects_the_key_row(open_tab, make_account, qtbot):
     qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=tab.table.visualRect(index).center())
     assert tab.selected_account_id() == bravo.id
     assert tab.act_copy.isEnabled() and tab.act_reveal.isEnabled()
+
+
+def test_activate_and_deactivate_say_what_they_do_by_the_keys_status(open_tab, make_account, desk, qtbot):
+    account, _ = make_account()
+    tab = open_tab(rows=1)
+    tab.select_account(account.id)
+    assert tab.act_toggle.text() == "Deactivate" and tab.act_toggle.toolTip().startswith("Deactivate the key")
+    tab.activateWindow()
+    tab.table.setFocus()
+    qtbot.waitUntil(tab.table.hasFocus)
+    qtbot.keyClick(tab.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: tab.act_toggle.text() == "Activate", timeout=5000)
+    assert desk.keys.get(account.id).status != "active"
+    assert tab.act_toggle.toolTip().startswith("Activate the key again")
+    assert not tab.act_env.isEnabled() and tab.act_env.toolTip().startswith("Activate the key first")

@@ -448,3 +448,49 @@ def test_statuses_from_a_background_sync_arrive_live_by_key(qtbot, fctx, desk, f
     qtbot.waitUntil(lambda: all(table.row_for(o.id).state == "completed" for o in placed), timeout=10000)
     assert reloads == [] and table.current_key() == placed[3].id  # upserted by key, selection kept
     assert "12 orders, 0 open" in tab.orders.stats.text()
+
+
+def test_order_actions_follow_the_selected_orders_state(qtbot, fctx, desk, fake, answers):
+    """Refill is off on an open order and says why; Cancel on an open and a completed order cancels
+    the open one and reports the other as skipped."""
+    acme = desk.companies.list()[0]
+    desk.fampage.refresh_services()
+    done, _ = desk.orders.place(acme.id, 101, "https://tiktok.com/@done", 100)
+    fake.set_status(done.provider_order_id, "Completed", remains=0)
+    desk.orders.sync([done.id])
+    running, _ = desk.orders.place(acme.id, 101, "https://tiktok.com/@running", 100)
+    tab = open_tab(qtbot, fctx)
+    table = tab.orders.table
+    qtbot.waitUntil(lambda: table.row_count() == 2, timeout=5000)
+    click_row(qtbot, table, running.id)
+    orders = tab.orders
+    assert not orders.refill_button.isEnabled() and orders.cancel_button.isEnabled()
+    assert orders.refill_button.toolTip() == (f"Cannot refill it: order #{running.id} is pending; Fampage refills "
+                                              "completed or partial orders")
+    click_row(qtbot, table, done.id)
+    assert orders.refill_button.isEnabled() and not orders.cancel_button.isEnabled()
+    assert orders.cancel_button.toolTip() == f"Cannot cancel it: order #{done.id} is completed, no longer open"
+
+    rect = table.visualRect(table.model().index(table.source.row_of_key(running.id), 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, rect.center())
+    assert {r.id for r in table.selected_rows()} == {done.id, running.id}
+    assert orders.cancel_button.isEnabled() and not orders.refill_button.isEnabled()
+    assert f"1 of 2 selected; 1 skipped (#{done.id}: no longer open at Fampage)" in orders.cancel_button.toolTip()
+    answers.append(True)
+    click(qtbot, orders.cancel_button)
+    qtbot.waitUntil(lambda: orders.last_outcome is not None and "skipped" in orders.last_outcome, timeout=10000)
+    assert f"Order #{running.id} canceled" in orders.last_outcome
+    assert f"1 skipped (#{done.id}: no longer open at Fampage)." in orders.last_outcome
+    assert desk.orders.get(done.id).state == "completed"
+
+
+def test_open_settings_from_the_empty_state_shows_the_fampage_page(qtbot, window):
+    window.show_tab("Fampage Orders")
+    tab = window.orders_tab
+    qtbot.waitUntil(lambda: tab.configured is False)
+    click(qtbot, tab.settings_button)
+    dialog = window.dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
+    assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Fampage && invoices"
+    qtbot.waitUntil(lambda: dialog.fampage_key.hasFocus())  # the cursor waits in the key field
+    dialog.reject()

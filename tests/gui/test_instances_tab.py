@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from giftdesk.gui import theme
 from tests.fleet.conftest import FLEET_IMAGE, NODE_IMAGE, engine, fleet_desk, unique  # noqa: F401 (fixtures)
@@ -332,4 +332,97 @@ def test_right_click_menu_and_keys_act_on_the_row(ctx, tab, qtbot, fleet_desk, a
     qtbot.waitUntil(lambda: {v.row.name: v.state for v in tab.views()}[names[1]] == "exited", timeout=20000)
     qtbot.keyClick(tab.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(tab.filter.hasFocus)
-    assert "Ctrl+Shift+X" in tab.button("stop").toolTip()
+    assert "Ctrl+Shift+S" in tab.button("start").toolTip()  # enabled again: its shortcut shows
+
+
+def test_actions_follow_the_state_of_the_selection(ctx, tab, qtbot, made):
+    """Start is off on a running instance and Stop on an exited one, each saying why; with both
+    selected each applies to one and the bulk action skips the other."""
+    running, = made("aurora")
+    exited, = made("borealis", start=False)
+    _click_row(qtbot, tab, running)
+    start, stop = tab.button("start"), tab.button("stop")
+    assert not start.isEnabled() and stop.isEnabled() and tab.button("restart").isEnabled()
+    assert tab.buttons["start"].toolTip() == f"Nothing to start: {running} already runs"
+    _click_row(qtbot, tab, exited)
+    assert start.isEnabled() and not stop.isEnabled() and not tab.button("restart").isEnabled()
+    assert tab.buttons["stop"].toolTip() == f"Nothing to stop: {exited} is not running"
+    assert not tab.actions["connect"].isEnabled()
+
+    _click_row(qtbot, tab, running, Qt.KeyboardModifier.ControlModifier)
+    assert start.isEnabled() and stop.isEnabled()
+    assert f"1 of 2 selected; 1 skipped ({running}: already running)" in tab.buttons["start"].toolTip()
+    messages = []
+    tab.message.connect(messages.append)
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    assert [(r.name, r.outcome) for r in tab.bulk_results] == [(exited, "ok")]
+    qtbot.waitUntil(lambda: bool(messages))
+    assert messages[-1] == f"1 done, 1 skipped ({running}: already running)"
+    # Both run now: Start says so, and turned itself off without a click.
+    qtbot.waitUntil(lambda: not start.isEnabled(), timeout=20000)
+    assert tab.buttons["start"].toolTip() == "Nothing to start: every selected instance runs"
+
+
+def test_rows_arriving_never_widen_the_window(ctx, qtbot, fleet_desk, accounts):
+    """The window keeps its width when the first running instance (with its figures) shows; the
+    columns share that width, the image name whole."""
+    from giftdesk.gui.main_window import MainWindow
+    from tests.gui.fleet_support import start_runtime, stop_runtime
+
+    started = start_runtime(ctx, fleet_desk)
+    win = MainWindow(ctx, background=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.show_tab("Instances")
+    tab = win.instances_tab
+    try:
+        name = fleet_desk.fleet.create(unique("wide"), accounts[0].id, start=True).name
+        qtbot.waitUntil(lambda: any(v.row.name == name and v.state == "running" for v in tab.views()), timeout=20000)
+        qtbot.waitUntil(lambda: "network" in tab.summary.text() and _view(tab, name).live.memory_bytes is not None,
+                        timeout=20000)
+        qtbot.wait(100)  # one more layout pass after the figures
+        assert win.width() == 1280
+        image = tab.table.proxy.index(_row_of(tab, name), len(tab.table.proxy.columns) - 1)
+        needed = tab.table.fontMetrics().horizontalAdvance(image.data()) + 12
+        assert tab.table.columnWidth(image.column()) >= needed, (tab.table.columnWidth(image.column()), needed)
+        right = tab.table.columnViewportPosition(image.column()) + tab.table.columnWidth(image.column())
+        assert right <= tab.table.viewport().width()  # no horizontal scrolling either
+        win.grab().save("/tmp/instances-window.png")
+    finally:
+        win.close()
+        stop_runtime(ctx, started)
+
+
+def test_logs_and_stats_windows_cascade_and_close(tab, qtbot, made):
+    """Each new logs or stats window opens off the last one still open, and each has a Close button
+    (Esc closes it too)."""
+    import shiboken6
+
+    first, second = made("aurora", "borealis", start=False)
+    opened = []
+    for name, key in ((first, "logs"), (first, "stats"), (second, "logs")):
+        _click_row(qtbot, tab, name)
+        qtbot.mouseClick(tab.button(key), Qt.MouseButton.LeftButton)
+        qtbot.waitExposed(tab.dialog)
+        opened.append(tab.dialog)
+    positions = [(w.x(), w.y()) for w in opened]
+    assert len(set(positions)) == 3, positions
+    assert positions[1][0] > positions[0][0] and positions[2][1] > positions[1][1]
+
+    close = opened[1].findChild(QDialogButtonBox, "viewer-buttons").button(QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opened[1]) or not opened[1].isVisible())
+    opened[2].activateWindow()
+    qtbot.keyClick(opened[2], Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opened[2]) or not opened[2].isVisible())
+    # The next one does not land on the window still open.
+    _click_row(qtbot, tab, second)
+    qtbot.mouseClick(tab.button("stats"), Qt.MouseButton.LeftButton)
+    qtbot.waitExposed(tab.dialog)
+    assert tab.dialog.pos() != opened[0].pos()
+    tab.dialog.grab().save("/tmp/stats-with-close.png")
+    for window in (tab.dialog, opened[0]):
+        window.close()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 
 from giftdesk.db.backup import check_giftdesk_database
 from giftdesk.gui.errors import CrashDialog, ErrorRoute, _show
 from giftdesk.gui.main_window import MainWindow
 from giftdesk.docker_engine import DockerState
+from giftdesk.runtime.supervisor import ServiceStatus
 from tests.gui.conftest import idle
 
 TITLES = ["Instances", "API Keys", "Customer Accounts", "Social Stats", "Fampage Orders"]
@@ -68,7 +69,7 @@ def test_keyring_fallback_warning_is_visible(ctx, qtbot, monkeypatch, tmp_path):
     win = MainWindow(ctx, background=False)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: "not the keyring" in win.status.keyring.text(), timeout=5000)
-    assert win.status.keyring.toolTip().startswith("No usable system keyring (fail.Keyring")
+    assert "No usable system keyring (fail.Keyring" in win.status.keyring.toolTip()  # after the text when elided
     assert win.status.keyring.property("role") == "warning"
 
 
@@ -83,9 +84,11 @@ def test_busy_indicator_follows_the_runner(window, qtbot):
     assert not status.busy.isVisible()
 
 
-def test_docker_state_labels(window):
+def test_docker_state_labels(window, qtbot):
     window.status.set_docker_state(DockerState(True, "unix:///var/run/docker.sock", "28.0.1", 3, 1))
-    assert window.status.docker.text() == "Docker: 28.0.1, 3 containers (1 running)"
+    assert window.status.docker.text() == "Docker: 1/3 running"  # compact: the message area needs the room
+    qtbot.waitUntil(lambda: not window.status.docker.is_elided())  # once laid out at its new width
+    assert window.status.docker.toolTip().startswith("Docker engine 28.0.1 at unix:///var/run/docker.sock")
     window.status.set_docker_state(DockerState(False, "tcp://10.0.0.9:2375", error="Connection refused"))
     assert window.status.docker.text() == "Docker: not reachable"
     assert "Connection refused" in window.status.docker.toolTip()
@@ -131,3 +134,42 @@ def test_unexpected_error_shows_the_crash_dialog(qtbot, monkeypatch):
     dialog.close()
     dialog.reject()
     assert ErrorRoute.open_dialogs == []
+
+
+def test_a_long_message_shows_whole_and_stays_in_the_history(window, qtbot):
+    """At the default width a long outcome is not cut by the permanent labels, and the history keeps it."""
+    from PySide6.QtGui import QGuiApplication
+
+    window.resize(1280, 800)
+    status = window.status
+    status.set_service_status(ServiceStatus("fleet watcher", "running"))  # every permanent label shows
+    status.set_service_status(ServiceStatus("order sync", "running"))
+    status.set_docker_state(DockerState(True, "unix:///var/run/docker.sock", "20.10.24+dfsg1", 12, 11))
+    status.set_endpoint_state(ServiceStatus("endpoint", "running", "127.0.0.1:44269",
+                                            info={"port": 44269, "requestsPerMinute": 12}))
+    text = "Added @zoe.gifts with a new API key; copy it now from the API Keys tab, it is shown once."
+    window.show_message(text)
+    qtbot.waitUntil(lambda: status.message_label.width() > 0)
+    assert window.width() == 1280
+    assert status.currentMessage() == text
+    assert not status.message_label.is_elided(), status.message_label.width()
+    status.grab().save("/tmp/status-bar-message.png")
+
+    for n in range(120):
+        window.show_message(f"Message {n}")
+    qtbot.mouseClick(status.message_label, Qt.MouseButton.LeftButton)
+    dialog = status.messages_dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
+    lines = dialog.text.toPlainText().splitlines()
+    assert len(lines) == 100 and lines[-1].endswith("  Message 119") and lines[0].endswith("  Message 20")
+    assert lines[0][:8].count(":") == 2  # HH:MM:SS
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text().splitlines()[-1].endswith("Message 119")
+    dialog.close()
+
+    # Narrower than the message: elided, the whole text in the tool tip (and the history).
+    window.show_message(text)
+    window.resize(800, 600)
+    qtbot.waitUntil(status.message_label.is_elided)
+    assert text in status.message_label.toolTip()
+    assert window.width() == 800

@@ -110,6 +110,7 @@ class SettingsDialog(FormDialog):
         self.tabs = QTabWidget(self)
         self.layout_.addWidget(self.tabs, 1)
         self.pages: dict[str, int] = {}  # setting key -> tab index, to show the page of a bad field
+        self._focus_field: str | None = None  # show_field's field: the cursor goes there once loaded
         self._build_storage(desk)
         self._build_endpoint()
         self._build_docker()
@@ -128,6 +129,13 @@ class SettingsDialog(FormDialog):
         self.load()
 
     # ---- pages -------------------------------------------------------------------------------
+    def show_field(self, field: str) -> None:
+        """Opens on the page of ``field`` (a setting key or field name), the cursor in it once loaded."""
+        self.tabs.setCurrentIndex(self.pages[field])
+        self._focus_field = field
+        if self.loaded is not None:
+            self.fields[field].setFocus()
+
     def _page(self, title: str, icon_name: str) -> tuple[QWidget, QFormLayout]:
         page = QWidget(self.tabs)
         outer = QVBoxLayout(page)
@@ -313,6 +321,8 @@ class SettingsDialog(FormDialog):
         self._set_inputs_enabled(self.can_change)
         self._on_override(self.public_url_override.isChecked())
         self.ok_button.setEnabled(self.can_change)
+        if self._focus_field is not None:
+            self.fields[self._focus_field].setFocus()
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for widget in self.inputs:

@@ -119,6 +119,7 @@ class ApiKeysTab(QWidget):
         self._token = itertools.count(1)
         self._pending_select: int | None = None
         self.env_dialog: TrackerEnvironmentDialog | None = None
+        self.url_dialog = None  # the last instance URL dialog (tests reach it here)
 
         self.model = KeyTableModel(self)
         self.proxy = self.model  # the model sorts and filters itself (the name tests and callers use)
@@ -314,6 +315,16 @@ class ApiKeysTab(QWidget):
             self.act_env.setToolTip("The environment a tracker container of this account gets (Ctrl+E)")
         self.act_reveal.setText("Hide key" if row is not None and self.model.is_revealed(row.account_id) else "Show key")
         self.act_toggle.setText("Activate" if row is not None and row.status != "active" else "Deactivate")
+        if row is None:
+            self.act_toggle.setToolTip("Select a key first")
+        elif row.status == "active":
+            self.act_toggle.setToolTip("Deactivate the key: its tracker can no longer reach the console (Ctrl+D)")
+        else:
+            self.act_toggle.setToolTip("Activate the key again: its tracker reaches the console with it (Ctrl+D)")
+        if not editable:
+            for action in (self.act_reveal, self.act_copy, self.act_regenerate, self.act_toggle, self.act_url,
+                           self.act_env):
+                action.setToolTip("Viewers cannot see or change API keys")
         has_candidates = self.generate_combo.currentData() is not None
         self.generate_combo.setEnabled(editable and has_candidates)
         self.generate_button.setEnabled(editable and has_candidates)
@@ -432,17 +443,16 @@ class ApiKeysTab(QWidget):
         row = self.selected_row()
         if row is None or not self.ctx.can_edit:
             return
+        from giftdesk.gui.dialogs.instance_url import InstanceUrlDialog
+
         handle = f"@{row.tiktok_username}"
-        url = Prompts.text(self, "Instance URL", f"Address of the tracker of {handle} (empty clears it):",
-                           row.instance_url or "")
-        if url is None:
-            return
-
-        def done(updated: KeyRow) -> None:
-            self.say(f"Set the instance URL of {handle} to {updated.instance_url or '(none)'}.")
-
-        self.ctx.runner.submit(self.ctx.desk.keys.set_instance_url, row.account_id, url.strip() or None,
-                               on_success=done, owner=self, description=f"Saving the instance URL of {handle}…")
+        dialog = InstanceUrlDialog(self.ctx, row, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda updated: self.say(
+            f"Set the instance URL of {handle} to {updated.instance_url or '(none)'}."))
+        self.url_dialog = dialog
+        dialog.destroyed.connect(lambda *_: setattr(self, "url_dialog", None))
+        dialog.open()
 
     def show_environment_selected(self) -> None:
         row = self.selected_row()

@@ -36,10 +36,12 @@ from giftdesk.fampage.events import (
     OrdersChanged,
     OrderStatusChanged,
 )
+from giftdesk.fampage.actions import order_action, order_actions
 from giftdesk.fampage.money import format_money
-from giftdesk.fampage.parse import OPEN_STATES, STATES
+from giftdesk.fampage.parse import STATES
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
+from giftdesk.gui.dialogs.settings import FAMPAGE_KEY_FIELD
 from giftdesk.gui.tabs.fampage_views import (
     AnalyticsView,
     CallLogView,
@@ -135,6 +137,7 @@ class OrdersView(FampageView):
         super().__init__(ctx, parent)
         self.dialog = None
         self.last_outcome: str | None = None  # the last action's sentence (tests)
+        self._cancel_skipped = ""  # what the last cancel left out, for its outcome
         # ---- filters ----
         self.company = QComboBox(self)
         self.company.setObjectName("orders-company")
@@ -317,18 +320,27 @@ class OrdersView(FampageView):
 
     # ---- actions ------------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        rows = self.table.selected_rows()
-        one = rows[0] if len(rows) == 1 else None
-        edit = self.can_edit
-        placed = [r for r in rows if r.provider_order_id is not None]
-        self.sync_button.setEnabled(edit and bool(placed))
-        self.refill_button.setEnabled(edit and one is not None and one.provider_order_id is not None
-                                      and one.state in ("completed", "partial"))
-        self.refill_status_button.setEnabled(edit and one is not None and one.refill_id is not None)
-        self.cancel_button.setEnabled(edit and bool(placed) and all(r.state in OPEN_STATES for r in placed))
-        self.status_button.setEnabled(edit and one is not None and one.state not in ("unconfirmed", "not_placed"))
-        self.reconcile_button.setEnabled(edit and one is not None and one.state == "unconfirmed")
-        self.invoice_button.setEnabled(one is not None)
+        applies = order_actions(self.table.selected_rows(), may_edit=self.can_edit)
+        for key, button in (("sync", self.sync_button), ("refill", self.refill_button),
+                            ("refill_status", self.refill_status_button), ("cancel", self.cancel_button),
+                            ("status", self.status_button), ("reconcile", self.reconcile_button),
+                            ("invoice", self.invoice_button)):
+            self._set_applicable(button, applies[key])
+
+    def _set_applicable(self, button, applies) -> None:
+        """Enabled when it applies to a selected order; the tool tip says to how many, or why not."""
+        base = button.property("base_tooltip")
+        if base is None:
+            base = button.toolTip()
+            button.setProperty("base_tooltip", base)
+        button.setEnabled(applies.enabled)
+        if not applies.enabled:
+            button.setToolTip(base if not self.can_edit and "Viewers" in base else applies.reason)
+        elif applies.skipped:
+            button.setToolTip(f"{base}: {len(applies.ids)} of {len(applies.ids) + len(applies.skipped)} selected; "
+                              f"{applies.skipped_text()}")
+        else:
+            button.setToolTip(base)
 
     def _done(self, text: str) -> None:
         self.last_outcome = text
@@ -344,8 +356,8 @@ class OrdersView(FampageView):
             self.ctx.report(exc)
 
     def sync_selected(self) -> None:
-        ids = [r.id for r in self.table.selected_rows() if r.provider_order_id is not None]
-        if not ids or not self.can_edit:
+        ids = list(order_action("sync", self.table.selected_rows(), may_edit=self.can_edit).ids)
+        if not ids:
             return
         orders = self.ctx.desk.orders
 
@@ -376,9 +388,12 @@ class OrdersView(FampageView):
                      description="Reading the refill status…")
 
     def cancel(self) -> None:
-        rows = [r for r in self.table.selected_rows() if r.provider_order_id is not None]
-        if not rows or not self.can_edit:
+        selected = self.table.selected_rows()
+        applies = order_action("cancel", selected, may_edit=self.can_edit)
+        rows = [r for r in selected if r.id in applies.ids]
+        if not rows:
             return
+        self._cancel_skipped = applies.skipped_text()
         names = ", ".join(f"#{r.id}" for r in rows[:6]) + ("…" if len(rows) > 6 else "")
         if not Prompts.confirm(self, "Cancel orders",
                                f"Ask Fampage to cancel order{'s' if len(rows) != 1 else ''} {names}? What Fampage "
@@ -413,6 +428,9 @@ class OrdersView(FampageView):
             else:
                 lines.append(f"Order #{oid}: cancel accepted; Fampage has not reported the refund yet "
                              "(the next sync credits it).")
+        if self._cancel_skipped:
+            lines.append(self._cancel_skipped[:1].upper() + self._cancel_skipped[1:] + ".")
+            self._cancel_skipped = ""
         text = "\n".join(lines)
         Prompts.info(self, "Cancel orders", text)
         self._done(text)
@@ -637,6 +655,7 @@ class FampageOrdersTab(QWidget):
         if hasattr(window, "open_settings"):
             dialog = window.open_settings()
             if dialog is not None:
+                dialog.show_field(FAMPAGE_KEY_FIELD)
                 dialog.finished.connect(lambda _r: self.check_configured())
 
     # ---- loading --------------------------------------------------------------------------------

@@ -13,20 +13,22 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog, QPushButton,
-                               QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog,
+                               QPushButton, QSizePolicy, QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.core.errors import ServiceUnavailableError
 from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
                                    InstanceStateChanged, InstanceStatsSampled)
+from giftdesk.fleet.actions import Target, instance_actions
 from giftdesk.fleet.runtime import fleet_of
 from giftdesk.fleet.live import LiveInstance
 from giftdesk.fleet.records import InstanceRow
 from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
+from giftdesk.gui.widgets.elided import ElidedLabel
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 from giftdesk.accounts.events import KeyChanged
@@ -170,6 +172,8 @@ class InstancesTab(QWidget):
         self.dialog = None  # the last dialog opened (tests reach it here)
         self.context_menu: QMenu | None = None  # the last row menu shown (tests reach it here)
         self.bulk_results = None
+        self._skipped = ""  # what the last bulk action left out, for its outcome message
+        self._viewers: list = []  # logs and stats windows open, in the order they opened
         self.bulk_dialog: QProgressDialog | None = None
         self._tray: QSystemTrayIcon | None = None
 
@@ -229,7 +233,8 @@ class InstancesTab(QWidget):
         bar.addWidget(self.filter)
         layout.addLayout(bar)
 
-        self.summary = QLabel("")
+        self.summary = ElidedLabel("")  # however long the figures grow, the window keeps its width
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary.setObjectName("fleet-summary")
         self.summary.setProperty("role", "muted")
         layout.addWidget(self.summary)
@@ -251,6 +256,7 @@ class InstancesTab(QWidget):
             self.buttons[action].triggered.connect(lambda _c=False, a=action: self.bulk(a))
         self.actions["clone"].triggered.connect(self.clone)
         self.actions["connect"].triggered.connect(lambda: self.live_command("connect"))
+        menu.setToolTipsVisible(True)  # a disabled entry says why
         self.actions["disconnect"].triggered.connect(lambda: self.live_command("disconnect"))
         self.actions["recreate"].triggered.connect(lambda: self.bulk("recreate"))
         self.actions["sync"].triggered.connect(self.open_reconcile)
@@ -281,6 +287,10 @@ class InstancesTab(QWidget):
         self._render_soon.setSingleShot(True)
         self._render_soon.setInterval(RENDER_MS)
         self._render_soon.timeout.connect(self._render)
+        self._fit_soon = QTimer(self)
+        self._fit_soon.setSingleShot(True)
+        self._fit_soon.setInterval(1000)
+        self._fit_soon.timeout.connect(self.table.fit_columns)
         self._add_shortcuts()
         self._update_buttons()
         self.reload()
@@ -342,9 +352,13 @@ class InstancesTab(QWidget):
             changed = [v for v in views if shown.get(v.id) != v or fmt_uptime(v.uptime) != self._uptimes.get(v.id)]
             if changed:
                 self.table.upsert_rows(changed)
+                if not self._fit_soon.isActive():
+                    self._fit_soon.start()  # figures change widths: refit now and then, not per frame
         else:
             self.table.set_rows(views)
+            self.table.fit_columns()
         self._shown = {v.id: v for v in views}
+        self._update_buttons()  # a started or stopped instance changes what applies
         self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
         running = [v for v in views if v.state == "running"]
         cpu = sum(v.live.cpu_percent or 0 for v in running)
@@ -462,6 +476,7 @@ class InstancesTab(QWidget):
         if row is not None and row not in self.selected():
             self.table.select_key(row.id)  # a right-click on an unselected row acts on that row
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a disabled entry says why
         for action in self.context_menu_actions():
             if action is None:
                 menu.addSeparator()
@@ -471,17 +486,39 @@ class InstancesTab(QWidget):
         self.context_menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
+    def applicable(self) -> dict:
+        """Which actions apply to the selection now (the rules: ``giftdesk.fleet.actions``)."""
+        targets = [Target(v.id, v.row.name, v.state) for v in self.selected()]
+        return instance_actions(targets, may_operate=self.ctx.can_edit)
+
     def _update_buttons(self) -> None:
         count = len(self.selected())
         can = self.ctx.can_edit
+        applies = self.applicable()
         self.buttons["new"].setEnabled(can)
         for key in ("start", "stop", "restart", "delete"):
-            self.buttons[key].setEnabled(can and count > 0)
+            self._set_applicable(self.buttons[key], applies[key])
         for key in ("edit", "logs", "stats"):
             self.buttons[key].setEnabled(count == 1 and (key != "edit" or can))
-        for key in ("clone", "recreate", "connect", "disconnect"):
-            self.actions[key].setEnabled(can and (count == 1 if key == "clone" else count > 0))
+        for key in ("recreate", "connect", "disconnect"):
+            self._set_applicable(self.actions[key], applies[key])
+        self.actions["clone"].setEnabled(can and count == 1)
         self.actions["events"].setEnabled(count == 1)
+
+    def _set_applicable(self, action: QAction, applies) -> None:
+        """Enabled when the action applies to some selected instance; the tool tip says to which, or why not."""
+        base = action.property("base_tooltip")
+        if base is None:
+            base = action.toolTip() or action.text().rstrip("…")
+            action.setProperty("base_tooltip", base)
+        action.setEnabled(applies.enabled)
+        if not applies.enabled:
+            action.setToolTip(applies.reason)
+        elif applies.skipped:
+            action.setToolTip(f"{base}: {len(applies.applies)} of {len(applies.applies) + len(applies.skipped)} "
+                              f"selected; {applies.skipped_text()}")
+        else:
+            action.setToolTip(base)
 
     # ---- actions ----------------------------------------------------------------------------
     def open_create(self) -> None:
@@ -508,8 +545,7 @@ class InstancesTab(QWidget):
         if len(views) != 1:
             return
         self.dialog = LogViewer(self.ctx, views[0].row, parent=self)
-        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog.show()
+        self._show_viewer(self.dialog)
 
     def open_stats(self) -> None:
         from giftdesk.gui.dialogs.instance_stats import StatsDialog
@@ -519,18 +555,41 @@ class InstancesTab(QWidget):
             return
         runtime = self.fleet_runtime
         self.dialog = StatsDialog(self.ctx, views[0].row, runtime.live if runtime else None, parent=self)
-        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog.show()
+        self._show_viewer(self.dialog)
+
+    CASCADE = 36  # px right and down from the last viewer still open
+
+    def _show_viewer(self, dialog) -> None:
+        """Logs and stats windows: a Close button (Esc closes a dialog too), and each new one cascaded
+        from the last one still open, so none opens exactly over another."""
+        import shiboken6
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.setObjectName("viewer-buttons")
+        buttons.rejected.connect(dialog.reject)
+        dialog.layout().addWidget(buttons)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._viewers = [w for w in self._viewers if shiboken6.isValid(w) and w.isVisible()]
+        if self._viewers:
+            taken = {(w.x(), w.y()) for w in self._viewers}
+            at = self._viewers[-1].pos()
+            while (at.x(), at.y()) in taken:
+                at += QPoint(self.CASCADE, self.CASCADE)
+            dialog.move(at)
+        self._viewers.append(dialog)
+        dialog.show()
 
     def bulk(self, action: str) -> None:
-        views = self.selected()
-        if not views:
+        applies = self.applicable().get(action)
+        if applies is None or not applies.enabled:
             return
+        views = [v for v in self.selected() if v.id in set(applies.ids)]
         if action == "delete" and not Prompts.confirm(
                 self, "Delete instances", f"Delete {len(views)} instance(s) and their containers "
                 f"({', '.join(v.row.name for v in views[:5])}{'…' if len(views) > 5 else ''})?", destructive=True):
             return
-        self._run_bulk(action, [v.id for v in views])
+        self._skipped = applies.skipped_text()
+        self._run_bulk(action, applies.ids)
 
     def _run_bulk(self, action: str, ids: list[int]) -> None:
         if len(ids) == 1 and action != "delete":
@@ -578,6 +637,9 @@ class InstancesTab(QWidget):
         text = f"{ok} done"
         if cancelled:
             text += f", {len(cancelled)} cancelled"
+        if self._skipped:
+            text += f", {self._skipped}"
+            self._skipped = ""
         if failed:
             text += f", {len(failed)} failed: " + "; ".join(f"{r.name}: {r.message}" for r in failed[:3])
         self.message.emit(text)
@@ -597,7 +659,8 @@ class InstancesTab(QWidget):
                                description="Cloning…")
 
     def live_command(self, command: str) -> None:
-        for view in self.selected():
+        ids = set(self.applicable()[command].ids)
+        for view in [v for v in self.selected() if v.id in ids]:
             self.ctx.runner.submit(self.ctx.desk.fleet.live_command, view.id, command, owner=self,
                                    lane=f"instance:{view.id}",
                                    on_success=lambda answer, n=view.row.name: self.message.emit(
@@ -679,6 +742,10 @@ class InstancesTab(QWidget):
         self.dialog.show()
 
     # ---- stats only while shown ------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self.table.fit_columns)  # after the layout gave the table its width
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt)
         super().showEvent(event)
         runtime = self.fleet_runtime

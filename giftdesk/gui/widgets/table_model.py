@@ -879,6 +879,9 @@ class RowTableView(QTableView):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(250)
         self._save_timer.timeout.connect(self.save_layout)
+        self._fitting = False
+        self._hand_sized: set[int] = set()
+        header.sectionResized.connect(self._section_resized)
         if settings_key:
             self.restore_layout()
             header.sectionResized.connect(self._layout_touched)
@@ -1111,6 +1114,63 @@ class RowTableView(QTableView):
                 header.setSectionHidden(0, False)
         finally:
             self._restoring = False
+
+    def fit_columns(self, sample: int = 200) -> None:
+        """Columns as wide as their header and their widest cell (of the first ``sample`` rows), within
+        the viewport: when the total does not fit, the widest give way first; the stretch column takes
+        what is left. Never wider than the view: the window does
+        not grow and nothing scrolls sideways. Columns a person resized keep their width."""
+        header = self.horizontalHeader()
+        model = self.source
+        columns = model.columns
+        visible = [i for i in range(len(columns)) if not header.isSectionHidden(i)]
+        if not visible:
+            return
+        cell_fm, header_fm = self.fontMetrics(), header.fontMetrics()
+        rows = min(model.rowCount(), sample)
+        wanted: dict[int, int] = {}
+        floor: dict[int, int] = {}
+        for i in visible:
+            title = header_fm.horizontalAdvance(str(model.headerData(i, Qt.Orientation.Horizontal) or "")) + 28
+            widest = max((cell_fm.horizontalAdvance(str(model.index(r, i).data() or "")) for r in range(rows)),
+                         default=0) + 18
+            wanted[i] = max(title, widest)
+            floor[i] = min(title, wanted[i])
+        for i in visible:
+            if i in self._hand_sized:
+                wanted[i] = floor[i] = header.sectionSize(i)
+        available = self.viewport().width()
+        stretch = [i for i in visible if columns[i].stretch]
+        fixed = [i for i in visible if i not in stretch]
+
+        def capped(level: int, keep: set[int]) -> dict[int, int]:
+            return {i: wanted[i] if i in keep else min(wanted[i], max(level, floor[i])) for i in visible}
+
+        widths = dict(wanted)
+        if sum(wanted.values()) > available:
+            # The widest columns give way first, down to a common width (never below their header):
+            # a short state ("exited (0)") stays whole while a long handle is elided. The stretch
+            # column (the one a person reads whole, an image name) gives way only when that is not enough.
+            keep = set(stretch) if sum(capped(0, set(stretch)).values()) <= available else set()
+            low, high = 0, max(wanted.values())
+            while low < high:
+                level = (low + high + 1) // 2
+                if sum(capped(level, keep).values()) <= available:
+                    low = level
+                else:
+                    high = level - 1
+            widths = capped(low, keep)
+        self._fitting = True
+        try:
+            for i in fixed:
+                if header.sectionResizeMode(i) == QHeaderView.ResizeMode.Interactive and i not in self._hand_sized:
+                    header.resizeSection(i, widths[i])
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, index: int, _old: int, _new: int) -> None:
+        if not self._fitting and not self._restoring and not self.source.columns[index].stretch:
+            self._hand_sized.add(index)  # a person's width: fit_columns leaves it
 
     def reset_layout(self) -> None:
         header = self.horizontalHeader()
