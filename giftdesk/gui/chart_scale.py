@@ -89,11 +89,12 @@ def _clean(value: float) -> float:
     return 0.0 if value == 0 else float(f"{value:.12g}")
 
 
-def value_scale(values: Iterable[float | None], *, zero_based: bool = False, min_span: float = 1.0,
-                ceiling: float | None = None, target_ticks: int = TARGET_TICKS) -> Scale:
+def value_scale(values: Iterable[float | None], *, zero_based: bool = False, keep_zero: bool = False,
+                min_span: float = 1.0, ceiling: float | None = None, target_ticks: int = TARGET_TICKS) -> Scale:
     """The axis for ``values`` (None and non-finite values are left out).
 
     ``zero_based``: a count or a percentage; 0 is on the axis unless that flattens the data.
+    ``keep_zero``: 0 stays on the axis even then (a resource monitor: CPU, memory, network).
     ``min_span``: the smallest range worth showing (a series of zeros gets 0 to ``min_span``).
     ``ceiling``: the axis never goes past it while the data does not (100 for a percentage).
     No values: 0 to ``min_span``.
@@ -103,15 +104,16 @@ def value_scale(values: Iterable[float | None], *, zero_based: bool = False, min
         return _fit(0.0, min_span, min_span, target_ticks, anchored_low=True)
     low, high = min(data), max(data)
     anchored_low = anchored_high = False  # 0 is the bottom (top) of the axis
-    if zero_based:
-        if low >= 0 and (low == high or high - low >= FLATTEN_BELOW * high):
+    flatten_below = 0.0 if keep_zero else FLATTEN_BELOW
+    if zero_based or keep_zero:
+        if low >= 0 and (low == high or high - low >= flatten_below * high):
             low, anchored_low = 0.0, True
-        elif high <= 0 and (low == high or high - low >= FLATTEN_BELOW * -low):
+        elif high <= 0 and (low == high or high - low >= flatten_below * -low):
             high, anchored_high = 0.0, True
     if high == low:  # one value: a range around it
         spread = max(abs(high) * FLAT_SPREAD, min_span / 2)
         low, high = high - spread, high + spread
-        if zero_based and data[0] >= 0 > low:
+        if (zero_based or keep_zero) and data[0] >= 0 > low:
             low, anchored_low = 0.0, True
     span = max(high - low, min_span)
     if not anchored_high:

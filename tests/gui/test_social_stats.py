@@ -7,7 +7,7 @@ import csv
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from giftdesk.db.types import utcnow
 from giftdesk.gui.tabs.social_stats import SocialStatsTab
@@ -326,6 +326,22 @@ def assert_inside(chart, platform: str, margin: float = 4.0) -> None:
         assert area.top() + margin < at.y() <= area.bottom(), (at, area)
 
 
+def hover_until(qtbot, view, where, says) -> None:
+    """Moves the mouse onto ``where()`` (the chart may still be laying itself out) until the tip ``says``."""
+    from PySide6.QtWidgets import QToolTip
+
+    QToolTip.hideText()  # a tip left by an earlier chart
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=5000)
+
+    def attempt() -> bool:
+        at = where()
+        qtbot.mouseMove(view.viewport(), at + QPoint(0, 40))  # from off the dot onto it
+        qtbot.mouseMove(view.viewport(), at)
+        return QToolTip.isVisible() and says(QToolTip.text())
+
+    qtbot.waitUntil(attempt, timeout=5000)
+
+
 @pytest.fixture
 def growth_profiles(desk):
     now = utcnow()
@@ -367,11 +383,8 @@ def test_one_sync_is_a_dot_off_the_edges_with_a_readable_axis(make_tab, ctx, gro
     assert 30 < span_days < 33  # the 30 days shown, with a margin
     assert_inside(chart, "tiktok", margin=8)
 
-    pos, _area = dot_position(chart, "tiktok")  # hovering the dot says what it is
-    qtbot.mouseMove(chart.viewport(), pos)
-    from PySide6.QtWidgets import QToolTip
-    qtbot.waitUntil(lambda: QToolTip.isVisible() and "1,250,000 followers" in QToolTip.text(), timeout=5000)
-    assert QToolTip.text().startswith("TikTok · ")
+    hover_until(qtbot, chart, lambda: dot_position(chart, "tiktok")[0],  # hovering the dot says what it is
+                lambda tip: tip.startswith("TikTok · 1,250,000 followers · "))
 
     qtbot.mouseClick(tab.engagement_button, LEFT)
     assert list(chart.y_axis.categoriesLabels())[-1].endswith(" %") and chart.y_axis.max() <= 100

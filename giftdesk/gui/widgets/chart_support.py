@@ -71,6 +71,7 @@ class EmptyState(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setMargin(16)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hid_legend = False  # the legend was shown before the message hid it
         self.hide()
         view.installEventFilter(self)
 
@@ -84,9 +85,16 @@ class EmptyState(QLabel):
         chart = self.view.chart()
         for axis in chart.axes():
             axis.setVisible(text is None)
+        legend = chart.legend()
         if text is None:
+            if self.hid_legend:
+                legend.show()
+                self.hid_legend = False
             self.hide()
             return
+        if legend.isVisible():
+            legend.hide()
+            self.hid_legend = True
         self.setText(text)
         self.setGeometry(self.view.rect())
         self.raise_()
