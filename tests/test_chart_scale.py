@@ -58,7 +58,7 @@ def test_steps_are_one_two_two_and_a_half_or_five_times_a_power_of_ten(raw, step
 
 def test_no_values_give_a_small_range_from_zero():
     scale = value_scale([], zero_based=True, min_span=10)
-    assert (scale.low, scale.high) == (0, 10) and scale.ticks == [0, 2.5, 5, 7.5, 10]
+    assert (scale.low, scale.high) == (0, 10) and scale.ticks == [0, 2, 4, 6, 8, 10]
 
 
 def test_one_count_starts_at_zero_with_room_above_it():

@@ -130,11 +130,12 @@ def value_scale(values: Iterable[float | None], *, zero_based: bool = False, kee
 def _fit(low: float, high: float, min_span: float, target_ticks: int, anchored_low: bool = False) -> Scale:
     if high - low < min_span:
         high = low + min_span
-    step = nice_step((high - low) / max(1, target_ticks - 1))
+    # The finest nice step that keeps to about ``target_ticks`` ticks: the least room lost past the data.
+    step = nice_step((high - low) / max(1, target_ticks))
     while True:
         bottom = low if anchored_low and low == 0 else math.floor(low / step + 1e-9) * step
         top = math.ceil(high / step - 1e-9) * step
-        if round((top - bottom) / step) + 1 <= MAX_TICKS:
+        if round((top - bottom) / step) + 1 <= min(MAX_TICKS, target_ticks + 1):
             return Scale(_clean(bottom), _clean(top), step)
         step = _next_step(step)
 

@@ -7,10 +7,11 @@ import csv
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 from giftdesk.db.types import utcnow
 from giftdesk.gui.tabs.social_stats import SocialStatsTab
+from tests.gui.chart_support import assert_inside, hover_until
 from tests.gui.conftest import idle
 
 LEFT = Qt.MouseButton.LeftButton
@@ -316,30 +317,9 @@ def dot_position(chart, platform: str, index: int = 0):
     return chart.mapFromScene(scene), chart.chart_.plotArea()  # view (viewport) coordinates
 
 
-def assert_inside(chart, platform: str, margin: float = 4.0) -> None:
+def assert_dots_inside(chart, platform: str, margin: float = 4.0) -> None:
     """Every dot of the platform inside the plot, off its edges (a point on the edge reads as nothing)."""
-    dots = chart.markers[platform]
-    area = chart.chart_.plotArea()
-    for point in dots.points():
-        at = chart.chart_.mapToPosition(point, dots)
-        assert area.left() + margin < at.x() < area.right() - margin, (at, area)
-        assert area.top() + margin < at.y() <= area.bottom(), (at, area)
-
-
-def hover_until(qtbot, view, where, says) -> None:
-    """Moves the mouse onto ``where()`` (the chart may still be laying itself out) until the tip ``says``."""
-    from PySide6.QtWidgets import QToolTip
-
-    QToolTip.hideText()  # a tip left by an earlier chart
-    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=5000)
-
-    def attempt() -> bool:
-        at = where()
-        qtbot.mouseMove(view.viewport(), at + QPoint(0, 40))  # from off the dot onto it
-        qtbot.mouseMove(view.viewport(), at)
-        return QToolTip.isVisible() and says(QToolTip.text())
-
-    qtbot.waitUntil(attempt, timeout=5000)
+    assert_inside(chart.chart_, chart.markers[platform], margin)
 
 
 @pytest.fixture
@@ -381,14 +361,14 @@ def test_one_sync_is_a_dot_off_the_edges_with_a_readable_axis(make_tab, ctx, gro
     assert list(chart.y_axis.categoriesLabels()) == ["0", "500,000", "1,000,000", "1,500,000"]
     span_days = (chart.x_axis.max().toMSecsSinceEpoch() - chart.x_axis.min().toMSecsSinceEpoch()) / 86_400_000
     assert 30 < span_days < 33  # the 30 days shown, with a margin
-    assert_inside(chart, "tiktok", margin=8)
+    assert_dots_inside(chart, "tiktok", margin=8)
 
     hover_until(qtbot, chart, lambda: dot_position(chart, "tiktok")[0],  # hovering the dot says what it is
                 lambda tip: tip.startswith("TikTok · 1,250,000 followers · "))
 
     qtbot.mouseClick(tab.engagement_button, LEFT)
     assert list(chart.y_axis.categoriesLabels())[-1].endswith(" %") and chart.y_axis.max() <= 100
-    assert_inside(chart, "tiktok", margin=8)
+    assert_dots_inside(chart, "tiktok", margin=8)
 
 
 def test_two_close_syncs_are_not_flattened(make_tab, ctx, growth_profiles, qtbot):
@@ -401,7 +381,7 @@ def test_two_close_syncs_are_not_flattened(make_tab, ctx, growth_profiles, qtbot
     assert 1_200_000 <= chart.y_axis.min() < 1_250_000 and 1_262_000 < chart.y_axis.max() <= 1_300_000
     labels = list(chart.y_axis.categoriesLabels())
     assert "1,250,000" in labels and all("," in label for label in labels)
-    assert_inside(chart, "tiktok")
+    assert_dots_inside(chart, "tiktok")
 
 
 def test_many_syncs_start_at_zero_with_separators(make_tab, ctx, growth_profiles, qtbot):
@@ -412,4 +392,4 @@ def test_many_syncs_start_at_zero_with_separators(make_tab, ctx, growth_profiles
     qtbot.waitUntil(lambda: chart.point_count == 15, timeout=5000)
     assert chart.markers["tiktok"].count() == 15
     assert chart.y_axis.min() == 0 and list(chart.y_axis.categoriesLabels())[-1] == "1,500"
-    assert_inside(chart, "tiktok")
+    assert_dots_inside(chart, "tiktok")

@@ -22,6 +22,7 @@ from giftdesk.gui.chart_scale import format_value, markers_wanted, time_format, 
 from giftdesk.gui.widgets.chart_support import EmptyState, set_scale, show_tip, style_chart, value_axis
 
 WINDOW_S = 15 * 60
+TICKS = 4  # about this many value ticks: the three charts share the dialog's height
 NOT_RUNNING = "Stats are sampled by the background runtime, which is not running."
 NO_SAMPLES = (f"No samples in the last 15 minutes: the runtime samples a running tracker every "
               f"{STATS_INTERVAL_S:g} seconds")
@@ -138,8 +139,10 @@ class StatsDialog(QDialog):
         first, last = time_range(times, end_ms - WINDOW_S * 1000, end_ms, min_span=WINDOW_S * 1000)
         for axis in (self.cpu_x, self.memory_x, self.network_x):
             axis.setRange(QDateTime.fromMSecsSinceEpoch(int(first)), QDateTime.fromMSecsSinceEpoch(int(last)))
-        set_scale(self.cpu_y, value_scale([y for _, y in cpu], keep_zero=True, min_span=5.0), unit="%")
-        set_scale(self.memory_y, value_scale([y for _, y in memory], keep_zero=True, min_span=1.0), unit="MiB")
+        set_scale(self.cpu_y, value_scale([y for _, y in cpu], keep_zero=True, min_span=5.0, target_ticks=TICKS),
+                  unit="%")
+        set_scale(self.memory_y, value_scale([y for _, y in memory], keep_zero=True, min_span=1.0,
+                                             target_ticks=TICKS), unit="MiB")
         self.cpu_view.empty.show_message(None if cpu else CPU_FIRST if points else NO_SAMPLES)
         self.memory_view.empty.show_message(None if memory else NO_SAMPLES)
         item = self.live.get(self.row.id)
@@ -170,7 +173,7 @@ class StatsDialog(QDialog):
             _plot(series, values)
             shown += [y for _, y in values]
             self.units[series] = (unit, 1)
-        set_scale(self.network_y, value_scale(shown, keep_zero=True, min_span=1.0), unit=unit)
+        set_scale(self.network_y, value_scale(shown, keep_zero=True, min_span=1.0, target_ticks=TICKS), unit=unit)
         self.network_unit = unit
         if host:
             message = HOST_NETWORK
