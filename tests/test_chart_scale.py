@@ -143,4 +143,9 @@ def test_the_time_axis_spans_the_period_with_the_points_off_its_edges():
 def test_time_formats_and_markers():
     assert time_format(15 * 60_000) == "HH:mm" and time_format(30 * DAY) == "d MMM"
     assert time_format(400 * DAY) == "MMM yyyy"
-    assert not markers_wanted(0) and markers_wanted(1) and markers_wanted(40) and not markers_wanted(500)
+    month = 30 * DAY
+    assert not markers_wanted([], month) and markers_wanted([5 * DAY], month)
+    assert markers_wanted([0, 1, 2], month)  # a few points always get their dots, even close together
+    assert markers_wanted([d * 2 * DAY for d in range(15)], month)  # every other day over a month
+    assert not markers_wanted([d * DAY for d in range(30)], 90 * DAY * 4)  # daily over a year: a smear of dots
+    assert not markers_wanted([d * 2000 for d in range(450)], 15 * 60_000)  # 15 minutes of 2 s samples

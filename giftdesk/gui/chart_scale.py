@@ -10,7 +10,7 @@ and a unit, as everywhere else in the window.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: The mantissas of the steps between ticks.
@@ -27,8 +27,12 @@ FLATTEN_BELOW = 0.2
 FLAT_SPREAD = 0.2
 #: The time axis reaches this share of its span past the first and last moment shown.
 TIME_MARGIN = 0.04
-#: Markers on the points while a series has at most this many (more would hide the line).
+#: Markers on the points while a series has at most this many (more would hide the line)...
 SPARSE_POINTS = 40
+#: ...and its points are, typically, at least this share of the x-range apart (packed dots read as a smear);
+#: a series of up to FEW_POINTS always has them.
+MARKER_GAP = 1 / 60
+FEW_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,13 @@ def time_format(span_ms: float) -> str:
     return "HH:mm" if days <= 2 else "d MMM" if days <= 200 else "MMM yyyy"
 
 
-def markers_wanted(count: int) -> bool:
-    """Dots on the points of a sparse series, so a lone point is something one can see."""
-    return 0 < count <= SPARSE_POINTS
+def markers_wanted(xs: Sequence[float], span: float) -> bool:
+    """Dots on the points of a sparse series (x positions ``xs`` on an x-range ``span`` wide), so a
+    lone point is something one can see; not on a dense one, where they would hide the line."""
+    if not xs or len(xs) > SPARSE_POINTS:
+        return False
+    if len(xs) <= FEW_POINTS:
+        return True
+    ordered = sorted(xs)
+    gaps = sorted(b - a for a, b in zip(ordered, ordered[1:]))
+    return gaps[len(gaps) // 2] >= span * MARKER_GAP

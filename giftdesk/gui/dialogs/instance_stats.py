@@ -75,7 +75,7 @@ def _network_chart() -> tuple[QChartView, QLineSeries, QLineSeries, QDateTimeAxi
 
 def _plot(series: QLineSeries, points: list[tuple[float, float]]) -> None:
     series.replace([QPointF(x, y) for x, y in points])
-    series.setPointsVisible(markers_wanted(len(points)))
+    series.setPointsVisible(markers_wanted([x for x, _ in points], WINDOW_S * 1000))
     series.setMarkerSize(7.0)
 
 

@@ -63,6 +63,7 @@ class GrowthChart(QChartView):
         self.lines, self.markers = {}, {}
         values: list[float] = []
         times: list[float] = []
+        synced_by: dict[str, tuple[list[QPointF], QColor]] = {}
         count = 0
         for platform, points in series.items():
             if not points:
@@ -84,18 +85,7 @@ class GrowthChart(QChartView):
             times += [p.x() for p in qpoints]
             self._add(line)
             self.lines[platform] = line
-            if markers_wanted(len(synced)):
-                dots = QScatterSeries()
-                dots.setName(line.name())
-                dots.setMarkerSize(MARKER_SIZE)
-                dots.setColor(color)
-                dots.setBorderColor(color)
-                dots.replace(synced)
-                dots.hovered.connect(lambda point, state, p=platform: self._hovered(p, point, state))
-                self._add(dots)
-                for marker in self.chart_.legend().markers(dots):
-                    marker.setVisible(False)  # one legend entry per platform: its line
-                self.markers[platform] = dots
+            synced_by[platform] = (synced, color)
         self.point_count = count
         if not count:
             self.empty.show_message(EMPTY_TEXT)
@@ -104,6 +94,9 @@ class GrowthChart(QChartView):
         start = None if since is None else since.timestamp() * 1000
         end = None if until is None else until.timestamp() * 1000
         first, last = time_range(times, start, end)
+        for platform, (synced, color) in synced_by.items():
+            if markers_wanted([p.x() for p in synced], last - first):
+                self._add_dots(platform, synced, color)
         self.x_axis.setRange(QDateTime.fromMSecsSinceEpoch(int(first)), QDateTime.fromMSecsSinceEpoch(int(last)))
         self.x_axis.setFormat(time_format(last - first))
         if metric == "engagement":
@@ -111,6 +104,19 @@ class GrowthChart(QChartView):
         else:
             set_scale(self.y_axis, value_scale(values, zero_based=True, min_span=10.0))
         self.retheme()  # the new series and labels in the palette's colours
+
+    def _add_dots(self, platform: str, synced: list[QPointF], color: QColor) -> None:
+        dots = QScatterSeries()
+        dots.setName(display_name(platform))
+        dots.setMarkerSize(MARKER_SIZE)
+        dots.setColor(color)
+        dots.setBorderColor(color)
+        dots.replace(synced)
+        dots.hovered.connect(lambda point, state: self._hovered(platform, point, state))
+        self._add(dots)
+        for marker in self.chart_.legend().markers(dots):
+            marker.setVisible(False)  # one legend entry per platform: its line
+        self.markers[platform] = dots
 
     def _add(self, series) -> None:
         self.chart_.addSeries(series)
