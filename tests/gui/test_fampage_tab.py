@@ -494,3 +494,48 @@ def test_open_settings_from_the_empty_state_shows_the_fampage_page(qtbot, window
     assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Fampage && invoices"
     qtbot.waitUntil(lambda: dialog.fampage_key.hasFocus())  # the cursor waits in the key field
     dialog.reject()
+
+
+def test_analytics_chart_with_no_one_two_and_many_companies(qtbot, fctx, desk, fake):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QToolTip
+
+    from tests.gui.chart_support import hover_until
+
+    acme, _beta = desk.companies.list()
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Analytics")
+    view = tab.analytics
+    chart = view.chart
+    qtbot.waitUntil(lambda: view.loads >= 1, timeout=5000)
+    assert chart.empty.isVisible() and not chart.chart.series()  # no bare axes
+    assert chart.empty.text() == "No orders in these dates: orders placed between them fill this chart"
+
+    desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
+    click(qtbot, view.refresh_button)
+    qtbot.waitUntil(lambda: chart.categories == ["Acme"], timeout=5000)
+    assert not chart.empty.isVisible()
+    labels = list(chart.y_axis.categoriesLabels())
+    assert labels == ["₹0", "₹2", "₹4", "₹6", "₹8"]  # the ₹7.20 revenue under the top, bars from 0
+    revenue_bar = QPointF(-1 / 6, 3.6)  # the middle of the first of three bars in the one category
+    hover_until(qtbot, chart.view, lambda: chart.view.mapFromScene(
+        chart.chart.mapToPosition(revenue_bar, chart.chart.series()[0])), lambda tip: tip == "Acme · Revenue ₹7.20")
+    assert QToolTip.isVisible()
+
+    cheap = desk.companies.create("Cheap", invoice_multiplier="0.5")  # sold at a loss
+    desk.orders.create_manual(cheap.id, "Likes", "https://instagram.com/p/cheap", 100, "250", network="Instagram")
+    click(qtbot, view.refresh_button)
+    qtbot.waitUntil(lambda: set(chart.categories) == {"Acme", "Cheap"}, timeout=5000)
+    labels = list(chart.y_axis.categoriesLabels())
+    assert chart.y_axis.min() < -125 and chart.y_axis.max() > 250 and "₹0" in labels
+    assert labels[0].startswith("-₹") and all(label.count("₹") == 1 for label in labels)
+
+    for i in range(8):
+        company = desk.companies.create(f"Co {i}")
+        desk.orders.create_manual(company.id, "Views", f"https://tiktok.com/@co{i}", 1000, str(1000 * (i + 1)),
+                                  network="TikTok")
+    click(qtbot, view.refresh_button)
+    qtbot.waitUntil(lambda: len(chart.categories) == 10, timeout=5000)
+    labels = list(chart.y_axis.categoriesLabels())
+    assert chart.y_axis.max() > 64_000 and labels[-1].startswith("₹") and "," in labels[-1]  # ₹70,000
+    assert len(labels) <= 8

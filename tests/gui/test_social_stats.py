@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from giftdesk.db.types import utcnow
 from giftdesk.gui.tabs.social_stats import SocialStatsTab
+from tests.gui.chart_support import assert_inside, hover_until
 from tests.gui.conftest import idle
 
 LEFT = Qt.MouseButton.LeftButton
@@ -305,3 +306,90 @@ def test_dialog_csv_and_endpoint_syncs_agree_in_the_window_and_on_the_command_li
     assert main([*base, "metrics"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert (metrics["totalSyncs"], metrics["successfulSyncs"], metrics["failedSyncs"]) == (3, 3, 0)
+
+
+# ---- the growth chart with no, one, two and many syncs ------------------------------------------------------
+
+def dot_position(chart, platform: str, index: int = 0):
+    """Where a sync's dot is drawn in the chart view, and the plot area it must sit inside."""
+    dots = chart.markers[platform]
+    scene = chart.chart_.mapToPosition(dots.points()[index], dots)
+    return chart.mapFromScene(scene), chart.chart_.plotArea()  # view (viewport) coordinates
+
+
+def assert_dots_inside(chart, platform: str, margin: float = 4.0) -> None:
+    """Every dot of the platform inside the plot, off its edges (a point on the edge reads as nothing)."""
+    assert_inside(chart.chart_, chart.markers[platform], margin)
+
+
+@pytest.fixture
+def growth_profiles(desk):
+    now = utcnow()
+    desk.social.create("Nia None")
+    one = desk.social.create("Omar One")
+    desk.social.sync(one.id, "tiktok", 1_250_000, "7.5", source="cli", allow_text=True, now=now - timedelta(minutes=1))
+    two = desk.social.create("Tess Two")
+    desk.social.sync(two.id, "tiktok", 1_250_000, "7.5", source="cli", allow_text=True, now=now - timedelta(days=10))
+    desk.social.sync(two.id, "tiktok", 1_262_000, "8.1", source="cli", allow_text=True, now=now - timedelta(days=1))
+    many = desk.social.create("Mia Many")
+    for day in range(29, 0, -2):
+        desk.social.sync(many.id, "tiktok", 1000 + (30 - day) * 13, "7", source="cli", allow_text=True,
+                         now=now - timedelta(days=day))
+
+
+def test_a_profile_never_synced_says_what_will_fill_its_chart(make_tab, ctx, growth_profiles, qtbot):
+    tab = make_tab(ctx)
+    click_row(qtbot, tab, "Nia None")
+    wait_detail(qtbot, tab, "Nia None")
+    chart = tab.chart
+    qtbot.waitUntil(lambda: chart.empty.isVisible(), timeout=5000)
+    assert chart.empty.text() == "No syncs yet: sync a platform to start the growth history"
+    assert not chart.x_axis.isVisible() and not chart.y_axis.isVisible()  # no bare 0–10 axes
+    assert chart.empty.geometry().center() == chart.rect().center()
+
+
+def test_one_sync_is_a_dot_off_the_edges_with_a_readable_axis(make_tab, ctx, growth_profiles, qtbot):
+    tab = make_tab(ctx)
+    click_row(qtbot, tab, "Omar One")
+    wait_detail(qtbot, tab, "Omar One")
+    chart = tab.chart
+    qtbot.waitUntil(lambda: chart.point_count == 1, timeout=5000)
+    assert not chart.empty.isVisible() and chart.y_axis.isVisible()
+    dots = chart.markers["tiktok"]
+    assert dots.isVisible() and dots.count() == 1 and dots.markerSize() >= 6
+    assert chart.y_axis.min() == 0 and 1_250_000 * 1.05 <= chart.y_axis.max() <= 2_000_000
+    assert list(chart.y_axis.categoriesLabels()) == ["0", "500,000", "1,000,000", "1,500,000"]
+    span_days = (chart.x_axis.max().toMSecsSinceEpoch() - chart.x_axis.min().toMSecsSinceEpoch()) / 86_400_000
+    assert 30 < span_days < 33  # the 30 days shown, with a margin
+    assert_dots_inside(chart, "tiktok", margin=8)
+
+    hover_until(qtbot, chart, lambda: dot_position(chart, "tiktok")[0],  # hovering the dot says what it is
+                lambda tip: tip.startswith("TikTok · 1,250,000 followers · "))
+
+    qtbot.mouseClick(tab.engagement_button, LEFT)
+    assert list(chart.y_axis.categoriesLabels())[-1].endswith(" %") and chart.y_axis.max() <= 100
+    assert_dots_inside(chart, "tiktok", margin=8)
+
+
+def test_two_close_syncs_are_not_flattened(make_tab, ctx, growth_profiles, qtbot):
+    tab = make_tab(ctx)
+    click_row(qtbot, tab, "Tess Two")
+    wait_detail(qtbot, tab, "Tess Two")
+    chart = tab.chart
+    qtbot.waitUntil(lambda: chart.point_count == 2, timeout=5000)
+    assert chart.markers["tiktok"].count() == 2
+    assert 1_200_000 <= chart.y_axis.min() < 1_250_000 and 1_262_000 < chart.y_axis.max() <= 1_300_000
+    labels = list(chart.y_axis.categoriesLabels())
+    assert "1,250,000" in labels and all("," in label for label in labels)
+    assert_dots_inside(chart, "tiktok")
+
+
+def test_many_syncs_start_at_zero_with_separators(make_tab, ctx, growth_profiles, qtbot):
+    tab = make_tab(ctx)
+    click_row(qtbot, tab, "Mia Many")
+    wait_detail(qtbot, tab, "Mia Many")
+    chart = tab.chart
+    qtbot.waitUntil(lambda: chart.point_count == 15, timeout=5000)
+    assert chart.markers["tiktok"].count() == 15
+    assert chart.y_axis.min() == 0 and list(chart.y_axis.categoriesLabels())[-1] == "1,500"
+    assert_dots_inside(chart, "tiktok")

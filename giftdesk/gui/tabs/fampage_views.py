@@ -44,9 +44,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.fampage.money import format_money
+from giftdesk.fampage.money import CURRENCY_SIGNS, format_money
 from giftdesk.gui import theme
+from giftdesk.gui.chart_scale import value_scale
 from giftdesk.gui.prompts import Prompts
+from giftdesk.gui.widgets.chart_support import EmptyState, set_scale, show_tip, style_chart, value_axis
 from giftdesk.gui.widgets.table_model import (
     RIGHT,
     Column,
@@ -637,72 +639,93 @@ def _order_profit_columns() -> list[Column]:
     ]
 
 
+BAR_MEASURES = (("Revenue", lambda t: t.revenue), ("Cost", lambda t: t.cost), ("Profit", lambda t: t.profit))
+NO_ORDERS_CHART = "No orders in these dates: orders placed between them fill this chart"
+
 VIEWS = (("companies", "Per company"), ("summary", "Summary"), ("target", "By target link"),
          ("history", "Company history"))
 
 
 class ProfitChart(QWidget):
-    """Revenue, cost and profit bars per category (QtCharts). Floats only for drawing the bars."""
+    """Revenue, cost and profit bars per category (QtCharts). Floats only for drawing the bars.
 
-    def __init__(self, parent: QWidget | None = None):
+    The money axis starts at 0 (bars are lengths) with room above the tallest bar, ticks at round
+    amounts with the currency ("₹1,500"); hovering a bar says its category, measure and amount.
+    With nothing to draw, a message says what will fill the chart.
+    """
+
+    def __init__(self, parent: QWidget | None = None, currency: str = "INR"):
         super().__init__(parent)
         from PySide6.QtCharts import QChart, QChartView
 
+        self.currency = currency
         self.chart = QChart()
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart.setMargins(QMarginsF(4, 4, 4, 4).toMargins())
         self.view = QChartView(self.chart, self)
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.empty = EmptyState(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.categories: list[str] = []
+        self.items: list[tuple[str, Totals]] = []
+        self.y_axis = None
         self.retheme()
+        self.empty.show_message(NO_ORDERS_CHART)
 
     def retheme(self) -> None:
-        from PySide6.QtCharts import QChart
+        style_chart(self.view)
+        c = theme.colors()
+        for series in self.chart.series():
+            for bars, color in zip(series.barSets(), (c.accent, c.warning, c.success), strict=True):
+                bars.setColor(QColor(color))
+                bars.setBorderColor(QColor(color))
 
-        self.chart.setTheme(QChart.ChartTheme.ChartThemeDark if theme.is_dark() else QChart.ChartTheme.ChartThemeLight)
-        self.chart.setBackgroundBrush(self.palette().base())
-        self.chart.setBackgroundRoundness(0)
-
-    def set_bars(self, title: str, items: list[tuple[str, Totals]]) -> None:
-        from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QValueAxis
+    def set_bars(self, title: str, items: list[tuple[str, Totals]], empty_text: str = NO_ORDERS_CHART) -> None:
+        from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet
 
         self.chart.removeAllSeries()
         for axis in self.chart.axes():
             self.chart.removeAxis(axis)
+        self.y_axis = None
         self.chart.setTitle(title)
         self.categories = [name for name, _ in items]
+        self.items = list(items)
         if not items:
+            self.chart.setTitle("")
+            self.empty.show_message(empty_text)
             return
         series = QBarSeries()
-        c = theme.colors()
-        for label, pick, color in (("Revenue", lambda t: t.revenue, c.accent), ("Cost", lambda t: t.cost, c.warning),
-                                   ("Profit", lambda t: t.profit, c.success)):
+        for label, pick in BAR_MEASURES:
             bars = QBarSet(label)
             bars.append([float(pick(totals)) for _, totals in items])
-            bars.setColor(QColor(color))
-            bars.setBorderColor(QColor(color))
             series.append(bars)
+        series.hovered.connect(self._hovered)
         self.chart.addSeries(series)
         x = QBarCategoryAxis()
         x.append(self.categories)
-        y = QValueAxis()
-        y.setLabelFormat("%.0f")
-        high = max([float(t.revenue) for _, t in items] + [float(t.cost) for _, t in items] + [1.0])
-        low = min([float(t.profit) for _, t in items] + [0.0])
-        y.setRange(low, high * 1.1)
-        y.applyNiceNumbers()
+        y = value_axis()
+        amounts = [float(pick(t)) for _, t in items for _label, pick in BAR_MEASURES]
+        sign = CURRENCY_SIGNS.get(self.currency.upper(), "")
+        set_scale(y, value_scale(amounts, keep_zero=True, min_span=1.0, target_ticks=6), prefix=sign,
+                  unit="" if sign else self.currency.upper())
         self.chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
         series.attachAxis(y)
-        self.chart.setTheme(self.chart.theme())  # keep the theme's label colours after new axes
-        for bars, color in zip(series.barSets(), (c.accent, c.warning, c.success), strict=True):
-            bars.setColor(QColor(color))
-            bars.setBorderColor(QColor(color))
-        self.chart.setBackgroundBrush(self.palette().base())
+        self.y_axis = y
+        self.empty.show_message(None)
+        self.retheme()
+
+    def bar_text(self, index: int, measure: str) -> str:
+        """What hovering a bar says: its category, the measure and the amount."""
+        name, totals = self.items[index]
+        pick = dict(BAR_MEASURES)[measure]
+        return f"{name} · {measure} {money_text(pick(totals), self.currency)}"
+
+    def _hovered(self, status: bool, index: int, bars) -> None:
+        show_tip(self.bar_text(index, bars.label()) if status else "")
 
 
 class AnalyticsView(FampageView):
@@ -753,7 +776,7 @@ class AnalyticsView(FampageView):
             table.set_empty_text({"target": "Type a target link and press Show",
                                   "history": "Pick a company"}.get(name, "No orders in this range"))
             self.stack.addWidget(table)
-        self.chart = ProfitChart(self)
+        self.chart = ProfitChart(self, self.currency)
         self.chart.setMinimumHeight(120)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
@@ -817,7 +840,8 @@ class AnalyticsView(FampageView):
         if data is None:
             table.set_rows([])
             self.total.setText("")
-            self.chart.set_bars("", [])
+            self.chart.set_bars("", [], {"target": "Type a target link and press Show to chart its orders",
+                                         "history": "Pick a company to chart its orders"}[key])
         elif key == "companies":
             table.set_rows(data)
             grand = Totals(sum(f.totals.orders for f in data), sum((f.totals.cost for f in data), Decimal(0)),
