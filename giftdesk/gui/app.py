@@ -12,7 +12,6 @@ their ``accepted``/``rejected`` signals.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -162,6 +161,8 @@ def _ensure_logging(data_dir: str | None) -> None:
 
 
 async def _main(app: QApplication, controller: AppController) -> int:
+    import asyncio
+
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
     controller.start()
@@ -262,6 +263,8 @@ def run(data_dir: str | None = None, database_url: str | None = None) -> int:
         splash.close()
         QMessageBox.critical(None, APP_NAME, f"GiftDesk cannot start:\n\n{exc}")  # no event loop runs yet
         return 1
+    import asyncio  # imported here, not above: with ssl it is 30-60 ms the splash need not wait for
+
     import qasync
 
     splash.close()
