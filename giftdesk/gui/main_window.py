@@ -48,6 +48,7 @@ TAB_CLASSES = [
     "giftdesk.gui.tabs.fampage_orders:FampageOrdersTab",
 ]
 CUSTOMERS = TABS.index(("customers", "Customer Accounts"))
+BACKGROUND_LATEST_MS = 2000  # the background runtime starts at the latest this long after the window is made
 DEFAULT_SIZE = (1280, 800)
 SETTINGS_FILE = "window.ini"
 
@@ -89,10 +90,13 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
         self.runtime_view: RuntimeView | None = None
+        self._background_pending = background
+        self._waiting_for_idle = False
         if background:
-            # After the first paint: the Docker SDK import and the server start would otherwise
-            # compete with it for the GIL.
-            QTimer.singleShot(300, self.start_background)
+            # After the first paint, once the shown tab's first loads are in: the Docker SDK
+            # import and the server start would otherwise compete with them for the GIL. At the
+            # latest BACKGROUND_LATEST_MS after this, whatever is still loading.
+            QTimer.singleShot(BACKGROUND_LATEST_MS, self.start_background)
 
         self._build_menus()
         theme.on_theme_changed(self._retheme)
@@ -180,9 +184,25 @@ class MainWindow(QMainWindow):
                 action.setIcon(theme.icon(name))
         self.setWindowIcon(theme.app_icon())
 
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._background_pending:  # the first paint
+            self._background_pending = False
+            self._waiting_for_idle = True
+            self.ctx.runner.busy_changed.connect(self._start_background_if_idle)
+            QTimer.singleShot(0, self._start_background_if_idle)
+
+    def _start_background_if_idle(self, *_busy) -> None:
+        if self.ctx.runner.running == 0:
+            self.start_background()
+
     def start_background(self) -> None:
         """The background runtime: endpoint, Docker monitor, schedules and features, on their own threads."""
-        if self.runtime_view is None:
+        self._background_pending = False
+        if self._waiting_for_idle:
+            self._waiting_for_idle = False
+            self.ctx.runner.busy_changed.disconnect(self._start_background_if_idle)
+        if self.runtime_view is None and not self._shut_down:
             self.runtime_view = RuntimeView(self.ctx, parent=self)
             self.runtime_view.docker_changed.connect(self.status.set_docker_state)
             self.runtime_view.endpoint_changed.connect(self.status.set_endpoint_state)
