@@ -193,6 +193,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._start_background_if_idle)
 
     def _start_background_if_idle(self, *_busy) -> None:
+        # Looked at again once the event in hand is handled: the runner says "idle" just before
+        # it hands a result over, and showing it may ask for more (the selected customer's detail).
+        if self.ctx.runner.running == 0:
+            QTimer.singleShot(0, self._start_background_if_still_idle)
+
+    def _start_background_if_still_idle(self) -> None:
         if self.ctx.runner.running == 0:
             self.start_background()
 

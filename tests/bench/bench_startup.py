@@ -144,14 +144,15 @@ def seed(data_dir: Path, customers: int = 1000, accounts: int = 2000) -> None:
 PYCACHE = {"dir": ""}  # set by main(): a temporary bytecode cache for the started processes
 
 
-def time_to(script: str, *args: str) -> dict[str, float]:
-    """Seconds from process start to each moment the script prints ("PAINT", "LISTED")."""
+def time_to(script: str, *args: str, source: Path = REPO) -> dict[str, float]:
+    """Seconds from process start to each moment the script prints ("PAINT", "LISTED"), running
+    the GiftDesk found in ``source``."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "GIFTDESK_KEYRING": "file",
-           "PYTHONPYCACHEPREFIX": PYCACHE["dir"]}
+           "PYTHONPYCACHEPREFIX": PYCACHE["dir"], "PYTHONPATH": str(source)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.time()
     result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
-                            cwd=REPO, timeout=120)
+                            cwd=source, timeout=120)
     moments = {}
     for line in result.stdout.splitlines():
         name, _, value = line.partition(" ")
@@ -162,46 +163,43 @@ def time_to(script: str, *args: str) -> dict[str, float]:
     return moments
 
 
-def time_to_first_paint(script: str, *args: str) -> float:
-    return time_to(script, *args)["PAINT"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--also", type=Path, metavar="DIR",
+                        help="another GiftDesk source tree (say, `git archive` of an older commit) timed in the same "
+                             "interleaved runs, for a before/after under the same load")
     args = parser.parse_args()
+    sources = {"": REPO, **({f" [{args.also.name}]": args.also.resolve()} if args.also else {})}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         PYCACHE["dir"] = str(Path(tmp) / "pycache")
         t = time.perf_counter()
         seed(data_dir)
         print(f"seeded 1,000 customers / 2,000 accounts with credentials in {time.perf_counter() - t:.1f} s")
-        for _ in range(2):  # compile the bytecode and warm the file cache for all three
-            time_to_first_paint(BARE)
-            time_to(GIFTDESK, str(data_dir))
-            time_to_first_paint(SPLASH)
-        bare, painted, listed, splash = [], [], [], []
+        for _ in range(2):  # compile the bytecode and warm the file cache for all
+            time_to(BARE)
+            for source in sources.values():
+                time_to(GIFTDESK, str(data_dir), source=source)
+                time_to(SPLASH, source=source)
+        times: dict[str, list[float]] = {"bare QMainWindow": []}
         for _ in range(args.runs):  # interleaved so drift hits all alike
-            bare.append(time_to_first_paint(BARE))
-            ours = time_to(GIFTDESK, str(data_dir))
-            painted.append(ours["PAINT"])
-            listed.append(ours.get("LISTED", float("nan")))
-            splash.append(time_to_first_paint(SPLASH))
-    b = statistics.median(bare)
-
-    def line(name: str, values: list[float]) -> float:
-        m = statistics.median(values)
-        ratios = sorted(x / y for x, y in zip(values, bare))
-        print(f"{name:30} median {m * 1000:6.0f} ms  {m / b:5.2f}x  (runs' own ratios {ratios[0]:.2f}–"
-              f"{ratios[-1]:.2f}x; ms: {', '.join(f'{x * 1000:.0f}' for x in values)})")
-        return m
-
-    line("bare QMainWindow", bare)
-    s = line("GiftDesk splash", splash)
-    line("GiftDesk main window painted", painted)
-    o = line("… with the customers listed", listed)
-    print(f"ratio main window with the customers listed / bare: {o / b:.2f}x  (target <= 3x)")
-    print(f"ratio splash / bare:                                {s / b:.2f}x  (target <= 1.5x)")
+            times["bare QMainWindow"].append(time_to(BARE)["PAINT"])
+            for tag, source in sources.items():
+                ours = time_to(GIFTDESK, str(data_dir), source=source)
+                times.setdefault(f"main window painted{tag}", []).append(ours["PAINT"])
+                times.setdefault(f"… customers listed{tag}", []).append(ours.get("LISTED", float("nan")))
+                times.setdefault(f"splash{tag}", []).append(time_to(SPLASH, source=source)["PAINT"])
+    bare = times["bare QMainWindow"]
+    b, best_b = statistics.median(bare), min(bare)
+    print(f"{'':36} {'median':>8} {'ratio':>6}   {'best':>6} {'ratio':>6}   runs (ms)")
+    for name, values in times.items():
+        m, best = statistics.median(values), min(values)
+        print(f"{name:36} {m * 1000:6.0f} ms {m / b:5.2f}x   {best * 1000:4.0f} ms {best / best_b:5.2f}x   "
+              f"{', '.join(f'{x * 1000:.0f}' for x in values)}")
+    listed, splash = statistics.median(times["… customers listed"]), statistics.median(times["splash"])
+    print(f"ratio main window with the customers listed / bare: {listed / b:.2f}x  (target <= 3x)")
+    print(f"ratio splash / bare:                                {splash / b:.2f}x  (target <= 1.5x)")
 
 
 if __name__ == "__main__":
