@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
             # After the first paint, once the shown tab's first loads are in: the Docker SDK
             # import and the server start would otherwise compete with them for the GIL. At the
             # latest BACKGROUND_LATEST_MS after this, whatever is still loading.
-            QTimer.singleShot(BACKGROUND_LATEST_MS, self.start_background)
+            QTimer.singleShot(BACKGROUND_LATEST_MS, self._start_background_at_the_latest)
 
         self._build_menus()
         theme.on_theme_changed(self._retheme)
@@ -201,6 +201,9 @@ class MainWindow(QMainWindow):
     def _start_background_if_still_idle(self) -> None:
         if self.ctx.runner.running == 0:
             self.start_background()
+
+    def _start_background_at_the_latest(self) -> None:
+        self.start_background()
 
     def start_background(self) -> None:
         """The background runtime: endpoint, Docker monitor, schedules and features, on their own threads."""
