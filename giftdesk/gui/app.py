@@ -12,15 +12,11 @@ their ``accepted``/``rejected`` signals.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import platform
-import secrets
 import signal
 import sys
 import threading
-import tempfile
 import time
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler, qVersion
@@ -310,6 +306,11 @@ def self_test(json_output: bool = False) -> int:
     """
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import json  # these four here, not above: the splash need not wait for them
+    import platform
+    import secrets
+    import tempfile
+
     import PySide6
 
     from giftdesk.desk import Desk

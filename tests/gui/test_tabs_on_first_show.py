@@ -222,7 +222,7 @@ def test_the_splash_is_painted_before_asyncio_or_the_domain_layer_is_imported():
 import json, sys
 from giftdesk.gui import app as gapp
 application = gapp._splash(gapp.create_application())
-print(json.dumps([m for m in ("asyncio", "ssl", "sqlalchemy", "giftdesk.desk") if m in sys.modules]))
+print(json.dumps([m for m in ("asyncio", "ssl", "sqlalchemy", "giftdesk.desk", "secrets") if m in sys.modules]))
 """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO,
