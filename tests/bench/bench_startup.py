@@ -166,11 +166,11 @@ def time_to(script: str, *args: str, source: Path = REPO) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--also", type=Path, metavar="DIR",
+    parser.add_argument("--also", type=Path, metavar="DIR", action="append", default=[],
                         help="another GiftDesk source tree (say, `git archive` of an older commit) timed in the same "
-                             "interleaved runs, for a before/after under the same load")
+                             "interleaved runs, for a before/after under the same load; may be repeated")
     args = parser.parse_args()
-    sources = {"": REPO, **({f" [{args.also.name}]": args.also.resolve()} if args.also else {})}
+    sources = {"": REPO, **{f" [{tree.name}]": tree.resolve() for tree in args.also}}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         PYCACHE["dir"] = str(Path(tmp) / "pycache")
