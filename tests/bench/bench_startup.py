@@ -13,7 +13,10 @@ The started processes compile Python to bytecode once, in the warm-up, into a te
 (as an installed GiftDesk has its ``.pyc`` files) even where ``PYTHONDONTWRITEBYTECODE`` is set:
 otherwise every run would compile GiftDesk's own modules from source, which no user pays.
 
-    python tests/bench/bench_startup.py [--runs 7]
+    python tests/bench/bench_startup.py [--runs 7] [--also DIR ...]
+
+``--also DIR`` times another source tree's main window and splash in the same interleaved runs
+(``git archive <commit> | tar -x -C DIR``): a before/after under the same load.
 """
 
 from __future__ import annotations
