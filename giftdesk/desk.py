@@ -6,31 +6,46 @@ The GUI, the CLI and ``giftdesk serve`` all start by opening a Desk; it is Qt-fr
 from __future__ import annotations
 
 import logging
+import threading
 
 from giftdesk.db import Database
 from giftdesk.db.migrate import upgrade
+from giftdesk.accounts.customers import CustomerService
+from giftdesk.accounts.keys import KeyService
+from giftdesk.accounts.tracker_data import TrackerDataService
+from giftdesk.core.context import Actor, ServiceContext
 from giftdesk.core.errors import GiftDeskError
+from giftdesk.core.events import EventBus, SettingsChanged
 from giftdesk.core.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.core.secrets import SecretStore
 from giftdesk.system.admins import AdminService
-from giftdesk.fampage.analytics import AnalyticsService
-from giftdesk.system.backups import BackupService
 from giftdesk.system.audit import AuditService
-from giftdesk.core.context import Actor, ServiceContext
-from giftdesk.fampage.companies import CompanyService
-from giftdesk.accounts.customers import CustomerService
-from giftdesk.core.events import EventBus, SettingsChanged
-from giftdesk.fampage.service import FampageService
-from giftdesk.fampage.invoices import InvoiceDocuments, InvoiceService
-from giftdesk.accounts.keys import KeyService
-from giftdesk.social.service import SocialService
-from giftdesk.fampage.orders import OrderService
+from giftdesk.system.backups import BackupService
 from giftdesk.system.settings import SettingsService, ensure_instance_id
-from giftdesk.accounts.tracker_data import TrackerDataService
 
 log = logging.getLogger(__name__)
 
 URL_PATTERN_KEY = "tracker.url_pattern"
+
+
+class _MadeOnFirstUse:
+    """A service made when first asked for, once, whichever thread asks first: a front end starts
+    without its modules (httpx and the Fampage client, invoices, analytics, social stats)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, desk, owner=None):
+        if desk is None:
+            return self
+        with desk._making:
+            made = desk.__dict__.get(self.name)
+            if made is None:
+                made = desk.__dict__[self.name] = self.make(desk)  # from now on found without this
+        return made
 
 
 class Desk:
@@ -49,14 +64,54 @@ class Desk:
         self.tracker_data = TrackerDataService(self.ctx)
         self.settings = SettingsService(self.ctx)
         self.backups = BackupService(self.ctx, paths.backups)
-        self.social = SocialService(self.ctx)
-        self.fampage = FampageService(self.ctx, self.settings)
-        self.companies = CompanyService(self.ctx, self.settings)
-        self.invoices = InvoiceService(self.ctx, self.settings)
-        self.invoice_documents = InvoiceDocuments(self.invoices, self.settings)
-        self.orders = OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
-        self.analytics = AnalyticsService(self.ctx)
+        self._making = threading.RLock()
+        self._fampage_shared_with: Desk | None = None  # as_actor: one Fampage connection for both
         self._fleet = None
+
+    @_MadeOnFirstUse
+    def social(self):
+        from giftdesk.social.service import SocialService
+
+        return SocialService(self.ctx)
+
+    @_MadeOnFirstUse
+    def fampage(self):
+        from giftdesk.fampage.service import FampageService
+
+        service = FampageService(self.ctx, self.settings)
+        if self._fampage_shared_with is not None:
+            service.share_connection(self._fampage_shared_with.fampage)
+        return service
+
+    @_MadeOnFirstUse
+    def companies(self):
+        from giftdesk.fampage.companies import CompanyService
+
+        return CompanyService(self.ctx, self.settings)
+
+    @_MadeOnFirstUse
+    def invoices(self):
+        from giftdesk.fampage.invoices import InvoiceService
+
+        return InvoiceService(self.ctx, self.settings)
+
+    @_MadeOnFirstUse
+    def invoice_documents(self):
+        from giftdesk.fampage.invoices import InvoiceDocuments
+
+        return InvoiceDocuments(self.invoices, self.settings)
+
+    @_MadeOnFirstUse
+    def orders(self):
+        from giftdesk.fampage.orders import OrderService
+
+        return OrderService(self.ctx, self.settings, self.fampage, self.companies, self.invoices)
+
+    @_MadeOnFirstUse
+    def analytics(self):
+        from giftdesk.fampage.analytics import AnalyticsService
+
+        return AnalyticsService(self.ctx)
 
     @property
     def fleet(self):
@@ -115,7 +170,7 @@ class Desk:
     def as_actor(self, actor: Actor) -> "Desk":
         """The same data directory and event bus, acting as someone else (after a GUI login)."""
         other = Desk(self.paths, self.db, self.secrets, self.events, actor, self.runtime)
-        other.fampage.share_connection(self.fampage)
+        other._fampage_shared_with = self
         return other
 
     def attach_runtime(self, runtime) -> None:
@@ -126,7 +181,8 @@ class Desk:
         runtime, self.runtime = self.runtime, None
         if runtime is not None:
             runtime.stop()
-        self.fampage.close()
+        if "fampage" in self.__dict__:  # made (else there is no connection to close)
+            self.fampage.close()
         if self._fleet is not None:
             self._fleet.close()
         self.db.dispose()

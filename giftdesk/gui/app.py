@@ -12,16 +12,11 @@ their ``accepted``/``rejected`` signals.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import os
-import platform
-import secrets
 import signal
 import sys
 import threading
-import tempfile
 import time
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler, qVersion
@@ -162,6 +157,8 @@ def _ensure_logging(data_dir: str | None) -> None:
 
 
 async def _main(app: QApplication, controller: AppController) -> int:
+    import asyncio
+
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
     controller.start()
@@ -262,6 +259,8 @@ def run(data_dir: str | None = None, database_url: str | None = None) -> int:
         splash.close()
         QMessageBox.critical(None, APP_NAME, f"GiftDesk cannot start:\n\n{exc}")  # no event loop runs yet
         return 1
+    import asyncio  # imported here, not above: with ssl it is 30-60 ms the splash need not wait for
+
     import qasync
 
     splash.close()
@@ -307,6 +306,11 @@ def self_test(json_output: bool = False) -> int:
     """
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import json  # these four here, not above: the splash need not wait for them
+    import platform
+    import secrets
+    import tempfile
+
     import PySide6
 
     from giftdesk.desk import Desk

@@ -3,10 +3,15 @@
 Window geometry, the current tab and splitter positions are kept in ``window.ini`` inside the
 data directory (not the user's global Qt settings), so each data directory remembers its own
 layout and tests never touch the user's configuration.
+
+A tab is built when it is first shown (or first reached, ``window.orders_tab``): until then its
+page is an empty placeholder, its module is not imported and it submits no work. Everything that
+goes over the tabs (state, reloads, shutdown) goes over the built ones (``tab_widgets``).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import platform
 from datetime import datetime
@@ -34,6 +39,16 @@ TABS = [
     ("stats", "Social Stats"),
     ("orders", "Fampage Orders"),
 ]
+# Each tab's class ("module:Class"), built on first show; same order as TABS.
+TAB_CLASSES = [
+    "giftdesk.gui.tabs.instances:InstancesTab",
+    "giftdesk.gui.tabs.api_keys:ApiKeysTab",
+    "giftdesk.gui.tabs.customers:CustomersTab",
+    "giftdesk.gui.tabs.social_stats:SocialStatsTab",
+    "giftdesk.gui.tabs.fampage_orders:FampageOrdersTab",
+]
+CUSTOMERS = TABS.index(("customers", "Customer Accounts"))
+BACKGROUND_LATEST_MS = 2000  # the background runtime starts at the latest this long after the window is made
 DEFAULT_SIZE = (1280, 800)
 SETTINGS_FILE = "window.ini"
 
@@ -60,43 +75,33 @@ class MainWindow(QMainWindow):
         self.setObjectName("main-window")
         ErrorRoute.parent = self
 
-        # ---- tabs ----------------------------------------------------------------------------
-        from giftdesk.gui.tabs.api_keys import ApiKeysTab
-        from giftdesk.gui.tabs.customers import CustomersTab
-        from giftdesk.gui.tabs.instances import InstancesTab
-        from giftdesk.gui.tabs.fampage_orders import FampageOrdersTab
-        from giftdesk.gui.tabs.social_stats import SocialStatsTab
-
+        # ---- tabs (placeholders; each is built when first shown) --------------------------------
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("main-tabs")
         self.tabs.setDocumentMode(True)
-        self.instances_tab = InstancesTab(ctx, self)
-        self.api_keys_tab = ApiKeysTab(ctx, self)
-        self.customers_tab = CustomersTab(ctx, self)
-        self.stats_tab = SocialStatsTab(ctx, self)
-        self.orders_tab = FampageOrdersTab(ctx, self)
-        for widget, (icon_name, title) in zip(
-            (self.instances_tab, self.api_keys_tab, self.customers_tab, self.stats_tab, self.orders_tab), TABS, strict=True
-        ):
-            self.tabs.addTab(widget, theme.icon(icon_name), title)
+        self._built: dict[int, QWidget] = {}
+        for icon_name, title in TABS:
+            placeholder = QWidget()
+            placeholder.setObjectName("unbuilt-tab")
+            self.tabs.addTab(placeholder, theme.icon(icon_name), title)
         self.setCentralWidget(self.tabs)
-        for tab in self.tab_widgets():
-            message = getattr(tab, "message", None)
-            if message is not None and hasattr(message, "connect"):
-                message.connect(self.show_message)
 
         # ---- status bar and monitors -----------------------------------------------------
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
         self.runtime_view: RuntimeView | None = None
+        self._background_pending = background
+        self._waiting_for_idle = False
         if background:
-            # After the first paint: the Docker SDK import and the server start would otherwise
-            # compete with it for the GIL.
-            QTimer.singleShot(300, self.start_background)
+            # After the first paint, once the shown tab's first loads are in: the Docker SDK
+            # import and the server start would otherwise compete with them for the GIL. At the
+            # latest BACKGROUND_LATEST_MS after this, whatever is still loading.
+            QTimer.singleShot(BACKGROUND_LATEST_MS, self._start_background_at_the_latest)
 
         self._build_menus()
         theme.on_theme_changed(self._retheme)
-        self.restore_state()
+        self.restore_state()  # builds the current tab
+        self.tabs.currentChanged.connect(self._tab_shown)
 
     # ---- construction ----------------------------------------------------------------------
     def _action(self, text: str, slot, icon_name: str | None = None, shortcut=None, tip: str = "") -> QAction:
@@ -179,9 +184,34 @@ class MainWindow(QMainWindow):
                 action.setIcon(theme.icon(name))
         self.setWindowIcon(theme.app_icon())
 
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._background_pending:  # the first paint
+            self._background_pending = False
+            self._waiting_for_idle = True
+            self.ctx.runner.busy_changed.connect(self._start_background_if_idle)
+            QTimer.singleShot(0, self._start_background_if_idle)
+
+    def _start_background_if_idle(self, *_busy) -> None:
+        # Looked at again once the event in hand is handled: the runner says "idle" just before
+        # it hands a result over, and showing it may ask for more (the selected customer's detail).
+        if self.ctx.runner.running == 0:
+            QTimer.singleShot(0, self._start_background_if_still_idle)
+
+    def _start_background_if_still_idle(self) -> None:
+        if self.ctx.runner.running == 0:
+            self.start_background()
+
+    def _start_background_at_the_latest(self) -> None:
+        self.start_background()
+
     def start_background(self) -> None:
         """The background runtime: endpoint, Docker monitor, schedules and features, on their own threads."""
-        if self.runtime_view is None:
+        self._background_pending = False
+        if self._waiting_for_idle:
+            self._waiting_for_idle = False
+            self.ctx.runner.busy_changed.disconnect(self._start_background_if_idle)
+        if self.runtime_view is None and not self._shut_down:
             self.runtime_view = RuntimeView(self.ctx, parent=self)
             self.runtime_view.docker_changed.connect(self.status.set_docker_state)
             self.runtime_view.endpoint_changed.connect(self.status.set_endpoint_state)
@@ -194,7 +224,45 @@ class MainWindow(QMainWindow):
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
 
     def tab_widgets(self) -> list[QWidget]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        """The tabs built so far, in tab order (a tab never shown is not built)."""
+        return [self._built[i] for i in sorted(self._built)]
+
+    def tab(self, index: int) -> QWidget:
+        """The tab at ``index``, built now if it was not yet (it then takes its placeholder's page)."""
+        widget = self._built.get(index)
+        if widget is not None:
+            return widget
+        module_name, _, class_name = TAB_CLASSES[index].partition(":")
+        widget = getattr(importlib.import_module(module_name), class_name)(self.ctx, self)
+        self._built[index] = widget
+        icon_name, title = TABS[index]
+        placeholder = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        blocked = self.tabs.blockSignals(True)  # the swap is not a change of tab
+        try:
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, widget, theme.icon(icon_name), title)
+            self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.blockSignals(blocked)
+        placeholder.deleteLater()
+        message = getattr(widget, "message", None)
+        if message is not None and hasattr(message, "connect"):
+            message.connect(self.show_message)
+        self._restore_tab(widget)
+        if self._shut_down:  # reached after the window closed: nothing it started may outlive it
+            self._stop_tab(widget)
+        return widget
+
+    def _tab_shown(self, index: int) -> None:
+        if index >= 0 and not self._shut_down:
+            self.tab(index)
+
+    instances_tab = property(lambda self: self.tab(0), doc="The Instances tab (built on first access).")
+    api_keys_tab = property(lambda self: self.tab(1), doc="The API Keys tab (built on first access).")
+    customers_tab = property(lambda self: self.tab(2), doc="The Customer Accounts tab (built on first access).")
+    stats_tab = property(lambda self: self.tab(3), doc="The Social Stats tab (built on first access).")
+    orders_tab = property(lambda self: self.tab(4), doc="The Fampage Orders tab (built on first access).")
 
     def show_tab(self, title: str) -> None:
         self.tabs.setCurrentIndex(self.tab_titles().index(title))
@@ -293,14 +361,14 @@ class MainWindow(QMainWindow):
                                owner=self, description="Checking the backup…")
 
     def reload_tabs(self) -> None:
-        """Every tab loads its data again (after a restore)."""
+        """Every built tab loads its data again (after a restore); the others load theirs when built."""
         for tab in self.tab_widgets():
             for name in ("reload", "refresh"):
                 method = getattr(tab, name, None)
                 if callable(method):
                     method()
                     break
-        dashboard = getattr(self.customers_tab, "dashboard", None)
+        dashboard = getattr(self._built.get(CUSTOMERS), "dashboard", None)
         if dashboard is not None and callable(getattr(dashboard, "reload", None)):
             dashboard.reload()
 
@@ -349,18 +417,24 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         try:
-            index = int(s.value("main/tab", TABS.index(("customers", "Customer Accounts"))))
+            index = int(s.value("main/tab", CUSTOMERS))
         except (TypeError, ValueError):
-            index = 2
-        if 0 <= index < self.tabs.count():
-            self.tabs.setCurrentIndex(index)
-        for tab in self.tab_widgets():
-            restore = getattr(tab, "restore_state", None)
-            if callable(restore):
-                try:
-                    restore(s)
-                except Exception:
-                    log.exception("Restoring the state of %s failed", type(tab).__name__)
+            index = CUSTOMERS
+        if not 0 <= index < self.tabs.count():
+            index = CUSTOMERS
+        built = self.tab_widgets()
+        self.tabs.setCurrentIndex(index)
+        self.tab(index)  # restores its own state as it is built
+        for tab in built:
+            self._restore_tab(tab)
+
+    def _restore_tab(self, tab: QWidget) -> None:
+        restore = getattr(tab, "restore_state", None)
+        if callable(restore):
+            try:
+                restore(self.settings)
+            except Exception:
+                log.exception("Restoring the state of %s failed", type(tab).__name__)
 
     def save_state(self) -> None:
         s = self.settings
@@ -391,16 +465,20 @@ class MainWindow(QMainWindow):
         if self.runtime_view is not None:
             self.runtime_view.stop()
         for tab in self.tab_widgets():
-            stop = getattr(tab, "shutdown", None)
-            if callable(stop):
-                try:
-                    stop()
-                except Exception:
-                    log.exception("Shutting down %s failed", type(tab).__name__)
+            self._stop_tab(tab)
         if ErrorRoute.parent is self:
             ErrorRoute.parent = None
         # Nothing in this window reacts to domain events any more (the runner is about to close).
         self.ctx.bridge.close()
+
+    @staticmethod
+    def _stop_tab(tab: QWidget) -> None:
+        stop = getattr(tab, "shutdown", None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception:
+                log.exception("Shutting down %s failed", type(tab).__name__)
 
 
 def _escape(text: str) -> str:

@@ -212,7 +212,8 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
                 for title, name in (("Customer Accounts", "customers"), ("API Keys", "api-keys"),
                                     ("Instances", "instances"), ("Social Stats", "social-stats"),
                                     ("Fampage Orders", "fampage-empty")):
-                    window.show_tab(title)
+                    window.show_tab(title)  # built now, on first show: its first load is under way
+                    _settle(app, 0, until=lambda: ctx.runner.running == 0)
                     if name == "social-stats":
                         window.stats_tab.table.select_key(demo["creator"])
                         _settle(app, pause, until=lambda: ctx.runner.running == 0)
