@@ -155,7 +155,7 @@ class Desk:
         return desk
 
     def _on_settings_changed(self, event: SettingsChanged) -> None:
-        # A new public URL pattern: every account's instance URL (seed 000's instanceUrl) follows it,
+        # A new public URL pattern: every account's instance URL (the tracker API's instanceUrl) follows it,
         # whoever changed it (Settings dialog, `giftdesk settings set`, the public URLs dialog).
         if URL_PATTERN_KEY in event.keys:
             try:

@@ -1,7 +1,7 @@
 """The Docker adapter: one place that talks to the Docker Engine through the docker SDK.
 
 Qt-free and blocking: callers run it off the GUI thread. This release asks the engine for its
-state (the status bar, ``giftdesk status``); fleet management (seed 001) builds on ``client()``.
+state (the status bar, ``giftdesk status``); fleet management builds on ``client()``.
 The SDK is imported on first use: it costs a third of a second that start-up should not pay.
 """
 

@@ -1,4 +1,4 @@
-"""Issue 7: every command does all it was asked or nothing, and no input a person can type gives a
+"""Every command does all it was asked or nothing, and no input a person can type gives a
 traceback, a silent deletion, a wildcard match, a data directory nobody asked for or a lost file."""
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -84,3 +85,38 @@ def test_command_line_commands_never_import_pyside6(tmp_path):
     result = _fresh_python("-c", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# Where a feature came from is history, kept in one README table; the program's words never cite it.
+HISTORY_MENTION = re.compile(r"\bseeds? ?[0-9]{1,3}\b(?!,[0-9])|\bissues? ?#?[0-9]+\b|(?<![\w\"'])#1[0-9]\b", re.IGNORECASE)
+
+
+def _history_mentions(paths) -> list[str]:
+    found = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if HISTORY_MENTION.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    return found
+
+
+def test_no_design_document_or_issue_number_is_cited_in_code_help_or_messages():
+    """Help texts, messages, UI strings, comments and tests say what things do, not which document
+    or issue they came from."""
+    sources = [p for p in sorted(PACKAGE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    sources += sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "scripts").rglob("*"))
+    sources += [ROOT / "giftdesk.spec"]
+    assert _history_mentions(p for p in sources if p.is_file()) == []
+
+
+def test_the_readme_names_the_design_documents_in_one_table_only():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    outside = [f"README.md:{n}: {line[:100]}" for n, line in enumerate(lines, 1)
+               if HISTORY_MENTION.search(line) and not line.lstrip().startswith("|")]
+    assert outside == []
+    rows = [n for n, line in enumerate(lines) if HISTORY_MENTION.search(line)]
+    assert rows == list(range(rows[0], rows[0] + len(rows))), "one table, not several"

@@ -1,4 +1,4 @@
-"""Names are one line of visible text: control characters are refused by the services (issue 7)."""
+"""Names are one line of visible text: control characters are refused by the services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Social stats domain (seed 002, issue 10): profiles, validation, aggregates, syncs, history, metrics, CSV."""
+"""Social stats domain: profiles, validation, aggregates, syncs, history, metrics, CSV."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customers (seed 000's users) and their TikTok accounts."""
+"""Customers (the tracker API's users) and their TikTok accounts."""
 
 from __future__ import annotations
 

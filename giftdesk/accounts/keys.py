@@ -1,4 +1,4 @@
-"""Tracker credentials (seed 000's TrackerInstance): one API key per TikTok account.
+"""Tracker credentials (the tracker API's TrackerInstance): one API key per TikTok account.
 
 The database keeps a SHA-256 digest of each key (unique, and enough to authenticate); the key
 itself is kept in the secret store so it can be shown, copied and handed to the container.
@@ -32,7 +32,7 @@ def digest_key(api_key: str) -> str:
 
 
 def new_api_key() -> str:
-    return str(uuid.uuid4())  # UUID format, as the seed; 122 random bits
+    return str(uuid.uuid4())  # UUID format, as trackers expect; 122 random bits
 
 
 def credentials_generation(session) -> str | None:

@@ -1,4 +1,4 @@
-"""Tracker documents (seed 000's InstanceData): gift groups, config and analytics per account.
+"""Tracker documents (the tracker API's InstanceData): gift groups, config and analytics per account.
 
 The validation here is the contract with trackers in the field; the endpoint and the console's
 editors both go through it, so whatever one side saves the other can read.
@@ -36,7 +36,7 @@ MAX_GIFT_IDS = 10_000
 MAX_DEPTH = 64
 NESTED_TOO_DEEPLY = f"The request body is nested too deeply: at most {MAX_DEPTH} levels of arrays and objects."
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-# The seed's config keys and their types; trackers also keep "target" and "comboTimeout" (numbers).
+# The tracker's known config keys and their types; trackers also keep "target" and "comboTimeout" (numbers).
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "tiktokUsername": (str,),
     "theme": (str,),

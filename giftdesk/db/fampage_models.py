@@ -1,4 +1,4 @@
-"""Seed 003: the Fampage services catalogue, client companies, orders, invoices and the call log.
+"""The Fampage services catalogue, client companies, orders, invoices and the call log.
 
 Money columns are ``DecimalText`` (exact). Orders also carry ``cost_units``/``revenue_units``:
 the same amounts as integers of 10⁻⁸ (exact for the panel's 4–5 decimal charges times whole
@@ -196,4 +196,4 @@ class FampageCall(Base):
     ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
-    company_id: Mapped[int | None] = mapped_column(Integer)  # for the seed's ?companyId= logging
+    company_id: Mapped[int | None] = mapped_column(Integer)  # for ?companyId= logging

@@ -1,6 +1,6 @@
-"""Fleet tables (seed 001): tracker instances, their event history and saved templates.
+"""Fleet tables: tracker instances, their event history and saved templates.
 
-``instances`` keeps seed 001's columns except the two secrets: the API key is the account's
+``instances`` keeps the fleet design's columns except the two secrets: the API key is the account's
 credential (keyring, ``tracker-key/<account>``) and the dashboard password is in the keyring
 too (``instance-dash-password/<id>``). What Docker needs to recreate the container the same way
 (engine, image, network, publish address, restart policy, limits) is kept beside them.
@@ -70,7 +70,7 @@ class Instance(TimestampMixin, Base):
 
 
 class InstanceLog(Base):
-    """Seed 001's ``instance_logs``: what happened to an instance. Never a key or a password."""
+    """``instance_logs``: what happened to an instance. Never a key or a password."""
 
     __tablename__ = "instance_logs"
     __table_args__ = (Index("ix_instance_logs_instance_created", "instance_id", "created_at"),)

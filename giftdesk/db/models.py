@@ -1,7 +1,7 @@
 """SQLAlchemy models. Schema changes go through Alembic migrations in ``migrations/versions``.
 
-Later waves add fleet instances (seed 001), Fampage companies/orders/invoices (seed 003) and
-social profiles (seed 002) as new tables that reference ``tiktok_accounts`` / ``customers``;
+Later waves add fleet instances, Fampage companies/orders/invoices and
+social profiles as new tables that reference ``tiktok_accounts`` / ``customers``;
 nothing here needs reshaping for them.
 """
 
@@ -45,14 +45,14 @@ class Administrator(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, default="admin")
-    # The first administrator is the super admin (seed 003); it cannot be demoted or deleted.
+    # The first administrator is the super admin; it cannot be demoted or deleted.
     is_super: Mapped[bool] = mapped_column(default=False, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Customer(TimestampMixin, Base):
-    """Seed 000's "User": the agency's customer who owns TikTok accounts."""
+    """The tracker API's "User": the agency's customer who owns TikTok accounts."""
 
     __tablename__ = "customers"
 
@@ -82,7 +82,7 @@ class TikTokAccount(TimestampMixin, Base):
 
 
 class TrackerCredential(TimestampMixin, Base):
-    """Seed 000's TrackerInstance: one per account.
+    """The tracker API's TrackerInstance: one per account.
 
     Only a SHA-256 digest of the API key lives here (unique, for lookups); the key itself is in
     the keyring so it can be shown and handed to the tracker container.
@@ -121,7 +121,7 @@ class CredentialsGeneration(Base):
 
 
 class TrackerData(TimestampMixin, Base):
-    """Seed 000's InstanceData: one JSON document per account and data type."""
+    """The tracker API's InstanceData: one JSON document per account and data type."""
 
     __tablename__ = "tracker_data"
     __table_args__ = (UniqueConstraint("account_id", "data_type", name="uq_tracker_data_account_type"),)

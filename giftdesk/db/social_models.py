@@ -1,4 +1,4 @@
-"""Social stats (seed 002): creator profiles, their per-platform stats, every sync, sync counters.
+"""Social stats: creator profiles, their per-platform stats, every sync, sync counters.
 
 Engagement is a percentage with two decimals, stored as an integer number of hundredths
 (``engagement_centi``: 7.5 % is 750) so sums and means are exact on both databases.
@@ -48,7 +48,7 @@ class SocialProfile(TimestampMixin, Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("tiktok_accounts.id", ondelete="SET NULL"), unique=True
     )
-    # Aggregates recomputed in every sync's transaction (seed 002 "Recalculate Aggregates").
+    # Aggregates recomputed in every sync's transaction ("Recalculate Aggregates").
     total_followers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     avg_engagement_centi: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
@@ -100,7 +100,7 @@ class SocialSync(Base):
 
 
 class SocialSyncCounter(Base):
-    """Seed 002's sync metrics, one row per platform, bumped in the sync's own transaction.
+    """Sync metrics, one row per platform, bumped in the sync's own transaction.
 
     Kept as counters so ``giftdesk social metrics`` does not scan millions of history rows.
     """

@@ -1,4 +1,4 @@
-"""The embedded HTTP endpoint tracker instances call (seed 000's ``/api/instances`` API).
+"""The embedded HTTP endpoint tracker instances call (the ``/api/instances`` API, as the trackers expect it).
 
 Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a thread of its own (the runtime supervises it),
 ``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.

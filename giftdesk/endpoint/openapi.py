@@ -226,7 +226,7 @@ def _schemas() -> dict[str, Any]:
 
 
 def build_openapi(social: bool = False) -> dict[str, Any]:
-    """The whole document (a fresh dict each call); ``social``: with seed 002's sync route."""
+    """The whole document (a fresh dict each call); ``social``: with the social sync route."""
     paths: dict[str, Any] = {
         f"/api/instances/{{accountId}}/{segment}": _data_path(segment, noun, document, body, example)
         for segment, noun, document, body, example in _DATA_ROUTES
@@ -245,7 +245,7 @@ def _merge_social(document: dict[str, Any]) -> None:
     fragment = openapi_fragment()
     path_item = fragment["paths"][SOCIAL_ROUTE]
     path_item["post"]["responses"]["405"] = _ref("responses", "MethodNotAllowed")
-    # OPTIONS answers for any platform segment (the seed's 400 for an unknown platform is POST's).
+    # OPTIONS answers for any platform segment (the 400 for an unknown platform is POST's).
     path_item["options"] = {**_options(ALLOW_SOCIAL), "parameters": [{
         "name": "platform", "in": "path", "required": True,
         "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}]}
@@ -257,9 +257,9 @@ def _merge_social(document: dict[str, Any]) -> None:
         if clashes:
             raise ValueError(f"The social route's OpenAPI components clash with the tracker's: {sorted(clashes)}")
         target.update(entries)
-    document["tags"].append({"name": "social", "description": "Creator social stats (seed 002)"})
+    document["tags"].append({"name": "social", "description": "Creator social stats"})
     document["info"]["description"] += (
-        " `POST /api/v1/profiles/social-sync/{platform}` (seed 002) takes `Authorization: Bearer <token>`, the API "
+        " `POST /api/v1/profiles/social-sync/{platform}` takes `Authorization: Bearer <token>`, the API "
         "key of the TikTok account linked to the profile; its errors are `{\"message\": ..., \"error\": ...}` "
         "(or `details` for validation) and its body may be at most 16 KiB.")
 
@@ -272,7 +272,7 @@ def _tracker_document(paths: dict[str, Any]) -> dict[str, Any]:
             "title": "GiftDesk tracker endpoint",
             "version": __version__,
             "description": (
-                "The API gift-tracker instances call to load and save their data (seed 000). Every "
+                "The API gift-tracker instances call to load and save their data. Every "
                 "`/api/instances/{accountId}/...` call needs the `X-API-Key` and `X-Account-ID` headers; "
                 "`X-Account-ID` must equal `{accountId}`. Bodies are JSON (UTF-8), at most 1 MiB, sent with "
                 "`Content-Length` or `Transfer-Encoding: chunked`. HTTP/1.1 keep-alive and pipelining are "
@@ -289,7 +289,7 @@ def _tracker_document(paths: dict[str, Any]) -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "/", "description": "This GiftDesk endpoint"}],
-        "tags": [{"name": "tracker", "description": "Tracker data (seed 000)"},
+        "tags": [{"name": "tracker", "description": "Tracker data"},
                  {"name": "meta", "description": "Health and discovery"}],
         "paths": paths,
         "components": {

@@ -195,7 +195,7 @@ def _bad_field_message(lines: bytes, what: str) -> str:
 
 
 def social_error_body(message: str, error: str) -> bytes:
-    """An error in the social route's shape (seed 002): ``{"message", "error"}``."""
+    """An error in the social route's shape: ``{"message", "error"}``."""
     return encode_json({"message": message, "error": error})
 
 

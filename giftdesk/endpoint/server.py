@@ -12,7 +12,7 @@ The console starts one next to its Qt event loop; ``giftdesk serve`` runs one he
 
 One event loop thread answers every request; saves go to one writer thread that commits the
 writes waiting together in one transaction (``giftdesk.endpoint.writer``), so the loop never
-waits for a database commit. Seed 002's ``POST /api/v1/profiles/social-sync/{platform}`` is
+waits for a database commit. The social route ``POST /api/v1/profiles/social-sync/{platform}`` is
 served when a ``SocialSyncHandler`` is given (``social=``): its body is framed and limited like a
 tracker write's, then the handler checks the Bearer token and commits the sync on a small thread
 pool; the answer leaves once the sync is committed (a refused token counts against the address
@@ -114,7 +114,7 @@ class ServerState:
         self.max_connections = max_connections
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
-        # The social sync route (seed 002): its handler reads and commits on these threads, never on the loop.
+        # The social sync route: its handler reads and commits on these threads, never on the loop.
         self.social = social
         self.social_pool = (ThreadPoolExecutor(max_workers=social_workers, thread_name_prefix="endpoint-social")
                             if social is not None else None)
@@ -229,7 +229,7 @@ class ServerState:
 
 
 class EndpointServer:
-    """The tracker endpoint (seed 000's API) on one or more addresses, in its own thread."""
+    """The tracker endpoint (the trackers' API as documented) on one or more addresses, in its own thread."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Seed 003's four analytics views, summed by the database over integer 10⁻⁸ units.
+"""The four analytics views, summed by the database over integer 10⁻⁸ units.
 
 Cost is what Fampage kept (its charge, else our estimate, less its refunds); revenue is what we
 invoiced before tax, less credit notes (nothing once an invoice is void); profit = revenue − cost.

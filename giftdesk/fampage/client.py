@@ -1,6 +1,6 @@
 """The Fampage SMM panel client ("API v2"): one POST endpoint, ``key`` + ``action`` + parameters.
 
-Design points (issue 9, smm-api-v2.md):
+Design points (smm-api-v2.md):
 - Parameters go in the query string of a POST with an empty body (Fampage's own samples) unless
   ``style="form"`` asks for a form-encoded body.
 - The body is parsed as JSON whatever the Content-Type and whatever the HTTP status; ``{"error": …}``

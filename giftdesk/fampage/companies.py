@@ -1,4 +1,4 @@
-"""Client companies (seed 003): billed for Fampage orders; archived, never deleted."""
+"""Client companies: billed for Fampage orders; archived, never deleted."""
 
 from __future__ import annotations
 

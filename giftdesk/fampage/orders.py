@@ -1,6 +1,6 @@
 """Fampage orders: preview, placement with its invoice, status sync, refill, cancel, refunds.
 
-Placement (seed 003, done safely): the attempt is written first (state "unconfirmed"), then
+Placement, done safely: the attempt is written first (state "unconfirmed"), then
 ``add`` is sent once. A clear refusal removes the attempt; a success turns it into a pending
 order and creates its draft invoice in one transaction; a time-out leaves it "unconfirmed" until
 the user reconciles it (``reconcile``: give Fampage's order id, or confirm it was not placed).
@@ -224,7 +224,7 @@ class OrderService:
         return newest
 
     def stats(self) -> dict:
-        """The seed's ``/orders/stats``: counts by state, open orders, totals."""
+        """The ``/orders/stats`` view: counts by state, open orders, totals."""
         with self.ctx.db.read_session() as session:
             by_state = dict(session.execute(select(FampageOrder.state, func.count()).group_by(FampageOrder.state)).all())
             # Money as the analytics count it: unconfirmed and not-placed orders cost nothing yet.
@@ -398,7 +398,7 @@ class OrderService:
                       multiplier: Any = None, provider_order_id: int | None = None, service_id: int | None = None,
                       status: str = "Pending", service_type: str = "Default", network: str | None = None,
                       with_invoice: bool = True) -> OrderRow:
-        """The seed's ``POST /orders``: an order placed elsewhere, recorded with its cost."""
+        """The ``POST /orders`` case: an order placed elsewhere, recorded with its cost."""
         self.ctx.require("operator", "add orders")
         company = self.companies.get(validation.positive_id(company_id, "company"))
         name = validation.text(service_name, "service", required=True, max_length=500)
@@ -436,7 +436,7 @@ class OrderService:
     # --- status ---------------------------------------------------------------------------
     def set_status(self, order_id: int, status: str, remains: Any = None, start_count: Any = None,
                    charge: Any = None) -> OrderRow:
-        """Manual status and stats edits (the seed's ``PUT /orders/:id/status`` and ``/stats``)."""
+        """Manual status and stats edits (``PUT /orders/:id/status`` and ``/stats``)."""
         self.ctx.require("operator", "edit orders")
         status = validation.text(status, "status", required=True, max_length=64)
         ints = {}

@@ -1,7 +1,7 @@
 """The Fampage connection: client set-up, the services catalogue, the balance and the call log.
 
 Base URL and key come from ``FAMPAGE_BASE_URL`` / ``FAMPAGE_API_KEY`` when set (a server set up by
-environment, as seed 003), else from Settings (the key from the keyring). The HTTP client is the
+environment, as the original deployment does), else from Settings (the key from the keyring). The HTTP client is the
 runtime's when it hands one over (``use_http``), else one of our own, created on first use.
 """
 

@@ -1,4 +1,4 @@
-"""Instances (seed 001): gift tracker containers on Docker, Qt-free.
+"""Instances: gift tracker containers on Docker, Qt-free.
 
 ``service.FleetService`` (``desk.fleet``) keeps records and containers together;
 ``docker_api`` talks to the engine; ``runtime`` installs the watcher, probe, stats sampler,

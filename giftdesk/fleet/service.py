@@ -1,4 +1,4 @@
-"""Instances (seed 001): one gift tracker container per TikTok account, on a real Docker engine.
+"""Instances: one gift tracker container per TikTok account, on a real Docker engine.
 
 The record (``instances``) and the container are kept together: a create that fails on the
 engine leaves no record, a record that fails to commit leaves no container, an edit recreates
@@ -171,7 +171,7 @@ class FleetService:
             return [InstanceEventRow.of(e) for e in entries]
 
     def record_event(self, instance_id: int, level: str, message: str, details: dict | None = None) -> None:
-        """Seed 001's instance_logs. Secrets never enter: environment values are scrubbed."""
+        """The instance log. Secrets never enter: environment values are scrubbed."""
         details = _scrub(details) if details else None
         try:
             with self.ctx.db.session() as session:
@@ -781,7 +781,7 @@ class FleetService:
         return len(rows)
 
     def _apply_public_url(self, row: InstanceRow) -> None:
-        """The account's instance URL (seed 000's ``instanceUrl``) follows its tracker."""
+        """The account's instance URL (the tracker API's ``instanceUrl``) follows its tracker."""
         url = row.public_url or self.public_url_for(row.name, row.port)
         if row.account_id is None:
             return
@@ -850,7 +850,7 @@ class FleetService:
 
     def _environment(self, account_id: int, backend: str, port: int, settings: InstanceSettings,
                      instance_id: int | None = None) -> dict[str, str]:
-        """Seed 001's environment, exactly: the credential and the endpoint are its one source."""
+        """The tracker's environment, exactly: the credential and the endpoint are its one source."""
         base = self.desk.keys.tracker_environment(account_id, backend)
         password = None
         if instance_id is not None:

@@ -1,7 +1,7 @@
 """The tracker endpoint as a supervised service, in the window and in ``giftdesk serve`` alike.
 
 ``run`` builds a gateway and server as the settings say (overrides from ``giftdesk serve``'s
-options win), with seed 002's social sync route served from the desk's ``SocialService``, listens, then reports requests per minute every second until told to stop. A
+options win), with the social sync route served from the desk's ``SocialService``, listens, then reports requests per minute every second until told to stop. A
 port that is taken is a failure: the supervisor retries with backoff and the status bar says
 why. ``endpoint.enabled``/``port``/``bind`` changes and a restored database restart it; the rate
 limit is applied to the running server; a new public URL only changes what trackers are told.

@@ -1,4 +1,4 @@
-"""``POST /api/v1/profiles/social-sync/{platform}`` (seed 002), without the transport.
+"""``POST /api/v1/profiles/social-sync/{platform}``, without the transport.
 
 The endpoint hands ``SocialSyncHandler.handle`` the path's platform, the raw ``Authorization``
 header, the raw body and the client's address, and sends back the status, JSON body and
@@ -10,8 +10,8 @@ finds the credential through its unique index, and the stored digest is then com
 ``hmac.compare_digest``. (The index lookup's timing can only reveal something about a digest,
 which says nothing usable about a key.)
 
-The order of checks follows the seed: authentication (401), the rate limit (429, 10 syncs a
-minute per profile, the seed's recommendation, with ``Retry-After``), the platform (400
+The order of checks follows the route's design: authentication (401), the rate limit (429, 10 syncs a
+minute per profile, the recommended limit, with ``Retry-After``), the platform (400
 ``Invalid platform type``), the body (400 ``Validation failed``), the profile (404). Refused
 syncs of an authenticated caller are recorded as failed syncs (source ``endpoint``).
 
@@ -64,7 +64,7 @@ _PREFIX = ROUTE.split("{", 1)[0]
 def match_route(path: str) -> str | None:
     """The ``{platform}`` segment when ``path`` (without the query string) is this route, else None.
 
-    Any segment matches, so an unknown platform gets the seed's 400 rather than a 404.
+    Any segment matches, so an unknown platform gets the route's 400 rather than a 404.
     """
     if not path.startswith(_PREFIX):
         return None

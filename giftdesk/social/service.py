@@ -1,8 +1,8 @@
-"""Social stats (seed 002): creator profiles, per-platform syncs, growth history and sync metrics.
+"""Social stats: creator profiles, per-platform syncs, growth history and sync metrics.
 
 A sync is one transaction: the platform's row, the profile's aggregates, a history row and the
 platform's counters commit together. A sync that fails validation (or finds no profile) is
-recorded too, in its own transaction, so the metrics count failures as the seed's do.
+recorded too, in its own transaction, so the metrics count failures too.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class Profile:
         return ", ".join(part for part in (self.city, self.state, self.country) if part)
 
     def stats_json(self) -> dict[str, Any]:
-        """Seed 002's ``stats``: every platform (0/0 when never synced), the total and the mean.
+        """The ``stats`` view: every platform (0/0 when never synced), the total and the mean.
 
         Rows of a list carry no platforms: their ``stats`` has the total and the mean only.
         """
@@ -179,7 +179,7 @@ class PlatformMetrics:
 
 @dataclass(frozen=True)
 class SyncMetrics:
-    """Seed 002's ``syncMetrics`` and ``syncPerformance``, over every sync ever recorded."""
+    """``syncMetrics`` and ``syncPerformance``, over every sync ever recorded."""
 
     platforms: dict[str, PlatformMetrics]
 
@@ -201,7 +201,7 @@ class SyncMetrics:
 
     @property
     def average_duration_ms(self) -> Decimal:
-        """The true mean (the seed's running ``(avg + d) / 2`` weighs the last sync as half)."""
+        """The true mean (a running ``(avg + d) / 2`` weighs the last sync as half)."""
         if not self.total:
             return Decimal(0)
         duration = sum(p.duration_ms_total for p in self.platforms.values())
@@ -234,7 +234,7 @@ class ProfileDeleteImpact:
 def compute_aggregates(stats: list[tuple[int, int]]) -> tuple[int, int]:
     """(total followers, mean engagement in hundredths) from (followers, engagement_centi) pairs.
 
-    As seed 002's code: the total is the sum; the mean is over platforms with engagement > 0.
+    As the original design computes it: the total is the sum; the mean is over platforms with engagement > 0.
     """
     total = sum(followers for followers, _ in stats)
     engaged = [centi for _, centi in stats if centi > 0]

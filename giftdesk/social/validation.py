@@ -1,6 +1,6 @@
-"""Seed 002's sync validation, shared by the dialog, the CSV import, the CLI and the endpoint.
+"""Sync validation, shared by the dialog, the CSV import, the CLI and the endpoint.
 
-Rules (issue 10 over the seed): ``followers`` required and a number, not negative (0 is valid),
+Rules: ``followers`` required and a number, not negative (0 is valid),
 at most 100,000,000 (Twitch 10,000,000), floored to an integer; ``engagement`` optional, 0-100,
 kept as a percentage with two decimals (integer hundredths, rounded half up). Numbers are
 handled as ``Decimal`` throughout: JSON bodies are parsed with ``parse_float=Decimal``.
@@ -22,7 +22,7 @@ _HUNDREDTH = Decimal("0.01")
 
 
 class SyncValidationError(ValidationError):
-    """``details`` in the seed's shape: ``[{message, path, type, context}]``."""
+    """``details`` in the route's shape: ``[{message, path, type, context}]``."""
 
     def __init__(self, details: list[dict[str, Any]]):
         first = details[0]
@@ -59,7 +59,7 @@ def platform_name(value: Any) -> str:
 
 
 def platform_label(platform: str) -> str:
-    """As the seed's message writes it: "Tiktok", "Youtube"."""
+    """As the route's messages write it: "Tiktok", "Youtube"."""
     return platform.capitalize()
 
 
@@ -68,7 +68,7 @@ DISPLAY_NAMES = {"tiktok": "TikTok", "instagram": "Instagram", "youtube": "YouTu
 
 
 def display_name(platform: str) -> str:
-    """How people write it (windows, tables); the seed's messages use ``platform_label``."""
+    """How people write it (windows, tables); the route's messages use ``platform_label``."""
     return DISPLAY_NAMES.get(platform, platform)
 
 
@@ -91,7 +91,7 @@ def centi_to_decimal(centi: int) -> Decimal:
 
 
 def centi_to_json(centi: int) -> int | float:
-    """A JSON number as the seed writes it (7.5, 0, 2.91); exact for two decimals."""
+    """A JSON number as the route's answers write it (7.5, 0, 2.91); exact for two decimals."""
     if centi % 100 == 0:
         return centi // 100
     return float(centi_to_decimal(centi))

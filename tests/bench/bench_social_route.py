@@ -1,4 +1,4 @@
-"""Benchmark of seed 002's sync route on the real endpoint (issue 10): ``python -m tests.bench.bench_social_route``.
+"""Benchmark of the social sync route on the real endpoint: ``python -m tests.bench.bench_social_route``.
 
 Seeds 1,000 creator profiles, each linked to a TikTok account with its own API key (and gift groups
 for that account), starts the real ``EndpointServer`` with a ``SocialSyncHandler`` in this process
@@ -12,7 +12,7 @@ a Lua script spreading requests over the 1,000 profiles), in the same run:
    in the database afterwards is checked against the 200s counted;
 3. baseline for what the transport adds: the same handler called in process, one thread, no HTTP.
 
-The per-profile limit (10 syncs a minute, the seed's) would cap 1,000 profiles at 167 syncs/s;
+The per-profile limit (10 syncs a minute) would cap 1,000 profiles at 167 syncs/s;
 the benchmark raises it through ``SocialSyncHandler(limit=...)`` to measure the route itself, as
 it raises the tracker routes' per-key limit. Printed: req/s, p50/p99, non-2xx, the ratio to the
 GET baseline and durable syncs per second, for each ``--workers`` count given (threads that run

@@ -1,4 +1,4 @@
-"""Seed 000's authentication: X-API-Key and X-Account-ID, checked by the gateway; any failure is a 401."""
+"""The tracker API's authentication: X-API-Key and X-Account-ID, checked by the gateway; any failure is a 401."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every route of seed 000 (plus /health and /openapi.json) over real HTTP."""
+"""Every route of the tracker API (plus /health and /openapi.json) over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 002's ``POST /api/v1/profiles/social-sync/{platform}`` on the real endpoint, over real HTTP."""
+"""The social route ``POST /api/v1/profiles/social-sync/{platform}`` on the real endpoint, over real HTTP."""
 
 from __future__ import annotations
 

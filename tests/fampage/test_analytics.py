@@ -1,4 +1,4 @@
-"""The seed's four analytics views, date ranges and CSV export, on SQLite and PostgreSQL."""
+"""The four analytics views, date ranges and CSV export, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

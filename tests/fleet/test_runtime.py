@@ -59,7 +59,7 @@ def runtime(fleet_desk):
 
 def variant(engine, tag: str, *env: str) -> str:
     """The busybox tracker with behaviour set in the image's ENV (the container's own environment
-    stays exactly seed 001's)."""
+    stays exactly as the fleet sets it)."""
     # No label on this container: a committed image keeps its labels, and every tracker made
     # from it would carry them.
     container = engine.api.create_container(FLEET_IMAGE)

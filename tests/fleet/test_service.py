@@ -58,7 +58,7 @@ def test_create_makes_the_seed_container_exactly(fleet_desk, account, engine):
     assert row.state == "running"
     state = _get_json(f"http://127.0.0.1:{row.port}/api/state")
     assert state["stats"]["username"] == acct.username
-    # The record keeps seed 001's columns; the key and password are in the keyring, not the table.
+    # The record keeps the fleet design's columns; the key and password are in the keyring, not the table.
     with fleet_desk.db.read_session() as session:
         record = session.get(Instance, row.id)
         assert record.last_started_at is not None and record.tiktok_username == acct.username

@@ -1,4 +1,4 @@
-"""Issue 7, item 7: the rough edges a new user met in the window, each pinned by a test."""
+"""The rough edges a new user met in the window, each pinned by a test."""
 
 from __future__ import annotations
 

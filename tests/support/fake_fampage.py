@@ -1,6 +1,6 @@
 """A fake Fampage panel: the SMM "API v2" over real HTTP on 127.0.0.1, with Fampage's quirks.
 
-What it does like the real panel (see /work/shared/reference/smm-api-v2.md and issue 9):
+What it does like the real panel (see /work/shared/reference/smm-api-v2.md):
 - ``key``/``action``/parameters in the query string of a POST with an empty body (Fampage's own
   samples) or form-encoded in the body; both are merged, the body winning.
 - JSON bodies whatever the Content-Type (``text/html`` on every other answer by default).

@@ -1,4 +1,4 @@
-"""``giftdesk analytics``: seed 003's four views — per company, summary, by target, history."""
+"""``giftdesk analytics``: the four analytics views — per company, summary, by target, history."""
 
 from __future__ import annotations
 

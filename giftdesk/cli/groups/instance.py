@@ -1,4 +1,4 @@
-"""``giftdesk instance …``: the tracker fleet (seed 001) from the command line."""
+"""``giftdesk instance …``: the tracker fleet from the command line."""
 
 from __future__ import annotations
 

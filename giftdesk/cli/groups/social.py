@@ -1,7 +1,7 @@
-"""``giftdesk social …``: creator profiles, syncs, CSV import/export, history and metrics (seed 002).
+"""``giftdesk social …``: creator profiles, syncs, CSV import/export, history and metrics.
 
-A sync refused by validation exits 2 with the seed's message on stderr; with ``--json`` the
-seed's error body (``{"message": "Validation failed", "details": [...]}``) is printed instead.
+A sync refused by validation exits 2 with the route's message on stderr; with ``--json`` the
+route's error body (``{"message": "Validation failed", "details": [...]}``) is printed instead.
 ``social import`` exits 2 when any row was rejected (the good rows are applied all the same).
 """
 
@@ -83,7 +83,7 @@ def _read_file(path: str) -> str:
 
 
 def register(cli: CommandLine) -> None:
-    social = cli.group("social", "creator profiles and their social-media stats (seed 002)")
+    social = cli.group("social", "creator profiles and their social-media stats")
     profile = social.group("profile", "creator profiles")  # "social profile add|list|…"
 
     @profile.command("add", "add a creator profile", *_profile_options(True))

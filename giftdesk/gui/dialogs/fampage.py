@@ -84,7 +84,7 @@ class CompanyDialog(FormDialog):
 
 
 class OrderStatusDialog(FormDialog):
-    """The seed's manual status and stats edit of one order. After ``accepted``: ``result_row``."""
+    """The manual status and stats edit of one order. After ``accepted``: ``result_row``."""
 
     def __init__(self, ctx, order, parent: QWidget | None = None):
         super().__init__(ctx.runner, f"Status of order #{order.id}", parent)

@@ -100,7 +100,7 @@ class _Group:
             del group["goal"]  # the group follows the tracker's overall goal
         group["color"] = self.color.strip()
         group["giftIds"] = parse_gift_ids(self.gift_ids, where)
-        if not self.original:  # a new group: the seed's field order
+        if not self.original:  # a new group: the tracker's field order
             group = {k: group[k] for k in KNOWN_FIELDS if k in group}
         return group
 

@@ -1,6 +1,6 @@
 """Social Stats dialogs: a profile's fields, one platform's sync, and the CSV import with its preview.
 
-The sync dialog checks what is typed with the same rules as the service (seed 002) as the person
+The sync dialog checks what is typed with the same rules as the service as the person
 types, and shows each field's sentence beside it; a sync is only sent once both fields are valid,
 so typing mistakes are not counted as failed syncs (a refusal by the service still is).
 """

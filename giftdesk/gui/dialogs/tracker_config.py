@@ -1,4 +1,4 @@
-"""Tracker config editor: the seed's keys as typed fields, every other key as a JSON value.
+"""Tracker config editor: the tracker's known keys as typed fields, every other key as a JSON value.
 
 Saving replaces the whole ``config`` document (``TrackerDataService.save_config``). A key that
 was absent stays absent unless it is given a value here; keys this console does not know are

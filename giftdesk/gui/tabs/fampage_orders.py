@@ -1,5 +1,5 @@
 """Fampage Orders: the provider balance and last sync in a header, then five views — orders,
-companies, invoices, analytics and the integration log (seed 003, issue 9).
+companies, invoices, analytics and the integration log.
 
 Qt only: every query and rule is in the services, run through ``ctx.runner``. Order statuses
 arrive live as ``OrderStatusChanged`` batches (at most one per frame) and are upserted by key;

@@ -729,7 +729,7 @@ class ProfitChart(QWidget):
 
 
 class AnalyticsView(FampageView):
-    """Seed 003's four views with a date range, a chart and CSV export."""
+    """The four analytics views with a date range, a chart and CSV export."""
 
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(ctx, parent)

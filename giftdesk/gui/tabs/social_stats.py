@@ -1,5 +1,5 @@
 """Social Stats: creator profiles with their totals and 7/30-day change, one profile's platforms and
-growth chart, syncs (dialog and CSV import), sync metrics and CSV export (seed 002, issue 10).
+growth chart, syncs (dialog and CSV import), sync metrics and CSV export.
 
 Every query and change runs in ``ctx.runner`` against ``desk.social``; the tab shows rows and asks
 questions. It follows ``SocialProfileChanged`` (coalesced: the endpoint may sync many profiles a

@@ -1,4 +1,4 @@
-"""Customer dashboard (seed 000's DashboardView): one card per TikTok account of a customer.
+"""Customer dashboard (the tracker's DashboardView): one card per TikTok account of a customer.
 
 Each card shows the tracker URL (copy, open), the API key (masked; show and copy on demand),
 the key's status and a live last-access time, and opens the gift-group and config editors.

@@ -1,4 +1,4 @@
-"""social stats: creator profiles, platform stats, sync history and counters (seed 002)
+"""social stats: creator profiles, platform stats, sync history and counters
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""fleet: instances, instance_logs, instance_templates (seed 001)
+"""fleet: instances, instance_logs, instance_templates
 
 Revision ID: 0004
 Revises: 0003
