@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from giftdesk.core.wording import counted
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 3
@@ -53,7 +54,7 @@ class DockerState:
             return f"Checking the Docker engine at {where}…"
         if not self.reachable:
             return f"The Docker engine at {where} did not answer:\n{self.error}\n\nSet the Docker host in File → Settings."
-        return f"Docker engine {self.version} at {where}\n{self.containers} containers, {self.running} running"
+        return f"Docker engine {self.version} at {where}\n{counted(self.containers, 'container')}, {self.running:,} running"
 
     def to_json(self) -> dict:
         return {"reachable": self.reachable, "host": self.host, "version": self.version,

@@ -156,7 +156,10 @@ def test_db_backup_audit_and_status_groups(cli, seeded, tmp_path):
     _, err = cli("audit", "list", "--limit", "0", expect=2)
     assert "limit" in err
     out, _ = cli("status")
-    assert re.search(r"^administrators\s+1$", out, re.M) and re.search(r"^customers\s+1$", out, re.M)
+    assert re.search(r"^Administrators\s+1$", out, re.M) and re.search(r"^Customers\s+1$", out, re.M)
+    # People read labels; the camelCase keys are --json's.
+    assert re.search(r"^Data directory\s+\S", out, re.M) and re.search(r"^Docker host\s+\S", out, re.M)
+    assert not re.search(r"dataDir|keyringBackend|dockerHost", out)
 
 
 def test_renderer_prints_text_or_json(capsys):

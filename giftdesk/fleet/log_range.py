@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from giftdesk.core.errors import ValidationError
+from giftdesk.core.wording import counted
 
 MAX_TAIL = 1_000_000
 # (key, label) in the order a person picks them
@@ -80,5 +81,5 @@ class LogRange:
 
     def describe(self) -> str:
         if self.since is None:
-            return f"the last {self.tail:,} lines"
+            return f"the last {counted(self.tail, 'line')}"
         return f"since {self.since.astimezone():%Y-%m-%d %H:%M:%S}"

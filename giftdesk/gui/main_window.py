@@ -70,7 +70,8 @@ class MainWindow(QMainWindow):
         self.dialog = None  # the last dialog opened from the menus (tests reach it here)
         self.settings = window_settings(desk.paths.root)
         actor = desk.actor
-        self.setWindowTitle(f"GiftDesk — {actor.username} ({actor.role})")
+        # Qt appends the application display name ("… — GiftDesk"); the title names only the user.
+        self.setWindowTitle(f"{actor.username} ({actor.role})")
         self.setWindowIcon(theme.app_icon())
         self.setObjectName("main-window")
         ErrorRoute.parent = self

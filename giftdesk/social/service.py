@@ -46,6 +46,7 @@ from giftdesk.core.events import DatabaseReplaced
 from giftdesk.accounts.lookups import account_or_error, customer_or_error
 from giftdesk.core.search import contains
 from giftdesk.social.events import SocialProfileChanged
+from giftdesk.core.wording import counted
 from giftdesk.social.csv_io import (
     ImportPreview,
     apply_rows,
@@ -716,7 +717,7 @@ class SocialService:
         self.ctx.require("operator", "import social stats")
         result = apply_rows(self, preview)
         with self.ctx.db.session() as session:
-            self.ctx.audit(session, "social.import", f"Imported social stats: {result.valid} rows applied, "
+            self.ctx.audit(session, "social.import", f"Imported social stats: {counted(result.valid, 'row')} applied, "
                            f"{result.rejected} rejected", "social_profile", None,
                            details={"applied": result.valid, "rejected": result.rejected})
         self._changed(None)

@@ -143,3 +143,9 @@ def test_timed_out_order_is_reported_and_reconciled(cli, fake, monkeypatch):
     [provider_id] = list(fake.orders)
     settled = cli.json("order", "reconcile", str(order["id"]), "--provider-id", str(provider_id))
     assert settled["state"] == "pending" and settled["providerOrderId"] == provider_id
+
+
+def test_the_services_table_shows_quantities_with_thousands_separators(cli):
+    out, _ = cli("fampage", "services", "--network", "TikTok")
+    row = next(line for line in out.splitlines() if line.startswith("102"))
+    assert "50,000" in row and "50000" not in row

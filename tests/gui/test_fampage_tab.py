@@ -91,7 +91,7 @@ def test_place_sync_issue_cancel_with_credit_note_and_save_pdf(qtbot, fctx, desk
     assert order.provider_order_id == provider_id and order.state == "pending"
     assert table.model().index(0, 9).data() == "Pending"
     qtbot.waitUntil(lambda: tab.balance_label.text() == "₹4,999.10 INR", timeout=5000)  # refreshed after the order
-    assert "1 orders, 1 open" in tab.orders.stats.text()
+    assert "1 order, 1 open" in tab.orders.stats.text()
 
     # Fampage moves it on; "Sync now" brings the status in through the live batch.
     fake.set_status(provider_id, "In progress", remains=400, start_count=0)

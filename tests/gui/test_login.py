@@ -137,7 +137,7 @@ def test_start_up_flow_login_window_log_out_and_cancel(desk, qtbot):
         qtbot.waitUntil(lambda: controller.window is not None, timeout=5000)
         window = controller.window
         assert isinstance(window, MainWindow) and window.isVisible()
-        assert window.windowTitle() == "GiftDesk — boss (admin)"
+        assert window.windowTitle() == "boss (admin)"
         window.log_out()  # closes the window and asks again
         assert controller.window is None and isinstance(controller.dialog, LoginDialog)
         assert app.quits == 0

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from giftdesk.cli.framework import YES, Output, arg, confirm, database_errors, desk_session, prepared_data_dir
 from giftdesk.core.errors import ValidationError
+from giftdesk.core.wording import counted
 
 
 def register(cli) -> None:
@@ -23,7 +24,7 @@ def register(cli) -> None:
             confirm(args, f"{target} exists. Replace it?", flag="force")
         written = desk.backups.create(target, overwrite=True)
         result = {"path": str(written), "bytes": written.stat().st_size}
-        return Output(result, f"Backup written to {written} ({result['bytes']} bytes)")
+        return Output(result, f"Backup written to {written} ({counted(result['bytes'], 'byte')})")
 
     @backup.command("restore", "replace the database with a backup", arg("path"), YES, needs_desk=False)
     def backup_restore(args):

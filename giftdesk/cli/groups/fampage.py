@@ -27,7 +27,7 @@ def register(cli) -> None:
         rows = desk.fampage.services(network=args.network, search=args.search)
         return Output([r.to_json() for r in rows], Table(
             ["ID", "NETWORK", "NAME", "TYPE", "RATE/1000", "MIN", "MAX", "REFILL", "CANCEL", "DRIP"],
-            [(r.id, r.network, r.name[:60], r.type, f"{r.rate} {r.currency}", r.min, r.max, r.refill, r.cancel,
+            [(r.id, r.network, r.name[:60], r.type, f"{r.rate} {r.currency}", f"{r.min:,}", f"{r.max:,}", r.refill, r.cancel,
               r.dripfeed) for r in rows]))
 
     @fampage.command("rates", "a service's rate history (a row each time a refresh saw it change)",

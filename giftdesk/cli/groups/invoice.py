@@ -7,6 +7,7 @@ from pathlib import Path
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import company_id, month
 from giftdesk.core.errors import ValidationError
+from giftdesk.core.wording import counted
 
 
 def _fields(i) -> list:
@@ -90,4 +91,4 @@ def register(cli) -> None:
         names: list[str] = []
         _write(args.output, lambda p: names.extend(desk.invoice_documents.month_zip(year, mon, p)))
         return Output({"file": str(args.output), "documents": names},
-                      f"Wrote {len(names)} documents to {args.output}.")
+                      f"Wrote {counted(len(names), 'document')} to {args.output}.")

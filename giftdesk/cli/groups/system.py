@@ -6,6 +6,14 @@ from giftdesk.cli.framework import Fields, Output, arg, whole_number
 from giftdesk.core.errors import ValidationError
 
 
+# Text mode speaks to people; ``--json`` keeps the camelCase keys.
+STATUS_LABELS = {
+    "version": "Version", "dataDir": "Data directory", "database": "Database", "schema": "Schema",
+    "keyringBackend": "Keyring", "keyringWarning": "Keyring warning", "administrators": "Administrators",
+    "customers": "Customers",
+}
+
+
 def register(cli) -> None:
     top = cli.top
 
@@ -35,8 +43,8 @@ def register(cli) -> None:
             docker_line = f"engine unreachable ({docker_state.error})"
         runtime = _runtime(desk)
         return Output({**data, "docker": docker_state.to_json(), "runtime": runtime},
-                      Fields([*data.items(), ("docker", docker_line), ("dockerHost", docker_state.host or "default"),
-                              ("runtime", _runtime_line(runtime))]))
+                      Fields([*((STATUS_LABELS[k], v) for k, v in data.items()), ("Docker", docker_line),
+                              ("Docker host", docker_state.host or "default"), ("Runtime", _runtime_line(runtime))]))
 
     @top.command("serve", "run the background work without the window: the tracker endpoint, schedules and "
                           "syncs (until Ctrl+C or SIGTERM)",

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
                                QWidget)
 
 from giftdesk.fleet.log_range import MAX_TAIL, SINCE_PRESETS, LogRange, since_preset
+from giftdesk.core.wording import counted
 
 MAX_LINES = 100_000
 FLUSH_MS = 100
@@ -355,7 +356,7 @@ class LogViewer(QDialog):
                 handle.write(data)
             return data.count(b"\n")
 
-        self.ctx.runner.submit(write, owner=self, on_success=lambda n: self.status.setText(f"Saved {n} lines to {path}"),
+        self.ctx.runner.submit(write, owner=self, on_success=lambda n: self.status.setText(f"Saved {counted(n, 'line')} to {path}"),
                                description="Saving the log…")
 
     def _lifecycle(self, action: str) -> None:

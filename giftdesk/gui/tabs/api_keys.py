@@ -44,6 +44,7 @@ from giftdesk.gui.widgets.table_model import RowTableView
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, Event
 from giftdesk.accounts.keys import KeyRow, mask_key
+from giftdesk.core.wording import counted
 
 STATUS_FILTERS = (("All statuses", None), ("Active", "active"), ("Inactive", "inactive"))
 _REFRESH_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged, DatabaseReplaced)
@@ -64,8 +65,12 @@ def backend_api_url(settings: dict[str, Any]) -> str:
     return advertised_base_url(settings, port)
 
 
+# What a container gets from its instance's settings besides the account's variables.
+INSTANCE_VARIABLES = ("PORT", "DASH_PASSWORD", "DEBUG_MODE", "NODE_ENV")
+
+
 class TrackerEnvironmentDialog(QDialog):
-    """The four variables a tracker container gets; the key stays masked until asked for."""
+    """The four variables a tracker container gets from its account; the key stays masked until asked for."""
 
     def __init__(self, handle: str, env: dict[str, str], parent: QWidget | None = None):
         super().__init__(parent)
@@ -73,7 +78,8 @@ class TrackerEnvironmentDialog(QDialog):
         self.setWindowTitle(f"Tracker environment of {handle}")
         self._env = dict(env)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"A tracker container for <b>{handle}</b> is started with exactly these variables:"))
+        layout.addWidget(QLabel(f"A tracker container for <b>{handle}</b> gets these variables from its account; "
+                                f"its instance adds {', '.join(INSTANCE_VARIABLES)}:"))
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(mono_font())
@@ -289,8 +295,8 @@ class ApiKeysTab(QWidget):
             self.placeholder.setText("No API keys match the search and status filter.")
         self.stack.setCurrentWidget(self.table if shown else self.placeholder)
         active = sum(1 for r in self.model.rows() if r.status == "active")
-        self.count_label.setText(f"{shown} of {total} keys shown · {active} active" if shown != total
-                                 else f"{total} key{'s' if total != 1 else ''} · {active} active")
+        self.count_label.setText(f"{shown:,} of {counted(total, 'key')} shown · {active:,} active" if shown != total
+                                 else f"{counted(total, 'key')} · {active:,} active")
 
     def selected_account_id(self) -> int | None:
         keys = self.table.selected_keys()

@@ -61,6 +61,7 @@ from giftdesk.gui.tray import LowBalanceWarning, TrayNotifier
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
 from giftdesk.core.events import DatabaseReplaced, SettingsChanged
 from giftdesk.fampage.orders import OrderFilter
+from giftdesk.core.wording import counted
 
 EVENT_DEBOUNCE_MS = 250
 UNSETTLED = ("unconfirmed", "not_placed")  # no invoice, no profit until reconciled
@@ -284,7 +285,7 @@ class OrdersView(FampageView):
         cur = self.currency
         by_state = ", ".join(f"{STATE_LABELS.get(s, s).lower()} {n:,}" for s, n in sorted(stats["byState"].items()))
         shown = self.table.row_count()
-        self.stats.setText(f"{shown:,} shown · {stats['total']:,} orders, {stats['open']:,} open"
+        self.stats.setText(f"{shown:,} shown · {counted(stats['total'], 'order')}, {stats['open']:,} open"
                            + (f" ({by_state})" if by_state else "")
                            + f" · cost {money_text(Decimal(stats['cost']), cur)} · revenue "
                            f"{money_text(Decimal(stats['revenue']), cur)} · profit "

@@ -33,6 +33,7 @@ from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 from giftdesk.accounts.events import KeyChanged
 from giftdesk.core.events import DatabaseReplaced
+from giftdesk.core.wording import counted
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
                 "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
@@ -600,7 +601,7 @@ class InstancesTab(QWidget):
                                    description=f"{action.title()}…")
             return
         cancel = threading.Event()
-        dialog = QProgressDialog(f"{action.title()} {len(ids)} instances…", "Cancel", 0, len(ids), self)
+        dialog = QProgressDialog(f"{action.title()} {counted(len(ids), 'instance')}…", "Cancel", 0, len(ids), self)
         dialog.setObjectName("bulk-progress")
         dialog.setWindowTitle(f"{action.title()} instances")
         dialog.setMinimumDuration(0)
@@ -627,7 +628,7 @@ class InstancesTab(QWidget):
 
         self.ctx.runner.submit(run, owner=self, on_success=finished, on_progress=progress,
                                on_error=lambda exc: (dialog.close(), self.ctx.report(exc)),
-                               description=f"{action.title()} {len(ids)} instances…")
+                               description=f"{action.title()} {counted(len(ids), 'instance')}…")
 
     def _bulk_done(self, results) -> None:
         self.bulk_results = results

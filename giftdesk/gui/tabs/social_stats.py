@@ -48,6 +48,7 @@ from giftdesk.social.validation import (
     platform_label,
 )
 from giftdesk.core.storage import write_text_whole
+from giftdesk.core.wording import counted
 
 SEARCH_DEBOUNCE_MS = 200
 EVENT_DEBOUNCE_MS = 250
@@ -542,7 +543,7 @@ class SocialStatsTab(QWidget):
             write_text_whole(Path(path), out.getvalue(), newline="")  # no half file on a full disk
             return count
 
-        self._submit(write, on_success=lambda n: self.message.emit(f"Exported {n:,} {what} rows to {path}."),
+        self._submit(write, on_success=lambda n: self.message.emit(f"Exported {counted(n, 'profile row' if what == 'profiles' else f'{what} row')} to {path}."),
                      description="Exporting…")
 
     def shutdown(self) -> None:
