@@ -42,7 +42,7 @@ def register(cli) -> None:
         warn_secret_store(desk)
         return _key_output(desk, args.account, desk.keys.reveal(args.account), "Key of")
 
-    @key.command("env", "print the environment a tracker container gets", ACCOUNT)
+    @key.command("env", "print the variables a tracker container gets from its account", ACCOUNT)
     def key_env(desk, args):
         from giftdesk.endpoint.addressing import advertised_base_url
 
