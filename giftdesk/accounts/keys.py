@@ -194,7 +194,7 @@ class KeyService:
         return self.get(account_id)
 
     def tracker_environment(self, account_id: int, backend_api_url: str) -> dict[str, str]:
-        """The variables a tracker container gets from this account (its instance adds the rest) (holds the key: audited)."""
+        """The variables a tracker container gets from this account (its instance adds the rest); holds the key, so it is audited."""
         self.ctx.require("operator", "read a tracker's environment")
         # a line break would hand the container a second variable (an address stored by an older version)
         validation.single_line(backend_api_url, "The backend API URL")
