@@ -204,3 +204,22 @@ def test_migration_0006_gives_every_instance_its_own_uid_and_the_journal_table(a
     with pytest.raises(Exception):  # unique
         with any_db_desk.db.engine.begin() as connection:
             connection.execute(text(f"UPDATE instances SET uid = '{uids[0]}' WHERE name = 'old-2'"))
+
+
+def test_migration_0007_adds_and_drops_the_client_description(any_db_desk):
+    """Down to 0006 drops the column (descriptions are the reseller's words, nothing else needs them); up adds it."""
+    from alembic import command
+
+    from giftdesk.db.migrate import _alembic_config
+
+    def columns():
+        return {c["name"] for c in inspect(any_db_desk.db.engine).get_columns("fampage_services")}
+
+    assert "client_description" in columns()
+    config = _alembic_config()
+    with any_db_desk.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    assert current_revision(any_db_desk.db) == "0006" and "client_description" not in columns()
+    upgrade(any_db_desk.db)
+    assert current_revision(any_db_desk.db) == SCHEMA_HEAD and "client_description" in columns()

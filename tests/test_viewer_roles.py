@@ -91,6 +91,7 @@ def _refused(s):
             "ensure_catalogue": lambda d: d.fampage.ensure_catalogue(),
             "refresh_services": lambda d: d.fampage.refresh_services(),
             "prune_calls": lambda d: d.fampage.prune_calls(0),
+            "set_client_description": lambda d: d.fampage.set_client_description(101, "Followers"),
         },
         "fleet": {
             "adopt": lambda d: d.fleet.adopt("0123456789ab"),
@@ -115,6 +116,7 @@ def _refused(s):
         "invoices": {
             "issue": lambda d: d.invoices.issue(s["draft_invoice"]),
             "set_tax": lambda d: d.invoices.set_tax(s["draft_invoice"], "20", "VAT"),
+            "set_line_description": lambda d: d.invoices.set_line_description(s["draft_invoice"], 1, "Followers"),
             "pay": lambda d: d.invoices.pay(s["issued_invoice"]),
             "void": lambda d: d.invoices.void(s["issued_invoice"]),
         },

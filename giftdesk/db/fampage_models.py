@@ -39,6 +39,8 @@ class FampageService(Base):
     cancel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     dripfeed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="INR")
+    # What clients read on an invoice line; None: the name without the provider's bracketed tags.
+    client_description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # False once a refresh no longer lists it: old orders still point at it.
     available: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

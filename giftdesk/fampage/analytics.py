@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from giftdesk.db.fampage_models import Company, FampageOrder
 from giftdesk.core.errors import NotFoundError
-from giftdesk.fampage.money import from_units
+from giftdesk.fampage.money import from_units, plain, round_money, shown_profit
 from giftdesk.fampage.companies import CompanyRow
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.csv_cells import safe_writer
@@ -32,22 +32,32 @@ class Totals:
     orders: int
     cost: Decimal
     revenue: Decimal
+    currency: str = ""  # for the shown figures' minor unit; "" (mixed or unknown) shows two decimals
 
     @property
     def profit(self) -> Decimal:
+        """Exact; ``profit_shown`` is what to display."""
         return self.revenue - self.cost
+
+    @property
+    def profit_shown(self) -> Decimal:
+        return shown_profit(self.revenue, self.cost, self.currency)
 
     @property
     def margin(self) -> Decimal | None:
         return None if not self.revenue else (self.profit / self.revenue * 100).quantize(Decimal("0.1"))
 
     def to_json(self) -> dict:
-        return {"orders": self.orders, "cost": str(self.cost), "revenue": str(self.revenue),
-                "profit": str(self.profit), "marginPercent": None if self.margin is None else str(self.margin)}
+        """Money in minor units, rounded once (profit = revenue − cost as shown); the exact cost and
+        profit also, under ``costExact`` and ``profitExact``."""
+        return {"orders": self.orders, "cost": str(round_money(self.cost, self.currency)),
+                "revenue": str(round_money(self.revenue, self.currency)), "profit": str(self.profit_shown),
+                "marginPercent": None if self.margin is None else str(self.margin),
+                "costExact": str(self.cost), "profitExact": str(plain(self.profit))}
 
 
-def _totals(orders, cost_units, revenue_units) -> Totals:
-    return Totals(int(orders or 0), from_units(int(cost_units or 0)), from_units(int(revenue_units or 0)))
+def _totals(orders, cost_units, revenue_units, currency: str = "") -> Totals:
+    return Totals(int(orders or 0), from_units(int(cost_units or 0)), from_units(int(revenue_units or 0)), currency)
 
 
 def _sums():
@@ -100,7 +110,7 @@ class AnalyticsService:
         services = self._scan(select(FampageOrder.company_id, FampageOrder.service_name, FampageOrder.state)
                               .distinct(), since, until)
         with self.ctx.db.read_session() as session:
-            names = {c.id: (c.name, c.archived_at is not None) for c in session.scalars(select(Company))}
+            companies = {c.id: (c.name, c.archived_at is not None, c.currency) for c in session.scalars(select(Company))}
             rows = session.execute(sums).all()
             used: dict[int, set[str]] = {}
             for cid, service_name, state in session.execute(services):
@@ -115,7 +125,7 @@ class AnalyticsService:
             acc[0] += n
             acc[1] += cost
             acc[2] += revenue
-        figures = [CompanyFigures(cid, *names[cid], service_counts.get(cid, 0), _totals(*acc))
+        figures = [CompanyFigures(cid, *companies[cid][:2], service_counts.get(cid, 0), _totals(*acc, companies[cid][2]))
                    for cid, acc in per_company.items()]
         return sorted(figures, key=lambda f: (-f.totals.profit, f.name.lower()))
 
@@ -127,8 +137,8 @@ class AnalyticsService:
             query = query.where(Company.archived_at.is_(None))
         with self.ctx.db.read_session() as session:
             companies = [CompanyRow.of(c) for c in session.scalars(query)]
-        zero = Totals(0, Decimal(0), Decimal(0))
-        return [CompanyOverview(c, figures.get(c.id, zero)) for c in companies]
+        return [CompanyOverview(c, figures.get(c.id, Totals(0, Decimal(0), Decimal(0), c.currency)))
+                for c in companies]
 
     def summary(self, since: date | None = None, until: date | None = None) -> dict:
         """Real cost vs revenue overall, by status, by service type and by network: one pass over
@@ -177,8 +187,8 @@ class AnalyticsService:
             rows = self._orders(session, self._base(select(FampageOrder, Company.name).join(Company)
                                                     .where(FampageOrder.company_id == company_id), since, until),
                                 limit, offset)
-        return {"companyId": company_id, "name": company.name, "total": _totals(*total), "orders": rows,
-                "offset": offset}
+        return {"companyId": company_id, "name": company.name, "total": _totals(*total, company.currency),
+                "orders": rows, "offset": offset}
 
     @staticmethod
     def _orders(session, query, limit: int, offset: int = 0) -> list[OrderRow]:
@@ -194,7 +204,7 @@ def _flat(value):
 
 
 def to_csv(view: str, data, path: str | Path | None = None) -> str:
-    """One analytics view as CSV (camelCase headers, exact decimals); written to ``path`` if given."""
+    """One analytics view as CSV (camelCase headers, money in minor units as shown); written to ``path`` if given."""
     rows: list[dict] = []
     if view == "companies":
         rows = [f.to_json() for f in data]
@@ -207,6 +217,7 @@ def to_csv(view: str, data, path: str | Path | None = None) -> str:
         rows = [{k: v for k, v in o.to_json().items()
                  if k in ("id", "createdAt", "companyName", "serviceName", "link", "quantity", "status", "state",
                           "netCost", "revenue", "profit", "currency")} for o in data["orders"]]
+    rows = [{k: v for k, v in row.items() if not k.endswith("Exact")} for row in rows]
     buffer = io.StringIO()
     if rows:
         writer = safe_writer(buffer, lineterminator="\n")

@@ -18,7 +18,7 @@ import io
 import threading
 import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,7 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from giftdesk.fampage.money import CURRENCY_SIGNS, format_money
+from giftdesk.fampage.money import format_money
 from giftdesk.core.paths import resource_path
 
 FONT, BOLD = "GiftDeskSans", "GiftDeskSans-Bold"
@@ -109,19 +109,10 @@ REPLACEMENT = "\ufffd"
 
 
 def _unit_price(value: Decimal, per: int, currency: str) -> str:
-    shown = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
-    if shown.as_tuple().exponent > -2:
-        shown = shown.quantize(Decimal("0.01"))
-    text = _money_any(shown, currency)
+    """In the currency's minor units like every amount (the line's amount is computed from the exact
+    price and is what is billed)."""
+    text = format_money(value, currency)
     return f"{text} / {per:,}" if per != 1 else text
-
-
-def _money_any(value: Decimal, currency: str) -> str:
-    """Like format_money, keeping the value's own decimals (unit prices may have four)."""
-    sign = CURRENCY_SIGNS.get(currency.upper())
-    text = f"{abs(value):,}"
-    prefix = "-" if value < 0 else ""
-    return f"{prefix}{sign}{text}" if sign else f"{prefix}{text} {currency.upper()}"
 
 
 def render_invoice(invoice: Any, out: str | Path | BinaryIO | None = None, logo: Path | None = None,

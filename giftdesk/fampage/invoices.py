@@ -198,7 +198,7 @@ class InvoiceService:
                           currency=order.currency, tax_rate=Decimal(self.settings.get("invoice.tax_rate")),
                           tax_label=self.settings.get("invoice.tax_label") or None)
         invoice.lines.append(InvoiceLine(
-            position=1, description=self._describe(order), link=order.link, quantity=quantity,
+            position=1, description=self._describe(session, order), link=order.link, quantity=quantity,
             unit_price=unit_price, per=per, amount=money.line_amount(quantity, unit_price, per, order.currency)))
         recompute_totals(invoice)
         session.add(invoice)
@@ -206,8 +206,11 @@ class InvoiceService:
         return invoice
 
     @staticmethod
-    def _describe(order: FampageOrder) -> str:
-        text = f"{order.service_name} (service {order.service_id})" if order.service_id else order.service_name
+    def _describe(session: Session, order: FampageOrder) -> str:
+        """The client's words for the line: the service's description, never the provider's own name or id."""
+        from giftdesk.fampage.service import CatalogueEntry, client_description
+        entry = session.get(CatalogueEntry, order.service_id) if order.service_id else None
+        text = client_description(entry, order.service_name)
         if money.is_package(order.service_type):
             text += f", pack of {order.quantity}"
         if order.runs:
@@ -295,6 +298,26 @@ class InvoiceService:
                                                                         Invoice.status == "draft"))]:
                 doc.tax_rate, doc.tax_label = rate, (tax_label or None)
                 recompute_totals(doc)
+            row = self._row(session, invoice)
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
+        return row
+
+    def set_line_description(self, invoice_id: int, position: int, text: str) -> InvoiceRow:
+        """Reword one line of a draft (what the client reads); an issued invoice never changes."""
+        self.ctx.require("operator", "edit invoices")
+        from giftdesk.fampage.service import check_description
+        cleaned = check_description(text)
+        if cleaned is None:
+            raise ValidationError("The description cannot be empty.", field="description")
+        with self.ctx.db.session() as session:
+            invoice = self._get(session, invoice_id)
+            if invoice.status != "draft":
+                raise ConflictError(f"{invoice.number} is issued and never changes; correct it with a credit note.")
+            line = next((l for l in invoice.lines if l.position == position), None)
+            if line is None:
+                raise NotFoundError(f"{invoice.number or 'The draft'} has no line {position}.")
+            line.description = cleaned
+            session.flush()
             row = self._row(session, invoice)
         self.ctx.events.publish(InvoiceChanged(row.id, row.status))
         return row

@@ -30,7 +30,18 @@ def minor_unit(currency: str) -> Decimal:
 
 
 def round_money(value: Decimal, currency: str) -> Decimal:
+    """The one rounding of an amount to the currency's minor unit, half-up (away from zero at a tie).
+    Everything shown or exported goes through it; exact values stay exact inside."""
     return value.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def shown_profit(revenue: Decimal, cost: Decimal, currency: str) -> Decimal:
+    """The profit people see: shown revenue − shown cost, so the figures on screen add up.
+
+    Revenue is invoiced in minor units already; rounding the exact profit on its own could differ
+    from that difference by one minor unit when the cost ends on exactly half of one (revenue 1.00,
+    cost 0.005: 1.00 − 0.01 = 0.99, but 0.995 rounds to 1.00)."""
+    return round_money(revenue, currency) - round_money(cost, currency)
 
 
 def is_package(service_type: str) -> bool:
@@ -100,7 +111,8 @@ def plain(value: Decimal) -> Decimal:
 def format_money(value: Decimal, currency: str) -> str:
     sign = CURRENCY_SIGNS.get(currency.upper())
     digits = _MINOR_DIGITS.get(currency.upper(), 2)
-    text = f"{abs(value):,.{digits}f}"
+    # Rounded here, half-up: a Decimal's own format would round half-even (0.125 → 0.12).
+    text = f"{abs(round_money(value, currency)):,.{digits}f}"
     prefix = "-" if value < 0 else ""
     return f"{prefix}{sign}{text}" if sign else f"{prefix}{text} {currency.upper()}"
 

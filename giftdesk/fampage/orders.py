@@ -89,17 +89,29 @@ class OrderRow:
         return money.plain(self.revenue - self.net_cost)
 
     @property
+    def profit_shown(self) -> Decimal:
+        return money.shown_profit(self.revenue, self.net_cost, self.currency)
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
     def to_json(self) -> dict:
+        """Money in minor units, rounded once (profit = revenue − net cost as shown); the provider's
+        exact figures also, under ``costExact``, ``chargeExact``, ``refundExact``, ``netCostExact``
+        and ``profitExact``, to reconcile with the panel."""
+        shown = lambda value: str(money.round_money(value, self.currency))  # noqa: E731
         return {"id": self.id, "companyId": self.company_id, "companyName": self.company_name,
                 "serviceId": self.service_id, "serviceName": self.service_name, "serviceType": self.service_type,
                 "network": self.network, "link": self.link, "quantity": self.quantity, "runs": self.runs,
-                "interval": self.interval, "rate": str(self.rate), "cost": str(money.plain(self.cost)),
-                "charge": None if self.charge is None else str(money.plain(self.charge)),
-                "refund": str(money.plain(self.refund)), "netCost": str(money.plain(self.net_cost)),
-                "revenue": str(money.plain(self.revenue)), "profit": str(money.plain(self.profit)),
+                "interval": self.interval, "rate": str(self.rate), "cost": shown(self.cost),
+                "charge": None if self.charge is None else shown(self.charge),
+                "refund": shown(self.refund), "netCost": shown(self.net_cost),
+                "revenue": shown(self.revenue), "profit": str(self.profit_shown),
+                "costExact": str(money.plain(self.cost)),
+                "chargeExact": None if self.charge is None else str(money.plain(self.charge)),
+                "refundExact": str(money.plain(self.refund)), "netCostExact": str(self.net_cost),
+                "profitExact": str(self.profit),
                 "currency": self.currency, "multiplier": str(self.multiplier),
                 "providerOrderId": self.provider_order_id, "status": self.status_raw, "state": self.state,
                 "startCount": self.start_count, "remains": self.remains, "manual": self.manual,
@@ -121,12 +133,20 @@ class Preview:
     balance: Decimal | None
     balance_after: Decimal | None
 
+    @property
+    def profit_shown(self) -> Decimal:
+        return money.shown_profit(self.invoice_amount, self.cost, self.currency)
+
     def to_json(self) -> dict:
-        return {"serviceId": self.service_id, "quantity": self.quantity, "cost": str(self.cost),
-                "invoiceAmount": str(self.invoice_amount), "profit": str(self.profit),
+        """Money in minor units, rounded once (profit = invoice amount − cost as shown); the exact
+        cost, profit and balance after also, under ``…Exact`` keys."""
+        shown = lambda value: None if value is None else str(money.round_money(value, self.currency))  # noqa: E731
+        return {"serviceId": self.service_id, "quantity": self.quantity, "cost": shown(self.cost),
+                "invoiceAmount": shown(self.invoice_amount), "profit": str(self.profit_shown),
                 "multiplier": str(self.multiplier), "currency": self.currency,
-                "balance": None if self.balance is None else str(self.balance),
-                "balanceAfter": None if self.balance_after is None else str(self.balance_after)}
+                "balance": shown(self.balance), "balanceAfter": shown(self.balance_after),
+                "costExact": str(self.cost), "profitExact": str(self.profit),
+                "balanceAfterExact": None if self.balance_after is None else str(self.balance_after)}
 
 
 @dataclass(frozen=True)
@@ -232,8 +252,10 @@ class OrderService:
                                                    func.coalesce(func.sum(FampageOrder.revenue_units), 0))
                                             .where(FampageOrder.state.not_in(("unconfirmed", "not_placed")))).one()
         return {"total": sum(by_state.values()), "open": sum(by_state.get(s, 0) for s in OPEN_STATES),
-                "byState": by_state, "cost": str(money.from_units(cost)), "revenue": str(money.from_units(revenue)),
-                "profit": str(money.from_units(revenue - cost))}
+                "byState": by_state, "cost": str(money.round_money(money.from_units(cost), "")),
+                "revenue": str(money.round_money(money.from_units(revenue), "")),
+                "profit": str(money.shown_profit(money.from_units(revenue), money.from_units(cost), "")),
+                "costExact": str(money.from_units(cost)), "profitExact": str(money.from_units(revenue - cost))}
 
     # --- placing ------------------------------------------------------------------------
     def _validate(self, company_id: int, service_id: int, link: str, quantity: Any, multiplier: Any,

@@ -8,6 +8,7 @@ runtime's when it hands one over (``use_http``), else one of our own, created on
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,13 +21,44 @@ from giftdesk.core.clock import iso
 from giftdesk.db.fampage_models import FampageCall, FampageServiceRate
 from giftdesk.db.fampage_models import FampageService as CatalogueEntry
 from giftdesk.db.types import utcnow
-from giftdesk.core.errors import NotFoundError
+from giftdesk.core.errors import NotFoundError, ValidationError
 from giftdesk.fampage.client import Balance, CallRecord, FampageClient, require_key
 from giftdesk.fampage.events import BalanceChanged, CatalogueRefreshed
 from giftdesk.core.context import ServiceContext
 from giftdesk.system.settings import FAMPAGE_API_KEY_SECRET
 
 CATALOGUE_MAX_AGE = timedelta(days=1)
+DESCRIPTION_MAX = 500
+_TAG = re.compile(r"\[[^\]]*\]|\{[^}]*\}")
+
+
+def clean_description(name: str) -> str:
+    """A provider's service name as a client may read it: without its bracketed tags ("[Real]",
+    "[Refill 30D]") and stray separators; "TikTok Followers [Real] [Refill 30D]" → "TikTok Followers"."""
+    text = " ".join(_TAG.sub(" ", name).split()).strip(" -–—|·,:")
+    return text or " ".join(name.split())
+
+
+def check_description(text) -> str | None:
+    """A client-facing description as typed: trimmed, one line, at most 500 characters; empty → None."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValidationError("The description is text.", field="description")
+    cleaned = text.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+        raise ValidationError("The description is one line of text, without control characters.",
+                              field="description")
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise ValidationError(f"The description is at most {DESCRIPTION_MAX} characters.", field="description")
+    return cleaned or None
+
+
+def client_description(entry: CatalogueEntry | None, service_name: str) -> str:
+    """What a client reads for a service: the one set for it, else its clean name."""
+    if entry is not None and entry.client_description:
+        return entry.client_description
+    return clean_description(entry.name if entry is not None else service_name)
 
 
 @dataclass(frozen=True)
@@ -45,17 +77,21 @@ class ServiceRow:
     currency: str
     available: bool
     refreshed_at: datetime
+    client_description: str = ""  # what invoices show clients
+    client_description_set: bool = False  # False: the default, the clean name
 
     @classmethod
     def of(cls, s: CatalogueEntry) -> "ServiceRow":
         return cls(s.id, s.name, s.type, s.category, s.network, s.rate, s.min_quantity, s.max_quantity, s.refill,
-                   s.cancel, s.dripfeed, s.currency, s.available, s.refreshed_at)
+                   s.cancel, s.dripfeed, s.currency, s.available, s.refreshed_at, client_description(s, s.name),
+                   bool(s.client_description))
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "type": self.type, "category": self.category,
                 "network": self.network, "ratePer1000": str(self.rate), "min": self.min, "max": self.max,
                 "refill": self.refill, "cancel": self.cancel, "dripfeed": self.dripfeed, "currency": self.currency,
-                "available": self.available, "refreshedAt": iso(self.refreshed_at)}
+                "available": self.available, "refreshedAt": iso(self.refreshed_at),
+                "clientDescription": self.client_description, "clientDescriptionSet": self.client_description_set}
 
 
 @dataclass(frozen=True)
@@ -240,6 +276,20 @@ class FampageService:
             if row is None:
                 raise NotFoundError(f"There is no Fampage service {service_id} in the catalogue; "
                                     "refresh it with `giftdesk fampage services --refresh`.")
+            return ServiceRow.of(row)
+
+    def set_client_description(self, service_id: int, text: str | None) -> ServiceRow:
+        """What clients read on new invoice lines for this service; empty or None: back to the clean name.
+        Invoices already drafted keep their lines (a draft's line is edited on the invoice)."""
+        self.ctx.require("operator", "set a service's description")
+        cleaned = check_description(text)
+        with self.ctx.db.session() as session:
+            row = session.get(CatalogueEntry, service_id)
+            if row is None:
+                raise NotFoundError(f"There is no Fampage service {service_id} in the catalogue; "
+                                    "refresh it with `giftdesk fampage services --refresh`.")
+            row.client_description = cleaned
+            session.flush()
             return ServiceRow.of(row)
 
     def rate_history(self, service_id: int) -> list[tuple[datetime, Decimal]]:

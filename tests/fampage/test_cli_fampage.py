@@ -39,7 +39,8 @@ def test_browse_order_invoice_sync_refill_cancel_and_analytics(cli, fake, tmp_pa
     assert company["invoiceMultiplier"] == "10" and company["currency"] == "INR"
     preview = cli.json("order", "add", "--company", "Acme", "--service", "102", "--link",
                        "https://tiktok.com/@acme/video/1", "--quantity", "100", "--preview")
-    assert preview["cost"] == "1.87234" and preview["invoiceAmount"] == "18.72"
+    assert preview["cost"] == "1.87" and preview["invoiceAmount"] == "18.72"
+    assert preview["costExact"] == "1.87234" and preview["profit"] == "16.85"
     assert fake.action_counts()["add"] == 0
 
     placed = cli.json("order", "add", "--company", str(company["id"]), "--service", "101", "--link",

@@ -8,12 +8,15 @@ from giftdesk.cli.framework import Fields, Output, Table, arg
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
 from giftdesk.core.errors import ValidationError
 from giftdesk.fampage.analytics import to_csv
+from giftdesk.fampage.money import round_money
 
 CSV = arg("--csv", type=Path, metavar="FILE", help="also write the view as CSV")
 
 
 def _totals_row(label, t) -> tuple:
-    return (label, t.orders, t.cost, t.revenue, t.profit, f"{t.margin}%" if t.margin is not None else "-")
+    shown = t.to_json()
+    return (label, t.orders, shown["cost"], shown["revenue"], shown["profit"],
+            f"{t.margin}%" if t.margin is not None else "-")
 
 
 _HEAD = ["", "ORDERS", "COST", "REVENUE", "PROFIT", "MARGIN"]
@@ -29,8 +32,9 @@ def _csv(args, view, data) -> None:
 
 def _orders_table(rows) -> Table:
     return Table(["ORDER", "PLACED", "COMPANY", "SERVICE", "LINK", "STATE", "COST", "REVENUE", "PROFIT"],
-                 [(o.id, o.created_at, o.company_name[:20], o.service_name[:30], o.link[:40], o.state, o.net_cost,
-                   o.revenue, o.profit) for o in rows])
+                 [(o.id, o.created_at, o.company_name[:20], o.service_name[:30], o.link[:40], o.state,
+                   round_money(o.net_cost, o.currency), round_money(o.revenue, o.currency), o.profit_shown)
+                  for o in rows])
 
 
 def register(cli) -> None:

@@ -57,13 +57,14 @@ def register(cli) -> None:
                 "invoices": [i.to_json() for i in invoices], "recentOrders": [o.to_json() for o in orders]}
         return Output(data, [
             _fields(row),
-            Fields([("Orders", totals.orders), ("Spend (provider cost)", totals.cost), ("Revenue", totals.revenue),
-                    ("Profit", totals.profit), ("Margin", f"{totals.margin}%" if totals.margin is not None else None)]),
+            Fields([("Orders", totals.orders), ("Spend (provider cost)", data["totals"]["cost"]),
+                    ("Revenue", data["totals"]["revenue"]), ("Profit", data["totals"]["profit"]),
+                    ("Margin", f"{totals.margin}%" if totals.margin is not None else None)]),
             Table(["INVOICE", "NUMBER", "STATUS", "TOTAL", "DUE"],
                   [(i.id, i.number or "draft", i.display_status, f"{i.total} {i.currency}", i.due_date)
                    for i in invoices]),
             Table(["ORDER", "SERVICE", "LINK", "QTY", "STATE", "PROFIT"],
-                  [(o.id, o.service_name[:40], o.link[:50], o.quantity, o.state, o.profit) for o in orders]),
+                  [(o.id, o.service_name[:40], o.link[:50], o.quantity, o.state, o.profit_shown) for o in orders]),
         ])
 
     @company.command("edit", "change a company's details", arg("company"), arg("--name"), *_FIELD_ARGS)

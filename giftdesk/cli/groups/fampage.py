@@ -40,6 +40,13 @@ def register(cli) -> None:
                       [f"{service.name} (#{service.id}, {service.currency} per 1000)",
                        Table(["SEEN", "RATE/1000"], [(at, rate) for at, rate in history])])
 
+    @fampage.command("service-description", "what clients read on invoices for a service (empty: the clean name)",
+                     arg("service", type=int, help="Fampage service id"), arg("text", help="the description"))
+    def service_description(desk, args):
+        row = desk.fampage.set_client_description(args.service, args.text)
+        return Output(row.to_json(), Fields([("Service", f"{row.name} (#{row.id})"),
+                                             ("Client description", row.client_description)]))
+
     @fampage.command("balance", "the Fampage account balance")
     def balance(desk, args):
         row = desk.fampage.balance()

@@ -8,6 +8,7 @@ from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import company_id, month
 from giftdesk.core.errors import ValidationError
 from giftdesk.core.wording import counted
+from giftdesk.fampage.money import round_money
 
 
 def _fields(i) -> list:
@@ -20,7 +21,8 @@ def _fields(i) -> list:
                    ("Balance due", i.balance_due if i.kind == "invoice" else None)])
     lines = Table(["#", "DESCRIPTION", "LINK", "QTY", "UNIT PRICE", "AMOUNT"],
                   [(l.position, l.description[:60], (l.link or "")[:40], l.quantity,
-                    f"{l.unit_price.normalize():f}/{l.per}" if l.per != 1 else f"{l.unit_price.normalize():f}",
+                    f"{round_money(l.unit_price, i.currency)}/{l.per}" if l.per != 1
+                    else round_money(l.unit_price, i.currency),
                     l.amount) for l in i.lines])
     return [head, lines]
 
@@ -62,6 +64,12 @@ def register(cli) -> None:
         if args.tax_rate is not None:
             desk.invoices.set_tax(args.invoice, args.tax_rate, args.tax_label)
         row = desk.invoices.issue(args.invoice, args.due_days)
+        return Output(row.to_json(), _fields(row))
+
+    @invoice.command("line-description", "reword a draft invoice's line (what the client reads)",
+                     arg("invoice", type=int), arg("line", type=int, help="line number, from 1"), arg("text"))
+    def line_description(desk, args):
+        row = desk.invoices.set_line_description(args.invoice, args.line, args.text)
         return Output(row.to_json(), _fields(row))
 
     @invoice.command("pay", "mark a sent invoice paid", arg("invoice", type=int))

@@ -7,7 +7,7 @@ from pathlib import Path
 from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
 from giftdesk.core.errors import ValidationError
-from giftdesk.fampage.money import plain
+from giftdesk.fampage.money import round_money
 from giftdesk.fampage.parse import STATES
 from giftdesk.fampage.orders import OrderFilter
 
@@ -20,9 +20,10 @@ def order_fields(o) -> Fields:
         ("Drip-feed", f"{o.runs} runs every {o.interval} min" if o.runs else None),
         ("Fampage order", o.provider_order_id), ("Status", f"{o.status_raw or '-'} ({o.state})"),
         ("Start count", o.start_count), ("Remains", o.remains),
-        ("Provider cost", f"{plain(o.cost)} {o.currency}"),
-        ("Charged", None if o.charge is None else plain(o.charge)), ("Refund", plain(o.refund)),
-        ("Revenue", o.revenue), ("Profit", o.profit), ("Multiplier", o.multiplier),
+        ("Provider cost", f"{round_money(o.cost, o.currency)} {o.currency}"),
+        ("Charged", None if o.charge is None else round_money(o.charge, o.currency)),
+        ("Refund", round_money(o.refund, o.currency)), ("Revenue", round_money(o.revenue, o.currency)),
+        ("Profit", o.profit_shown), ("Multiplier", o.multiplier),
         ("Refill", f"{o.refill_id} ({o.refill_status})" if o.refill_id else None),
         ("Problem", o.last_error), ("Placed", o.created_at), ("Synced", o.synced_at),
     ])
@@ -37,7 +38,8 @@ def invoice_fields(i) -> Fields:
 def _table(rows) -> Table:
     return Table(["ID", "COMPANY", "SERVICE", "LINK", "QTY", "STATE", "REMAINS", "COST", "REVENUE", "PROFIT"],
                  [(o.id, o.company_name[:20], o.service_name[:30], o.link[:40], o.quantity, o.state, o.remains,
-                   o.net_cost, o.revenue, o.profit) for o in rows])
+                   round_money(o.net_cost, o.currency), round_money(o.revenue, o.currency), o.profit_shown)
+                  for o in rows])
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -74,10 +76,11 @@ def register(cli) -> None:
         if args.preview:
             desk.fampage.balance()
             p = desk.orders.preview(cid, args.service, args.link, **params)
-            return Output(p.to_json(), Fields([
-                ("Quantity", p.quantity), ("Provider cost", f"{p.cost} {p.currency}"),
-                ("Invoice amount", f"{p.invoice_amount} {p.currency} (× {p.multiplier}, before tax)"),
-                ("Profit", p.profit), ("Balance", p.balance), ("Balance after", p.balance_after)]))
+            shown = p.to_json()
+            return Output(shown, Fields([
+                ("Quantity", p.quantity), ("Provider cost", f"{shown['cost']} {p.currency}"),
+                ("Invoice amount", f"{shown['invoiceAmount']} {p.currency} (× {p.multiplier}, before tax)"),
+                ("Profit", shown["profit"]), ("Balance", shown["balance"]), ("Balance after", shown["balanceAfter"])]))
         placed, invoice = desk.orders.place(cid, args.service, args.link, **params)
         return Output({"order": placed.to_json(), "invoice": invoice.to_json()},
                       [order_fields(placed), invoice_fields(invoice)])

@@ -350,7 +350,7 @@ class NewOrderDialog(FormDialog):
                                          if preview.cost == preview.cost.quantize(Decimal("0.01"))
                                          else f"{format_money(preview.cost, currency)}  ({preview.cost:f})")
             self.figures["invoice"].setText(f"{format_money(preview.invoice_amount, currency)}  (× {preview.multiplier})")
-            self.figures["profit"].setText(format_money(preview.profit, currency))
+            self.figures["profit"].setText(format_money(preview.profit_shown, currency))
             after = preview.balance_after
             self.figures["after"].setText("—" if after is None else format_money(after, currency))
             self.figures["after"].setProperty("role", "error" if after is not None and after < 0 else "")

@@ -114,7 +114,7 @@ ORDER_COLUMNS = [
            header_tooltip="What Fampage kept: its charge less its refunds"),
     Column("Invoice", lambda o: "" if o.state in UNSETTLED else money_text(o.revenue, o.currency),
            sort=lambda o: o.revenue, align=RIGHT, width=85, header_tooltip="Invoiced before tax, less credit notes"),
-    Column("Profit", lambda o: "" if o.state in UNSETTLED else money_text(o.profit, o.currency),
+    Column("Profit", lambda o: "" if o.state in UNSETTLED else money_text(o.profit_shown, o.currency),
            sort=lambda o: o.profit, align=RIGHT, width=85, foreground=lambda o: signed_color(o.profit),
            header_tooltip="Invoice less charge (unconfirmed and not-placed orders count nowhere)"),
     Column("Status", lambda o: STATE_LABELS.get(o.state, o.state), width=95, tooltip=_status_tooltip,

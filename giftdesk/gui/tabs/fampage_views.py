@@ -187,7 +187,7 @@ def _company_columns(currency: str) -> list[Column]:
         Column("Revenue", lambda r: money_text(r.totals.revenue, r.company.currency),
                sort=lambda r: r.totals.revenue, align=RIGHT, width=95,
                header_tooltip="Invoiced before tax, less credit notes"),
-        Column("Profit", lambda r: money_text(r.totals.profit, r.company.currency), sort=lambda r: r.totals.profit,
+        Column("Profit", lambda r: money_text(r.totals.profit_shown, r.company.currency), sort=lambda r: r.totals.profit,
                align=RIGHT, width=95, foreground=lambda r: signed_color(r.totals.profit)),
         Column("Tax id", lambda r: r.company.tax_id, stretch=True),
     ]
@@ -614,7 +614,7 @@ def _totals_columns(first: Column, currency: str) -> list[Column]:
                width=110),
         Column("Revenue", lambda r: money_text(r.totals.revenue, currency), sort=lambda r: r.totals.revenue,
                align=RIGHT, width=110),
-        Column("Profit", lambda r: money_text(r.totals.profit, currency), sort=lambda r: r.totals.profit,
+        Column("Profit", lambda r: money_text(r.totals.profit_shown, currency), sort=lambda r: r.totals.profit,
                align=RIGHT, width=110, foreground=lambda r: signed_color(r.totals.profit)),
         Column("Margin", lambda r: "" if r.totals.margin is None else f"{r.totals.margin} %",
                sort=lambda r: r.totals.margin, align=RIGHT, width=80),
@@ -634,7 +634,7 @@ def _order_profit_columns() -> list[Column]:
                width=90),
         Column("Revenue", lambda o: money_text(o.revenue, o.currency), sort=lambda o: o.revenue, align=RIGHT,
                width=90),
-        Column("Profit", lambda o: money_text(o.profit, o.currency), sort=lambda o: o.profit, align=RIGHT,
+        Column("Profit", lambda o: money_text(o.profit_shown, o.currency), sort=lambda o: o.profit, align=RIGHT,
                stretch=True, foreground=lambda o: signed_color(o.profit)),
     ]
 
@@ -872,7 +872,7 @@ class AnalyticsView(FampageView):
         cur = self.currency
         margin = "" if totals.margin is None else f" · margin {totals.margin} %"
         self.total.setText(f"{totals.orders:,} orders · real cost {money_text(totals.cost, cur)} · revenue "
-                           f"{money_text(totals.revenue, cur)} · profit {money_text(totals.profit, cur)}{margin}")
+                           f"{money_text(totals.revenue, cur)} · profit {money_text(totals.profit_shown, cur)}{margin}")
 
     def export_csv(self) -> None:
         if self.data is None:
