@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -541,3 +542,73 @@ def test_analytics_chart_with_no_one_two_and_many_companies(qtbot, fctx, desk, f
     labels = list(chart.y_axis.categoriesLabels())
     assert chart.y_axis.max() > 64_000 and labels[-1].startswith("₹") and "," in labels[-1]  # ₹70,000
     assert len(labels) <= 8
+
+
+def _issued_invoice(desk, company_name: str = "Acme"):
+    company = next(c for c in desk.companies.list() if c.name == company_name)
+    order = desk.orders.create_manual(company.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90")
+    return desk.invoices.issue(desk.orders.invoice_of(order.id).id)
+
+
+def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, desk, tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from PySide6.QtGui import QDesktopServices
+
+    from giftdesk.gui.context import GuiContext
+    from giftdesk.gui.tabs.fampage_views import InvoicesView
+    from giftdesk.desk import Desk
+
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    elsewhere = tmp_path / "someone-elses"
+    elsewhere.mkdir()
+    (shared / "giftdesk-invoices").symlink_to(elsewhere)  # planted where the PDFs used to go
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+
+    invoice = _issued_invoice(desk)
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    view = tab.invoices
+    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, view.table, invoice.id)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=10000)
+    path = opened[0]
+    assert os.path.dirname(os.path.dirname(path)) == str(desk.paths.root)
+    assert os.path.basename(path) == f"{invoice.number}.pdf"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert list(elsewhere.iterdir()) == []
+
+    # A link in place of the file is replaced, not written through.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.unlink(path)
+    os.symlink(victim, path)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10000)
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(path) and Path(path).read_bytes()[:4] == b"%PDF"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in Path(path).parent.iterdir()] == [os.path.basename(path)]  # no temporary left behind
+
+    # A second data directory numbers its own INV-…-000001: each keeps its own file.
+    other = Desk.open(str(tmp_path / "other-data"))
+    try:
+        other.companies.create("Acme")
+        other_invoice = _issued_invoice(other)
+        assert other_invoice.number == invoice.number
+        other_ctx = GuiContext.create(other)
+        other_view = InvoicesView(other_ctx)
+        qtbot.addWidget(other_view)
+        other_path = other_view._temp_pdf(other_invoice)
+        assert other_path != path and os.path.dirname(os.path.dirname(other_path)) == str(other.paths.root)
+        assert Path(path).read_bytes()[:4] == b"%PDF" and os.path.getsize(path) > 1000
+        other_ctx.close()
+    finally:
+        other.close()

@@ -8,11 +8,9 @@ rendered and written on a worker thread) and shows rows. The orders view and the
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from PySide6.QtCore import (
     QDate,
@@ -44,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from giftdesk.core.private_files import private_folder, write_private
 from giftdesk.fampage.money import CURRENCY_SIGNS, format_money
 from giftdesk.gui import theme
 from giftdesk.gui.chart_scale import value_scale
@@ -524,11 +523,10 @@ class InvoicesView(FampageView):
         self.message.emit(f"Saved {path}.")
 
     def _temp_pdf(self, row) -> str:
-        folder = Path(tempfile.gettempdir()) / "giftdesk-invoices"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{row.number or f'draft-{row.id}'}.pdf"
-        with open(path, "wb") as out:
-            self.ctx.desk.invoice_documents.pdf(row.id, out)
+        """The PDF for a viewer or printer, in the data directory's owner-only folder (worker thread)."""
+        folder = private_folder(self.ctx.desk.paths.root)
+        documents = self.ctx.desk.invoice_documents
+        path = write_private(folder, f"{row.number or f'draft-{row.id}'}.pdf", lambda out: documents.pdf(row.id, out))
         return str(path)
 
     def open_pdf(self) -> None:
