@@ -612,3 +612,30 @@ def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, d
         other_ctx.close()
     finally:
         other.close()
+
+
+def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot, fctx, desk, answers, tmp_path,
+                                                                            monkeypatch):
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    asked = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(url.toLocalFile()) or False)
+    invoice = _issued_invoice(desk)
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    view = tab.invoices
+    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, view.table, invoice.id)
+
+    answers.extend(["Save as…"])
+    target = tmp_path / "kept.pdf"
+    view.ask_save_path = lambda *_a: str(target)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: view.last_file == str(target), timeout=10000)
+    assert not answers and len(asked) == 1
+    assert target.read_bytes() == Path(asked[0]).read_bytes() and target.read_bytes()[:4] == b"%PDF"
+
+    answers.extend(["Copy path"])
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: not answers and len(asked) == 2 and view.last_file == asked[1], timeout=10000)
+    assert QGuiApplication.clipboard().text() == asked[1]

@@ -8,9 +8,11 @@ rendered and written on a worker thread) and shows rows. The orders view and the
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from PySide6.QtCore import (
     QDate,
@@ -23,7 +25,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QDesktopServices, QPainter
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,6 +59,7 @@ from giftdesk.gui.widgets.table_model import (
 from giftdesk.fampage.analytics import Totals, to_csv
 
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum shows "Any"
+SAVE_AS, COPY_PATH = "Save as…", "Copy path"
 INVOICE_STATUSES = ("draft", "sent", "paid", "void", "overdue")
 
 
@@ -536,7 +539,26 @@ class InvoicesView(FampageView):
 
     def _open_file(self, path: str) -> None:
         self.last_file = path
-        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            return
+        choice = Prompts.choose(self, "Open PDF", "No program opened the PDF (is a PDF viewer installed?).",
+                                [SAVE_AS, COPY_PATH], detail=f"It is here:\n{path}")
+        if choice == SAVE_AS:
+            self._save_copy(path)
+        elif choice == COPY_PATH:
+            QGuiApplication.clipboard().setText(path)
+            self.message.emit("Copied the PDF's path.")
+
+    def _save_copy(self, source: str) -> None:
+        target = self.ask_save_path("Save invoice PDF", Path(source).name, "PDF files (*.pdf)")
+        if not target:
+            return
+
+        def copy() -> str:
+            shutil.copyfile(source, target)
+            return target
+
+        self._submit(copy, on_success=self._written, description="Saving the PDF…")
 
     def print_invoice(self) -> None:
         row = self.table.current_row()
