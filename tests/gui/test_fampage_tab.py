@@ -64,7 +64,7 @@ def click_row(qtbot, table, key) -> None:
     assert table.current_key() == key
 
 
-def place_through_dialog(qtbot, tab, fake) -> int:
+def place_through_dialog(qtbot, tab, fake, answers) -> int:
     click(qtbot, tab.new_button)
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.loaded and dialog.balance is not None, timeout=10000)
@@ -73,6 +73,7 @@ def place_through_dialog(qtbot, tab, fake) -> int:
     qtbot.keyClicks(dialog.link, "https://tiktok.com/@acme")
     qtbot.keyClicks(dialog.quantity, "1000")
     qtbot.waitUntil(lambda: dialog.figures["invoice"].text().startswith("₹7.20"), timeout=5000)
+    answers.extend([True])  # "Place this order at Fampage now?"
     click(qtbot, dialog.ok_button)
     qtbot.waitUntil(lambda: len(fake.orders) == 1, timeout=10000)
     [provider_id] = fake.orders
@@ -85,7 +86,7 @@ def test_place_sync_issue_cancel_with_credit_note_and_save_pdf(qtbot, fctx, desk
     qtbot.waitUntil(lambda: tab.balance_label.text() == "₹5,000.00 INR", timeout=5000)
     assert not tab.balance_warning.isVisible()
 
-    provider_id = place_through_dialog(qtbot, tab, fake)
+    provider_id = place_through_dialog(qtbot, tab, fake, answers)
     table = tab.orders.table
     qtbot.waitUntil(lambda: table.row_count() == 1 and table.current_row() is not None, timeout=10000)
     order = table.current_row()
