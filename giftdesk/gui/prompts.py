@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 
@@ -46,3 +47,28 @@ class Prompts:
             return
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
         box.open()
+
+    @classmethod
+    def choice_box(cls, parent: QWidget | None, title: str, text: str, choices: list[str],
+                   detail: str = "") -> QMessageBox:
+        """The message box ``choose`` shows (its text selectable, so a path in it can be copied)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, parent)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if detail:
+            box.setInformativeText(detail)
+        for choice in choices:
+            box.addButton(choice, QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        return box
+
+    @classmethod
+    def choose(cls, parent: QWidget | None, title: str, text: str, choices: list[str], detail: str = "") -> str | None:
+        """One of ``choices`` (button texts), or None when closed; tests answer with the text or None."""
+        answer, canned = cls._canned()
+        if canned:
+            assert answer is None or answer in choices, f"{answer!r} is not one of {choices!r}"
+            return answer
+        box = cls.choice_box(parent, title, text, choices, detail)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked.text() if clicked is not None and clicked.text() in choices else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -63,7 +64,7 @@ def click_row(qtbot, table, key) -> None:
     assert table.current_key() == key
 
 
-def place_through_dialog(qtbot, tab, fake) -> int:
+def place_through_dialog(qtbot, tab, fake, answers) -> int:
     click(qtbot, tab.new_button)
     dialog = tab.dialog
     qtbot.waitUntil(lambda: dialog.loaded and dialog.balance is not None, timeout=10000)
@@ -72,6 +73,7 @@ def place_through_dialog(qtbot, tab, fake) -> int:
     qtbot.keyClicks(dialog.link, "https://tiktok.com/@acme")
     qtbot.keyClicks(dialog.quantity, "1000")
     qtbot.waitUntil(lambda: dialog.figures["invoice"].text().startswith("₹7.20"), timeout=5000)
+    answers.extend([True])  # "Place this order at Fampage now?"
     click(qtbot, dialog.ok_button)
     qtbot.waitUntil(lambda: len(fake.orders) == 1, timeout=10000)
     [provider_id] = fake.orders
@@ -84,7 +86,7 @@ def test_place_sync_issue_cancel_with_credit_note_and_save_pdf(qtbot, fctx, desk
     qtbot.waitUntil(lambda: tab.balance_label.text() == "₹5,000.00 INR", timeout=5000)
     assert not tab.balance_warning.isVisible()
 
-    provider_id = place_through_dialog(qtbot, tab, fake)
+    provider_id = place_through_dialog(qtbot, tab, fake, answers)
     table = tab.orders.table
     qtbot.waitUntil(lambda: table.row_count() == 1 and table.current_row() is not None, timeout=10000)
     order = table.current_row()
@@ -541,3 +543,100 @@ def test_analytics_chart_with_no_one_two_and_many_companies(qtbot, fctx, desk, f
     labels = list(chart.y_axis.categoriesLabels())
     assert chart.y_axis.max() > 64_000 and labels[-1].startswith("₹") and "," in labels[-1]  # ₹70,000
     assert len(labels) <= 8
+
+
+def _issued_invoice(desk, company_name: str = "Acme"):
+    company = next(c for c in desk.companies.list() if c.name == company_name)
+    order = desk.orders.create_manual(company.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90")
+    return desk.invoices.issue(desk.orders.invoice_of(order.id).id)
+
+
+def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, desk, tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from PySide6.QtGui import QDesktopServices
+
+    from giftdesk.gui.context import GuiContext
+    from giftdesk.gui.tabs.fampage_views import InvoicesView
+    from giftdesk.desk import Desk
+
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    elsewhere = tmp_path / "someone-elses"
+    elsewhere.mkdir()
+    (shared / "giftdesk-invoices").symlink_to(elsewhere)  # planted where the PDFs used to go
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+
+    invoice = _issued_invoice(desk)
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    view = tab.invoices
+    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, view.table, invoice.id)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=10000)
+    path = opened[0]
+    assert os.path.dirname(os.path.dirname(path)) == str(desk.paths.root)
+    assert os.path.basename(path) == f"{invoice.number}.pdf"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert list(elsewhere.iterdir()) == []
+
+    # A link in place of the file is replaced, not written through.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.unlink(path)
+    os.symlink(victim, path)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10000)
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(path) and Path(path).read_bytes()[:4] == b"%PDF"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in Path(path).parent.iterdir()] == [os.path.basename(path)]  # no temporary left behind
+
+    # A second data directory numbers its own INV-…-000001: each keeps its own file.
+    other = Desk.open(str(tmp_path / "other-data"))
+    try:
+        other.companies.create("Acme")
+        other_invoice = _issued_invoice(other)
+        assert other_invoice.number == invoice.number
+        other_ctx = GuiContext.create(other)
+        other_view = InvoicesView(other_ctx)
+        qtbot.addWidget(other_view)
+        other_path = other_view._temp_pdf(other_invoice)
+        assert other_path != path and os.path.dirname(os.path.dirname(other_path)) == str(other.paths.root)
+        assert Path(path).read_bytes()[:4] == b"%PDF" and os.path.getsize(path) > 1000
+        other_ctx.close()
+    finally:
+        other.close()
+
+
+def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot, fctx, desk, answers, tmp_path,
+                                                                            monkeypatch):
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    asked = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(url.toLocalFile()) or False)
+    invoice = _issued_invoice(desk)
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    view = tab.invoices
+    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, view.table, invoice.id)
+
+    answers.extend(["Save as…"])
+    target = tmp_path / "kept.pdf"
+    view.ask_save_path = lambda *_a: str(target)
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: view.last_file == str(target), timeout=10000)
+    assert not answers and len(asked) == 1
+    assert target.read_bytes() == Path(asked[0]).read_bytes() and target.read_bytes()[:4] == b"%PDF"
+
+    answers.extend(["Copy path"])
+    click(qtbot, view.open_button)
+    qtbot.waitUntil(lambda: not answers and len(asked) == 2 and view.last_file == asked[1], timeout=10000)
+    assert QGuiApplication.clipboard().text() == asked[1]

@@ -8,6 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.gui.dialogs.new_order import NewOrderDialog
+from giftdesk.gui.prompts import Prompts
+from tests.gui.conftest import idle
 
 from tests.support.fake_fampage import API_KEY, FakeFampage
 
@@ -45,7 +47,7 @@ def click_service(qtbot, dialog, service_id: int) -> None:
     assert dialog.selected_service().id == service_id
 
 
-def test_search_preview_and_place(qtbot, order_ctx, desk, fake):
+def test_search_preview_and_place(qtbot, order_ctx, desk, fake, answers, monkeypatch):
     dialog = open_dialog(qtbot, order_ctx)
     assert dialog.figures["balance"].text() == "₹5,000.00"
     assert dialog.service_list.count() == 6
@@ -61,6 +63,21 @@ def test_search_preview_and_place(qtbot, order_ctx, desk, fake):
     dialog.grab().save("/tmp/new-order.png")
     assert "₹18.7234 / 1000" in dialog.service_list.item(0).text()  # rates keep their decimals
 
+    # Cancel at the confirmation: nothing reaches Fampage, the dialog stays as typed.
+    asked = []
+    real_confirm = Prompts.confirm
+    monkeypatch.setattr(Prompts, "confirm", lambda *a, **k: asked.append(a[2]) or real_confirm(*a, **k))
+    answers.extend([False])
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not answers and not dialog.busy, timeout=10000)
+    idle(qtbot, order_ctx)
+    assert fake.action_counts()["add"] == 0 and desk.orders.list() == [] and dialog.isVisible()
+    [text] = asked
+    assert "#102" in text and "https://tiktok.com/@acme/video/1" in text and "Quantity: 100" in text
+    assert "Cost at Fampage: ₹1.87" in text and "Balance after: ₹4,998.13" in text
+    assert "from the last known ₹5,000.00" in text and "Invoice to Acme: ₹14.98" in text
+
+    answers.extend([True])
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
     order, invoice = dialog.result
@@ -68,7 +85,7 @@ def test_search_preview_and_place(qtbot, order_ctx, desk, fake):
     assert invoice.total == Decimal("14.98") and desk.orders.get(order.id).state == "pending"
 
 
-def test_errors_stay_in_the_dialog(qtbot, order_ctx, desk, fake):
+def test_errors_stay_in_the_dialog(qtbot, order_ctx, desk, fake, answers):
     dialog = open_dialog(qtbot, order_ctx)
     qtbot.keyClicks(dialog.search, "followers [real]")
     click_service(qtbot, dialog, 101)
@@ -84,6 +101,7 @@ def test_errors_stay_in_the_dialog(qtbot, order_ctx, desk, fake):
     assert dialog.quantity.selectedText() == "10"  # the field in error is selected: typing replaces it
     qtbot.keyClicks(dialog.quantity, "1000")
     fake.balance = Decimal("0.10")
+    answers.extend([True])  # the last known balance was enough: Fampage refuses
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "balance is too low" in dialog.error.text(), timeout=5000)
     assert dialog.isVisible() and desk.orders.list() == [] and dialog.link.text() == "https://tiktok.com/@acme"

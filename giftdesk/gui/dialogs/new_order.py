@@ -31,6 +31,7 @@ from giftdesk.core.errors import GiftDeskError
 from giftdesk.fampage.client import comment_lines
 from giftdesk.fampage.money import format_money, format_rate, is_package
 from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.prompts import Prompts
 
 ALL_NETWORKS = "All networks"
 SERVICE_ROLE = Qt.ItemDataRole.UserRole
@@ -365,6 +366,30 @@ class NewOrderDialog(FormDialog):
         arguments = self.order_arguments()
         if arguments is None:
             self.show_error("Pick a company and a service.", "service")
+            return
+        # Priced again with exactly what will be sent, then confirmed: placing spends the balance at once.
+        self.submit(lambda: self.ctx.desk.orders.preview(**arguments), description="Pricing the order…",
+                    on_success=lambda preview: self._confirm(arguments, preview))
+
+    def confirm_text(self, preview) -> str:
+        service, company, currency = self.selected_service(), self.current_company(), preview.currency
+        cost = format_money(preview.cost, currency)
+        if preview.balance_after is None:
+            after = "unknown (the balance could not be read)"
+        else:
+            after = (f"{format_money(preview.balance_after, currency)} "
+                     f"(from the last known {format_money(preview.balance, currency)})")
+        return (f"Place this order at Fampage now?\n\n"
+                f"Service: #{service.id} {service.name}\n"
+                f"Link: {self.link.text().strip()}\n"
+                f"Quantity: {preview.quantity:,}\n\n"
+                f"Cost at Fampage: {cost} — spent from the balance at once\n"
+                f"Balance after: {after}\n"
+                f"Invoice to {company.name}: {format_money(preview.invoice_amount, currency)} "
+                f"(a draft, issued later)")
+
+    def _confirm(self, arguments: dict, preview) -> None:
+        if not Prompts.confirm(self, "Place order", self.confirm_text(preview), confirm_text="Place order"):
             return
         self.submit(lambda: self.ctx.desk.orders.place(**arguments), on_success=self._placed,
                     description="Placing the order at Fampage…")

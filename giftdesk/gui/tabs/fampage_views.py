@@ -8,7 +8,7 @@ rendered and written on a worker thread) and shows rows. The orders view and the
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QDesktopServices, QPainter
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from giftdesk.core.private_files import private_folder, write_private
 from giftdesk.fampage.money import CURRENCY_SIGNS, format_money
 from giftdesk.gui import theme
 from giftdesk.gui.chart_scale import value_scale
@@ -58,6 +59,7 @@ from giftdesk.gui.widgets.table_model import (
 from giftdesk.fampage.analytics import Totals, to_csv
 
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum shows "Any"
+SAVE_AS, COPY_PATH = "Save as…", "Copy path"
 INVOICE_STATUSES = ("draft", "sent", "paid", "void", "overdue")
 
 
@@ -524,11 +526,10 @@ class InvoicesView(FampageView):
         self.message.emit(f"Saved {path}.")
 
     def _temp_pdf(self, row) -> str:
-        folder = Path(tempfile.gettempdir()) / "giftdesk-invoices"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{row.number or f'draft-{row.id}'}.pdf"
-        with open(path, "wb") as out:
-            self.ctx.desk.invoice_documents.pdf(row.id, out)
+        """The PDF for a viewer or printer, in the data directory's owner-only folder (worker thread)."""
+        folder = private_folder(self.ctx.desk.paths.root)
+        documents = self.ctx.desk.invoice_documents
+        path = write_private(folder, f"{row.number or f'draft-{row.id}'}.pdf", lambda out: documents.pdf(row.id, out))
         return str(path)
 
     def open_pdf(self) -> None:
@@ -538,7 +539,26 @@ class InvoicesView(FampageView):
 
     def _open_file(self, path: str) -> None:
         self.last_file = path
-        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            return
+        choice = Prompts.choose(self, "Open PDF", "No program opened the PDF (is a PDF viewer installed?).",
+                                [SAVE_AS, COPY_PATH], detail=f"It is here:\n{path}")
+        if choice == SAVE_AS:
+            self._save_copy(path)
+        elif choice == COPY_PATH:
+            QGuiApplication.clipboard().setText(path)
+            self.message.emit("Copied the PDF's path.")
+
+    def _save_copy(self, source: str) -> None:
+        target = self.ask_save_path("Save invoice PDF", Path(source).name, "PDF files (*.pdf)")
+        if not target:
+            return
+
+        def copy() -> str:
+            shutil.copyfile(source, target)
+            return target
+
+        self._submit(copy, on_success=self._written, description="Saving the PDF…")
 
     def print_invoice(self) -> None:
         row = self.table.current_row()
