@@ -287,8 +287,8 @@ class OrderService:
             raise ValidationError(f"quantity must be a whole number, not '{quantity}'.", field="quantity") from None
         if not service.min <= quantity <= service.max:
             what = "comments" if service.type == "Custom Comments" else "quantity"
-            raise ValidationError(f"{service.name} takes {service.min} to {service.max}; {quantity} {what} is "
-                                  "outside that.", field="quantity")
+            raise ValidationError(f"{service.name} takes {service.min:,} to {service.max:,}; a {what} of "
+                                  f"{quantity:,} is outside that.", field="quantity")
         runs_n = interval_n = None
         if runs not in (None, "", 0):
             if not service.dripfeed:

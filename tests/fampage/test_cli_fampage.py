@@ -102,7 +102,7 @@ def test_browse_order_invoice_sync_refill_cancel_and_analytics(cli, fake, tmp_pa
     (("order", "add", "--company", "Nope", "--service", "101", "--link", "https://t.co/x", "--quantity", "100"),
      "no company called 'Nope'"),
     (("order", "add", "--company", "Acme", "--service", "101", "--link", "https://t.co/x", "--quantity", "5"),
-     "takes 50 to 10000"),
+     "takes 50 to 10,000"),
     (("order", "add", "--company", "Acme", "--service", "999", "--link", "https://t.co/x", "--quantity", "5"),
      "no Fampage service 999"),
     (("analytics", "companies", "--since", "yesterday"), "must be a date"),

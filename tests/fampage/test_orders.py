@@ -49,7 +49,7 @@ def test_type_specific_orders(fdesk, fake, acme):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"quantity": 10}, "takes 50 to 10000"),
+    ({"quantity": 10}, "takes 50 to 10,000; a quantity of 10 is outside that"),
     ({"quantity": "many"}, "whole number"),
     ({"link": "tiktok"}, "http:// or https://"),
     ({"service_id": 104}, "one per line"),
