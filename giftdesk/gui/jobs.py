@@ -72,11 +72,14 @@ class JobRunner(QObject):
         newest = self._unfinished[-1].description if self._unfinished else ""
         self.busy_changed.emit(len(self._unfinished), newest)
         on_success, on_error, owner, _on_progress = callbacks
-        if job.supersede_key is not None:
-            newest = self._newest.get(job.supersede_key)
-            if newest == job.id:
-                del self._newest[job.supersede_key]
-            elif newest is not None and newest > job.id:
+        key = job.supersede_key
+        if key is not None:
+            newest = self._newest.get(key)
+            # The newest id is forgotten only once nothing of its key is on its way: an older job can
+            # finish as a newer one is submitted and arrive after it, and must not count as news then.
+            if not any(j.supersede_key == key for j in self._unfinished):
+                self._newest.pop(key, None)
+            if newest is not None and newest > job.id:
                 return  # finished before a newer load was asked for, delivered after: stale
         if self._closed or (owner is not None and not shiboken6.isValid(owner)):
             return  # the view that asked is gone: nothing to show

@@ -113,16 +113,16 @@ class Job:
             self.error = exc
             self._finish(self._final_as if self.cancel_event.is_set() else FAILED)
         else:
-            if self.cancel_event.is_set():
-                self._finish(self._final_as)  # a cancelled or superseded result is dropped
-            else:
-                self.result = result
-                self._finish(SUCCEEDED)
+            self._finish(SUCCEEDED, result)
 
-    def _finish(self, state: str) -> None:
+    def _finish(self, state: str, result: Any = None) -> None:
         with self._lock:
             if self.state in FINAL_STATES:
                 return
+            if state == SUCCEEDED and self.cancel_event.is_set():
+                state = self._final_as  # cancelled or superseded while it ran: its result is dropped
+            elif state == SUCCEEDED:
+                self.result = result
             self.state = state
         self._finished.set()
         if self._on_done is not None:

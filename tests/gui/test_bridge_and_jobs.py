@@ -193,3 +193,26 @@ def test_a_load_finished_before_a_newer_one_was_asked_for_is_not_shown(qtbot):
     release.set()
     qtbot.waitUntil(lambda: shown == ["new"])
     runner.shutdown()
+
+
+def test_an_older_result_arriving_after_the_newest_is_dropped(qtbot):
+    """A load that finished just as a newer one was submitted can reach the GUI thread after it:
+    the view keeps the newer rows (a filter change never ends showing the previous filter's rows)."""
+    from giftdesk.runtime.lanes import SUCCEEDED
+
+    shown, errors = [], []
+    runner = JobRunner(errors.append)
+    owner = QObject()
+    go, hold = threading.Event(), threading.Event()
+    older = runner.submit(lambda: go.wait(5) and "previous filter's rows", owner=owner, supersede="list",
+                          on_success=shown.append)
+    finish_older = older._on_done
+    older._on_done = lambda job: (hold.wait(5), finish_older(job))  # its worker is slow to report it
+    go.set()
+    qtbot.waitUntil(lambda: older.state == SUCCEEDED)  # done, but not yet on its way to the GUI thread
+    runner.submit(lambda: "current filter's rows", owner=owner, supersede="list", on_success=shown.append)
+    qtbot.waitUntil(lambda: shown == ["current filter's rows"])
+    hold.set()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert shown == ["current filter's rows"] and errors == []
+    runner.shutdown()

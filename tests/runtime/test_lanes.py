@@ -171,3 +171,15 @@ def test_after_shutdown_a_job_is_cancelled_not_lost():
     ex.shutdown()
     job = ex.submit(lambda: 1)
     assert job.state == CANCELLED
+
+
+def test_a_job_superseded_as_it_returns_never_counts_as_succeeded():
+    """The supersede can land between the function's return and the job's end: the end decides,
+    under the job's lock, so the result is dropped rather than delivered beside the newer one's."""
+    from giftdesk.runtime.lanes import RUNNING, Job
+
+    job = Job(lambda: "old rows", (), {}, "load", None, "list", None, None)
+    job.state = RUNNING  # its function has just returned "old rows"
+    job._stop(SUPERSEDED)  # a newer load with the same key is submitted that very moment
+    job._finish(SUCCEEDED, "old rows")
+    assert job.state == SUPERSEDED and job.result is None
