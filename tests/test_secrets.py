@@ -89,3 +89,24 @@ def test_fampage_key_goes_to_the_secret_store_only(desk):
     assert b"fp-secret-123" not in desk.paths.database.read_bytes()
     desk.settings.set_fampage_api_key(None)
     assert not desk.settings.has_fampage_api_key()
+
+
+def test_the_fallback_warning_is_said_once_per_data_directory_and_status_always_shows_it(data_dir, capsys,
+                                                                                        monkeypatch):
+    from tests.support.cli import make_cli
+
+    monkeypatch.delenv("GIFTDESK_KEYRING")
+    keyring.set_keyring(keyring.core.load_keyring("keyring.backends.fail.Keyring"))
+    try:
+        cli = make_cli(capsys, "--data-dir", str(data_dir))
+        cli("customer", "add", "--name", "Once")
+        cli("account", "add", "--customer", "1", "--tiktok", "@once")
+        _, first = cli("key", "generate", "--account", "1")
+        _, second = cli("key", "regenerate", "--account", "1")
+        _, third = cli("key", "show", "--account", "1")
+        assert first.count("No usable system keyring") == 1
+        assert "No usable system keyring" not in second + third
+        out, _ = cli("status")
+        assert "No usable system keyring" in out
+    finally:
+        keyring.core._keyring_backend = None

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -187,10 +188,28 @@ def desk_session(args, migrate: bool = True, reads_only: bool = False, console_l
         desk.close()
 
 
+KEYRING_WARNED = ".keyring-warning-shown"  # in the data directory: the warning said there, once
+
+
 def warn_secret_store(desk) -> None:
-    """Before a command stores or shows a secret: say when there is no real keyring."""
-    if desk.secrets.warning:
-        warn(desk.secrets.warning)
+    """Before a command stores or shows a secret: say when there is no real keyring, once per data
+    directory and warning (``giftdesk status`` always shows it); said on every command it drowns
+    the output scripts read."""
+    warning = desk.secrets.warning
+    if not warning:
+        return
+    marker = desk.paths.root / KEYRING_WARNED
+    said = hashlib.sha256(warning.encode()).hexdigest()
+    try:
+        if marker.read_text(encoding="ascii") == said:
+            return
+    except OSError:
+        pass
+    warn(warning)
+    try:
+        marker.write_text(said, encoding="ascii")
+    except OSError:  # a read-only data directory: said again next time, which is the safe side
+        pass
 
 
 def confirm(args, question: str, flag: str = "yes") -> None:
