@@ -40,7 +40,7 @@ VIEWER_MAY = {
               "next_free_port", "of_account", "port_taken", "public_url_for", "reconcile", "recover", "resolve",
               "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid"},
     "invoice_documents": {"pdf", "month_zip"},
-    "invoices": {"get", "list", "issuer"},
+    "invoices": {"get", "list", "issuer", "number_to_take"},
     "keys": {"get", "list"},
     "orders": {"get", "invoice_of", "last_synced_at", "list", "preview", "rows", "stats"},
     "settings": {"all", "get", "has_fampage_api_key"},

@@ -281,6 +281,15 @@ class InvoiceService:
                           "phone": company.phone, "address": company.address, "taxId": company.tax_id}
         session.flush()
 
+    def number_to_take(self, invoice_id: int) -> str:
+        """The number issuing this draft would take now: its series' next (nothing is taken; numbers
+        are gap-free, so another issue in between moves it on)."""
+        with self.ctx.db.read_session() as session:
+            invoice = self._get(session, invoice_id)
+            series = f"{SERIES_PREFIX[invoice.kind]}-{today().year}"
+            last = session.scalar(select(InvoiceCounter.last_number).where(InvoiceCounter.series == series))
+        return f"{series}-{(last or 0) + 1:06d}"
+
     def issuer(self) -> dict:
         s = self.settings.all()
         return {"name": s["company.name"] or "GiftDesk agency", "address": s["company.address"],

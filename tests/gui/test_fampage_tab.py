@@ -111,6 +111,9 @@ def test_place_sync_issue_cancel_with_credit_note_and_save_pdf(qtbot, fctx, desk
     [draft] = invoices.rows
     click_row(qtbot, invoices, draft.id)
     click(qtbot, tab.invoices.issue_button)
+    issuing = tab.invoices.dialog
+    qtbot.waitUntil(lambda: issuing.ok_button.isEnabled(), timeout=5000)
+    click(qtbot, issuing.ok_button)
     qtbot.waitUntil(lambda: (invoices.row_for(draft.id).number or "").startswith("INV-"), timeout=5000)
     number = invoices.row_for(draft.id).number
 
@@ -640,3 +643,59 @@ def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot
     click(qtbot, view.open_button)
     qtbot.waitUntil(lambda: not answers and len(asked) == 2 and view.last_file == asked[1], timeout=10000)
     assert QGuiApplication.clipboard().text() == asked[1]
+
+
+def test_issue_asks_first_with_the_number_due_days_and_tax(qtbot, fctx, desk, fake):
+    from datetime import timedelta
+
+    from giftdesk.fampage.invoices import today
+
+    acme = desk.companies.list()[0]
+    desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    invoices = tab.invoices.table
+    qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
+    [draft] = invoices.rows
+    click_row(qtbot, invoices, draft.id)
+    number = f"INV-{today().year}-000001"
+
+    click(qtbot, tab.invoices.issue_button)
+    dialog = tab.invoices.dialog
+    qtbot.waitUntil(lambda: dialog.number.text() == number, timeout=5000)
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Cancel))
+    assert desk.invoices.get(draft.id).status == "draft"  # Cancel takes no number
+    assert desk.invoices.number_to_take(draft.id) == number
+
+    click(qtbot, tab.invoices.issue_button)
+    dialog = tab.invoices.dialog
+    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=5000)
+    dialog.due_days.selectAll()
+    qtbot.keyClicks(dialog.due_days, "14")
+    dialog.tax_rate.selectAll()
+    qtbot.keyClicks(dialog.tax_rate, "5")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: invoices.row_for(draft.id).number == number, timeout=5000)
+    issued = desk.invoices.get(draft.id)
+    assert issued.due_date == today() + timedelta(days=14) and issued.tax_rate == 5
+
+
+def test_a_bad_tax_rate_is_said_in_the_issue_dialog_and_issues_nothing(qtbot, fctx, desk, fake):
+    acme = desk.companies.list()[0]
+    desk.orders.create_manual(acme.id, "Likes", "https://tiktok.com/@acme", 100, "0.90", network="TikTok")
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Invoices")
+    invoices = tab.invoices.table
+    qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
+    [draft] = invoices.rows
+    click_row(qtbot, invoices, draft.id)
+    click(qtbot, tab.invoices.issue_button)
+    dialog = tab.invoices.dialog
+    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=5000)
+    dialog.tax_rate.selectAll()
+    qtbot.keyClicks(dialog.tax_rate, "lots")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=5000)
+    assert dialog.isVisible() and dialog.tax_rate.text() == "lots"
+    assert desk.invoices.get(draft.id).status == "draft"
+    dialog.reject()

@@ -126,6 +126,7 @@ class FampageView(QWidget):
     """What the views share: the runner with this view as owner, buttons, a debounce timer."""
 
     message = Signal(str)
+    dialog = None  # the last dialog the view opened (tests reach it here)
 
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(parent)
@@ -484,10 +485,16 @@ class InvoicesView(FampageView):
         self.changed.emit()
 
     def issue(self) -> None:
+        """Asks first (number, due days, tax): issuing takes a gap-free number for good."""
+        from giftdesk.gui.dialogs.invoice_issue import IssueInvoiceDialog
+
         row = self.table.current_row()
-        if row is not None and row.status == "draft":
-            self._submit(self.ctx.desk.invoices.issue, row.id, on_success=lambda r: self._changed(r, "issued"),
-                         lane=("invoice", row.id), description="Issuing the invoice…")
+        if row is None or row.status != "draft" or not self.can_edit:
+            return
+        dialog = IssueInvoiceDialog(self.ctx, row, self)
+        self.dialog = dialog
+        dialog.issued.connect(lambda issued: self._changed(issued, "issued"))
+        dialog.open()
 
     def pay(self) -> None:
         row = self.table.current_row()
