@@ -645,11 +645,8 @@ def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot
     assert QGuiApplication.clipboard().text() == asked[1]
 
 
-def test_issue_asks_first_with_the_number_due_days_and_tax(qtbot, fctx, desk, fake):
-    from datetime import timedelta
-
-    from giftdesk.fampage.invoices import today
-
+def _draft_selected(qtbot, fctx, desk):
+    """A manual order's draft invoice, selected in the invoices view: (tab, its table, the draft row)."""
     acme = desk.companies.list()[0]
     desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
     tab = open_tab(qtbot, fctx)
@@ -658,18 +655,30 @@ def test_issue_asks_first_with_the_number_due_days_and_tax(qtbot, fctx, desk, fa
     qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
     [draft] = invoices.rows
     click_row(qtbot, invoices, draft.id)
-    number = f"INV-{today().year}-000001"
+    return tab, invoices, draft
 
+
+def _open_issue_dialog(qtbot, tab):
     click(qtbot, tab.invoices.issue_button)
     dialog = tab.invoices.dialog
-    qtbot.waitUntil(lambda: dialog.number.text() == number, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=5000)  # the number is known
+    return dialog
+
+
+def test_issue_asks_first_with_the_number_due_days_and_tax(qtbot, fctx, desk, fake):
+    from datetime import timedelta
+
+    from giftdesk.fampage.invoices import today
+
+    tab, invoices, draft = _draft_selected(qtbot, fctx, desk)
+    number = f"INV-{today().year}-000001"
+    dialog = _open_issue_dialog(qtbot, tab)
+    assert dialog.number.text() == number
     click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Cancel))
     assert desk.invoices.get(draft.id).status == "draft"  # Cancel takes no number
     assert desk.invoices.number_to_take(draft.id) == number
 
-    click(qtbot, tab.invoices.issue_button)
-    dialog = tab.invoices.dialog
-    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=5000)
+    dialog = _open_issue_dialog(qtbot, tab)
     dialog.due_days.selectAll()
     qtbot.keyClicks(dialog.due_days, "14")
     dialog.tax_rate.selectAll()
@@ -681,17 +690,8 @@ def test_issue_asks_first_with_the_number_due_days_and_tax(qtbot, fctx, desk, fa
 
 
 def test_a_bad_tax_rate_is_said_in_the_issue_dialog_and_issues_nothing(qtbot, fctx, desk, fake):
-    acme = desk.companies.list()[0]
-    desk.orders.create_manual(acme.id, "Likes", "https://tiktok.com/@acme", 100, "0.90", network="TikTok")
-    tab = open_tab(qtbot, fctx)
-    click_view(qtbot, tab, "Invoices")
-    invoices = tab.invoices.table
-    qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
-    [draft] = invoices.rows
-    click_row(qtbot, invoices, draft.id)
-    click(qtbot, tab.invoices.issue_button)
-    dialog = tab.invoices.dialog
-    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=5000)
+    tab, _invoices, draft = _draft_selected(qtbot, fctx, desk)
+    dialog = _open_issue_dialog(qtbot, tab)
     dialog.tax_rate.selectAll()
     qtbot.keyClicks(dialog.tax_rate, "lots")
     click(qtbot, dialog.ok_button)
