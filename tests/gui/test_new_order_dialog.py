@@ -91,11 +91,11 @@ def test_errors_stay_in_the_dialog(qtbot, order_ctx, desk, fake, answers):
     click_service(qtbot, dialog, 101)
     qtbot.keyClicks(dialog.link, "https://tiktok.com/@acme")
     qtbot.keyClicks(dialog.quantity, "10")
-    qtbot.waitUntil(lambda: "takes 50 to 10000" in dialog.preview_note.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "takes 50 to 10,000" in dialog.preview_note.text(), timeout=5000)
     assert dialog.figures["invoice"].text() == "—"
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=5000)
-    assert "takes 50 to 10000" in dialog.error.text() and dialog.quantity.property("invalid")
+    assert "takes 50 to 10,000" in dialog.error.text() and dialog.quantity.property("invalid")
     assert fake.action_counts()["add"] == 0
 
     assert dialog.quantity.selectedText() == "10"  # the field in error is selected: typing replaces it
