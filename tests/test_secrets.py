@@ -91,22 +91,25 @@ def test_fampage_key_goes_to_the_secret_store_only(desk):
     assert not desk.settings.has_fampage_api_key()
 
 
-def test_the_fallback_warning_is_said_once_per_data_directory_and_status_always_shows_it(data_dir, capsys,
-                                                                                        monkeypatch):
-    from tests.support.cli import make_cli
+def test_the_fallback_warning_is_said_once_per_data_directory_and_status_always_shows_it(data_dir):
+    """Real CLI processes with no usable keyring (keyring's fail backend): the first command that
+    touches a key says so, the next ones do not, and ``status`` always shows it."""
+    import subprocess
+    import sys
 
-    monkeypatch.delenv("GIFTDESK_KEYRING")
-    keyring.set_keyring(keyring.core.load_keyring("keyring.backends.fail.Keyring"))
-    try:
-        cli = make_cli(capsys, "--data-dir", str(data_dir))
-        cli("customer", "add", "--name", "Once")
-        cli("account", "add", "--customer", "1", "--tiktok", "@once")
-        _, first = cli("key", "generate", "--account", "1")
-        _, second = cli("key", "regenerate", "--account", "1")
-        _, third = cli("key", "show", "--account", "1")
-        assert first.count("No usable system keyring") == 1
-        assert "No usable system keyring" not in second + third
-        out, _ = cli("status")
-        assert "No usable system keyring" in out
-    finally:
-        keyring.core._keyring_backend = None
+    env = {k: v for k, v in os.environ.items() if k != "GIFTDESK_KEYRING"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+    def giftdesk(*argv: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "giftdesk", "--data-dir", str(data_dir), *argv],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    giftdesk("customer", "add", "--name", "Once")
+    giftdesk("account", "add", "--customer", "1", "--tiktok", "@once")
+    first = giftdesk("key", "generate", "--account", "1").stderr
+    later = giftdesk("key", "regenerate", "--account", "1").stderr + giftdesk("key", "show", "--account", "1").stderr
+    assert first.count("No usable system keyring") == 1
+    assert "No usable system keyring" not in later
+    assert "No usable system keyring" in giftdesk("status").stdout
