@@ -575,11 +575,7 @@ def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, d
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
 
     invoice = _issued_invoice(desk)
-    tab = open_tab(qtbot, fctx)
-    click_view(qtbot, tab, "Invoices")
-    view = tab.invoices
-    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
-    click_row(qtbot, view.table, invoice.id)
+    tab, view = _invoice_selected(qtbot, fctx, invoice.id)
     click(qtbot, view.open_button)
     qtbot.waitUntil(lambda: len(opened) == 1, timeout=10000)
     path = opened[0]
@@ -625,11 +621,7 @@ def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot
     asked = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(url.toLocalFile()) or False)
     invoice = _issued_invoice(desk)
-    tab = open_tab(qtbot, fctx)
-    click_view(qtbot, tab, "Invoices")
-    view = tab.invoices
-    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
-    click_row(qtbot, view.table, invoice.id)
+    tab, view = _invoice_selected(qtbot, fctx, invoice.id)
 
     answers.extend(["Save as…"])
     target = tmp_path / "kept.pdf"
@@ -648,14 +640,20 @@ def test_open_pdf_without_a_viewer_says_so_and_offers_save_as_and_the_path(qtbot
 def _draft_selected(qtbot, fctx, desk):
     """A manual order's draft invoice, selected in the invoices view: (tab, its table, the draft row)."""
     acme = desk.companies.list()[0]
-    desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
+    order = desk.orders.create_manual(acme.id, "Followers", "https://tiktok.com/@acme", 1000, "0.90", network="TikTok")
+    draft = desk.orders.invoice_of(order.id)
+    tab, view = _invoice_selected(qtbot, fctx, draft.id)
+    return tab, view.table, view.table.row_for(draft.id)
+
+
+def _invoice_selected(qtbot, fctx, invoice_id: int):
+    """The tab with the only invoice selected in its invoices view: (tab, the view)."""
     tab = open_tab(qtbot, fctx)
     click_view(qtbot, tab, "Invoices")
-    invoices = tab.invoices.table
-    qtbot.waitUntil(lambda: invoices.row_count() == 1, timeout=5000)
-    [draft] = invoices.rows
-    click_row(qtbot, invoices, draft.id)
-    return tab, invoices, draft
+    view = tab.invoices
+    qtbot.waitUntil(lambda: view.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, view.table, invoice_id)
+    return tab, view
 
 
 def _open_issue_dialog(qtbot, tab):
