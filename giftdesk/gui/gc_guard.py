@@ -25,7 +25,7 @@ INTERVAL_MS = 500  # generation 0 grows by a few thousand objects a second at mo
 
 
 class GuiGarbageCollector(QObject):
-    """Owns the collector while it exists; ``uninstall`` hands it back to Python."""
+    """Owns the collector for the application's lifetime."""
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = INTERVAL_MS):
         super().__init__(parent)
@@ -50,17 +50,6 @@ class GuiGarbageCollector(QObject):
             generation = 2 if count2 > threshold2 else 1
         gc.collect(generation)
         self.collections[generation] += 1
-
-    def collect_all(self) -> int:
-        """A full collection now, on the calling (GUI) thread: after a window closes, in tests."""
-        if QThread.currentThread() is not self.thread():
-            return 0
-        self.collections[2] += 1
-        return gc.collect()
-
-    def uninstall(self) -> None:
-        self._timer.stop()
-        gc.enable()
 
 
 def install(app: QApplication) -> GuiGarbageCollector:
