@@ -149,7 +149,7 @@ def test_migration_0005_upgrades_from_0004_with_a_token_and_working_triggers(any
     from alembic import command
 
     from giftdesk.db.migrate import _alembic_config
-    from giftdesk.accounts.keys import credentials_generation
+    from giftdesk.db.credentials import credentials_generation
 
     def generation() -> str | None:
         with any_db_desk.db.read_session() as session:

@@ -21,7 +21,7 @@ from giftdesk.core.errors import (
 )
 from giftdesk.core.context import Actor
 from giftdesk.social.events import SocialProfileChanged
-from giftdesk.social.service import compute_aggregates
+from giftdesk.social.records import compute_aggregates
 from giftdesk.social.validation import (
     InvalidPlatformError,
     SyncValidationError,

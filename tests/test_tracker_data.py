@@ -246,7 +246,7 @@ def test_gateway_sees_a_credential_change_that_kept_its_old_timestamp(any_db_des
 
 def test_gateway_drops_cached_documents_when_the_generation_is_renewed(any_db_desk):
     """What a restore does: older documents (older timestamps) come back, and a new token says so."""
-    from giftdesk.accounts.keys import renew_credentials_generation
+    from giftdesk.db.credentials import renew_credentials_generation
 
     account, _ = _key_of(any_db_desk)
     gateway = TrackerGateway(any_db_desk.db, any_db_desk.events)  # not started: no events, polls when told
@@ -264,7 +264,7 @@ def test_gateway_drops_cached_documents_when_the_generation_is_renewed(any_db_de
 
 
 def test_key_changes_renew_the_generation_and_last_access_flushes_do_not(any_db_desk):
-    from giftdesk.accounts.keys import credentials_generation
+    from giftdesk.db.credentials import credentials_generation
 
     def generation() -> str:
         with any_db_desk.db.read_session() as session:

@@ -13,7 +13,7 @@ from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential, Track
 from giftdesk.core.errors import ConflictError, NotFoundError
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
-from giftdesk.accounts.lookups import account_or_error, customer_or_error
+from giftdesk.db.lookups import account_or_error, customer_or_error
 from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged
 from giftdesk.core.search import contains
 

@@ -6,19 +6,19 @@ itself is kept in the secret store so it can be shown, copied and handed to the 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
-from giftdesk.db.models import CredentialsGeneration, Customer, TikTokAccount, TrackerCredential
+from giftdesk.db.credentials import digest_key
+from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
-from giftdesk.accounts.lookups import account_or_error
+from giftdesk.db.lookups import account_or_error
 from giftdesk.accounts.events import KeyChanged
 from giftdesk.core.search import contains
 
@@ -27,22 +27,8 @@ def key_secret_name(account_id: int) -> str:
     return f"tracker-key/{account_id}"
 
 
-def digest_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def new_api_key() -> str:
     return str(uuid.uuid4())  # UUID format, as trackers expect; 122 random bits
-
-
-def credentials_generation(session) -> str | None:
-    """The token every credential change replaces (see ``CredentialsGeneration``)."""
-    return session.scalar(select(CredentialsGeneration.token))
-
-
-def renew_credentials_generation(session) -> None:
-    """A new token for changes the triggers cannot see (a restore writes the file underneath them)."""
-    session.execute(update(CredentialsGeneration).values(token=uuid.uuid4().hex))
 
 
 def mask_key(hint: str) -> str:

@@ -20,7 +20,7 @@ from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerData
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ValidationError
 from giftdesk.core.context import ServiceContext
-from giftdesk.accounts.lookups import account_or_error
+from giftdesk.db.lookups import account_or_error
 from giftdesk.accounts.events import TrackerDataSaved
 
 GIFT_GROUPS, CONFIG, ANALYTICS = TRACKER_DATA_TYPES

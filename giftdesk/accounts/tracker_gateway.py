@@ -27,7 +27,7 @@ from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerDat
 from giftdesk.core.errors import AuthenticationError, NotFoundError, ValidationError
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, EventBus
-from giftdesk.accounts.keys import credentials_generation, digest_key
+from giftdesk.db.credentials import credentials_generation, digest_key
 from giftdesk.accounts.tracker_data import SAVE_MESSAGES, apply_write, find_document, load_document, write_document
 
 log = logging.getLogger(__name__)

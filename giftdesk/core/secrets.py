@@ -18,6 +18,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "giftdesk"
+# The keyring entries the console keeps beside the per-key ones ("tracker-key/<account id>").
+FAMPAGE_API_KEY_SECRET = "fampage-api-key"
 FORCE_BACKEND_ENV = "GIFTDESK_KEYRING"  # "file" forces the file store (tests, servers without a keyring)
 _UNUSABLE_MODULES = ("keyring.backends.fail", "keyring.backends.null")
 

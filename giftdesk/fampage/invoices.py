@@ -297,8 +297,7 @@ class InvoiceService:
 
     def set_tax(self, invoice_id: int, tax_rate, tax_label: str | None = None) -> InvoiceRow:
         self.ctx.require("operator", "edit invoices")
-        from giftdesk.system.settings import SPECS
-        rate = Decimal(SPECS["invoice.tax_rate"].check(tax_rate, "tax rate"))
+        rate = Decimal(self.settings.check("invoice.tax_rate", tax_rate, "tax rate"))
         with self.ctx.db.session() as session:
             invoice = self._get(session, invoice_id)
             if invoice.status != "draft":

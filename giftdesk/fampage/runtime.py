@@ -13,7 +13,7 @@ import os
 
 from giftdesk.fampage.client import FampageError, FampageUnavailable
 from giftdesk.core.events import SettingsChanged
-from giftdesk.system.settings import FAMPAGE_API_KEY_SECRET
+from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
 
 log = logging.getLogger(__name__)
 

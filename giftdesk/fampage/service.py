@@ -25,7 +25,7 @@ from giftdesk.core.errors import NotFoundError, ValidationError
 from giftdesk.fampage.client import Balance, CallRecord, FampageClient, require_key
 from giftdesk.fampage.events import BalanceChanged, CatalogueRefreshed
 from giftdesk.core.context import ServiceContext
-from giftdesk.system.settings import FAMPAGE_API_KEY_SECRET
+from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
 
 CATALOGUE_MAX_AGE = timedelta(days=1)
 DESCRIPTION_MAX = 500

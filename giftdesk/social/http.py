@@ -38,7 +38,7 @@ from sqlalchemy import select
 from giftdesk.db.models import TrackerCredential
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.core.errors import DiskFullError, NotFoundError
-from giftdesk.accounts.keys import digest_key
+from giftdesk.db.credentials import digest_key
 from giftdesk.social.service import SocialService
 from giftdesk.social.validation import (
     InvalidPlatformError,

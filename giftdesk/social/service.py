@@ -7,28 +7,20 @@ recorded too, in its own transaction, so the metrics count failures too.
 
 from __future__ import annotations
 
-import json
 import time
 import weakref
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from sqlalchemy import (
-    String,
     Text,
-    bindparam,
     func,
-    insert,
     or_,
     select,
     type_coerce,
-    update,
 )
 from sqlalchemy.orm import Session
 
-from giftdesk.core.clock import iso
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.db.social_models import (
     SOCIAL_PLATFORMS,
@@ -38,12 +30,12 @@ from giftdesk.db.social_models import (
     SocialSync,
     SocialSyncCounter,
 )
-from giftdesk.db.types import UTCDateTime, utcnow
+from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.events import DatabaseReplaced
-from giftdesk.accounts.lookups import account_or_error, customer_or_error
+from giftdesk.db.lookups import account_or_error, customer_or_error
 from giftdesk.core.search import contains
 from giftdesk.social.events import SocialProfileChanged
 from giftdesk.core.wording import counted
@@ -57,312 +49,21 @@ from giftdesk.social.csv_io import (
 )
 from giftdesk.social.validation import (
     SyncValidationError,
-    centi_to_decimal,
-    centi_to_json,
     platform_name,
     validate_sync,
 )
+
+from giftdesk.social.records import (PlatformMetrics, PlatformStat, Profile, ProfileDeleteImpact,
+                                      SyncMetrics, SyncRecord, compute_aggregates)
+from giftdesk.social.queries import (BASELINE_ADVANCE_LIMIT, BASELINES, COUNT_SYNC, INSERT_STAT, INSERT_SYNC,
+                                     LOCK_PROFILE, NONE_AGO, ONE_PROFILE, PLATFORM_STATS, PROFILE_TABLE,
+                                     PROFILES_BY_NAME, SYNCS_BETWEEN, UPDATE_STAT, UPDATE_TOTALS, driver_rows,
+                                     parse_times, profile_of)
 
 SLOW_SYNC_MS = 5_000
 MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
 SORT_KEYS = ("name", "followers", "engagement", "change7", "change30", "updated", "lastseen")
 _UNSET: Any = object()
-
-
-@dataclass(frozen=True)
-class PlatformStat:
-    followers: int
-    engagement_centi: int
-    synced_at: datetime | None = None
-
-    @property
-    def engagement(self) -> Decimal:
-        return centi_to_decimal(self.engagement_centi)
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: int
-    display_name: str
-    bio: str | None
-    avatar_url: str | None
-    profile_url: str | None
-    niches: tuple[str, ...]
-    city: str | None
-    state: str | None
-    country: str | None
-    is_public: bool
-    is_active: bool
-    last_seen_at: datetime | None
-    customer_id: int | None
-    customer_name: str | None
-    account_id: int | None
-    tiktok_username: str | None
-    total_followers: int
-    avg_engagement_centi: int
-    created_at: datetime
-    updated_at: datetime
-    change_7d: int | None = None  # None: no sync that old to compare with
-    change_30d: int | None = None
-    # Per platform; None in lists (``list`` does not load them), {} for a profile never synced.
-    platforms: dict[str, PlatformStat] | None = field(default_factory=dict)
-
-    @property
-    def avg_engagement(self) -> Decimal:
-        return centi_to_decimal(self.avg_engagement_centi)
-
-    @property
-    def location(self) -> str:
-        return ", ".join(part for part in (self.city, self.state, self.country) if part)
-
-    def stats_json(self) -> dict[str, Any]:
-        """The ``stats`` view: every platform (0/0 when never synced), the total and the mean.
-
-        Rows of a list carry no platforms: their ``stats`` has the total and the mean only.
-        """
-        stats: dict[str, Any] = {}
-        if self.platforms is not None:
-            breakdown = {}
-            for platform in SOCIAL_PLATFORMS:
-                stat = self.platforms.get(platform, PlatformStat(0, 0))
-                breakdown[platform] = {"followers": stat.followers,
-                                       "engagement": centi_to_json(stat.engagement_centi)}
-            stats["platformBreakdown"] = breakdown
-        stats["totalFollowers"] = self.total_followers
-        stats["avgEngagement"] = centi_to_json(self.avg_engagement_centi)
-        return stats
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "displayName": self.display_name, "bio": self.bio or "", "avatar": self.avatar_url or "",
-            "profileUrl": self.profile_url or "", "niche": list(self.niches),
-            "location": {"city": self.city or "", "state": self.state or "", "country": self.country or ""},
-            "isPublic": self.is_public, "isActive": self.is_active, "lastSeen": iso(self.last_seen_at),
-            "customerId": self.customer_id, "customerName": self.customer_name, "accountId": self.account_id,
-            "tiktokUsername": f"@{self.tiktok_username}" if self.tiktok_username else None,
-            "stats": self.stats_json(), "change7d": self.change_7d, "change30d": self.change_30d,
-            "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
-        }
-
-
-@dataclass(frozen=True)
-class SyncRecord:
-    id: int
-    profile_id: int | None
-    platform: str
-    success: bool
-    followers: int | None
-    engagement_centi: int | None
-    total_followers: int | None
-    source: str
-    duration_ms: int
-    error: str | None
-    at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "profileId": self.profile_id, "platform": self.platform, "success": self.success,
-            "followers": self.followers,
-            "engagement": None if self.engagement_centi is None else centi_to_json(self.engagement_centi),
-            "totalFollowers": self.total_followers, "source": self.source, "durationMs": self.duration_ms,
-            "error": self.error, "at": iso(self.at),
-        }
-
-
-@dataclass(frozen=True)
-class PlatformMetrics:
-    total: int
-    successful: int
-    failed: int
-    slow: int
-    duration_ms_total: int
-
-
-@dataclass(frozen=True)
-class SyncMetrics:
-    """``syncMetrics`` and ``syncPerformance``, over every sync ever recorded."""
-
-    platforms: dict[str, PlatformMetrics]
-
-    @property
-    def total(self) -> int:
-        return sum(p.total for p in self.platforms.values())
-
-    @property
-    def successful(self) -> int:
-        return sum(p.successful for p in self.platforms.values())
-
-    @property
-    def failed(self) -> int:
-        return sum(p.failed for p in self.platforms.values())
-
-    @property
-    def slow(self) -> int:
-        return sum(p.slow for p in self.platforms.values())
-
-    @property
-    def average_duration_ms(self) -> Decimal:
-        """The true mean (a running ``(avg + d) / 2`` weighs the last sync as half)."""
-        if not self.total:
-            return Decimal(0)
-        duration = sum(p.duration_ms_total for p in self.platforms.values())
-        return (Decimal(duration) / self.total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "totalSyncs": self.total, "successfulSyncs": self.successful, "failedSyncs": self.failed,
-            "platformBreakdown": {p: m.total for p, m in self.platforms.items()},
-            "platforms": {p: {"total": m.total, "successful": m.successful, "failed": m.failed, "slow": m.slow}
-                          for p, m in self.platforms.items()},
-            "slowSyncs": self.slow, "averageDurationMs": float(self.average_duration_ms),
-        }
-
-
-@dataclass(frozen=True)
-class ProfileDeleteImpact:
-    platform_stats: int
-    syncs: int
-
-    def sentence(self) -> str:
-        return (f"This deletes the profile with its {self.platform_stats} platform "
-                f"stat{'s' if self.platform_stats != 1 else ''} and {self.syncs} recorded "
-                f"sync{'s' if self.syncs != 1 else ''} (its growth history).")
-
-    def to_json(self) -> dict[str, int]:
-        return {"platformStats": self.platform_stats, "syncs": self.syncs}
-
-
-def compute_aggregates(stats: list[tuple[int, int]]) -> tuple[int, int]:
-    """(total followers, mean engagement in hundredths) from (followers, engagement_centi) pairs.
-
-    As the original design computes it: the total is the sum; the mean is over platforms with engagement > 0.
-    """
-    total = sum(followers for followers, _ in stats)
-    engaged = [centi for _, centi in stats if centi > 0]
-    if not engaged:
-        return total, 0
-    mean = (Decimal(sum(engaged)) / len(engaged)).to_integral_value(rounding=ROUND_HALF_UP)
-    return total, int(mean)
-
-
-_P, _S = SocialProfile.__table__, SocialPlatformStat.__table__
-_H, _C = SocialSync.__table__, SocialSyncCounter.__table__
-
-
-def _total_at(moment):
-    """The profile's total followers right after its last successful sync at or before ``moment``."""
-    return (
-        select(_H.c.total_followers)
-        .where(_H.c.profile_id == _P.c.id, _H.c.at <= moment, _H.c.total_followers.is_not(None))
-        .order_by(_H.c.at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-# Built once: constructing SQLAlchemy statements costs more CPU than running them on the sync path.
-# Plain columns, not ORM entities: 10,000 rows without an identity map or instrumentation.
-_PROFILE_COLUMNS = (
-    _P.c.id, _P.c.display_name, _P.c.bio, _P.c.avatar_url, _P.c.profile_url, type_coerce(_P.c.niches, Text),
-    _P.c.city, _P.c.state, _P.c.country, _P.c.is_public, _P.c.is_active, _P.c.last_seen_at, _P.c.customer_id,
-    Customer.name, _P.c.account_id, TikTokAccount.username, _P.c.total_followers, _P.c.avg_engagement_centi,
-    _P.c.created_at, _P.c.updated_at,
-)
-_AGO = (_total_at(bindparam("ago7", type_=UTCDateTime)), _total_at(bindparam("ago30", type_=UTCDateTime)))
-
-
-def _with_links(query):
-    return (query.outerjoin(Customer, Customer.id == _P.c.customer_id)
-            .outerjoin(TikTokAccount, TikTokAccount.id == _P.c.account_id))
-
-
-# The list reads its three timestamps as the driver gives them (SQLite: ISO text, parsed by
-# datetime.fromisoformat, ten times cheaper than the generic DateTime processor on 10,000 rows).
-_RAW_TIMES = {11: _P.c.last_seen_at, 18: _P.c.created_at, 19: _P.c.updated_at}
-_PROFILES = _with_links(select(*(type_coerce(_RAW_TIMES[i], String) if i in _RAW_TIMES else column
-                                 for i, column in enumerate(_PROFILE_COLUMNS))))
-_PROFILES_BY_NAME = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
-_ONE_PROFILE = _with_links(select(*_PROFILE_COLUMNS, *_AGO)).where(_P.c.id == bindparam("pid"))
-_BASELINES = select(_P.c.id, *_AGO)
-# Successful syncs in (after, upto], oldest first: the last one per profile is its total at ``upto``.
-_SYNCS_BETWEEN = (select(_H.c.profile_id, _H.c.total_followers)
-                  .where(_H.c.at > bindparam("after", type_=UTCDateTime), _H.c.at <= bindparam("upto", type_=UTCDateTime),
-                         _H.c.total_followers.is_not(None))
-                  .order_by(_H.c.at, _H.c.id))
-_BASELINE_ADVANCE_LIMIT = timedelta(days=1)  # further than that, computing afresh is the cheaper way
-_NONE_AGO = (None, None)
-_STATS = select(_S.c.platform, _S.c.followers, _S.c.engagement_centi, _S.c.synced_at).where(
-    _S.c.profile_id == bindparam("pid"))
-_LOCK_PROFILE = select(_P.c.id).where(_P.c.id == bindparam("pid")).with_for_update()
-_UPDATE_STAT = (update(_S).where(_S.c.profile_id == bindparam("pid"), _S.c.platform == bindparam("pf"))
-                .values(followers=bindparam("f"), engagement_centi=bindparam("e"),
-                        synced_at=bindparam("at", type_=UTCDateTime)))
-_INSERT_STAT = insert(_S).values(profile_id=bindparam("pid"), platform=bindparam("pf"), followers=bindparam("f"),
-                                 engagement_centi=bindparam("e"), synced_at=bindparam("at", type_=UTCDateTime))
-_UPDATE_TOTALS = (update(_P).where(_P.c.id == bindparam("pid"))
-                  .values(total_followers=bindparam("total"), avg_engagement_centi=bindparam("mean"),
-                          last_seen_at=bindparam("at", type_=UTCDateTime),
-                          updated_at=bindparam("at", type_=UTCDateTime)))
-_INSERT_SYNC = insert(_H)
-_COUNT = update(_C).where(_C.c.platform == bindparam("pf")).values(
-    total=_C.c.total + 1, successful=_C.c.successful + bindparam("ok"), failed=_C.c.failed + bindparam("bad"),
-    slow=_C.c.slow + bindparam("slow"), duration_ms_total=_C.c.duration_ms_total + bindparam("ms"))
-
-
-def _utc(value: Any) -> datetime | None:
-    """A stored naive-UTC timestamp (datetime from PostgreSQL, ISO text from SQLite) made aware."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value + "+00:00")
-
-
-def _parse_times(r) -> list:
-    r = list(r)
-    r[11], r[18], r[19] = _utc(r[11]), _utc(r[18]), _utc(r[19])
-    return r
-
-
-_PROFILE_FIELDS = tuple(f.name for f in fields(Profile))
-_new = object.__new__
-
-
-def _profile_of(r, platforms: dict[str, PlatformStat] | None, niches: dict, ago: tuple | None = None) -> Profile:
-    """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``).
-
-    Rows may come straight from the driver (SQLite gives 0/1 for booleans)."""
-    text = r[5]
-    if text not in niches:
-        niches[text] = tuple(json.loads(text)) if text else ()
-    total = r[16]
-    t7, t30 = ago if ago is not None else (r[20], r[21])
-    # A frozen dataclass's __init__ sets each of its 23 fields through object.__setattr__: filling
-    # the instance's dict at once is 2.5x cheaper, which counts on a list of 10,000.
-    profile = _new(Profile)
-    profile.__dict__.update(zip(_PROFILE_FIELDS, (
-        r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], bool(r[9]), bool(r[10]), r[11], r[12], r[13],
-        r[14], r[15], total, r[17], r[18], r[19],
-        None if t7 is None else total - t7, None if t30 is None else total - t30, platforms)))
-    return profile
-
-
-_COMPILED: dict[tuple[str, int], str] = {}
-
-
-def _driver_rows(connection, statement) -> list[tuple]:
-    """The rows of a statement without parameters as the DBAPI driver gives them.
-
-    SQLAlchemy's result processing costs more than the query itself on 10,000 rows (71 ms against
-    28 ms on SQLite); the statement is compiled once per dialect."""
-    key = (connection.dialect.name, id(statement))
-    sql = _COMPILED.get(key)
-    if sql is None:
-        sql = _COMPILED[key] = str(statement.compile(dialect=connection.dialect))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 class SocialService:
@@ -389,16 +90,16 @@ class SocialService:
         if sort not in SORT_KEYS:
             raise ValidationError(f"sort must be one of: {', '.join(SORT_KEYS)}.", field="sort")
         now = now or utcnow()
-        query = _PROFILES_BY_NAME
+        query = PROFILES_BY_NAME
         if search and search.strip():
             text = search.strip().lower()
             query = query.where(or_(
-                contains(func.lower(_P.c.display_name), text),
-                contains(func.lower(_P.c.bio), text),
-                contains(func.lower(type_coerce(_P.c.niches, Text)), text),
-                contains(func.lower(_P.c.city), text),
-                contains(func.lower(_P.c.state), text),
-                contains(func.lower(_P.c.country), text),
+                contains(func.lower(PROFILE_TABLE.c.display_name), text),
+                contains(func.lower(PROFILE_TABLE.c.bio), text),
+                contains(func.lower(type_coerce(PROFILE_TABLE.c.niches, Text)), text),
+                contains(func.lower(PROFILE_TABLE.c.city), text),
+                contains(func.lower(PROFILE_TABLE.c.state), text),
+                contains(func.lower(PROFILE_TABLE.c.country), text),
                 contains(func.lower(Customer.name), text),
                 contains(TikTokAccount.username, text.removeprefix("@")),
             ))
@@ -406,8 +107,8 @@ class SocialService:
         with self.ctx.db.read_session() as session:
             connection = session.connection()
             baselines = self._baselines(connection, now)
-            found = _driver_rows(connection, query) if query is _PROFILES_BY_NAME else connection.execute(query).all()
-            rows = [_profile_of(_parse_times(r), None, niches, baselines.get(r[0], _NONE_AGO)) for r in found]
+            found = driver_rows(connection, query) if query is PROFILES_BY_NAME else connection.execute(query).all()
+            rows = [profile_of(parse_times(r), None, niches, baselines.get(r[0], NONE_AGO)) for r in found]
         if sort == "name" and not descending:
             return rows  # the query's order
         return self._sorted(rows, sort, descending)
@@ -435,15 +136,15 @@ class SocialService:
         cached = self._baseline_cache
         if cached is not None and cached[0] == ages["ago7"]:
             return cached[1]
-        if cached is not None and timedelta(0) < ages["ago7"] - cached[0] <= _BASELINE_ADVANCE_LIMIT:
+        if cached is not None and timedelta(0) < ages["ago7"] - cached[0] <= BASELINE_ADVANCE_LIMIT:
             values = dict(cached[1])
             passed = ages["ago7"] - cached[0]
             for slot, upto in enumerate((ages["ago7"], ages["ago30"])):
-                for pid, total in connection.execute(_SYNCS_BETWEEN, {"after": upto - passed, "upto": upto}):
-                    before = values.get(pid, _NONE_AGO)
+                for pid, total in connection.execute(SYNCS_BETWEEN, {"after": upto - passed, "upto": upto}):
+                    before = values.get(pid, NONE_AGO)
                     values[pid] = (total, before[1]) if slot == 0 else (before[0], total)
         else:
-            values = {pid: (t7, t30) for pid, t7, t30 in connection.execute(_BASELINES, ages)}
+            values = {pid: (t7, t30) for pid, t7, t30 in connection.execute(BASELINES, ages)}
         self._baseline_cache = (ages["ago7"], values)
         return values
 
@@ -468,12 +169,12 @@ class SocialService:
 
     def _load(self, session: Session, profile_id: int, now: datetime) -> Profile:
         connection = session.connection()
-        row = connection.execute(_ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
+        row = connection.execute(ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
         if row is None:
             raise NotFoundError(f"There is no social profile with id {profile_id}.")
         stats = {platform: PlatformStat(followers, centi, at)
-                 for platform, followers, centi, at in connection.execute(_STATS, {"pid": profile_id})}
-        return _profile_of(row, stats, {})
+                 for platform, followers, centi, at in connection.execute(PLATFORM_STATS, {"pid": profile_id})}
+        return profile_of(row, stats, {})
 
     def resolve(self, reference: str) -> int:
         """A profile id from what a person types: its id, or its display name (case-insensitive)."""
@@ -594,24 +295,24 @@ class SocialService:
             connection = session.connection()
             # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
             # syncs of one profile never compute aggregates from each other's half.
-            if connection.execute(_LOCK_PROFILE, {"pid": profile_id}).first() is None:
+            if connection.execute(LOCK_PROFILE, {"pid": profile_id}).first() is None:
                 raise NotFoundError(f"There is no social profile with id {profile_id}.")
             values = {"pid": profile_id, "pf": platform, "f": followers, "e": engagement_centi, "at": now}
-            if connection.execute(_UPDATE_STAT, values).rowcount == 0:
-                connection.execute(_INSERT_STAT, values)
-            stats = {p: PlatformStat(f, e, at) for p, f, e, at in connection.execute(_STATS, {"pid": profile_id})}
+            if connection.execute(UPDATE_STAT, values).rowcount == 0:
+                connection.execute(INSERT_STAT, values)
+            stats = {p: PlatformStat(f, e, at) for p, f, e, at in connection.execute(PLATFORM_STATS, {"pid": profile_id})}
             total, mean = compute_aggregates([(st.followers, st.engagement_centi) for st in stats.values()])
-            connection.execute(_UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
+            connection.execute(UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
             if now < utcnow() - timedelta(minutes=1):
                 self._forget_baselines()  # backdated: it may change what was true an hour ago
             duration_ms = _elapsed_ms(started)
-            connection.execute(_INSERT_SYNC, {"profile_id": profile_id, "platform": platform, "success": True,
+            connection.execute(INSERT_SYNC, {"profile_id": profile_id, "platform": platform, "success": True,
                                               "followers": followers, "engagement_centi": engagement_centi,
                                               "total_followers": total, "source": source,
                                               "duration_ms": duration_ms, "error": None, "at": now})
             self._count(session, platform, True, duration_ms)
-            row = connection.execute(_ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
-            return _profile_of(row, stats, {})
+            row = connection.execute(ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
+            return profile_of(row, stats, {})
 
     def record_failure(self, profile_id: int | None, platform: str, source: str, error: str, *,
                        started: float | None = None, now: datetime | None = None, notify: bool = True,
@@ -633,7 +334,7 @@ class SocialService:
 
     @staticmethod
     def _count(session: Session, platform: str, success: bool, duration_ms: int) -> None:
-        session.connection().execute(_COUNT, {"pf": platform, "ok": int(success), "bad": int(not success),
+        session.connection().execute(COUNT_SYNC, {"pf": platform, "ok": int(success), "bad": int(not success),
                                               "slow": int(duration_ms > SLOW_SYNC_MS), "ms": duration_ms})
 
     # ---- history and metrics --------------------------------------------------------------

@@ -75,7 +75,7 @@ class BackupService:
     def record_restore(self, path: Path, kept: Path) -> None:
         """After the file is in place: the current schema, the audit entry, and every listener told."""
         from giftdesk.db.migrate import upgrade
-        from giftdesk.accounts.keys import renew_credentials_generation
+        from giftdesk.db.credentials import renew_credentials_generation
 
         self.ctx.require("admin", "restore the database")
         upgrade(self.ctx.db, self.backup_dir)  # an older backup is brought to the current schema

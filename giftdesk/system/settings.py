@@ -18,6 +18,7 @@ from giftdesk.core.errors import ValidationError
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.events import SettingsChanged
+from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
 
 
 def _port(value: Any, key: str) -> int:
@@ -164,7 +165,6 @@ SPECS: dict[str, SettingSpec] = {
 }
 
 INSTANCE_ID_KEY = "internal.instance_id"
-FAMPAGE_API_KEY_SECRET = "fampage-api-key"
 
 
 def ensure_instance_id(session) -> str:
@@ -192,6 +192,12 @@ class SettingsService:
         with self.ctx.db.read_session() as session:
             row = session.get(Setting, key)
         return SPECS[key].default if row is None else row.value
+
+    def check(self, key: str, value: Any, label: str | None = None) -> Any:
+        """The value as the setting ``key`` would store it, or a ValidationError naming ``label``."""
+        if key not in SPECS:
+            raise ValidationError(f"There is no setting called '{key}'.", field=key)
+        return SPECS[key].check(value, label or key)
 
     def update(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Validates every change first; applies all or none."""

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -50,7 +49,7 @@ def seed(desk, profiles: int, days: int, linked: int) -> None:
 
     from giftdesk.db.models import Customer, TikTokAccount, TrackerCredential
     from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
-    from giftdesk.accounts.keys import digest_key
+    from giftdesk.db.credentials import digest_key
 
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from giftdesk.gui.dialogs.settings import SettingsDialog
 from giftdesk.core.context import Actor
 from giftdesk.core.events import SettingsChanged
-from giftdesk.system.settings import FAMPAGE_API_KEY_SECRET
+from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
 from tests.gui.conftest import idle
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from giftdesk.cli.framework import MAX_ID, YES, CommandLine, Fields, Output, Table, arg, confirm, whole_number
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.core.errors import ValidationError
-from giftdesk.social.service import SORT_KEYS, Profile
+from giftdesk.social.records import Profile
+from giftdesk.social.service import SORT_KEYS
 from giftdesk.social.validation import (
     SyncValidationError,
     centi_to_decimal,
