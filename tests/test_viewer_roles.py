@@ -114,6 +114,7 @@ def _refused(s):
             "stop": lambda d: d.fleet.stop(s["instance"]),
         },
         "invoices": {
+            "create_for_order": lambda d: d.invoices.create_for_order(s["order"]),
             "issue": lambda d: d.invoices.issue(s["draft_invoice"]),
             "set_tax": lambda d: d.invoices.set_tax(s["draft_invoice"], "20", "VAT"),
             "set_line_description": lambda d: d.invoices.set_line_description(s["draft_invoice"], 1, "Followers"),

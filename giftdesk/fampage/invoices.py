@@ -190,6 +190,30 @@ class InvoiceService:
                           invoice.due_date, invoice.paid_at, invoice.issuer, invoice.client, invoice.notes,
                           invoice.created_at, lines, tuple(n.id for n in credit_notes), credited)
 
+    # --- creating ------------------------------------------------------------------------
+    def create_for_order(self, order_id: int) -> InvoiceRow:
+        """A new draft invoice for a placed order that has none standing (never had one, or its
+        invoice was voided): the order's terms at the multiplier it was placed with."""
+        self.ctx.require("operator", "create invoices")
+        with self.ctx.db.session() as session:
+            order = session.get(FampageOrder, order_id)
+            if order is None:
+                raise NotFoundError(f"There is no order #{order_id}.")
+            if order.state in UNBILLABLE_STATES:
+                raise ConflictError(f"Order #{order_id} is {order.state.replace('_', ' ')}: only a placed order "
+                                    f"is invoiced.")
+            standing = live_invoice_of(session, order_id)
+            if standing is not None:
+                raise ConflictError(f"Order #{order_id} already has {standing.number or f'draft #{standing.id}'} "
+                                    f"({standing.status}); void it first to invoice the order again.")
+            invoice = self.draft_for_order(session, order, session.get(Company, order.company_id))
+            self.refresh_order_revenue(session, order.id)
+            self.ctx.audit(session, "invoice.create", f"Draft invoice #{invoice.id} for order #{order_id}",
+                           "invoice", invoice.id, {"order": order_id})
+            row = self._row(session, invoice)
+        self.ctx.events.publish(InvoiceChanged(row.id, row.status))
+        return row
+
     # --- creating (inside the caller's transaction) -------------------------------------
     def draft_for_order(self, session: Session, order: FampageOrder, company: Company) -> Invoice:
         quantity, unit_price, per = money.line_terms(order.rate, order.quantity, order.service_type,
@@ -222,9 +246,8 @@ class InvoiceService:
 
         Issued at once when the invoice is issued; a draft when the invoice is still a draft (it is
         issued with it). None when there is nothing to credit or the invoice is void."""
-        invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "invoice")
-                                 .order_by(Invoice.id).limit(1))
-        if invoice is None or invoice.status == "void" or undelivered <= 0 or not invoice.lines:
+        invoice = live_invoice_of(session, order.id)
+        if invoice is None or undelivered <= 0 or not invoice.lines:
             return None
         line = invoice.lines[0]
         already = sum((n.subtotal for n in session.scalars(select(Invoice).where(
@@ -378,6 +401,16 @@ class InvoiceService:
                 continue
             revenue += doc.subtotal if doc.kind == "invoice" else -doc.subtotal
         order.revenue_units = money.to_units(revenue)
+
+
+# An order that Fampage never took (or may not have taken) is nothing to bill.
+UNBILLABLE_STATES = frozenset({"unconfirmed", "not_placed"})
+
+
+def live_invoice_of(session: Session, order_id: int) -> Invoice | None:
+    """The order's standing invoice: the newest that is not void (an order is invoiced again after a void)."""
+    return session.scalar(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == "invoice",
+                                                Invoice.status != "void").order_by(Invoice.id.desc()).limit(1))
 
 
 def _pdf_name(row: InvoiceRow) -> str:

@@ -23,6 +23,7 @@ from giftdesk.db.fampage_models import Company, FampageOrder, FampageService, In
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fampage import money
+from giftdesk.fampage.invoices import live_invoice_of
 from giftdesk.fampage.client import (
     FampageError, FampageTimeout, FampageUnavailable, NewOrder, OrderStatus, comment_lines,
 )
@@ -621,8 +622,11 @@ class OrderService:
 
     def invoice_of(self, order_id: int):
         with self.ctx.db.read_session() as session:
-            invoice_id = session.scalar(select(Invoice.id).where(Invoice.order_id == order_id,
-                                                                 Invoice.kind == "invoice").order_by(Invoice.id))
+            # The standing invoice; else the newest voided one, so that a voided order still shows its history.
+            standing = live_invoice_of(session, order_id)
+            invoice_id = standing.id if standing is not None else session.scalar(
+                select(Invoice.id).where(Invoice.order_id == order_id, Invoice.kind == "invoice")
+                .order_by(Invoice.id.desc()).limit(1))
         return None if invoice_id is None else self.invoices.get(invoice_id)
 
 

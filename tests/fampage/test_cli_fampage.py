@@ -150,3 +150,19 @@ def test_the_services_table_shows_quantities_with_thousands_separators(cli):
     out, _ = cli("fampage", "services", "--network", "TikTok")
     row = next(line for line in out.splitlines() if line.startswith("102"))
     assert "50,000" in row and "50000" not in row
+
+
+
+def test_invoice_create_bills_an_order_again_after_a_void(cli):
+    cli("company", "add", "Acme")
+    made = cli.json("order", "manual", "--company", "Acme", "--service-name", "Followers", "--link",
+                    "https://tiktok.com/@v", "--quantity", "1000", "--cost", "0.90", "--multiplier", "8")
+    order, first = made["order"], made["invoice"]
+    out, err = cli("invoice", "create", "--order", str(order["id"]), expect=2)
+    assert f"already has draft #{first['id']}" in err and "Traceback" not in err
+    cli("invoice", "void", str(first["id"]), "--yes")
+    again = cli.json("invoice", "create", "--order", str(order["id"]))
+    assert again["status"] == "draft" and again["orderId"] == order["id"] and again["id"] != first["id"]
+    assert again["total"] == first["total"]
+    assert cli.json("order", "show", str(order["id"]))["invoice"]["id"] == again["id"]
+    out, _ = cli("invoice", "create", "--order", "9999", expect=2)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import update
 
-from giftdesk.db.fampage_models import Invoice
-from giftdesk.core.errors import ConflictError, ValidationError
+from giftdesk.db.fampage_models import FampageOrder, Invoice
+from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fampage import money
 
 
@@ -171,3 +171,41 @@ def test_stored_invoices_and_credit_notes_add_up(desk, quantities, remains_share
         assert invoice.credited == sum(n.total for n in notes) <= invoice.total
         assert invoice.balance_due == invoice.total - invoice.credited
         assert desk.orders.get(order.id).revenue == invoice.subtotal - sum(n.subtotal for n in notes)
+
+
+def test_an_order_is_invoiced_again_after_its_invoice_is_voided(desk):
+    company = desk.companies.create("Acme")
+    order = desk.orders.create_manual(company.id, "Followers", "https://tiktok.com/@again", 1000, "0.90")
+    first = desk.orders.invoice_of(order.id)
+    with pytest.raises(ConflictError, match="already has draft #"):
+        desk.invoices.create_for_order(order.id)
+    desk.invoices.issue(first.id)
+    desk.invoices.void(first.id)
+    assert desk.orders.get(order.id).revenue == 0
+    again = desk.invoices.create_for_order(order.id)
+    assert again.id != first.id and again.status == "draft" and again.order_id == order.id
+    assert again.total == first.total and again.lines[0].description == first.lines[0].description
+    assert desk.orders.invoice_of(order.id).id == again.id  # the standing invoice, not the voided one
+    assert desk.orders.get(order.id).revenue == again.subtotal
+    issued = desk.invoices.issue(again.id)
+    with pytest.raises(ConflictError, match=f"already has {issued.number}"):
+        desk.invoices.create_for_order(order.id)
+    # A partial delivery credits the standing invoice, not the voided one.
+    desk.orders.set_status(order.id, "Partial", remains=100)
+    assert desk.invoices.get(again.id).credit_note_ids and not desk.invoices.get(first.id).credit_note_ids
+    audit = [e for e in desk.audit.list() if e.action == "invoice.create"]
+    assert len(audit) == 1 and audit[0].details == {"order": order.id}
+
+
+def test_invoicing_an_order_refuses_what_cannot_be_billed(desk):
+    with pytest.raises(NotFoundError, match="no order #999"):
+        desk.invoices.create_for_order(999)
+    company = desk.companies.create("Acme")
+    order = desk.orders.create_manual(company.id, "Followers", "https://tiktok.com/@nb", 1000, "0.90")
+    with desk.db.session() as session:
+        session.execute(update(FampageOrder).where(FampageOrder.id == order.id).values(state="not_placed"))
+        session.execute(update(Invoice).where(Invoice.order_id == order.id).values(status="void"))
+    before = len(desk.invoices.list())
+    with pytest.raises(ConflictError, match="is not placed: only a placed order"):
+        desk.invoices.create_for_order(order.id)
+    assert len(desk.invoices.list()) == before

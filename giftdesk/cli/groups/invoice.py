@@ -55,6 +55,12 @@ def register(cli) -> None:
         row = desk.invoices.get(args.invoice)
         return Output(row.to_json(), _fields(row))
 
+    @invoice.command("create", "a draft invoice for a placed order that has none standing (e.g. after a void)",
+                     arg("--order", type=int, required=True, help="the order's id"))
+    def create(desk, args):
+        row = desk.invoices.create_for_order(args.order)
+        return Output(row.to_json(), _fields(row))
+
     @invoice.command("issue", "give a draft its number and send it (its credit notes too)",
                      arg("invoice", type=int), arg("--due-days", type=int, help="default: Settings' invoice.due_days"),
                      arg("--tax-rate", help="percent, set on the draft before issuing"), arg("--tax-label"))
