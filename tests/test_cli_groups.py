@@ -66,7 +66,7 @@ def test_json_keys_are_camel_case_in_every_command(cli, seeded, tmp_path):
         "customer delete": cli.json("customer", "delete", str(seeded["customer"]), "--yes"),
     }
     settings = cli.json("settings", "list")
-    outputs["settings list"] = {k: v for k, v in settings.items() if k != "settings"}  # setting names are ids
+    outputs["settings list"] = {k: v for k, v in settings.items() if k not in ("settings", "sources")}  # keyed by setting names
     problems = {name: camel_case_problems(data) for name, data in outputs.items()}
     assert {name: p for name, p in problems.items() if p} == {}
 
@@ -141,6 +141,27 @@ def test_settings_group(cli, seeded):
     assert cli.json("settings", "list")["fampageApiKeySet"] is False
     _, err = cli("settings", "fampage-key", "--value", "x", "--clear", expect=2)
     assert "not both" in err
+
+
+def test_the_tracker_managers_environment_replaces_defaults_but_not_stored_settings(cli, seeded, monkeypatch):
+    monkeypatch.setenv("GIFT_TRACKER_IMAGE", "registry.example/gift-tracker:2")
+    monkeypatch.setenv("INSTANCE_PORT_START", "4100")
+    monkeypatch.setenv("INSTANCE_PORT_END", "not a port")
+    monkeypatch.setenv("DOCKER_SOCKET_PATH", "/run/user/1000/docker.sock")
+    shown = cli.json("settings", "list")
+    assert shown["settings"]["tracker.default_image"] == "registry.example/gift-tracker:2"
+    assert shown["settings"]["tracker.port_start"] == 4100
+    assert shown["settings"]["docker.host"] == "unix:///run/user/1000/docker.sock"
+    assert shown["settings"]["tracker.port_end"] == 3999  # a bad value is ignored, and said so
+    assert shown["sources"]["tracker.port_start"] == "environment" and shown["sources"]["tracker.port_end"] == "default"
+    [problem] = shown["environmentProblems"]
+    assert problem.startswith("INSTANCE_PORT_END is ignored:")
+    out, _ = cli("settings", "list")
+    assert re.search(r"^tracker\.port_start\s+4100\s+\$INSTANCE_PORT_START\s", out, re.M)
+    assert "INSTANCE_PORT_END is ignored" in out
+    cli("settings", "set", "tracker.port_start", "3500")  # what an admin stores wins over the variable
+    shown = cli.json("settings", "list")
+    assert shown["settings"]["tracker.port_start"] == 3500 and shown["sources"]["tracker.port_start"] == "stored"
 
 
 def test_db_backup_audit_and_status_groups(cli, seeded, tmp_path):

@@ -43,7 +43,7 @@ VIEWER_MAY = {
     "invoices": {"get", "list", "issuer", "number_to_take"},
     "keys": {"get", "list"},
     "orders": {"get", "invoice_of", "last_synced_at", "list", "preview", "rows", "stats"},
-    "settings": {"all", "check", "get", "has_fampage_api_key"},
+    "settings": {"all", "check", "environment_problems", "get", "has_fampage_api_key", "sources"},
     "social": {"delete_impact", "export_history_csv", "export_profiles_csv", "get", "growth", "history", "list",
                "metrics", "preview_import", "profile_for_account", "recent_syncs", "resolve"},
     "tracker_data": {"get"},

@@ -6,6 +6,7 @@ Secret settings (the Fampage API key) never touch the table: they go to the secr
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -132,10 +133,20 @@ class SettingSpec:
     default: Any
     check: Any
     label: str
+    # An environment variable that, when set, replaces the built-in default (a stored value still wins):
+    # an installation configured by the tracker manager's variables keeps its configuration.
+    env: str | None = None
+    from_env: Any = None  # turns the variable's text into the setting's value
+
+
+def _socket_path(text: str) -> str:
+    """DOCKER_SOCKET_PATH names a socket file; the setting takes an address."""
+    return f"unix://{text}" if text.startswith("/") else text
 
 
 SPECS: dict[str, SettingSpec] = {
-    "docker.host": SettingSpec("", _text(), "Docker host (empty: the environment's default)"),
+    "docker.host": SettingSpec("", _text(), "Docker host (empty: the environment's default)",
+                               env="DOCKER_SOCKET_PATH", from_env=_socket_path),
     "endpoint.enabled": SettingSpec(True, _flag, "Run the tracker endpoint inside the console"),
     "endpoint.port": SettingSpec(8787, _port, "Tracker endpoint port"),
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
@@ -147,9 +158,10 @@ SPECS: dict[str, SettingSpec] = {
     "fampage.sync_interval_minutes": SettingSpec(15, _positive_int, "Sync open Fampage orders every N minutes"),
     "fampage.low_balance_threshold": SettingSpec("1000", _non_negative_decimal,
                                                  "Warn when the Fampage balance is below"),
-    "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image"),
-    "tracker.port_start": SettingSpec(3000, _port, "First tracker port"),
-    "tracker.port_end": SettingSpec(3999, _port, "Last tracker port"),
+    "tracker.default_image": SettingSpec("gift-tracker:latest", _text(200), "Default tracker image",
+                                         env="GIFT_TRACKER_IMAGE"),
+    "tracker.port_start": SettingSpec(3000, _port, "First tracker port", env="INSTANCE_PORT_START"),
+    "tracker.port_end": SettingSpec(3999, _port, "Last tracker port", env="INSTANCE_PORT_END"),
     "tracker.url_pattern": SettingSpec("", _url_pattern, "Public tracker URL pattern, e.g. https://{name}.app.example.com"),
     "invoice.multiplier": SettingSpec("8", _positive_decimal, "Invoice multiplier"),
     "invoice.currency": SettingSpec("INR", _currency, "Invoice currency"),
@@ -165,6 +177,31 @@ SPECS: dict[str, SettingSpec] = {
 }
 
 INSTANCE_ID_KEY = "internal.instance_id"
+STORED, ENVIRONMENT, DEFAULT = "stored", "environment", "default"
+
+
+def environment_default(key: str) -> tuple[Any, str | None]:
+    """The value the setting's environment variable gives, and why it was ignored if it was.
+
+    (None, None) when the setting has no variable or it is not set."""
+    spec = SPECS[key]
+    text = os.environ.get(spec.env or "", "").strip() if spec.env else ""
+    if not text:
+        return None, None
+    try:
+        return spec.check((spec.from_env or _from_text)(text), key), None
+    except ValidationError as exc:
+        return None, f"{spec.env} is ignored: {exc}"
+
+
+def _from_text(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def default_of(key: str) -> Any:
+    """The built-in default, or the environment's when its variable is set and valid."""
+    value, _problem = environment_default(key)
+    return SPECS[key].default if value is None else value
 
 
 def ensure_instance_id(session) -> str:
@@ -184,14 +221,25 @@ class SettingsService:
     def all(self) -> dict[str, Any]:
         with self.ctx.db.read_session() as session:
             stored = {row.key: row.value for row in session.scalars(select(Setting))}
-        return {key: stored.get(key, spec.default) for key, spec in SPECS.items()}
+        return {key: stored[key] if key in stored else default_of(key) for key in SPECS}
+
+    def sources(self) -> dict[str, str]:
+        """Where each value comes from: "stored", "environment" (a variable replaced the default) or "default"."""
+        with self.ctx.db.read_session() as session:
+            stored = set(session.scalars(select(Setting.key)))
+        return {key: STORED if key in stored else ENVIRONMENT if environment_default(key)[0] is not None else DEFAULT
+                for key in SPECS}
+
+    def environment_problems(self) -> list[str]:
+        """Variables that were set but could not be used, each with why."""
+        return [problem for key in SPECS if (problem := environment_default(key)[1])]
 
     def get(self, key: str) -> Any:
         if key not in SPECS:
             raise ValidationError(f"There is no setting called '{key}'.", field=key)
         with self.ctx.db.read_session() as session:
             row = session.get(Setting, key)
-        return SPECS[key].default if row is None else row.value
+        return default_of(key) if row is None else row.value
 
     def check(self, key: str, value: Any, label: str | None = None) -> Any:
         """The value as the setting ``key`` would store it, or a ValidationError naming ``label``."""
@@ -214,7 +262,7 @@ class SettingsService:
             before = {}
             for key, value in cleaned.items():
                 row = session.get(Setting, key)
-                before[key] = SPECS[key].default if row is None else row.value
+                before[key] = default_of(key) if row is None else row.value
                 if row is None:
                     session.add(Setting(key=key, value=value))
                 else:

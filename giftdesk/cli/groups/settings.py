@@ -23,6 +23,11 @@ def parse_value(text: str):
     return text if isinstance(value, float) else value
 
 
+def _source_text(key: str, source: str) -> str:
+    from giftdesk.system.settings import ENVIRONMENT, SPECS
+    return f"${SPECS[key].env}" if source == ENVIRONMENT else source
+
+
 def register(cli) -> None:
     settings = cli.group("settings", "console settings")
 
@@ -31,11 +36,16 @@ def register(cli) -> None:
         from giftdesk.system.settings import SPECS
 
         values = desk.settings.all()
+        sources = desk.settings.sources()
+        problems = desk.settings.environment_problems()
         key_set = desk.settings.has_fampage_api_key()
         # Setting names ("endpoint.port") are identifiers, as `settings set` takes them.
-        data = {"settings": values, "fampageApiKeySet": key_set, "secretBackend": desk.secrets.backend_name}
+        data = {"settings": values, "sources": sources, "environmentProblems": problems,
+                "fampageApiKeySet": key_set, "secretBackend": desk.secrets.backend_name}
         return Output(data, [
-            Table(["KEY", "VALUE", "DESCRIPTION"], [(k, _shown(v), SPECS[k].label) for k, v in values.items()]),
+            Table(["KEY", "VALUE", "FROM", "DESCRIPTION"],
+                  [(k, _shown(v), _source_text(k, sources[k]), SPECS[k].label) for k, v in values.items()]),
+            *problems,
             f"Fampage API key: {'set' if key_set else 'not set'} ({desk.secrets.backend_name})",
         ])
 
