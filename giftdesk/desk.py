@@ -69,6 +69,12 @@ class Desk:
         self._fleet = None
 
     @_MadeOnFirstUse
+    def scheduled_backups(self):
+        from giftdesk.system.scheduled_backups import ScheduledBackups
+
+        return ScheduledBackups(self.ctx, self.settings, self.paths.backups)
+
+    @_MadeOnFirstUse
     def social(self):
         from giftdesk.social.service import SocialService
 

@@ -43,6 +43,7 @@ VIEWER_MAY = {
     "invoices": {"get", "list", "issuer", "number_to_take"},
     "keys": {"get", "list"},
     "orders": {"get", "invoice_of", "last_synced_at", "list", "preview", "rows", "stats"},
+    "scheduled_backups": {"keep", "last_result", "list", "schedule"},
     "settings": {"all", "check", "environment_problems", "get", "has_fampage_api_key", "sources"},
     "social": {"delete_impact", "export_history_csv", "export_profiles_csv", "get", "growth", "history", "list",
                "metrics", "preview_import", "profile_for_account", "recent_syncs", "resolve"},
@@ -73,6 +74,10 @@ def _refused(s):
             "check": lambda d: d.backups.check(s["backup"]),
             "restore": lambda d: d.backups.restore(s["backup"]),
             "record_restore": lambda d: d.backups.record_restore(Path(s["backup"]), Path(s["backup"])),
+        },
+        "scheduled_backups": {
+            "run": lambda d: d.scheduled_backups.run(),
+            "set_schedule": lambda d: d.scheduled_backups.set_schedule("daily 02:00", 3),
         },
         "companies": {
             "create": lambda d: d.companies.create("Another company"),

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
+    "giftdesk.system.runtime:install",  # scheduled backups
 ]
 
 __all__ = ["Runtime", "FEATURES"]

@@ -128,6 +128,11 @@ def _positive_int(value: Any, key: str) -> int:
     return number
 
 
+def _backup_schedule(value: Any, key: str) -> str:
+    from giftdesk.system.scheduled_backups import check_schedule
+    return check_schedule(value, key)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: Any
@@ -169,6 +174,8 @@ SPECS: dict[str, SettingSpec] = {
     "invoice.tax_rate": SettingSpec("0", _non_negative_decimal, "Tax rate on invoices, in percent"),
     "invoice.tax_label": SettingSpec("", _text(50), "Tax name on invoices (e.g. GST)"),
     "invoice.logo_path": SettingSpec("", _text(1000), "Logo on invoice PDFs (PNG or JPEG; empty: GiftDesk's)"),
+    "backup.schedule": SettingSpec("off", _backup_schedule, "Scheduled backups: off, daily HH:MM or weekly DAY HH:MM"),
+    "backup.keep": SettingSpec(7, _positive_int, "Scheduled backups kept (the oldest are deleted)"),
     "company.name": SettingSpec("", _name(200), "Company name"),
     "company.address": SettingSpec("", _text(1000), "Company address"),
     "company.email": SettingSpec("", lambda v, k: validation.email(v, k) or "", "Company e-mail"),
