@@ -25,7 +25,7 @@ from tests.support.fake_fampage import API_KEY, FakeFampage
 LINK = "https://www.tiktok.com/@seeded/video/1"
 
 VIEWER_MAY = {
-    "admins": {"count", "needs_first_admin", "list",
+    "admins": {"count", "needs_first_admin", "list", "locked_until",
                "authenticate", "change_password"},  # logging in, and one's own password
     "analytics": {"companies", "company_overview", "history", "summary", "target"},
     "audit": {"list"},
@@ -66,6 +66,7 @@ def _refused(s):
         "admins": {
             "create": lambda d: d.admins.create("newcomer", "newcomer password 1", role="viewer"),
             "delete": lambda d: d.admins.delete("op"),
+            "unlock": lambda d: d.admins.unlock("op"),
             "reset_password": lambda d: d.admins.reset_password("op", "a new password 1"),
             "set_role": lambda d: d.admins.set_role("watcher", "admin"),
         },

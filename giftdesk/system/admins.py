@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -12,9 +12,18 @@ from giftdesk.db.types import utcnow
 from giftdesk.core.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from giftdesk.core import validation
 from giftdesk.core.context import Actor, ServiceContext
+from giftdesk.system import login_throttle as throttle
+from giftdesk.system.login_throttle import login_key
 from giftdesk.system.passwords import hash_password, verify_password
 
 MIN_PASSWORD_LENGTH = 8
+
+
+def _refusal(key: str, state, until, now) -> str:
+    if state.locked():
+        return (f"Too many wrong passwords: '{key}' is locked for {throttle.wait_text(until, now)} more, or until "
+                f"an administrator unlocks it.")
+    return f"Wait {throttle.wait_text(until, now)} before the next try (too many wrong passwords)."
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class AdminRow:
     is_super: bool
     created_at: datetime
     last_login_at: datetime | None
+    locked_until: datetime | None = None  # too many wrong passwords: no login before then
 
     @classmethod
     def of(cls, admin: Administrator) -> "AdminRow":
@@ -33,7 +43,8 @@ class AdminRow:
     def to_json(self) -> dict:
         return {"id": self.id, "username": self.username, "role": self.role, "isSuper": self.is_super,
                 "createdAt": self.created_at.isoformat(),
-                "lastLoginAt": self.last_login_at.isoformat() if self.last_login_at else None}
+                "lastLoginAt": self.last_login_at.isoformat() if self.last_login_at else None,
+                "lockedUntil": self.locked_until.isoformat() if self.locked_until else None}
 
 
 def _check_username(username: str | None) -> str:
@@ -61,6 +72,7 @@ def _check_role(role: str) -> str:
 class AdminService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
+        self.clock = utcnow  # what "now" is for login throttling (tests move it on instead of waiting)
 
     def count(self) -> int:
         with self.ctx.db.read_session() as session:
@@ -70,8 +82,14 @@ class AdminService:
         return self.count() == 0
 
     def list(self) -> list[AdminRow]:
+        now = self.clock()
         with self.ctx.db.read_session() as session:
-            return [AdminRow.of(a) for a in session.scalars(select(Administrator).order_by(Administrator.username))]
+            rows = []
+            for admin in session.scalars(select(Administrator).order_by(Administrator.username)):
+                state = throttle.standing(session, admin.username, now)
+                until = state.waits_until() if state.locked() else None
+                rows.append(replace(AdminRow.of(admin), locked_until=until if until and until > now else None))
+            return rows
 
     def create(self, username: str, password: str, role: str = "admin") -> AdminRow:
         """The first administrator becomes the super admin; later ones need an admin to create them."""
@@ -98,14 +116,61 @@ class AdminService:
             return AdminRow.of(admin)
 
     def authenticate(self, username: str, password: str) -> Actor:
+        """The administrator, or AuthenticationError; repeated wrong passwords pause and then lock
+        the name (``login_throttle``)."""
+        key = login_key(username)
+        now = self.clock()
         with self.ctx.db.session() as session:
-            admin = session.scalar(select(Administrator).where(func.lower(Administrator.username) == (username or "").strip().lower()))
+            before = throttle.standing(session, key, now)
+            until = before.waits_until()
+            if until is not None and now < until:
+                raise AuthenticationError(_refusal(key, before, until, now))
+            admin = session.scalar(select(Administrator).where(func.lower(Administrator.username) == key))
             # Hash even when the user is unknown so timing does not reveal which usernames exist.
             stored = admin.password_hash if admin else hash_password("not-a-user")
-            if not verify_password(password or "", stored) or admin is None:
-                raise AuthenticationError("Wrong username or password.")
-            admin.last_login_at = utcnow()
-            return Actor(admin.username, admin.role, admin.id)
+            if verify_password(password or "", stored) and admin is not None:
+                admin.last_login_at = now
+                return Actor(admin.username, admin.role, admin.id)
+        raise AuthenticationError(self._failed(key, now))
+
+    def _failed(self, key: str, now) -> str:
+        """Records a wrong password (its own transaction: the refusal must not roll it back)."""
+        with self.ctx.db.session() as session:
+            self.ctx.db.add_audit_entry(session, at=now, actor=throttle.TARGET, action=throttle.FAILED,
+                                        target_type=throttle.TARGET, target_id=key,
+                                        summary=f"Wrong password for '{key}'", details=None)
+            session.flush()
+            after = throttle.standing(session, key, now)
+            if after.locked():
+                self.ctx.db.add_audit_entry(session, at=now, actor=throttle.TARGET, action=throttle.LOCKED,
+                                            target_type=throttle.TARGET, target_id=key,
+                                            summary=f"'{key}' locked for {throttle.wait_text(now + throttle.LOCKOUT, now)} "
+                                                    f"after {after.failures} wrong passwords", details=None)
+        until = after.waits_until()
+        if after.locked():
+            return (f"Wrong username or password. Too many wrong passwords: '{key}' is locked for "
+                    f"{throttle.wait_text(until, now)}, or until an administrator unlocks it.")
+        if until is not None:
+            return f"Wrong username or password. Wait {throttle.wait_text(until, now)} before the next try."
+        return "Wrong username or password."
+
+    def unlock(self, username: str) -> None:
+        """Forgets a name's wrong passwords (it is no longer paused or locked)."""
+        self.ctx.require("admin", "unlock administrators")
+        key = login_key(username)
+        with self.ctx.db.session() as session:
+            # Stamped by the same clock as the failures it forgives.
+            self.ctx.db.add_audit_entry(session, at=self.clock(), actor=self.ctx.actor.username,
+                                        action=throttle.UNLOCKED, target_type=throttle.TARGET, target_id=key,
+                                        summary=f"{self.ctx.actor.username} unlocked '{key}'", details=None)
+
+    def locked_until(self, username: str):
+        """When a locked name may try again, or None when it is not locked."""
+        now = self.clock()
+        with self.ctx.db.read_session() as session:
+            state = throttle.standing(session, username, now)
+        until = state.waits_until()
+        return until if state.locked() and until is not None and until > now else None
 
     def change_password(self, current: str, new: str) -> None:
         """The acting administrator changes their own password."""

@@ -38,8 +38,14 @@ def register(cli) -> None:
     def admin_list(desk, args):
         rows = desk.admins.list()
         return Output([r.to_json() for r in rows],
-                      Table(["ID", "USERNAME", "ROLE", "SUPER", "CREATED", "LAST LOGIN"],
-                            [(r.id, r.username, r.role, r.is_super, r.created_at, r.last_login_at) for r in rows]))
+                      Table(["ID", "USERNAME", "ROLE", "SUPER", "CREATED", "LAST LOGIN", "LOCKED UNTIL"],
+                            [(r.id, r.username, r.role, r.is_super, r.created_at, r.last_login_at,
+                              r.locked_until or "") for r in rows]))
+
+    @admin.command("unlock", "let a name try again after too many wrong passwords", arg("username"))
+    def admin_unlock(desk, args):
+        desk.admins.unlock(args.username)
+        return Output({"unlocked": args.username}, f"'{args.username}' may log in again.")
 
     @admin.command("reset-password", "set a new password (for the owner of the data directory)",
                    arg("username"),
