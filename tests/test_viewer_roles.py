@@ -84,6 +84,9 @@ def _refused(s):
             "create": lambda d: d.companies.create("Another company"),
             "update": lambda d: d.companies.update(s["company"], name="Renamed"),
             "archive": lambda d: d.companies.archive(s["company"]),
+            "submit": lambda d: d.companies.submit({"name": "Walk-in Ltd"}, "127.0.0.1"),
+            "approve": lambda d: d.companies.approve(s["pending_company"]),
+            "reject": lambda d: d.companies.reject(s["pending_company"], "unknown to us"),
         },
         "customers": {
             "create": lambda d: d.customers.create("New customer"),
@@ -206,6 +209,7 @@ def seed(desk, fake, tmp_path) -> dict:
     keyless = desk.customers.add_account(customer.id, "keyless")
     desk.tracker_data.save_config(account.id, {"theme": "dark"})
     company = desk.companies.create("Acme")
+    pending = desk.companies.submit({"name": "Pending Ltd", "email": "ops@pending.example"}, "203.0.113.9")
     desk.fampage.ensure_catalogue()
     order, _draft = desk.orders.place(company.id, 101, LINK, 100)
     issued = desk.invoices.issue(desk.orders.invoice_of(order.id).id)
@@ -226,7 +230,7 @@ def seed(desk, fake, tmp_path) -> dict:
     if desk.db.sqlite_path is not None:
         desk.backups.create(backup)
     return {"customer": customer.id, "account": account.id, "keyless_account": keyless.id, "company": company.id,
-            "order": order.id, "issued_invoice": issued.id, "draft_invoice": desk.orders.invoice_of(manual.id).id,
+            "order": order.id, "issued_invoice": issued.id, "pending_company": pending.id, "draft_invoice": desk.orders.invoice_of(manual.id).id,
             "profile": profile.id, "template": template.id, "instance": instance_id, "backup": backup,
             "backup_target": tmp_path / "viewer-backup.db",
             "import_preview": desk.social.preview_import(f"profile,platform,followers\n{profile.id},tiktok,300\n")}

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from giftdesk.db.models import Base, TimestampMixin
 from giftdesk.db.types import DecimalText, JSONText, UTCDateTime, utcnow
 
-COMPANY_STATUSES = ("active", "inactive", "suspended")
+COMPANY_STATUSES = ("active", "inactive", "suspended")  # what an operator sets by hand
+# A company that asked through the intake form waits as "pending" until approved (then "active") or rejected.
+INTAKE_STATUSES = ("pending", "rejected")
 INVOICE_STATUSES = ("draft", "sent", "paid", "void")
 INVOICE_KINDS = ("invoice", "credit_note")
 

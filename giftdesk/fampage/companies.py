@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from giftdesk.core.clock import iso
-from giftdesk.db.fampage_models import COMPANY_STATUSES, Company
+from giftdesk.db.fampage_models import COMPANY_STATUSES, INTAKE_STATUSES, Company
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
-from giftdesk.fampage.events import CompanyChanged
+from giftdesk.fampage.events import CompanyChanged, CompanySubmitted
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
 
@@ -163,6 +163,9 @@ class CompanyService:
         cleaned = _clean(changes)
         with self.ctx.db.session() as session:
             company = self._get(session, company_id)
+            if "status" in cleaned and company.status in INTAKE_STATUSES and cleaned["status"] != company.status:
+                raise ConflictError(f"{company.name} is {company.status}: approve or reject it "
+                                    f"(`giftdesk company approve|reject`) instead of setting its status.")
             if "name" in cleaned and cleaned["name"].lower() != company.name.lower():
                 self._check_unique(session, cleaned["name"], company.id)
             before = {k: getattr(company, k) for k in cleaned}
@@ -199,6 +202,68 @@ class CompanyService:
             query = query.where(Company.id != except_id)
         if session.scalar(query) is not None:
             raise ConflictError(f"There is already a company called '{name}'.")
+
+    # --- intake: companies that ask to be billed, without an account ----------------------
+    def submit(self, fields: dict[str, Any], source: str) -> CompanyRow:
+        """A company from the intake form (no login): validated like an operator's, stored as
+        "pending" (it cannot order or be billed) until someone approves it. ``source`` says where it
+        came from (e.g. the client's address), for the audit log.
+
+        A name that is taken is accepted too: telling a stranger which companies exist is worse than an
+        admin rejecting a duplicate; approving it is refused while the name is taken."""
+        # The endpoint records requests as the console's runtime; a viewer's window records none.
+        self.ctx.require("operator", "record company requests")
+        allowed = {"name", "contact_name", "email", "phone", "address", "tax_id", "notes"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValidationError(f"Companies have no field {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+        cleaned = _clean(fields)
+        if "name" not in cleaned:
+            raise ValidationError("name is required.", field="name")
+        cleaned.update(status="pending", currency=self.settings.get("invoice.currency"))
+        with self.ctx.db.session() as session:
+            company = Company(**cleaned)
+            session.add(company)
+            session.flush()
+            self.ctx.db.add_audit_entry(session, actor="intake", action="company.submit",
+                                        target_type="company", target_id=str(company.id),
+                                        summary=f"Company {company.name} asked to be added (from {source[:100]})",
+                                        details={"source": source[:200]})
+            row = CompanyRow.of(company)
+        self.ctx.events.publish(CompanyChanged(row.id))
+        self.ctx.events.publish(CompanySubmitted(row.id, row.name))
+        return row
+
+    def approve(self, company_id: int) -> CompanyRow:
+        """A pending company becomes active: it can order and be billed."""
+        self.ctx.require("operator", "approve companies")
+        with self.ctx.db.session() as session:
+            company = self._pending(session, company_id)
+            self._check_unique(session, company.name, company.id)
+            company.status = "active"
+            self.ctx.audit(session, "company.approve", f"Approved company {company.name}", "company", company.id)
+            row = CompanyRow.of(company)
+        self.ctx.events.publish(CompanyChanged(row.id))
+        return row
+
+    def reject(self, company_id: int, reason: str | None = None) -> CompanyRow:
+        """A pending company is rejected and archived (kept for the audit log, out of the lists)."""
+        self.ctx.require("operator", "reject companies")
+        reason = validation.text(reason, "reason", max_length=500)
+        with self.ctx.db.session() as session:
+            company = self._pending(session, company_id)
+            company.status, company.archived_at = "rejected", utcnow()
+            self.ctx.audit(session, "company.reject", f"Rejected company {company.name}"
+                           + (f": {reason}" if reason else ""), "company", company.id, {"reason": reason})
+            row = CompanyRow.of(company)
+        self.ctx.events.publish(CompanyChanged(row.id))
+        return row
+
+    def _pending(self, session, company_id: int) -> Company:
+        company = self._get(session, company_id)
+        if company.status != "pending":
+            raise ConflictError(f"{company.name} is {company.status}, not waiting for approval.")
+        return company
 
     def multiplier_for(self, company_id: int) -> Decimal:
         company = self.get(company_id)

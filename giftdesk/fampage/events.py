@@ -35,6 +35,14 @@ class CompanyChanged(Event):
 
 
 @dataclass(frozen=True)
+class CompanySubmitted(Event):
+    """A company asked to be added through the intake form; it waits for approval."""
+
+    company_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class InvoiceChanged(Event):
     invoice_id: int
     status: str

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, update
 
 from giftdesk.core.clock import iso
-from giftdesk.db.fampage_models import Company, FampageOrder, FampageService, Invoice
+from giftdesk.db.fampage_models import INTAKE_STATUSES, Company, FampageOrder, FampageService, Invoice
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.fampage import money
@@ -424,6 +424,9 @@ class OrderService:
         """The ``POST /orders`` case: an order placed elsewhere, recorded with its cost."""
         self.ctx.require("operator", "add orders")
         company = self.companies.get(validation.positive_id(company_id, "company"))
+        if company.status in INTAKE_STATUSES:  # asked through the intake form: not billable until approved
+            raise ValidationError(f"{company.name} is {company.status}; approve it before recording its orders.",
+                                  field="company")
         name = validation.text(service_name, "service", required=True, max_length=500)
         link = validation.http_url(link, "link")
         if link is None:

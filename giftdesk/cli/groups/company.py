@@ -37,7 +37,9 @@ def register(cli) -> None:
         row = desk.companies.create(args.name, **{k: getattr(args, k) for k in _FIELDS if getattr(args, k) is not None})
         return Output(row.to_json(), _fields(row))
 
-    @company.command("list", "list companies", arg("--search"), arg("--status", choices=("active", "inactive", "suspended")),
+    @company.command("list", "list companies", arg("--search"),
+                     arg("--status", choices=("active", "inactive", "suspended", "pending", "rejected"),
+                         help="pending: asked through the intake form, waiting for approval"),
                      arg("--archived", action="store_true", help="list archived companies instead"))
     def list_(desk, args):
         rows = desk.companies.list(args.search, args.status, archived=args.archived)
@@ -74,6 +76,18 @@ def register(cli) -> None:
             raise ValidationError("Nothing to change: give --name, --email, --status, --multiplier, …")
         row = desk.companies.update(company_id(desk, args.company), **changes)
         return Output(row.to_json(), _fields(row))
+
+    @company.command("approve", "approve a company that asked through the intake form (it can then order)",
+                     arg("company"))
+    def approve(desk, args):
+        row = desk.companies.approve(company_id(desk, args.company))
+        return Output(row.to_json(), f"{row.name} is approved and active.")
+
+    @company.command("reject", "reject a company that asked through the intake form (it is archived)",
+                     arg("company"), arg("--reason", help="kept in the audit log"))
+    def reject(desk, args):
+        row = desk.companies.reject(company_id(desk, args.company), args.reason)
+        return Output(row.to_json(), f"{row.name} is rejected.")
 
     @company.command("archive", "archive a company (its orders and invoices stay)", arg("company"),
                      arg("--restore", action="store_true", help="bring an archived company back"))
