@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 import logging
 
-from giftdesk.runtime.clients import DockerClients, HttpClients
+from typing import TypeVar
+
+from giftdesk.docker.clients import DockerClients
+from giftdesk.runtime.clients import HttpClients
 from giftdesk.runtime.lanes import LaneExecutor
 from giftdesk.runtime.scheduler import Scheduler
 from giftdesk.core.service import Service, ServiceStatus
@@ -20,13 +23,16 @@ from giftdesk.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-# Features that plug services or schedules in: "module:function", each ``install(runtime)``.
+# Features that plug services or schedules in: "module:function", each ``install(runtime)``; what
+# an install returns is the feature's live part, found again with ``runtime.feature(name, kind)``.
 FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
 ]
 
 __all__ = ["Runtime", "FEATURES"]
+
+T = TypeVar("T")
 
 
 class Runtime:
@@ -40,6 +46,8 @@ class Runtime:
         # (a viewer's window still syncs orders and restarts trackers on schedule).
         self.desk = desk.as_actor(Actor("giftdesk-runtime", "admin"))
         desk = self.desk
+        desk.attach_runtime(self)  # the runtime's own desk: its services use this runtime's clients
+        self._features: dict[str, object] = {}
         self.supervisor = Supervisor(desk.events)
         self.jobs = LaneExecutor(max_jobs, name="runtime-job")
         self.scheduler = self.supervisor.add(Scheduler())
@@ -65,6 +73,26 @@ class Runtime:
                     getattr(importlib.import_module(module), function)(self)
                 except Exception:  # one broken feature must not keep the endpoint down
                     log.exception("Feature %s could not be installed", spec)
+
+    def install_feature(self, name: str, feature: object) -> None:
+        """What a feature's ``install`` leaves for the front ends (the fleet's live state, say)."""
+        self._features[name] = feature
+
+    def feature(self, name: str, kind: type[T]) -> T | None:
+        """The installed feature ``name`` when it is a ``kind``; None when it is not installed."""
+        found = self._features.get(name)
+        return found if isinstance(found, kind) else None
+
+    @property
+    def fleet(self):
+        """The fleet's live part (``giftdesk.fleet.runtime.FleetRuntime``) when installed, else None."""
+        return self._features.get("fleet")
+
+    def endpoint_port(self) -> int | None:
+        """The port the tracker endpoint listens on; None when it does not run here."""
+        if self.endpoint is None:
+            return None
+        return self.supervisor.status("endpoint").info.get("port")
 
     def add(self, service: Service) -> Service:
         """Supervise a feature's service; started at once when the runtime already runs."""
