@@ -62,9 +62,9 @@ class DockerAdapter:
             raise _unavailable(exc, self.clients.where) from exc
 
     # ---- reading ------------------------------------------------------------------------
-    def list_containers(self, all: bool = True, filters: dict | None = None) -> list[dict]:
+    def list_containers(self, include_stopped: bool = True, filters: dict | None = None) -> list[dict]:
         """``GET /containers/json``: one request, whatever the number of containers."""
-        return self._call("Listing containers", self.api.containers, all=all, filters=filters)
+        return self._call("Listing containers", self.api.containers, all=include_stopped, filters=filters)
 
     def inspect(self, container_id: str) -> dict:
         return self._call("Inspecting the container", self.api.inspect_container, container_id)

@@ -18,7 +18,6 @@ BULK_CONCURRENCY = 8
 class BulkActions:
     """Part of ``FleetService``: one action over many instances."""
 
-    # ---- bulk ---------------------------------------------------------------------------
     def bulk(self, action: str, refs: Iterable[int | str], *, concurrency: int = BULK_CONCURRENCY,
              cancel: threading.Event | None = None,
              on_result: Callable[[BulkResult, int, int], None] | None = None) -> list[BulkResult]:

@@ -127,7 +127,7 @@ class FleetDocker(DockerAdapter):
         return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id))]
 
     def list_all(self, running_only: bool = False) -> list[ContainerSummary]:
-        return [ContainerSummary.of(item) for item in self.list_containers(all=not running_only)]
+        return [ContainerSummary.of(item) for item in self.list_containers(include_stopped=not running_only)]
 
     def published_ports(self, desk_id: str | None = None) -> set[int]:
         """Host ports published by any running container on the engine, ours or not, and those

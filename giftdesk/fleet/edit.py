@@ -30,7 +30,6 @@ EDIT_SETTLE_S = 1.5  # a new container that dies within this after its start is 
 class Editing:
     """Part of ``FleetService``: settings and port changes, and recreating."""
 
-    # ---- edit: recreate under the same identity ------------------------------------------
     def edit(self, ref: int | str, *, port: int | str | None = None, settings: InstanceSettings | None = None,
              schedule_start: Any = ..., schedule_stop: Any = ..., schedule_tz: Any = ...,
              public_url: Any = ..., recreate: bool | None = None) -> InstanceRow:

@@ -5,14 +5,15 @@ Secrets never reach the instance log: ``scrub`` masks environment values before 
 
 from __future__ import annotations
 
+from giftdesk.db.fleet_models import Instance
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import (ACCOUNT_LABEL, APP_LABEL, APP_VALUE, CONTAINER_PREFIX, DESK_LABEL, ID_LABEL,
                                        MANAGED_LABEL, MANAGED_VALUE, NAME_LABEL, PORT_LABEL, TRACKER_PORT, UID_LABEL,
                                        ContainerConfig)
-from giftdesk.db.fleet_models import Instance
 from giftdesk.fleet.spec import InstanceSettings
 
 SECRET_WORDS = ("API_KEY", "DASH_PASSWORD")
+
 
 def dash_password_secret(instance_id: int) -> str:
     return f"instance-dash-password/{instance_id}"

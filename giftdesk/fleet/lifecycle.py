@@ -27,6 +27,7 @@ from giftdesk.fleet.spec import InstanceSettings
 
 log = logging.getLogger(__name__)
 
+
 class Lifecycle:
     """Part of ``FleetService``: making, running and removing instances."""
 
@@ -191,7 +192,7 @@ class Lifecycle:
         self.ctx.events.publish(InstancesChanged((row.id,)))
         self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "removed"))
 
-    # ---- schedules, URLs ------------------------------------------------------------------
+    # ---- schedules ----------------------------------------------------------------------
     def set_schedule(self, ref: int | str, start: str | None, stop: str | None, tz: str | None = None) -> InstanceRow:
         return self.edit(ref, schedule_start=start, schedule_stop=stop, schedule_tz=tz)
 
@@ -200,6 +201,7 @@ class Lifecycle:
         if runtime is not None:
             runtime.scheduler.cancel_prefix(f"instance.{instance_id}.")
 
+    # ---- internals ----------------------------------------------------------------------
     def _check_engine_side(self, settings: InstanceSettings) -> None:
         if settings.image and not self.docker.image_exists(settings.image):
             raise ValidationError(f"The image '{settings.image}' is not on the Docker engine; build or load it first "

@@ -9,6 +9,7 @@ from giftdesk.db.fleet_models import Instance
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.spec import InstanceSettings
 
+
 class PortAllocation:
     """Part of ``FleetService``: which port a tracker may publish."""
 

@@ -18,7 +18,8 @@ from giftdesk.core.errors import NotFoundError, ValidationError
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.models import TikTokAccount
 from giftdesk.fleet import spec as checks
-from giftdesk.fleet.docker_api import CONTAINER_PREFIX, DESK_LABEL, NAME_LABEL, TRACKER_PORT, ContainerSummary, belongs_to, env_of
+from giftdesk.fleet.docker_api import (CONTAINER_PREFIX, DESK_LABEL, NAME_LABEL, TRACKER_PORT, ContainerSummary,
+                                       belongs_to, env_of)
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
 from giftdesk.fleet.records import InstanceRow
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # What an orphan is, when we know: a container of ours whose uid no record and no operation has.
 INTERRUPTED_CREATE = "left by an interrupted create"
 ORPHAN_CHOICES = ("adopt", "remove")
+
 
 @dataclass(frozen=True)
 class Reconciliation:
@@ -47,6 +49,7 @@ class Reconciliation:
                 "orphans": [{"containerId": o.id, "name": o.name, "state": o.state, "image": o.image,
                              "labels": o.labels, "origin": self.origin(o), "choices": list(ORPHAN_CHOICES)}
                             for o in self.orphans]}
+
 
 @dataclass(frozen=True)
 class AdoptionHint:
@@ -67,7 +70,6 @@ class AdoptionHint:
 class Reconciling:
     """Part of ``FleetService``: what the engine and the records disagree about, and putting it right."""
 
-    # ---- reconcile ----------------------------------------------------------------------
     def reconcile(self) -> Reconciliation:
         """Interrupted operations are recovered first; then records whose container is gone are
         marked missing (or relinked to a container carrying their uid, account and port); labelled

@@ -9,10 +9,10 @@ from giftdesk.db.fleet_models import InstanceTemplate
 from giftdesk.fleet.records import TemplateRow
 from giftdesk.fleet.spec import InstanceSettings
 
+
 class Templates:
     """Part of ``FleetService``: saved instance settings."""
 
-    # ---- templates ----------------------------------------------------------------------
     def templates(self) -> list[TemplateRow]:
         with self.ctx.db.read_session() as session:
             return [TemplateRow.of(t) for t in session.scalars(select(InstanceTemplate).order_by(InstanceTemplate.name))]

@@ -13,10 +13,10 @@ from typing import Any
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet.records import InstanceRow
 
+
 class TrackerCalls:
     """Part of ``FleetService``: calls to a running tracker."""
 
-    # ---- the tracker's own API -----------------------------------------------------------
     def tracker_state(self, ref: int | str):
         """The tracker's ``/api/state`` (live status, viewers, gifts, diamonds)."""
         from giftdesk.fleet.probe import read_state

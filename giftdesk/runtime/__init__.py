@@ -23,8 +23,9 @@ from giftdesk.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-# Features that plug services or schedules in: "module:function", each ``install(runtime)``; what
-# an install returns is the feature's live part, found again with ``runtime.feature(name, kind)``.
+# Features that plug services or schedules in: "module:function", each ``install(runtime)``. An
+# install leaves its live part with ``runtime.install_feature(name, part)``; the front ends find it
+# with ``runtime.feature(name, kind)``.
 FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
