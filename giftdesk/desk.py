@@ -48,6 +48,55 @@ class _MadeOnFirstUse:
         return made
 
 
+class _DockerClientsOfTheDesk:
+    """The Docker client pool a desk's services use: the runtime's while one runs (window, serve),
+    else a pool of the desk's own, made on first use (the CLI)."""
+
+    def __init__(self, desk: "Desk"):
+        self._desk = desk
+        self._own = None
+        self._lock = threading.Lock()
+
+    def _pool(self):
+        runtime = self._desk.runtime
+        if runtime is not None:
+            return runtime.docker
+        with self._lock:
+            if self._own is None:
+                from giftdesk.docker.clients import DockerClients
+
+                settings = self._desk.settings
+                self._own = DockerClients(lambda: str(settings.get("docker.host") or ""))
+            return self._own
+
+    @property
+    def host(self) -> str:
+        return self._pool().host
+
+    @property
+    def where(self) -> str:
+        return self._pool().where
+
+    def calls(self):
+        return self._pool().calls()
+
+    def reset(self) -> None:
+        self._pool().reset()
+
+    def open_stream_client(self):
+        return self._pool().open_stream_client()
+
+    def close_stream_client(self, client) -> None:
+        self._pool().close_stream_client(client)
+
+    def close(self) -> None:
+        """Closes the desk's own pool; the runtime closes its pool itself."""
+        with self._lock:
+            own, self._own = self._own, None
+        if own is not None:
+            own.close()
+
+
 class Desk:
     def __init__(self, paths: DataPaths, db: Database, secrets: SecretStore, events: EventBus, actor: Actor,
                  runtime=None):
@@ -67,6 +116,7 @@ class Desk:
         self._making = threading.RLock()
         self._fampage_shared_with: Desk | None = None  # as_actor: one Fampage connection for both
         self._fleet = None
+        self._docker = _DockerClientsOfTheDesk(self)
 
     @_MadeOnFirstUse
     def scheduled_backups(self):
@@ -122,12 +172,12 @@ class Desk:
     @property
     def fleet(self):
         """Instances; made on first use (the Docker SDK is imported only then)."""
-        if self._fleet is None:
-            from giftdesk.fleet.service import FleetService
-            from giftdesk.runtime.clients import DockerClients
+        with self._making:
+            if self._fleet is None:
+                from giftdesk.fleet.service import FleetService
 
-            self._fleet = FleetService(self, own_clients=lambda: DockerClients(
-                lambda: str(self.settings.get("docker.host") or "")))
+                self._fleet = FleetService(self.ctx, self.settings, self.keys, self._docker,
+                                           runtime=lambda: self.runtime)
         return self._fleet
 
     @classmethod
@@ -191,4 +241,5 @@ class Desk:
             self.fampage.close()
         if self._fleet is not None:
             self._fleet.close()
+        self._docker.close()
         self.db.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from giftdesk.core.wording import counted
-from giftdesk.docker_engine import DockerState
+from giftdesk.docker.state import DockerState
 from giftdesk.fleet.log_range import LogRange
 
 

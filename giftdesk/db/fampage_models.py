@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from giftdesk.db.models import Base, TimestampMixin
+from giftdesk.db.base import Base, TimestampMixin
 from giftdesk.db.types import DecimalText, JSONText, UTCDateTime, utcnow
 
 COMPANY_STATUSES = ("active", "inactive", "suspended")  # what an operator sets by hand

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from giftdesk.db.models import Base, TimestampMixin
+from giftdesk.db.base import Base, TimestampMixin
 from giftdesk.db.types import JSONText, UTCDateTime, utcnow
 
 

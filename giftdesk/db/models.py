@@ -10,32 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from giftdesk.db.base import Base, TimestampMixin
 from giftdesk.db.types import JSONText, UTCDateTime, utcnow
-
-# Deterministic constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 ROLES = ("admin", "operator", "viewer")
 CREDENTIAL_STATUSES = ("active", "inactive")
 TRACKER_DATA_TYPES = ("gift-groups", "config", "analytics")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class Administrator(Base):
@@ -160,4 +143,4 @@ class AuditEntry(Base):
 # them on Base.metadata for Alembic and the tests.
 from giftdesk.db import social_models as _social_models  # noqa: E402,F401
 from giftdesk.db import fampage_models  # noqa: E402,F401
-import giftdesk.db.fleet_models  # noqa: E402,F401  (a module import: either may be imported first)
+from giftdesk.db import fleet_models  # noqa: E402,F401

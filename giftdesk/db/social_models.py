@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from giftdesk.db.models import Base, TimestampMixin
+from giftdesk.db.base import Base, TimestampMixin
 from giftdesk.db.types import JSONText, UTCDateTime, utcnow
 
 SOCIAL_PLATFORMS = ("tiktok", "instagram", "youtube", "twitch", "twitter")

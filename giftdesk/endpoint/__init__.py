@@ -4,7 +4,8 @@ Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a threa
 ``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.
 """
 
-from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts, docker_bridge_ip, local_bind_hosts
+from giftdesk.docker.bridge import docker_bridge_ip
+from giftdesk.endpoint.addressing import advertised_base_url, bind_hosts, local_bind_hosts
 from giftdesk.endpoint.server import EndpointServer, EndpointStats
 
 __all__ = [

@@ -1,50 +1,29 @@
 """Where the tracker endpoint listens, and the address trackers are told to call.
 
-Tracker containers reach the host through the Docker bridge gateway (``docker0``, usually
-172.17.0.1), so ``endpoint.bind = 'local'`` listens on loopback plus that address when the host
-has one, and never on public interfaces. ``'all'`` listens on every IPv4 interface.
+Tracker containers reach the host through the Docker bridge gateway (``giftdesk.docker.bridge``),
+so ``endpoint.bind = 'local'`` listens on loopback plus that address when the host has one, and
+never on public interfaces. ``'all'`` listens on every IPv4 interface.
 """
 
 from __future__ import annotations
 
-import socket
-import struct
-import sys
+import sys  # noqa: F401  (tests set sys.platform through this module)
 from collections.abc import Mapping
 from typing import Any
 
 from giftdesk.core.errors import ValidationError
+from giftdesk.core.network import ALL_INTERFACES, LOOPBACK, interface_ipv4
+from giftdesk.docker import bridge
+from giftdesk.docker.bridge import DOCKER_BRIDGE_INTERFACE, docker_bridge_ip
 
-LOOPBACK = "127.0.0.1"
-ALL_INTERFACES = "0.0.0.0"
-DOCKER_BRIDGE_INTERFACE = "docker0"
-_SIOCGIFADDR = 0x8915  # linux/sockios.h
-
-
-def interface_ipv4(name: str) -> str | None:
-    """The IPv4 address of a network interface on Linux; None elsewhere or when it has none."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import fcntl
-
-    request = struct.pack("256s", name.encode("ascii", "ignore")[:15])
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            answer = fcntl.ioctl(probe.fileno(), _SIOCGIFADDR, request)
-    except OSError:  # no such interface, or no IPv4 address on it
-        return None
-    return socket.inet_ntoa(answer[20:24])
-
-
-def docker_bridge_ip() -> str | None:
-    """The host's address on the Docker bridge (what containers use to reach the host)."""
-    return interface_ipv4(DOCKER_BRIDGE_INTERFACE)
+__all__ = ["ALL_INTERFACES", "DOCKER_BRIDGE_INTERFACE", "LOOPBACK", "advertised_base_url", "bind_hosts",
+           "docker_bridge_ip", "interface_ipv4", "local_bind_hosts"]
 
 
 def local_bind_hosts() -> list[str]:
     """Loopback, plus the Docker bridge gateway address when this host has one."""
-    bridge = docker_bridge_ip()
-    return [LOOPBACK, bridge] if bridge and bridge != LOOPBACK else [LOOPBACK]
+    bridge_ip = docker_bridge_ip()
+    return [LOOPBACK, bridge_ip] if bridge_ip and bridge_ip != LOOPBACK else [LOOPBACK]
 
 
 def bind_hosts(bind: str) -> list[str]:
@@ -57,11 +36,5 @@ def bind_hosts(bind: str) -> list[str]:
 
 
 def advertised_base_url(settings: Mapping[str, Any], port: int) -> str:
-    """The ``BACKEND_API_URL`` trackers get: ``endpoint.public_url`` when set, else computed.
-
-    Computed: ``http://<docker bridge ip, else 127.0.0.1>:<port>/api/instances``.
-    """
-    public = (settings.get("endpoint.public_url") or "").strip()
-    if public:
-        return public.rstrip("/")
-    return f"http://{docker_bridge_ip() or LOOPBACK}:{port}/api/instances"
+    """``giftdesk.docker.bridge.advertised_base_url`` with the bridge address this module finds."""
+    return bridge.advertised_base_url(settings, port, lambda: docker_bridge_ip())

@@ -149,7 +149,7 @@ class ImageCatalog:
         raw_images = self.docker.images_raw()
         containers = self.docker.containers_raw()
         records = self.fleet.list()
-        default = normalized(str(self.fleet.desk.settings.get("tracker.default_image") or ""))
+        default = normalized(str(self.fleet.settings.get("tracker.default_image") or ""))
         by_image: dict[str, list[dict]] = {}
         for container in containers:
             by_image.setdefault(container.get("ImageID", ""), []).append(container)

@@ -218,7 +218,7 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
         if account_id is None:
             items.append(refuse(f"there is no TikTok account @{username}; add it first", name, port))
             continue
-        image = settings.image or str(fleet.desk.settings.get("tracker.default_image"))
+        image = settings.image or str(fleet.settings.get("tracker.default_image"))
         if image not in image_known:
             image_known[image] = fleet.docker.image_exists(image)
         if not image_known[image]:

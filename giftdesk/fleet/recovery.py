@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from giftdesk.db.fleet_models import Instance, InstanceOperation
 from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError
-from giftdesk.fleet.docker_api import ContainerSummary
+from giftdesk.fleet.docker_api import ContainerSummary, env_of, labels_match
+from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ def _remove(fleet, containers) -> None:
 
 
 def recover_create(fleet, entry: InstanceOperation) -> str:
-    from giftdesk.fleet.service import _env_of, dash_password_secret
-
     name = (entry.payload or {}).get("name", "?")
     record = _record(fleet, entry.instance_uid)
     containers = _containers_of(fleet, entry.instance_uid)
@@ -95,7 +94,7 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
         return summary
     keep, *extra = sorted(containers, key=lambda c: c.name != f"gift-tracker-{record.name}")
     _remove(fleet, extra)
-    password = _env_of(fleet.docker.inspect(keep.id)).get("DASH_PASSWORD")
+    password = env_of(fleet.docker.inspect(keep.id)).get("DASH_PASSWORD")
     if password:  # the container's environment is what the tracker really uses
         fleet.ctx.secrets.set(dash_password_secret(record.id), password)
     state = keep.state
@@ -111,13 +110,11 @@ def recover_delete(fleet, entry: InstanceOperation) -> str:
     record = _record(fleet, entry.instance_uid)
     _remove(fleet, _containers_of(fleet, entry.instance_uid))
     if entry.old_container_id and record is not None:
-        from giftdesk.fleet.service import _labels_match
-
         try:
             labels = (fleet.docker.inspect(entry.old_container_id).get("Config") or {}).get("Labels") or {}
         except GiftDeskError:
             labels = {}
-        if labels and _labels_match(labels, fleet.get(record.id), fleet.desk_id):
+        if labels and labels_match(labels, fleet.get(record.id), fleet.desk_id):
             _remove(fleet, [entry.old_container_id])
     name = record.name if record is not None else "?"
     summary = f"Finished an interrupted delete of '{name}'"

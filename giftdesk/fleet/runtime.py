@@ -1,8 +1,9 @@
 """Plugs the fleet into the background runtime (``giftdesk.runtime.FEATURES``).
 
 ``install(runtime)`` adds the watcher (event stream), the probe (``/api/state``), the stats
-sampler (idle unless a view asks) and the instance schedules, and leaves ``runtime.fleet``:
-a ``FleetRuntime`` the window and ``giftdesk serve`` read live state from. Operations a killed
+sampler (idle unless a view asks) and the instance schedules, and installs a ``FleetRuntime``
+as the runtime's "fleet" feature: the window and ``giftdesk serve`` read live state from it.
+They all work with the runtime desk's one ``FleetService`` (``runtime.desk.fleet``). Operations a killed
 process left half-done are recovered when the watcher first reaches the engine (and again after
 each reconnect): its reconcile runs ``FleetService.recover`` first.
 """
@@ -17,6 +18,9 @@ from giftdesk.fleet.schedules import FleetSchedules
 from giftdesk.fleet.service import FleetService
 from giftdesk.fleet.stats import FleetStatsSampler
 from giftdesk.fleet.watcher import FleetWatcher
+
+
+FEATURE = "fleet"
 
 
 @dataclass
@@ -34,7 +38,7 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
     if runtime.docker_monitor is None:  # a runtime without Docker (Runtime(docker=False))
         return None
     desk = runtime.desk
-    service = FleetService(desk, clients=runtime.docker)
+    service = desk.fleet
     live = FleetLive()
     watcher = FleetWatcher(desk, service, live)
     options = {k: v for k, v in (("interval", probe_interval), ("grace", probe_grace)) if v is not None}
@@ -45,11 +49,10 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
         runtime.add(item)
     schedules.sync()
     fleet = FleetRuntime(service, live, watcher, probe, stats, schedules)
-    runtime.fleet = fleet
+    runtime.install_feature(FEATURE, fleet)
     return fleet
 
 
 def fleet_of(desk) -> FleetRuntime | None:
     """The runtime's fleet when a runtime with the feature runs (window, serve), else None (CLI)."""
-    runtime = getattr(desk, "runtime", None)
-    return getattr(runtime, "fleet", None) if runtime is not None else None
+    return desk.runtime.feature(FEATURE, FleetRuntime) if desk.runtime is not None else None

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from giftdesk.fleet.docker_api import StatsSample, compute_stats
+from giftdesk.docker.stats import StatsSample, compute_stats
 from giftdesk.fleet.events import InstanceStatsSampled
 from giftdesk.core.service import Service
 

@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from datetime import datetime, timezone
 
 from giftdesk.db.types import utcnow
+from giftdesk.docker.clients import check_socket
 from giftdesk.fleet.docker_api import NAME_LABEL, UID_LABEL
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
 from giftdesk.core.service import Service
@@ -63,7 +64,7 @@ class FleetWatcher(Service):
         while not stop.is_set():
             try:
                 since = self._last_event
-                _check_reachable(self.fleet.docker.clients.where)
+                check_socket(self.fleet.docker.clients.where)
                 stream = self.fleet.docker.open_event_stream(since=since, desk_id=self.fleet.desk_id)
                 with self._lock:
                     self._stream = stream
@@ -290,22 +291,6 @@ class FleetWatcher(Service):
                         setattr(record, key, value)
         except Exception:
             log.warning("Could not store the state of instance %s", instance_id, exc_info=True)
-
-
-def _check_reachable(where: str) -> None:
-    """For unix sockets, connect once ourselves first: docker-py leaks the socket of a failed
-    connect, and the watcher retries every few seconds while the engine is away."""
-    import os
-    import socket
-
-    if not where.startswith("unix://"):
-        return
-    path = where.removeprefix("unix://")
-    if not os.path.exists(path):
-        raise ConnectionError(f"there is no Docker socket at {path}")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(3)
-        probe.connect(path)
 
 
 def _int(value) -> int | None:

@@ -11,7 +11,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from giftdesk.docker_engine import DockerState
+from giftdesk.docker.state import DockerState
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 from giftdesk.core.service import ServiceStatus
 from giftdesk.core.events import ServiceStatusChanged

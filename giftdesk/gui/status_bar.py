@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
                                QSizePolicy, QStatusBar, QToolButton, QVBoxLayout, QWidget)
 
-from giftdesk.docker_engine import DockerState
+from giftdesk.docker.state import DockerState
 from giftdesk.gui import theme
 from giftdesk.gui.runtime_view import endpoint_label
 from giftdesk.gui.widgets.elided import ElidedLabel

@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 import logging
 
-from giftdesk.runtime.clients import DockerClients, HttpClients
+from typing import TypeVar
+
+from giftdesk.docker.clients import DockerClients
+from giftdesk.runtime.clients import HttpClients
 from giftdesk.runtime.lanes import LaneExecutor
 from giftdesk.runtime.scheduler import Scheduler
 from giftdesk.core.service import Service, ServiceStatus
@@ -20,7 +23,9 @@ from giftdesk.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-# Features that plug services or schedules in: "module:function", each ``install(runtime)``.
+# Features that plug services or schedules in: "module:function", each ``install(runtime)``. An
+# install leaves its live part with ``runtime.install_feature(name, part)``; the front ends find it
+# with ``runtime.feature(name, kind)``.
 FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
@@ -28,6 +33,8 @@ FEATURES: list[str] = [
 ]
 
 __all__ = ["Runtime", "FEATURES"]
+
+T = TypeVar("T")
 
 
 class Runtime:
@@ -41,6 +48,8 @@ class Runtime:
         # (a viewer's window still syncs orders and restarts trackers on schedule).
         self.desk = desk.as_actor(Actor("giftdesk-runtime", "admin"))
         desk = self.desk
+        desk.attach_runtime(self)  # the runtime's own desk: its services use this runtime's clients
+        self._features: dict[str, object] = {}
         self.supervisor = Supervisor(desk.events)
         self.jobs = LaneExecutor(max_jobs, name="runtime-job")
         self.scheduler = self.supervisor.add(Scheduler())
@@ -66,6 +75,26 @@ class Runtime:
                     getattr(importlib.import_module(module), function)(self)
                 except Exception:  # one broken feature must not keep the endpoint down
                     log.exception("Feature %s could not be installed", spec)
+
+    def install_feature(self, name: str, feature: object) -> None:
+        """What a feature's ``install`` leaves for the front ends (the fleet's live state, say)."""
+        self._features[name] = feature
+
+    def feature(self, name: str, kind: type[T]) -> T | None:
+        """The installed feature ``name`` when it is a ``kind``; None when it is not installed."""
+        found = self._features.get(name)
+        return found if isinstance(found, kind) else None
+
+    @property
+    def fleet(self):
+        """The fleet's live part (``giftdesk.fleet.runtime.FleetRuntime``) when installed, else None."""
+        return self._features.get("fleet")
+
+    def endpoint_port(self) -> int | None:
+        """The port the tracker endpoint listens on; None when it does not run here."""
+        if self.endpoint is None:
+            return None
+        return self.supervisor.status("endpoint").info.get("port")
 
     def add(self, service: Service) -> Service:
         """Supervise a feature's service; started at once when the runtime already runs."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from giftdesk.docker_engine import DockerEngine, DockerState
+from giftdesk.docker.state import DockerEngine, DockerState
 from giftdesk.core.service import Service
 from giftdesk.core.events import Event, SettingsChanged
 

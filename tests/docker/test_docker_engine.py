@@ -7,7 +7,7 @@ import json
 import pytest
 
 from giftdesk.cli.main import main
-from giftdesk.docker_engine import DockerEngine
+from giftdesk.docker.state import DockerEngine
 from tests.support.docker_engine import docker_host_of
 
 pytestmark = pytest.mark.docker

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from giftdesk.core.errors import ServiceUnavailableError, ValidationError
-from giftdesk.fleet.docker_api import BuildCancelled
-from giftdesk.fleet.engine import check_engine, engine_info
+from giftdesk.docker.api import BuildCancelled
+from giftdesk.docker.engine import check_engine, engine_info
 from giftdesk.fleet.images import ImageCatalog, build_tag
 from giftdesk.fleet.spec import InstanceSettings
 from tests.fleet.conftest import FLEET_TEST_LABEL, unique

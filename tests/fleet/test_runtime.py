@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from giftdesk.fleet.docker_api import compute_stats
+from giftdesk.docker.stats import compute_stats
 from giftdesk.fleet.events import InstanceAlert, InstanceProbed, InstanceStateChanged, InstanceStatsSampled
 from giftdesk.fleet.runtime import install
 from giftdesk.fleet.spec import InstanceSettings

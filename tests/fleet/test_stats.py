@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from giftdesk.fleet.docker_api import compute_stats
+from giftdesk.docker.stats import compute_stats
 from giftdesk.fleet.events import InstanceStatsSampled
 from giftdesk.fleet.spec import InstanceSettings
 from giftdesk.fleet.units import fmt_net_io, fmt_rate, fmt_size, rate_unit

@@ -306,7 +306,7 @@ def test_viewer_cannot_remove_or_build(viewer_ctx, fleet_desk, qtbot):
 
 
 def test_panel_follows_the_docker_monitor(ctx, tab, qtbot, fleet_desk):
-    from giftdesk.docker_engine import DockerState
+    from giftdesk.docker.state import DockerState
     from giftdesk.runtime.docker_monitor import DockerStateChanged
 
     tab.actions["engine"].trigger()

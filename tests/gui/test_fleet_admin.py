@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from giftdesk.fleet.service import Reconciliation
+from giftdesk.fleet.reconcile import Reconciliation
 from tests.fleet.conftest import FLEET_IMAGE, engine, fleet_desk, foreign, free_port, unique  # noqa: F401
 from tests.gui.fleet_support import instances_tab
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt
 from giftdesk.db.backup import check_giftdesk_database
 from giftdesk.gui.errors import CrashDialog, ErrorRoute, _show
 from giftdesk.gui.main_window import MainWindow
-from giftdesk.docker_engine import DockerState
+from giftdesk.docker.state import DockerState
 from giftdesk.runtime.supervisor import ServiceStatus
 from tests.gui.conftest import idle
 

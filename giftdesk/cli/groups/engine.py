@@ -11,14 +11,14 @@ def register(cli) -> None:
 
     @engine.command("info", "version, API version, host, containers, images, storage, trackers")
     def info(desk, args):
-        from giftdesk.fleet.engine import engine_info
+        from giftdesk.docker.engine import engine_info
 
         data = engine_info(desk.fleet)
         return Output(data.to_json(), Fields(data.pairs()))
 
     @engine.command("test", "check the connection: ping, version, tracker list, round-trip time")
     def test(desk, args):
-        from giftdesk.fleet.engine import check_engine
+        from giftdesk.docker.engine import check_engine
 
         result = check_engine(desk.fleet)
         if not result.reachable and not args.json:

@@ -21,7 +21,7 @@ def register(cli) -> None:
     def status(desk, args):
         import giftdesk
         from giftdesk.db.migrate import current_revision
-        from giftdesk.docker_engine import DockerEngine
+        from giftdesk.docker.state import DockerEngine
 
         data = {
             "version": giftdesk.__version__,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.core.errors import GiftDeskError
-from giftdesk.fleet.engine import EngineCheck, EngineInfo, check_engine, engine_info
+from giftdesk.docker.engine import EngineCheck, EngineInfo, check_engine, engine_info
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 
 #: The rows in reading order; EngineInfo.pairs() fills them.

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.core.errors import GiftDeskError, ValidationError
-from giftdesk.fleet.docker_api import BuildCancelled
+from giftdesk.docker.api import BuildCancelled
 from giftdesk.fleet.events import InstancesChanged
 from giftdesk.fleet.images import (
     BuildResult,

@@ -1,20 +1,18 @@
-"""The Docker adapter: one place that talks to the Docker Engine through the docker SDK.
+"""The engine's state: does it answer, which version, how many containers (the status bar,
+``giftdesk status``).
 
-Qt-free and blocking: callers run it off the GUI thread. This release asks the engine for its
-state (the status bar, ``giftdesk status``); fleet management builds on ``client()``.
-The SDK is imported on first use: it costs a third of a second that start-up should not pay.
+Qt-free and blocking: callers run it off the GUI thread. The SDK is imported on first use: it
+costs a third of a second that start-up should not pay.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
-import threading
 from dataclasses import dataclass
-from giftdesk.core.wording import counted
 
-log = logging.getLogger(__name__)
+from giftdesk.core.wording import counted
+from giftdesk.docker.clients import DockerClients, check_socket
+
 TIMEOUT_S = 3
 
 
@@ -62,12 +60,12 @@ class DockerState:
 
 
 class DockerEngine:
-    """A client for one Docker host ('' means the environment's: DOCKER_HOST or the default socket)."""
+    """Whether one Docker host answers ('' means the environment's: DOCKER_HOST or the default
+    socket), through a client pool of its own with the probe's short timeout."""
 
     def __init__(self, host: str = ""):
         self.host = host.strip()
-        self._client = None
-        self._lock = threading.Lock()
+        self.clients = DockerClients(self.host, call_timeout=TIMEOUT_S, pool_size=1)
 
     @property
     def where(self) -> str:
@@ -75,31 +73,12 @@ class DockerEngine:
 
     def client(self):
         """The SDK client, made on first use (construction talks to the engine)."""
-        with self._lock:
-            if self._client is None:
-                import docker
-
-                self._client = (docker.DockerClient(base_url=self.host, timeout=TIMEOUT_S) if self.host
-                                else docker.from_env(timeout=TIMEOUT_S))
-            return self._client
-
-    def _check_socket(self) -> None:
-        """For unix:// hosts, connect once ourselves first: docker-py leaks the socket of a failed
-        connect (a ResourceWarning per probe), and a missing socket file deserves a plain sentence."""
-        where = self.where or "unix:///var/run/docker.sock"
-        if not where.startswith("unix://"):
-            return
-        path = where.removeprefix("unix://")
-        if not os.path.exists(path):
-            raise ConnectionError(f"there is no Docker socket at {path}")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            probe.settimeout(TIMEOUT_S)
-            probe.connect(path)
+        return self.clients.calls()
 
     def probe(self) -> DockerState:
         """Version and container counts, or why the engine did not answer. Never raises."""
         try:
-            self._check_socket()
+            check_socket(self.clients.where, TIMEOUT_S)
             client = self.client()
             version = client.version().get("Version", "?")
             info = client.info()
@@ -111,10 +90,4 @@ class DockerEngine:
             return DockerState(False, self.where, error=message[:500])
 
     def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.close()
-            except Exception:
-                log.debug("Closing the Docker client failed", exc_info=True)
+        self.clients.close()

@@ -3,6 +3,10 @@
 ``engine_info`` and ``check_engine`` are what the engine panel and ``giftdesk engine info|test``
 show, so the window and the command line always agree. Blocking (several engine calls): run
 them off the GUI thread.
+
+Both take what runs trackers on the engine (``FleetService`` is one): its ``docker`` adapter,
+which lists the tracker containers of every data directory (``list_trackers()``, each with the
+``owner`` it was made for), and its ``desk_id``. The container labels stay the fleet's.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from giftdesk.core.errors import GiftDeskError
-from giftdesk.fleet.docker_api import DESK_LABEL
+from giftdesk.docker.clients import DockerClients
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,9 @@ class EngineCheck:
                 f"{self.round_trip_ms:.0f} ms.")
 
 
-def host_source(fleet) -> str:
+def host_source(clients: DockerClients) -> str:
     """Where the address in use comes from: Settings' Docker host wins over DOCKER_HOST."""
-    if (fleet.docker.clients.host or "").strip():
+    if (clients.host or "").strip():
         return "Settings"
     if os.environ.get("DOCKER_HOST", "").strip():
         return "DOCKER_HOST"
@@ -112,9 +116,9 @@ def engine_info(fleet) -> EngineInfo:
     version = docker.version()
     info = docker.system_info()
     trackers = docker.list_trackers()  # every desk's: one GET /containers/json
-    ours = [c for c in trackers if c.labels.get(DESK_LABEL) == fleet.desk_id]
+    ours = [c for c in trackers if c.owner == fleet.desk_id]
     return EngineInfo(
-        host=docker.clients.where, host_source=host_source(fleet),
+        host=docker.clients.where, host_source=host_source(docker.clients),
         version=str(version.get("Version") or info.get("ServerVersion") or ""),
         api_version=str(version.get("ApiVersion") or ""), min_api_version=str(version.get("MinAPIVersion") or ""),
         os=str(info.get("OperatingSystem") or ""), os_type=str(info.get("OSType") or version.get("Os") or ""),
@@ -132,7 +136,7 @@ def engine_info(fleet) -> EngineInfo:
 def check_engine(fleet) -> EngineCheck:
     """Never raises for an engine that does not answer: ``reachable`` is False with the sentence."""
     docker = fleet.docker
-    where, source = docker.clients.where, host_source(fleet)
+    where, source = docker.clients.where, host_source(docker.clients)
     started = time.perf_counter()
     try:
         ping = docker.ping_ms()

@@ -1,0 +1,59 @@
+"""Host ports for trackers: held by an instance, published on the engine, or bindable here."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from giftdesk.core.errors import ConflictError
+from giftdesk.db.fleet_models import Instance
+from giftdesk.fleet import spec as checks
+from giftdesk.fleet.spec import InstanceSettings
+
+
+class PortAllocation:
+    """Part of ``FleetService``: which port a tracker may publish."""
+
+    def port_taken(self, port: int, settings: InstanceSettings, own: int | None = None,
+                   published: set[int] | None = None, own_port_free: bool = False) -> str | None:
+        """Why ``port`` cannot be used (held by an instance, published by a container, not bindable
+        on the host), or None when it is free."""
+        with self.ctx.db.read_session() as session:
+            holder = session.execute(select(Instance.id, Instance.name).where(Instance.port == port,
+                                                                               Instance.engine == "")).first()
+        if holder is not None and holder.id != own:
+            return f"port {port} belongs to instance '{holder.name}'"
+        if holder is not None and holder.id == own and not own_port_free:
+            return None  # our own container holds it
+        if published is None:
+            published = self.docker.published_ports(self.desk_id)
+        if port in published:
+            return f"port {port} is published by another container on the engine"
+        address = "0.0.0.0" if settings.network == "host" else settings.publish_address
+        if not checks.port_bindable(address, port):
+            return f"port {port} is in use on this computer"
+        return None
+
+    def _choose_port(self, settings: InstanceSettings, port: int | str | None, own: int | None = None,
+                     own_port_free: bool = False) -> int:
+        if port not in (None, ""):
+            number = checks.port_number(port)
+            reason = self.port_taken(number, settings, own=own, own_port_free=own_port_free)
+            if reason is not None:
+                raise ConflictError(f"Cannot use port {number}: {reason}.")
+            return number
+        return self.next_free_port(settings)
+
+    def next_free_port(self, settings: InstanceSettings | None = None) -> int:
+        settings = settings or InstanceSettings()
+        start = int(self.settings.get("tracker.port_start"))
+        end = int(self.settings.get("tracker.port_end"))
+        with self.ctx.db.read_session() as session:
+            held = set(session.scalars(select(Instance.port).where(Instance.engine == "")))
+        published = self.docker.published_ports(self.desk_id)
+        address = "0.0.0.0" if settings.network == "host" else settings.publish_address
+        for candidate in range(start, end + 1):
+            if candidate in held or candidate in published:
+                continue
+            if checks.port_bindable(address, candidate):
+                return candidate
+        raise ConflictError(f"Every port from {start} to {end} is taken; widen the tracker port range in Settings.")

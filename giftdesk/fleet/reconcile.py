@@ -1,0 +1,243 @@
+"""Records and containers brought back together: missing containers, relinks, orphans, adoption.
+
+Interrupted operations are recovered first (``recovery.py``); orphans are reported, and removed
+or adopted only when asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from giftdesk.core.errors import NotFoundError, ValidationError
+from giftdesk.db.fleet_models import Instance
+from giftdesk.db.models import TikTokAccount
+from giftdesk.fleet import spec as checks
+from giftdesk.fleet.docker_api import (CONTAINER_PREFIX, DESK_LABEL, NAME_LABEL, TRACKER_PORT, ContainerSummary,
+                                       belongs_to, env_of)
+from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
+from giftdesk.fleet.journal import failpoint
+from giftdesk.fleet.records import InstanceRow
+from giftdesk.fleet.spec import InstanceSettings
+
+log = logging.getLogger(__name__)
+
+# What an orphan is, when we know: a container of ours whose uid no record and no operation has.
+INTERRUPTED_CREATE = "left by an interrupted create"
+ORPHAN_CHOICES = ("adopt", "remove")
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    missing: list[InstanceRow]
+    orphans: list[ContainerSummary]
+    relinked: list[InstanceRow]
+    recovered: tuple[str, ...] = ()  # what recovery did, one line each
+    left_by_create: frozenset[str] = frozenset()  # ids of orphans an interrupted create left
+
+    def origin(self, orphan: ContainerSummary) -> str:
+        return INTERRUPTED_CREATE if orphan.id in self.left_by_create else "orphan"
+
+    def to_json(self) -> dict:
+        return {"missing": [r.name for r in self.missing], "relinked": [r.name for r in self.relinked],
+                "recovered": list(self.recovered),
+                "orphans": [{"containerId": o.id, "name": o.name, "state": o.state, "image": o.image,
+                             "labels": o.labels, "origin": self.origin(o), "choices": list(ORPHAN_CHOICES)}
+                            for o in self.orphans]}
+
+
+@dataclass(frozen=True)
+class AdoptionHint:
+    """An orphan and what adopting it would suggest: its name, the account its environment names
+    (None: no account matches) and its published port."""
+
+    container: ContainerSummary
+    name: str
+    account_id: int | None
+    username: str
+    port: int | None
+
+    def to_json(self) -> dict:
+        return {"containerId": self.container.id, "containerName": self.container.name, "name": self.name,
+                "accountId": self.account_id, "tiktokUsername": self.username, "port": self.port}
+
+
+class Reconciling:
+    """Part of ``FleetService``: what the engine and the records disagree about, and putting it right."""
+
+    def reconcile(self) -> Reconciliation:
+        """Interrupted operations are recovered first; then records whose container is gone are
+        marked missing (or relinked to a container carrying their uid, account and port); labelled
+        containers without a record are orphans (reported, never removed here). A viewer gets the
+        same answer and changes nothing: what it finds waits for an operator's sync."""
+        may_write = self.ctx.actor.can("operator")
+        recovered = self.recover()
+        containers = self.docker.list_trackers()
+        by_id = {c.id: c for c in containers}
+        busy = self.journal.busy_uids()  # an operation under way decides about these itself
+        rows = self.list()
+        known_ids = {r.container_id for r in rows if r.container_id}
+        missing, relinked = [], []
+        for row in rows:
+            if row.uid in busy or (row.container_id and row.container_id in by_id):
+                continue
+            match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)
+            if match is not None:
+                known_ids.add(match.id)
+                relinked.append(row)
+                if not may_write:
+                    continue
+                with self.ctx.db.session() as session:
+                    record = session.get(Instance, row.id)
+                    record.container_id, record.status = match.id, match.state
+                self.record_event(row.id, "info", f"Relinked to its container {match.name} ({match.id[:12]})")
+            else:
+                missing.append(row)
+                if may_write and self.note_missing(row.id, row.name):
+                    self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
+        uids = {r.uid for r in rows}
+        orphans = [c for c in containers if c.id not in known_ids and c.uid not in busy
+                   and c.labels.get(DESK_LABEL, self.desk_id) == self.desk_id]
+        left_by_create = frozenset(o.id for o in orphans if o.uid and o.uid not in uids)
+        if may_write and (missing or relinked):
+            self.ctx.events.publish(InstancesChanged(tuple(r.id for r in missing + relinked)))
+        return Reconciliation(missing, orphans, relinked, tuple(recovered), left_by_create)
+
+    def recover(self) -> list[str]:
+        """Finishes or rolls back every ABANDONED journal entry (its owner process is gone); one
+        line per action. One cheap query when the journal is empty. With the engine down it raises
+        ServiceUnavailableError and the entries wait for the next call. A viewer's call recovers
+        nothing (the entries wait for an operator or the runtime)."""
+        if not self.ctx.actor.can("operator") or not self.journal.pending():
+            return []
+        from giftdesk.fleet.recovery import recover_abandoned
+
+        done = recover_abandoned(self)
+        if done:
+            self.ctx.events.publish(InstancesChanged(()))
+        return done
+
+    def remove_orphan(self, container_id: str) -> ContainerSummary:
+        self.ctx.require("operator", "remove containers")
+        orphan = self._orphan(container_id)
+        self.docker.remove(orphan.id, force=True)
+        with self.ctx.db.session() as session:
+            self.ctx.audit(session, "instance.orphan_remove", f"Removed orphan container {orphan.name}",
+                           "container", orphan.id[:12])
+        return orphan
+
+    def adoption_hints(self, orphans: Iterable[ContainerSummary]) -> list[AdoptionHint]:
+        """What each orphan's labels and environment suggest (name, account, port): one inspect
+        each; an orphan that went away meanwhile is left out."""
+        hints = []
+        for orphan in orphans:
+            try:
+                details = self.docker.inspect(orphan.id)
+            except NotFoundError:
+                continue
+            env = env_of(details)
+            try:
+                account_id = self._account_for(env)
+            except ValidationError:
+                account_id = None
+            port, _address = _published(details.get("HostConfig") or {}, env)
+            hints.append(AdoptionHint(orphan, _suggested_name(orphan), account_id,
+                                      env.get("TIKTOK_USERNAME", "").removeprefix("@"), port))
+        return hints
+
+    def adopt(self, container_id: str, account_id: int | None = None, name: str | None = None) -> InstanceRow:
+        """An orphan becomes an instance: a record from its settings, then a container of ours
+        (labels cannot change in place) with the environment from the account's credential."""
+        self.ctx.require("operator", "adopt containers")
+        orphan = self._orphan(container_id)
+        details = self.docker.inspect(orphan.id)
+        env = env_of(details)
+        if account_id is None:
+            account_id = self._account_for(env)
+        name = checks.instance_name(name or _suggested_name(orphan))
+        # Checked before the orphan is touched: a refused adoption leaves it exactly as it was.
+        with self.ctx.db.read_session() as session:
+            if session.get(TikTokAccount, account_id) is None:
+                raise ValidationError(f"There is no TikTok account with id {account_id}.", field="account")
+            if session.scalar(select(Instance.id).where(Instance.name == name)):
+                raise ValidationError(f"An instance called '{name}' exists already; choose another name.",
+                                      field="name")
+        host_config = details.get("HostConfig") or {}
+        network = host_config.get("NetworkMode") or "bridge"
+        network = "bridge" if network == "default" else network
+        port, address = _published(host_config, env)
+        settings = InstanceSettings(
+            details["Config"].get("Image"), network, address or "127.0.0.1",
+            (host_config.get("RestartPolicy") or {}).get("Name") or "no",
+            (host_config.get("Memory") or 0) // (1024 * 1024) or None,
+            (host_config.get("NanoCpus") or 0) // 1_000_000 or None,
+            env.get("DEBUG_MODE", "false").lower() == "true")
+        was_running = orphan.state == "running"
+        uid = uuid.uuid4().hex
+        parked = f"{orphan.name}-adopting-{int(time.time())}"
+        entry_id = self.journal.begin("adopt", uid, old_container_id=orphan.id, parked_name=parked,
+                                      payload={"orphanName": orphan.name, "wasRunning": was_running, "name": name})
+        try:
+            # Park it under another name (ours takes its name), stopped (ours takes its port).
+            self.docker.rename(orphan.id, parked)
+            failpoint("adopt.after_park")
+            if was_running:
+                self.docker.stop(orphan.id)
+            row = self.create(name, account_id, port=port, settings=settings, start=was_running, uid=uid)
+        except BaseException:
+            try:
+                self.docker.rename(orphan.id, orphan.name)
+                if was_running:
+                    self.docker.start(orphan.id)
+                self.journal.drop(entry_id)
+            except Exception:
+                self.journal.release(entry_id)
+                log.exception("Could not put the orphan %s back; recovery will", orphan.name)
+            raise
+        failpoint("adopt.after_create")
+        self.docker.remove(orphan.id, force=True)
+        self.journal.drop(entry_id)
+        self.record_event(row.id, "info", f"Adopted from container {orphan.name}")
+        return row
+
+    def _orphan(self, container_id: str) -> ContainerSummary:
+        found = self.reconcile().orphans
+        orphan = next((o for o in found if o.id.startswith(container_id) or o.name == container_id), None)
+        if orphan is None:
+            raise NotFoundError(f"'{container_id}' is not an orphan tracker container (it has a record, or is not a "
+                                "gift tracker).")
+        return orphan
+
+    def _account_for(self, env: dict[str, str]) -> int:
+        username = env.get("TIKTOK_USERNAME", "").strip().removeprefix("@").lower()
+        with self.ctx.db.read_session() as session:
+            by_id = (session.get(TikTokAccount, int(env["ACCOUNT_ID"]))
+                     if env.get("ACCOUNT_ID", "").strip().isdigit() else None)
+            # An id from another database may name someone else: the username decides when both are given.
+            if by_id is not None and (not username or by_id.username.lower() == username):
+                return by_id.id
+            found = (session.scalar(select(TikTokAccount.id).where(func.lower(TikTokAccount.username) == username))
+                     if username else None)
+        if found is None:
+            raise ValidationError("No TikTok account matches this container's ACCOUNT_ID or TIKTOK_USERNAME; "
+                                  "give the account to adopt it for.", field="account")
+        return found
+
+
+def _suggested_name(orphan: ContainerSummary) -> str:
+    return orphan.labels.get(NAME_LABEL) or orphan.name.removeprefix(CONTAINER_PREFIX)
+
+
+def _published(host_config: dict, env: dict[str, str]) -> tuple[int | None, str | None]:
+    bindings = (host_config.get("PortBindings") or {}).get(f"{TRACKER_PORT}/tcp") or []
+    for binding in bindings:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"]), binding.get("HostIp") or "0.0.0.0"
+    if env.get("PORT", "").isdigit():
+        return int(env["PORT"]), None
+    return None, None

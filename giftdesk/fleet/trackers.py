@@ -1,0 +1,73 @@
+"""The tracker's own HTTP API and one-off samples: its state, health, live connection and stats now.
+
+The runtime probes on its own (``probe.py``); these are the CLI's and the window's calls of the moment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from giftdesk.core.errors import GiftDeskError
+from giftdesk.fleet.records import InstanceRow
+
+
+class TrackerCalls:
+    """Part of ``FleetService``: calls to a running tracker."""
+
+    def tracker_state(self, ref: int | str):
+        """The tracker's ``/api/state`` (live status, viewers, gifts, diamonds)."""
+        from giftdesk.fleet.probe import read_state
+
+        row = self.get(ref)
+        return read_state(self._http(), row.local_url)
+
+    def health_now(self, row: InstanceRow):
+        """(health, TrackerState or None) from one probe now, for the CLI (the runtime probes on its own)."""
+        from giftdesk.fleet.probe import classify
+
+        state = None
+        if row.state == "running":
+            try:
+                state = self.tracker_state(row.id)
+            except GiftDeskError:
+                state = None
+        health = classify(state is not None, 99, row.last_started_at, row.state, row.engine_health)
+        return health, state
+
+    def stats_now(self, refs: Iterable[int | str], concurrency: int = 8) -> dict[int, Any]:
+        """CPU %, memory and network rates of running instances: two one-shot samples each, a second apart."""
+        from giftdesk.docker.stats import compute_stats
+
+        rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
+        with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
+            first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id)), rows)))
+            time.sleep(1.0)
+            second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
+                self.docker.stats_once(r.container_id), first[r.id]), rows)))
+        return second
+
+    def live_command(self, ref: int | str, command: str) -> dict:
+        """connect | disconnect: the tracker joins or leaves its TikTok live."""
+        from giftdesk.fleet.probe import send_live_command
+
+        self.ctx.require("operator", f"{command} trackers")
+        row = self.get(ref)
+        answer = send_live_command(self._http(), row.local_url, command)
+        self.record_event(row.id, "info", "Connected to the TikTok live" if command == "connect"
+                          else "Disconnected from the TikTok live")
+        return answer
+
+    def _http(self):
+        runtime = self._runtime()
+        if runtime is not None:
+            return runtime.http.get("trackers")
+        with self._http_lock:
+            if self._own_http is None:
+                import httpx
+
+                self._own_http = httpx.Client(timeout=5.0)
+            return self._own_http
