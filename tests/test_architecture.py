@@ -58,8 +58,8 @@ TOO_LONG = {
     "giftdesk/social/service.py",
     "giftdesk/endpoint/protocol.py",
     "giftdesk/gui/widgets/table_model.py",
-    "giftdesk/gui/tabs/fampage_views.py",
-    "giftdesk/gui/tabs/fampage_orders.py",
+    "giftdesk/gui/fampage/views.py",
+    "giftdesk/gui/fampage/orders_tab.py",
 }
 
 

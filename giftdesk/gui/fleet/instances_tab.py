@@ -215,7 +215,7 @@ class InstancesTab(QWidget):
                           ("disconnect", "Disconnect from TikTok live"), ("recreate", "Recreate container"),
                           ("sync", "Reconcile with the engine…"), ("events", "Event history…")):
             self.actions[key] = menu.addAction(text)
-        menu.addSeparator()  # fleet administration: dialogs of their own (giftdesk/gui/dialogs/fleet_*.py)
+        menu.addSeparator()  # fleet administration: dialogs of their own (giftdesk/gui/fleet/)
         for key, text in (("templates", "Templates…"), ("export", "Export instances…"),
                           ("import", "Import instances…"), ("public_urls", "Public URLs and nginx…")):
             self.actions[key] = menu.addAction(text)
@@ -523,14 +523,14 @@ class InstancesTab(QWidget):
 
     # ---- actions ----------------------------------------------------------------------------
     def open_create(self) -> None:
-        from giftdesk.gui.dialogs.instance_edit import InstanceDialog
+        from giftdesk.gui.fleet.instance_edit import InstanceDialog
 
         self.dialog = InstanceDialog(self.ctx, parent=self)
         self.dialog.saved.connect(lambda row: (self.message.emit(f"Created {row.name} on port {row.port}"), self.reload()))
         self.dialog.open()
 
     def open_edit(self) -> None:
-        from giftdesk.gui.dialogs.instance_edit import InstanceDialog
+        from giftdesk.gui.fleet.instance_edit import InstanceDialog
 
         views = self.selected()
         if len(views) != 1:
@@ -540,7 +540,7 @@ class InstancesTab(QWidget):
         self.dialog.open()
 
     def open_logs(self) -> None:
-        from giftdesk.gui.dialogs.instance_logs import LogViewer
+        from giftdesk.gui.fleet.instance_logs import LogViewer
 
         views = self.selected()
         if len(views) != 1:
@@ -549,7 +549,7 @@ class InstancesTab(QWidget):
         self._show_viewer(self.dialog)
 
     def open_stats(self) -> None:
-        from giftdesk.gui.dialogs.instance_stats import StatsDialog
+        from giftdesk.gui.fleet.instance_stats import StatsDialog
 
         views = self.selected()
         if len(views) != 1:
@@ -678,22 +678,22 @@ class InstancesTab(QWidget):
         dialog.show()
 
     def open_reconcile(self) -> None:
-        from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+        from giftdesk.gui.fleet.reconcile import ReconcileDialog
 
         self._open_admin(ReconcileDialog(self.ctx, parent=self))
 
     def open_templates(self) -> None:
-        from giftdesk.gui.dialogs.fleet_templates import TemplatesDialog
+        from giftdesk.gui.fleet.templates import TemplatesDialog
 
         self._open_admin(TemplatesDialog(self.ctx, parent=self))
 
     def open_import(self) -> None:
-        from giftdesk.gui.dialogs.fleet_import import ImportDialog
+        from giftdesk.gui.fleet.import_dialog import ImportDialog
 
         self._open_admin(ImportDialog(self.ctx, parent=self))
 
     def open_public_urls(self) -> None:
-        from giftdesk.gui.dialogs.fleet_nginx import PublicUrlsDialog
+        from giftdesk.gui.fleet.nginx import PublicUrlsDialog
 
         self._open_admin(PublicUrlsDialog(self.ctx, parent=self))
 
@@ -729,14 +729,14 @@ class InstancesTab(QWidget):
                                description="Loading events…")
 
     def open_engine(self) -> None:
-        from giftdesk.gui.dialogs.engine_panel import EnginePanel
+        from giftdesk.gui.fleet.engine_panel import EnginePanel
 
         self.dialog = EnginePanel(self.ctx, parent=self)
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog.show()
 
     def open_images(self) -> None:
-        from giftdesk.gui.dialogs.images import ImagesDialog
+        from giftdesk.gui.fleet.images import ImagesDialog
 
         self.dialog = ImagesDialog(self.ctx, parent=self)
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

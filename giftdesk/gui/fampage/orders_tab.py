@@ -41,8 +41,8 @@ from giftdesk.fampage.money import format_money
 from giftdesk.fampage.parse import STATES
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.dialogs.settings import FAMPAGE_KEY_FIELD
-from giftdesk.gui.tabs.fampage_views import (
+from giftdesk.gui.system.settings import FAMPAGE_KEY_FIELD
+from giftdesk.gui.fampage.views import (
     AnalyticsView,
     CallLogView,
     CompaniesView,
@@ -438,7 +438,7 @@ class OrdersView(FampageView):
         self.changed.emit()
 
     def edit_status(self) -> None:
-        from giftdesk.gui.dialogs.fampage import OrderStatusDialog
+        from giftdesk.gui.fampage.dialogs import OrderStatusDialog
 
         row = self.table.current_row()
         if row is None or not self.can_edit or row.state in ("unconfirmed", "not_placed"):
@@ -804,7 +804,7 @@ class FampageOrdersTab(QWidget):
                                description="Syncing open orders with Fampage…")
 
     def new_order(self, company_id: int | None = None) -> None:
-        from giftdesk.gui.dialogs.new_order import NewOrderDialog
+        from giftdesk.gui.fampage.new_order import NewOrderDialog
 
         if not self.ctx.can_edit:
             return

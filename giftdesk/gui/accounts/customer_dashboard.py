@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.core.errors import NotFoundError
-from giftdesk.gui.widgets.key_table_model import (
+from giftdesk.gui.accounts.key_table_model import (
     CLIPBOARD_CLEAR_SECONDS,
     REVEAL_SECONDS,
     TICK_MS,
@@ -420,12 +420,12 @@ class CustomerDashboard(QWidget):
 
     # ---- editors ---------------------------------------------------------------------------
     def edit_gift_groups(self, account_id: int) -> None:
-        from giftdesk.gui.dialogs.gift_groups import GiftGroupsDialog
+        from giftdesk.gui.accounts.gift_groups import GiftGroupsDialog
 
         self._open_dialog("gift-groups", account_id, GiftGroupsDialog)
 
     def edit_config(self, account_id: int) -> None:
-        from giftdesk.gui.dialogs.tracker_config import TrackerConfigDialog
+        from giftdesk.gui.accounts.tracker_config import TrackerConfigDialog
 
         self._open_dialog("config", account_id, TrackerConfigDialog)
 

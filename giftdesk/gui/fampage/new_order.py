@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.fampage.client import comment_lines
 from giftdesk.fampage.money import format_money, format_rate, is_package
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.prompts import Prompts
 
 ALL_NETWORKS = "All networks"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from giftdesk.db.fampage_models import COMPANY_STATUSES
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 
 #: The provider's status words a person can set by hand (the raw text is kept as typed).
 MANUAL_STATUSES = ("Pending", "In progress", "Processing", "Completed", "Partial", "Canceled", "Fail", "Refunded")

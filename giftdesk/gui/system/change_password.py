@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.system.admins import MIN_PASSWORD_LENGTH
 
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.system.settings import SPECS
 

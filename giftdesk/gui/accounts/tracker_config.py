@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.core.errors import ValidationError
-from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
-from giftdesk.gui.widgets.key_table_model import mono_font
+from giftdesk.gui.accounts.tracker_document import TrackerDocumentDialog
+from giftdesk.gui.accounts.key_table_model import mono_font
 from giftdesk.accounts.tracker_data import CONFIG, CONFIG_NUMBERS, CONFIG_TYPES
 
 THEMES = ("dark", "light")

@@ -1,4 +1,4 @@
-"""Dialogs. Each submits its work through the job runner and shows service errors inline.
+"""Form dialogs: each submits its work through the job runner and shows service errors inline.
 
 ``FormDialog`` is the shared shape: a form, an inline error line, OK/Cancel; ``submit`` runs a
 service call off the GUI thread and closes the dialog only when it succeeds, keeping what was

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.key_table_model import (
+from giftdesk.gui.accounts.key_table_model import (
     CLIPBOARD_CLEAR_SECONDS,
     REVEAL_SECONDS,
     TICK_MS,
@@ -449,7 +449,7 @@ class ApiKeysTab(QWidget):
         row = self.selected_row()
         if row is None or not self.ctx.can_edit:
             return
-        from giftdesk.gui.dialogs.instance_url import InstanceUrlDialog
+        from giftdesk.gui.fleet.instance_url import InstanceUrlDialog
 
         handle = f"@{row.tiktok_username}"
         dialog = InstanceUrlDialog(self.ctx, row, self)

@@ -147,7 +147,7 @@ class InstanceDialog(QDialog):
         if template is None:
             self.template_note.hide()
             return
-        from giftdesk.gui.dialogs.fleet_templates import describe
+        from giftdesk.gui.fleet.templates import describe
 
         self._note(f"Filled from '{template.name}': {describe(template.settings)}")
         s = template.settings

@@ -36,7 +36,7 @@ from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.db.types import utcnow
 from giftdesk.core.errors import NotFoundError
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs.social import ImportDialog, ProfileDialog, SyncDialog
+from giftdesk.gui.social.dialogs import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
 from giftdesk.gui.widgets.table_model import RIGHT, Column, PreparedRows, RowTableView, fmt_ago

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 
 from giftdesk import APP_NAME, __version__
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.system.admins import MIN_PASSWORD_LENGTH
 from giftdesk.core.context import Actor
 

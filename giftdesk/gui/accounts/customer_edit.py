@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 
 

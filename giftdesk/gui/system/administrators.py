@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.db.models import ROLES
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.table_model import Column, RowTableView, fmt_datetime

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.core.errors import ValidationError
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs.tracker_document import TrackerDocumentDialog
+from giftdesk.gui.accounts.tracker_document import TrackerDocumentDialog
 from giftdesk.accounts.tracker_data import GIFT_GROUPS
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

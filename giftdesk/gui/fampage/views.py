@@ -271,20 +271,20 @@ class CompaniesView(FampageView):
         self.invoices_button.setEnabled(row is not None)
 
     def _open(self, dialog) -> None:
-        from giftdesk.gui.dialogs.fampage import CompanyDialog  # noqa: F401  (type of dialog)
+        from giftdesk.gui.fampage.dialogs import CompanyDialog  # noqa: F401  (type of dialog)
 
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._saved(dialog.result_row))
         dialog.open()
 
     def add_company(self) -> None:
-        from giftdesk.gui.dialogs.fampage import CompanyDialog
+        from giftdesk.gui.fampage.dialogs import CompanyDialog
 
         if self.can_edit:
             self._open(CompanyDialog(self.ctx, parent=self))
 
     def edit_company(self) -> None:
-        from giftdesk.gui.dialogs.fampage import CompanyDialog
+        from giftdesk.gui.fampage.dialogs import CompanyDialog
 
         row = self.table.current_row()
         if self.can_edit and row is not None:
@@ -486,7 +486,7 @@ class InvoicesView(FampageView):
 
     def issue(self) -> None:
         """Asks first (number, due days, tax): issuing takes a gap-free number for good."""
-        from giftdesk.gui.dialogs.invoice_issue import IssueInvoiceDialog
+        from giftdesk.gui.fampage.invoice_issue import IssueInvoiceDialog
 
         row = self.table.current_row()
         if row is None or row.status != "draft" or not self.can_edit:

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from giftdesk.gui import theme
-from giftdesk.gui.dialogs.customer_edit import AddAccountDialog, CustomerDialog
+from giftdesk.gui.accounts.customer_edit import AddAccountDialog, CustomerDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.timefmt import relative_time
-from giftdesk.gui.widgets.key_table_model import TICK_MS
+from giftdesk.gui.accounts.key_table_model import TICK_MS
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
 from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged, KeysAccessed
 from giftdesk.core.events import DatabaseReplaced, Event
@@ -212,7 +212,7 @@ class CustomersTab(QWidget):
         accounts_layout.addLayout(accounts_bar)
         accounts_layout.addWidget(self.accounts, 1)
 
-        from giftdesk.gui.widgets.customer_dashboard import CustomerDashboard
+        from giftdesk.gui.accounts.customer_dashboard import CustomerDashboard
 
         self.dashboard = CustomerDashboard(ctx, self.detail)
         self.detail_split = QSplitter(Qt.Orientation.Vertical, self.detail)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.core.errors import GiftDeskError
-from giftdesk.gui.dialogs import FormDialog
+from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
 from giftdesk.social.validation import (
