@@ -57,9 +57,6 @@ TOO_LONG = {
     "giftdesk/fleet/service.py",
     "giftdesk/social/service.py",
     "giftdesk/endpoint/protocol.py",
-    "giftdesk/gui/widgets/table_model.py",
-    "giftdesk/gui/fampage/views.py",
-    "giftdesk/gui/fampage/orders_tab.py",
 }
 
 

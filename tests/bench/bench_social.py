@@ -126,7 +126,7 @@ def bench_table(desk, app, report: dict) -> None:
 
     from giftdesk.gui.context import GuiContext
     from giftdesk.gui.social.stats_tab import PROFILE_COLUMNS
-    from giftdesk.gui.widgets.table_model import RowTableView
+    from giftdesk.gui.table import RowTableView
 
     def baseline():
         with desk.db.read_session() as session:

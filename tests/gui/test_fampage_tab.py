@@ -562,7 +562,7 @@ def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, d
     from PySide6.QtGui import QDesktopServices
 
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.fampage.views import InvoicesView
+    from giftdesk.gui.fampage.invoices_view import InvoicesView
     from giftdesk.desk import Desk
 
     shared = tmp_path / "shared-tmp"

@@ -40,7 +40,7 @@ from giftdesk.gui.accounts.key_table_model import (
     copy_secret,
     mono_font,
 )
-from giftdesk.gui.widgets.table_model import RowTableView
+from giftdesk.gui.table import RowTableView
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, Event
 from giftdesk.accounts.keys import KeyRow, mask_key
@@ -128,7 +128,7 @@ class ApiKeysTab(QWidget):
         self.url_dialog = None  # the last instance URL dialog (tests reach it here)
 
         self.model = KeyTableModel(self)
-        self.proxy = self.model  # the model sorts and filters itself (the name tests and callers use)
+        self.proxy = self.model  # the model sorts and filters itself; the GUI tests still call it the proxy
 
         self._build_ui()
         self._build_actions()

@@ -33,7 +33,7 @@ from giftdesk.gui.accounts.customer_edit import AddAccountDialog, CustomerDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.accounts.key_table_model import TICK_MS
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_date
+from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_date
 from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged, KeysAccessed
 from giftdesk.core.events import DatabaseReplaced, Event
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
 from giftdesk.gui import theme
 from giftdesk.gui.timefmt import exact_time as _exact_time
 from giftdesk.gui.timefmt import relative_time  # noqa: F401  (the one helper; views import it from here too)
-from giftdesk.gui.widgets.table_model import KEY_ROLE, Column, RowTableModel
+from giftdesk.gui.table import KEY_ROLE, Column, RowTableModel
 from giftdesk.accounts.keys import KeyRow
 
 REVEAL_SECONDS = 30

@@ -41,7 +41,7 @@ from giftdesk.fleet.images import (
 )
 from giftdesk.fleet.units import fmt_size
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_datetime
+from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_datetime
 
 BUILD_LOG_LINES = 5000  # the view keeps the newest lines; the build's own log stays with the engine
 FLUSH_MS = 100

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 
 ACTION_TEXT = {"create": "will be created", "skip": "skipped", "refuse": "refused",
                "ok": "created", "failed": "failed", "skipped": "skipped", "cancelled": "cancelled"}

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from giftdesk.fleet import operations as fleet_operations
 from giftdesk.fleet import spec
 from giftdesk.fleet.images import ImageCatalog
 from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
@@ -225,15 +226,15 @@ class InstanceDialog(QDialog):
                 self.buttons.setEnabled(True)
                 return self._failed(ValueError("Choose the TikTok account (add one in Customer Accounts first)."))
             template = self.template.currentData()
-            self.ctx.runner.submit(fleet.create, self.name.text(), account_id, port=port, settings=settings,
-                                   template=template.id if template else None, schedule_start=self.start_at.text(),
-                                   schedule_stop=self.stop_at.text(), owner=self, on_success=self._done,
-                                   on_error=self._failed, description="Creating the tracker…")
+            self.ctx.runner.run(fleet_operations.CREATE, fleet.create, self.name.text(), account_id, port=port,
+                                settings=settings, template=template.id if template else None,
+                                schedule_start=self.start_at.text(), schedule_stop=self.stop_at.text(), owner=self,
+                                on_success=self._done, on_error=self._failed)
         else:
-            self.ctx.runner.submit(fleet.edit, self.row.id, port=port, settings=settings,
-                                   schedule_start=self.start_at.text() or None, schedule_stop=self.stop_at.text() or None,
-                                   owner=self, on_success=self._done, on_error=self._failed,
-                                   lane=f"instance:{self.row.id}", description=f"Saving {self.row.name}…")
+            self.ctx.runner.run(fleet_operations.EDIT, fleet.edit, self.row.id, port=port, settings=settings,
+                                schedule_start=self.start_at.text() or None, schedule_stop=self.stop_at.text() or None,
+                                owner=self, on_success=self._done, on_error=self._failed,
+                                target=self.row.id, subject=self.row.name)
 
     def _done(self, row) -> None:
         self.saved.emit(row)

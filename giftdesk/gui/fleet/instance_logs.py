@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateTimeEdit
                                QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from giftdesk.fleet.operations import instance_operation
 from giftdesk.fleet.log_range import MAX_TAIL, SINCE_PRESETS, LogRange, since_preset
 from giftdesk.core.wording import counted
 
@@ -361,9 +362,9 @@ class LogViewer(QDialog):
 
     def _lifecycle(self, action: str) -> None:
         fleet = self.ctx.desk.fleet
-        self.ctx.runner.submit(getattr(fleet, action), self.row.id, owner=self, lane=f"instance:{self.row.id}",
-                               on_success=lambda _r: self.reload() if action != "stop" else None,
-                               description=f"{action.title()} {self.row.name}…")
+        self.ctx.runner.run(instance_operation(action), getattr(fleet, action), self.row.id, owner=self,
+                            target=self.row.id, subject=self.row.name,
+                            on_success=lambda _r: self.reload() if action != "stop" else None)
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt): closing closes the stream
         self.close_stream()

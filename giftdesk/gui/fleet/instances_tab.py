@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
@@ -25,11 +25,13 @@ from giftdesk.fleet.actions import Target, instance_actions
 from giftdesk.fleet.runtime import fleet_of
 from giftdesk.fleet.live import LiveInstance
 from giftdesk.fleet.records import InstanceRow
-from giftdesk.fleet.units import NONE, fmt_net_io, fmt_net_totals
+from giftdesk.fleet import operations as fleet_operations
+from giftdesk.fleet.operations import instance_operation
+from giftdesk.fleet.presentation import InstanceView, fleet_summary, fmt_uptime
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.elided import ElidedLabel
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 from giftdesk.accounts.events import KeyChanged
 from giftdesk.core.events import DatabaseReplaced
@@ -40,85 +42,6 @@ STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#75757
 RENDER_MS = 40  # live figures (stats, probes) reach the table within this, however many arrive
 STATE_RENDER_MS = 16  # a state change (started, stopped, died) waits at most a frame
 HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
-
-
-@dataclass(frozen=True)
-class InstanceView:
-    """One table row: the record and what the runtime knows now."""
-
-    row: InstanceRow
-    live: LiveInstance
-    alert: str = ""
-
-    @property
-    def id(self) -> int:
-        return self.row.id
-
-    @property
-    def state(self) -> str:
-        return self.live.state or self.row.state or self.row.status
-
-    @property
-    def state_text(self) -> str:
-        code = self.live.exit_code if self.live.state else self.row.exit_code
-        if self.state in ("restarting", "exited", "dead") and code is not None:
-            return f"{self.state} ({code})"
-        return self.state
-
-    @property
-    def health(self) -> str:
-        return self.live.health if self.state == "running" else "none"
-
-    @property
-    def uptime(self) -> float | None:
-        if self.state != "running":
-            return None
-        started = self.live.started_at or self.row.last_started_at
-        return None if started is None else max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
-
-
-def fmt_uptime(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
-
-
-def fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return ""
-    return f"{value / 1048576:.1f} MiB"
-
-
-def net_io_text(view: "InstanceView") -> str:
-    """'↓ 1.2 kB/s ↑ 300 B/s'; '—' for host networking (no counters of its own); blank until a rate."""
-    if view.state != "running":
-        return ""
-    if view.row.network == "host" or (view.live.net_rx is None and view.live.memory_bytes is not None):
-        return NONE
-    if view.live.net_rx_rate is None and view.live.net_tx_rate is None:
-        return ""
-    return fmt_net_io(view.live.net_rx_rate, view.live.net_tx_rate)
-
-
-def net_io_tooltip(view: "InstanceView") -> str | None:
-    if view.state != "running":
-        return None
-    if net_io_text(view) == NONE:
-        return "Host networking: the container has no network counters of its own."
-    if view.live.net_rx is None:
-        return None
-    return f"Since the container started: {fmt_net_totals(view.live.net_rx, view.live.net_tx)}"
-
-
-def net_io_rate(view: "InstanceView") -> float:
-    return (view.live.net_rx_rate or 0.0) + (view.live.net_tx_rate or 0.0) if view.state == "running" else 0.0
 
 
 def _color(mapping):
@@ -132,20 +55,20 @@ COLUMNS = [
     Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
            foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),
-    Column("TikTok live", width=112, value=lambda v: v.live.live_status or "" if v.state == "running" else ""),
-    Column("Viewers", width=60, value=lambda v: v.live.viewers if v.state == "running" else None, align=RIGHT,
+    Column("TikTok live", width=112, value=lambda v: v.while_running(v.live.live_status) or ""),
+    Column("Viewers", width=60, value=lambda v: v.while_running(v.live.viewers), align=RIGHT,
            sort=lambda v: v.live.viewers or 0),
-    Column("Gifts", width=48, value=lambda v: v.live.gifts if v.state == "running" else None, align=RIGHT,
+    Column("Gifts", width=48, value=lambda v: v.while_running(v.live.gifts), align=RIGHT,
            sort=lambda v: v.live.gifts or 0),
-    Column("Diamonds", width=72, value=lambda v: v.live.diamonds if v.state == "running" else None, align=RIGHT,
+    Column("Diamonds", width=72, value=lambda v: v.while_running(v.live.diamonds), align=RIGHT,
            sort=lambda v: v.live.diamonds or 0),
     Column("Port", width=46, value=lambda v: v.row.port, align=RIGHT),
     Column("Uptime", width=64, value=lambda v: fmt_uptime(v.uptime), align=RIGHT, sort=lambda v: v.uptime or 0),
-    Column("CPU", width=58, value=lambda v: f"{v.live.cpu_percent:.1f} %" if v.live.cpu_percent is not None and v.state == "running"
-           else "", align=RIGHT, sort=lambda v: v.live.cpu_percent or 0),
-    Column("Memory", width=76, value=lambda v: fmt_bytes(v.live.memory_bytes) if v.state == "running" else "", align=RIGHT,
+    Column("CPU", width=58, value=lambda v: v.cpu_text, align=RIGHT, sort=lambda v: v.live.cpu_percent or 0),
+    Column("Memory", width=76, value=lambda v: v.memory_text, align=RIGHT,
            sort=lambda v: v.live.memory_bytes or 0),
-    Column("Net I/O", width=148, value=net_io_text, align=RIGHT, sort=net_io_rate, tooltip=net_io_tooltip),
+    Column("Net I/O", width=148, value=lambda v: v.net_io_text, align=RIGHT, sort=lambda v: v.net_io_rate,
+           tooltip=lambda v: v.net_io_tooltip),
     Column("Image", lambda v: v.row.image, stretch=True),
 ]
 
@@ -361,18 +284,7 @@ class InstancesTab(QWidget):
         self._shown = {v.id: v for v in views}
         self._update_buttons()  # a started or stopped instance changes what applies
         self._uptimes = {v.id: fmt_uptime(v.uptime) for v in views}
-        running = [v for v in views if v.state == "running"]
-        cpu = sum(v.live.cpu_percent or 0 for v in running)
-        memory = sum(v.live.memory_bytes or 0 for v in running)
-        unhealthy = sum(1 for v in views if v.health == "unhealthy" or v.state in ("restarting", "missing", "dead"))
-        text = f"{len(running)}/{len(views)} running · CPU {cpu:.1f} % · memory {memory / 1048576:.0f} MiB"
-        rates = [v for v in running if v.live.net_rx_rate is not None or v.live.net_tx_rate is not None]
-        if rates:
-            text += " · network " + fmt_net_io(sum(v.live.net_rx_rate or 0.0 for v in rates),
-                                                sum(v.live.net_tx_rate or 0.0 for v in rates))
-        if unhealthy:
-            text += f" · {unhealthy} need attention"
-        self.summary.setText(text)
+        self.summary.setText(fleet_summary(views))
 
     def _on_live_batch(self, events) -> None:
         if any(e.instance_id not in self._rows for e in events if getattr(e, "state", "") != "removed"):
@@ -473,7 +385,7 @@ class InstancesTab(QWidget):
         index = self.table.indexAt(pos)
         if not index.isValid():
             return
-        row = self.table.proxy.row_at(index.row())
+        row = self.table.source.row_at(index.row())
         if row is not None and row not in self.selected():
             self.table.select_key(row.id)  # a right-click on an unselected row acts on that row
         menu = QMenu(self)
@@ -586,8 +498,9 @@ class InstancesTab(QWidget):
             return
         views = [v for v in self.selected() if v.id in set(applies.ids)]
         if action == "delete" and not Prompts.confirm(
-                self, "Delete instances", f"Delete {len(views)} instance(s) and their containers "
-                f"({', '.join(v.row.name for v in views[:5])}{'…' if len(views) > 5 else ''})?", destructive=True):
+                self, "Delete instances", fleet_operations.DELETE.confirmation(
+                    count=len(views), names=", ".join(v.row.name for v in views[:5]) + ("…" if len(views) > 5 else "")),
+                destructive=True):
             return
         self._skipped = applies.skipped_text()
         self._run_bulk(action, applies.ids)
@@ -596,9 +509,8 @@ class InstancesTab(QWidget):
         if len(ids) == 1 and action != "delete":
             instance_id = ids[0]
             fleet = self.ctx.desk.fleet
-            self.ctx.runner.submit(lambda: fleet.bulk(action, [instance_id]), owner=self,
-                                   lane=f"instance:{instance_id}", on_success=self._bulk_done,
-                                   description=f"{action.title()}…")
+            self.ctx.runner.run(instance_operation(action), lambda: fleet.bulk(action, [instance_id]), owner=self,
+                                target=instance_id, on_success=self._bulk_done)
             return
         cancel = threading.Event()
         dialog = QProgressDialog(f"{action.title()} {counted(len(ids), 'instance')}…", "Cancel", 0, len(ids), self)
@@ -655,18 +567,16 @@ class InstancesTab(QWidget):
         name = Prompts.text(self, "Clone instance", "Name of the copy:", f"{views[0].row.name}-copy")
         if not name:
             return
-        self.ctx.runner.submit(self.ctx.desk.fleet.clone, views[0].id, name, owner=self,
-                               on_success=lambda row: self.message.emit(f"Cloned into {row.name}"),
-                               description="Cloning…")
+        self.ctx.runner.run(fleet_operations.CLONE, self.ctx.desk.fleet.clone, views[0].id, name, owner=self,
+                            on_success=lambda row: self.message.emit(f"Cloned into {row.name}"))
 
     def live_command(self, command: str) -> None:
         ids = set(self.applicable()[command].ids)
         for view in [v for v in self.selected() if v.id in ids]:
-            self.ctx.runner.submit(self.ctx.desk.fleet.live_command, view.id, command, owner=self,
-                                   lane=f"instance:{view.id}",
-                                   on_success=lambda answer, n=view.row.name: self.message.emit(
-                                       f"{n}: {answer.get('liveStatus', 'done')}"),
-                                   description=f"{command.title()}…")
+            self.ctx.runner.run(instance_operation(command), self.ctx.desk.fleet.live_command, view.id, command,
+                                owner=self, target=view.id,
+                                on_success=lambda answer, n=view.row.name: self.message.emit(
+                                    f"{n}: {answer.get('liveStatus', 'done')}"))
 
     # ---- fleet administration: reconcile, templates, export/import, public URLs ------------------
     def _open_admin(self, dialog) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFrame, Q
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 
 PATTERN_KEY = "tracker.url_pattern"
 

@@ -15,7 +15,7 @@ from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 
 
 def _ago(when: datetime | None) -> str:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QP
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 
 
 def describe(settings) -> str:

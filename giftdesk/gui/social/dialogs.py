@@ -29,7 +29,7 @@ from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView
+from giftdesk.gui.table import RIGHT, Column, RowTableView
 from giftdesk.social.validation import (
     SyncValidationError,
     display_name,

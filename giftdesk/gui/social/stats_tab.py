@@ -39,7 +39,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.social.dialogs import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
-from giftdesk.gui.widgets.table_model import RIGHT, Column, PreparedRows, RowTableView, fmt_ago
+from giftdesk.gui.table import RIGHT, Column, PreparedRows, RowTableView, fmt_ago
 from giftdesk.core.events import DatabaseReplaced
 from giftdesk.social.events import SocialProfileChanged
 from giftdesk.social.validation import (

@@ -25,7 +25,7 @@ from giftdesk.db.models import ROLES
 from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.widgets.table_model import Column, RowTableView, fmt_datetime
+from giftdesk.gui.table import Column, RowTableView, fmt_datetime
 from giftdesk.system.admins import MIN_PASSWORD_LENGTH
 
 ROLE_HINTS = {

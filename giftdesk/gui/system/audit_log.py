@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from giftdesk.gui.widgets.table_model import Column, RowTableView
+from giftdesk.gui.table import Column, RowTableView
 
 LIMIT = 1000
 
