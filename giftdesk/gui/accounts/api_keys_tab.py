@@ -41,6 +41,7 @@ from giftdesk.gui.accounts.key_table_model import (
     mono_font,
 )
 from giftdesk.gui.table import RowTableView
+from giftdesk.accounts import operations
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, Event
 from giftdesk.accounts.keys import KeyRow, mask_key
@@ -374,8 +375,8 @@ class ApiKeysTab(QWidget):
             self._show_key(account_id, key)
             self.say(f"Showing the API key of {handle} for {REVEAL_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id, on_success=shown,
-                               owner=self, description=f"Reading the API key of {handle}…")
+        self.ctx.runner.run(operations.REVEAL_KEY, self.ctx.desk.keys.reveal, account_id, on_success=shown,
+                            owner=self, subject=handle)
 
     def _show_key(self, account_id: int, key: str) -> None:
         self.model.reveal(account_id, key)
@@ -401,9 +402,8 @@ class ApiKeysTab(QWidget):
         if key is not None:
             self._copy_key(handle, key)
             return
-        self.ctx.runner.submit(self.ctx.desk.keys.reveal, account_id,
-                               on_success=lambda k: self._copy_key(handle, k),
-                               owner=self, description=f"Reading the API key of {handle}…")
+        self.ctx.runner.run(operations.REVEAL_KEY, self.ctx.desk.keys.reveal, account_id,
+                            on_success=lambda k: self._copy_key(handle, k), owner=self, subject=handle)
 
     def _copy_key(self, handle: str, key: str) -> None:
         copy_secret(key, self, on_cleared=lambda: self.say("Cleared the copied API key from the clipboard."))
@@ -414,11 +414,7 @@ class ApiKeysTab(QWidget):
         if row is None or not self.ctx.can_edit:
             return
         handle = f"@{row.tiktok_username}"
-        if not Prompts.confirm(
-            self, "Regenerate API key",
-            f"Regenerate the API key of {handle}?\n\nThe old key stops working at once; "
-            "the tracker must be given the new key.",
-        ):
+        if not Prompts.confirm(self, "Regenerate API key", operations.REGENERATE_KEY.confirmation(handle=handle)):
             return
         account_id = row.account_id
 
@@ -427,8 +423,8 @@ class ApiKeysTab(QWidget):
             self.say(f"Regenerated the API key of {handle}; the new key is shown for {REVEAL_SECONDS} s. "
                      "Give it to the tracker.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.regenerate, account_id, on_success=done,
-                               owner=self, description=f"Regenerating the API key of {handle}…")
+        self.ctx.runner.run(operations.REGENERATE_KEY, self.ctx.desk.keys.regenerate, account_id, on_success=done,
+                            owner=self, subject=handle)
 
     def toggle_active_selected(self) -> None:
         row = self.selected_row()
@@ -441,9 +437,9 @@ class ApiKeysTab(QWidget):
             self.say(f"{'Activated' if activate else 'Deactivated'} the API key of {handle}."
                      + ("" if activate else " Its tracker is refused until the key is activated again."))
 
-        self.ctx.runner.submit(self.ctx.desk.keys.set_active, row.account_id, activate,
-                               on_success=done,
-                               owner=self, description=f"{'Activating' if activate else 'Deactivating'} the key of {handle}…")
+        operation = operations.ACTIVATE_KEY if activate else operations.DEACTIVATE_KEY
+        self.ctx.runner.run(operation, self.ctx.desk.keys.set_active, row.account_id, activate, on_success=done,
+                            owner=self, subject=handle)
 
     def edit_url_selected(self) -> None:
         row = self.selected_row()
@@ -492,8 +488,8 @@ class ApiKeysTab(QWidget):
             self._show_key(account_id, key)
             self.say(f"Generated an API key for {label}; it is shown for {REVEAL_SECONDS} s.")
 
-        self.ctx.runner.submit(self.ctx.desk.keys.generate, account_id, on_success=done,
-                               owner=self, description=f"Generating an API key for {label}…")
+        self.ctx.runner.run(operations.GENERATE_KEY, self.ctx.desk.keys.generate, account_id, on_success=done,
+                            owner=self, subject=label)
 
     # ---- visibility ------------------------------------------------------------------------
     def hideEvent(self, event) -> None:

@@ -38,6 +38,7 @@ from giftdesk.gui.accounts.key_table_model import (
     relative_time,
     status_colour,
 )
+from giftdesk.accounts import operations
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, Event
 from giftdesk.accounts.customers import AccountRow, CustomerRow
@@ -414,9 +415,9 @@ class CustomerDashboard(QWidget):
         if card is None or not self.ctx.can_edit:
             return
         handle = card.account.handle
-        self.ctx.runner.submit(self.ctx.desk.keys.generate, account_id,
-                               on_success=lambda _key: self.say(f"Generated an API key for {handle}."),
-                               owner=self, description=f"Generating an API key for {handle}…")
+        self.ctx.runner.run(operations.GENERATE_KEY, self.ctx.desk.keys.generate, account_id,
+                            on_success=lambda _key: self.say(f"Generated an API key for {handle}."), owner=self,
+                            subject=handle)
 
     # ---- editors ---------------------------------------------------------------------------
     def edit_gift_groups(self, account_id: int) -> None:

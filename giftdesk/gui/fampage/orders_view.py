@@ -19,6 +19,7 @@ from giftdesk.core.errors import GiftDeskError
 from giftdesk.core.wording import counted
 from giftdesk.fampage.actions import order_action, order_actions
 from giftdesk.fampage import operations
+from giftdesk.fampage.analytics import UNCOUNTED  # no invoice, no profit until reconciled
 from giftdesk.fampage.orders import OrderFilter
 from giftdesk.fampage.parse import STATES
 from giftdesk.gui import theme
@@ -34,7 +35,6 @@ from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_datetime
 
 EVENT_DEBOUNCE_MS = 250
-UNSETTLED = ("unconfirmed", "not_placed")  # no invoice, no profit until reconciled
 LINK_DEBOUNCE_MS = 250
 STATE_LABELS = {"unconfirmed": "Unconfirmed", "pending": "Pending", "in_progress": "In progress",
                 "completed": "Completed", "partial": "Partial", "canceled": "Canceled", "failed": "Failed",
@@ -82,9 +82,9 @@ ORDER_COLUMNS = [
                               f"Charged {money_text(o.charge, o.currency)}")
            + (f", refunded {money_text(o.refund, o.currency)}" if o.refund else ""),
            header_tooltip="What Fampage kept: its charge less its refunds"),
-    Column("Invoice", lambda o: "" if o.state in UNSETTLED else money_text(o.revenue, o.currency),
+    Column("Invoice", lambda o: "" if o.state in UNCOUNTED else money_text(o.revenue, o.currency),
            sort=lambda o: o.revenue, align=RIGHT, width=85, header_tooltip="Invoiced before tax, less credit notes"),
-    Column("Profit", lambda o: "" if o.state in UNSETTLED else money_text(o.profit_shown, o.currency),
+    Column("Profit", lambda o: "" if o.state in UNCOUNTED else money_text(o.profit_shown, o.currency),
            sort=lambda o: o.profit, align=RIGHT, width=85, foreground=lambda o: signed_color(o.profit),
            header_tooltip="Invoice less charge (unconfirmed and not-placed orders count nowhere)"),
     Column("Status", lambda o: STATE_LABELS.get(o.state, o.state), width=95, tooltip=_status_tooltip,
@@ -406,7 +406,7 @@ class OrdersView(FampageView):
         from giftdesk.gui.fampage.dialogs import OrderStatusDialog
 
         row = self.table.current_row()
-        if row is None or not self.can_edit or row.state in ("unconfirmed", "not_placed"):
+        if row is None or not self.can_edit or row.state in UNCOUNTED:
             return
         dialog = OrderStatusDialog(self.ctx, row, parent=self)
         self.dialog = dialog
