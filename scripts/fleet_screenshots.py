@@ -81,7 +81,7 @@ def session(engine, width: int, height: int = 520, runtime: bool = True):
     afterwards the desk's containers go."""
     from giftdesk.desk import Desk
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.gui.fleet.instances_tab import InstancesTab
     from giftdesk.core.context import Actor
     from tests.fleet.conftest import FLEET_IMAGE, PORT_END, PORT_START, remove_desk_containers
     from tests.gui.fleet_support import start_runtime, stop_runtime
@@ -125,7 +125,7 @@ def instances(shots: Shots, engine) -> None:
     from PySide6.QtWidgets import QApplication
 
     from giftdesk.gui import theme
-    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.gui.fleet.instances_tab import InstancesTab
     from tests.fleet.conftest import FLEET_IMAGE
 
     wait = shots.wait

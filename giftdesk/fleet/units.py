@@ -1,7 +1,8 @@
 """How the fleet's byte counts and rates read (the table, the stats window and the CLI share it).
 
 Network figures use decimal units as ``docker stats`` does (kB = 1000 B); a missing figure (a
-host-network container has no counters of its own) reads "—", never 0.
+host-network container has no counters of its own) reads "—", never 0. Memory reads in MiB, as
+``docker stats`` shows it and as memory limits are typed (``--memory 256`` is 256 MiB).
 """
 
 from __future__ import annotations
@@ -45,3 +46,11 @@ def fmt_net_io(rx_rate: float | None, tx_rate: float | None) -> str:
 def fmt_net_totals(rx: int | None, tx: int | None) -> str:
     """'↓ 11.2 kB ↑ 15.6 kB' (received, sent since the container started)."""
     return f"↓ {fmt_size(rx)} ↑ {fmt_size(tx)}"
+
+
+MIB = 1048576
+
+
+def fmt_memory(value: float | None, digits: int = 1) -> str:
+    """Bytes of memory in MiB: 100663296 → '96.0 MiB'; None → '—'."""
+    return NONE if value is None else f"{value / MIB:.{digits}f} MiB"

@@ -87,7 +87,7 @@ class AppController(QObject):
         self.login_runner = JobRunner(ErrorRoute.report, max_workers=1)
 
     def start(self) -> None:
-        from giftdesk.gui.dialogs.login import FirstRunDialog, LoginDialog
+        from giftdesk.gui.system.login import FirstRunDialog, LoginDialog
 
         first = self.desk.admins.needs_first_admin()
         dialog = (FirstRunDialog if first else LoginDialog)(self.desk, self.login_runner)

@@ -9,6 +9,11 @@ never shows an older load after a newer one. ``lane``: jobs on the same lane (a 
 order) run in submission order. Failures go to ``on_error`` or the one error route. Cancelled
 and superseded jobs call nothing. ``busy_changed`` drives the status bar's progress display;
 ``progress_changed(job)`` carries ``job.progress(...)`` reports to dialogs.
+
+Work that a feature defines as an operation (``giftdesk.core.operations``) is submitted by name,
+its lane and description coming from the definition:
+
+    ctx.runner.run(fleet_operations.EDIT, fleet.edit, row.id, target=row.id, subject=row.name, ...)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
+from giftdesk.core.operations import Operation
 from giftdesk.runtime.lanes import FAILED, SUCCEEDED, Job, LaneExecutor
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,12 @@ class JobRunner(QObject):
         self._unfinished.append(job)
         self.busy_changed.emit(len(self._unfinished), description)
         return job
+
+    def run(self, operation: Operation, fn: Callable[..., Any], *args: Any, target: Any = None,
+            subject: str = "", **kwargs: Any) -> Job:
+        """``submit`` as ``operation``: on its lane (for ``target``), described by it unless told otherwise."""
+        kwargs.setdefault("description", operation.describe(subject))
+        return self.submit(fn, *args, lane=operation.lane_key(target), **kwargs)
 
     @Slot(object, object)
     def _deliver(self, job: Job, callbacks) -> None:

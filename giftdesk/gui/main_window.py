@@ -41,11 +41,11 @@ TABS = [
 ]
 # Each tab's class ("module:Class"), built on first show; same order as TABS.
 TAB_CLASSES = [
-    "giftdesk.gui.tabs.instances:InstancesTab",
-    "giftdesk.gui.tabs.api_keys:ApiKeysTab",
-    "giftdesk.gui.tabs.customers:CustomersTab",
-    "giftdesk.gui.tabs.social_stats:SocialStatsTab",
-    "giftdesk.gui.tabs.fampage_orders:FampageOrdersTab",
+    "giftdesk.gui.fleet.instances_tab:InstancesTab",
+    "giftdesk.gui.accounts.api_keys_tab:ApiKeysTab",
+    "giftdesk.gui.accounts.customers_tab:CustomersTab",
+    "giftdesk.gui.social.stats_tab:SocialStatsTab",
+    "giftdesk.gui.fampage.orders_tab:FampageOrdersTab",
 ]
 CUSTOMERS = TABS.index(("customers", "Customer Accounts"))
 BACKGROUND_LATEST_MS = 2000  # the background runtime starts at the latest this long after the window is made
@@ -273,26 +273,26 @@ class MainWindow(QMainWindow):
 
     # ---- actions ---------------------------------------------------------------------------
     def open_settings(self):
-        from giftdesk.gui.dialogs.settings import SettingsDialog
+        from giftdesk.gui.system.settings import SettingsDialog
 
         dialog = SettingsDialog(self.ctx, self)
         dialog.accepted.connect(lambda: self.show_message("Settings saved."))
         return self._open(dialog)
 
     def change_password(self):
-        from giftdesk.gui.dialogs.change_password import ChangePasswordDialog
+        from giftdesk.gui.system.change_password import ChangePasswordDialog
 
         dialog = ChangePasswordDialog(self.ctx, self)
         dialog.accepted.connect(lambda: self.show_message("Password changed."))
         return self._open(dialog)
 
     def open_administrators(self):
-        from giftdesk.gui.dialogs.administrators import AdministratorsDialog
+        from giftdesk.gui.system.administrators import AdministratorsDialog
 
         return self._open(AdministratorsDialog(self.ctx, self))
 
     def open_audit_log(self):
-        from giftdesk.gui.dialogs.audit_log import AuditLogDialog
+        from giftdesk.gui.system.audit_log import AuditLogDialog
 
         return self._open(AuditLogDialog(self.ctx, self))
 

@@ -177,7 +177,7 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
     from giftdesk.desk import Desk
     from giftdesk.gui import theme
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.dialogs.settings import SettingsDialog
+    from giftdesk.gui.system.settings import SettingsDialog
     from giftdesk.gui.main_window import MainWindow
 
     saved: list[Path] = []

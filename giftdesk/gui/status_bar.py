@@ -252,7 +252,7 @@ class StatusBar(QStatusBar):
     def open_engine_panel(self) -> None:
         import shiboken6
 
-        from giftdesk.gui.dialogs.engine_panel import EnginePanel
+        from giftdesk.gui.fleet.engine_panel import EnginePanel
 
         if self.engine_panel is not None and shiboken6.isValid(self.engine_panel) and self.engine_panel.isVisible():
             self.engine_panel.refresh()  # one panel: a second click brings it up to date

@@ -70,7 +70,7 @@ def main() -> int:
     from giftdesk.desk import Desk
     from giftdesk.fleet.runtime import install
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.gui.fleet.instances_tab import InstancesTab
     from giftdesk.runtime import Runtime
     from giftdesk.core.context import Actor
 

@@ -124,8 +124,8 @@ def bench_table(desk, app, report: dict) -> None:
     from sqlalchemy import text
 
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.tabs.social_stats import PROFILE_COLUMNS
-    from giftdesk.gui.widgets.table_model import RowTableView
+    from giftdesk.gui.social.stats_tab import PROFILE_COLUMNS
+    from giftdesk.gui.table import RowTableView
 
     def baseline():
         with desk.db.read_session() as session:

@@ -30,7 +30,7 @@ def stop_runtime(ctx, started: Runtime) -> None:
 
 @contextmanager
 def instances_tab(ctx, fleet_desk, qtbot, width: int, height: int = 520, runtime: bool = True):
-    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.gui.fleet.instances_tab import InstancesTab
 
     started = start_runtime(ctx, fleet_desk) if runtime else None
     widget = InstancesTab(ctx)

@@ -6,13 +6,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.core.errors import AuthenticationError, PermissionDeniedError, ValidationError
-from giftdesk.gui.dialogs.administrators import (
+from giftdesk.gui.system.administrators import (
     AddAdminDialog,
     AdministratorsDialog,
     ChangeRoleDialog,
     ResetPasswordDialog,
 )
-from giftdesk.gui.dialogs.audit_log import AuditLogDialog
+from giftdesk.gui.system.audit_log import AuditLogDialog
 from tests.gui.conftest import idle
 
 

@@ -11,10 +11,10 @@ from PySide6.QtGui import QGuiApplication
 
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.tabs import api_keys
-from giftdesk.gui.tabs.api_keys import ApiKeysTab
-from giftdesk.gui.widgets import key_table_model
-from giftdesk.gui.widgets.key_table_model import KeyTableModel, relative_time
+from giftdesk.gui.accounts import api_keys_tab as api_keys
+from giftdesk.gui.accounts.api_keys_tab import ApiKeysTab
+from giftdesk.gui.accounts import key_table_model
+from giftdesk.gui.accounts.key_table_model import KeyTableModel, relative_time
 from giftdesk.accounts import events as ev
 
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication, QPalette
 
 from giftdesk.gui import theme
 from giftdesk.gui.app import qt_message_handler, self_test
-from giftdesk.gui.widgets.table_model import RIGHT, Column, RowTableView, fmt_ago
+from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_ago
 
 
 def test_self_test_prints_a_json_summary(capsys, qapp):

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from giftdesk.core.errors import PermissionDeniedError
 from giftdesk.gui.prompts import Prompts
-from giftdesk.gui.tabs.customers import CustomersTab
+from giftdesk.gui.accounts.customers_tab import CustomersTab
 from giftdesk.accounts.keys import key_secret_name
 from tests.gui.conftest import idle
 
@@ -250,7 +250,7 @@ def test_follows_changes_made_elsewhere(make_tab, ctx, qtbot, seeded, desk):
 
 
 def test_places_the_dashboard_for_the_selected_customer(make_tab, ctx, qtbot, seeded):
-    from giftdesk.gui.widgets.customer_dashboard import CustomerDashboard
+    from giftdesk.gui.accounts.customer_dashboard import CustomerDashboard
 
     tab = make_tab(ctx)
     assert isinstance(tab.dashboard, CustomerDashboard)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from giftdesk.gui.dialogs.gift_groups import GiftGroupsDialog
-from giftdesk.gui.dialogs.tracker_config import TrackerConfigDialog
-from giftdesk.gui.widgets import customer_dashboard
-from giftdesk.gui.widgets.customer_dashboard import CustomerDashboard
+from giftdesk.gui.accounts.gift_groups import GiftGroupsDialog
+from giftdesk.gui.accounts.tracker_config import TrackerConfigDialog
+from giftdesk.gui.accounts import customer_dashboard
+from giftdesk.gui.accounts.customer_dashboard import CustomerDashboard
 from giftdesk.accounts import events as ev
 
 

@@ -294,7 +294,7 @@ def test_create_dialog_sees_a_built_image(ctx, tab, qtbot, fleet_desk, built, ac
 
 
 def test_viewer_cannot_remove_or_build(viewer_ctx, fleet_desk, qtbot):
-    from giftdesk.gui.dialogs.images import ImagesDialog
+    from giftdesk.gui.fleet.images import ImagesDialog
 
     dialog = ImagesDialog(viewer_ctx)
     qtbot.addWidget(dialog)
@@ -339,7 +339,7 @@ def test_closing_the_images_dialog_stops_its_build(ctx, tab, qtbot, fleet_desk, 
 
 
 def test_images_dialog_with_no_engine_says_so(ctx, fleet_desk, qtbot):
-    from giftdesk.gui.dialogs.images import ImagesDialog
+    from giftdesk.gui.fleet.images import ImagesDialog
 
     fleet_desk.settings.update({"docker.host": "unix:///tmp/no-such-docker.sock"})
     dialog = ImagesDialog(ctx)

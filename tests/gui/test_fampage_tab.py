@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from giftdesk.fampage.client import FampageTimeout, FampageUnavailable
 from giftdesk.fampage.events import BalanceChanged
-from giftdesk.gui.tabs.fampage_orders import FampageOrdersTab
+from giftdesk.gui.fampage.orders_tab import FampageOrdersTab
 from tests.gui.conftest import idle
 from tests.gui.test_new_order_dialog import click_service
 from tests.support.fake_fampage import API_KEY, FakeFampage
@@ -562,7 +562,7 @@ def test_open_pdf_writes_an_owner_only_file_in_the_data_directory(qtbot, fctx, d
     from PySide6.QtGui import QDesktopServices
 
     from giftdesk.gui.context import GuiContext
-    from giftdesk.gui.tabs.fampage_views import InvoicesView
+    from giftdesk.gui.fampage.invoices_view import InvoicesView
     from giftdesk.desk import Desk
 
     shared = tmp_path / "shared-tmp"

@@ -183,7 +183,7 @@ def test_removing_an_orphan_asks_first_and_removes_exactly_that_one(reconcile, q
 
 
 def test_nothing_to_reconcile_shows_the_all_clear_page(ctx, qtbot, fleet_desk, accounts):
-    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+    from giftdesk.gui.fleet.reconcile import ReconcileDialog
 
     fleet_desk.fleet.create(unique("fine"), accounts[0].id, start=False)
     dialog = ReconcileDialog(ctx)
@@ -348,9 +348,9 @@ def test_public_urls_and_nginx_site_files(ctx, tab, qtbot, fleet_desk, accounts,
 
 
 def test_a_viewer_sees_the_lists_but_no_changing_buttons(viewer_ctx, qtbot, fleet_desk):
-    from giftdesk.gui.dialogs.fleet_nginx import PublicUrlsDialog
-    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
-    from giftdesk.gui.dialogs.fleet_templates import TemplatesDialog
+    from giftdesk.gui.fleet.nginx import PublicUrlsDialog
+    from giftdesk.gui.fleet.reconcile import ReconcileDialog
+    from giftdesk.gui.fleet.templates import TemplatesDialog
 
     reconcile = ReconcileDialog(viewer_ctx)
     qtbot.addWidget(reconcile)
@@ -370,7 +370,7 @@ def test_a_viewer_sees_the_lists_but_no_changing_buttons(viewer_ctx, qtbot, flee
 
 
 def test_reconcile_with_the_engine_away_says_so_and_lists_nothing(ctx, qtbot, fleet_desk, accounts, engine):
-    from giftdesk.gui.dialogs.fleet_reconcile import ReconcileDialog
+    from giftdesk.gui.fleet.reconcile import ReconcileDialog
 
     fleet_desk.fleet.create(unique("away"), accounts[0].id, start=False)
     good = fleet_desk.settings.get("docker.host")

@@ -61,7 +61,7 @@ def _echo(name: str, text: str) -> None:
 # The drop-down's popup asks the offscreen plugin for a keyboard grab it does not have.
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the keyboard", extend=True)
 def test_last_lines_or_since_a_local_time(ctx, qtbot, tracker, india):
-    from giftdesk.gui.dialogs.instance_logs import LogViewer
+    from giftdesk.gui.fleet.instance_logs import LogViewer
 
     assert QDateTime.currentDateTime().offsetFromUtc() == 5 * 3600 + 1800
     viewer = LogViewer(ctx, tracker)
@@ -150,7 +150,7 @@ def test_log_range_rules(india):
 @pytest.fixture
 def viewer(ctx, qtbot, tracker):
     """The tracker's log viewer, open and showing the tracker's first line."""
-    from giftdesk.gui.dialogs.instance_logs import LogViewer
+    from giftdesk.gui.fleet.instance_logs import LogViewer
 
     opened = LogViewer(ctx, tracker)
     qtbot.addWidget(opened)
@@ -183,7 +183,7 @@ def test_copy_puts_the_log_on_the_clipboard(viewer, qtbot):
 
 
 def test_save_writes_the_log_to_the_chosen_file(viewer, qtbot, tmp_path, monkeypatch):
-    from giftdesk.gui.dialogs import instance_logs
+    from giftdesk.gui.fleet import instance_logs
 
     target = tmp_path / "tracker.log"
     monkeypatch.setattr(instance_logs.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
@@ -199,7 +199,7 @@ def test_restart_button_restarts_the_tracker_and_the_log_follows_the_new_start(v
 
 
 def test_a_flood_of_lines_is_kept_bounded_and_shows_its_end(viewer):
-    from giftdesk.gui.dialogs import instance_logs
+    from giftdesk.gui.fleet import instance_logs
 
     flood = instance_logs.MAX_LINES + 20_000
     viewer._push("\n".join(f"flood line {i}" for i in range(flood)))

@@ -280,7 +280,7 @@ def test_toolbar_has_icons_and_folds_when_narrow(ctx, tab, qtbot):
     # On the dark palette the icons are drawn in its text colour (light strokes on a dark bar).
     from PySide6.QtGui import QColor
 
-    from giftdesk.gui.tabs.instances import InstancesTab
+    from giftdesk.gui.fleet.instances_tab import InstancesTab
 
     def lightest_stroke(widget, key) -> float:
         image = widget.buttons[key].icon().pixmap(32, 32).toImage()

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 
 from giftdesk.core.errors import AuthenticationError
 from giftdesk.gui.app import AppController
-from giftdesk.gui.dialogs.change_password import ChangePasswordDialog
-from giftdesk.gui.dialogs.login import FirstRunDialog, LoginDialog
+from giftdesk.gui.system.change_password import ChangePasswordDialog
+from giftdesk.gui.system.login import FirstRunDialog, LoginDialog
 from giftdesk.gui.jobs import JobRunner
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.main_window import MainWindow

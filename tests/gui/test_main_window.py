@@ -22,8 +22,8 @@ def test_tabs_in_order_with_icons_and_title(window):
     assert not window.windowIcon().isNull()
     # The third tab is the customers tab, shown first; the API Keys tab is the keys helper's widget
     # once it is shown.
-    from giftdesk.gui.tabs.api_keys import ApiKeysTab
-    from giftdesk.gui.tabs.customers import CustomersTab
+    from giftdesk.gui.accounts.api_keys_tab import ApiKeysTab
+    from giftdesk.gui.accounts.customers_tab import CustomersTab
 
     assert isinstance(window.tabs.widget(2), CustomersTab)
     window.show_tab("API Keys")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.gui.dialogs.new_order import NewOrderDialog
+from giftdesk.gui.fampage.new_order import NewOrderDialog
 from giftdesk.gui.prompts import Prompts
 from tests.gui.conftest import idle
 

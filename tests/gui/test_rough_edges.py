@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from giftdesk.core.errors import ValidationError
-from giftdesk.gui.dialogs.settings import SettingsDialog
-from giftdesk.gui.tabs.api_keys import ApiKeysTab
-from giftdesk.gui.tabs.customers import CustomersTab
+from giftdesk.gui.system.settings import SettingsDialog
+from giftdesk.gui.accounts.api_keys_tab import ApiKeysTab
+from giftdesk.gui.accounts.customers_tab import CustomersTab
 from tests.gui.conftest import idle
 
 

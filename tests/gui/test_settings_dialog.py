@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.gui.dialogs.settings import SettingsDialog
+from giftdesk.gui.system.settings import SettingsDialog
 from giftdesk.core.context import Actor
 from giftdesk.core.events import SettingsChanged
 from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET

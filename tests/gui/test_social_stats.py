@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.db.types import utcnow
-from giftdesk.gui.tabs.social_stats import SocialStatsTab
+from giftdesk.gui.social.stats_tab import SocialStatsTab
 from tests.gui.chart_support import assert_inside, hover_until
 from tests.gui.conftest import idle
 

@@ -13,7 +13,7 @@ import pytest
 
 from giftdesk.fleet.events import InstanceStatsSampled
 from giftdesk.fleet.live import LiveInstance, StatsPoint
-from giftdesk.gui.dialogs.instance_stats import StatsDialog
+from giftdesk.gui.fleet.instance_stats import StatsDialog
 from tests.gui.chart_support import assert_inside, hover_until
 
 MIB = 1048576

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
-from giftdesk.gui.widgets.table_model import LEFT, RIGHT, Column, RowTableModel, RowTableView
+from giftdesk.gui.table import LEFT, RIGHT, Column, RowTableModel, RowTableView
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def test_rows_prepared_on_a_worker_fill_and_diff_like_plain_rows(qtbot):
     import threading
     from dataclasses import dataclass
 
-    from giftdesk.gui.widgets.table_model import Column, RowTableView
+    from giftdesk.gui.table import Column, RowTableView
 
     @dataclass(frozen=True)
     class Row:

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from giftdesk.gui.main_window import MainWindow, window_settings
-from giftdesk.gui.tabs.customers import CustomersTab
+from giftdesk.gui.accounts.customers_tab import CustomersTab
 from tests.gui.conftest import idle
 
 LEFT = Qt.MouseButton.LeftButton
@@ -201,8 +201,8 @@ while not window.customers_tab.table.rows and time.monotonic() < deadline:
     time.sleep(0.005)
 ctx.runner.wait_idle()
 app.processEvents()
-heavy = ["PySide6.QtCharts", "reportlab", "docker", "httpx", "giftdesk.gui.tabs.instances",
-         "giftdesk.gui.tabs.social_stats", "giftdesk.gui.tabs.fampage_orders", "giftdesk.gui.tabs.api_keys"]
+heavy = ["PySide6.QtCharts", "reportlab", "docker", "httpx", "giftdesk.gui.fleet.instances_tab",
+         "giftdesk.gui.social.stats_tab", "giftdesk.gui.fampage.orders_tab", "giftdesk.gui.accounts.api_keys_tab"]
 print(json.dumps({"listed": len(window.customers_tab.table.rows), "imported": [m for m in heavy if m in sys.modules]}))
 window.close()
 ctx.close()

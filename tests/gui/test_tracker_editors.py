@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtGui import QColor
 
 from giftdesk.core.errors import ValidationError
-from giftdesk.gui.dialogs.gift_groups import GiftGroupsDialog, parse_gift_ids
-from giftdesk.gui.dialogs.tracker_config import TrackerConfigDialog, number_value
+from giftdesk.gui.accounts.gift_groups import GiftGroupsDialog, parse_gift_ids
+from giftdesk.gui.accounts.tracker_config import TrackerConfigDialog, number_value
 from giftdesk.gui.prompts import Prompts
 from giftdesk.accounts import events as ev
 

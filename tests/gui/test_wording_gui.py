@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
-from giftdesk.gui.tabs.api_keys import TrackerEnvironmentDialog
+from giftdesk.gui.accounts.api_keys_tab import TrackerEnvironmentDialog
 
 
 def test_the_tracker_environment_dialog_names_every_variable_a_container_gets(qtbot):

@@ -11,6 +11,7 @@ from giftdesk.cli.output import warn
 from giftdesk.core.errors import ServiceUnavailableError, ValidationError
 from giftdesk.core.printable import escape_controls
 from giftdesk.fleet.log_range import parse_since
+from giftdesk.fleet.operations import DELETE
 from giftdesk.fleet.records import UNKNOWN_STATE
 
 ENGINE_DOWN_WARNING = "the Docker engine does not answer: the states shown are unknown."
@@ -101,7 +102,7 @@ def _bulk(desk, args, action: str) -> Output:
     ids = _targets(desk, args)
     if action == "delete":
         names = ", ".join(r.name for r in desk.fleet.resolve(ids))
-        confirm(args, f"Delete {len(ids)} instance(s) and their containers ({names})?")
+        confirm(args, DELETE.confirmation(count=len(ids), names=names))
     results = desk.fleet.bulk(action, ids, concurrency=max(1, args.concurrency))
     failed = [r for r in results if not r.ok]
     rows = [(r.name, r.outcome, r.message) for r in results]

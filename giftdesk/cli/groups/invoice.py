@@ -8,6 +8,7 @@ from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import company_id, month
 from giftdesk.core.errors import ValidationError
 from giftdesk.core.wording import counted
+from giftdesk.fampage.operations import VOID_INVOICE
 from giftdesk.fampage.money import round_money
 
 
@@ -86,7 +87,7 @@ def register(cli) -> None:
     @invoice.command("void", "void an invoice (it keeps its number)", arg("invoice", type=int), YES)
     def void(desk, args):
         current = desk.invoices.get(args.invoice)
-        confirm(args, f"Void {current.label}?")
+        confirm(args, VOID_INVOICE.confirmation(label=current.label))
         row = desk.invoices.void(args.invoice)
         return Output(row.to_json(), f"{row.label} is void.")
 

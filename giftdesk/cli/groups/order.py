@@ -8,6 +8,7 @@ from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm
 from giftdesk.cli.groups._fampage_args import SINCE, UNTIL, company_id, date_range
 from giftdesk.core.errors import ValidationError
 from giftdesk.fampage.money import round_money
+from giftdesk.fampage.operations import CANCEL_ORDERS
 from giftdesk.fampage.parse import STATES
 from giftdesk.fampage.orders import OrderFilter
 
@@ -134,7 +135,8 @@ def register(cli) -> None:
     @order.command("cancel", "ask Fampage to cancel orders", arg("orders", nargs="+"), YES)
     def cancel(desk, args):
         ids = _ids(args.orders)
-        confirm(args, f"Cancel {len(ids)} order{'s' if len(ids) != 1 else ''} at Fampage?")
+        names = ", ".join(f"#{i}" for i in ids[:6]) + ("…" if len(ids) > 6 else "")
+        confirm(args, CANCEL_ORDERS.confirmation(orders=f"order{'s' if len(ids) != 1 else ''} {names}"))
         outcome = desk.orders.cancel(ids)
         data = [{"orderId": oid, "cancelled": error is None, "error": error} for oid, error in outcome.items()]
         refused = any(error for error in outcome.values())

@@ -1,0 +1,1 @@
+"""The window's accounts views: tabs and dialogs over giftdesk.accounts."""

@@ -1,0 +1,1 @@
+"""The window's fampage views: tabs and dialogs over giftdesk.fampage."""

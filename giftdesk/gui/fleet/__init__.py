@@ -1,0 +1,1 @@
+"""The window's fleet views: tabs and dialogs over giftdesk.fleet."""

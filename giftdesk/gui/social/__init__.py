@@ -1,0 +1,1 @@
+"""The window's social views: tabs and dialogs over giftdesk.social."""

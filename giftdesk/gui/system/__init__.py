@@ -1,0 +1,1 @@
+"""The window's system views: tabs and dialogs over giftdesk.system."""
