@@ -151,9 +151,9 @@ def instances(shots: Shots, engine) -> None:
         wait(lambda: _view(tab, second).state == "exited", what="stopped")
         _select(tab, first)
         net_column = [c.title for c in tab.table.source.columns].index("Net I/O")
-        row_of = {tab.table.proxy.index(r, 0).data(): r for r in range(tab.table.proxy.rowCount())}
+        row_of = {tab.table.source.index(r, 0).data(): r for r in range(tab.table.source.rowCount())}
         wait(lambda: all(v.live.cpu_percent is not None and v.live.live_status and (v.live.net_tx_rate or 0) > 0
-                         and tab.table.proxy.index(row_of[v.row.name], net_column).data().startswith("↓ ")
+                         and tab.table.source.index(row_of[v.row.name], net_column).data().startswith("↓ ")
                          for v in tab.views() if v.state == "running")
              and "2/3 running" in tab.summary.text() and "network ↓ " in tab.summary.text(), what="stats columns")
         shots.save(tab, "instances-tab.png")
@@ -290,7 +290,7 @@ def reconcile_and_nginx(shots: Shots, engine) -> None:
             dialog.pattern.setText("https://{name}.live.example.com")
             dialog.save_pattern_button.click()
             wait(lambda: all(v.startswith("https://") for v in
-                             (dialog.table.proxy.index(r, 2).data() for r in range(dialog.table.proxy.rowCount()))),
+                             (dialog.table.source.index(r, 2).data() for r in range(dialog.table.source.rowCount()))),
                  what="URLs")
             dialog.folder.setText(sites)
             dialog.write_button.click()

@@ -245,7 +245,7 @@ def main() -> int:
 
         target = fleet.get(ids[0])
         key_column = 3  # State
-        proxy = tab.table.proxy
+        proxy = tab.table.source
 
         def shown_state() -> str:
             for r in range(proxy.rowCount()):

@@ -38,7 +38,7 @@ def cell(tab: ApiKeysTab, account_id: int, column: int, role=Qt.ItemDataRole.Dis
 
 
 def visible_handles(tab: ApiKeysTab) -> list[str]:
-    return [tab.proxy.index(r, KeyTableModel.ACCOUNT).data() for r in range(tab.proxy.rowCount())]
+    return [tab.model.index(r, KeyTableModel.ACCOUNT).data() for r in range(tab.model.rowCount())]
 
 
 def test_table_lists_every_key_masked(open_tab, make_account, errors):

@@ -56,8 +56,8 @@ def tab(ctx, fleet_desk, qtbot):
 
 
 def _click_row(qtbot, table, reference: str, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    for row in range(table.proxy.rowCount()):
-        index = table.proxy.index(row, 0)
+    for row in range(table.source.rowCount()):
+        index = table.source.index(row, 0)
         if reference in str(index.data()):
             qtbot.mouseClick(table.viewport(), LEFT, modifier, table.visualRect(index).center())
             return
@@ -162,9 +162,9 @@ def images(dialog, qtbot, fleet_desk, account, built):
 def test_images_list_tracker_images_first_and_filter_as_you_type(dialog, images):
     # (the fixture typed the filter; three of all the engine's images are left)
     assert dialog.table.rows[0].is_tracker  # gift-tracker images first
-    assert dialog.table.proxy.index(0, 0).data() == images.used
+    assert dialog.table.source.index(0, 0).data() == images.used
     instances_column = [c.title for c in dialog.table.source.columns].index("Instances")
-    assert dialog.table.proxy.index(0, instances_column).data() == images.instance
+    assert dialog.table.source.index(0, instances_column).data() == images.instance
     assert "3 shown" in dialog.summary.text()
 
 

@@ -33,14 +33,14 @@ def tab(ctx, fleet_desk, qtbot):
 
 
 def click_row(qtbot, table, text: str, column: int = 0, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    model = table.proxy
+    model = table.source
     row = next((r for r in range(model.rowCount()) if model.index(r, column).data() == text), None)
     assert row is not None, f"{text} is not in {table.objectName()}"
     qtbot.mouseClick(table.viewport(), LEFT, modifier, table.visualRect(model.index(row, column)).center())
 
 
 def column_values(table, column: int = 0) -> list:
-    model = table.proxy
+    model = table.source
     return [model.index(r, column).data() for r in range(model.rowCount())]
 
 

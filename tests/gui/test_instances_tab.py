@@ -31,8 +31,8 @@ def tab(ctx, fleet_desk, qtbot):
 
 def _row_rect(tab, name: str):
     table = tab.table
-    for row in range(table.proxy.rowCount()):
-        index = table.proxy.index(row, 0)
+    for row in range(table.source.rowCount()):
+        index = table.source.index(row, 0)
         if index.data() == name:
             return table.visualRect(index)
     raise AssertionError(f"{name} is not in the table")
@@ -44,7 +44,7 @@ def _click_row(qtbot, tab, name: str, modifier=Qt.KeyboardModifier.NoModifier) -
 
 
 def _row_of(tab, name: str) -> int:
-    return next(r for r in range(tab.table.proxy.rowCount()) if tab.table.proxy.index(r, 0).data() == name)
+    return next(r for r in range(tab.table.source.rowCount()) if tab.table.source.index(r, 0).data() == name)
 
 
 def _view(tab, name: str):
@@ -88,10 +88,10 @@ def test_create_dialog_makes_a_running_instance(ctx, tab, qtbot, accounts):
 def test_filter_narrows_the_rows(tab, qtbot, made):
     made("aurora", "borealis", "comet", start=False)
     qtbot.keyClicks(tab.filter, "borealis")
-    qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 1)
-    assert tab.table.proxy.index(0, 0).data().startswith("borealis-")
+    qtbot.waitUntil(lambda: tab.table.source.rowCount() == 1)
+    assert tab.table.source.index(0, 0).data().startswith("borealis-")
     tab.filter.clear()
-    qtbot.waitUntil(lambda: tab.table.proxy.rowCount() == 3)
+    qtbot.waitUntil(lambda: tab.table.source.rowCount() == 3)
 
 
 def test_ctrl_click_selects_two_and_bulk_stop_stops_only_them(tab, qtbot, made):
@@ -108,7 +108,7 @@ def test_ctrl_click_selects_two_and_bulk_stop_stops_only_them(tab, qtbot, made):
 
 def test_shift_click_selects_the_range_and_bulk_start_starts_them(tab, qtbot, made):
     made("aurora", "borealis", "comet", "dorado", start=False)
-    rows = [tab.table.proxy.index(r, 0).data() for r in range(4)]
+    rows = [tab.table.source.index(r, 0).data() for r in range(4)]
     _click_row(qtbot, tab, rows[0])
     _click_row(qtbot, tab, rows[2], Qt.KeyboardModifier.ShiftModifier)
     assert {v.row.name for v in tab.selected()} == set(rows[:3])
@@ -139,18 +139,18 @@ def test_stats_columns_fill_while_the_tab_shows_them(tab, qtbot, made):
                                 for v in tab.views() if v.state == "running"), timeout=20000)
     qtbot.waitUntil(lambda: "2/3 running" in tab.summary.text(), timeout=5000)
     cpu_column = [c.title for c in tab.table.source.columns].index("CPU")
-    qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), cpu_column).data().endswith("%"), timeout=5000)
+    qtbot.waitUntil(lambda: tab.table.source.index(_row_of(tab, first), cpu_column).data().endswith("%"), timeout=5000)
     # Network I/O: the probe's GET /api/state every half second moves the counters of each running tracker.
     net_column = [c.title for c in tab.table.source.columns].index("Net I/O")
-    qtbot.waitUntil(lambda: all(tab.table.proxy.index(_row_of(tab, v.row.name), net_column).data().startswith("↓ ")
+    qtbot.waitUntil(lambda: all(tab.table.source.index(_row_of(tab, v.row.name), net_column).data().startswith("↓ ")
                                 and (v.live.net_tx_rate or 0) > 0 for v in tab.views() if v.state == "running"),
                     timeout=10000)
-    assert tab.table.proxy.index(_row_of(tab, second), net_column).data() == ""  # not running: nothing to show
+    assert tab.table.source.index(_row_of(tab, second), net_column).data() == ""  # not running: nothing to show
     assert "network ↓ " in tab.summary.text()
     _click_row(qtbot, tab, first)  # a selected row keeps its figures
     qtbot.waitUntil(lambda: all(v.health == "healthy" and v.live.live_status for v in tab.views() if v.state == "running"),
                     timeout=20000)
-    qtbot.waitUntil(lambda: tab.table.proxy.index(_row_of(tab, first), net_column).data().startswith("↓ "), timeout=5000)
+    qtbot.waitUntil(lambda: tab.table.source.index(_row_of(tab, first), net_column).data().startswith("↓ "), timeout=5000)
 
 
 def test_log_viewer_follows_searches_and_pauses(tab, qtbot, made):
@@ -386,7 +386,7 @@ def test_rows_arriving_never_widen_the_window(ctx, qtbot, fleet_desk, accounts):
                         timeout=20000)
         qtbot.wait(100)  # one more layout pass after the figures
         assert win.width() == 1280
-        image = tab.table.proxy.index(_row_of(tab, name), len(tab.table.proxy.columns) - 1)
+        image = tab.table.source.index(_row_of(tab, name), len(tab.table.source.columns) - 1)
         needed = tab.table.fontMetrics().horizontalAdvance(image.data()) + 12
         assert tab.table.columnWidth(image.column()) >= needed, (tab.table.columnWidth(image.column()), needed)
         right = tab.table.columnViewportPosition(image.column()) + tab.table.columnWidth(image.column())

@@ -52,7 +52,7 @@ def names(tab) -> list[str]:
 
 def click_row(qtbot, tab, name: str) -> None:
     row = names(tab).index(name)
-    rect = tab.table.visualRect(tab.table.proxy.index(row, 0))
+    rect = tab.table.visualRect(tab.table.source.index(row, 0))
     qtbot.mouseClick(tab.table.viewport(), LEFT, pos=rect.center())
 
 
@@ -66,7 +66,7 @@ def test_table_shows_totals_and_changes_and_a_click_opens_the_profile(make_tab, 
     assert tab.count_label.text() == "3 profiles"
     yash = next(p for p in tab.table.rows if p.display_name == "Yash Gupta")
     assert yash.total_followers == 1400 and yash.change_7d == 100 and yash.change_30d == 300
-    model = tab.table.proxy
+    model = tab.table.source
     row = names(tab).index("Yash Gupta")
     assert [model.index(row, c).data() for c in (2, 3, 4, 5)] == ["1,400", "7.50 %", "+100", "+300"]  # 7 days ago: the day-10 sync
     assert model.index(names(tab).index("Zoe Park"), 4).data() == ""  # nothing to compare with
@@ -155,7 +155,7 @@ def test_csv_import_previews_then_applies(make_tab, ctx, seeded, qtbot, tmp_path
     dialog.load_file(str(path))
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=5000)
     assert dialog.summary.text() == "1 row would be applied, 2 rejected."
-    results = [dialog.table.proxy.index(r, 5).data() for r in range(3)]
+    results = [dialog.table.source.index(r, 5).data() for r in range(3)]
     assert results == ["ok", 'rejected: "followers" must be a positive number', "rejected: There is no social profile 'Nobody'."]
     assert ctx.desk.social.get(ctx.desk.social.resolve("Zoe Park")).total_followers == 0
     qtbot.mouseClick(dialog.apply_button, LEFT)

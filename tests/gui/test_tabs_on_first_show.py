@@ -88,7 +88,7 @@ def test_each_tab_shows_its_content_when_first_clicked(ctx, qtbot, desk, make_ac
     keys = click_tab(qtbot, window, "API Keys")
     assert type(keys).__name__ == "ApiKeysTab" and keys is window.api_keys_tab
     qtbot.waitUntil(lambda: keys.model.rowCount() == 1, timeout=5000)
-    assert keys.proxy.index(0, keys.model.ACCOUNT).data() == "@alpha_live"
+    assert keys.model.index(0, keys.model.ACCOUNT).data() == "@alpha_live"
 
     stats = click_tab(qtbot, window, "Social Stats")
     assert type(stats).__name__ == "SocialStatsTab" and stats is window.stats_tab

@@ -129,7 +129,6 @@ class ApiKeysTab(QWidget):
         self.url_dialog = None  # the last instance URL dialog (tests reach it here)
 
         self.model = KeyTableModel(self)
-        self.proxy = self.model  # the model sorts and filters itself; the GUI tests still call it the proxy
 
         self._build_ui()
         self._build_actions()

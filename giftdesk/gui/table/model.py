@@ -271,11 +271,6 @@ class RowTableModel(QAbstractTableModel):
         pos = self.row_of_key(key)
         return self.index(pos, column) if pos >= 0 else QModelIndex()
 
-    # The model sorts and filters itself; the window's code uses its indexes directly. Kept only
-    # because the GUI tests, written for the former proxy, still map through it.
-    def mapFromSource(self, index: QModelIndex) -> QModelIndex:  # noqa: N802
-        return index
-
     def sort_key(self, row: int, column: int) -> Any:
         return self._column_key(self._view[row], column)
 

@@ -119,11 +119,6 @@ class RowTableView(QTableView):
             header.sectionResized.connect(self._layout_touched)
             header.sectionMoved.connect(self._layout_touched)
 
-    @property
-    def proxy(self) -> RowTableModel:
-        """The model (formerly a proxy). The window uses ``source``; the GUI tests still say ``proxy``."""
-        return self.source
-
     # ---- rows ------------------------------------------------------------------------------
     def set_rows(self, rows: Iterable[Any] | PreparedRows) -> None:
         """Replace the rows by key (a diff), keeping the selection, the current row and the scroll position.
