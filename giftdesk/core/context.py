@@ -14,6 +14,8 @@ from giftdesk.core.secrets import SecretStore
 if TYPE_CHECKING:  # db/ builds on core/ (its errors and storage checks), so core names it for typing only
     from giftdesk.db import Database
 
+# session.info key naming who acts in a write transaction (the change log records it).
+ACTOR_KEY = "giftdesk_actor"
 _ROLE_RANK = {"viewer": 0, "operator": 1, "admin": 2}
 
 
@@ -53,6 +55,7 @@ class ServiceContext:
         details: dict | None = None,
     ) -> None:
         """Written in the caller's transaction: the change and its audit entry commit together."""
+        session.info[ACTOR_KEY] = self.actor.username
         self.db.add_audit_entry(
             session,
             actor=self.actor.username,

@@ -102,6 +102,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from giftdesk.db.change_log import install_change_recording
+
+        install_change_recording(self._write_sessions)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{_READ_OPTION: True}), expire_on_commit=False
         )
