@@ -22,10 +22,7 @@ from sqlalchemy import Index, Integer, String, delete, event, func, insert, insp
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from giftdesk.core.context import ACTOR_KEY
-from giftdesk.db.fampage_models import Company, FampageOrder, Invoice, InvoiceLine
-from giftdesk.db.fleet_models import Instance
-from giftdesk.db.models import Base, Customer, Setting, TikTokAccount, TrackerCredential
-from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
+from giftdesk.db.models import Base
 from giftdesk.db.types import UTCDateTime, utcnow
 
 NOTIFY_CHANNEL = "giftdesk_changes"
@@ -51,22 +48,34 @@ class ChangeLogEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-# class -> (entity name, the attribute naming the record a change belongs to). A child row (an
-# invoice line, a platform's figures) reports its parent as updated.
-TRACKED: dict[type, tuple[str, str, bool]] = {
-    Customer: ("customer", "id", False),
-    TikTokAccount: ("account", "id", False),
-    TrackerCredential: ("key", "id", False),
-    Instance: ("instance", "id", False),
-    FampageOrder: ("order", "id", False),
-    Invoice: ("invoice", "id", False),
-    InvoiceLine: ("invoice", "invoice_id", True),
-    Company: ("company", "id", False),
-    SocialProfile: ("social_profile", "id", False),
-    SocialPlatformStat: ("social_profile", "profile_id", True),
-    Setting: ("setting", "key", False),
-}
-ENTITIES = tuple(sorted({entity for entity, _attr, _child in TRACKED.values()}))
+ENTITIES = ("account", "company", "customer", "instance", "invoice", "key", "order", "setting", "social_profile")
+_tracked: dict[type, tuple[str, str, bool]] = {}
+
+
+def tracked_classes() -> dict[type, tuple[str, str, bool]]:
+    """class -> (entity name, the attribute naming the record, whether it is a child row). A child
+    (an invoice line, a platform's figures) reports its parent as updated. Made on first use: the
+    model modules import this one (for its table) before they are complete."""
+    if not _tracked:
+        from giftdesk.db.fampage_models import Company, FampageOrder, Invoice, InvoiceLine
+        from giftdesk.db.fleet_models import Instance
+        from giftdesk.db.models import Customer, Setting, TikTokAccount, TrackerCredential
+        from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
+
+        _tracked.update({
+            Customer: ("customer", "id", False),
+            TikTokAccount: ("account", "id", False),
+            TrackerCredential: ("key", "id", False),
+            Instance: ("instance", "id", False),
+            FampageOrder: ("order", "id", False),
+            Invoice: ("invoice", "id", False),
+            InvoiceLine: ("invoice", "invoice_id", True),
+            Company: ("company", "id", False),
+            SocialProfile: ("social_profile", "id", False),
+            SocialPlatformStat: ("social_profile", "profile_id", True),
+            Setting: ("setting", "key", False),
+        })
+    return _tracked
 
 
 def note_change(session: Session, entity: str, entity_id: Any, action: str) -> None:
@@ -82,9 +91,10 @@ def note_change(session: Session, entity: str, entity_id: Any, action: str) -> N
 
 
 def _collect(session: Session, _flush_context) -> None:
+    tracked_of = tracked_classes()
     for objects, action in ((session.new, "created"), (session.dirty, "updated"), (session.deleted, "deleted")):
         for obj in objects:
-            tracked = TRACKED.get(type(obj))
+            tracked = tracked_of.get(type(obj))
             if tracked is None:
                 continue
             entity, attribute, is_child = tracked
