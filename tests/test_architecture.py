@@ -1,7 +1,7 @@
 """The floor plan, checked from the imports (``scripts/import_floors.py`` draws the same graph).
 
 ``core/`` is the ground and ``db/`` stands on it; the features (accounts, social, fampage, fleet,
-system) stand side by side on those two; the runtime and the endpoint are infrastructure the
+system) stand side by side on those two; the runtime, the endpoint and the change feed (feed/) are infrastructure the
 features plug into; ``desk.py`` wires the features, and the CLI and the GUI sit on top. That no
 module outside ``gui/`` loads Qt is checked in ``tests/test_guards.py``.
 
@@ -74,12 +74,12 @@ def allowed(source: str, graph) -> set[str]:
         return set()
     if source == "db":
         return {"core"}
-    if source in FEATURES or source in ("endpoint", "docker_engine"):
+    if source in FEATURES or source in ("endpoint", "docker_engine", "feed"):
         return set(GROUND)
     if source == "runtime":
         return GROUND | {"endpoint", "docker_engine"}
     if source == "desk":  # wires the features and the runtime for the front ends
-        return GROUND | FEATURES | {"runtime", "endpoint", "docker_engine"}
+        return GROUND | FEATURES | {"runtime", "endpoint", "docker_engine", "feed"}
     return set(graph) - {source}  # the command line and the window: anything
 
 
@@ -89,7 +89,7 @@ def crossings(graph) -> set[tuple[str, str]]:
 
 
 def test_the_graph_sees_every_package(graph):
-    assert FEATURES | GROUND | {"runtime", "endpoint", "desk", "cli", "gui"} <= set(graph)
+    assert FEATURES | GROUND | {"runtime", "endpoint", "feed", "desk", "cli", "gui"} <= set(graph)
     assert "services" not in graph
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
+    "giftdesk.feed.service:install",  # the change feed: other consoles' changes on the event bus
 ]
 
 __all__ = ["Runtime", "FEATURES"]
