@@ -58,24 +58,28 @@ def register(cli) -> None:
         from giftdesk.feed import ChangeFollower, read_changes_since
 
         emit = _printer(args.json)
-        if not args.follow or args.since:
-            changes, head = read_changes_since(desk.db, parse_since(args.since))
-            for change in changes:
+        since = parse_since(args.since)
+        if not args.follow:
+            for change in read_changes_since(desk.db, since)[0]:
                 emit(change)
-            if not args.follow:
-                return Output(None, None)
-        else:
-            head = None  # from now on
+            return Output(None, None)
         stop = threading.Event()
+        # Before the first line: whoever reads the output may send SIGTERM once it has seen one.
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        follower = ChangeFollower(desk.db, emit, after_id=head).start()
+        follower = None
         try:
+            head = None  # from now on
+            if args.since:
+                changes, head = read_changes_since(desk.db, since)
+                for change in changes:
+                    emit(change)
+            follower = ChangeFollower(desk.db, emit, after_id=head).start()
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass  # Ctrl+C ends a follow as SIGTERM does: cleanly, exit 0
         finally:
             signal.signal(signal.SIGTERM, previous)
-            if not follower.stop(timeout=5.0):
+            if follower is not None and not follower.stop(timeout=5.0):
                 print("giftdesk: the change feed did not stop in time", file=sys.stderr)
         return Output(None, None)
