@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # 250 ms between polls keeps the worst wait for a change under a second with room for a slow
 # read; an idle poll is one PRAGMA on an open connection.
 POLL_INTERVAL = 0.25
+# PostgreSQL waits on the socket for this many poll intervals (1 s by default) between stop checks.
+LISTEN_WAIT_POLLS = 4
 PRUNE_EVERY = 3600.0  # seconds; retention is days, so hourly is precise enough
 BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 # How far below the last seen id a PostgreSQL catch-up reads (transactions committing out of order).
@@ -201,7 +203,8 @@ class ChangeFollower:
             self.listening.set()
             while not self._stop.is_set():
                 self._maybe_prune()
-                for notification in connection.notifies(timeout=self.poll_interval):
+                # A notification ends the wait at once; the timeout only bounds how late a stop is seen.
+                for notification in connection.notifies(timeout=self.poll_interval * LISTEN_WAIT_POLLS):
                     self._on_notification(cursor, notification.payload)
                     if self._stop.is_set():
                         break
