@@ -211,3 +211,22 @@ def test_the_runtime_service_publishes_changes_on_the_event_bus(any_db_desk):
         stop.set()
         thread.join(WAIT)
     assert not thread.is_alive()
+
+
+def test_a_restored_backup_gives_a_resync_and_the_feed_goes_on(desk, tmp_path):
+    """Ids in the restored copy end below the last one seen: the follower resyncs, not waits for them."""
+    desk.customers.create("In the backup")
+    backup = desk.backups.create(tmp_path / "before.db")
+    for name in ("After the backup", "And another"):
+        desk.customers.create(name)
+    collected = Collected()
+    follower = ChangeFollower(desk.db, collected, poll_interval=0.05).start()
+    try:
+        assert follower.listening.wait(WAIT)
+        desk.backups.restore(backup)
+        follower.reconnect()  # what the runtime's service does on DatabaseReplaced
+        assert collected.next().action == RESYNC
+        later = desk.customers.create("After the restore")
+        assert collected.next(lambda c: c.entity == "customer").id == later.id
+    finally:
+        assert follower.stop(timeout=10)

@@ -10,8 +10,9 @@ PostgreSQL: a dedicated psycopg connection LISTENs (a NOTIFY is delivered on com
 ids from a sequence are handed out at insert and may commit out of order; a set of recently seen
 ids drops what arrives twice. A lost connection is retried with backoff.
 
-Either way, a follower whose last seen row was pruned (it was away longer than the retention)
-gets one ``resync`` change and continues from the newest row.
+Either way, a follower whose last seen row was pruned (it was away longer than the retention),
+or whose database was replaced by an older copy (a restored backup), gets one ``resync`` change
+and continues from the newest row.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from giftdesk.db import Database
 from giftdesk.db.change_log import NOTIFY_CHANNEL, RETENTION, prune_change_log
-from giftdesk.feed.changes import BOUNDS, ROWS_AFTER, Change, change_of, resync_change
+from giftdesk.feed.changes import BOUNDS, RESYNC, ROWS_AFTER, Change, change_of, resync_change
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 LOOKBACK_IDS = 1000
 _SEEN_LIMIT = 10_000
 _BATCH = 1000
+
+
+class _Reconnect(Exception):
+    """Asked for by ``reconnect()``: open the dedicated connection afresh, at once."""
 
 
 class ChangeFollower:
@@ -63,6 +68,7 @@ class ChangeFollower:
         self.retention = retention
         self.on_state = on_state or (lambda state, detail: None)
         self._stop = threading.Event()
+        self._reconnect = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
@@ -84,6 +90,16 @@ class ChangeFollower:
             return not thread.is_alive()
         return True
 
+    def reconnect(self) -> None:
+        """After the database file was replaced (a damaged one restored by renaming a copy in), the
+        dedicated connection still reads the old file: open a new one."""
+        self._reconnect.set()
+
+    def _check_reconnect(self) -> None:
+        if self._reconnect.is_set():
+            self._reconnect.clear()
+            raise _Reconnect()
+
     def run(self, stop: threading.Event | None = None) -> None:
         """The follower's loop, on the caller's thread (a runtime service passes its stop event)."""
         if stop is not None:
@@ -97,6 +113,8 @@ class ChangeFollower:
                 else:
                     self._follow_postgres()
                 return
+            except _Reconnect:
+                continue
             except Exception as exc:  # a lost connection or a locked file: retry, later and later
                 if self.listening.is_set():  # it had been following: start the backoff afresh
                     attempt = 0
@@ -109,31 +127,36 @@ class ChangeFollower:
 
     # ---- delivering ---------------------------------------------------------------------------
     def _deliver(self, change: Change) -> None:
-        if change.seq in self._seen or (self._floor is not None and change.seq <= self._floor
-                                         and change.action != "resync"):
-            return
-        self._seen.add(change.seq)
-        self._seen_order.append(change.seq)
-        if len(self._seen_order) > _SEEN_LIMIT:
-            self._seen.discard(self._seen_order.popleft())
+        if change.action != RESYNC:
+            if change.seq in self._seen or (self._floor is not None and change.seq <= self._floor):
+                return
+            self._seen.add(change.seq)
+            self._seen_order.append(change.seq)
+            if len(self._seen_order) > _SEEN_LIMIT:
+                self._seen.discard(self._seen_order.popleft())
         self.last_id = max(self.last_id or 0, change.seq)
         try:
             self.callback(change)
         except Exception:  # one broken subscriber must not stop the feed
             log.exception("A change feed subscriber failed on %s", change)
 
-    def _check_pruned(self, cursor, gap_allowed: bool) -> None:
-        """Resync when rows after the last seen id were pruned before they were read."""
+    def _check_gap(self, cursor, gap_allowed: bool) -> None:
+        """Resync when rows after the last seen id were pruned before they were read, or when the
+        database was replaced by an older copy (a restored backup: its ids end below ours)."""
         lowest, highest = cursor.execute(BOUNDS).fetchone()
         if self.last_id is None:
             self.last_id = self._floor = highest or 0
             return
         if lowest is None:
             return
+        replaced = highest < self.last_id
         # SQLite's ids have no gaps; PostgreSQL's do (rolled-back inserts), so there only a pruned
         # last seen row itself tells.
-        if lowest > self.last_id + (0 if gap_allowed else 1):
-            self._floor = highest  # continue from the newest row
+        if replaced or lowest > self.last_id + (0 if gap_allowed else 1):
+            if replaced:
+                self._seen.clear()
+                self._seen_order.clear()
+            self.last_id = self._floor = highest  # continue from the newest row
             self._deliver(resync_change(highest))
 
     def _read_after(self, cursor, after: int, placeholder: str) -> int:
@@ -168,15 +191,11 @@ class ChangeFollower:
             version = None
             self.on_state("running", "following the change log")
             while not self._stop.is_set():
+                self._check_reconnect()
                 self._maybe_prune()
                 current = cursor.execute("PRAGMA data_version").fetchone()[0]
                 if current != version:
-                    if version is None or self.last_id is None:
-                        self._check_pruned(cursor, gap_allowed=False)
-                    else:
-                        first = cursor.execute(ROWS_AFTER.format(p="?", limit=1), (self.last_id,)).fetchone()
-                        if first is not None and first[0] > self.last_id + 1:
-                            self._check_pruned(cursor, gap_allowed=False)
+                    self._check_gap(cursor, gap_allowed=False)
                     version = current
                     self._read_after(cursor, self.last_id, "?")
                 self.listening.set()
@@ -197,11 +216,12 @@ class ChangeFollower:
             connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
             cursor = connection.cursor()
             # Caught up after LISTEN: what commits meanwhile is both read and notified (seen once).
-            self._check_pruned(cursor, gap_allowed=True)
+            self._check_gap(cursor, gap_allowed=True)
             self._read_after(cursor, max(self._floor, self.last_id - LOOKBACK_IDS), "%s")
             self.on_state("running", "listening for changes")
             self.listening.set()
             while not self._stop.is_set():
+                self._check_reconnect()
                 self._maybe_prune()
                 # A notification ends the wait at once; the timeout only bounds how late a stop is seen.
                 for notification in connection.notifies(timeout=self.poll_interval * LISTEN_WAIT_POLLS):

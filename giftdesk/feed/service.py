@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from giftdesk.core.events import EventBus
+from giftdesk.core.events import DatabaseReplaced, EventBus
 from giftdesk.core.service import Service
 from giftdesk.db import Database
 from giftdesk.feed.changes import RESYNC, Change
@@ -26,6 +26,11 @@ class ChangeFeedService(Service):
         self.poll_interval = poll_interval
         self.delivered = 0
         self.follower: ChangeFollower | None = None
+        events.subscribe(DatabaseReplaced, self._on_database_replaced, owner=self)
+
+    def _on_database_replaced(self, _event: DatabaseReplaced) -> None:
+        if self.follower is not None:
+            self.follower.reconnect()
 
     def run(self, stop: threading.Event) -> None:
         # A restart follows on from the last change published, so none is lost or repeated.
