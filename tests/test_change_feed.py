@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -230,3 +231,21 @@ def test_a_restored_backup_gives_a_resync_and_the_feed_goes_on(desk, tmp_path):
         assert collected.next(lambda c: c.entity == "customer").id == later.id
     finally:
         assert follower.stop(timeout=10)
+
+
+def test_bulk_updates_by_primary_key_and_core_social_syncs_are_recorded(any_db_desk):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from giftdesk.feed import read_changes_since
+
+    first, second = any_db_desk.customers.create("Bulk one"), any_db_desk.customers.create("Bulk two")
+    since = datetime.now(timezone.utc)
+    with any_db_desk.db.session() as session:
+        session.execute(update(Customer), [{"id": first.id, "notes": "a"}, {"id": second.id, "notes": "b"}])
+    profile = any_db_desk.social.create("Synced profile")
+    any_db_desk.social.sync(profile.id, "tiktok", 1200, Decimal("3.5"), source="cli")
+    changes = [(c.entity, c.id, c.action) for c in read_changes_since(any_db_desk.db, since)[0]]
+    assert ("customer", first.id, "updated") in changes and ("customer", second.id, "updated") in changes
+    assert changes[-1] == ("social_profile", profile.id, "updated")

@@ -9,7 +9,9 @@ delivers only when the transaction commits, so a rollback announces nothing.
 
 The actor is the one who audited the transaction (``ServiceContext.audit`` names it in
 ``session.info``); writes nobody audits (background syncs) are recorded as ``system``.
-Statements that bypass the ORM call ``note_change`` themselves.
+ORM bulk UPDATEs by primary key are recorded too; statements that name no rows (WHERE-based
+UPDATE/DELETE, Core statements on a connection) call ``note_change`` themselves where their change
+is one a console should see.
 """
 
 from __future__ import annotations
@@ -106,6 +108,20 @@ def _collect(session: Session, _flush_context) -> None:
             note_change(session, entity, record_id, "updated" if is_child else action)
 
 
+def _collect_bulk(state) -> None:
+    """ORM bulk UPDATE by primary key (``session.execute(update(Order), [{"id": 1, …}, …])``): each
+    row given is a change. A WHERE-based bulk statement names no rows; its caller notes them."""
+    if not state.is_update or state.bind_mapper is None or not isinstance(state.parameters, list):
+        return
+    tracked = tracked_classes().get(state.bind_mapper.class_)
+    if tracked is None:
+        return
+    entity, attribute, is_child = tracked
+    for row in state.parameters:
+        if isinstance(row, dict) and row.get(attribute) is not None:
+            note_change(state.session, entity, row[attribute], "updated")
+
+
 def _write(session: Session) -> None:
     session.flush()  # the last objects' ids and changes are collected by _collect
     pending = session.info.pop(_PENDING_KEY, {})
@@ -154,6 +170,7 @@ def _forget(session: Session, _previous=None) -> None:
 def install_change_recording(sessions) -> None:
     """Record tracked changes made through ``sessions`` (a sessionmaker)."""
     event.listen(sessions, "after_flush", _collect)
+    event.listen(sessions, "do_orm_execute", _collect_bulk)
     event.listen(sessions, "before_commit", _write)
     event.listen(sessions, "after_rollback", _forget)
     event.listen(sessions, "after_commit", _forget)
