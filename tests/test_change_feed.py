@@ -249,3 +249,18 @@ def test_bulk_updates_by_primary_key_and_core_social_syncs_are_recorded(any_db_d
     changes = [(c.entity, c.id, c.action) for c in read_changes_since(any_db_desk.db, since)[0]]
     assert ("customer", first.id, "updated") in changes and ("customer", second.id, "updated") in changes
     assert changes[-1] == ("social_profile", profile.id, "updated")
+
+
+def test_the_actor_is_whoever_the_desk_acts_for_audited_or_not(any_db_desk):
+    from datetime import datetime, timezone
+
+    from giftdesk.core.context import Actor
+    from giftdesk.feed import read_changes_since
+
+    since = datetime.now(timezone.utc)
+    alice = any_db_desk.as_actor(Actor("alice", "admin"))
+    customer = alice.customers.create("Alice's")
+    with alice.ctx.db.session() as session:  # a write no audit entry names
+        session.get(Customer, customer.id).notes = "quietly"
+    assert [(c.action, c.actor) for c in read_changes_since(any_db_desk.db, since)[0]] == [
+        ("created", "alice"), ("updated", "alice")]

@@ -38,6 +38,12 @@ class ServiceContext:
     events: EventBus
     actor: Actor
 
+    def __post_init__(self) -> None:
+        # The services' writes carry who made them into the change log (db/change_log.py).
+        acting_as = getattr(self.db, "acting_as", None)
+        if acting_as is not None:
+            self.db = acting_as(self.actor.username)
+
     def require(self, role: str, doing: str) -> None:
         """Roles are enforced here, in the service layer, whatever front end calls."""
         if not self.actor.can(role):

@@ -7,8 +7,10 @@ collected after each flush, then written (one row per record, collapsed per tran
 before the commit. On PostgreSQL each row is also announced with ``pg_notify``, which the server
 delivers only when the transaction commits, so a rollback announces nothing.
 
-The actor is the one who audited the transaction (``ServiceContext.audit`` names it in
-``session.info``); writes nobody audits (background syncs) are recorded as ``system``.
+The actor is who the write session acts for: each ServiceContext's database handle names its
+actor (``Database.acting_as``), and an audit entry names it too; writes made outside any service
+(start-up, the tracker endpoint's own bookkeeping) are recorded as ``system``.
+
 ORM bulk UPDATEs by primary key are recorded too; statements that name no rows (WHERE-based
 UPDATE/DELETE, Core statements on a connection) call ``note_change`` themselves where their change
 is one a console should see.
