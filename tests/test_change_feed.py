@@ -191,27 +191,26 @@ def test_events_follow_json_prints_a_change_made_by_another_process(any_db_desk,
 
 
 def test_the_runtime_service_publishes_changes_on_the_event_bus(any_db_desk):
+    from giftdesk.runtime.supervisor import Supervisor
+
     bus = EventBus()
     arrived: queue.Queue = queue.Queue()
     bus.subscribe(ChangeArrived, arrived.put)
     bus.subscribe(ResyncNeeded, arrived.put)
-    service = ChangeFeedService(any_db_desk.db, bus, poll_interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
+    supervisor = Supervisor(bus)
+    service = supervisor.add(ChangeFeedService(any_db_desk.db, bus, poll_interval=0.05))
+    supervisor.start()
     try:
         # Once the follower waits, a change made now is after its starting point.
         while service.follower is None or not service.follower.listening.is_set():
-            assert thread.is_alive()
-            stop.wait(0.05)
+            threading.Event().wait(0.05)
         company = any_db_desk.companies.create("Bus Ltd")
         event = arrived.get(timeout=WAIT)
         assert isinstance(event, ChangeArrived)
         assert (event.entity, event.id, event.action) == ("company", company.id, "created")
+        assert supervisor.status("change-feed").state == "running"
     finally:
-        stop.set()
-        thread.join(WAIT)
-    assert not thread.is_alive()
+        assert supervisor.stop(timeout=WAIT) == [], "the change feed's thread was left behind"
 
 
 def test_a_restored_backup_gives_a_resync_and_the_feed_goes_on(desk, tmp_path):
@@ -264,3 +263,17 @@ def test_the_actor_is_whoever_the_desk_acts_for_audited_or_not(any_db_desk):
         session.get(Customer, customer.id).notes = "quietly"
     assert [(c.action, c.actor) for c in read_changes_since(any_db_desk.db, since)[0]] == [
         ("created", "alice"), ("updated", "alice")]
+
+
+def test_events_follow_in_text_ends_cleanly_on_ctrl_c(desk, data_dir):
+    customer = desk.customers.create("Seen before Ctrl+C")
+    process = giftdesk_process(desk, data_dir, "events", "--follow", "--since", "10m",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in process.stdout:
+            if f"customer {customer.id} created by owner" in line:
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, errors = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, errors

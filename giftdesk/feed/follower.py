@@ -122,7 +122,7 @@ class ChangeFollower:
                 delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
                 attempt += 1
                 log.warning("The change feed lost its connection (%s); retrying in %.1f s", exc, delay)
-                self.on_state("backoff", f"reconnecting: {exc}")
+                self.on_state("running", f"reconnecting: {exc}")
                 self._stop.wait(delay)
 
     # ---- delivering ---------------------------------------------------------------------------

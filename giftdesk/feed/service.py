@@ -26,6 +26,7 @@ class ChangeFeedService(Service):
         self.poll_interval = poll_interval
         self.delivered = 0
         self.follower: ChangeFollower | None = None
+        self._own_stop = threading.Event()
         events.subscribe(DatabaseReplaced, self._on_database_replaced, owner=self)
 
     def _on_database_replaced(self, _event: DatabaseReplaced) -> None:
@@ -33,11 +34,19 @@ class ChangeFeedService(Service):
             self.follower.reconnect()
 
     def run(self, stop: threading.Event) -> None:
+        # The follower sleeps on an Event of its own, set by ``interrupt`` (the supervisor calls it
+        # on stop and restart): waiting on the supervisor's pair of events would wake it every 50 ms.
+        own_stop = self._own_stop = threading.Event()
+        if stop.is_set():
+            return
         # A restart follows on from the last change published, so none is lost or repeated.
         after = self.follower.last_id if self.follower is not None else None
         self.follower = ChangeFollower(self.db, self.publish, after_id=after, poll_interval=self.poll_interval,
                                        prune=True, on_state=lambda state, detail: self.report(state, detail))
-        self.follower.run(stop)
+        self.follower.run(own_stop)
+
+    def interrupt(self) -> None:
+        self._own_stop.set()
 
     def publish(self, change: Change) -> None:
         self.delivered += 1
