@@ -44,7 +44,7 @@ def seeded(cli):
 def test_every_group_module_registers_and_has_help():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public listing
-    for name in ("admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "status", "serve"):
+    for name in ("admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit", "events", "status", "serve"):
         assert name in commands and commands[name].description
     assert "system" in GROUP_MODULES
 
@@ -69,6 +69,34 @@ def test_json_keys_are_camel_case_in_every_command(cli, seeded, tmp_path):
     outputs["settings list"] = {k: v for k, v in settings.items() if k not in ("settings", "sources")}  # keyed by setting names
     problems = {name: camel_case_problems(data) for name, data in outputs.items()}
     assert {name: p for name, p in problems.items() if p} == {}
+
+
+def test_events_prints_the_recent_changes_one_line_each(cli, seeded):
+    out, _ = cli("--json", "events")
+    changes = [json.loads(line) for line in out.splitlines()]
+    assert {"entity": "customer", "id": seeded["customer"], "action": "created"}.items() <= changes[
+        [c["entity"] for c in changes].index("customer")].items()
+    assert all(set(c) == {"entity", "id", "action", "actor", "at", "seq"} for c in changes)
+    assert {c["entity"] for c in changes} >= {"customer", "account", "key"}
+    text, _ = cli("events", "--since", "10m")
+    assert f"customer {seeded['customer']} created by " in text
+    assert cli("events", "--since", "2999-01-01T00:00")[0] == ""  # nothing after a time to come
+    _, err = cli("events", "--since", "yesterday", expect=2)
+    assert "--since" in err
+
+
+def test_events_since_reads_durations_and_iso_times():
+    from datetime import datetime, timedelta, timezone
+
+    from giftdesk.cli.groups.events import parse_since
+
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    assert parse_since(None, now) == now - timedelta(hours=1)
+    assert parse_since("90s", now) == now - timedelta(seconds=90)
+    assert parse_since("1h30m", now) == now - timedelta(minutes=90)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("2026-05-01T09:30", now) == datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
+    assert parse_since("2026-05-01T09:30+02:00", now) == datetime(2026, 5, 1, 7, 30, tzinfo=timezone.utc)
 
 
 def test_customer_list_has_no_false_empty_accounts(cli, seeded):

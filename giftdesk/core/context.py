@@ -14,6 +14,8 @@ from giftdesk.core.secrets import SecretStore
 if TYPE_CHECKING:  # db/ builds on core/ (its errors and storage checks), so core names it for typing only
     from giftdesk.db import Database
 
+# session.info key naming who acts in a write transaction (the change log records it).
+ACTOR_KEY = "giftdesk_actor"
 _ROLE_RANK = {"viewer": 0, "operator": 1, "admin": 2}
 
 
@@ -36,6 +38,12 @@ class ServiceContext:
     events: EventBus
     actor: Actor
 
+    def __post_init__(self) -> None:
+        # The services' writes carry who made them into the change log (db/change_log.py).
+        acting_as = getattr(self.db, "acting_as", None)
+        if acting_as is not None:
+            self.db = acting_as(self.actor.username)
+
     def require(self, role: str, doing: str) -> None:
         """Roles are enforced here, in the service layer, whatever front end calls."""
         if not self.actor.can(role):
@@ -53,6 +61,7 @@ class ServiceContext:
         details: dict | None = None,
     ) -> None:
         """Written in the caller's transaction: the change and its audit entry commit together."""
+        session.info[ACTOR_KEY] = self.actor.username
         self.db.add_audit_entry(
             session,
             actor=self.actor.username,

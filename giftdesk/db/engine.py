@@ -12,6 +12,7 @@ is raised as ``DiskFullError`` / ``DatabaseDamagedError``: one sentence for ever
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from giftdesk.core.context import ACTOR_KEY
 from giftdesk.core.errors import DatabaseDamagedError
 from giftdesk.core.storage import check_verdict, storage_error
 
@@ -100,11 +102,22 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
+        self.actor_name: str | None = None  # who the change log names for this handle's writes
         self.engine = make_engine(url)
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from giftdesk.db.change_log import install_change_recording
+
+        install_change_recording(self._write_sessions)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{_READ_OPTION: True}), expire_on_commit=False
         )
+
+    def acting_as(self, actor_name: str) -> "Database":
+        """The same database (engine, pool, sessions), its writes recorded in the change log as
+        ``actor_name``'s: each ServiceContext holds one, so no service has to pass its actor on."""
+        other = copy.copy(self)
+        other.actor_name = actor_name
+        return other
 
     @property
     def is_sqlite(self) -> bool:
@@ -125,6 +138,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
         with self._write_sessions() as session, session.begin():
+            if self.actor_name is not None:
+                session.info[ACTOR_KEY] = self.actor_name
             yield session
 
     @contextmanager

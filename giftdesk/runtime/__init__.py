@@ -30,6 +30,7 @@ FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
     "giftdesk.system.runtime:install",  # scheduled backups
+    "giftdesk.feed.service:install",  # the change feed: other consoles' changes on the event bus
 ]
 
 __all__ = ["Runtime", "FEATURES"]

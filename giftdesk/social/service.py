@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from giftdesk.core.clock import iso
+from giftdesk.db.change_log import note_change
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.db.social_models import (
     SOCIAL_PLATFORMS,
@@ -303,6 +305,7 @@ class SocialService:
             stats = {p: PlatformStat(f, e, at) for p, f, e, at in connection.execute(PLATFORM_STATS, {"pid": profile_id})}
             total, mean = compute_aggregates([(st.followers, st.engagement_centi) for st in stats.values()])
             connection.execute(UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
+            note_change(session, "social_profile", profile_id, "updated")  # Core UPDATEs: the ORM sees none
             if now < utcnow() - timedelta(minutes=1):
                 self._forget_baselines()  # backdated: it may change what was true an hour ago
             duration_ms = _elapsed_ms(started)

@@ -9,6 +9,7 @@ GROUP_MODULES: list[str] = [
     "instance", "engine", "image",
     "social",
     "fampage", "company", "order", "invoice", "analytics",
+    "events",
     "system",  # status and serve come last in --help
 ]
 

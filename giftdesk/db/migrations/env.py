@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from giftdesk.db.change_log import schema_changed
 from giftdesk.db.models import Base
 
 connection = context.config.attributes["connection"]
@@ -13,3 +14,4 @@ context.configure(
 )
 with context.begin_transaction():
     context.run_migrations()
+schema_changed()  # the change log's table may have come or gone
