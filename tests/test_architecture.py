@@ -33,15 +33,8 @@ GROUND = {"core", "db"}
 
 # Imports that cross the floor plan today, each with why it is still there.
 KNOWN_CROSSINGS = {
-    # The endpoint serves the trackers' routes itself: its protocol, OpenAPI document and server
-    # name the tracker gateway and the social sync handler. Inverted when each feature's http.py
-    # registers its routes with the endpoint.
-    ("endpoint", "accounts"),
-    ("endpoint", "social"),
-    # The runtime's endpoint service builds that gateway and handler (goes with the inversion).
-    ("runtime", "accounts"),
-    ("runtime", "social"),
-    # Profiles belong to customers' accounts (lookups), and the sync route checks tracker keys.
+    # Profiles belong to customers' accounts (lookups), and the sync handler, called without the
+    # endpoint, checks tracker keys.
     ("social", "accounts"),
     # Fampage reads its API key's secret name and the tax-rate rule from the settings module.
     ("fampage", "system"),
@@ -56,7 +49,6 @@ MAX_LINES = 800
 TOO_LONG = {
     "giftdesk/fleet/service.py",
     "giftdesk/social/service.py",
-    "giftdesk/endpoint/protocol.py",
     "giftdesk/gui/widgets/table_model.py",
     "giftdesk/gui/tabs/fampage_views.py",
     "giftdesk/gui/tabs/fampage_orders.py",
