@@ -30,12 +30,12 @@ from giftdesk.accounts.tracker_data import (
 
 def tracker_routes(gateway) -> list[Route]:
     """One route per tracker document; they share one writer (one group commit for all three)."""
-    write = TrackerWrites(gateway).write
+    handlers = TrackerHandlers(gateway)
     fragment = openapi_fragment
     routes = []
     for data_type in TRACKER_DATA_TYPES:
-        routes.append(Route(f"/api/instances/{{accountId}}/{data_type}", kind=data_type, read=gateway.read_body,
-                            write=write, auth=TRACKER_KEY, rate_limited=True, trailing_slash=True,
+        routes.append(Route(f"/api/instances/{{accountId}}/{data_type}", kind=data_type, read=handlers.read,
+                            write=handlers.write, auth=TRACKER_KEY, rate_limited=True, trailing_slash=True,
                             openapi=fragment))
         fragment = None  # one fragment describes all three
     return routes
@@ -102,13 +102,18 @@ def decode_body(raw: bytes | bytearray) -> Any:
     return document
 
 
-class TrackerWrites:
-    """The tracker routes' ``write``: decodes each body, commits the valid ones in one transaction."""
+class TrackerHandlers:
+    """The tracker routes' ``read`` and ``write`` (the gateway's methods are looked up per call,
+    so that a gateway patched in a test is what answers)."""
 
     def __init__(self, gateway):
         self.gateway = gateway
 
+    def read(self, account_id: int, data_type: str) -> bytes:
+        return self.gateway.read_body(account_id, data_type)
+
     def write(self, writes: list[tuple[int, str, bytes]]) -> tuple[list, int]:
+        """Decodes each body on the writer thread, commits the valid ones in one transaction."""
         answers: list[Any] = [None] * len(writes)
         decoded: list[tuple[int, str, Any]] = []
         positions: list[int] = []
