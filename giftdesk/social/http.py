@@ -144,9 +144,8 @@ class SocialSyncHandler:
             if token is None:
                 return 401, MISSING_TOKEN, [("WWW-Authenticate", MISSING_TOKEN_CHALLENGE)]
             account_id = self._account_for(token)
-        except Exception:
-            log.exception("Social sync from %s failed", client)
-            return 500, INTERNAL_ERROR, []
+        except Exception as exc:
+            return _failed(exc, client)
         if account_id is None:
             return 401, INVALID_TOKEN, [("WWW-Authenticate", INVALID_TOKEN_CHALLENGE)]
         return self.serve(account_id, platform, body, client)
@@ -158,12 +157,8 @@ class SocialSyncHandler:
             platform = platform.decode("utf-8", "replace")
         try:
             return self._sync(account_id, platform, body, started)
-        except DiskFullError as exc:
-            log.error("Social sync from %s not saved: %s", client, exc)
-            return 507, DISK_FULL_ANSWER, []
-        except Exception:
-            log.exception("Social sync from %s failed", client)
-            return 500, INTERNAL_ERROR, []
+        except Exception as exc:
+            return _failed(exc, client)
 
     def _sync(self, account_id: int, platform_text: str, body: bytes, started: float) -> Answer:
         wait, left, reset = self.syncs.hit(account_id)
@@ -224,6 +219,15 @@ class SocialSyncHandler:
         if row is None or not matches or row[2] != "active":
             return None
         return row[0]
+
+
+def _failed(exc: Exception, client: str) -> Answer:
+    """507 on a full disk, else 500; both logged."""
+    if isinstance(exc, DiskFullError):
+        log.error("Social sync from %s not saved: %s", client, exc)
+        return 507, DISK_FULL_ANSWER, []
+    log.error("Social sync from %s failed", client, exc_info=exc)
+    return 500, INTERNAL_ERROR, []
 
 
 _PROFILE_NOT_FOUND = {"message": "Profile not found", "error": "User profile does not exist"}
