@@ -17,14 +17,16 @@ Taking turns (a client that pipelines thousands of requests must not starve the 
 
 Framing decisions, for the record:
 
-* ``Content-Length`` bodies up to ``max_body`` (1 MiB); a larger declared length is answered
-  413 at once, without reading the body, and the connection is closed.
+* ``Content-Length`` bodies up to ``max_body`` (1 MiB, or the route's own smaller limit); a
+  larger declared length is answered 413 at once, without reading the body, and the connection
+  is closed.
 * ``Transfer-Encoding: chunked`` request bodies are decoded into one buffer (same limit, 413 as
   soon as the decoded size passes it). Trailer lines are checked like header lines and then
   dropped. Any other transfer coding, or both ``Transfer-Encoding`` and ``Content-Length``, is a
   400 and closes the connection.
 * ``Expect: 100-continue`` gets an interim 100 once the request has passed routing, the key check
-  and the rate limit; a rejected request gets its final answer instead and the connection closes.
+  and the rate limit (for a route whose key is checked once the body is in: routing and the body
+  limit); a rejected request gets its final answer instead and the connection closes.
 * ``HEAD`` is answered wherever ``GET`` is (same status and headers, no body); ``OPTIONS`` is a
   204 with ``Allow`` and needs no key. Other methods on a known route: 405 with ``Allow``.
 * Malformed request lines or header lines, control characters in header values, trailers or
