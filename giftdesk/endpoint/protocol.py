@@ -35,7 +35,7 @@ from giftdesk.endpoint.http11 import (
     server_error,
 )
 from giftdesk.endpoint.limits import retry_after_seconds
-from giftdesk.endpoint.routes import BAD_TARGET
+from giftdesk.endpoint.routes import BAD_TARGET, Entry
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +68,34 @@ class HttpConnection(Http11Connection):
 
     def _request(self, method: bytes, target: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
                  length: int, chunked: bool, expect: bytes | None, keep: bool, minor: bytes) -> int:
-        state = self.state
-        entry, parameter = state.router.match(target)
+        entry, parameter = self.state.router.match(target)
         if entry is None:
             self._respond(404, NOT_FOUND_BODY, keep, minor, head=method == b"HEAD")
             return self._finish(data, pos, length, chunked, expect, keep)
-        if entry is BAD_TARGET or (entry is state.router.star and method != b"OPTIONS"):
-            return self._reject(400, "The request target must be a path such as /health.")
-        if entry is not state.router.star:
+        if entry.__class__ is not Entry:  # ``*`` or a target that is no path
+            if entry is BAD_TARGET or method != b"OPTIONS":
+                return self._reject(400, "The request target must be a path such as /health.")
+        else:
             if entry.unserved is not None:
                 self._respond(404, entry.unserved, keep, minor, head=method == b"HEAD")
                 return self._finish(data, pos, length, chunked, expect, keep)
             if method == b"GET" or method == b"HEAD":
-                if entry.read is not None:
-                    return self._read(entry, method, parameter, headers, data, pos, length, chunked, expect, keep,
-                                      minor)
+                if entry.read is not None:  # the hot path, inline: the route's pre-encoded body, on the loop
+                    if entry.needs_key:
+                        principal = self._authenticate(entry, parameter, headers, keep, minor)
+                        if principal is None:
+                            return self._finish(data, pos, length, chunked, expect, keep)
+                    else:
+                        principal = parameter
+                    try:
+                        body = entry.read(principal, entry.kind)
+                    except Exception as exc:
+                        status, body = server_error(exc, f"reading {entry.kind or entry.route.path} for account "
+                                                         f"{principal}")
+                        self._respond(status, body, False, minor)
+                        return self._linger()
+                    self._respond_ok(body, keep, minor, method == b"HEAD")
+                    return self._finish(data, pos, length, chunked, expect, keep)
             elif method == b"POST":
                 if entry.write is not None:
                     principal = self._authenticate(entry, parameter, headers, keep, minor)
@@ -99,24 +112,6 @@ class HttpConnection(Http11Connection):
         else:
             message = f"{method.decode()} is not allowed here; allowed: {entry.allow}."
             self._respond(405, error_body(message), keep, minor, entry.allow_line, head=method == b"HEAD")
-        return self._finish(data, pos, length, chunked, expect, keep)
-
-    def _read(self, entry, method: bytes, parameter: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
-              length: int, chunked: bool, expect: bytes | None, keep: bool, minor: bytes) -> int:
-        """GET/HEAD: the route's pre-encoded body, on the loop."""
-        if entry.needs_key:
-            principal = self._authenticate(entry, parameter, headers, keep, minor)
-            if principal is None:
-                return self._finish(data, pos, length, chunked, expect, keep)
-        else:
-            principal = parameter
-        try:
-            body = entry.read(principal, entry.kind)
-        except Exception as exc:
-            status, body = server_error(exc, f"reading {entry.kind or entry.route.path} for account {principal}")
-            self._respond(status, body, False, minor)
-            return self._linger()
-        self._respond_ok(body, keep, minor, method == b"HEAD")
         return self._finish(data, pos, length, chunked, expect, keep)
 
     def _work_request(self, entry, parameter: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
@@ -159,7 +154,8 @@ class HttpConnection(Http11Connection):
                           False, minor, b"Retry-After: %d\r\n" % seconds)
             self._linger()
             return None
-        self._note_authenticated()
+        if not self.authenticated:
+            self._note_authenticated()
         if entry.rate_limited:
             wait = state.account_limits.take(account_id)
             if wait:
@@ -175,7 +171,8 @@ class HttpConnection(Http11Connection):
         token = bearer_token(authorization)
         account_id = None if token is None else self.state.account_for_key(token)
         if account_id is not None:
-            self._note_authenticated()
+            if not self.authenticated:
+                self._note_authenticated()
             return account_id
         refusals = entry.refusals
         seconds = self._failed_authentication()
@@ -196,9 +193,8 @@ class HttpConnection(Http11Connection):
         return None
 
     def _note_authenticated(self) -> None:
-        if not self.authenticated:
-            self.authenticated = True
-            self.state.note_authenticated(self)
+        self.authenticated = True
+        self.state.note_authenticated(self)
 
     def _failed_authentication(self) -> int:
         """Counts a request without a valid credential against this address (one budget for every

@@ -50,7 +50,11 @@ class _Star:
         self.allow_line = b"Allow: " + allow.encode() + b"\r\n"
 
 
-BAD_TARGET = object()  # neither a path nor ``*`` nor an absolute URL: a 400
+class _BadTarget:
+    __slots__ = ()
+
+
+BAD_TARGET = _BadTarget()  # neither a path nor ``*`` nor an absolute URL: a 400
 
 
 class Router:
@@ -74,8 +78,11 @@ class Router:
             self._add(rests, rest[1:].encode() if rest else None, entry)
             if rest and entry.route.trailing_slash:
                 self._add(rests, rest[1:].encode() + b"/", entry)
-        # Longest first, so that a prefix inside another one cannot take its requests.
-        self._prefixes = sorted(self._prefixed, key=len, reverse=True)
+        self._prefixes = list(self._prefixed)  # in registration order: the trackers' first
+        for prefix in self._prefixes:
+            for other in self._prefixes:
+                if other != prefix and other.startswith(prefix):  # which would take the other's requests?
+                    raise ValueError(f"Route prefixes {prefix!r} and {other!r} overlap")
         methods = {method for entry in self.entries for method in entry.route.methods}
         self.star = _Star(", ".join(m for m in _METHOD_ORDER if m in methods))
 
