@@ -2,8 +2,8 @@
 
 Built for the request path: keys are checked against an in-memory table of SHA-256 digests
 (constant-time compare; the endpoint checks every route's key here, the tracker headers with
-``authenticate`` and a Bearer key with ``account_for_key``), reads are served from pre-encoded response bodies, and last-access
-times are coalesced in memory and flushed once a second. The table and the cache follow
+``authenticate`` and a Bearer key with ``account_for_key``), reads are served from pre-encoded
+response bodies, and last-access times are coalesced in memory and flushed once a second. The table and the cache follow
 changes made in this process at once (events) and changes made by another process (the CLI,
 a second console) within ``poll_interval`` seconds: a credential change elsewhere (or a restore)
 shows as a new ``CredentialsGeneration`` token, and then both are loaded afresh; a document

@@ -151,7 +151,8 @@ _READ_SIZE_UNAUTHENTICATED = 16 * 1024  # ... before the connection has sent a v
 
 
 class Http11Connection(asyncio.BufferedProtocol):
-    """One client connection's framing; ``protocol.HttpConnection`` answers what it frames. All methods run on the endpoint's event-loop thread.
+    """One client connection's framing; ``protocol.HttpConnection`` answers what it frames. All
+    methods run on the endpoint's event-loop thread.
 
     A ``BufferedProtocol`` so that we choose how much one read takes: every connection reads into
     the server's one read buffer (safe: the loop fills it and hands it over in one go), a

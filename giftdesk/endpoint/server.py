@@ -76,7 +76,7 @@ DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit
 DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
 ACCEPTS_PER_TURN = 64
 LISTEN_QUEUE = 1024
-DEFAULT_WORKERS = 4  # threads for worker routes (social syncs): PostgreSQL commits them side by side (SQLite one at a time)
+DEFAULT_WORKERS = 4  # worker-route threads (social syncs): PostgreSQL commits them side by side, SQLite one at a time
 GRACE = 0.5  # seconds a new connection has to authenticate before the per-address cap may close it
 
 
