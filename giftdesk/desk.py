@@ -229,6 +229,15 @@ class Desk:
         other._fampage_shared_with = self
         return other
 
+    def endpoint_routes(self) -> tuple[object, list]:
+        """What the tracker endpoint serves (the runtime's endpoint service starts it with these):
+        the tracker gateway, whose key table checks every route's key, and the features' routes."""
+        from giftdesk.accounts.tracker_gateway import TrackerGateway
+        from giftdesk.social.http import SocialSyncHandler
+
+        gateway = TrackerGateway(self.db, self.events)
+        return gateway, feature_routes(gateway, SocialSyncHandler(self.social))
+
     def attach_runtime(self, runtime) -> None:
         self.runtime = runtime
 
@@ -243,3 +252,12 @@ class Desk:
             self._fleet.close()
         self._docker.close()
         self.db.dispose()
+
+
+def feature_routes(gateway, social_sync=None) -> list:
+    """The features' endpoint routes: the tracker routes on ``gateway``, and the social sync route
+    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404)."""
+    from giftdesk.accounts.http import tracker_routes
+    from giftdesk.social.http import sync_routes
+
+    return [*tracker_routes(gateway), *sync_routes(social_sync)]

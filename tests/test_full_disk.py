@@ -18,7 +18,7 @@ from giftdesk.cli.main import main
 from giftdesk.db.engine import Database
 from giftdesk.desk import Desk
 from giftdesk.core.errors import DiskFullError
-from giftdesk.endpoint import EndpointServer
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.accounts.tracker_gateway import TrackerGateway
 from giftdesk.core.logs import setup_logging
 from tests.conftest import POSTGRES_URL, require_service

@@ -1,8 +1,9 @@
 """The endpoint's view of the domain: authenticate trackers, serve and save their documents.
 
 Built for the request path: keys are checked against an in-memory table of SHA-256 digests
-(constant-time compare), reads are served from pre-encoded response bodies, and last-access
-times are coalesced in memory and flushed once a second. The table and the cache follow
+(constant-time compare; the endpoint checks every route's key here, the tracker headers with
+``authenticate`` and a Bearer key with ``account_for_key``), reads are served from pre-encoded
+response bodies, and last-access times are coalesced in memory and flushed once a second. The table and the cache follow
 changes made in this process at once (events) and changes made by another process (the CLI,
 a second console) within ``poll_interval`` seconds: a credential change elsewhere (or a restore)
 shows as a new ``CredentialsGeneration`` token, and then both are loaded afresh; a document
@@ -46,6 +47,7 @@ class TrackerGateway:
         self.flush_interval = flush_interval
         self.poll_interval = poll_interval
         self._keys: dict[int, tuple[str, bool]] = {}  # account id -> (key digest, active)
+        self._accounts: dict[str, int] = {}  # key digest -> account id (for keys sent without the account)
         self._cache: dict[tuple[int, str], tuple[bytes, datetime | None]] = {}
         self._accessed: dict[int, float] = {}
         self._generations: dict[tuple[int, str], int] = {}  # bumped by every save, see read_body
@@ -103,6 +105,19 @@ class TrackerGateway:
             raise AuthenticationError("This API key has been deactivated.")
         self._accessed[account_id] = time.time()
         return account_id
+
+    def account_for_key(self, api_key: str) -> int | None:
+        """The account whose active key ``api_key`` is, or None.
+
+        The digest of the key finds the account, and the stored digest is then compared in
+        constant time; the lookup's timing can only reveal something about a digest, which says
+        nothing usable about a key."""
+        digest = digest_key(api_key)
+        account_id = self._accounts.get(digest)
+        stored, active = self._keys.get(account_id, (_DUMMY_DIGEST, False))
+        if not hmac.compare_digest(stored, digest) or stored is _DUMMY_DIGEST or not active:
+            return None
+        return account_id  # not a tracker's access: the last-access time stays the tracker's
 
     def read_body(self, account_id: int, data_type: str) -> bytes:
         """The whole response body for a GET: ``{"success": true, "data": ...}``."""
@@ -191,7 +206,9 @@ class TrackerGateway:
             rows = session.execute(
                 select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
             ).all()
-        self._keys = {account_id: (digest, status == "active") for account_id, digest, status in rows}
+        keys = {account_id: (digest, status == "active") for account_id, digest, status in rows}
+        self._accounts = {digest: account_id for account_id, (digest, _active) in keys.items()}
+        self._keys = keys
 
     def reload_everything(self, generation: str | None = None) -> None:
         """Drops every cached document and loads the key table afresh, remembering the credentials
@@ -211,13 +228,19 @@ class TrackerGateway:
                 select(TrackerCredential.api_key_sha256, TrackerCredential.status)
                 .where(TrackerCredential.account_id == account_id)
             ).first()
+        old = self._keys.get(account_id)
+        if old is not None and (row is None or old[0] != row[0]):
+            self._accounts.pop(old[0], None)
         if row is None:
             self._keys.pop(account_id, None)
         else:
             self._keys[account_id] = (row[0], row[1] == "active")
+            self._accounts[row[0]] = account_id
 
     def _forget_account(self, account_id: int) -> None:
-        self._keys.pop(account_id, None)
+        old = self._keys.pop(account_id, None)
+        if old is not None:
+            self._accounts.pop(old[0], None)
         self._accessed.pop(account_id, None)
         for data_type in TRACKER_DATA_TYPES:
             self._cache.pop((account_id, data_type), None)

@@ -1,7 +1,8 @@
 """The embedded HTTP endpoint tracker instances call (the ``/api/instances`` API, as the trackers expect it).
 
-Stdlib asyncio only: ``protocol`` speaks HTTP/1.1, ``server`` runs it in a thread of its own (the runtime supervises it),
-``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.
+Stdlib asyncio only: ``http11`` frames HTTP/1.1, ``protocol`` routes, checks keys and answers, ``routes`` is the
+table of the routes the features register (``giftdesk.core.routes``), ``server`` runs it in a thread of its own (the
+runtime supervises it), ``addressing`` decides where to listen and what URL trackers get, ``openapi`` describes it.
 """
 
 from giftdesk.docker.bridge import docker_bridge_ip

@@ -1,22 +1,25 @@
 """``EndpointServer``: the tracker endpoint's event loop, in a thread of its own.
 
-The console starts one next to its Qt event loop; ``giftdesk serve`` runs one headless through
-``serve()``. Either way::
+The runtime's endpoint service starts one (in the window and in ``giftdesk serve`` alike) with
+the routes the desk wires (``Desk.endpoint_routes``)::
 
-    gateway = TrackerGateway(desk.db, desk.events)
-    server = EndpointServer.from_settings(gateway, desk.settings.all())
+    gateway, routes = desk.endpoint_routes()
+    server = EndpointServer.from_settings(gateway, desk.settings.all(), routes=routes)
     server.start()          # returns once listening; ServiceUnavailableError if the port is taken
     server.addresses        # [("127.0.0.1", 8787), ("172.17.0.1", 8787)]
     server.stats()          # cheap; the status bar polls it every second
     server.stop()           # answers in-flight writes, closes connections, gateway.close()
 
-One event loop thread answers every request; saves go to one writer thread that commits the
-writes waiting together in one transaction (``giftdesk.endpoint.writer``), so the loop never
-waits for a database commit. The social route ``POST /api/v1/profiles/social-sync/{platform}`` is
-served when a ``SocialSyncHandler`` is given (``social=``): its body is framed and limited like a
-tracker write's, then the handler checks the Bearer token and commits the sync on a small thread
-pool; the answer leaves once the sync is committed (a refused token counts against the address
-like a tracker's bad key). Without a handler the route answers 404.
+The gateway is the key table every route's key is checked against (``authenticate`` for the
+tracker headers, ``account_for_key`` for a Bearer key); the server starts it, reloads its keys
+and closes it. The routes are the features' (``giftdesk.core.routes``) plus the server's own
+``/health`` and ``/openapi.json``.
+
+One event loop thread answers every request; saves go to one writer thread per ``write`` (the
+tracker routes share one) that commits the writes waiting together in one transaction
+(``giftdesk.endpoint.writer``), so the loop never waits for a database commit. Routes whose
+handler works through the ORM (the social sync) run on a small thread pool; their answer leaves
+once the handler has committed.
 
 Connection slots, so that a flood of idle or never-authenticated connections cannot lock
 trackers out (``ServerState.admit``):
@@ -56,14 +59,15 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 
+from giftdesk.core.errors import ServiceUnavailableError
+from giftdesk.core.routes import Route
 from giftdesk.endpoint.addressing import bind_hosts
+from giftdesk.endpoint.http11 import HEAD, MAX_BODY, READ_SIZE, encode_json
 from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
-from giftdesk.endpoint.protocol import HEAD, MAX_BODY, READ_SIZE, HttpConnection, encode_json
+from giftdesk.endpoint.protocol import HttpConnection
+from giftdesk.endpoint.routes import Router, health_route, openapi_route
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
-from giftdesk.core.errors import ServiceUnavailableError
-from giftdesk.social.http import SocialSyncHandler
-from giftdesk.accounts.tracker_gateway import TrackerGateway
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ DEFAULT_RATE_LIMIT = 600  # requests per minute per account (endpoint.rate_limit
 DEFAULT_AUTH_FAILURE_LIMIT = 60  # failed authentications per minute per client address
 ACCEPTS_PER_TURN = 64
 LISTEN_QUEUE = 1024
-DEFAULT_SOCIAL_WORKERS = 4  # threads for social syncs: PostgreSQL commits them side by side (SQLite one at a time)
+DEFAULT_WORKERS = 4  # worker-route threads (social syncs): PostgreSQL commits them side by side, SQLite one at a time
 GRACE = 0.5  # seconds a new connection has to authenticate before the per-address cap may close it
 
 
@@ -87,21 +91,28 @@ class EndpointStats:
     writes_committed: int = 0
     write_groups: int = 0  # transactions those writes took (group commit)
     connections_evicted: int = 0  # closed to make room for others (connection slots)
-    social_syncs: int = 0  # social syncs answered 200 (committed)
+    social_syncs: int = 0  # worker routes' requests (the social syncs) answered 200 (committed)
 
 
 class ServerState:
     """What every connection of one server shares. Touched on the event-loop thread only
     (``stats()`` reads plain counters from other threads, which the GIL makes safe)."""
 
-    def __init__(self, gateway: TrackerGateway, *, rate_limit_per_minute: float, auth_failures_per_minute: float,
-                 max_body: int, idle_timeout: float, header_timeout: float, body_timeout: float,
-                 max_connections: int, max_unauthenticated_per_address: int | None, write_group: int,
-                 social: SocialSyncHandler | None = None, social_workers: int = DEFAULT_SOCIAL_WORKERS):
+    def __init__(self, gateway, routes: Sequence[Route], *, rate_limit_per_minute: float,
+                 auth_failures_per_minute: float, max_body: int, idle_timeout: float, header_timeout: float,
+                 body_timeout: float, max_connections: int, max_unauthenticated_per_address: int | None,
+                 write_group: int, workers: int = DEFAULT_WORKERS):
         self.gateway = gateway
-        self.authenticate = gateway.authenticate
+        self.authenticate = gateway.authenticate  # the tracker headers
+        self.account_for_key = gateway.account_for_key  # a Bearer key
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.writer = GroupWriter(gateway, max_group=write_group)
+        served = [*routes, health_route()]
+        self.openapi_body = encode_json(build_openapi(Router([*served, openapi_route(b"")]).entries))
+        self.router = Router([*served, openapi_route(self.openapi_body)])
+        # One writer thread per route ``write`` (the tracker routes share one: one group commit).
+        self.writers = {entry.write: None for entry in self.router.entries if entry.write is not None}
+        for write in self.writers:
+            self.writers[write] = GroupWriter(write, max_group=write_group)
         self.account_limits = TokenBuckets(rate_limit_per_minute)
         # Per client address, one budget for every route: only requests whose credential proved
         # invalid take from it, so a valid key or token is never refused for others' failures.
@@ -114,12 +125,11 @@ class ServerState:
         self.max_connections = max_connections
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
-        # The social sync route: its handler reads and commits on these threads, never on the loop.
-        self.social = social
-        self.social_pool = (ThreadPoolExecutor(max_workers=social_workers, thread_name_prefix="endpoint-social")
-                            if social is not None else None)
-        self.social_syncs = 0  # answered 200 (committed)
-        self.openapi_body = encode_json(build_openapi(social=social is not None))
+        # Worker routes (the social sync): their handlers read and commit on these threads, never on the loop.
+        has_work = any(entry.work is not None and entry.unserved is None for entry in self.router.entries)
+        self.work_pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="endpoint-work")
+                          if has_work else None)
+        self.work_committed = 0  # answered 200
         self.read_buffer = memoryview(bytearray(READ_SIZE))  # every connection reads into it in turn
         self.clock = time.monotonic()  # coarse: advanced by the sweeper, used for timeouts
         self.date_line = b""
@@ -233,7 +243,7 @@ class EndpointServer:
 
     def __init__(
         self,
-        gateway: TrackerGateway,
+        gateway,
         hosts: Sequence[str] | str = ("127.0.0.1",),
         port: int = DEFAULT_PORT,
         *,
@@ -246,11 +256,11 @@ class EndpointServer:
         max_connections: int = 1000,
         max_unauthenticated_per_address: int | None = None,
         write_group: int = DEFAULT_MAX_GROUP,
-        social: SocialSyncHandler | None = None,
-        social_workers: int = DEFAULT_SOCIAL_WORKERS,
+        routes: Sequence[Route] = (),
+        workers: int = DEFAULT_WORKERS,
     ):
-        """``social``: the handler of ``POST /api/v1/profiles/social-sync/{platform}``; without it
-        that route answers 404 and is not in ``/openapi.json``."""
+        """``gateway``: the key table (see the module docstring); ``routes``: the features' routes;
+        ``workers``: threads for the routes whose handler runs off the loop."""
         self.gateway = gateway
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         if not self.hosts:
@@ -260,9 +270,10 @@ class EndpointServer:
             auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
             header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
             max_unauthenticated_per_address=max_unauthenticated_per_address, write_group=write_group,
-            social=social, social_workers=social_workers,
+            workers=workers,
         )
-        self._state = ServerState(gateway, rate_limit_per_minute=rate_limit_per_minute, **self._options)
+        self.routes = list(routes)
+        self._state = ServerState(gateway, self.routes, rate_limit_per_minute=rate_limit_per_minute, **self._options)
         self._state_used = False
         self._tick = max(0.05, min(1.0, header_timeout / 4, idle_timeout / 4, body_timeout / 4))
         self._thread: threading.Thread | None = None
@@ -276,7 +287,7 @@ class EndpointServer:
     @classmethod
     def from_settings(
         cls,
-        gateway: TrackerGateway,
+        gateway,
         settings: Mapping[str, Any],
         *,
         port: int | None = None,
@@ -301,7 +312,8 @@ class EndpointServer:
         if self._thread is not None:
             raise RuntimeError("The endpoint is already running.")
         if self._state_used:  # started before: counters, limits and the writer start afresh
-            self._state = ServerState(self.gateway, rate_limit_per_minute=self.rate_limit_per_minute, **self._options)
+            self._state = ServerState(self.gateway, self.routes, rate_limit_per_minute=self.rate_limit_per_minute,
+                                      **self._options)
         self._state_used = True
         # Subscribe to key and data events first, then re-read the keys: a gateway built before
         # keys changed (and before it listened for the events) must not answer with a stale table.
@@ -315,9 +327,10 @@ class EndpointServer:
         if self._start_error is not None:
             self._thread.join()
             self._thread = None
-            self._state.writer.shutdown(wait=False)
-            if self._state.social_pool is not None:
-                self._state.social_pool.shutdown(wait=False)
+            for writer in self._state.writers.values():
+                writer.shutdown(wait=False)
+            if self._state.work_pool is not None:
+                self._state.work_pool.shutdown(wait=False)
             self.gateway.close()
             error, self._start_error = self._start_error, None
             raise error
@@ -338,9 +351,10 @@ class EndpointServer:
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         self._thread = None
-        self._state.writer.shutdown(wait=True)  # every save handed over has committed or failed
-        if self._state.social_pool is not None:
-            self._state.social_pool.shutdown(wait=True)  # ... and every social sync
+        for writer in self._state.writers.values():
+            writer.shutdown(wait=True)  # every save handed over has committed or failed
+        if self._state.work_pool is not None:
+            self._state.work_pool.shutdown(wait=True)  # ... and every social sync
         self.gateway.close()
         log.info("Tracker endpoint stopped")
 
@@ -381,10 +395,10 @@ class EndpointServer:
             active_connections=len(state.connections),
             connections_total=state.connections_total,
             writes_in_flight=len(state.inflight),
-            writes_committed=state.writer.writes_committed,
-            write_groups=state.writer.groups_committed,
+            writes_committed=sum(writer.writes_committed for writer in state.writers.values()),
+            write_groups=sum(writer.groups_committed for writer in state.writers.values()),
             connections_evicted=state.evictions,
-            social_syncs=state.social_syncs,
+            social_syncs=state.work_committed,
         )
 
     # ---- the loop thread ---------------------------------------------------------------------
@@ -393,7 +407,8 @@ class EndpointServer:
         asyncio.set_event_loop(loop)  # this thread's only
         self._loop = loop
         self._state.loop = loop
-        self._state.writer.start(loop)
+        for writer in self._state.writers.values():
+            writer.start(loop)
         try:
             try:
                 loop.run_until_complete(self._listen(loop))

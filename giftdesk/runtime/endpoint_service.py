@@ -1,7 +1,9 @@
 """The tracker endpoint as a supervised service, in the window and in ``giftdesk serve`` alike.
 
-``run`` builds a gateway and server as the settings say (overrides from ``giftdesk serve``'s
-options win), with the social sync route served from the desk's ``SocialService``, listens, then reports requests per minute every second until told to stop. A
+``run`` builds a server as the settings say (overrides from ``giftdesk serve``'s options win),
+serving the routes the desk wires (``Desk.endpoint_routes``: the tracker routes and the social
+sync route, with the tracker gateway's key table), listens, then reports requests per minute
+every second until told to stop. A
 port that is taken is a failure: the supervisor retries with backoff and the status bar says
 why. ``endpoint.enabled``/``port``/``bind`` changes and a restored database restart it; the rate
 limit is applied to the running server; a new public URL only changes what trackers are told.
@@ -60,8 +62,6 @@ class EndpointService(Service):
     def run(self, stop: threading.Event) -> None:
         from giftdesk.endpoint import addressing
         from giftdesk.endpoint.server import EndpointServer
-        from giftdesk.social.http import SocialSyncHandler
-        from giftdesk.accounts.tracker_gateway import TrackerGateway
 
         settings = self.desk.settings.all()
         o = self.overrides
@@ -71,10 +71,9 @@ class EndpointService(Service):
                         requestsPerMinute=None)
             stop.wait()
             return
-        gateway = TrackerGateway(self.desk.db, self.desk.events)
+        gateway, routes = self.desk.endpoint_routes()
         server = EndpointServer.from_settings(gateway, settings, port=o.port, bind=o.bind, hosts=o.hosts,
-                                              rate_limit_per_minute=o.rate_limit_per_minute,
-                                              social=SocialSyncHandler(self.desk.social))
+                                              rate_limit_per_minute=o.rate_limit_per_minute, routes=routes)
         try:
             server.start()  # raises ServiceUnavailableError when the port is taken
         except BaseException:

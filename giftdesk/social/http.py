@@ -1,14 +1,17 @@
 """``POST /api/v1/profiles/social-sync/{platform}``, without the transport.
 
-The endpoint hands ``SocialSyncHandler.handle`` the path's platform, the raw ``Authorization``
-header, the raw body and the client's address, and sends back the status, JSON body and
-headers it returns. ``openapi_fragment()`` describes the route for ``/openapi.json``.
+``sync_routes(handler)`` is the route the endpoint serves (``giftdesk.core.routes``): the
+endpoint frames the body (at most ``MAX_BODY_BYTES``), checks the Bearer token against its key
+table and runs ``SocialSyncHandler.serve`` on a worker thread with the token's account, the
+path's platform, the raw body and the client's address; it sends back the status, JSON body and
+headers returned. ``openapi_fragment()`` describes the route for ``/openapi.json``.
 
 Authentication: ``Authorization: Bearer <token>``, where the token is the API key of the TikTok
 account linked to the profile. Only SHA-256 digests of keys are stored: the digest of the token
-finds the credential through its unique index, and the stored digest is then compared with
-``hmac.compare_digest``. (The index lookup's timing can only reveal something about a digest,
-which says nothing usable about a key.)
+finds the credential (in the endpoint's key table; in ``handle``, for callers without the
+endpoint, through the table's unique index), and the stored digest is then compared with
+``hmac.compare_digest``. (The lookup's timing can only reveal something about a digest, which
+says nothing usable about a key.)
 
 The order of checks follows the route's design: authentication (401), the rate limit (429, 10 syncs a
 minute per profile, the recommended limit, with ``Retry-After``), the platform (400
@@ -16,8 +19,9 @@ minute per profile, the recommended limit, with ``Retry-After``), the platform (
 syncs of an authenticated caller are recorded as failed syncs (source ``endpoint``).
 
 Failed authentications per client address are limited by the endpoint, with the same budget as
-the tracker routes (``giftdesk.endpoint``): it turns this handler's 401 into a 429 once the
-address has used its budget, and never refuses a valid token for others' failures.
+the tracker routes (``giftdesk.endpoint``): it answers a refused token with this route's 401, or
+with its 429 once the address has used its budget, and never refuses a valid token for others'
+failures.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from sqlalchemy import select
 from giftdesk.db.models import TrackerCredential
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
 from giftdesk.core.errors import DiskFullError, NotFoundError
+from giftdesk.core.routes import BEARER_KEY, Refusals, Route, bearer_token
 from giftdesk.db.credentials import digest_key
 from giftdesk.social.service import SocialService
 from giftdesk.social.validation import (
@@ -118,6 +123,11 @@ class SlidingWindowLimiter:
 
 
 DISK_FULL_ANSWER = {"message": "Insufficient storage", "error": "The server's disk is full; the sync was not saved."}
+INTERNAL_ERROR = {"message": "Internal server error", "error": "The sync could not be saved; see the log."}
+MISSING_TOKEN = {"message": "Unauthorized", "error": "Access token required"}
+MISSING_TOKEN_CHALLENGE = "Bearer"
+INVALID_TOKEN = {"message": "Unauthorized", "error": "Invalid or missing token"}
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
 
 
 class SocialSyncHandler:
@@ -128,26 +138,29 @@ class SocialSyncHandler:
         self.syncs = SlidingWindowLimiter(limit, window, clock)
 
     def handle(self, platform: str, authorization: bytes | None, body: bytes, client: str) -> Answer:
-        started = time.perf_counter()
+        """The whole route for a caller without the endpoint: the token, then ``serve``."""
         try:
-            return self._handle(platform, authorization, body, client, started)
-        except DiskFullError as exc:
-            log.error("Social sync from %s not saved: %s", client, exc)
-            return 507, DISK_FULL_ANSWER, []
-        except Exception:
-            log.exception("Social sync from %s failed", client)
-            return 500, {"message": "Internal server error", "error": "The sync could not be saved; see the log."}, []
-
-    def _handle(self, platform_text: str, authorization: bytes | None, body: bytes, client: str,
-                started: float) -> Answer:
-        token = _bearer_token(authorization)
-        if token is None:
-            return 401, {"message": "Unauthorized", "error": "Access token required"}, [("WWW-Authenticate", "Bearer")]
-        account_id = self._account_for(token)
+            token = bearer_token(authorization)
+            if token is None:
+                return 401, MISSING_TOKEN, [("WWW-Authenticate", MISSING_TOKEN_CHALLENGE)]
+            account_id = self._account_for(token)
+        except Exception as exc:
+            return _failed(exc, client)
         if account_id is None:
-            return 401, {"message": "Unauthorized", "error": "Invalid or missing token"}, \
-                [("WWW-Authenticate", 'Bearer error="invalid_token"')]
+            return 401, INVALID_TOKEN, [("WWW-Authenticate", INVALID_TOKEN_CHALLENGE)]
+        return self.serve(account_id, platform, body, client)
 
+    def serve(self, account_id: int, platform: str | bytes, body: bytes, client: str) -> Answer:
+        """A sync by the account whose key the caller has proved; ``platform`` as in the path."""
+        started = time.perf_counter()
+        if isinstance(platform, bytes):
+            platform = platform.decode("utf-8", "replace")
+        try:
+            return self._sync(account_id, platform, body, started)
+        except Exception as exc:
+            return _failed(exc, client)
+
+    def _sync(self, account_id: int, platform_text: str, body: bytes, started: float) -> Answer:
         wait, left, reset = self.syncs.hit(account_id)
         if wait is not None:
             return _too_many(wait)
@@ -208,6 +221,15 @@ class SocialSyncHandler:
         return row[0]
 
 
+def _failed(exc: Exception, client: str) -> Answer:
+    """507 on a full disk, else 500; both logged."""
+    if isinstance(exc, DiskFullError):
+        log.error("Social sync from %s not saved: %s", client, exc)
+        return 507, DISK_FULL_ANSWER, []
+    log.error("Social sync from %s failed", client, exc_info=exc)
+    return 500, INTERNAL_ERROR, []
+
+
 _PROFILE_NOT_FOUND = {"message": "Profile not found", "error": "User profile does not exist"}
 
 
@@ -216,20 +238,6 @@ TOO_MANY = {"message": "Too many sync requests", "error": "Please wait before sy
 
 def _too_many(wait: float) -> Answer:
     return 429, TOO_MANY, [("Retry-After", str(max(1, math.ceil(wait))))]
-
-
-def _bearer_token(header: bytes | None) -> str | None:
-    if not header:
-        return None
-    try:
-        text = header.decode("ascii").strip()
-    except UnicodeDecodeError:
-        return None
-    scheme, _, token = text.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 200 or " " in token:
-        return None
-    return token
 
 
 def _reject_constant(name: str) -> Any:
@@ -243,6 +251,46 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+# ---- the route ------------------------------------------------------------------------------------
+def _encoded(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sync_routes(handler: SocialSyncHandler | None) -> list[Route]:
+    """The sync route; without a handler it answers 404 (not served) and is not in /openapi.json."""
+    if handler is None:
+        return [Route(ROUTE, unserved=_encoded({"message": "Not found",
+                                                "error": "Social sync is not served by this endpoint."}))]
+    refusals = Refusals(
+        missing_key=(_encoded(MISSING_TOKEN), MISSING_TOKEN_CHALLENGE),
+        invalid_key=(_encoded(INVALID_TOKEN), INVALID_TOKEN_CHALLENGE),
+        too_many_failures=_encoded(TOO_MANY),
+        too_large=_encoded({"message": "Payload too large", "error": f"The body may be at most {MAX_BODY_BYTES} bytes."}),
+        internal_error=_encoded(INTERNAL_ERROR),
+        stopping=_encoded({"message": "Service unavailable", "error": "The endpoint is stopping."}),
+    )
+    return [Route(ROUTE, work=handler.serve, auth=BEARER_KEY, max_body=MAX_BODY_BYTES, refusals=refusals,
+                  openapi=_served_fragment)]
+
+
+def _served_fragment() -> dict[str, Any]:
+    """``openapi_fragment()`` as the endpoint serves it: with its 405, the OPTIONS parameter, a tag
+    and a note in the document's description."""
+    fragment = openapi_fragment()
+    path_item = fragment["paths"][ROUTE]
+    path_item["post"]["responses"]["405"] = {"$ref": "#/components/responses/MethodNotAllowed"}
+    # OPTIONS answers for any platform segment (the 400 for an unknown platform is POST's).
+    path_item["options"] = {"parameters": [{
+        "name": "platform", "in": "path", "required": True,
+        "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}]}
+    fragment["tags"] = [{"name": "social", "description": "Creator social stats"}]
+    fragment["notes"] = (
+        " `POST /api/v1/profiles/social-sync/{platform}` takes `Authorization: Bearer <token>`, the API "
+        "key of the TikTok account linked to the profile; its errors are `{\"message\": ..., \"error\": ...}` "
+        "(or `details` for validation) and its body may be at most 16 KiB.")
+    return fragment
 
 
 # ---- OpenAPI --------------------------------------------------------------------------------

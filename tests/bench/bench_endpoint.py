@@ -60,7 +60,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from giftdesk.desk import Desk  # noqa: E402
-from giftdesk.endpoint import EndpointServer  # noqa: E402
+from tests.support.endpoint_server import EndpointServer  # noqa: E402
 from giftdesk.accounts.tracker_gateway import TrackerGateway  # noqa: E402
 
 HEARTBEAT_MS = 5

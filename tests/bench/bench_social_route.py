@@ -39,7 +39,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from giftdesk.db.social_models import SOCIAL_PLATFORMS  # noqa: E402
 from giftdesk.desk import Desk  # noqa: E402
-from giftdesk.endpoint import EndpointServer  # noqa: E402
+from tests.support.endpoint_server import EndpointServer  # noqa: E402
 from giftdesk.social.http import SocialSyncHandler  # noqa: E402
 from giftdesk.accounts.tracker_gateway import TrackerGateway  # noqa: E402
 from tests.bench.bench_endpoint import run_wrk, seed_accounts  # noqa: E402

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from giftdesk.endpoint.addressing import advertised_base_url, docker_bridge_ip, local_bind_hosts
-from giftdesk.endpoint.server import EndpointServer
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.conftest import require_service
 from tests.support.docker_engine import TEST_IMAGE, TEST_LABEL, wait_for_log

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-from giftdesk.endpoint import EndpointServer
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, read_answers, request_bytes
 

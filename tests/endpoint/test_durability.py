@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 
-from giftdesk.endpoint import EndpointServer
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, read_answers, request_bytes, wait_until
 

@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 
-from giftdesk.endpoint import EndpointServer
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.accounts.tracker_data import MAX_DEPTH
 from giftdesk.accounts.tracker_gateway import TrackerGateway
 from tests.endpoint.helpers import auth_headers, exchange, read_answers, read_until_closed, parse_answers, request_bytes

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from giftdesk.endpoint import EndpointServer, local_bind_hosts
+from giftdesk.endpoint import local_bind_hosts
+from tests.support.endpoint_server import EndpointServer
 from giftdesk.core.errors import ServiceUnavailableError
 from tests.endpoint.helpers import auth_headers, exchange, read_answers, request_bytes
 
