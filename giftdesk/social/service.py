@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from giftdesk.core.clock import iso
 from giftdesk.db.change_log import note_change
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.db.social_models import (
