@@ -42,6 +42,16 @@ class Operation:
     def describe(self, subject: str = "") -> str:
         return f"{self.description} {subject}…" if subject else f"{self.description}…"
 
+    def run_and_wait(self, executor, fn, *args: Any, target: Any = None, subject: str = "", **kwargs: Any) -> Any:
+        """Runs ``fn`` as this operation on ``executor``'s lanes (``runtime.lanes.LaneExecutor``) and
+        waits: the background's own work (schedules) queues behind what a person started on the same
+        container or order, in the same process. Raises what ``fn`` raised."""
+        job = executor.submit(fn, *args, lane=self.lane_key(target), description=self.describe(subject), **kwargs)
+        job.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
     def confirmation(self, **fields: Any) -> str:
         if self.confirm is None:
             raise ValueError(f"operation {self.name} asks nothing before it runs")

@@ -12,6 +12,7 @@ import logging
 import os
 
 from giftdesk.fampage.client import FampageError, FampageUnavailable
+from giftdesk.fampage.operations import SYNC_OPEN_ORDERS
 from giftdesk.core.events import SettingsChanged
 from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
 
@@ -33,7 +34,8 @@ def install(runtime) -> None:
         if not configured():
             return None
         try:
-            result = desk.orders.sync_open_orders()
+            # On the window's sync lane: the schedule never overlaps a sync a person started.
+            result = SYNC_OPEN_ORDERS.run_and_wait(runtime.jobs, desk.orders.sync_open_orders)
             desk.fampage.balance()
         except (FampageError, FampageUnavailable) as exc:
             log.warning("Scheduled Fampage sync failed: %s", exc)

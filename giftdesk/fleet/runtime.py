@@ -44,7 +44,7 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
     options = {k: v for k, v in (("interval", probe_interval), ("grace", probe_grace)) if v is not None}
     probe = FleetProbe(desk, service, live, runtime.http, **options)
     stats = FleetStatsSampler(desk, service, live, **({"interval": stats_interval} if stats_interval else {}))
-    schedules = FleetSchedules(desk, service, runtime.scheduler)
+    schedules = FleetSchedules(desk, service, runtime.scheduler, runtime.jobs)
     for item in (watcher, probe, stats):
         runtime.add(item)
     schedules.sync()

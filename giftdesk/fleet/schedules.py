@@ -6,6 +6,7 @@ import logging
 
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet.events import InstancesChanged
+from giftdesk.fleet.operations import BY_ACTION
 from giftdesk.core.events import DatabaseReplaced
 
 log = logging.getLogger(__name__)
@@ -16,10 +17,11 @@ def job_name(instance_id: int, what: str) -> str:
 
 
 class FleetSchedules:
-    def __init__(self, desk, fleet, scheduler):
+    def __init__(self, desk, fleet, scheduler, lanes):
         self.desk = desk
         self.fleet = fleet
         self.scheduler = scheduler
+        self.lanes = lanes  # the process's job lanes: a scheduled stop waits for the window's start
         self._unsubscribe = [desk.events.subscribe(InstancesChanged, lambda _e: self.sync()),
                              desk.events.subscribe(DatabaseReplaced, lambda _e: self.sync())]
 
@@ -47,7 +49,8 @@ class FleetSchedules:
     def _action(self, instance_id: int, name: str, what: str):
         def run() -> None:
             try:
-                getattr(self.fleet, what)(instance_id)
+                BY_ACTION[what].run_and_wait(self.lanes, getattr(self.fleet, what), instance_id, target=instance_id,
+                                             subject=name)
                 self.fleet.record_event(instance_id, "info", f"Scheduled {what}")
             except GiftDeskError as exc:
                 self.fleet.record_event(instance_id, "error", f"Scheduled {what} failed: {exc}")
