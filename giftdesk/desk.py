@@ -18,6 +18,7 @@ from giftdesk.core.errors import GiftDeskError
 from giftdesk.core.events import EventBus, SettingsChanged
 from giftdesk.core.paths import DataPaths, resolve_data_dir, resolve_database_url
 from giftdesk.core.secrets import SecretStore
+from giftdesk.feed.events import ChangeArrived, ResyncNeeded
 from giftdesk.system.admins import AdminService
 from giftdesk.system.audit import AuditService
 from giftdesk.system.backups import BackupService
@@ -208,7 +209,22 @@ class Desk:
         secrets = SecretStore(paths.secrets_fallback, namespace=namespace)
         desk = cls(paths, db, secrets, EventBus(), actor or Actor("owner", "admin"))
         desk.events.subscribe(SettingsChanged, desk._on_settings_changed, owner=desk)
+        desk.events.subscribe(ChangeArrived, desk._relay_change, owner=desk)
+        desk.events.subscribe(ResyncNeeded, desk._relay_resync, owner=desk)
         return desk
+
+    # Another console's changes, as the change feed reports them, become the events this process's
+    # own changes publish, so every view and runtime service that follows those follows the others' too.
+    def _relay_change(self, change: ChangeArrived) -> None:
+        if change.here:
+            return  # published already, with its details, by the service that made it
+        event = relayed_event(change)
+        if event is not None:
+            self.events.publish(event)
+
+    def _relay_resync(self, _event: ResyncNeeded) -> None:
+        for event in resync_events():
+            self.events.publish(event)
 
     def _on_settings_changed(self, event: SettingsChanged) -> None:
         # A new public URL pattern: every account's instance URL (the tracker API's instanceUrl) follows it,
@@ -252,6 +268,45 @@ class Desk:
             self._fleet.close()
         self._docker.close()
         self.db.dispose()
+
+
+def relayed_event(change: ChangeArrived):
+    """The event this process would have published for ``change`` had it made it (None: nothing
+    listens for that entity)."""
+    from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged
+    from giftdesk.fampage.events import CompanyChanged, InvoiceChanged, OrdersChanged
+    from giftdesk.fleet.events import InstancesChanged
+    from giftdesk.social.events import SocialProfileChanged
+
+    try:
+        number = int(change.id)
+    except (TypeError, ValueError):
+        number = None
+    make = {
+        "customer": lambda: CustomerChanged(number),
+        "account": lambda: AccountChanged(number, None),
+        # A key changed elsewhere: the tracker's key may be new, but which change it was is not known.
+        "key": lambda: KeyChanged(number, "deleted" if change.action == "deleted" else "changed"),
+        "instance": lambda: InstancesChanged((number,) if number is not None else ()),
+        "order": lambda: OrdersChanged(None),
+        "invoice": lambda: InvoiceChanged(number, change.action),
+        "company": lambda: CompanyChanged(number),
+        "social_profile": lambda: SocialProfileChanged(number),
+        "setting": lambda: SettingsChanged((str(change.id),)),
+    }.get(change.entity)
+    if make is None or (number is None and change.entity != "setting"):
+        return None
+    return make()
+
+
+def resync_events() -> list:
+    """Too many changes were missed to tell which: every view reloads what it shows."""
+    from giftdesk.accounts.events import CustomerChanged
+    from giftdesk.fampage.events import OrdersChanged
+    from giftdesk.fleet.events import InstancesChanged
+    from giftdesk.social.events import SocialProfileChanged
+
+    return [CustomerChanged(None), InstancesChanged(), OrdersChanged(None), SocialProfileChanged(None)]
 
 
 def feature_routes(gateway, social_sync=None) -> list:

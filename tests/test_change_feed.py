@@ -277,3 +277,57 @@ def test_events_follow_in_text_ends_cleanly_on_ctrl_c(desk, data_dir):
         process.send_signal(signal.SIGINT)
         out, errors = process.communicate(timeout=WAIT)
     assert process.returncode == 0, errors
+
+
+def test_other_processes_changes_become_this_processs_events_and_its_own_are_not_repeated(any_db_desk, data_dir):
+    """The desk relays what the feed brings from elsewhere as the events its own services publish."""
+    from giftdesk.accounts.events import CustomerChanged, KeyChanged
+    from giftdesk.runtime.supervisor import Supervisor
+
+    desk = any_db_desk
+    seen: queue.Queue = queue.Queue()
+    for kind in (CustomerChanged, KeyChanged, ChangeArrived):
+        desk.events.subscribe(kind, seen.put)
+    supervisor = Supervisor(desk.events)
+    service = supervisor.add(ChangeFeedService(desk.db, desk.events, poll_interval=0.05))
+    supervisor.start()
+    try:
+        while service.follower is None or not service.follower.listening.is_set():
+            threading.Event().wait(0.05)
+        mine = desk.customers.create("Made here")
+        # A relayed event would be published inside the feed's ChangeArrived, before this queue gets that:
+        # so once both are in, every CustomerChanged there will be is in.
+        own = _drain_until_all(seen, lambda e: isinstance(e, ChangeArrived) and e.id == mine.id,
+                               lambda e: e == CustomerChanged(mine.id))
+        [feed] = [e for e in own if isinstance(e, ChangeArrived)]
+        assert feed.here and [e for e in own if isinstance(e, CustomerChanged)] == [CustomerChanged(mine.id)]
+        run_giftdesk(desk, data_dir, "customer", "add", "--name", "Made elsewhere")
+        elsewhere = desk.customers.list("Made elsewhere")[0]
+        got = _drain(seen, until=lambda e: isinstance(e, ChangeArrived) and e.id == elsewhere.id)
+        assert not got[-1].here and CustomerChanged(elsewhere.id) in got  # relayed as if made here
+        account = desk.customers.add_account(mine.id, "relay_me")
+        run_giftdesk(desk, data_dir, "key", "generate", "--account", str(account.id))
+        got = _drain(seen, until=lambda e: isinstance(e, ChangeArrived) and e.entity == "key")
+        assert got[-1].id == account.id  # a key is named by its account
+        assert KeyChanged(account.id, "changed") in got
+    finally:
+        assert supervisor.stop(timeout=WAIT) == [], "the change feed's thread was left behind"
+
+
+def _drain_until_all(events: queue.Queue, *conditions) -> list:
+    got: list = []
+    while not all(any(condition(e) for e in got) for condition in conditions):
+        got.append(events.get(timeout=WAIT))
+    return got
+
+
+def _drain(events: queue.Queue, until, timeout: float = WAIT) -> list:
+    got = []
+    while True:
+        try:
+            event = events.get(timeout=timeout)
+        except queue.Empty:
+            return got
+        got.append(event)
+        if until(event):
+            return got

@@ -19,6 +19,8 @@ is one a console should see.
 from __future__ import annotations
 
 import json
+import threading
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,7 +71,7 @@ def tracked_classes() -> dict[type, tuple[str, str, bool]]:
         _tracked.update({
             Customer: ("customer", "id", False),
             TikTokAccount: ("account", "id", False),
-            TrackerCredential: ("key", "id", False),
+            TrackerCredential: ("key", "account_id", False),  # one key per account: named by its account
             Instance: ("instance", "id", False),
             FampageOrder: ("order", "id", False),
             Invoice: ("invoice", "id", False),
@@ -139,6 +141,7 @@ def _write(session: Session) -> None:
         seq = connection.execute(insert(ChangeLogEntry).values(
             entity=entity, entity_id=entity_id[:100], action=action, actor=actor, at=at)
             .returning(ChangeLogEntry.id)).scalar_one()
+        _written_here_in(connection.engine.url).add(_mark(seq, at))
         if notify:
             payload = json.dumps({"entity": entity, "id": entity_id, "action": action, "actor": actor,
                                   "at": at.isoformat(), "seq": seq})
@@ -146,6 +149,51 @@ def _write(session: Session) -> None:
                 payload = json.dumps({"seq": seq})
             connection.execute(text("SELECT pg_notify(:channel, :payload)"),
                                {"channel": NOTIFY_CHANNEL, "payload": payload})
+
+
+def _mark(seq: int, at: datetime) -> tuple[int, int]:
+    """A change row told apart from another with the same id: ids start again in a database that was
+    restored or recreated, so the time (to the microsecond) goes with it."""
+    return seq, round(at.timestamp() * 1_000_000)
+
+
+class _RecentSeqs:
+    """The change rows this process wrote (the newest ``size``), as ``_mark``s: its own changes reached
+    its views through its events already, so the feed tells them apart. A rolled-back row is never
+    read back, so remembering it is harmless."""
+
+    def __init__(self, size: int = 10_000):
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, seq) -> None:
+        with self._lock:
+            self._ids.add(seq)
+            self._order.append(seq)
+            if len(self._order) > self._size:
+                self._ids.discard(self._order.popleft())
+
+    def __contains__(self, seq) -> bool:
+        with self._lock:
+            return seq in self._ids
+
+
+_WRITTEN_HERE: dict[str, _RecentSeqs] = {}  # per database: ids are the database's own
+_WRITTEN_HERE_LOCK = threading.Lock()
+
+
+def _written_here_in(url) -> _RecentSeqs:
+    key = url.render_as_string(hide_password=True)
+    with _WRITTEN_HERE_LOCK:
+        return _WRITTEN_HERE.setdefault(key, _RecentSeqs())
+
+
+def written_here(url, seq: int, at: datetime) -> bool:
+    """Whether this process wrote change ``seq`` (made at ``at``) of the database at ``url``, among
+    its recent ones."""
+    return _mark(seq, at) in _written_here_in(url)
 
 
 def _has_change_log(connection) -> bool:

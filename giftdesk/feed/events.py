@@ -18,6 +18,7 @@ class ChangeArrived(Event):
     actor: str
     at: Any  # datetime (UTC)
     seq: int
+    here: bool = False  # made by this process (its own events told its views already)
 
 
 @dataclass(frozen=True)

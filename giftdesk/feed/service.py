@@ -11,6 +11,7 @@ import threading
 from giftdesk.core.events import DatabaseReplaced, EventBus
 from giftdesk.core.service import Service
 from giftdesk.db import Database
+from giftdesk.db.change_log import written_here
 from giftdesk.feed.changes import RESYNC, Change
 from giftdesk.feed.events import ChangeArrived, ResyncNeeded
 from giftdesk.feed.follower import POLL_INTERVAL, ChangeFollower
@@ -54,7 +55,7 @@ class ChangeFeedService(Service):
             self.events.publish(ResyncNeeded(change.seq))
         else:
             self.events.publish(ChangeArrived(change.entity, change.id, change.action, change.actor, change.at,
-                                              change.seq))
+                                              change.seq, written_here(self.db.engine.url, change.seq, change.at)))
 
 
 def install(runtime) -> None:
