@@ -51,6 +51,9 @@ class Runtime:
         from giftdesk.runtime.status_file import StatusFileWriter
         from giftdesk.core.events import ServiceStatusChanged
 
+        from giftdesk.runtime.ownership import OwnerLock
+
+        self._owner_lock = OwnerLock(desk.paths.root)
         self._status_file = StatusFileWriter(desk.paths.root, self.statuses, kind)
         self._unsubscribe_status = desk.events.subscribe(ServiceStatusChanged, self._status_file.mark)
         if endpoint:
@@ -71,6 +74,13 @@ class Runtime:
         return self.supervisor.add(service, start=self._started)
 
     def start(self) -> None:
+        """Raises RuntimeOwnedElsewhere when another process runs this data directory's runtime."""
+        from giftdesk.runtime.ownership import RuntimeOwnedElsewhere
+        from giftdesk.runtime.status_file import read_runtime_status
+
+        root = self.desk.paths.root
+        if not self._owner_lock.acquire():
+            raise RuntimeOwnedElsewhere(root, read_runtime_status(root))
         self._started = True
         self._status_file.start()
         self.supervisor.start()
@@ -96,4 +106,5 @@ class Runtime:
                     log.exception("Closing %s failed", name)
         self.docker.close()
         self.http.close()
+        self._owner_lock.release()  # last: whoever waits for it finds everything stopped and flushed
         return hung
