@@ -10,6 +10,7 @@ GROUP_MODULES: list[str] = [
     "social",
     "fampage", "company", "order", "invoice", "analytics",
     "system",  # status and serve come last in --help
+    "service",  # serve at boot
 ]
 
 
