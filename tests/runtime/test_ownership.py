@@ -82,3 +82,21 @@ def test_a_killed_serve_leaves_no_claim_behind(serves, quiet_data_dir):
     second, port = serves.start_listening(quiet_data_dir)
     assert answers(port)
     assert read_runtime_status(quiet_data_dir)["pid"] == second.pid
+
+
+def test_a_detached_serve_that_cannot_start_says_why_with_its_log(serves, quiet_data_dir):
+    import socket
+
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    try:
+        result = giftdesk("serve", "--detach", "--data-dir", str(quiet_data_dir), "--host", "127.0.0.1",
+                          "--port", str(blocker.getsockname()[1]))
+    finally:
+        blocker.close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("giftdesk: giftdesk serve stopped at once (exit status 1); the end of ")
+    assert "serve.log" in line and "in use" in line
+    assert not runtime_owned(quiet_data_dir)
