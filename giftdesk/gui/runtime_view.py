@@ -108,19 +108,39 @@ class RuntimeView(QObject):
     def status(self, name: str) -> ServiceStatus | None:
         return self.statuses.get(name)
 
-    def stop(self) -> None:
-        """At quit, before the Desk closes: the endpoint answers writes in flight and flushes."""
+    def stop(self, hand_over: bool = False) -> None:
+        """At quit, before the Desk closes: the endpoint answers writes in flight and flushes.
+        ``hand_over``: a detached serve takes the runtime over if the keep-running setting says so."""
         if self.attached_to is not None:
             self._attached_timer.stop()
             self.attached_to = None
         runtime, self.runtime = self.runtime, None
         if runtime is None:
             return
-        hung = runtime.stop()
+        if hand_over and self._hand_over(runtime):
+            hung = []
+        else:
+            hung = runtime.stop()
         if hung:
             log.error("Background services did not stop in time: %s", ", ".join(hung))
         if self.ctx.desk.runtime is runtime:
             self.ctx.desk.attach_runtime(None)
+
+    handed_over_to = None  # giftdesk.runtime.detached.Started once a serve took the runtime over
+
+    def _hand_over(self, runtime) -> bool:
+        """Whether a detached serve took the runtime over (which is then stopped here either way)."""
+        from giftdesk.core.errors import GiftDeskError
+        from giftdesk.runtime.handover import hand_over, keep_running_wanted
+
+        desk = self.ctx.desk
+        try:
+            if not keep_running_wanted(desk):
+                return False
+            self.handed_over_to = hand_over(desk, runtime)
+        except (GiftDeskError, OSError) as exc:
+            log.error("The trackers' backend could not be handed over to giftdesk serve: %s", exc)
+        return True
 
     def _on_statuses(self, events: list[ServiceStatusChanged]) -> None:
         for event in events:

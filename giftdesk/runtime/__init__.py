@@ -31,7 +31,9 @@ __all__ = ["Runtime", "FEATURES"]
 
 class Runtime:
     def __init__(self, desk, *, endpoint: bool = True, docker: bool = True, features: bool = True,
-                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window"):
+                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window",
+                 owner_wait_s: float | None = None):
+        """``owner_wait_s``: how long ``start`` waits for another owner to let go (a window handing over)."""
         from giftdesk.runtime.docker_monitor import DockerMonitorService
         from giftdesk.runtime.endpoint_service import EndpointService
         from giftdesk.core.context import Actor
@@ -48,6 +50,7 @@ class Runtime:
         self.endpoint: EndpointService | None = None
         self.docker_monitor: DockerMonitorService | None = None
         self._started = False
+        self._owner_wait_s = owner_wait_s
         from giftdesk.runtime.status_file import StatusFileWriter
         from giftdesk.core.events import ServiceStatusChanged
 
@@ -79,7 +82,8 @@ class Runtime:
         from giftdesk.runtime.status_file import read_runtime_status
 
         root = self.desk.paths.root
-        if not self._owner_lock.acquire():
+        wait = {} if self._owner_wait_s is None else {"grace_s": self._owner_wait_s}
+        if not self._owner_lock.acquire(**wait):
             raise RuntimeOwnedElsewhere(root, read_runtime_status(root))
         self._started = True
         self._status_file.start()

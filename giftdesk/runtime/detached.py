@@ -27,6 +27,10 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 LOG_TAIL_LINES = 15
 
+# The serve outlives its Popen on purpose: kept here, the Popen is not collected (and does not warn
+# that its process still runs) while this process lives.
+_OUTLIVING: list[subprocess.Popen] = []
+
 
 class NoServeRunning(GiftDeskError):
     """``serve stop`` with nothing to stop: exit 1, as ``systemctl stop`` of a stopped unit would be an error."""
@@ -52,6 +56,13 @@ def start_detached(root: Path, serve_arguments: list[str], database_url: str | N
     root = Path(root).resolve()
     if runtime_owned(root):
         raise RuntimeOwnedElsewhere(root, read_runtime_status(root))
+    process = spawn_serve(root, serve_arguments, database_url)
+    return wait_until_ready(process, root, timeout)
+
+
+def spawn_serve(root: Path, serve_arguments: list[str], database_url: str | None = None,
+                pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
+    """``giftdesk serve`` in a session of its own, reading nothing, writing into serve.log."""
     log_path = root / LOG_FILENAME
     env = dict(os.environ)
     if database_url:  # in the environment, not the arguments: `ps` shows arguments to everyone
@@ -62,11 +73,19 @@ def start_detached(root: Path, serve_arguments: list[str], database_url: str | N
         options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
+        options["pass_fds"] = pass_fds
     with open(log_path, "ab") as log:
         log.write(f"\n--- giftdesk serve --detach at {time.strftime('%Y-%m-%d %H:%M:%S %z')} ---\n".encode())
         log.flush()
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    env=env, close_fds=True, **options)
+    _OUTLIVING.append(process)
+    return process
+
+
+def wait_until_ready(process: subprocess.Popen, root: Path, timeout: float = READY_TIMEOUT_S) -> Started:
+    """Until the serve's runtime.json names it and its endpoint answers; stopped when it does not in time."""
+    log_path = root / LOG_FILENAME
     deadline = time.monotonic() + timeout
     while True:
         code = process.poll()
@@ -107,6 +126,8 @@ def stop_serve(root: Path, timeout: float = STOP_TIMEOUT_S) -> dict[str, Any]:
             raise ServiceUnavailableError(f"giftdesk serve (pid {pid}) did not stop within {timeout:g} s; it still "
                                           f"runs. Its log: {root / LOG_FILENAME}; `kill -KILL {pid}` ends it at once.")
         time.sleep(0.1)
+    for process in _OUTLIVING:  # a serve this process started: reaped, not left a zombie
+        process.poll()
     return {"stopped": True, "pid": pid, "startedAt": owner.get("startedAt")}
 
 

@@ -100,3 +100,14 @@ def test_a_detached_serve_that_cannot_start_says_why_with_its_log(serves, quiet_
     assert line.startswith("giftdesk: giftdesk serve stopped at once (exit status 1); the end of ")
     assert "serve.log" in line and "in use" in line
     assert not runtime_owned(quiet_data_dir)
+
+
+def test_keep_running_follows_its_setting_and_otherwise_whether_an_instance_exists(desk):
+    from giftdesk.runtime.handover import keep_running_wanted
+
+    assert desk.settings.get("runtime.keep_running") == "auto"
+    assert not keep_running_wanted(desk)  # no instance: nothing to keep serving
+    desk.settings.update({"runtime.keep_running": "on"})
+    assert keep_running_wanted(desk)
+    desk.settings.update({"runtime.keep_running": "off"})
+    assert not keep_running_wanted(desk)

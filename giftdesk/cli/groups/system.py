@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from giftdesk.cli.framework import Fields, Output, arg, whole_number
 from giftdesk.core.errors import ValidationError
 
@@ -61,6 +63,7 @@ def register(cli) -> None:
                  arg("--port-file", help="write the port to this file once listening"),
                  arg("--timeout", type=whole_number(1, 3600), metavar="SECONDS",
                      help="how long --detach waits for it to answer, and stop for it to end (default: 60 / 30)"),
+                 arg("--take-over", metavar="HOST=FD,…", type=_inherited_fds, help=argparse.SUPPRESS),
                  needs_desk=False, reads_only=True)
     def serve(args):
         if args.action == "stop":
@@ -75,8 +78,24 @@ def register(cli) -> None:
             desk.db.check_integrity()  # long-running, like the window: damage found now, not by a tracker
             setup_logging(desk.paths.logs, console=True)
             code = serve_runtime(desk, port=args.port, bind=args.bind, hosts=args.host,
-                                 rate_limit_per_minute=args.rate_limit, port_file=args.port_file)
+                                 rate_limit_per_minute=args.rate_limit, port_file=args.port_file,
+                                 inherited_fds=args.take_over, owner_wait_s=TAKE_OVER_WAIT_S if args.take_over else None)
         return Output(None, None, exit_code=code or 0)
+
+
+TAKE_OVER_WAIT_S = 60.0  # a closing window stops its runtime before the serve it started can own the directory
+
+
+def _inherited_fds(text: str) -> dict[str, int]:
+    """``--take-over 127.0.0.1=5,172.17.0.1=6``: listening sockets a closing window passed on."""
+    try:
+        pairs = [item.rpartition("=") for item in text.split(",") if item]
+        fds = {host: int(fd) for host, _, fd in pairs if host}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not HOST=FD pairs: {text!r}") from None
+    if not fds or len(fds) != len(pairs):
+        raise argparse.ArgumentTypeError(f"not HOST=FD pairs: {text!r}")
+    return fds
 
 
 def _serve_detached(args) -> Output:
