@@ -39,6 +39,7 @@ class RuntimeView(QObject):
         self.statuses: dict[str, ServiceStatus] = {}
         self.attached_to: dict | None = None  # the other process's runtime.json while attached
         self._attached_timer: QTimer | None = None
+        self.handed_over_to = None  # giftdesk.runtime.detached.Started once a serve took the runtime over
         ctx.bridge.subscribe_batch(ServiceStatusChanged, self._on_statuses, owner=self)
         ctx.bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
 
@@ -125,8 +126,6 @@ class RuntimeView(QObject):
             log.error("Background services did not stop in time: %s", ", ".join(hung))
         if self.ctx.desk.runtime is runtime:
             self.ctx.desk.attach_runtime(None)
-
-    handed_over_to = None  # giftdesk.runtime.detached.Started once a serve took the runtime over
 
     def _hand_over(self, runtime) -> bool:
         """Whether a detached serve took the runtime over (which is then stopped here either way)."""

@@ -127,7 +127,11 @@ def stop_serve(root: Path, timeout: float = STOP_TIMEOUT_S) -> dict[str, Any]:
                                           f"runs. Its log: {root / LOG_FILENAME}; `kill -KILL {pid}` ends it at once.")
         time.sleep(0.1)
     for process in _OUTLIVING:  # a serve this process started: reaped, not left a zombie
-        process.poll()
+        if process.pid == pid:
+            try:
+                process.wait(timeout=10)  # the lock is free: it is only closing its files
+            except subprocess.TimeoutExpired:
+                pass
     return {"stopped": True, "pid": pid, "startedAt": owner.get("startedAt")}
 
 
