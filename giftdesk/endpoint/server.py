@@ -258,9 +258,12 @@ class EndpointServer:
         write_group: int = DEFAULT_MAX_GROUP,
         routes: Sequence[Route] = (),
         workers: int = DEFAULT_WORKERS,
+        inherited_sockets: Mapping[str, socket.socket] | None = None,
     ):
         """``gateway``: the key table (see the module docstring); ``routes``: the features' routes;
-        ``workers``: threads for the routes whose handler runs off the loop."""
+        ``workers``: threads for the routes whose handler runs off the loop. ``inherited_sockets``:
+        listening sockets (by host) handed over by a process that served before; used once, on the
+        first start."""
         self.gateway = gateway
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         if not self.hosts:
@@ -283,6 +286,7 @@ class EndpointServer:
         self._sweeper: asyncio.TimerHandle | None = None
         self._start_error: BaseException | None = None
         self._history: deque[tuple[float, int]] = deque()
+        self._inherited = dict(inherited_sockets or {})
 
     @classmethod
     def from_settings(
@@ -336,6 +340,27 @@ class EndpointServer:
             raise error
         log.info("Tracker endpoint listening on %s", ", ".join(f"{h}:{p}" for h, p in self._addresses))
 
+    def stop_accepting(self, settle_s: float = 0.2) -> None:
+        """Takes no more connections from the listening sockets (a process that inherited them takes
+        them from the same queues) and lets those already taken arrive and be answered, not turned
+        away as ``stop`` would."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+
+        async def pause() -> None:
+            # Not Server.close(): a connection accepted in the same turn would find the server
+            # closed and be dropped unanswered. Only the reader goes; ``stop`` closes the rest.
+            for server in self._servers:
+                for listening in server.sockets:
+                    loop.remove_reader(listening.fileno())
+            await asyncio.sleep(settle_s)
+
+        try:
+            asyncio.run_coroutine_threadsafe(pause(), loop).result(settle_s + 5)
+        except Exception:
+            log.exception("Tracker endpoint: could not stop accepting connections")
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stops listening, answers the writes in flight (up to ``timeout`` s), closes every
         connection, then closes the gateway (which writes the last-access times)."""
@@ -373,6 +398,11 @@ class EndpointServer:
     def addresses(self) -> list[tuple[str, int]]:
         """(host, port) of every listening socket, with the real port when 0 was asked for."""
         return list(self._addresses)
+
+    def listening_fds(self) -> dict[str, int]:
+        """The listening sockets' descriptors by host, for handing over to another process: it
+        inherits the sockets with their queues, so no connection is refused in between."""
+        return {host: server.sockets[0].fileno() for (host, _port), server in zip(self._addresses, self._servers)}
 
     @property
     def port(self) -> int:
@@ -443,7 +473,7 @@ class EndpointServer:
                 # asyncio accepts up to ``backlog`` connections per turn of the loop and queues as
                 # many in the kernel: a small number for the first keeps a burst of connections
                 # from holding up every other client; listen() again gives the queue its room.
-                listening = _listening_socket(host, port)
+                listening = self._inherited.pop(host, None) or _listening_socket(host, port)
                 server = await loop.create_server(lambda: HttpConnection(state), sock=listening,
                                                   backlog=ACCEPTS_PER_TURN)
                 listening.listen(LISTEN_QUEUE)

@@ -112,6 +112,7 @@ class AppController(QObject):
         self.window = MainWindow(self.ctx, background=self.background)
         self.window.logout_requested.connect(self._log_out)
         self.window.closed.connect(self._window_closed)
+        self.window.hand_over_on_close = True  # the trackers' backend outlives the window (runtime.keep_running)
         self.window.show()
 
     def _log_out(self) -> None:
@@ -120,6 +121,10 @@ class AppController(QObject):
     def _window_closed(self) -> None:
         window, ctx = self.window, self.ctx
         self.window = self.ctx = None
+        serve = window.runtime_view.handed_over_to if window is not None and window.runtime_view else None
+        if serve is not None:
+            print(f"GiftDesk: the trackers' backend keeps running in giftdesk serve (pid {serve.pid}, endpoint "
+                  f"{serve.address}); `giftdesk serve stop` stops it.", flush=True)
         if ctx is not None:
             ctx.close()
         if window is not None:

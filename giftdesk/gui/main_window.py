@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
         self.runtime_view: RuntimeView | None = None
+        self.hand_over_on_close = False  # the console sets it: closing hands the runtime to a detached serve
         self._background_pending = background
         self._waiting_for_idle = False
         if background:
@@ -405,6 +406,7 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
 
     def log_out(self) -> None:
+        self.hand_over_on_close = False  # the next login's window runs the runtime again
         self.logout_requested.emit()
         self.close()
 
@@ -464,7 +466,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         theme.remove_theme_listener(self._retheme)
         if self.runtime_view is not None:
-            self.runtime_view.stop()
+            self.runtime_view.stop(hand_over=self.hand_over_on_close)
         for tab in self.tab_widgets():
             self._stop_tab(tab)
         if ErrorRoute.parent is self:

@@ -3,13 +3,17 @@
 The runtime (giftdesk.runtime) runs the endpoint, the Docker monitor, the scheduler and the
 features' services on its own threads; this only turns their status events (coalesced by the
 bridge, at most one batch per frame) into Qt signals the status bar and tabs connect to.
+
+When another process (``giftdesk serve``) already runs this data directory's runtime, the window
+attaches instead: it starts nothing and shows that runtime's state from ``runtime.json``, read
+again every second; once that process is gone the window runs the runtime itself.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from giftdesk.docker.state import DockerState
 from giftdesk.runtime.docker_monitor import DockerStateChanged
@@ -17,6 +21,8 @@ from giftdesk.core.service import ServiceStatus
 from giftdesk.core.events import ServiceStatusChanged
 
 log = logging.getLogger(__name__)
+
+ATTACHED_REFRESH_MS = 1000
 
 
 class RuntimeView(QObject):
@@ -31,35 +37,109 @@ class RuntimeView(QObject):
         self.runtime = None
         self.docker_state = DockerState(None)
         self.statuses: dict[str, ServiceStatus] = {}
+        self.attached_to: dict | None = None  # the other process's runtime.json while attached
+        self._attached_timer: QTimer | None = None
+        self.handed_over_to = None  # giftdesk.runtime.detached.Started once a serve took the runtime over
         ctx.bridge.subscribe_batch(ServiceStatusChanged, self._on_statuses, owner=self)
         ctx.bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
 
     def start(self) -> None:
-        if self.runtime is not None:
+        if self.runtime is not None or self.attached_to is not None:
             return
+        from giftdesk.runtime.ownership import RuntimeOwnedElsewhere, runtime_owned
+
         desk = self.ctx.desk
+        if desk.runtime is None and runtime_owned(desk.paths.root):
+            self._attach()
+            return
         if desk.runtime is None:
             from giftdesk.runtime import Runtime
 
             desk.attach_runtime((self._factory or Runtime)(desk))
-        self.runtime = desk.runtime
+        runtime = desk.runtime
+        try:
+            runtime.start()
+        except RuntimeOwnedElsewhere:  # a serve started between the look above and now
+            runtime.stop()
+            desk.attach_runtime(None)
+            self._attach()
+            return
+        self.runtime = runtime
         for status in self.runtime.statuses():
             self.statuses[status.name] = status
-        self.runtime.start()
+
+    # ---- attached to another process's runtime -----------------------------------------------
+    def _attach(self) -> None:
+        self.attached_to = {}
+        if self._attached_timer is None:
+            self._attached_timer = QTimer(self)
+            self._attached_timer.setInterval(ATTACHED_REFRESH_MS)
+            self._attached_timer.timeout.connect(self._refresh_attached)
+        self._attached_timer.start()
+        self._refresh_attached()
+
+    def _refresh_attached(self) -> None:
+        from giftdesk.runtime.ownership import describe_owner, runtime_owned
+        from giftdesk.runtime.status_file import read_runtime_status, status_from_json
+
+        root = self.ctx.desk.paths.root
+        owner = read_runtime_status(root)
+        if owner is None and not runtime_owned(root):  # that process is gone: the window takes over
+            self._attached_timer.stop()
+            self.attached_to = None
+            self.start()
+            return
+        if owner is None:
+            return  # still starting: it describes itself within a second
+        self.attached_to = owner
+        served_by = describe_owner(owner)
+        for document in owner.get("services") or []:
+            status = status_from_json(document)
+            status.info["servedBy"] = served_by
+            self.statuses[status.name] = status
+            self.status_changed.emit(status)
+            if status.name == "endpoint":
+                self.endpoint_changed.emit(status)
+            if status.name == "docker" and status.info.get("reachable") is not None:
+                state = DockerState(bool(status.info["reachable"]), str(status.info.get("host") or ""),
+                                    str(status.info.get("version") or ""), error=status.error or status.detail)
+                if state != self.docker_state:
+                    self._on_docker(DockerStateChanged(state))
 
     def status(self, name: str) -> ServiceStatus | None:
         return self.statuses.get(name)
 
-    def stop(self) -> None:
-        """At quit, before the Desk closes: the endpoint answers writes in flight and flushes."""
+    def stop(self, hand_over: bool = False) -> None:
+        """At quit, before the Desk closes: the endpoint answers writes in flight and flushes.
+        ``hand_over``: a detached serve takes the runtime over if the keep-running setting says so."""
+        if self.attached_to is not None:
+            self._attached_timer.stop()
+            self.attached_to = None
         runtime, self.runtime = self.runtime, None
         if runtime is None:
             return
-        hung = runtime.stop()
+        if hand_over and self._hand_over(runtime):
+            hung = []
+        else:
+            hung = runtime.stop()
         if hung:
             log.error("Background services did not stop in time: %s", ", ".join(hung))
         if self.ctx.desk.runtime is runtime:
             self.ctx.desk.attach_runtime(None)
+
+    def _hand_over(self, runtime) -> bool:
+        """Whether a detached serve took the runtime over (which is then stopped here either way)."""
+        from giftdesk.core.errors import GiftDeskError
+        from giftdesk.runtime.handover import hand_over, keep_running_wanted
+
+        desk = self.ctx.desk
+        try:
+            if not keep_running_wanted(desk):
+                return False
+            self.handed_over_to = hand_over(desk, runtime)
+        except (GiftDeskError, OSError) as exc:
+            log.error("The trackers' backend could not be handed over to giftdesk serve: %s", exc)
+        return True
 
     def _on_statuses(self, events: list[ServiceStatusChanged]) -> None:
         for event in events:
@@ -89,7 +169,11 @@ def endpoint_label(status: ServiceStatus | None) -> tuple[str, str, bool]:
                 "Change its port or address in File → Settings.", True)
     rate = info.get("requestsPerMinute")
     label = f"Endpoint: port {info.get('port')}" + (f", {rate} req/min" if rate is not None else "")
+    if info.get("servedBy"):
+        label += f" ({str(info['servedBy']).split(' (')[0]})"
     lines = [f"The tracker endpoint listens on {status.detail}:"] + [f"  {a}" for a in info.get("addresses", [])]
+    if info.get("servedBy"):
+        lines.insert(0, f"Run by {info['servedBy']}; this window shows its state.")
     if info.get("advertisedUrl"):
         lines.append(f"Trackers are told to call {info['advertisedUrl']}")
     return label, "\n".join(lines), False

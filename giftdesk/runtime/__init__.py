@@ -40,7 +40,9 @@ T = TypeVar("T")
 
 class Runtime:
     def __init__(self, desk, *, endpoint: bool = True, docker: bool = True, features: bool = True,
-                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window"):
+                 endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window",
+                 owner_wait_s: float | None = None):
+        """``owner_wait_s``: how long ``start`` waits for another owner to let go (a window handing over)."""
         from giftdesk.runtime.docker_monitor import DockerMonitorService
         from giftdesk.runtime.endpoint_service import EndpointService
         from giftdesk.core.context import Actor
@@ -59,9 +61,13 @@ class Runtime:
         self.endpoint: EndpointService | None = None
         self.docker_monitor: DockerMonitorService | None = None
         self._started = False
+        self._owner_wait_s = owner_wait_s
         from giftdesk.runtime.status_file import StatusFileWriter
         from giftdesk.core.events import ServiceStatusChanged
 
+        from giftdesk.runtime.ownership import OwnerLock
+
+        self._owner_lock = OwnerLock(desk.paths.root)
         self._status_file = StatusFileWriter(desk.paths.root, self.statuses, kind)
         self._unsubscribe_status = desk.events.subscribe(ServiceStatusChanged, self._status_file.mark)
         if endpoint:
@@ -102,6 +108,14 @@ class Runtime:
         return self.supervisor.add(service, start=self._started)
 
     def start(self) -> None:
+        """Raises RuntimeOwnedElsewhere when another process runs this data directory's runtime."""
+        from giftdesk.runtime.ownership import RuntimeOwnedElsewhere
+        from giftdesk.runtime.status_file import read_runtime_status
+
+        root = self.desk.paths.root
+        wait = {} if self._owner_wait_s is None else {"grace_s": self._owner_wait_s}
+        if not self._owner_lock.acquire(**wait):
+            raise RuntimeOwnedElsewhere(root, read_runtime_status(root))
         self._started = True
         self._status_file.start()
         self.supervisor.start()
@@ -127,4 +141,5 @@ class Runtime:
                     log.exception("Closing %s failed", name)
         self.docker.close()
         self.http.close()
+        self._owner_lock.release()  # last: whoever waits for it finds everything stopped and flushed
         return hung

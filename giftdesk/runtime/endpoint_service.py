@@ -36,6 +36,7 @@ class EndpointOverrides:
     hosts: Sequence[str] | None = None
     rate_limit_per_minute: float | None = None
     force_enabled: bool = False  # serve runs the endpoint even when the window's setting is off
+    inherited_sockets: dict | None = None  # host -> listening socket handed over by the window (used once)
 
 
 class EndpointService(Service):
@@ -72,8 +73,11 @@ class EndpointService(Service):
             stop.wait()
             return
         gateway, routes = self.desk.endpoint_routes()
-        server = EndpointServer.from_settings(gateway, settings, port=o.port, bind=o.bind, hosts=o.hosts,
-                                              rate_limit_per_minute=o.rate_limit_per_minute, routes=routes)
+        inherited, o.inherited_sockets = o.inherited_sockets, None
+        server = EndpointServer.from_settings(gateway, settings, port=o.port, bind=o.bind,
+                                              hosts=list(inherited) if inherited else o.hosts,
+                                              rate_limit_per_minute=o.rate_limit_per_minute, routes=routes,
+                                              inherited_sockets=inherited)
         try:
             server.start()  # raises ServiceUnavailableError when the port is taken
         except BaseException:

@@ -28,7 +28,10 @@ LISTEN_TIMEOUT_S = 15.0
 
 def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
           rate_limit_per_minute: float | None = None, port_file: str | os.PathLike | None = None,
-          stop_event: threading.Event | None = None, out=None) -> int:
+          stop_event: threading.Event | None = None, out=None, inherited_fds: dict[str, int] | None = None,
+          owner_wait_s: float | None = None) -> int:
+    """``inherited_fds``: listening sockets (host -> descriptor) a closing window handed over; the
+    runtime then waits up to ``owner_wait_s`` for that window to let go of the data directory."""
     out = out or sys.stdout
     stop_event = stop_event or threading.Event()
     listening = threading.Event()
@@ -41,8 +44,17 @@ def serve(desk, *, port: int | None = None, bind: str | None = None, hosts=None,
             write_text_whole(Path(port_file), f"{server.port}\n")
         listening.set()
 
-    overrides = EndpointOverrides(port, bind, hosts, rate_limit_per_minute, force_enabled=True)
-    runtime = Runtime(desk, endpoint_overrides=overrides, on_endpoint_listening=announce, kind="serve")
+    inherited = None
+    if inherited_fds:
+        import socket
+
+        inherited = {host: socket.socket(fileno=fd) for host, fd in inherited_fds.items()}
+        for sock in inherited.values():
+            sock.setblocking(False)
+    overrides = EndpointOverrides(port, bind, hosts, rate_limit_per_minute, force_enabled=True,
+                                  inherited_sockets=inherited)
+    runtime = Runtime(desk, endpoint_overrides=overrides, on_endpoint_listening=announce, kind="serve",
+                      owner_wait_s=owner_wait_s)
     desk.attach_runtime(runtime)
     from giftdesk.runtime.docker_monitor import DockerStateChanged
 

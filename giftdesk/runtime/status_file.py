@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from giftdesk.core.processes import process_start, same_process
+from giftdesk.core.service import ServiceStatus
 
 FILENAME = "runtime.json"
 WRITE_INTERVAL_S = 1.0
@@ -44,12 +45,14 @@ class StatusFileWriter:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started_at: datetime | None = None
 
     def mark(self, *_args) -> None:
         self._dirty.set()
 
     def start(self) -> None:
-        self._dirty.set()
+        self._started_at = datetime.now(timezone.utc)
+        self.write(running=True)  # at once: whoever looks next finds the new owner described
         self._thread = threading.Thread(target=self._loop, name="runtime-status-file", daemon=True)
         self._thread.start()
 
@@ -69,7 +72,7 @@ class StatusFileWriter:
     def write(self, running: bool) -> None:
         document = {
             "pid": os.getpid(), "processStart": self._process_start, "host": socket.gethostname(),
-            "dataDir": self._data_dir, "kind": self._kind, "running": running,
+            "dataDir": self._data_dir, "kind": self._kind, "running": running, "startedAt": self._started_at,
             "writtenAt": datetime.now(timezone.utc), "services": [s.to_json() for s in self._statuses()],
         }
         temporary = self.path.with_suffix(".tmp")
@@ -98,6 +101,26 @@ def _writer_serves(document: dict[str, Any], root: Path) -> bool:
     if document.get("host") != socket.gethostname() or document.get("dataDir") != str(root.resolve()):
         return False  # another machine's process (or another directory's) cannot be vouched for
     return same_process(document.get("pid"), document.get("processStart"))
+
+
+def status_from_json(document: dict[str, Any]) -> ServiceStatus:
+    """A service's status as another process wrote it (``ServiceStatus.to_json``)."""
+    info = dict(document)
+    name = str(info.pop("name", ""))
+    state = str(info.pop("state", "stopped"))
+    detail = str(info.pop("detail", "") or "")
+    error = str(info.pop("error", "") or "")
+    restarts = int(info.pop("restarts", 0) or 0)
+    retry_at = _timestamp(info.pop("retryAt", None))
+    since = _timestamp(info.pop("since", None)) or datetime.now(timezone.utc)
+    return ServiceStatus(name, state, detail, error, restarts, retry_at, since, info)
+
+
+def _timestamp(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def age_seconds(document: dict[str, Any]) -> float | None:

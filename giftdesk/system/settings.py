@@ -157,6 +157,9 @@ SPECS: dict[str, SettingSpec] = {
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
     "endpoint.rate_limit_per_minute": SettingSpec(600, _positive_int, "Requests per minute per API key"),
+    "runtime.keep_running": SettingSpec("auto", _choice("auto", "on", "off"),
+                                        "Keep the trackers' backend running when the window closes "
+                                        "(auto: once an instance exists)"),
     "fampage.base_url": SettingSpec("https://fampage.in/api/v2", _optional_url, "Fampage API address"),
     "fampage.request_style": SettingSpec("query", _choice("query", "form"),
                                          "How parameters are sent to Fampage (query string or form body)"),

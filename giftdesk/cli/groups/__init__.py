@@ -11,6 +11,7 @@ GROUP_MODULES: list[str] = [
     "fampage", "company", "order", "invoice", "analytics",
     "events",
     "system",  # status and serve come last in --help
+    "service",  # serve at boot
 ]
 
 
