@@ -6,7 +6,9 @@ bridge, at most one batch per frame) into Qt signals the status bar and tabs con
 
 When another process (``giftdesk serve``) already runs this data directory's runtime, the window
 attaches instead: it starts nothing and shows that runtime's state from ``runtime.json``, read
-again every second; once that process is gone the window runs the runtime itself.
+again every second; once that process is gone the window runs the runtime itself. While attached
+it still follows the change feed (a reader, not an owner), so the serve's changes and every other
+console's reach its views.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class RuntimeView(QObject):
         self.statuses: dict[str, ServiceStatus] = {}
         self.attached_to: dict | None = None  # the other process's runtime.json while attached
         self._attached_timer: QTimer | None = None
+        self._attached_feed = None  # a Supervisor running only the change feed, while attached
         self.handed_over_to = None  # giftdesk.runtime.detached.Started once a serve took the runtime over
         ctx.bridge.subscribe_batch(ServiceStatusChanged, self._on_statuses, owner=self)
         ctx.bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
@@ -71,6 +74,14 @@ class RuntimeView(QObject):
     # ---- attached to another process's runtime -----------------------------------------------
     def _attach(self) -> None:
         self.attached_to = {}
+        if self._attached_feed is None:
+            from giftdesk.feed.service import ChangeFeedService
+            from giftdesk.runtime.supervisor import Supervisor
+
+            desk = self.ctx.desk
+            self._attached_feed = Supervisor(desk.events)
+            self._attached_feed.add(ChangeFeedService(desk.db, desk.events))
+            self._attached_feed.start()
         if self._attached_timer is None:
             self._attached_timer = QTimer(self)
             self._attached_timer.setInterval(ATTACHED_REFRESH_MS)
@@ -87,6 +98,7 @@ class RuntimeView(QObject):
         if owner is None and not runtime_owned(root):  # that process is gone: the window takes over
             self._attached_timer.stop()
             self.attached_to = None
+            self._stop_attached_feed()  # the window's own runtime follows the feed from here
             self.start()
             return
         if owner is None:
@@ -106,6 +118,13 @@ class RuntimeView(QObject):
                 if state != self.docker_state:
                     self._on_docker(DockerStateChanged(state))
 
+    def _stop_attached_feed(self) -> None:
+        feed, self._attached_feed = self._attached_feed, None
+        if feed is not None:
+            hung = feed.stop(timeout=5)
+            if hung:
+                log.error("The change feed did not stop in time")
+
     def status(self, name: str) -> ServiceStatus | None:
         return self.statuses.get(name)
 
@@ -115,6 +134,7 @@ class RuntimeView(QObject):
         if self.attached_to is not None:
             self._attached_timer.stop()
             self.attached_to = None
+        self._stop_attached_feed()
         runtime, self.runtime = self.runtime, None
         if runtime is None:
             return

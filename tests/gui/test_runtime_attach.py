@@ -6,6 +6,7 @@ import signal
 import socket
 
 from tests.runtime.serve_support import answers, serves  # noqa: F401 (fixture)
+from tests.test_change_feed import run_giftdesk
 
 
 def _free_port() -> int:
@@ -41,6 +42,10 @@ def test_a_window_opened_while_serve_runs_attaches_and_takes_over_when_it_ends(c
         assert view.runtime is None and ctx.desk.runtime is None and view.attached_to["pid"] == serve.pid
         assert _port_is_free(window_port) and answers(serve_port)  # one endpoint: the serve's
         qtbot.waitUntil(lambda: win.status.docker.text() == "Docker: not reachable", timeout=10000)
+        # Attached, the window still follows the change feed: another console's customer shows up.
+        customers = win.customers_tab
+        run_giftdesk(ctx.desk, ctx.desk.paths.root, "customer", "add", "--name", "While attached")
+        qtbot.waitUntil(lambda: "While attached" in [r.name for r in customers.table.visible_rows()], timeout=15000)
 
         serve.send_signal(signal.SIGTERM)  # the serve ends: the window runs the runtime itself
         serve.communicate(timeout=30)
@@ -48,6 +53,7 @@ def test_a_window_opened_while_serve_runs_attaches_and_takes_over_when_it_ends(c
                         timeout=15000)
         assert view.runtime is not None and view.attached_to is None and answers(window_port)
         assert "giftdesk serve" not in win.status.endpoint.text()
+        assert view._attached_feed is None  # the window's runtime follows the feed itself now
     finally:
         win.shutdown()
     assert view.runtime is None and ctx.desk.runtime is None
