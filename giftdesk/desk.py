@@ -252,7 +252,7 @@ class Desk:
         from giftdesk.social.http import SocialSyncHandler
 
         gateway = TrackerGateway(self.db, self.events)
-        return gateway, feature_routes(gateway, SocialSyncHandler(self.social))
+        return gateway, feature_routes(gateway, SocialSyncHandler(self.social), (self.companies, self.settings))
 
     def attach_runtime(self, runtime) -> None:
         self.runtime = runtime
@@ -309,10 +309,16 @@ def resync_events() -> list:
     return [CustomerChanged(None), InstancesChanged(), OrdersChanged(None), SocialProfileChanged(None)]
 
 
-def feature_routes(gateway, social_sync=None) -> list:
-    """The features' endpoint routes: the tracker routes on ``gateway``, and the social sync route
-    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404)."""
+def feature_routes(gateway, social_sync=None, intake=None) -> list:
+    """The features' endpoint routes: the tracker routes on ``gateway``, the social sync route
+    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404) and, given
+    ``intake`` (the company and settings services), the company intake route."""
     from giftdesk.accounts.http import tracker_routes
     from giftdesk.social.http import sync_routes
 
-    return [*tracker_routes(gateway), *sync_routes(social_sync)]
+    routes = [*tracker_routes(gateway), *sync_routes(social_sync)]
+    if intake is not None:
+        from giftdesk.fampage.http import intake_routes
+
+        routes += intake_routes(*intake)
+    return routes

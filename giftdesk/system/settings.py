@@ -157,6 +157,8 @@ SPECS: dict[str, SettingSpec] = {
     "endpoint.bind": SettingSpec("local", _choice("local", "all"), "Who may reach the endpoint"),
     "endpoint.public_url": SettingSpec("", _optional_url, "Address trackers use (empty: computed)"),
     "endpoint.rate_limit_per_minute": SettingSpec(600, _positive_int, "Requests per minute per API key"),
+    "endpoint.company_intake": SettingSpec(False, _flag, "Let client companies ask to be billed through the "
+                                           "endpoint (POST /api/v1/companies); they wait for approval"),
     "runtime.keep_running": SettingSpec("auto", _choice("auto", "on", "off"),
                                         "Keep the trackers' backend running when the window closes "
                                         "(auto: once an instance exists)"),
