@@ -43,6 +43,8 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._error_route = error_route
         self._executor = LaneExecutor(max_workers, name="gui-job")
+        # The window's runtime runs its schedules on these same lanes (``Runtime(jobs=...)``).
+        self.executor = self._executor
         self._unfinished: list[Job] = []
         self._closed = False
         self._finished.connect(self._deliver)

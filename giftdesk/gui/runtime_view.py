@@ -58,7 +58,8 @@ class RuntimeView(QObject):
         if desk.runtime is None:
             from giftdesk.runtime import Runtime
 
-            desk.attach_runtime((self._factory or Runtime)(desk))
+            # One set of job lanes in the window's process: a scheduled stop waits for a person's edit.
+            desk.attach_runtime(self._factory(desk) if self._factory else Runtime(desk, jobs=self.ctx.runner.executor))
         runtime = desk.runtime
         try:
             runtime.start()

@@ -41,8 +41,10 @@ T = TypeVar("T")
 class Runtime:
     def __init__(self, desk, *, endpoint: bool = True, docker: bool = True, features: bool = True,
                  endpoint_overrides=None, on_endpoint_listening=None, max_jobs: int = 6, kind: str = "window",
-                 owner_wait_s: float | None = None):
-        """``owner_wait_s``: how long ``start`` waits for another owner to let go (a window handing over)."""
+                 owner_wait_s: float | None = None, jobs: LaneExecutor | None = None):
+        """``owner_wait_s``: how long ``start`` waits for another owner to let go (a window handing over).
+        ``jobs``: the process's job lanes when a front end has them already (the window's): then what
+        the schedules do to an instance or an order queues behind what a person started on it."""
         from giftdesk.runtime.docker_monitor import DockerMonitorService
         from giftdesk.runtime.endpoint_service import EndpointService
         from giftdesk.core.context import Actor
@@ -54,7 +56,8 @@ class Runtime:
         desk.attach_runtime(self)  # the runtime's own desk: its services use this runtime's clients
         self._features: dict[str, object] = {}
         self.supervisor = Supervisor(desk.events)
-        self.jobs = LaneExecutor(max_jobs, name="runtime-job")
+        self._own_jobs = jobs is None  # the window's lanes are the window's to shut down
+        self.jobs = jobs if jobs is not None else LaneExecutor(max_jobs, name="runtime-job")
         self.scheduler = self.supervisor.add(Scheduler())
         self.docker = DockerClients(lambda: str(desk.settings.get("docker.host") or ""))
         self.http = HttpClients()
@@ -131,7 +134,8 @@ class Runtime:
         self._unsubscribe_status()
         if was_started:
             self._status_file.stop()
-        self.jobs.shutdown(wait=True, timeout=min(5.0, timeout))
+        if self._own_jobs:
+            self.jobs.shutdown(wait=True, timeout=min(5.0, timeout))
         for name in self.supervisor.names():
             close = getattr(self.supervisor.get(name), "close", None)
             if close is not None:

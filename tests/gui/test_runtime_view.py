@@ -48,6 +48,8 @@ def test_window_runs_the_runtime_and_the_status_bar_follows(ctx, qtbot, make_acc
     view = win.runtime_view
     try:
         qtbot.waitUntil(lambda: win.status.endpoint.text().startswith(f"Endpoint: port {port}"), timeout=8000)
+        # One set of job lanes in the process: the runtime's schedules queue behind the window's jobs.
+        assert view.runtime.jobs is ctx.runner.executor
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/instances/{account.id}/config",
             headers={"X-API-Key": api_key, "X-Account-ID": str(account.id)})
@@ -63,6 +65,7 @@ def test_window_runs_the_runtime_and_the_status_bar_follows(ctx, qtbot, make_acc
     finally:
         win.shutdown()
     assert view.runtime is None and ctx.desk.runtime is None
+    assert ctx.runner.submit(lambda: 42).wait(10)  # the runtime's stop left the window's lanes running
     # The last-access time was flushed when the endpoint stopped, before the Desk closes.
     assert ctx.desk.keys.get(account.id).last_accessed_at is not None
 
