@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from giftdesk.core.errors import NotFoundError, ValidationError
-from giftdesk.core.routes import TRACKER_KEY, Route
+from giftdesk.core.routes import TRACKER_KEY, Route, component_ref, json_content
 from giftdesk.db.models import TRACKER_DATA_TYPES
 from giftdesk.accounts.tracker_data import (
     MAX_DEPTH,
@@ -149,18 +149,6 @@ def answer_for(result: bytes | BaseException, account_id: int, data_type: str) -
 
 
 # ---- OpenAPI ------------------------------------------------------------------------------------
-_JSON = "application/json"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _json(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
-    media: dict[str, Any] = {"schema": schema}
-    if example is not None:
-        media["example"] = example
-    return {_JSON: media}
 
 
 _EXAMPLE_GROUPS = {
@@ -172,11 +160,11 @@ _EXAMPLE_CONFIG = {"tiktokUsername": "@username", "theme": "dark", "language": "
 
 # (path segment, summary noun, schema of the saved document, schema of a POST body, example body)
 _DATA_ROUTES = [
-    ("gift-groups", "gift groups", _ref("schemas", "GiftGroups"), _ref("schemas", "SaveGiftGroups"),
+    ("gift-groups", "gift groups", component_ref("schemas", "GiftGroups"), component_ref("schemas", "SaveGiftGroups"),
      {"groups": _EXAMPLE_GROUPS}),
-    ("config", "tracker configuration", _ref("schemas", "Config"), _ref("schemas", "Config"),
+    ("config", "tracker configuration", component_ref("schemas", "Config"), component_ref("schemas", "Config"),
      {"tiktokUsername": "@newusername", "theme": "light"}),
-    ("analytics", "analytics", _ref("schemas", "Analytics"), _ref("schemas", "Analytics"),
+    ("analytics", "analytics", component_ref("schemas", "Analytics"), component_ref("schemas", "Analytics"),
      {"totalDiamonds": 120000, "sessions": 12}),
 ]
 _SAVE_NOTES = {
@@ -188,22 +176,22 @@ _SAVE_NOTES = {
 
 def _data_path(segment: str, noun: str, document: dict, body: dict, example: dict) -> dict[str, Any]:
     common_errors = {
-        "401": _ref("responses", "Unauthorized"),
-        "404": _ref("responses", "NotFound"),
-        "405": _ref("responses", "MethodNotAllowed"),
-        "429": _ref("responses", "TooManyRequests"),
-        "400": _ref("responses", "BadRequest"),
+        "401": component_ref("responses", "Unauthorized"),
+        "404": component_ref("responses", "NotFound"),
+        "405": component_ref("responses", "MethodNotAllowed"),
+        "429": component_ref("responses", "TooManyRequests"),
+        "400": component_ref("responses", "BadRequest"),
     }
     read_ok = {
         "description": f"The saved {noun} (an empty object when nothing is saved yet).",
-        "content": _json({
+        "content": json_content({
             "type": "object",
             "required": ["success", "data"],
             "properties": {"success": {"const": True}, "data": document},
         }),
     }
     return {
-        "parameters": [_ref("parameters", "AccountId")],
+        "parameters": [component_ref("parameters", "AccountId")],
         "get": {
             "operationId": f"get_{segment.replace('-', '_')}",
             "summary": f"Load the {noun}",
@@ -224,20 +212,20 @@ def _data_path(segment: str, noun: str, document: dict, body: dict, example: dic
             "description": _SAVE_NOTES[segment] + " The answer is sent once the change is committed.",
             "tags": ["tracker"],
             "security": [{"ApiKey": [], "AccountHeader": []}],
-            "requestBody": {"required": True, "content": _json(body, example)},
+            "requestBody": {"required": True, "content": json_content(body, example)},
             "responses": {
                 "200": {
                     "description": "Saved.",
-                    "content": _json(_ref("schemas", "Saved"), {"success": True, "message": SAVE_MESSAGES[segment]}),
+                    "content": json_content(component_ref("schemas", "Saved"), {"success": True, "message": SAVE_MESSAGES[segment]}),
                 },
-                "400": _ref("responses", "BadRequest"),
-                "401": _ref("responses", "Unauthorized"),
-                "404": _ref("responses", "NotFound"),
-                "405": _ref("responses", "MethodNotAllowed"),
-                "413": _ref("responses", "ContentTooLarge"),
-                "429": _ref("responses", "TooManyRequests"),
-                "503": _ref("responses", "Busy"),
-                "507": _ref("responses", "DiskFull"),
+                "400": component_ref("responses", "BadRequest"),
+                "401": component_ref("responses", "Unauthorized"),
+                "404": component_ref("responses", "NotFound"),
+                "405": component_ref("responses", "MethodNotAllowed"),
+                "413": component_ref("responses", "ContentTooLarge"),
+                "429": component_ref("responses", "TooManyRequests"),
+                "503": component_ref("responses", "Busy"),
+                "507": component_ref("responses", "DiskFull"),
             },
         },
     }
@@ -265,13 +253,13 @@ def _schemas() -> dict[str, Any]:
             "description": "Gift groups keyed by group id (1-100 characters).",
             "maxProperties": MAX_GROUPS,
             "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": "\\S"},
-            "additionalProperties": _ref("schemas", "GiftGroup"),
+            "additionalProperties": component_ref("schemas", "GiftGroup"),
             "example": _EXAMPLE_GROUPS,
         },
         "SaveGiftGroups": {
             "type": "object",
             "required": ["groups"],
-            "properties": {"groups": _ref("schemas", "GiftGroups")},
+            "properties": {"groups": component_ref("schemas", "GiftGroups")},
             "additionalProperties": True,
         },
         "Config": {

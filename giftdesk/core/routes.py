@@ -75,6 +75,20 @@ class Route:
         return methods + ("OPTIONS",)
 
 
+# OpenAPI fragments, as the routes' ``openapi`` callables build them.
+def component_ref(kind: str, name: str) -> dict[str, str]:
+    """``{"$ref": "#/components/<kind>/<name>"}``."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def json_content(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    """A ``content`` map with one JSON media type."""
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"application/json": media}
+
+
 def bearer_token(header: bytes | None) -> str | None:
     """The token of ``Authorization: Bearer <token>``, or None when there is no usable one."""
     if not header:

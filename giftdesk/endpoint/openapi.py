@@ -13,26 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from giftdesk import __version__
+from giftdesk.core.routes import component_ref, json_content
 from giftdesk.endpoint.routes import Entry
 
-_JSON = "application/json"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _json(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
-    media: dict[str, Any] = {"schema": schema}
-    if example is not None:
-        media["example"] = example
-    return {_JSON: media}
 
 
 def _error_response(description: str, headers: dict[str, Any] | None = None, with_field: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
-        "content": _json(_ref("schemas", "ValidationError" if with_field else "Error")),
+        "content": json_content(component_ref("schemas", "ValidationError" if with_field else "Error")),
     }
     if headers:
         response["headers"] = headers
@@ -57,7 +46,7 @@ def _read_only_path(operation_id: str, summary: str, content: dict[str, Any]) ->
             "tags": ["meta"],
             "security": [],
             "responses": {"200": {"description": "OK.", "content": content},
-                          "405": _ref("responses", "MethodNotAllowed")},
+                          "405": component_ref("responses", "MethodNotAllowed")},
         },
         "head": {
             "operationId": f"head_{operation_id}",
@@ -105,8 +94,8 @@ def build_openapi(entries: Sequence[Entry]) -> dict[str, Any]:
     own = {
         "paths": {
             "/health": _read_only_path("health", "Is the endpoint up? (no key, no data)",
-                                       _json(_ref("schemas", "Health"), {"status": "ok"})),
-            "/openapi.json": _read_only_path("openapi", "This document", _json({"type": "object"})),
+                                       json_content(component_ref("schemas", "Health"), {"status": "ok"})),
+            "/openapi.json": _read_only_path("openapi", "This document", json_content({"type": "object"})),
         },
         "tags": [{"name": "meta", "description": "Health and discovery"}],
         "components": {"schemas": _own_schemas(), "responses": _responses()},
