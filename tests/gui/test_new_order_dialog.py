@@ -60,6 +60,8 @@ def test_search_preview_and_place(qtbot, order_ctx, desk, fake, answers, monkeyp
     qtbot.waitUntil(lambda: dialog.figures["invoice"].text().startswith("₹14.98"), timeout=5000)
     assert dialog.figures["profit"].text() == "₹13.11"
     assert dialog.figures["after"].text() == "₹4,998.13"
+    # Money reads rounded once, to the paisa; the exact cost is there on hover.
+    assert dialog.figures["cost"].text() == "₹1.87" and dialog.figures["cost"].toolTip() == "Exactly 1.87234 INR"
     dialog.grab().save("/tmp/new-order.png")
     assert "₹18.7234 / 1000" in dialog.service_list.item(0).text()  # rates keep their decimals
 

@@ -347,9 +347,10 @@ class NewOrderDialog(FormDialog):
                 self.figures[key].setText("—")
         else:
             currency = preview.currency
-            self.figures["cost"].setText(format_money(preview.cost, currency)
-                                         if preview.cost == preview.cost.quantize(Decimal("0.01"))
-                                         else f"{format_money(preview.cost, currency)}  ({preview.cost:f})")
+            # Money shows rounded once, to the currency's minor unit; the exact cost is there on hover.
+            self.figures["cost"].setText(format_money(preview.cost, currency))
+            exact = preview.cost != preview.cost.quantize(Decimal("0.01"))
+            self.figures["cost"].setToolTip(f"Exactly {preview.cost:f} {currency}" if exact else "")
             self.figures["invoice"].setText(f"{format_money(preview.invoice_amount, currency)}  (× {preview.multiplier})")
             self.figures["profit"].setText(format_money(preview.profit_shown, currency))
             after = preview.balance_after
