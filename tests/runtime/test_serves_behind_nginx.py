@@ -45,8 +45,7 @@ http {{
             proxy_pass http://giftdesk;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_set_header X-Forwarded-For $remote_addr;
-            add_header X-Served-By $upstream_addr always;
+                add_header X-Served-By $upstream_addr always;
         }}
     }}
 }}
