@@ -121,7 +121,8 @@ class SocialSyncWindow(Base):
     Kept in the database so that several endpoints on one PostgreSQL database share one limit:
     ``recent`` holds the times (seconds since the epoch, space-separated) of the syncs counted in
     the last window, read and rewritten under the row's lock (``giftdesk.social.sync_limit``).
-    Not a foreign key: a window outlives nothing it matters to and is forgotten a minute later.
+    One row per account that ever synced, not a foreign key: its times expire within the window,
+    so a row left by a deleted account holds nothing that counts.
     """
 
     __tablename__ = "social_sync_windows"
