@@ -20,11 +20,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftdesk.db import Database
 from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerData
+from giftdesk.db.types import UTCDateTime
 from giftdesk.core.errors import AuthenticationError, NotFoundError, ValidationError
 from giftdesk.accounts import events as ev
 from giftdesk.core.events import DatabaseReplaced, EventBus
@@ -291,10 +292,14 @@ class TrackerGateway:
             {"account": account_id, "at": datetime.fromtimestamp(ts, timezone.utc)}
             for account_id, ts in pending.items()
         ]
+        # Another endpoint on the database (serve processes behind a load balancer) may have
+        # written a later access already: a time only ever moves forward.
+        at, stored = bindparam("at", type_=UTCDateTime), TrackerCredential.last_accessed_at
         statement = (
             update(TrackerCredential)
             .where(TrackerCredential.account_id == bindparam("account"))
-            .values(last_accessed_at=bindparam("at"), updated_at=TrackerCredential.updated_at)
+            .values(last_accessed_at=case((or_(stored.is_(None), stored < at), at), else_=stored),
+                    updated_at=TrackerCredential.updated_at)
         )
         with self.db.session() as session:
             session.connection().execute(statement, rows)

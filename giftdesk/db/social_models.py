@@ -113,3 +113,19 @@ class SocialSyncCounter(Base):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     slow: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     duration_ms_total: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class SocialSyncWindow(Base):
+    """The sync route's recent syncs per TikTok account (so per profile), for its rate limit.
+
+    Kept in the database so that several endpoints on one PostgreSQL database share one limit:
+    ``recent`` holds the times (seconds since the epoch, space-separated) of the syncs counted in
+    the last window, read and rewritten under the row's lock (``giftdesk.social.sync_limit``).
+    One row per account that ever synced, not a foreign key: its times expire within the window,
+    so a row left by a deleted account holds nothing that counts.
+    """
+
+    __tablename__ = "social_sync_windows"
+
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    recent: Mapped[str] = mapped_column(Text, nullable=False, default="")

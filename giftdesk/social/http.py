@@ -14,7 +14,8 @@ endpoint, through the table's unique index), and the stored digest is then compa
 says nothing usable about a key.)
 
 The order of checks follows the route's design: authentication (401), the rate limit (429, 10 syncs a
-minute per profile, the recommended limit, with ``Retry-After``), the platform (400
+minute per profile, the recommended limit, with ``Retry-After``; on PostgreSQL kept in the database
+and shared by every endpoint on it, see ``giftdesk.social.sync_limit``), the platform (400
 ``Invalid platform type``), the body (400 ``Validation failed``), the profile (404). Refused
 syncs of an authenticated caller are recorded as failed syncs (source ``endpoint``).
 
@@ -45,6 +46,7 @@ from giftdesk.core.errors import DiskFullError, NotFoundError
 from giftdesk.core.routes import BEARER_KEY, Refusals, Route, bearer_token
 from giftdesk.db.credentials import digest_key
 from giftdesk.social.service import SocialService
+from giftdesk.social.sync_limit import DatabaseSyncLimiter
 from giftdesk.social.validation import (
     InvalidPlatformError,
     SyncValidationError,
@@ -131,11 +133,17 @@ INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
 
 
 class SocialSyncHandler:
-    def __init__(self, social: SocialService, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, social: SocialService, *, clock: Callable[[], float] | None = None,
                  limit: int = SYNCS_PER_WINDOW, window: float = WINDOW_SECONDS):
         self.social = social
         self.db = social.ctx.db
-        self.syncs = SlidingWindowLimiter(limit, window, clock)
+        # PostgreSQL may have several endpoints (serve processes behind a load balancer): the limit
+        # lives in the database and holds across them. SQLite has one writing process: memory does.
+        self.syncs: SlidingWindowLimiter | DatabaseSyncLimiter
+        if self.db.is_sqlite:
+            self.syncs = SlidingWindowLimiter(limit, window, clock or time.monotonic)
+        else:
+            self.syncs = DatabaseSyncLimiter(self.db.engine, limit, window, clock)
 
     def handle(self, platform: str, authorization: bytes | None, body: bytes, client: str) -> Answer:
         """The whole route for a caller without the endpoint: the token, then ``serve``."""

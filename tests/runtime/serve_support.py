@@ -36,19 +36,20 @@ class Serves:
         self.pids: list[int] = []  # detached serves: not our children
         self._count = 0
 
-    def start(self, data_dir: Path) -> tuple[subprocess.Popen, Path]:
+    def start(self, data_dir: Path, *options: str) -> tuple[subprocess.Popen, Path]:
+        """A serve of ``data_dir`` on a free loopback port; ``options`` are more of serve's (``--database-url``)."""
         self._count += 1
         port_file = self.tmp_path / f"serve-port-{self._count}"
         process = subprocess.Popen(
             [sys.executable, "-m", "giftdesk", "serve", "--data-dir", str(data_dir), "--port", "0",
-             "--host", "127.0.0.1", "--port-file", str(port_file)],
+             "--host", "127.0.0.1", "--port-file", str(port_file), *options],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "GIFTDESK_KEYRING": "file"})
         self.processes.append(process)
         return process, port_file
 
-    def start_listening(self, data_dir: Path) -> tuple[subprocess.Popen, int]:
-        process, port_file = self.start(data_dir)
+    def start_listening(self, data_dir: Path, *options: str) -> tuple[subprocess.Popen, int]:
+        process, port_file = self.start(data_dir, *options)
         listening = wait_for(lambda: port_file.exists() or process.poll() is not None, timeout=60)
         if not listening or process.poll() is not None:
             process.kill()
