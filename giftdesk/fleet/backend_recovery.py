@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from giftdesk.core.errors import GiftDeskError
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 ENDPOINT_SERVICE = "endpoint"  # the runtime's name for the tracker endpoint's service
 GRACE_S = 20.0  # a tracker's time to fetch its config after its container started
 AUDIT_ACTION = "instance.recover"
+RESTARTS_AT_ONCE = 8  # the runtime's job lanes bound it further
 
 
 def parse_started_at(raw: str | None) -> datetime | None:
@@ -151,14 +153,19 @@ class BackendRecovery(Service):
             pending = dict(self._pending)
         next_due = 60.0
         now = datetime.now(timezone.utc)
+        restarts: list[tuple[int, str, str, str]] = []
         for instance_id, (name, container_id, account_id) in pending.items():
-            wait = self._check(instance_id, name, container_id, account_id, now)
+            wait = self._check(instance_id, name, container_id, account_id, now, restarts)
             if wait is None:
                 with self._lock:
                     if self._pending.get(instance_id, (None, None))[1] == container_id:
                         self._pending.pop(instance_id, None)
             else:
                 next_due = min(next_due, wait)
+        if restarts:  # after a reboot every tracker may need one: they go in parallel, each on its lane
+            with ThreadPoolExecutor(max_workers=min(RESTARTS_AT_ONCE, len(restarts)),
+                                    thread_name_prefix="backend-recovery") as pool:
+                list(pool.map(lambda args: self._restart(*args), restarts))
         return max(0.05, next_due)
 
     def _scan(self) -> None:
@@ -179,8 +186,10 @@ class BackendRecovery(Service):
                 with self._lock:
                     self._pending[row.id] = (row.name, row.container_id, row.account_id)
 
-    def _check(self, instance_id: int, name: str, container_id: str, account_id: int, now: datetime) -> float | None:
-        """None when this container is settled (judged, or gone); else the seconds until it is due."""
+    def _check(self, instance_id: int, name: str, container_id: str, account_id: int, now: datetime,
+               restarts: list) -> float | None:
+        """None when this container is settled (judged, or gone: one to restart is added to ``restarts``);
+        else the seconds until it is due."""
         state = self._state_of(container_id)
         if state is None:
             return None
@@ -203,13 +212,13 @@ class BackendRecovery(Service):
         with self._lock:
             again = instance_id in self._recovered_this_run
         if again:
-            self.verdicts[container_id] = (started_raw, "gave-up")
             message = ("It has not loaded its config since it started, even after a restart; not restarted again "
                        "(check its BACKEND_API_URL and API key)")
             log.warning("Backend recovery: %s: %s", name, message)
             self.fleet.record_event(instance_id, "warning", message)
+            self.verdicts[container_id] = (started_raw, "gave-up")
             return None
-        self._restart(instance_id, name, container_id, started_raw)
+        restarts.append((instance_id, name, container_id, started_raw))
         return None
 
     def _state_of(self, container_id: str) -> tuple[str, datetime | None] | None:
@@ -228,7 +237,7 @@ class BackendRecovery(Service):
         try:
             done = RESTART.run_and_wait(self.lanes, self._restart_job, instance_id, name, container_id, started_raw,
                                         target=instance_id, subject=name)
-        except GiftDeskError as exc:
+        except Exception as exc:
             log.warning("Backend recovery: restarting %s failed: %s", name, exc)
             self.fleet.record_event(instance_id, "error", f"Restart after the endpoint came back failed: {exc}")
             return

@@ -78,7 +78,7 @@ def test_a_tracker_that_started_while_the_endpoint_was_down_is_restarted_and_loa
     first_start = started_at(engine, row.container_id)
     assert fleet_desk.keys.get(acct.id).last_accessed_at is None
 
-    rt, fleet = start_runtime()
+    _rt, fleet = start_runtime()
 
     # Restarted (the same container, a new StartedAt), and this time it loads its config.
     assert wait_for(lambda: fleet.recovery.verdicts.get(row.container_id, ("", ""))[1] == "restarted", 60), \
@@ -111,7 +111,7 @@ def test_a_tracker_that_started_while_the_endpoint_was_down_is_restarted_and_loa
 
 def test_a_tracker_that_loaded_its_config_after_its_start_is_not_restarted(fleet_desk, engine, account,
                                                                            start_runtime):
-    rt, fleet = start_runtime()
+    _rt, fleet = start_runtime()
     acct = account()
     row = fleet_desk.fleet.create(unique("up"), acct.id, settings=InstanceSettings(network="host"))
     container = engine.containers.get(row.container_id)
@@ -129,7 +129,7 @@ def test_a_tracker_that_never_loads_is_restarted_once_then_left_with_a_warning(f
                                                                                start_runtime):
     """Loop protection: its restart did not help (it never calls the endpoint), so no second one."""
     image = variant(engine, "no-backend", "TRACKER_SKIP_BACKEND=1")
-    rt, fleet = start_runtime()
+    _rt, fleet = start_runtime()
     row = fleet_desk.fleet.create(unique("never"), account().id,
                                   settings=InstanceSettings(image=image, network="host"))
     first_start = started_at(engine, row.container_id)
