@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from giftdesk.core.errors import GiftDeskError
+from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError
 from giftdesk.core.events import ServiceStatusChanged
 from giftdesk.core.service import Service
 from giftdesk.fleet.events import InstanceStateChanged
@@ -35,6 +36,7 @@ ENDPOINT_SERVICE = "endpoint"  # the runtime's name for the tracker endpoint's s
 GRACE_S = 20.0  # a tracker's time to fetch its config after its container started
 AUDIT_ACTION = "instance.recover"
 RESTARTS_AT_ONCE = 8  # the runtime's job lanes bound it further
+RETRY_S = 5.0  # the engine did not answer: look again after this
 
 
 def parse_started_at(raw: str | None) -> datetime | None:
@@ -82,6 +84,8 @@ class BackendRecovery(Service):
         #: What was decided per container: container id -> (StartedAt, "loaded" | "restarted" | "gave-up").
         self.verdicts: dict[str, tuple[str, str]] = {}
         self.restarts = 0
+        self._engine_away = False
+        self._due: dict[tuple[int, str], float] = {}  # (instance, container) -> monotonic time to look again
         self._unsubscribe = [desk.events.subscribe(ServiceStatusChanged, self._on_status),
                              desk.events.subscribe(InstanceStateChanged, self._on_state)]
 
@@ -100,6 +104,7 @@ class BackendRecovery(Service):
             elif not up:
                 self._started.clear()
                 self._pending.clear()  # judged again once it is back
+                self._due.clear()
         self._wake.set()
 
     def _on_state(self, event: InstanceStateChanged) -> None:
@@ -125,7 +130,7 @@ class BackendRecovery(Service):
             except Exception:
                 log.warning("Backend recovery: a check failed; trying again", exc_info=True)
                 wait = 5.0
-            self._wake.wait(min(wait, 1.0))
+            self._wake.wait(min(wait, 5.0))
             self._wake.clear()
 
     def interrupt(self) -> None:
@@ -146,21 +151,37 @@ class BackendRecovery(Service):
         if not up:
             return 60.0
         if scan:
-            self._scan()
+            try:
+                self._scan()
+            except (ServiceUnavailableError, OSError) as exc:  # no engine now: the scan waits for it
+                with self._lock:
+                    self._scan_due = True
+                if not self._engine_away:
+                    log.info("Backend recovery: the Docker engine does not answer (%s); looking again every %d s",
+                             exc, RETRY_S)
+                self._engine_away = True
+                return RETRY_S
+            self._engine_away = False
         elif started:
             self._add(started)
         with self._lock:
             pending = dict(self._pending)
         next_due = 60.0
-        now = datetime.now(timezone.utc)
+        now, clock = datetime.now(timezone.utc), time.monotonic()
         restarts: list[tuple[int, str, str, str]] = []
         for instance_id, (name, container_id, account_id) in pending.items():
+            due = self._due.get((instance_id, container_id), 0.0)
+            if due > clock:  # still in its grace: not asked again before then
+                next_due = min(next_due, due - clock)
+                continue
             wait = self._check(instance_id, name, container_id, account_id, now, restarts)
             if wait is None:
                 with self._lock:
+                    self._due.pop((instance_id, container_id), None)
                     if self._pending.get(instance_id, (None, None))[1] == container_id:
                         self._pending.pop(instance_id, None)
             else:
+                self._due[(instance_id, container_id)] = clock + wait
                 next_due = min(next_due, wait)
         if restarts:  # after a reboot every tracker may need one: they go in parallel, each on its lane
             with ThreadPoolExecutor(max_workers=min(RESTARTS_AT_ONCE, len(restarts)),
@@ -190,7 +211,10 @@ class BackendRecovery(Service):
                restarts: list) -> float | None:
         """None when this container is settled (judged, or gone: one to restart is added to ``restarts``);
         else the seconds until it is due."""
-        state = self._state_of(container_id)
+        try:
+            state = self._state_of(container_id)
+        except ServiceUnavailableError:
+            return RETRY_S  # the engine is away for now: still to judge
         if state is None:
             return None
         started_raw, started = state
@@ -225,7 +249,9 @@ class BackendRecovery(Service):
         """(StartedAt as the engine says it, parsed) of a running container; None when it is not."""
         try:
             details = self.fleet.docker.inspect(container_id)
-        except GiftDeskError:
+        except ServiceUnavailableError:
+            raise
+        except GiftDeskError:  # removed meanwhile
             return None
         state = details.get("State") or {}
         if not state.get("Running") or state.get("Restarting") or state.get("Paused"):
@@ -247,7 +273,7 @@ class BackendRecovery(Service):
     def _restart_job(self, instance_id: int, name: str, container_id: str, started_raw: str) -> bool:
         """On the instance's lane: restarts only the very container judged (a person may have stopped,
         edited or restarted it meanwhile)."""
-        now = self._state_of(container_id)
+        now = self._state_of(container_id)  # the engine away: the job fails and says so
         if now is None or now[0] != started_raw:
             return False
         key = (container_id, started_raw)
