@@ -120,7 +120,8 @@ def test_when_the_endpoint_comes_up_only_trackers_that_have_not_loaded_since_the
     assert "c4" not in recovery.verdicts and GRACE - 6 < wait <= GRACE - 5 + 0.1
     assert sorted(target for _a, _s, target in fleet.audits) == [1, 2]
     assert (AUDIT_ACTION, "restarted t1: it started while the endpoint was down", 1) in fleet.audits
-    assert any(i == 1 and m.startswith("Restarted: it started while the endpoint was down") for i, _l, m in fleet.events)
+    assert any(i == 1 and m.startswith("Restarted: it started while the endpoint was down")
+               for i, _l, m in fleet.events)
     # Another step before anything changed restarts nobody again.
     recovery.step()
     assert sorted(fleet.restarted) == [1, 2]
