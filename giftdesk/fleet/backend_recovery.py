@@ -285,7 +285,8 @@ class BackendRecovery(Service):
         summary = f"restarted {name}: it started while the endpoint was down"
         log.info("Backend recovery: %s", summary)
         self.fleet.restart(instance_id)
-        self.restarts += 1
+        with self._lock:  # restarts run in parallel
+            self.restarts += 1
         self.fleet.record_event(instance_id, "warning",
                                 "Restarted: it started while the endpoint was down and had not loaded its config",
                                 {"startedAt": started_raw})
