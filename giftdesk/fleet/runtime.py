@@ -1,7 +1,8 @@
 """Plugs the fleet into the background runtime (``giftdesk.runtime.FEATURES``).
 
 ``install(runtime)`` adds the watcher (event stream), the probe (``/api/state``), the stats
-sampler (idle unless a view asks) and the instance schedules, and installs a ``FleetRuntime``
+sampler (idle unless a view asks), the instance schedules and the backend recovery (restarts
+trackers that started while the endpoint was down, ``fleet/backend_recovery.py``), and installs a ``FleetRuntime``
 as the runtime's "fleet" feature: the window and ``giftdesk serve`` read live state from it.
 They all work with the runtime desk's one ``FleetService`` (``runtime.desk.fleet``). Operations a killed
 process left half-done are recovered when the watcher first reaches the engine (and again after
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from giftdesk.fleet.backend_recovery import ENDPOINT_SERVICE, BackendRecovery
 from giftdesk.fleet.live import FleetLive
 from giftdesk.fleet.probe import FleetProbe
 from giftdesk.fleet.schedules import FleetSchedules
@@ -31,10 +33,11 @@ class FleetRuntime:
     probe: FleetProbe
     stats: FleetStatsSampler
     schedules: FleetSchedules
+    recovery: BackendRecovery | None = None
 
 
 def install(runtime, probe_interval: float | None = None, stats_interval: float | None = None,
-            probe_grace: float | None = None) -> FleetRuntime | None:
+            probe_grace: float | None = None, recovery_grace: float | None = None) -> FleetRuntime | None:
     if runtime.docker_monitor is None:  # a runtime without Docker (Runtime(docker=False))
         return None
     desk = runtime.desk
@@ -45,12 +48,21 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
     probe = FleetProbe(desk, service, live, runtime.http, **options)
     stats = FleetStatsSampler(desk, service, live, **({"interval": stats_interval} if stats_interval else {}))
     schedules = FleetSchedules(desk, service, runtime.scheduler, runtime.jobs)
-    for item in (watcher, probe, stats):
-        runtime.add(item)
+    recovery = None
+    if runtime.endpoint is not None:  # only where this process runs the endpoint trackers call
+        recovery = BackendRecovery(desk, service, runtime.jobs, lambda: _endpoint_running(runtime),
+                                   **({"grace": recovery_grace} if recovery_grace is not None else {}))
+    for item in (watcher, probe, stats, recovery):
+        if item is not None:
+            runtime.add(item)
     schedules.sync()
-    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules)
+    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery)
     runtime.install_feature(FEATURE, fleet)
     return fleet
+
+
+def _endpoint_running(runtime) -> bool:
+    return runtime.supervisor.status(ENDPOINT_SERVICE).state == "running"
 
 
 def fleet_of(desk) -> FleetRuntime | None:

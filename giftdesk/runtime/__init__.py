@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # install leaves its live part with ``runtime.install_feature(name, part)``; the front ends find it
 # with ``runtime.feature(name, kind)``.
 FEATURES: list[str] = [
-    "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, instance schedules
+    "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, schedules, backend recovery
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
     "giftdesk.system.runtime:install",  # scheduled backups
     "giftdesk.feed.service:install",  # the change feed: other consoles' changes on the event bus
