@@ -1,0 +1,85 @@
+"""Fampage: companies that asked through the intake form are approved or rejected from the Companies view;
+an order whose invoice was voided gets a new one from the Orders and Invoices views."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from giftdesk.gui.fampage.companies_view import is_pending
+from tests.gui.conftest import idle
+from tests.support.fake_fampage import API_KEY
+from tests.gui.test_fampage_tab import click, click_row, click_view, fake, fctx, open_tab  # noqa: F401 - fixtures
+
+
+def submit_company(desk, name: str):
+    return desk.companies.submit({"name": name, "email": f"ops@{name.split()[0].lower()}.in"}, source="203.0.113.5")
+
+
+def test_pending_companies_are_marked_counted_filtered_approved_and_rejected(qtbot, fctx, desk, answers):
+    delta = submit_company(desk, "Delta Media")
+    echo = submit_company(desk, "Echo Reach")
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Companies")
+    view, table = tab.companies, tab.companies.table
+    qtbot.waitUntil(lambda: table.row_count() == 4, timeout=5000)
+    assert view.pending_only.text() == "Waiting for approval (2)"
+    assert "2 waiting for approval" in view.totals.text()
+    status = {r.company.name: table.model().index(i, 1).data() for i, r in enumerate(table.visible_rows())}
+    assert status == {"Acme": "active", "Beta": "active", "Delta Media": "waiting for approval",
+                      "Echo Reach": "waiting for approval"}
+
+    click(qtbot, view.pending_only)
+    assert [r.company.name for r in table.visible_rows()] == ["Delta Media", "Echo Reach"]
+    click(qtbot, view.pending_only)
+    assert table.row_count() == 4
+
+    click_row(qtbot, table, desk.companies.list(search="Acme")[0].id)
+    assert not view.approve_button.isEnabled() and not view.reject_button.isEnabled()
+    assert "only companies waiting for approval" in view.approve_button.toolTip()
+
+    click_row(qtbot, table, delta.id)
+    click(qtbot, view.approve_button)
+    idle(qtbot, fctx)
+    qtbot.waitUntil(lambda: table.current_row() is not None and not is_pending(table.current_row()), timeout=5000)
+    assert desk.companies.get(delta.id).status == "active"
+    assert view.pending_only.text() == "Waiting for approval (1)"
+
+    click_row(qtbot, table, echo.id)
+    answers.extend([None])  # the person cancels the reason box: nothing happens
+    click(qtbot, view.reject_button)
+    idle(qtbot, fctx)
+    assert desk.companies.get(echo.id).status == "pending"
+    answers.extend(["Not a client of ours"])
+    click(qtbot, view.reject_button)
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)  # rejected companies are archived
+    assert desk.companies.get(echo.id).status == "rejected"
+    assert view.pending_only.text() == "Waiting for approval"
+    [entry] = [e for e in desk.audit.list() if e.action == "company.reject"]
+    assert entry.summary == "Rejected company Echo Reach: Not a client of ours"
+
+
+def test_approving_a_duplicate_name_is_refused_through_the_error_route(qtbot, fctx, desk, errors):
+    twin = submit_company(desk, "Acme")  # the intake form accepts a taken name; approving it is refused
+    tab = open_tab(qtbot, fctx)
+    click_view(qtbot, tab, "Companies")
+    table = tab.companies.table
+    qtbot.waitUntil(lambda: table.row_count() == 3, timeout=5000)
+    click_row(qtbot, table, twin.id)
+    click(qtbot, tab.companies.approve_button)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert "already a company called 'Acme'" in str(errors[0])
+    assert desk.companies.get(twin.id).status == "pending"
+    idle(qtbot, fctx)
+    assert tab.companies.approve_button.isEnabled()
+
+
+def test_viewers_see_pending_companies_but_cannot_decide(qtbot, desk, fake, viewer_ctx):
+    desk.settings.update({"fampage.base_url": fake.url})
+    desk.settings.set_fampage_api_key(API_KEY)
+    delta = submit_company(desk, "Delta Media")
+    tab = open_tab(qtbot, viewer_ctx)
+    click_view(qtbot, tab, "Companies")
+    qtbot.waitUntil(lambda: tab.companies.table.row_count() == 1, timeout=5000)
+    click_row(qtbot, tab.companies.table, delta.id)
+    for button in (tab.companies.approve_button, tab.companies.reject_button):
+        assert not button.isEnabled() and "Viewers cannot" in button.toolTip()
