@@ -36,8 +36,8 @@ def is_pending(row) -> bool:
 
 def _status_text(row) -> str:
     if row.company.archived:
-        return "archived" if row.company.status != "rejected" else "rejected"
-    return "waiting for approval" if is_pending(row) else row.company.status
+        return "rejected" if row.company.status == "rejected" else "archived"
+    return "pending approval" if is_pending(row) else row.company.status
 
 
 def _pending_colour(row):
@@ -56,7 +56,7 @@ def _company_columns(currency: str) -> list[Column]:
     return [
         Column("Name", lambda r: r.company.name, width=170,
                tooltip=lambda r: r.company.notes or None, font=_pending_font),
-        Column("Status", _status_text, width=80, foreground=_pending_colour,
+        Column("Status", _status_text, width=115, foreground=_pending_colour,
                tooltip=lambda r: ("Asked to be added through the intake form: approve it to let it order and be "
                                   "billed, or reject it") if is_pending(r) else None),
         Column("Contact", lambda r: r.company.contact_name, width=130),
@@ -171,7 +171,7 @@ class CompaniesView(FampageView):
             button.setEnabled(self.can_edit and pending)
             if self.can_edit:
                 button.setToolTip(tip if pending else "Select a company first" if row is None
-                                  else f"'{row.company.name}' is {_status_text(row)}: only companies waiting for "
+                                  else f"'{row.company.name}' is {_status_text(row)}: only companies pending "
                                        "approval can be approved or rejected")
 
     def _open(self, dialog) -> None:
