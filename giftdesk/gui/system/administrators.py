@@ -163,7 +163,7 @@ class AdministratorsDialog(QDialog):
         self.dialog: QDialog | None = None
         self.loaded = False
         self.setWindowTitle("Administrators")
-        self.setMinimumSize(680, 380)
+        self.setMinimumSize(780, 380)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         if not self.can_edit:

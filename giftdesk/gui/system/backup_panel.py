@@ -125,8 +125,8 @@ class BackupsPanel(QWidget):
         self.copies.setHeaderLabels(["Backup", "Kind", "Size", "Age"])
         self.copies.setMinimumHeight(110)
         header = self.copies.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
+        header.setStretchLastSection(True)
+        for column in (0, 1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         box.addWidget(self.copies, 1)
         self.empty = QLabel("No backups in the backups folder yet.", self)
