@@ -235,8 +235,8 @@ class SettingsDialog(FormDialog):
         for value, text in KEEP_RUNNING_CHOICES:
             self.keep_running.addItem(text, value)
         form.addRow("When the window closes", _with_hint(self.keep_running, _muted(
-            "The backend is the tracker endpoint, the instance schedules, the order sync and the scheduled "
-            "backups.", page)))
+            "A detached giftdesk serve then takes over the tracker endpoint, the instance schedules, the order "
+            "sync and the scheduled backups.", page)))
 
     def _build_docker(self) -> None:
         page, form = self._page("Docker", "instances")
