@@ -1,9 +1,8 @@
+# ruff: noqa: F811  (the Fampage fixtures are imported from tests/gui/test_fampage_tab.py)
 """Fampage: companies that asked through the intake form are approved or rejected from the Companies view;
 an order whose invoice was voided gets a new one from the Orders and Invoices views."""
 
 from __future__ import annotations
-
-from PySide6.QtCore import Qt
 
 from giftdesk.gui.fampage.companies_view import is_pending
 from tests.gui.conftest import idle

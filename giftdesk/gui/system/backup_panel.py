@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTimeEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -49,7 +48,7 @@ class ScheduleEditor(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         self.kind = QComboBox(self)
-        self.kind.setObjectName("backup.schedule")
+        self.kind.setObjectName("backup-schedule-kind")
         for value, text in SCHEDULE_KINDS:
             self.kind.addItem(text, value)
         self.on_label = QLabel("on", self)
