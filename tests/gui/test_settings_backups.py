@@ -142,3 +142,13 @@ def test_only_admins_schedule_or_take_backups(open_dialog, desk, qtbot, role):
         dialog.close()
     finally:
         ctx.close()
+
+
+def test_an_unreadable_backups_folder_leaves_the_settings_usable(open_dialog, ctx, desk, qtbot, monkeypatch):
+    def unreadable(_self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(desk.scheduled_backups), "list", unreadable)
+    dialog = open_dialog(ctx)
+    assert dialog.ok_button.isEnabled() and not dialog.company_name.isReadOnly()
+    assert dialog.backups.last_result.text() == "The backups folder could not be read: Permission denied"

@@ -153,7 +153,13 @@ class BackupsPanel(QWidget):
         ErrorRoute.report(exc)
 
     def show_backups(self, result) -> None:
-        """``(last result, copies)`` as read by the job runner."""
+        """``(last result, copies)`` as read by the job runner, or the OSError that kept them unread."""
+        if isinstance(result, OSError):
+            self.back_up_now.setEnabled(self.can_back_up)
+            self.last_result.setText(f"The backups folder could not be read: {result.strerror or result}")
+            self.copies.hide()
+            self.empty.hide()
+            return
         last, files = result
         self.back_up_now.setEnabled(self.can_back_up)
         self.last_result.setProperty("role", "" if last is None or last.ok else "error")

@@ -335,8 +335,12 @@ class SettingsDialog(FormDialog):
         settings, backups = self.ctx.desk.settings, self.ctx.desk.scheduled_backups
 
         def read():
+            try:
+                copies = (backups.last_result(), backups.list())
+            except OSError as exc:  # an unreadable backups folder must not keep the settings from showing
+                copies = exc
             return (settings.all(), settings.has_fampage_api_key(), settings.sources(),
-                    settings.environment_problems(), (backups.last_result(), backups.list()))
+                    settings.environment_problems(), copies)
 
         self.ctx.runner.submit(read, on_success=self._loaded,
                                on_error=self.handle_error, owner=self, description="Reading settings…")
