@@ -34,6 +34,9 @@ desk.settings.set_fampage_api_key(API_KEY)
 acme = desk.companies.create("Acme Media", contact_name="Asha Rao", email="asha@acme.in")
 beta = desk.companies.create("Beta Studios", invoice_multiplier="10")
 gamma = desk.companies.create("Gamma Foods", invoice_multiplier="6")
+# A company that asked through the intake form: it waits for approval in the Companies view.
+delta = desk.companies.submit({"name": "Delta Creators", "contact_name": "Meera Iyer", "email": "hello@delta.in"},
+                              source="203.0.113.5")
 desk.fampage.refresh_services()
 specs = [(acme, 101, "https://www.tiktok.com/@acmemedia", 2000, "Completed", 0),
          (acme, 102, "https://www.tiktok.com/@acmemedia/video/7310", 5000, "In progress", 2100),
@@ -87,6 +90,8 @@ for scheme in ("light", "dark"):
     w.grab().save(f"{out}/fampage-analytics{sfx}.png")
     tab.views.setCurrentWidget(tab.companies)
     settle(0.8)
+    tab.companies.table.select_key(delta.id)
+    settle(0.3)
     w.grab().save(f"{out}/fampage-companies{sfx}.png")
     w.close()
     ctx.close()

@@ -81,3 +81,23 @@ def order_action(action: str, orders: Sequence[Any], *, may_edit: bool = True) -
 
 def order_actions(orders: Sequence[Any], *, may_edit: bool = True) -> dict[str, OrderApplicability]:
     return {action: order_action(action, orders, may_edit=may_edit) for action in MANY + ONE}
+
+
+def invoice_creation(order: Any, invoice: Any, *, may_edit: bool = True) -> OrderApplicability:
+    """Whether a new draft invoice can be made for ``order`` (``invoices.create_for_order``'s rule, asked
+    before the click): the order was placed and has no standing invoice. ``invoice`` is what
+    ``orders.invoice_of`` answers for it: None (it never had one), a void one, or the standing one."""
+    from giftdesk.fampage.invoices import UNBILLABLE_STATES
+
+    if order is None:
+        return OrderApplicability("create_invoice", reason="Select an order first")
+    if not may_edit:
+        return OrderApplicability("create_invoice", reason="Viewers cannot create invoices")
+    if order.state in UNBILLABLE_STATES:
+        return OrderApplicability("create_invoice", reason=f"Order #{order.id} is {order.state.replace('_', ' ')}: "
+                                                           "only a placed order is invoiced")
+    if invoice is not None and invoice.status != "void":
+        name = invoice.number or f"draft #{invoice.id}"
+        return OrderApplicability("create_invoice", reason=f"Order #{order.id} already has {name} ({invoice.status}); "
+                                                           "void it first to invoice the order again")
+    return OrderApplicability("create_invoice", (order.id,))

@@ -23,6 +23,7 @@ REFILL_STATUS = Operation("order.refill_status", "Reading the refill status", la
 RECONCILE = Operation("order.reconcile", "Reconciling the order", lane=ORDER_LANE)
 MARK_NOT_PLACED = Operation("order.not_placed", "Reconciling the order", lane=ORDER_LANE,
                             confirm="Mark order #{id} as not placed? It will count nowhere and get no invoice.")
+CREATE_INVOICE = Operation("invoice.create", "Drafting the order's invoice", lane=ORDER_LANE)
 PAY_INVOICE = Operation("invoice.pay", "Marking the invoice paid", lane=INVOICE_LANE)
 VOID_INVOICE = Operation(
     "invoice.void", "Voiding the invoice", lane=INVOICE_LANE,

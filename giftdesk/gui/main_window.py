@@ -28,6 +28,7 @@ from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.runtime_view import RuntimeView
 from giftdesk.gui.status_bar import StatusBar
+from giftdesk.gui.tray import BackupFailureWarning, CompanyRequestNotice, TrayNotifier
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,11 @@ class MainWindow(QMainWindow):
         # ---- status bar and monitors -----------------------------------------------------
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
+        # Tray notices for what happens in the background, to the roles that can act on it.
+        self.notifier = TrayNotifier(self.show_message, self)
+        self.backup_warning = BackupFailureWarning(ctx.bridge, self.notifier, self) if actor.can("admin") else None
+        self.company_requests = (CompanyRequestNotice(ctx.bridge, self.notifier, self) if actor.can("operator")
+                                 else None)
         self.runtime_view: RuntimeView | None = None
         self.hand_over_on_close = False  # the console sets it: closing hands the runtime to a detached serve
         self._background_pending = background

@@ -187,6 +187,8 @@ def _take(app, outdir: Path, schemes: list[str], pause: float, live_status: bool
             demo = seed_demo(desk)
             demo["creator"] = seed_social_demo(desk)
             desk.settings.update({"endpoint.port": _free_port()})
+            desk.scheduled_backups.set_schedule("daily 02:30", 7)  # the Storage page shows a schedule and a copy
+            desk.scheduled_backups.run()
             desk.admins.create("maya", "demo-password-1")
             user = desk.as_actor(desk.admins.authenticate("maya", "demo-password-1"))
             for scheme in schemes:

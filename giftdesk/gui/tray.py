@@ -2,6 +2,9 @@
 
 ``LowBalanceWarning`` follows ``BalanceChanged`` and speaks once per crossing below the
 threshold: every scheduled sync re-reads the balance, and a warning on each would be noise.
+``BackupFailureWarning`` tells administrators that a scheduled backup failed (``BackupFailed``), and
+``CompanyRequestNotice`` tells operators that a company asked through the intake form
+(``CompanySubmitted``) and waits for approval.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from giftdesk.fampage.events import BalanceChanged
+from giftdesk.fampage.events import BalanceChanged, CompanySubmitted
 from giftdesk.fampage.money import format_money
 from giftdesk.gui import theme
+from giftdesk.system.scheduled_backups import BackupFailed
 
 
 class TrayNotifier(QObject):
@@ -25,14 +29,15 @@ class TrayNotifier(QObject):
         self._tray: QSystemTrayIcon | None = None
         self.shown: list[str] = []  # what was said, for tests and the log
 
-    def notify(self, title: str, text: str) -> None:
+    def notify(self, title: str, text: str, warning: bool = True) -> None:
         self.shown.append(text)
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:
                 self._tray = QSystemTrayIcon(theme.app_icon(), self)
                 self._tray.setToolTip("GiftDesk")
             self._tray.show()
-            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+            icon = QSystemTrayIcon.MessageIcon.Warning if warning else QSystemTrayIcon.MessageIcon.Information
+            self._tray.showMessage(title, text, icon, 10_000)
         else:
             self.fallback(text)
 
@@ -54,3 +59,31 @@ class LowBalanceWarning(QObject):
                                  f"The Fampage balance is {format_money(event.amount, event.currency)}, below "
                                  f"{format_money(self.threshold(), event.currency)}: top it up before the next "
                                  "orders.")
+
+
+class BackupFailureWarning(QObject):
+    """A scheduled backup failed (in this window's runtime or a ``giftdesk serve``): say so and why."""
+
+    def __init__(self, bridge, notifier: TrayNotifier, parent: QObject | None = None):
+        super().__init__(parent)
+        self.notifier = notifier
+        bridge.subscribe(BackupFailed, self.on_failed, owner=self)
+
+    def on_failed(self, event: BackupFailed) -> None:
+        self.notifier.notify("Scheduled backup failed",
+                             f"The scheduled backup failed: {event.error} Settings → Storage shows the last "
+                             "result; “Back up now” tries again.")
+
+
+class CompanyRequestNotice(QObject):
+    """A company asked to be added through the intake form: it waits for an operator to approve it."""
+
+    def __init__(self, bridge, notifier: TrayNotifier, parent: QObject | None = None):
+        super().__init__(parent)
+        self.notifier = notifier
+        bridge.subscribe(CompanySubmitted, self.on_submitted, owner=self)
+
+    def on_submitted(self, event: CompanySubmitted) -> None:
+        self.notifier.notify("Company waiting for approval",
+                             f"{event.name} asked to be added through the intake form. Approve or reject it in "
+                             "Fampage Orders → Companies.", warning=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -20,15 +21,44 @@ from giftdesk.gui.fampage.view_support import (
     signed_color,
     toolbar_row,
 )
+from giftdesk.gui import theme
+from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView
+
+
+PENDING = "pending"  # asked through the intake form: waits for an operator's approval
+
+
+def is_pending(row) -> bool:
+    return row.company.status == PENDING and not row.company.archived
+
+
+def _status_text(row) -> str:
+    if row.company.archived:
+        return "rejected" if row.company.status == "rejected" else "archived"
+    return "pending approval" if is_pending(row) else row.company.status
+
+
+def _pending_colour(row):
+    return QColor(theme.colors().warning) if is_pending(row) else None
+
+
+def _pending_font(row):
+    if not is_pending(row):
+        return None
+    font = QFont()
+    font.setBold(True)
+    return font
 
 
 def _company_columns(currency: str) -> list[Column]:
     return [
         Column("Name", lambda r: r.company.name, width=170,
-               tooltip=lambda r: r.company.notes or None),
-        Column("Status", lambda r: "archived" if r.company.archived else r.company.status, width=80),
+               tooltip=lambda r: r.company.notes or None, font=_pending_font),
+        Column("Status", _status_text, width=115, foreground=_pending_colour,
+               tooltip=lambda r: ("Asked to be added through the intake form: approve it to let it order and be "
+                                  "billed, or reject it") if is_pending(r) else None),
         Column("Contact", lambda r: r.company.contact_name, width=130),
         Column("E-mail", lambda r: r.company.email, width=170),
         Column("Multiplier", lambda r: f"× {r.company.invoice_multiplier}" if r.company.invoice_multiplier else "",
@@ -62,6 +92,10 @@ class CompaniesView(FampageView):
         self.search.setClearButtonEnabled(True)
         self.archived = QCheckBox("Show archived", self)
         self.archived.setObjectName("show-archived")
+        self.pending_only = QCheckBox("Waiting for approval", self)
+        self.pending_only.setObjectName("pending-only")
+        self.pending_only.setToolTip("Show only the companies that asked through the intake form and wait for "
+                                     "an operator to approve or reject them")
         self.add_button = self._button("Add company…", "add", self.add_company, "Add a client company",
                                        "add-company", changes=True)
         self.edit_button = self._button("Edit…", "edit", self.edit_company, "Edit the selected company",
@@ -69,16 +103,23 @@ class CompaniesView(FampageView):
         self.archive_button = self._button("Archive", "delete", self.archive_company,
                                            "Archive the selected company: it leaves the lists, its orders and "
                                            "invoices stay", "archive-company", changes=True)
+        self.approve_button = self._button("Approve", None, self.approve_company,
+                                           "Approve the selected company: it can order and be billed",
+                                           "approve-company", changes=True)
+        self.reject_button = self._button("Reject…", None, self.reject_company,
+                                          "Reject the selected company, with an optional reason: it is archived",
+                                          "reject-company", changes=True)
         self.orders_button = self._button("Orders", "orders", self._jump_orders, "This company's orders",
                                           "company-orders")
         self.invoices_button = self._button("Invoices", None, self._jump_invoices, "This company's invoices",
                                             "company-invoices")
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
+        bar.addWidget(self.pending_only)
         bar.addWidget(self.archived)
         bar.addSpacing(12)
-        for button in (self.add_button, self.edit_button, self.archive_button, self.orders_button,
-                       self.invoices_button):
+        for button in (self.add_button, self.edit_button, self.archive_button, self.approve_button,
+                       self.reject_button, self.orders_button, self.invoices_button):
             bar.addWidget(button)
         self.table = RowTableView(_company_columns(self.currency), parent=self, settings_key="fampage-companies")
         self.table.setObjectName("fampage-companies")
@@ -93,6 +134,7 @@ class CompaniesView(FampageView):
         layout.addWidget(self.totals)
         self.search.textChanged.connect(self.table.set_filter_text)
         self.archived.toggled.connect(lambda _on: self.refresh())
+        self.pending_only.toggled.connect(lambda on: self.table.set_predicate(is_pending if on else None))
         self.table.current_changed.connect(lambda _row: self._update_actions())
         self.table.row_activated.connect(lambda _row: self.edit_company())
         self._update_actions()
@@ -105,9 +147,12 @@ class CompaniesView(FampageView):
         self.table.set_rows(rows)
         spend = sum((r.totals.cost for r in rows), Decimal(0))
         revenue = sum((r.totals.revenue for r in rows), Decimal(0))
-        self.totals.setText(f"{len(rows)} compan{'ies' if len(rows) != 1 else 'y'} · spend "
-                            f"{money_text(spend, self.currency)} · revenue {money_text(revenue, self.currency)} · "
-                            f"profit {money_text(revenue - spend, self.currency)}")
+        pending = sum(1 for r in rows if is_pending(r))
+        self.pending_only.setText(f"Waiting for approval ({pending})" if pending else "Waiting for approval")
+        self.totals.setText(f"{len(rows)} compan{'ies' if len(rows) != 1 else 'y'} · "
+                            + (f"{pending} waiting for approval · " if pending else "")
+                            + f"spend {money_text(spend, self.currency)} · revenue "
+                            f"{money_text(revenue, self.currency)} · profit {money_text(revenue - spend, self.currency)}")
         self._update_actions()
         self.loads += 1
 
@@ -119,6 +164,15 @@ class CompaniesView(FampageView):
         self.archive_button.setText("Restore" if row is not None and row.company.archived else "Archive")
         self.orders_button.setEnabled(row is not None)
         self.invoices_button.setEnabled(row is not None)
+        pending = row is not None and is_pending(row)
+        for button, tip in ((self.approve_button, "Approve the selected company: it can order and be billed"),
+                            (self.reject_button, "Reject the selected company, with an optional reason: it is "
+                                                 "archived")):
+            button.setEnabled(self.can_edit and pending)
+            if self.can_edit:
+                button.setToolTip(tip if pending else "Select a company first" if row is None
+                                  else f"'{row.company.name}' is {_status_text(row)}: only companies pending "
+                                       "approval can be approved or rejected")
 
     def _open(self, dialog) -> None:
         from giftdesk.gui.fampage.dialogs import CompanyDialog  # noqa: F401  (type of dialog)
@@ -170,6 +224,35 @@ class CompaniesView(FampageView):
         self._submit(self.ctx.desk.companies.archive, company.id,
                      on_success=lambda c: (self.message.emit(f"Archived '{c.name}'."), self._after_change(c.id)),
                      description="Archiving the company…")
+
+    def approve_company(self) -> None:
+        row = self.table.current_row()
+        if not self.can_edit or row is None or not is_pending(row):
+            return
+        self.approve_button.setEnabled(False)
+        self._submit(self.ctx.desk.companies.approve, row.company.id,
+                     on_success=lambda c: (self.message.emit(f"Approved '{c.name}': it can order now."),
+                                           self._after_change(c.id)),
+                     on_error=self._refused, description="Approving the company…")
+
+    def reject_company(self) -> None:
+        row = self.table.current_row()
+        if not self.can_edit or row is None or not is_pending(row):
+            return
+        reason = Prompts.text(self, "Reject company",
+                              f"Reject '{row.company.name}'? It is archived and cannot order.\n"
+                              "Reason (optional, kept in the audit log):")
+        if reason is None:
+            return
+        self.reject_button.setEnabled(False)
+        self._submit(self.ctx.desk.companies.reject, row.company.id, reason.strip() or None,
+                     on_success=lambda c: (self.message.emit(f"Rejected '{c.name}'."), self._after_change(c.id)),
+                     on_error=self._refused, description="Rejecting the company…")
+
+    def _refused(self, exc: BaseException) -> None:
+        self._update_actions()
+        ErrorRoute.report(exc)
+        self.refresh()
 
     def _jump_orders(self) -> None:
         row = self.table.current_row()

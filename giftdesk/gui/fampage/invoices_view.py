@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPainter
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from giftdesk.core.private_files import private_folder, write_private
 from giftdesk.fampage import operations
+from giftdesk.fampage.actions import OrderApplicability, invoice_creation
 from giftdesk.gui import theme
 from giftdesk.gui.fampage.view_support import (
     COPY_PATH,
@@ -85,6 +87,9 @@ def print_pdf(pdf_path: str, printer) -> int:
     return document.pageCount()
 
 
+CREATE_TIP = "Draft a new invoice for the voided invoice's order"
+
+
 class InvoicesView(FampageView):
     """Invoices and credit notes: issue, mark paid, void; the PDF saved, opened or printed; a month as ZIP."""
 
@@ -106,6 +111,11 @@ class InvoicesView(FampageView):
         self.pay_button = self._button("Mark paid", None, self.pay, "The client paid this invoice", "pay-invoice", changes=True)
         self.void_button = self._button("Void", "delete", self.void, "Void the invoice (its number stays used)",
                                         "void-invoice", changes=True)
+        self.create_button = self._button("Create invoice", "add", self.create_invoice,
+                                          "Draft a new invoice for the voided invoice's order", "create-invoice",
+                                          changes=True)
+        self.order_invoice: tuple[int, Any, Any] | None = None  # (invoice id, its order, the order's invoice)
+        self.select_after_load: int | None = None  # the invoice just drafted
         self.save_button = self._button("Save PDF…", "backup", self.save_pdf, "Save the PDF of the selected "
                                         "invoice", "save-pdf")
         self.open_button = self._button("Open PDF", "show", self.open_pdf, "Open the PDF in your viewer",
@@ -119,8 +129,8 @@ class InvoicesView(FampageView):
         bar.addWidget(self.company)
         bar.addWidget(self.status)
         bar.addStretch(1)
-        for button in (self.issue_button, self.pay_button, self.void_button, self.save_button, self.open_button,
-                       self.print_button, self.zip_button):
+        for button in (self.issue_button, self.pay_button, self.void_button, self.create_button, self.save_button,
+                       self.open_button, self.print_button, self.zip_button):
             bar.addWidget(button)
         self.numbers: dict[int, str] = {}
         self.table = RowTableView(_invoice_columns(self.numbers), parent=self, settings_key="fampage-invoices")
@@ -136,7 +146,7 @@ class InvoicesView(FampageView):
         layout.addWidget(self.summary)
         self.company.currentIndexChanged.connect(lambda _i: self.refresh())
         self.status.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.table.current_changed.connect(lambda _row: self._update_actions())
+        self.table.current_changed.connect(lambda _row: (self._update_actions(), self._look_up_order()))
         self.table.row_activated.connect(lambda _row: self.open_pdf())
         self._update_actions()
 
@@ -160,7 +170,10 @@ class InvoicesView(FampageView):
         overdue = sum(1 for r in rows if r.overdue)
         self.summary.setText(f"{len(rows)} document{'s' if len(rows) != 1 else ''} · due "
                              f"{money_text(due, self.currency)}" + (f" · {overdue} overdue" if overdue else ""))
+        if self.select_after_load is not None and self.table.select_key(self.select_after_load):
+            self.select_after_load = None
         self._update_actions()
+        self._look_up_order()
         self.loads += 1
 
     def _update_actions(self) -> None:
@@ -171,6 +184,56 @@ class InvoicesView(FampageView):
         self.void_button.setEnabled(edit and row.status not in ("void", "paid"))
         for button in (self.save_button, self.open_button, self.print_button):
             button.setEnabled(row is not None)
+        applies = self._invoice_creation(row)
+        self.create_button.setEnabled(applies.enabled)
+        if self.can_edit:
+            self.create_button.setToolTip(CREATE_TIP if applies.enabled else applies.reason)
+
+    def _invoice_creation(self, row) -> OrderApplicability:
+        if row is None:
+            return OrderApplicability("create_invoice", reason="Select a voided invoice first")
+        if row.kind != "invoice" or row.order_id is None:
+            return OrderApplicability("create_invoice", reason=f"{row.label} is not an order's invoice")
+        if row.status != "void":
+            return OrderApplicability("create_invoice", reason=f"{row.label} is {row.status}: only a voided "
+                                                               "invoice's order can be invoiced again")
+        known = self.order_invoice
+        if known is None or known[0] != row.id:
+            return OrderApplicability("create_invoice", reason="Looking for the order's invoice…")
+        return invoice_creation(known[1], known[2], may_edit=self.can_edit)
+
+    def _look_up_order(self) -> None:
+        """For a voided invoice: its order and whether it has a standing invoice again (off the GUI thread)."""
+        row = self.table.current_row()
+        if row is None or row.status != "void" or row.order_id is None or not self.can_edit:
+            return
+        orders = self.ctx.desk.orders
+        self._submit(lambda: (orders.get(row.order_id), orders.invoice_of(row.order_id)),
+                     supersede="order-invoice", description="Finding the order's invoice…",
+                     on_success=lambda found, invoice_id=row.id: self._order_known(invoice_id, *found))
+
+    def _order_known(self, invoice_id: int, order, invoice) -> None:
+        self.order_invoice = (invoice_id, order, invoice)
+        self._update_actions()
+
+    def create_invoice(self) -> None:
+        row = self.table.current_row()
+        if row is None or not self._invoice_creation(row).enabled:
+            return
+        self.create_button.setEnabled(False)
+        self._run(operations.CREATE_INVOICE, self.ctx.desk.invoices.create_for_order, row.order_id,
+                  target=row.order_id, on_success=self._created, on_error=self._create_refused)
+
+    def _created(self, invoice) -> None:
+        self.message.emit(f"Drafted invoice #{invoice.id} for order #{invoice.order_id}.")
+        self.select_after_load = invoice.id
+        self.refresh()
+        self.changed.emit()
+
+    def _create_refused(self, exc: BaseException) -> None:
+        self.order_invoice = None
+        self._look_up_order()
+        self.ctx.report(exc)
 
     def _changed(self, row, verb: str) -> None:
         self.message.emit(f"{row.label} {verb}.")

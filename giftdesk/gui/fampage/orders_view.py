@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.core.wording import counted
-from giftdesk.fampage.actions import order_action, order_actions
+from giftdesk.fampage.actions import OrderApplicability, invoice_creation, order_action, order_actions
 from giftdesk.fampage import operations
 from giftdesk.fampage.analytics import UNCOUNTED  # no invoice, no profit until reconciled
 from giftdesk.fampage.orders import OrderFilter
@@ -156,9 +157,13 @@ class OrdersView(FampageView):
                                              "not placed", "reconcile", changes=True)
         self.invoice_button = self._button("Invoice", None, self._show_invoice, "Show the order's invoice",
                                            "order-invoice")
+        self.create_invoice_button = self._button(
+            "Create invoice", "add", self.create_invoice, "Draft a new invoice for the order (its invoice was voided, "
+            "or it never had one)", "create-invoice", changes=True)
+        self.standing_invoice: tuple[int, Any] | None = None  # (order id, what orders.invoice_of said)
         actions = QHBoxLayout()
         for button in (self.sync_button, self.refill_button, self.refill_status_button, self.cancel_button,
-                       self.status_button, self.reconcile_button, self.invoice_button):
+                       self.status_button, self.reconcile_button, self.invoice_button, self.create_invoice_button):
             actions.addWidget(button)
         actions.addStretch(1)
         self.unconfirmed = QLabel(self)
@@ -190,7 +195,7 @@ class OrdersView(FampageView):
             edit.dateChanged.connect(lambda _d: self.refresh())
         self.link.textChanged.connect(lambda _t: self._link_timer.start())
         self.link.returnPressed.connect(self.refresh)
-        self.table.current_changed.connect(lambda _row: self._update_actions())
+        self.table.current_changed.connect(lambda _row: self._selection_changed())
         self.table.row_activated.connect(lambda row: self.reconcile() if row.state == "unconfirmed"
                                          else self.edit_status())
         self._update_actions()
@@ -249,6 +254,7 @@ class OrdersView(FampageView):
         self._show_stats(stats)
         self._show_unconfirmed(rows)
         self._update_actions()
+        self._look_up_invoice()  # an invoice voided or drafted elsewhere changes what "Create invoice" may do
         self.loads += 1
 
     def _show_stats(self, stats: dict) -> None:
@@ -297,6 +303,57 @@ class OrdersView(FampageView):
                             ("status", self.status_button), ("reconcile", self.reconcile_button),
                             ("invoice", self.invoice_button)):
             self._set_applicable(button, applies[key])
+
+        self._set_applicable(self.create_invoice_button, self._invoice_creation())
+
+    def _one_selected(self):
+        rows = self.table.selected_rows()
+        return rows[0] if len(rows) == 1 else None
+
+    def _invoice_creation(self):
+        order = self._one_selected()
+        if len(self.table.selected_rows()) > 1:
+            return OrderApplicability("create_invoice", reason="Select one order to create its invoice")
+        known = self.standing_invoice
+        if order is not None and self.can_edit and (known is None or known[0] != order.id):
+            return OrderApplicability("create_invoice", reason="Looking for the order's invoice…")
+        return invoice_creation(order, known[1] if known else None, may_edit=self.can_edit)
+
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        self._look_up_invoice()
+
+    def _look_up_invoice(self) -> None:
+        """Whether the selected order has a standing invoice decides "Create invoice": asked off the GUI thread."""
+        order = self._one_selected()
+        if order is None or not self.can_edit:
+            return
+        self._submit(self.ctx.desk.orders.invoice_of, order.id, supersede="standing-invoice",
+                     on_success=lambda invoice, order_id=order.id: self._invoice_known(order_id, invoice),
+                     description="Finding the order's invoice…")
+
+    def _invoice_known(self, order_id: int, invoice) -> None:
+        self.standing_invoice = (order_id, invoice)
+        self._update_actions()
+
+    def create_invoice(self) -> None:
+        order = self._one_selected()
+        if order is None or not self._invoice_creation().enabled:
+            return
+        self.create_invoice_button.setEnabled(False)
+        self._run(operations.CREATE_INVOICE, self.ctx.desk.invoices.create_for_order, order.id, target=order.id,
+                  on_success=lambda invoice: self._invoice_created(order.id, invoice),
+                  on_error=self._create_refused)
+
+    def _invoice_created(self, order_id: int, invoice) -> None:
+        self.standing_invoice = (order_id, invoice)
+        self._done(f"Drafted invoice #{invoice.id} for order #{order_id}.")
+        self.changed.emit()
+
+    def _create_refused(self, exc: BaseException) -> None:
+        self.standing_invoice = None
+        self._look_up_invoice()
+        self.ctx.report(exc)
 
     def _set_applicable(self, button, applies) -> None:
         """Enabled when it applies to a selected order; the tool tip says to how many, or why not."""

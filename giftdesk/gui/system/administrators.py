@@ -35,6 +35,9 @@ ROLE_HINTS = {
 }
 
 
+UNLOCK_TIP = "Let the selected administrator log in again at once (too many wrong passwords locked the name)"
+
+
 def _password_field(parent: QWidget, name: str) -> QLineEdit:
     field = QLineEdit(parent)
     field.setObjectName(name)
@@ -160,7 +163,7 @@ class AdministratorsDialog(QDialog):
         self.dialog: QDialog | None = None
         self.loaded = False
         self.setWindowTitle("Administrators")
-        self.setMinimumSize(680, 380)
+        self.setMinimumSize(780, 380)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         if not self.can_edit:
@@ -176,13 +179,15 @@ class AdministratorsDialog(QDialog):
             Column("Super admin", lambda a: "yes" if a.is_super else "",
                    header_tooltip="The first administrator: always an admin, cannot be deleted"),
             Column("Created", lambda a: fmt_datetime(a.created_at), sort=lambda a: a.created_at),
-            Column("Last login", lambda a: fmt_datetime(a.last_login_at, "never"), sort=lambda a: a.last_login_at,
-                   stretch=True),
+            Column("Last login", lambda a: fmt_datetime(a.last_login_at, "never"), sort=lambda a: a.last_login_at),
+            Column("Locked until", lambda a: fmt_datetime(a.locked_until, ""), sort=lambda a: a.locked_until,
+                   header_tooltip="Too many wrong passwords: no login before then, unless an administrator "
+                                  "unlocks the name", stretch=True),
         ]
         self.table = RowTableView(columns, parent=self, empty_text="Loading…", settings_key="administrators")
         self.table.setObjectName("admins-table")
         header = self.table.horizontalHeader()
-        for i, width in enumerate((150, 80, 95, 130)):
+        for i, width in enumerate((150, 80, 95, 130, 130)):
             header.resizeSection(i, width)
         self.table.current_changed.connect(lambda _row: self._update_actions())
         self.table.row_activated.connect(lambda _row: self.change_role() if self.can_edit else None)
@@ -193,8 +198,9 @@ class AdministratorsDialog(QDialog):
         self.role_button = self._button("Change &role…", self.change_role, "Change the selected administrator's role")
         self.reset_button = self._button("Reset &password…", self.reset_password,
                                          "Set a new password for the selected administrator")
+        self.unlock_button = self._button("&Unlock", self.unlock_admin, UNLOCK_TIP)
         self.delete_button = self._button("&Delete…", self.delete_admin, "Delete the selected administrator")
-        for button in (self.add_button, self.role_button, self.reset_button, self.delete_button):
+        for button in (self.add_button, self.role_button, self.reset_button, self.unlock_button, self.delete_button):
             actions.addWidget(button)
         actions.addStretch(1)
         self.refresh_button = self._button("Re&fresh", self.reload, "Load the list again")
@@ -206,7 +212,8 @@ class AdministratorsDialog(QDialog):
         layout.addWidget(self.buttons)
         if not self.can_edit:
             tip = "Only administrators with the admin role can change administrators"
-            for button in (self.add_button, self.role_button, self.reset_button, self.delete_button):
+            for button in (self.add_button, self.role_button, self.reset_button, self.unlock_button,
+                           self.delete_button):
                 button.setToolTip(tip)
         self._update_actions()
         self.reload()
@@ -242,6 +249,13 @@ class AdministratorsDialog(QDialog):
         self.add_button.setEnabled(self.can_edit)
         for button in (self.role_button, self.reset_button, self.delete_button):
             button.setEnabled(self.can_edit and chosen)
+        admin = self.selected()
+        locked = admin is not None and admin.locked_until is not None
+        self.unlock_button.setEnabled(self.can_edit and locked)
+        if self.can_edit:
+            self.unlock_button.setToolTip(
+                UNLOCK_TIP if locked else "Select an administrator first" if admin is None
+                else f"'{admin.username}' is not locked: there is nothing to unlock")
 
     # ---- actions -------------------------------------------------------------------------
     def _open(self, dialog: QDialog) -> QDialog:
@@ -271,6 +285,19 @@ class AdministratorsDialog(QDialog):
             return None
         dialog = ResetPasswordDialog(self.ctx, admin, self)
         return self._open(dialog)
+
+    def unlock_admin(self) -> None:
+        admin = self.selected()
+        if admin is None or admin.locked_until is None or not self.can_edit:
+            return
+        self.unlock_button.setEnabled(False)
+        self.ctx.runner.submit(self.ctx.desk.admins.unlock, admin.username,
+                               on_success=lambda _: self.reload(select=admin.username),
+                               on_error=self._unlock_failed, owner=self, description="Unlocking the administrator…")
+
+    def _unlock_failed(self, exc: BaseException) -> None:
+        self._update_actions()
+        ErrorRoute.report(exc)
 
     def delete_admin(self) -> None:
         admin = self.selected()

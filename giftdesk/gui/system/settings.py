@@ -32,11 +32,17 @@ from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.gui import theme
 from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
-from giftdesk.system.settings import SPECS
+from giftdesk.gui.system.backup_panel import BackupsPanel, ScheduleEditor
+from giftdesk.system.settings import ENVIRONMENT, SPECS
 
 log = logging.getLogger(__name__)
 
 FAMPAGE_KEY_FIELD = "Fampage API key"  # the field name set_fampage_api_key's errors carry
+KEEP_RUNNING_CHOICES = [
+    ("auto", "Keep the trackers' backend running once an instance exists"),
+    ("on", "Always keep the trackers' backend running"),
+    ("off", "Stop the trackers' backend with the window"),
+]
 BIND_CHOICES = [
     ("local", "This computer and its Docker containers"),
     ("all", "All network interfaces (other machines too)"),
@@ -110,6 +116,7 @@ class SettingsDialog(FormDialog):
         self.tabs = QTabWidget(self)
         self.layout_.addWidget(self.tabs, 1)
         self.pages: dict[str, int] = {}  # setting key -> tab index, to show the page of a bad field
+        self.source_notes: dict[str, QLabel] = {}  # setting key -> its "from $VARIABLE" note
         self._focus_field: str | None = None  # show_field's field: the cursor goes there once loaded
         self._build_storage(desk)
         self._build_endpoint()
@@ -184,6 +191,17 @@ class SettingsDialog(FormDialog):
             hint = _muted(sentence, page)
         self.keyring_hint = hint
         form.addRow("Secrets stored in", _with_hint(self.keyring, hint))
+        self.backup_schedule = self._register("backup.schedule", ScheduleEditor(page))
+        self.backup_keep = self._register("backup.keep", QSpinBox(page))
+        self.backup_keep.setRange(1, 10_000)
+        self.backup_keep.setSuffix(" copies")
+        self.backup_keep.setMaximumWidth(130)
+        form.addRow("Scheduled backups", _with_hint(self.backup_schedule, _muted(
+            "Taken by this window or by giftdesk serve, in this machine's time; checked after copying.", page)))
+        form.addRow("Keep", _with_hint(self.backup_keep, _muted(
+            "The oldest scheduled copies beyond this are deleted; other backups are never pruned.", page)))
+        self.backups = BackupsPanel(self.ctx, page)
+        form.addRow("Backups", self.backups)
 
     def _build_endpoint(self) -> None:
         page, form = self._page("Tracker endpoint", "keys")
@@ -213,15 +231,28 @@ class SettingsDialog(FormDialog):
             "unless you override it.", page)))
         self.public_url_override.toggled.connect(lambda on: self._on_override(on, focus=True))
         self.endpoint_port.valueChanged.connect(lambda _v: self._show_computed_address())
+        self.keep_running = self._register("runtime.keep_running", QComboBox(page))
+        for value, text in KEEP_RUNNING_CHOICES:
+            self.keep_running.addItem(text, value)
+        form.addRow("When the window closes", _with_hint(self.keep_running, _muted(
+            "A detached giftdesk serve then takes over the tracker endpoint, the instance schedules, the order "
+            "sync and the scheduled backups.", page)))
 
     def _build_docker(self) -> None:
         page, form = self._page("Docker", "instances")
         self.docker_host = self._register("docker.host", QLineEdit(page))
         self.docker_host.setPlaceholderText("empty: DOCKER_HOST or the local engine")
+        self.environment_problems = QLabel(page)
+        self.environment_problems.setObjectName("environment-problems")
+        self.environment_problems.setProperty("role", "banner-warning")
+        self.environment_problems.setWordWrap(True)
+        self.environment_problems.hide()
+        form.addRow(self.environment_problems)
         form.addRow("Docker host", _with_hint(
-            self.docker_host, _muted("For example unix:///var/run/docker.sock or tcp://10.0.0.5:2375.", page)))
+            self._with_source("docker.host", self.docker_host, page),
+            _muted("For example unix:///var/run/docker.sock or tcp://10.0.0.5:2375.", page)))
         self.default_image = self._register("tracker.default_image", QLineEdit(page))
-        form.addRow("Default tracker image", self.default_image)
+        form.addRow("Default tracker image", self._with_source("tracker.default_image", self.default_image, page))
         self.port_start = self._register("tracker.port_start", QSpinBox(page))
         self.port_end = self._register("tracker.port_end", QSpinBox(page))
         for spin in (self.port_start, self.port_end):
@@ -230,10 +261,30 @@ class SettingsDialog(FormDialog):
         row = QHBoxLayout()
         row.setSpacing(8)
         row.addWidget(self.port_start)
+        row.addWidget(self._source_note("tracker.port_start", page))
         row.addWidget(QLabel("to", page))
         row.addWidget(self.port_end)
+        row.addWidget(self._source_note("tracker.port_end", page))
         row.addStretch(1)
         form.addRow("Tracker ports", row)
+
+    def _source_note(self, key: str, page: QWidget) -> QLabel:
+        """"from $VARIABLE" beside a field whose value the tracker manager's environment gives."""
+        note = _muted(f"from ${SPECS[key].env}", page)
+        note.setWordWrap(False)
+        note.setObjectName(f"source-{key}")
+        note.setToolTip(f"No value is stored: the environment variable {SPECS[key].env} replaces the "
+                        "built-in default. Saving a value here overrides it.")
+        note.hide()
+        self.source_notes[key] = note
+        return note
+
+    def _with_source(self, key: str, field: QWidget, page: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(field, 1)
+        row.addWidget(self._source_note(key, page))
+        return row
 
     def _build_fampage(self, desk) -> None:
         page, form = self._page("Fampage && invoices", "orders")
@@ -281,16 +332,21 @@ class SettingsDialog(FormDialog):
 
     # ---- load ----------------------------------------------------------------------------------
     def load(self) -> None:
-        settings = self.ctx.desk.settings
+        settings, backups = self.ctx.desk.settings, self.ctx.desk.scheduled_backups
 
-        def read() -> tuple[dict[str, Any], bool]:
-            return settings.all(), settings.has_fampage_api_key()
+        def read():
+            try:
+                copies = (backups.last_result(), backups.list())
+            except OSError as exc:  # an unreadable backups folder must not keep the settings from showing
+                copies = exc
+            return (settings.all(), settings.has_fampage_api_key(), settings.sources(),
+                    settings.environment_problems(), copies)
 
         self.ctx.runner.submit(read, on_success=self._loaded,
                                on_error=self.handle_error, owner=self, description="Reading settings…")
 
     def _loaded(self, result) -> None:
-        values, has_key = result
+        values, has_key, sources, problems, backups = result
         self.loaded = dict(values)
         self.has_fampage_key = has_key
         self._remove_key = False
@@ -298,6 +354,13 @@ class SettingsDialog(FormDialog):
         index = self.endpoint_bind.findData(values["endpoint.bind"])
         self.endpoint_bind.setCurrentIndex(max(index, 0))
         self.endpoint_port.setValue(int(values["endpoint.port"]))
+        self.keep_running.setCurrentIndex(max(self.keep_running.findData(values["runtime.keep_running"]), 0))
+        self.backup_schedule.set_text(values["backup.schedule"])
+        self.backup_keep.setValue(int(values["backup.keep"]))
+        for key, note in self.source_notes.items():
+            note.setVisible(sources.get(key) == ENVIRONMENT)
+        self.environment_problems.setText("\n".join(_readable(problem) for problem in problems))
+        self.environment_problems.setVisible(bool(problems))
         self.rate_limit.setValue(int(values["endpoint.rate_limit_per_minute"]))
         public = values.get("endpoint.public_url") or ""
         self.public_url_override.blockSignals(True)
@@ -319,6 +382,7 @@ class SettingsDialog(FormDialog):
         self.company_tax.setText(values["company.tax_id"] or "")
         self._show_key_state()
         self._set_inputs_enabled(self.can_change)
+        self.backups.show_backups(backups)
         self._on_override(self.public_url_override.isChecked())
         self.ok_button.setEnabled(self.can_change)
         if self._focus_field is not None:
@@ -328,6 +392,8 @@ class SettingsDialog(FormDialog):
         for widget in self.inputs:
             if isinstance(widget, QLineEdit | QPlainTextEdit):
                 widget.setReadOnly(not enabled)
+            elif isinstance(widget, ScheduleEditor):
+                widget.set_editable(enabled)
             else:
                 widget.setEnabled(enabled)
         self.public_url.setReadOnly(not (enabled and self.public_url_override.isChecked()))
@@ -379,6 +445,9 @@ class SettingsDialog(FormDialog):
             "endpoint.bind": self.endpoint_bind.currentData(),
             "endpoint.port": self.endpoint_port.value(),
             "endpoint.rate_limit_per_minute": self.rate_limit.value(),
+            "runtime.keep_running": self.keep_running.currentData(),
+            "backup.schedule": self.backup_schedule.text(),
+            "backup.keep": self.backup_keep.value(),
             "endpoint.public_url": self.public_url.text().strip() if self.public_url_override.isChecked() else "",
             "docker.host": self.docker_host.text().strip(),
             "tracker.default_image": self.default_image.text().strip(),
