@@ -126,6 +126,12 @@ class Desk:
         return ScheduledBackups(self.ctx, self.settings, self.paths.backups)
 
     @_MadeOnFirstUse
+    def alerts(self):
+        from giftdesk.alerts.service import AlertService
+
+        return AlertService(self.ctx)
+
+    @_MadeOnFirstUse
     def social(self):
         from giftdesk.social.service import SocialService
 
