@@ -59,6 +59,9 @@ class AlertEvaluator:
         self.retry_delays: Sequence[float] = RETRY_DELAYS_S
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        # The lane's evaluations and the scheduler's ticks run on different threads: one at a time,
+        # so a rule and subject never get two open alerts.
+        self._evaluating = threading.Lock()
         self._conditions: dict[tuple[str, str], Condition] = {}
         self._names: dict[int, str] = {}
         self._live: dict[int, str | None] = {}
@@ -169,6 +172,10 @@ class AlertEvaluator:
 
     def evaluate(self) -> dict:
         """Opens the alerts whose condition has held long enough, resolves those whose has ended."""
+        with self._evaluating:
+            return self._evaluate()
+
+    def _evaluate(self) -> dict:
         now = self.service.clock()
         with self._lock:
             conditions = dict(self._conditions)
