@@ -28,6 +28,7 @@ from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.runtime_view import RuntimeView
 from giftdesk.gui.status_bar import StatusBar
+from giftdesk.gui.tray import AlertNotification, TrayNotifier
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         # ---- status bar and monitors -----------------------------------------------------
         self.status = StatusBar(ctx, self)
         self.setStatusBar(self.status)
+        self.alert_notification = AlertNotification(ctx.bridge, TrayNotifier(self.show_message, self), self)
         self.runtime_view: RuntimeView | None = None
         self.hand_over_on_close = False  # the console sets it: closing hands the runtime to a detached serve
         self._background_pending = background
