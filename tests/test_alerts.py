@@ -307,3 +307,38 @@ def test_the_cli_manages_rules_and_alerts_with_json(cli, desk):
     assert cli.json("alert", "list", "--open") == [] and len(cli.json("alert", "list")) == 1
     removed = cli.json("alert", "rule", "remove", "tracker down")
     assert removed["name"] == "tracker down" and cli.json("alert", "list") == []
+
+
+def test_a_restarted_runtime_neither_resolves_nor_retells_an_alert_it_has_not_heard_of(alerting):
+    desk, evaluator, clock, raised, resolved = alerting
+    rule = desk.alerts.add_rule("tracker down", "instance-down")
+    left_open = desk.alerts.open_alert(rule.id, "instance 3", "Instance tracker-alice (3) is exited").alert
+    evaluator.tick()  # this run has heard nothing of instance 3
+    assert [a.id for a in open_alerts(desk)] == [left_open.id]
+    desk.events.publish(down())  # the watcher's first list: still down
+    evaluator.evaluate()
+    assert [a.id for a in open_alerts(desk)] == [left_open.id] and raised == []
+    desk.events.publish(down(state="running"))
+    assert wait_for(lambda: [e.alert_id for e in resolved] == [left_open.id], timeout=10)
+
+
+def test_the_runtime_installs_the_alerts_from_its_features(desk):
+    from giftdesk.alerts.runtime import EVALUATE_JOB
+
+    runtime = Runtime(desk, endpoint=False, docker=False)
+    try:
+        assert isinstance(runtime.feature("alerts", AlertEvaluator), AlertEvaluator)
+        assert [j.interval for j in runtime.scheduler.jobs() if j.name == EVALUATE_JOB] == [15]
+    finally:
+        runtime.stop()
+
+
+def test_the_migration_makes_the_tables_the_models_describe(any_db_desk):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from giftdesk.db.models import Base
+
+    with any_db_desk.db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in differences if "alert" in repr(d)] == []

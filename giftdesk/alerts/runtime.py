@@ -63,6 +63,10 @@ class AlertEvaluator:
         # so a rule and subject never get two open alerts.
         self._evaluating = threading.Lock()
         self._conditions: dict[tuple[str, str], Condition] = {}
+        # What the events have said since this runtime started, holding or not. An alert left open by
+        # an earlier run is resolved only once its subject is heard of again: a restart alone must
+        # neither resolve it nor, when the condition is reported again, tell it a second time.
+        self._heard: set[tuple[str, str]] = set()
         self._names: dict[int, str] = {}
         self._live: dict[int, str | None] = {}
         self._balance: tuple[Decimal, str] | None = None
@@ -97,6 +101,7 @@ class AlertEvaluator:
 
     def _begin(self, kind: str, subject: str, message: str) -> bool:
         with self._lock:
+            self._heard.add((kind, subject))
             if (kind, subject) in self._conditions:
                 return False  # held since it began; the first message stands
             self._conditions[(kind, subject)] = Condition(self.service.clock(), message)
@@ -104,7 +109,9 @@ class AlertEvaluator:
 
     def _end(self, kind: str, subject: str) -> bool:
         with self._lock:
-            return self._conditions.pop((kind, subject), None) is not None
+            first_word = (kind, subject) not in self._heard  # an alert from before may wait for it
+            self._heard.add((kind, subject))
+            return self._conditions.pop((kind, subject), None) is not None or first_word
 
     def _read_state(self, event) -> bool:
         subject = self._subject(event.instance_id, event.name)
@@ -179,6 +186,7 @@ class AlertEvaluator:
         now = self.service.clock()
         with self._lock:
             conditions = dict(self._conditions)
+            heard = set(self._heard)
             balance = self._balance
         opened = resolved = 0
         for rule in self.service.rules():
@@ -192,12 +200,23 @@ class AlertEvaluator:
                         opened += 1
                         self._raised(rule, outcome)
             for subject in self.service.open_subjects(rule.id) - set(holding):
+                if not self._knows(rule, subject, heard, balance):
+                    continue
                 row = self.service.resolve(rule.id, subject)
                 if row is not None:
                     resolved += 1
                     log.info("Alert %d resolved: %s: %s", row.id, rule.name, subject)
                     self.events.publish(AlertResolved(row.id, rule.name, rule.kind, subject))
         return {"opened": opened, "resolved": resolved}
+
+    @staticmethod
+    def _knows(rule: RuleRow, subject: str, heard: set, balance) -> bool:
+        """Whether this run knows that ``subject``'s condition ended (see ``_heard``)."""
+        if rule.kind == "balance-below":
+            return balance is not None
+        if rule.kind == "key-unused":
+            return True  # read whole from the database on every evaluation
+        return (rule.kind, subject) in heard
 
     def _holding(self, rule: RuleRow, now: datetime, conditions, balance) -> dict[str, Condition]:
         """The subjects whose condition holds now for ``rule``, with when it began."""
