@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from giftdesk.alerts.events import AlertsChanged
+from giftdesk.core import validation
 from giftdesk.core.clock import iso
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
@@ -129,11 +130,9 @@ class UnusedKey:
 
 
 def clean_rule_name(name: str) -> str:
-    cleaned = (name or "").strip()
+    cleaned = validation.name(name, "The rule's name", max_length=100)
     if not cleaned:
         raise ValidationError("A rule needs a name.", field="name")
-    if len(cleaned) > 100:
-        raise ValidationError("A rule's name is at most 100 characters.", field="name")
     return cleaned
 
 
@@ -178,7 +177,7 @@ def clean_days(days) -> int:
 def clean_webhook(url: str | None) -> str | None:
     if url is None or not url.strip():
         return None
-    url = url.strip()
+    url = validation.single_line(url.strip(), "The webhook")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(f"The webhook must be an http:// or https:// URL, not {url!r}.", field="webhook")
