@@ -27,6 +27,7 @@ from giftdesk.db.types import utcnow
 MAX_MINUTES = 7 * 24 * 60
 MAX_DAYS = 3650
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
+MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ class AlertService:
     def _rule(session, name_or_id: str | int) -> AlertRule:
         text = str(name_or_id).strip()
         rule = session.scalar(select(AlertRule).where(AlertRule.name == text))
-        if rule is None and text.isdigit():
+        if rule is None and text.isdigit() and 1 <= int(text) <= MAX_ID:
             rule = session.get(AlertRule, int(text))
         if rule is None:
             raise NotFoundError(f"There is no alert rule named {text!r}.")
