@@ -342,3 +342,40 @@ def test_the_migration_makes_the_tables_the_models_describe(any_db_desk):
     with any_db_desk.db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [d for d in differences if "alert" in repr(d)] == []
+
+
+def test_endpoint_errors_are_counted_from_the_running_endpoint(desk, make_account):
+    import urllib.error
+    import urllib.request
+
+    from tests.runtime.test_runtime import free_port
+
+    account, key = make_account("busy_tracker")
+    desk.settings.update({"endpoint.port": free_port(), "endpoint.bind": "local", "endpoint.rate_limit_per_minute": 1})
+    runtime = Runtime(desk, docker=False, features=False)
+    install(runtime)
+    evaluator = runtime.feature("alerts", AlertEvaluator)
+    raised = []
+    desk.events.subscribe(AlertRaised, raised.append)
+    try:
+        runtime.start()
+        assert wait_for(lambda: runtime.supervisor.status("endpoint").state == "running")
+        port = runtime.endpoint_port()
+        desk.alerts.add_rule("endpoint errors", "endpoint-errors")
+        evaluator.tick()  # the baseline
+
+        def answer() -> int:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/instances/{account.id}/config",
+                                             headers={"X-API-Key": key, "X-Account-ID": str(account.id)})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        answers = [answer() for _ in range(30)]  # one a minute allowed: the rest are 429
+        assert answers.count(429) >= 10, answers
+        evaluator.tick()
+        assert [e.subject for e in raised] == ["endpoint"]
+    finally:
+        runtime.stop()
