@@ -379,3 +379,16 @@ def test_endpoint_errors_are_counted_from_the_running_endpoint(desk, make_accoun
         assert [e.subject for e in raised] == ["endpoint"]
     finally:
         runtime.stop()
+
+
+def test_switching_a_rule_off_resolves_its_alerts_and_it_fires_no_more(alerting):
+    desk, evaluator, _clock, raised, resolved = alerting
+    desk.alerts.add_rule("tracker down", "instance-down")
+    desk.events.publish(down())
+    assert wait_for(lambda: len(raised) == 1, timeout=10)
+    desk.alerts.edit_rule("tracker down", enabled=False)
+    evaluator.tick()
+    assert len(resolved) == 1 and open_alerts(desk) == []
+    desk.events.publish(down(instance_id=4, name="tracker-bob"))
+    evaluator.evaluate()
+    assert len(raised) == 1

@@ -190,24 +190,34 @@ class AlertEvaluator:
             balance = self._balance
         opened = resolved = 0
         for rule in self.service.rules():
-            if not rule.enabled:
+            try:
+                rule_opened, rule_resolved = self._evaluate_rule(rule, now, conditions, heard, balance)
+            except Exception:  # one rule's failure (a lost database connection) must not silence the others
+                log.exception("Alert rule %s could not be evaluated", rule.name)
                 continue
-            holding = self._holding(rule, now, conditions, balance)
-            for subject, condition in holding.items():
-                if (now - condition.since).total_seconds() >= rule.minutes * 60:
-                    outcome = self.service.open_alert(rule.id, subject, condition.message)
-                    if outcome.new:
-                        opened += 1
-                        self._raised(rule, outcome)
-            for subject in self.service.open_subjects(rule.id) - set(holding):
-                if not self._knows(rule, subject, heard, balance):
-                    continue
-                row = self.service.resolve(rule.id, subject)
-                if row is not None:
-                    resolved += 1
-                    log.info("Alert %d resolved: %s: %s", row.id, rule.name, subject)
-                    self.events.publish(AlertResolved(row.id, rule.name, rule.kind, subject))
+            opened += rule_opened
+            resolved += rule_resolved
         return {"opened": opened, "resolved": resolved}
+
+    def _evaluate_rule(self, rule: RuleRow, now: datetime, conditions, heard, balance) -> tuple[int, int]:
+        opened = resolved = 0
+        # A switched-off rule holds nothing: its open alerts are resolved.
+        holding = self._holding(rule, now, conditions, balance) if rule.enabled else {}
+        for subject, condition in holding.items():
+            if (now - condition.since).total_seconds() >= rule.minutes * 60:
+                outcome = self.service.open_alert(rule.id, subject, condition.message)
+                if outcome.new:
+                    opened += 1
+                    self._raised(rule, outcome)
+        for subject in self.service.open_subjects(rule.id) - set(holding):
+            if rule.enabled and not self._knows(rule, subject, heard, balance):
+                continue
+            row = self.service.resolve(rule.id, subject)
+            if row is not None:
+                resolved += 1
+                log.info("Alert %d resolved: %s: %s", row.id, rule.name, subject)
+                self.events.publish(AlertResolved(row.id, rule.name, rule.kind, subject))
+        return opened, resolved
 
     @staticmethod
     def _knows(rule: RuleRow, subject: str, heard: set, balance) -> bool:
