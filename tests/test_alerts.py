@@ -392,3 +392,21 @@ def test_switching_a_rule_off_resolves_its_alerts_and_it_fires_no_more(alerting)
     desk.events.publish(down(instance_id=4, name="tracker-bob"))
     evaluator.evaluate()
     assert len(raised) == 1
+
+
+def test_an_alert_opened_by_another_process_is_told_here_from_the_change_feed(desk, cli):
+    from giftdesk.feed.events import ChangeArrived
+
+    rule = desk.alerts.add_rule("tracker down", "instance-down")
+    alert = desk.alerts.open_alert(rule.id, "instance 3", "Instance tracker-alice (3) is exited").alert
+    changes = [json.loads(line) for line in cli("--json", "events")[0].splitlines()]
+    assert {"entity": "alert", "id": alert.id, "action": "created"}.items() <= changes[-1].items()
+    raised = []
+    desk.events.subscribe(AlertRaised, raised.append)
+    arrived = ChangeArrived("alert", alert.id, "created", "giftdesk-runtime", T0, 1, here=False)
+    desk.events.publish(arrived)
+    assert [(e.alert_id, e.message) for e in raised] == [(alert.id, "Instance tracker-alice (3) is exited")]
+    desk.events.publish(ChangeArrived("alert", alert.id, "created", "giftdesk-runtime", T0, 1, here=True))
+    desk.alerts.snooze(alert.id, 10)
+    desk.events.publish(arrived)
+    assert len(raised) == 1  # made here, or snoozed: not told again

@@ -21,6 +21,7 @@ from giftdesk.core.clock import iso
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.db.alerts_models import ALERT_KINDS, Alert, AlertRule
+from giftdesk.db.change_log import note_change
 from giftdesk.db.models import TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 
@@ -365,6 +366,7 @@ class AlertService:
                           snoozed_until=snoozed, webhook_attempts=0)
             session.add(alert)
             session.flush()
+            note_change(session, "alert", alert.id, "created")  # other consoles tell it from the change feed
             row = AlertRow.of(alert, rule)
         self.ctx.events.publish(AlertsChanged())
         return Opened(row, new=True, notify=snoozed is None)
