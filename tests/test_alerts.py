@@ -40,6 +40,12 @@ class Clock:
 def alerting(desk):
     """The desk with a runtime that has only the alerts installed (no scheduler running: the tests
     call ``tick`` where the scheduler would), an injected clock and the notifications collected."""
+    from giftdesk.db.fleet_models import Instance
+
+    with desk.db.session() as session:  # the instances the events below speak of exist
+        for number, name in ((3, "tracker-alice"), (4, "tracker-bob")):
+            session.add(Instance(id=number, name=name, tiktok_username=name.removeprefix("tracker-"),
+                                 port=18000 + number, backend_api_url="http://127.0.0.1:8080", image="busybox"))
     runtime = Runtime(desk, endpoint=False, docker=False, features=False)
     install(runtime)
     evaluator = runtime.feature("alerts", AlertEvaluator)
@@ -410,3 +416,24 @@ def test_an_alert_opened_by_another_process_is_told_here_from_the_change_feed(de
     desk.alerts.snooze(alert.id, 10)
     desk.events.publish(arrived)
     assert len(raised) == 1  # made here, or snoozed: not told again
+
+
+def test_a_deleted_instances_alerts_resolve(alerting):
+    from giftdesk.db.fleet_models import Instance
+
+    desk, evaluator, _clock, raised, resolved = alerting
+    desk.alerts.add_rule("tracker down", "instance-down")
+    with desk.db.session() as session:
+        instance = Instance(id=5, name="tracker-gone", tiktok_username="gone", port=18005,
+                            backend_api_url="http://127.0.0.1:8080", image="busybox")
+        session.add(instance)
+        session.flush()
+        instance_id = instance.id
+    desk.events.publish(down(instance_id=instance_id, name="tracker-gone"))
+    assert wait_for(lambda: len(raised) == 1, timeout=10)
+    evaluator.tick()
+    assert resolved == []  # it exists: still down
+    with desk.db.session() as session:
+        session.delete(session.get(Instance, instance_id))
+    evaluator.tick()
+    assert [e.subject for e in resolved] == [f"instance {instance_id}"] and open_alerts(desk) == []

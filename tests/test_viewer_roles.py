@@ -25,7 +25,7 @@ from tests.support.fake_fampage import API_KEY, FakeFampage
 LINK = "https://www.tiktok.com/@seeded/video/1"
 
 VIEWER_MAY = {
-    "alerts": {"get", "list", "open_subjects", "rule", "rules", "unused_keys"},
+    "alerts": {"get", "instance_ids", "list", "open_subjects", "rule", "rules", "unused_keys"},
     "admins": {"count", "needs_first_admin", "list", "locked_until",
                "authenticate", "change_password"},  # logging in, and one's own password
     "analytics": {"companies", "company_overview", "history", "summary", "target"},

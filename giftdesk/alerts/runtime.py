@@ -157,7 +157,19 @@ class AlertEvaluator:
     def tick(self) -> dict:
         """The scheduled evaluation: the endpoint's errors since the last tick, then every rule."""
         self._sample_endpoint()
+        self._forget_deleted_instances()
         return self.evaluate()
+
+    def _forget_deleted_instances(self) -> None:
+        """A deleted instance sends no more events: its conditions end and its open alerts resolve."""
+        existing = self.service.instance_ids()
+        open_subjects = {(a.kind, a.subject) for a in self.service.list(open_only=True)}
+        with self._lock:
+            for kind, subject in open_subjects | set(self._conditions):
+                number = subject.removeprefix("instance ")
+                if subject.startswith("instance ") and number.isdigit() and int(number) not in existing:
+                    self._conditions.pop((kind, subject), None)
+                    self._heard.add((kind, subject))
 
     def _sample_endpoint(self) -> None:
         server = self.endpoint() if self.endpoint is not None else None

@@ -22,6 +22,7 @@ from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
 from giftdesk.db.alerts_models import ALERT_KINDS, Alert, AlertRule
 from giftdesk.db.change_log import note_change
+from giftdesk.db.fleet_models import Instance
 from giftdesk.db.models import TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 
@@ -413,3 +414,8 @@ class AlertService:
                 .order_by(TrackerCredential.account_id))
             return [UnusedKey(account_id, handle, last) for account_id, handle, last, issued in rows
                     if (last or issued) < cutoff]
+
+    def instance_ids(self) -> set[int]:
+        """The instances that exist: a deleted one's alerts are resolved, it will never run again."""
+        with self.ctx.db.read_session() as session:
+            return set(session.scalars(select(Instance.id)))
