@@ -126,6 +126,12 @@ class Desk:
         return ScheduledBackups(self.ctx, self.settings, self.paths.backups)
 
     @_MadeOnFirstUse
+    def alerts(self):
+        from giftdesk.alerts.service import AlertService
+
+        return AlertService(self.ctx)
+
+    @_MadeOnFirstUse
     def social(self):
         from giftdesk.social.service import SocialService
 
@@ -218,9 +224,27 @@ class Desk:
     def _relay_change(self, change: ChangeArrived) -> None:
         if change.here:
             return  # published already, with its details, by the service that made it
+        if change.entity == "alert":
+            self._relay_alert(change)
+            return
         event = relayed_event(change)
         if event is not None:
             self.events.publish(event)
+
+    def _relay_alert(self, change: ChangeArrived) -> None:
+        """An alert the runtime of another process opened: told here too (the window attached to a
+        ``giftdesk serve`` says it from its tray), unless it opened under a snooze."""
+        from giftdesk.alerts.events import AlertRaised, AlertsChanged
+
+        self.events.publish(AlertsChanged())
+        if change.action != "created":
+            return
+        try:
+            alert = self.alerts.get(int(change.id))
+        except (GiftDeskError, TypeError, ValueError):
+            return  # gone already (its rule removed)
+        if alert.state() in ("open", "acknowledged"):
+            self.events.publish(AlertRaised(alert.id, alert.rule_name, alert.kind, alert.subject, alert.message))
 
     def _relay_resync(self, _event: ResyncNeeded) -> None:
         for event in resync_events():

@@ -30,7 +30,7 @@ def _load_floors():
 
 
 floors = _load_floors()
-FEATURES = {"accounts", "social", "fampage", "fleet", "system"}
+FEATURES = {"accounts", "social", "fampage", "fleet", "system", "alerts"}
 GROUND = {"core", "db"}
 
 # Imports that cross the floor plan today, each with why it is still there.

@@ -64,6 +64,9 @@ def test_json_keys_are_camel_case_in_every_command(cli, seeded, tmp_path):
         "db upgrade": cli.json("db", "upgrade"),
         "status": cli.json("status"),
         "customer delete": cli.json("customer", "delete", str(seeded["customer"]), "--yes"),
+        "alert rule add": cli.json("alert", "rule", "add", "low", "--when", "balance-below", "--below", "5"),
+        "alert rule list": cli.json("alert", "rule", "list"),
+        "alert list": cli.json("alert", "list"),
     }
     settings = cli.json("settings", "list")
     outputs["settings list"] = {k: v for k, v in settings.items() if k not in ("settings", "sources")}  # keyed by setting names

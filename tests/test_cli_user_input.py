@@ -240,6 +240,11 @@ TEMPLATES = [
                                                               "--engagement", "{}"],
     ["social", "import", "{}", "--dry-run"], ["social", "history", "{}", "--days", "{}"],
     ["social", "history", "1", "--limit", "{}"], ["social", "profile", "delete", "{}", "--yes"],
+    ["alert", "rule", "add", "{}", "--when", "{}"], ["alert", "rule", "add", "r", "--when", "balance-below",
+                                                     "--below", "{}", "--minutes", "{}"],
+    ["alert", "rule", "add", "r", "--when", "key-unused", "--days", "{}", "--webhook", "{}"],
+    ["alert", "rule", "edit", "{}", "--minutes", "{}"], ["alert", "rule", "remove", "{}"],
+    ["alert", "ack", "{}"], ["alert", "snooze", "{}", "--minutes", "{}"],
 ]
 
 # Inputs that are wrong whatever the data: exit 2, one line, nothing on stdout.
@@ -260,6 +265,10 @@ ALWAYS_WRONG = [
     ["frobnicate"], ["customer"], ["--data-dir", "/proc/1/nope", "customer", "add", "--name", "x"],
     ["serve", "--rate-limit", "0"], ["social", "history", "1", "--days", "99999999999999999999999"],
     ["social", "history", "1", "--limit", "-1"],
+    ["alert", "rule", "add", "r", "--when", "balance-below", "--below", "NaN"],
+    ["alert", "rule", "add", "r", "--when", "key-unused", "--days", "99999999999999999999999"],
+    ["alert", "rule", "add", "r", "--when", "instance-down", "--webhook", "javascript:alert(1)"],
+    ["alert", "rule", "add", "a\tb", "--when", "instance-down"], ["alert", "snooze", "1", "--minutes", "1e400"],
 ]
 
 

@@ -25,6 +25,7 @@ from tests.support.fake_fampage import API_KEY, FakeFampage
 LINK = "https://www.tiktok.com/@seeded/video/1"
 
 VIEWER_MAY = {
+    "alerts": {"get", "instance_ids", "list", "open_subjects", "rule", "rules", "unused_keys"},
     "admins": {"count", "needs_first_admin", "list", "locked_until",
                "authenticate", "change_password"},  # logging in, and one's own password
     "analytics": {"companies", "company_overview", "history", "summary", "target"},
@@ -63,6 +64,16 @@ PLUMBING = {
 def _refused(s):
     """What a viewer must not do, with plausible arguments from the seed ``s``."""
     return {
+        "alerts": {
+            "add_rule": lambda d: d.alerts.add_rule("another rule", "instance-down"),
+            "edit_rule": lambda d: d.alerts.edit_rule(s["alert_rule"], minutes=5),
+            "remove_rule": lambda d: d.alerts.remove_rule(s["alert_rule"]),
+            "ack": lambda d: d.alerts.ack(s["alert"]),
+            "snooze": lambda d: d.alerts.snooze(s["alert"], 30),
+            "open_alert": lambda d: d.alerts.open_alert(s["alert_rule_id"], "instance 99", "down"),
+            "resolve": lambda d: d.alerts.resolve(s["alert_rule_id"], "instance 1"),
+            "record_delivery": lambda d: d.alerts.record_delivery(s["alert"], 1, "HTTP 500"),
+        },
         "admins": {
             "create": lambda d: d.admins.create("newcomer", "newcomer password 1", role="viewer"),
             "delete": lambda d: d.admins.delete("op"),
@@ -169,7 +180,8 @@ def _refused(s):
     }
 
 
-FEATURE_PACKAGES = ("giftdesk.accounts.", "giftdesk.social.", "giftdesk.fampage.", "giftdesk.fleet.", "giftdesk.system.")
+FEATURE_PACKAGES = ("giftdesk.alerts.", "giftdesk.accounts.", "giftdesk.social.", "giftdesk.fampage.", "giftdesk.fleet.",
+                    "giftdesk.system.")
 
 
 def services_of(desk) -> dict[str, object]:
@@ -226,6 +238,8 @@ def seed(desk, fake, tmp_path) -> dict:
         session.add(instance)
         session.flush()
         instance_id = instance.id
+    rule = desk.alerts.add_rule("tracker down", "instance-down")
+    alert = desk.alerts.open_alert(rule.id, "instance 1", "Instance tracker-one is exited").alert
     backup = tmp_path / "seed-backup.db"
     if desk.db.sqlite_path is not None:
         desk.backups.create(backup)
@@ -233,6 +247,7 @@ def seed(desk, fake, tmp_path) -> dict:
             "order": order.id, "issued_invoice": issued.id, "pending_company": pending.id, "draft_invoice": desk.orders.invoice_of(manual.id).id,
             "profile": profile.id, "template": template.id, "instance": instance_id, "backup": backup,
             "backup_target": tmp_path / "viewer-backup.db",
+            "alert_rule": rule.name, "alert_rule_id": rule.id, "alert": alert.id,
             "import_preview": desk.social.preview_import(f"profile,platform,followers\n{profile.id},tiktok,300\n")}
 
 

@@ -54,7 +54,10 @@ class ChangeLogEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-ENTITIES = ("account", "company", "customer", "instance", "invoice", "key", "order", "setting", "social_profile")
+# "alert": noted by the alerts when one opens (not its every update), so consoles attached to the
+# runtime that opened it can tell it too.
+ENTITIES = ("account", "alert", "company", "customer", "instance", "invoice", "key", "order", "setting",
+            "social_profile")
 _tracked: dict[type, tuple[str, str, bool]] = {}
 
 

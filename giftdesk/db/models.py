@@ -145,3 +145,4 @@ from giftdesk.db import social_models as _social_models  # noqa: E402,F401
 from giftdesk.db import fampage_models  # noqa: E402,F401
 from giftdesk.db import fleet_models  # noqa: E402,F401
 from giftdesk.db import change_log as _change_log  # noqa: E402,F401  (the change_log table)
+from giftdesk.db import alerts_models as _alerts_models  # noqa: E402,F401

@@ -28,7 +28,7 @@ from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.runtime_view import RuntimeView
 from giftdesk.gui.status_bar import StatusBar
-from giftdesk.gui.tray import BackupFailureWarning, CompanyRequestNotice, TrayNotifier
+from giftdesk.gui.tray import AlertNotification, BackupFailureWarning, CompanyRequestNotice, TrayNotifier
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.backup_warning = BackupFailureWarning(ctx.bridge, self.notifier, self) if actor.can("admin") else None
         self.company_requests = (CompanyRequestNotice(ctx.bridge, self.notifier, self) if actor.can("operator")
                                  else None)
+        self.alert_notification = AlertNotification(ctx.bridge, self.notifier, self)
         self.runtime_view: RuntimeView | None = None
         self.hand_over_on_close = False  # the console sets it: closing hands the runtime to a detached serve
         self._background_pending = background

@@ -1,6 +1,7 @@
 """Warnings from the system tray, with the status bar as the fallback where there is no tray.
 
-``LowBalanceWarning`` follows ``BalanceChanged`` and speaks once per crossing below the
+``AlertNotification`` says every raised alert (``AlertRaised``: the runtime already tells each
+once, and not while it is snoozed). ``LowBalanceWarning`` follows ``BalanceChanged`` and speaks once per crossing below the
 threshold: every scheduled sync re-reads the balance, and a warning on each would be noise.
 ``BackupFailureWarning`` tells administrators that a scheduled backup failed (``BackupFailed``), and
 ``CompanyRequestNotice`` tells operators that a company asked through the intake form
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from giftdesk.alerts.events import AlertRaised
 from giftdesk.fampage.events import BalanceChanged, CompanySubmitted
 from giftdesk.fampage.money import format_money
 from giftdesk.gui import theme
@@ -87,3 +89,15 @@ class CompanyRequestNotice(QObject):
         self.notifier.notify("Company waiting for approval",
                              f"{event.name} asked to be added through the intake form. Approve or reject it in "
                              "Fampage Orders → Companies.", warning=False)
+
+
+class AlertNotification(QObject):
+    """Shows each alert the runtime raises from the tray (the status bar where there is no tray)."""
+
+    def __init__(self, bridge, notifier: TrayNotifier, parent: QObject | None = None):
+        super().__init__(parent)
+        self.notifier = notifier
+        bridge.subscribe(AlertRaised, self.on_alert, owner=self)
+
+    def on_alert(self, event: AlertRaised) -> None:
+        self.notifier.notify(f"Alert: {event.rule_name}", event.message)

@@ -30,6 +30,7 @@ FEATURES: list[str] = [
     "giftdesk.fleet.runtime:install",  # fleet watcher, tracker probe, stats sampler, schedules, backend recovery
     "giftdesk.fampage.runtime:install",  # order status sync, balance check
     "giftdesk.system.runtime:install",  # scheduled backups
+    "giftdesk.alerts.runtime:install",  # alert rules held against the bus's events, notifications
     "giftdesk.feed.service:install",  # the change feed: other consoles' changes on the event bus
 ]
 

@@ -176,3 +176,12 @@ def test_a_long_message_shows_whole_and_stays_in_the_history(window, qtbot):
     qtbot.waitUntil(status.message_label.is_elided)
     assert text in status.message_label.toolTip()
     assert window.width() == 800
+
+
+def test_a_raised_alert_is_said_from_the_tray_or_the_status_bar(window, desk, qtbot):
+    from giftdesk.alerts.events import AlertRaised
+
+    desk.events.publish(AlertRaised(7, "tracker down", "instance-down", "instance 3",
+                                    "Instance tracker-alice (3) is exited (exit code 1)"))
+    notifier = window.alert_notification.notifier
+    qtbot.waitUntil(lambda: notifier.shown == ["Instance tracker-alice (3) is exited (exit code 1)"], timeout=5000)

@@ -7,6 +7,7 @@ import importlib
 GROUP_MODULES: list[str] = [
     "admin", "customer", "account", "key", "data", "settings", "db", "backup", "audit",
     "instance", "engine", "image",
+    "alert",
     "social",
     "fampage", "company", "order", "invoice", "analytics",
     "events",
