@@ -58,6 +58,9 @@ class Route:
     rate_limited: bool = False  # per account, ``endpoint.rate_limit_per_minute``
     max_body: int | None = None  # None: the endpoint's limit (1 MiB)
     trailing_slash: bool = False  # ``/health/`` is ``/health``
+    # Browsers may call it from the origins of ``endpoint.cors_origins`` (preflight and answers
+    # carry the CORS headers for a listed origin only); trackers' routes leave it off.
+    cors: bool = False
     refusals: Refusals = field(default_factory=Refusals)
     # Not served here (its handler was not given): every method answers 404 with this body.
     unserved: bytes | None = None

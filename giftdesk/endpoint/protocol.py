@@ -76,6 +76,10 @@ class HttpConnection(Http11Connection):
             if entry is BAD_TARGET or method != b"OPTIONS":
                 return self._reject(400, "The request target must be a path such as /health.")
         else:
+            if entry.cors:  # a route browsers call: its answers carry the CORS lines for the Origin
+                origin = headers.get(b"origin")
+                self.cors_lines = (self.state.cors.preflight_lines(origin, entry.allow) if method == b"OPTIONS"
+                                   else self.state.cors.answer_lines(origin))
             if entry.unserved is not None:
                 self._respond(404, entry.unserved, keep, minor, head=method == b"HEAD")
                 return self._finish(data, pos, length, chunked, expect, keep)

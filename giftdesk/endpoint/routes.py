@@ -21,7 +21,7 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 class Entry:
     """A route as the connection serves it (the hot path reads plain attributes)."""
 
-    __slots__ = ("allow", "allow_line", "auth", "kind", "max_body", "needs_key", "rate_limited", "read", "refusals",
+    __slots__ = ("allow", "allow_line", "auth", "cors", "kind", "max_body", "needs_key", "rate_limited", "read", "refusals",
                  "route", "unserved", "work", "write")
 
     def __init__(self, route: Route):
@@ -36,6 +36,7 @@ class Entry:
         self.max_body = route.max_body
         self.refusals = route.refusals
         self.unserved = route.unserved
+        self.cors = route.cors
         self.allow = ", ".join(route.methods)
         self.allow_line = b"Allow: " + self.allow.encode() + b"\r\n"
 

@@ -272,7 +272,7 @@ def sync_routes(handler: SocialSyncHandler | None) -> list[Route]:
         stopping=_encoded({"message": "Service unavailable", "error": "The endpoint is stopping."}),
     )
     return [Route(ROUTE, work=handler.serve, auth=BEARER_KEY, max_body=MAX_BODY_BYTES, refusals=refusals,
-                  openapi=_served_fragment)]
+                  openapi=_served_fragment, cors=True)]
 
 
 def _served_fragment() -> dict[str, Any]:
