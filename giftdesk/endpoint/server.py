@@ -128,7 +128,11 @@ class ServerState:
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
         # Worker routes (the social sync): their handlers read and commit on these threads, never on the loop.
-        has_work = any(entry.work is not None and entry.unserved is None for entry in self.router.entries)
+        has_work = any((entry.work or entry.get_work or entry.put_work) is not None and entry.unserved is None
+                       for entry in self.router.entries)
+        for entry in self.router.entries:
+            if entry.route.per_address_per_minute:
+                entry.address_limits = TokenBuckets(entry.route.per_address_per_minute)
         self.work_pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="endpoint-work")
                           if has_work else None)
         self.work_committed = 0  # answered 200
@@ -237,6 +241,9 @@ class ServerState:
     def prune(self) -> None:
         self.account_limits.prune()
         self.auth_failures.prune()
+        for entry in self.router.entries:
+            if entry.address_limits is not None:
+                entry.address_limits.prune()
         self._floods = {ip: at for ip, at in self._floods.items() if self.clock - at < 60}
 
 
