@@ -310,9 +310,10 @@ def resync_events() -> list:
 
 
 def feature_routes(gateway, social_sync=None) -> list:
-    """The features' endpoint routes: the tracker routes on ``gateway``, and the social sync route
-    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404)."""
+    """The features' endpoint routes: the tracker routes on ``gateway``, the social sync route
+    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404) and, with
+    it, the web client's profile routes on the same social service."""
     from giftdesk.accounts.http import tracker_routes
-    from giftdesk.social.http import sync_routes
+    from giftdesk.social.http import profile_routes_beside, sync_routes
 
-    return [*tracker_routes(gateway), *sync_routes(social_sync)]
+    return [*tracker_routes(gateway), *sync_routes(social_sync), *profile_routes_beside(social_sync)]

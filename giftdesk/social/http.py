@@ -275,6 +275,16 @@ def sync_routes(handler: SocialSyncHandler | None) -> list[Route]:
                   openapi=_served_fragment, cors=True)]
 
 
+def profile_routes_beside(handler: SocialSyncHandler | None) -> list[Route]:
+    """The web client's profile routes (``giftdesk.social.profile_http``) on the sync handler's
+    service, with its token refusals; none where the sync is not served."""
+    from giftdesk.social.profile_http import ProfileHandler, profile_routes
+
+    if handler is None:
+        return []
+    return profile_routes(ProfileHandler(handler.social), sync_routes(handler)[0].refusals)
+
+
 def _served_fragment() -> dict[str, Any]:
     """``openapi_fragment()`` as the endpoint serves it: with its 405, the OPTIONS parameter, a tag
     and a note in the document's description."""

@@ -198,6 +198,15 @@ class SocialService:
         with self.ctx.db.read_session() as session:
             return session.scalar(select(SocialProfile.id).where(SocialProfile.account_id == account_id))
 
+    def profile_for_username(self, username: str) -> int | None:
+        """The profile linked to the TikTok account ``username`` (with or without "@", any case)."""
+        handle = username.strip().removeprefix("@").lower()
+        if not handle or len(handle) > 64:
+            return None
+        with self.ctx.db.read_session() as session:
+            return session.scalar(select(SocialProfile.id).join(TikTokAccount, TikTokAccount.id == SocialProfile.account_id)
+                                  .where(TikTokAccount.username == handle))
+
     # ---- profiles: changing ---------------------------------------------------------------
     def create(self, display_name: str, **fields: Any) -> Profile:
         self.ctx.require("operator", "add social profiles")
@@ -450,6 +459,12 @@ class SocialService:
         if profile is None:
             raise NotFoundError(f"There is no social profile with id {profile_id}.")
         return profile
+
+    @staticmethod
+    def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+        """``update``'s checks of the fields given, without saving: their cleaned values, or the
+        ValidationError of the first refused one."""
+        return SocialService._clean(fields, partial=True)
 
     @staticmethod
     def _clean(given: dict[str, Any], partial: bool) -> dict[str, Any]:
