@@ -196,8 +196,15 @@ class SocialSyncHandler:
             error = SyncValidationError([{"message": '"value" must be of type object', "path": ["body"],
                                           "type": "object.base", "context": {"label": "value"}}])
             return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
+        if data.get(HANDLE_FIELD) is not None and data.get("followers") is None:
+            error = SyncValidationError([{
+                "message": '"followers" is required: GiftDesk does not fetch a platform\'s numbers from a username '
+                           "or id; send followers (and engagement) with it",
+                "path": ["followers"], "type": "any.required", "context": {"key": "followers", "label": "followers"}}])
+            return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
         try:
             validate_sync(platform, data.get("followers"), data.get("engagement"))
+            check_handle(data)
         except SyncValidationError as exc:
             return self._refused(profile_id, platform, started, 400, exc.to_json(), limit_headers)
         if profile_id is None:
@@ -290,6 +297,24 @@ class SocialSyncHandler:
         if row is None or not matches or row[2] != "active":
             return None
         return row[0]
+
+
+HANDLE_FIELD = "usernameOrId"
+MAX_HANDLE_LENGTH = 100
+
+
+def check_handle(data: dict[str, Any]) -> None:
+    """The client's ``usernameOrId`` (the platform's handle) beside the numbers. GiftDesk never
+    looks stats up by handle, so a handle without numbers is refused saying so (``validate_sync``
+    has refused missing numbers already; this adds the reason). It is not kept: there is no
+    per-platform handle column yet."""
+    handle = data.get(HANDLE_FIELD)
+    if handle is None:
+        return
+    if not isinstance(handle, str) or not handle.strip() or len(handle) > MAX_HANDLE_LENGTH:
+        raise SyncValidationError([{
+            "message": f'"{HANDLE_FIELD}" must be a username or id of at most {MAX_HANDLE_LENGTH} characters',
+            "path": [HANDLE_FIELD], "type": "string.base", "context": {"key": HANDLE_FIELD, "label": HANDLE_FIELD}}])
 
 
 def _batch_detail(path: list[str], message: str, type_: str) -> dict[str, Any]:

@@ -75,3 +75,18 @@ def test_a_key_without_a_profile_gets_the_404(http, make_account):
     _, key = make_account("nobody_here")
     answer = http.post(BATCH, json={"platforms": {"tiktok": {"followers": 1}}}, headers=bearer(key))
     assert answer.status_code == 404 and answer.json()["message"] == "Profile not found"
+
+
+def test_a_handle_alone_is_refused_saying_numbers_are_required(http, desk, linked):
+    profile, key = linked
+    sync = "/api/v1/profiles/social-sync/instagram"
+    alone = http.post(sync, json={"usernameOrId": "yash.gupta"}, headers=bearer(key))
+    assert alone.status_code == 400
+    (detail,) = alone.json()["details"]
+    assert detail["path"] == ["followers"] and "does not fetch" in detail["message"]
+    for bad in (5, "", " ", "x" * 101, ["a"]):
+        assert http.post(sync, json={"usernameOrId": bad, "followers": 1}, headers=bearer(key)).status_code == 400
+    with_numbers = http.post(sync, json={"usernameOrId": "yash.gupta", "followers": 1500, "engagement": 3},
+                             headers=bearer(key))
+    assert with_numbers.status_code == 200
+    assert with_numbers.json()["profile"]["stats"]["platformBreakdown"]["instagram"]["followers"] == 1500
