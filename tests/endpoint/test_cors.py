@@ -105,3 +105,19 @@ def test_the_setting_takes_exact_origins_only(desk):
             check(bad, "endpoint.cors_origins")
     desk.settings.update({"endpoint.cors_origins": "https://app.example.com"})
     assert desk.settings.get("endpoint.cors_origins") == ["https://app.example.com"]
+
+
+def test_the_served_endpoint_takes_its_origins_from_the_settings(gateway, desk):
+    from giftdesk.desk import feature_routes
+    from giftdesk.endpoint.server import EndpointServer
+
+    desk.settings.update({"endpoint.cors_origins": [LISTED]})
+    server = EndpointServer.from_settings(gateway, desk.settings.all(), port=0, hosts=["127.0.0.1"],
+                                          routes=feature_routes(gateway, SocialSyncHandler(desk.social)))
+    server.start()
+    try:
+        answer = httpx.options(f"http://127.0.0.1:{server.port}{SYNC_TIKTOK}",
+                               headers={"Origin": LISTED, "Access-Control-Request-Method": "POST"})
+        assert answer.headers["Access-Control-Allow-Origin"] == LISTED
+    finally:
+        server.stop()
