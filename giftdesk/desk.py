@@ -335,12 +335,13 @@ def resync_events() -> list:
 
 def feature_routes(gateway, social_sync=None, intake=None) -> list:
     """The features' endpoint routes: the tracker routes on ``gateway``, the social sync route
-    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404) and, given
-    ``intake`` (the company and settings services), the company intake route."""
+    (served by ``social_sync``, a ``SocialSyncHandler``; without one it answers 404) and, with it,
+    the web client's profile routes on the same social service; given ``intake`` (the company and
+    settings services), the company intake route."""
     from giftdesk.accounts.http import tracker_routes
-    from giftdesk.social.http import sync_routes
+    from giftdesk.social.http import profile_routes_beside, sync_routes
 
-    routes = [*tracker_routes(gateway), *sync_routes(social_sync)]
+    routes = [*tracker_routes(gateway), *sync_routes(social_sync), *profile_routes_beside(social_sync)]
     if intake is not None:
         from giftdesk.fampage.http import intake_routes
 

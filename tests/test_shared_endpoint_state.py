@@ -103,3 +103,17 @@ def test_a_later_access_is_never_overwritten_by_an_earlier_one_from_another_endp
     older._accessed[account.id] = (later + timedelta(microseconds=1)).timestamp()
     older.flush_access_times()
     assert any_db_desk.keys.get(account.id).last_accessed_at == later + timedelta(microseconds=1)
+
+
+def test_a_batch_counts_all_its_platforms_or_none_across_endpoints(two_endpoints):
+    first, second, profile, key = two_endpoints
+    clock = Clock()
+    limits = [SocialSyncHandler(first.social, clock=clock).syncs, SocialSyncHandler(second.social, clock=clock).syncs]
+    assert all(isinstance(limit, DatabaseSyncLimiter) for limit in limits)
+    account_id = first.social.get(profile.id).account_id
+    assert limits[0].hit_all_or_none(account_id, 6) is None  # six platforms in one batch
+    clock.now += 1
+    wait = limits[1].hit_all_or_none(account_id, 5)  # the other endpoint: 6 + 5 > 10, none counted
+    assert wait is not None and 0 < wait <= 60
+    assert limits[1].hit_all_or_none(account_id, 4) is None  # 6 + 4 = 10 still fits
+    assert limits[0].hit(account_id)[0] is not None  # and the 11th is refused

@@ -17,7 +17,9 @@ A route's handlers, by how their work is done:
   endpoint to turn into 500/503/507 and log. Routes that share one ``write`` share one thread.
 * ``work(principal, parameter, body, client) -> (status, payload, headers)``: POST on a worker
   thread (a handler that reads and commits with the ORM); ``payload`` is encoded as JSON,
-  ``headers`` are ``(name, value)`` pairs.
+  ``headers`` are ``(name, value)`` pairs. ``get_work`` and ``put_work`` take the same arguments
+  for GET/HEAD and PUT (``body`` is empty for GET). A worker handler's ``principal`` is the
+  Bearer key's account id, or None on a route that needs no key.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Refusals:
     missing_key: tuple[bytes, str] | None = None  # 401 body and WWW-Authenticate value: no usable credential
     invalid_key: tuple[bytes, str] | None = None  # ... a credential that matches no active key
     too_many_failures: bytes | None = None  # 429 once the address has used its failed-authentication budget
+    too_many_requests: bytes | None = None  # 429 once the address has used ``per_address_per_minute``
     too_large: bytes | None = None  # 413 past the route's body limit
     internal_error: bytes | None = None  # 500: the handler itself failed
     stopping: bytes | None = None  # 503: the endpoint stopped under a request on a worker thread
@@ -56,8 +59,16 @@ class Route:
     work: Callable[[int, bytes, bytes, str], tuple[int, dict[str, Any], list[tuple[str, str]]]] | None = None
     auth: str = NO_KEY
     rate_limited: bool = False  # per account, ``endpoint.rate_limit_per_minute``
+    # Worker-thread GET/HEAD and PUT handlers (see the module docstring).
+    get_work: Callable[[int | None, bytes, bytes, str], tuple[int, dict[str, Any], list[tuple[str, str]]]] | None = None
+    put_work: Callable[[int | None, bytes, bytes, str], tuple[int, dict[str, Any], list[tuple[str, str]]]] | None = None
+    # Requests a minute per client address (token buckets, a minute's worth of burst); None: unlimited.
+    per_address_per_minute: int | None = None
     max_body: int | None = None  # None: the endpoint's limit (1 MiB)
     trailing_slash: bool = False  # ``/health/`` is ``/health``
+    # Browsers may call it from the origins of ``endpoint.cors_origins`` (preflight and answers
+    # carry the CORS headers for a listed origin only); trackers' routes leave it off.
+    cors: bool = False
     refusals: Refusals = field(default_factory=Refusals)
     # Not served here (its handler was not given): every method answers 404 with this body.
     unserved: bytes | None = None
@@ -69,9 +80,11 @@ class Route:
     @property
     def methods(self) -> tuple[str, ...]:
         """The methods answered (OPTIONS always is; HEAD wherever GET is)."""
-        methods = ("GET", "HEAD") if self.read is not None else ()
+        methods = ("GET", "HEAD") if self.read is not None or self.get_work is not None else ()
         if self.write is not None or self.work is not None:
             methods += ("POST",)
+        if self.put_work is not None:
+            methods += ("PUT",)
         return methods + ("OPTIONS",)
 
 

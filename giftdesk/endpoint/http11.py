@@ -163,7 +163,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
         "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
         "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since", "accepted_at",
-        "body_limit", "body_refusal",
+        "body_limit", "body_refusal", "cors_lines",
     )
 
     def __init__(self, state: ServerState):
@@ -191,6 +191,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.cork: list[bytes] = []  # answers of this turn, written together
         self.cork_size = 0
         self.authenticated = False  # a request on this connection carried a valid key
+        self.cors_lines = b""  # the CORS header lines of the request being answered (``Route.cors``)
         self.idle_since = 0.0  # when it last went idle (0 while a request is under way)
         self.accepted_at = 0.0  # loop time
         self.body_limit = state.max_body  # CHUNKED: the decoded size past which the body is a 413
@@ -591,21 +592,22 @@ class Http11Connection(asyncio.BufferedProtocol):
         """The hot path: 200 with a JSON body."""
         self._count(200)
         self._send(b"".join((
-            _OK_JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, self._connection_header(keep, minor), b"\r\n",
+            _OK_JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, self.cors_lines,
+            self._connection_header(keep, minor), b"\r\n",
             b"" if head else body,
         )))
 
     def _respond(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"", head: bool = False) -> None:
         self._count(status)
         self._send(b"".join((
-            _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra,
+            _STATUS_LINES[status], _JSON_HEAD, b"%d\r\n" % len(body), self.state.date_line, extra, self.cors_lines,
             self._connection_header(keep, minor), b"\r\n", b"" if head else body,
         )))
 
     def _respond_empty(self, extra: bytes, keep: bool, minor: bytes) -> None:
         self._count(204)
         self._send(b"".join((
-            _STATUS_LINES[204], self.state.date_line, extra, self._connection_header(keep, minor), b"\r\n",
+            _STATUS_LINES[204], self.state.date_line, extra, self.cors_lines, self._connection_header(keep, minor), b"\r\n",
         )))
 
     def _reject(self, status: int, message: str) -> int:
@@ -622,6 +624,7 @@ class Http11Connection(asyncio.BufferedProtocol):
     # ---- connection state ------------------------------------------------------------------
     def _idle(self) -> None:
         state = self.state
+        self.cors_lines = b""
         self.idle_since = state.clock
         self.deadline = state.clock + state.idle_timeout_now(self.authenticated)
 

@@ -76,6 +76,10 @@ class HttpConnection(Http11Connection):
             if entry is BAD_TARGET or method != b"OPTIONS":
                 return self._reject(400, "The request target must be a path such as /health.")
         else:
+            if entry.cors:  # a route browsers call: its answers carry the CORS lines for the Origin
+                origin = headers.get(b"origin")
+                self.cors_lines = (self.state.cors.preflight_lines(origin, entry.allow) if method == b"OPTIONS"
+                                   else self.state.cors.answer_lines(origin))
             if entry.unserved is not None:
                 self._respond(404, entry.unserved, keep, minor, head=method == b"HEAD")
                 return self._finish(data, pos, length, chunked, expect, keep)
@@ -96,6 +100,13 @@ class HttpConnection(Http11Connection):
                         return self._linger()
                     self._respond_ok(body, keep, minor, method == b"HEAD")
                     return self._finish(data, pos, length, chunked, expect, keep)
+                if entry.get_work is not None:
+                    return self._work_request(entry, entry.get_work, parameter, headers, data, pos, length, chunked,
+                                              expect, keep, minor, method == b"HEAD")
+            elif method == b"PUT":
+                if entry.put_work is not None:
+                    return self._work_request(entry, entry.put_work, parameter, headers, data, pos, length, chunked,
+                                              expect, keep, minor)
             elif method == b"POST":
                 if entry.write is not None:
                     principal = self._authenticate(entry, parameter, headers, keep, minor)
@@ -104,8 +115,8 @@ class HttpConnection(Http11Connection):
                     return self._read_body((entry, principal, None, keep, minor), data, pos, length, chunked,
                                            expect, minor)
                 if entry.work is not None:
-                    return self._work_request(entry, parameter, headers, data, pos, length, chunked, expect, keep,
-                                              minor)
+                    return self._work_request(entry, entry.work, parameter, headers, data, pos, length, chunked,
+                                              expect, keep, minor)
         # A known route and a method it does not take (or OPTIONS).
         if method == b"OPTIONS":
             self._respond_empty(entry.allow_line, keep, minor)
@@ -114,10 +125,20 @@ class HttpConnection(Http11Connection):
             self._respond(405, error_body(message), keep, minor, entry.allow_line, head=method == b"HEAD")
         return self._finish(data, pos, length, chunked, expect, keep)
 
-    def _work_request(self, entry, parameter: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
-                      length: int, chunked: bool, expect: bytes | None, keep: bool, minor: bytes) -> int:
-        """A POST for a worker route: the body is read within the route's own limit, then the key
-        is checked and the handler runs on the worker pool."""
+    def _work_request(self, entry, handler, parameter: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
+                      length: int, chunked: bool, expect: bytes | None, keep: bool, minor: bytes,
+                      head: bool = False) -> int:
+        """A request for one of a worker route's handlers: the address's budget (on a route with
+        one), the body read within the route's own limit, then the key checked and the handler run
+        on the worker pool."""
+        if entry.address_limits is not None:
+            wait = entry.address_limits.take(self.ip)
+            if wait:
+                seconds = retry_after_seconds(wait)
+                body = entry.refusals.too_many_requests or error_body(
+                    f"Too many requests from this address; retry in {seconds} s.")
+                self._respond(429, body, keep, minor, b"Retry-After: %d\r\n" % seconds, head=head)
+                return self._finish(data, pos, length, chunked, expect, keep)
         limit = entry.max_body if entry.max_body is not None else self.state.max_body
         too_large = entry.refusals.too_large
         if length > limit:
@@ -125,7 +146,7 @@ class HttpConnection(Http11Connection):
                 return self._reject(413, f"The request body is larger than {limit // 1024} KiB.")
             self._respond(413, too_large, False, minor)
             return self._linger()
-        action = (entry, parameter, headers.get(b"authorization"), keep, minor)
+        action = (entry, parameter, headers.get(b"authorization"), keep, minor, handler, head)
         return self._read_body(action, data, pos, length, chunked, expect, minor, limit, too_large,
                                continue_first=True)
 
@@ -208,8 +229,7 @@ class HttpConnection(Http11Connection):
 
     # ---- work off the loop ----------------------------------------------------------------------
     def _body_complete(self, action: tuple, body: bytes | bytearray) -> None:
-        entry = action[0]
-        if entry.write is not None:
+        if len(action) == 5:  # a tracker write: (entry, account, None, keep, minor)
             self._start_write(action, body)
         else:
             self._start_work(action, body)
@@ -236,7 +256,7 @@ class HttpConnection(Http11Connection):
         self._answer_work(status, body, keep, minor)
 
     def _start_work(self, action: tuple, body: bytes | bytearray) -> None:
-        entry, parameter, authorization, keep, minor = action
+        entry, parameter, authorization, keep, minor, handler, head = action
         account_id = None
         if entry.auth == BEARER_KEY:
             account_id = self._authenticate_bearer(entry, authorization, keep, minor)
@@ -248,12 +268,13 @@ class HttpConnection(Http11Connection):
         self.busy = True
         self.deadline = 0.0
         internal_error = entry.refusals.internal_error or _FALLBACK_INTERNAL
-        future = state.loop.run_in_executor(state.work_pool, work_answer, entry.work, account_id, parameter,
+        future = state.loop.run_in_executor(state.work_pool, work_answer, handler, account_id, parameter,
                                             bytes(body), self.ip, internal_error)
         state.inflight.add(future)
-        future.add_done_callback(lambda done: self._work_done(done, entry, keep, minor))
+        future.add_done_callback(lambda done: self._work_done(done, entry, keep, minor, head,
+                                                              handler is not entry.get_work))
 
-    def _work_done(self, future: asyncio.Future, entry, keep: bool, minor: bytes) -> None:
+    def _work_done(self, future: asyncio.Future, entry, keep: bool, minor: bytes, head: bool, writes: bool) -> None:
         state = self.state
         state.inflight.discard(future)
         self.busy = False
@@ -261,16 +282,17 @@ class HttpConnection(Http11Connection):
             status, body, extra = 503, entry.refusals.stopping or _FALLBACK_STOPPING, b""
         else:
             status, body, extra = future.result()
-        state.work_committed += status == 200  # committed, whether or not the client is still there
+        state.work_committed += writes and status == 200  # committed, whether or not the client is still there
         if self.closed:
             return
-        self._answer_work(status, body, keep, minor, extra)
+        self._answer_work(status, body, keep, minor, extra, head)
 
-    def _answer_work(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"") -> None:
+    def _answer_work(self, status: int, body: bytes, keep: bool, minor: bytes, extra: bytes = b"",
+                     head: bool = False) -> None:
         """The answer to a request whose work ran off the loop; then the connection reads on or closes."""
         try:
             keep = keep and status < 500 and not self.state.stopping
-            self._respond(status, body, keep, minor, extra)
+            self._respond(status, body, keep, minor, extra, head)
             if not keep:
                 self._close()
                 return

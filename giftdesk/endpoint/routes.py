@@ -3,8 +3,11 @@
 
 Paths are matched as the trackers have always been answered: a literal path (``/health``, and
 ``/health/`` where the route allows a trailing slash), or a literal prefix, one parameter segment
-(percent-decoded, never empty, never containing ``/``) and a literal rest. A target that starts
-with a route's prefix but matches none of its rests is a 404 (no other route is tried).
+(percent-decoded, never empty, never containing ``/``) and a literal rest. A literal path wins
+over a parameter (``/api/v1/profiles/me`` over ``/api/v1/profiles/{profile}/public``), and a
+longer literal prefix over a shorter one (``/api/v1/profiles/social-sync/{platform}`` takes
+``/api/v1/profiles/social-sync/public``): literal segments beat parameters. A target that starts
+with the longest matching prefix but matches none of its rests is a 404 (no other route is tried).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 class Entry:
     """A route as the connection serves it (the hot path reads plain attributes)."""
 
-    __slots__ = ("allow", "allow_line", "auth", "kind", "max_body", "needs_key", "rate_limited", "read", "refusals",
-                 "route", "unserved", "work", "write")
+    __slots__ = ("address_limits", "allow", "allow_line", "auth", "cors", "get_work", "kind", "max_body", "needs_key",
+                 "put_work", "rate_limited", "read", "refusals", "route", "unserved", "work", "write")
 
     def __init__(self, route: Route):
         self.route = route
@@ -36,6 +39,11 @@ class Entry:
         self.max_body = route.max_body
         self.refusals = route.refusals
         self.unserved = route.unserved
+        self.cors = route.cors
+        self.get_work = route.get_work
+        self.put_work = route.put_work
+        # Per client address; the server's state sets it (``per_address_per_minute``), on the loop only.
+        self.address_limits = None
         self.allow = ", ".join(route.methods)
         self.allow_line = b"Allow: " + self.allow.encode() + b"\r\n"
 
@@ -78,11 +86,9 @@ class Router:
             self._add(rests, rest[1:].encode() if rest else None, entry)
             if rest and entry.route.trailing_slash:
                 self._add(rests, rest[1:].encode() + b"/", entry)
-        self._prefixes = list(self._prefixed)  # in registration order: the trackers' first
-        for prefix in self._prefixes:
-            for other in self._prefixes:
-                if other != prefix and other.startswith(prefix):  # which would take the other's requests?
-                    raise ValueError(f"Route prefixes {prefix!r} and {other!r} overlap")
+        # Longest first, so a literal segment wins over another route's parameter; the trackers'
+        # prefix stays the first tried among equals (a stable sort keeps registration order).
+        self._prefixes = sorted(self._prefixed, key=len, reverse=True)
         methods = {method for entry in self.entries for method in entry.route.methods}
         self.star = _Star(", ".join(m for m in _METHOD_ORDER if m in methods))
 
@@ -106,6 +112,9 @@ class Router:
                 return BAD_TARGET, b""
             slash = path.find(b"/", path.find(b"//") + 2)
             path = path[slash:] if slash >= 0 else b"/"
+        exact = self._exact.get(path)
+        if exact is not None:
+            return exact, b""
         for prefix in self._prefixes:
             if path.startswith(prefix):
                 parameter, slash, rest = path[len(prefix):].partition(b"/")
@@ -115,7 +124,7 @@ class Router:
                 if b"%" in parameter:
                     parameter = unquote_to_bytes(parameter)
                 return entry, parameter
-        return self._exact.get(path), b""
+        return None, b""
 
 
 def health_route() -> Route:

@@ -66,6 +66,7 @@ from giftdesk.endpoint.http11 import HEAD, MAX_BODY, READ_SIZE, encode_json
 from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
 from giftdesk.endpoint.protocol import HttpConnection
+from giftdesk.endpoint.cors import CorsPolicy
 from giftdesk.endpoint.routes import Router, health_route, openapi_route
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
 
@@ -101,8 +102,9 @@ class ServerState:
     def __init__(self, gateway, routes: Sequence[Route], *, rate_limit_per_minute: float,
                  auth_failures_per_minute: float, max_body: int, idle_timeout: float, header_timeout: float,
                  body_timeout: float, max_connections: int, max_unauthenticated_per_address: int | None,
-                 write_group: int, workers: int = DEFAULT_WORKERS):
+                 write_group: int, workers: int = DEFAULT_WORKERS, cors_origins: Sequence[str] = ()):
         self.gateway = gateway
+        self.cors = CorsPolicy(cors_origins)  # for the routes browsers call (``Route.cors``)
         self.authenticate = gateway.authenticate  # the tracker headers
         self.account_for_key = gateway.account_for_key  # a Bearer key
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -126,7 +128,11 @@ class ServerState:
         self.max_unauthenticated_per_address = (max(8, max_connections // 8) if max_unauthenticated_per_address is None
                                                 else max_unauthenticated_per_address)
         # Worker routes (the social sync): their handlers read and commit on these threads, never on the loop.
-        has_work = any(entry.work is not None and entry.unserved is None for entry in self.router.entries)
+        has_work = any((entry.work or entry.get_work or entry.put_work) is not None and entry.unserved is None
+                       for entry in self.router.entries)
+        for entry in self.router.entries:
+            if entry.route.per_address_per_minute:
+                entry.address_limits = TokenBuckets(entry.route.per_address_per_minute)
         self.work_pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="endpoint-work")
                           if has_work else None)
         self.work_committed = 0  # answered 200
@@ -235,6 +241,9 @@ class ServerState:
     def prune(self) -> None:
         self.account_limits.prune()
         self.auth_failures.prune()
+        for entry in self.router.entries:
+            if entry.address_limits is not None:
+                entry.address_limits.prune()
         self._floods = {ip: at for ip, at in self._floods.items() if self.clock - at < 60}
 
 
@@ -258,6 +267,7 @@ class EndpointServer:
         write_group: int = DEFAULT_MAX_GROUP,
         routes: Sequence[Route] = (),
         workers: int = DEFAULT_WORKERS,
+        cors_origins: Sequence[str] = (),
         inherited_sockets: Mapping[str, socket.socket] | None = None,
     ):
         """``gateway``: the key table (see the module docstring); ``routes``: the features' routes;
@@ -273,7 +283,7 @@ class EndpointServer:
             auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
             header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
             max_unauthenticated_per_address=max_unauthenticated_per_address, write_group=write_group,
-            workers=workers,
+            workers=workers, cors_origins=tuple(cors_origins),
         )
         self.routes = list(routes)
         self._state = ServerState(gateway, self.routes, rate_limit_per_minute=rate_limit_per_minute, **self._options)
@@ -307,7 +317,7 @@ class EndpointServer:
             settings.get("endpoint.port", DEFAULT_PORT) if port is None else port,
             rate_limit_per_minute=rate_limit_per_minute or settings.get("endpoint.rate_limit_per_minute",
                                                                         DEFAULT_RATE_LIMIT),
-            **options,
+            **{"cors_origins": settings.get("endpoint.cors_origins", ()), **options},
         )
 
     # ---- lifecycle -------------------------------------------------------------------------

@@ -54,12 +54,14 @@ from giftdesk.social.validation import (
     platform_label,
     platform_name,
     platform_sentence,
+    SyncValues,
     validate_sync,
 )
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/v1/profiles/social-sync/{platform}"
+BATCH_ROUTE = "/api/v1/profiles/social-sync"
 SYNCS_PER_WINDOW = 10
 WINDOW_SECONDS = 60.0
 MAX_BODY_BYTES = 16 * 1024
@@ -118,6 +120,18 @@ class SlidingWindowLimiter:
             if len(self._hits) > 10_000:
                 self._sweep(now)
             return None, self.limit - len(hits), hits[0] + self.window - now
+
+    def hit_all_or_none(self, key: Any, count: int) -> float | None:
+        """Counts ``count`` hits when all fit in the window, else none: the wait, or None when counted."""
+        with self._lock:
+            now = self.clock()
+            hits = self._recent(key, now)
+            if len(hits) + count > self.limit:
+                if not hits:
+                    return self.window
+                return max(0.0, hits[min(len(hits) - 1, len(hits) + count - self.limit - 1)] + self.window - now)
+            hits.extend([now] * count)
+            return None
 
     def _sweep(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
@@ -190,8 +204,15 @@ class SocialSyncHandler:
             error = SyncValidationError([{"message": '"value" must be of type object', "path": ["body"],
                                           "type": "object.base", "context": {"label": "value"}}])
             return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
+        if data.get(HANDLE_FIELD) is not None and data.get("followers") is None:
+            error = SyncValidationError([{
+                "message": '"followers" is required: GiftDesk does not fetch a platform\'s numbers from a username '
+                           "or id; send followers (and engagement) with it",
+                "path": ["followers"], "type": "any.required", "context": {"key": "followers", "label": "followers"}}])
+            return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
         try:
             validate_sync(platform, data.get("followers"), data.get("engagement"))
+            check_handle(data)
         except SyncValidationError as exc:
             return self._refused(profile_id, platform, started, 400, exc.to_json(), limit_headers)
         if profile_id is None:
@@ -206,6 +227,63 @@ class SocialSyncHandler:
             return 404, _PROFILE_NOT_FOUND, limit_headers
         return 200, {"success": True, "message": f"Social media {platform_label(platform)} synced successfully",
                      "profile": profile.to_json()}, limit_headers
+
+    def serve_batch(self, account_id: int, _parameter: bytes, body: bytes, client: str) -> Answer:
+        """``POST /api/v1/profiles/social-sync`` with ``{"platforms": {"tiktok": {...}, ...}}``:
+        every platform validated first (one 400 naming every bad field), each counted against the
+        sync limit (all or none: 429), then all stored in one transaction."""
+        started = time.perf_counter()
+        try:
+            return self._sync_batch(account_id, body, started)
+        except Exception as exc:
+            return _failed(exc, client)
+
+    def _sync_batch(self, account_id: int, body: bytes, started: float) -> Answer:
+        data = _json_object(body)
+        details: list[dict[str, Any]] = []
+        values: dict[str, SyncValues] = {}
+        platforms = data.get("platforms") if data is not None else None
+        if data is None:
+            details.append(_batch_detail(["body"], '"value" must be of type object', "object.base"))
+        elif not isinstance(platforms, dict) or not platforms:
+            details.append(_batch_detail(["platforms"], '"platforms" must be an object naming at least one platform',
+                                         "object.base"))
+        for key in (data or {}):
+            if key != "platforms":
+                details.append(_batch_detail([str(key)[:100]], f'"{str(key)[:100]}" is not allowed', "object.unknown"))
+        for name, stats in (platforms.items() if isinstance(platforms, dict) else ()):
+            try:
+                platform = platform_name(name)
+            except InvalidPlatformError:
+                details.append(_batch_detail(["platforms", str(name)[:100]], platform_sentence(), "any.only"))
+                continue
+            if platform in values:
+                details.append(_batch_detail(["platforms", str(name)[:100]], f'"{platform}" is named twice',
+                                             "object.duplicate"))
+                continue
+            if not isinstance(stats, dict):
+                details.append(_batch_detail(["platforms", platform], f'"{platform}" must be of type object',
+                                             "object.base"))
+                continue
+            try:
+                values[platform] = validate_sync(platform, stats.get("followers"), stats.get("engagement"))
+            except SyncValidationError as exc:
+                details += [{**d, "path": ["platforms", platform, *d["path"]]} for d in exc.details]
+        if details:
+            return 400, SyncValidationError(details).to_json(), []
+        profile_id = self.social.profile_for_account(account_id)
+        if profile_id is None:
+            return 404, _PROFILE_NOT_FOUND, []
+        wait = self.syncs.hit_all_or_none(account_id, len(values))
+        if wait is not None:
+            return _too_many(wait)
+        try:
+            profile = self.social.sync_batch(profile_id, values, source="endpoint", started=started, check_role=False)
+        except NotFoundError:
+            return 404, _PROFILE_NOT_FOUND, []
+        names = ", ".join(platform_label(p) for p in values)
+        return 200, {"success": True, "message": f"Social media {names} synced successfully",
+                     "profile": profile.to_json()}, []
 
     def _refused(self, profile_id: int | None, platform: str, started: float, status: int, body: dict,
                  headers: list[tuple[str, str]]) -> Answer:
@@ -227,6 +305,28 @@ class SocialSyncHandler:
         if row is None or not matches or row[2] != "active":
             return None
         return row[0]
+
+
+HANDLE_FIELD = "usernameOrId"
+MAX_HANDLE_LENGTH = 100
+
+
+def check_handle(data: dict[str, Any]) -> None:
+    """The client's ``usernameOrId`` (the platform's handle) beside the numbers. GiftDesk never
+    looks stats up by handle, so a handle without numbers is refused saying so (``validate_sync``
+    has refused missing numbers already; this adds the reason). It is not kept: there is no
+    per-platform handle column yet."""
+    handle = data.get(HANDLE_FIELD)
+    if handle is None:
+        return
+    if not isinstance(handle, str) or not handle.strip() or len(handle) > MAX_HANDLE_LENGTH:
+        raise SyncValidationError([{
+            "message": f'"{HANDLE_FIELD}" must be a username or id of at most {MAX_HANDLE_LENGTH} characters',
+            "path": [HANDLE_FIELD], "type": "string.base", "context": {"key": HANDLE_FIELD, "label": HANDLE_FIELD}}])
+
+
+def _batch_detail(path: list[str], message: str, type_: str) -> dict[str, Any]:
+    return {"message": message, "path": path, "type": type_, "context": {"key": path[-1], "label": ".".join(path)}}
 
 
 def _failed(exc: Exception, client: str) -> Answer:
@@ -280,7 +380,48 @@ def sync_routes(handler: SocialSyncHandler | None) -> list[Route]:
         stopping=_encoded({"message": "Service unavailable", "error": "The endpoint is stopping."}),
     )
     return [Route(ROUTE, work=handler.serve, auth=BEARER_KEY, max_body=MAX_BODY_BYTES, refusals=refusals,
-                  openapi=_served_fragment)]
+                  openapi=_served_fragment, cors=True),
+            Route(BATCH_ROUTE, work=handler.serve_batch, auth=BEARER_KEY, max_body=MAX_BODY_BYTES,
+                  refusals=refusals, openapi=_batch_fragment, cors=True)]
+
+
+def profile_routes_beside(handler: SocialSyncHandler | None) -> list[Route]:
+    """The web client's profile routes (``giftdesk.social.profile_http``) on the sync handler's
+    service, with its token refusals; none where the sync is not served."""
+    from giftdesk.social.profile_http import ProfileHandler, profile_routes
+
+    if handler is None:
+        return []
+    return profile_routes(ProfileHandler(handler.social), sync_routes(handler)[0].refusals)
+
+
+def _batch_fragment() -> dict[str, Any]:
+    """``POST /api/v1/profiles/social-sync`` for /openapi.json (schemas shared with the single sync's)."""
+    single = openapi_fragment()["paths"][ROUTE]["post"]
+    responses = {code: single["responses"][code] for code in ("200", "401", "404", "413", "429", "500", "507")}
+    responses["400"] = {"description": "One or more platforms failed validation (every bad field named).",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SocialValidationError"}}}}
+    responses["405"] = {"$ref": "#/components/responses/MethodNotAllowed"}
+    def one(platform: str) -> dict[str, Any]:
+        return {"type": "object", "required": ["followers"], "properties": {
+            "followers": {"type": "number", "minimum": 0, "maximum": max_followers(platform)},
+            "engagement": {"type": ["number", "null"], "minimum": 0, "maximum": 100}}}
+
+    return {"paths": {BATCH_ROUTE: {"post": {
+        "operationId": "social_sync_batch",
+        "summary": "Record several platforms' followers and engagement at once",
+        "description": ("Every platform is validated first; all are stored in one transaction or none. Each "
+                        f"platform counts as one of the {SYNCS_PER_WINDOW} syncs a minute; a batch that would "
+                        "exceed them is refused whole (429)."),
+        "tags": ["social"], "security": [{"SocialBearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "required": ["platforms"], "additionalProperties": False, "properties": {
+                "platforms": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                              "properties": {p: one(p) for p in SOCIAL_PLATFORMS}}}},
+            "example": {"platforms": {"tiktok": {"followers": 1000, "engagement": 7.5},
+                                      "instagram": {"followers": 15000, "engagement": 4.2}}}}}},
+        "responses": responses,
+    }}}}
 
 
 def _served_fragment() -> dict[str, Any]:

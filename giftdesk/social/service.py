@@ -50,6 +50,7 @@ from giftdesk.social.csv_io import (
 )
 from giftdesk.social.validation import (
     SyncValidationError,
+    SyncValues,
     platform_name,
     validate_sync,
 )
@@ -198,6 +199,15 @@ class SocialService:
         with self.ctx.db.read_session() as session:
             return session.scalar(select(SocialProfile.id).where(SocialProfile.account_id == account_id))
 
+    def profile_for_username(self, username: str) -> int | None:
+        """The profile linked to the TikTok account ``username`` (with or without "@", any case)."""
+        handle = username.strip().removeprefix("@").lower()
+        if not handle or len(handle) > 64:
+            return None
+        with self.ctx.db.read_session() as session:
+            return session.scalar(select(SocialProfile.id).join(TikTokAccount, TikTokAccount.id == SocialProfile.account_id)
+                                  .where(TikTokAccount.username == handle))
+
     # ---- profiles: changing ---------------------------------------------------------------
     def create(self, display_name: str, **fields: Any) -> Profile:
         self.ctx.require("operator", "add social profiles")
@@ -290,29 +300,50 @@ class SocialService:
             self._changed(profile_id)
         return result
 
+    def sync_batch(self, profile_id: int, values: dict[str, SyncValues], *, source: str,
+                   started: float | None = None, check_role: bool = True) -> Profile:
+        """Applies syncs of several platforms, validated already (``validate_sync``), in one
+        transaction: all are stored or none."""
+        started = time.perf_counter() if started is None else started
+        if source not in SYNC_SOURCES:
+            raise ValueError(f"unknown sync source {source!r}")
+        if check_role:
+            self.ctx.require("operator", "sync social stats")
+        result = self._apply_all(profile_id, values, source, started, utcnow())
+        self._changed(profile_id)
+        return result
+
     def _apply(self, profile_id: int, platform: str, followers: int, engagement_centi: int, source: str,
                started: float, now: datetime) -> Profile:
+        return self._apply_all(profile_id, {platform: SyncValues(followers, engagement_centi)}, source, started, now)
+
+    def _apply_all(self, profile_id: int, values: dict[str, SyncValues], source: str, started: float,
+                   now: datetime) -> Profile:
         with self.ctx.db.session() as session:
             connection = session.connection()
             # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
             # syncs of one profile never compute aggregates from each other's half.
             if connection.execute(LOCK_PROFILE, {"pid": profile_id}).first() is None:
                 raise NotFoundError(f"There is no social profile with id {profile_id}.")
-            values = {"pid": profile_id, "pf": platform, "f": followers, "e": engagement_centi, "at": now}
-            if connection.execute(UPDATE_STAT, values).rowcount == 0:
-                connection.execute(INSERT_STAT, values)
-            stats = {p: PlatformStat(f, e, at) for p, f, e, at in connection.execute(PLATFORM_STATS, {"pid": profile_id})}
-            total, mean = compute_aggregates([(st.followers, st.engagement_centi) for st in stats.values()])
-            connection.execute(UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
+            stats: dict[str, PlatformStat] = {}
+            for platform, value in values.items():
+                followers, engagement_centi = value.followers, value.engagement_centi
+                row_values = {"pid": profile_id, "pf": platform, "f": followers, "e": engagement_centi, "at": now}
+                if connection.execute(UPDATE_STAT, row_values).rowcount == 0:
+                    connection.execute(INSERT_STAT, row_values)
+                stats = {p: PlatformStat(f, e, at)
+                         for p, f, e, at in connection.execute(PLATFORM_STATS, {"pid": profile_id})}
+                total, mean = compute_aggregates([(st.followers, st.engagement_centi) for st in stats.values()])
+                connection.execute(UPDATE_TOTALS, {"pid": profile_id, "total": total, "mean": mean, "at": now})
+                duration_ms = _elapsed_ms(started)
+                connection.execute(INSERT_SYNC, {"profile_id": profile_id, "platform": platform, "success": True,
+                                                  "followers": followers, "engagement_centi": engagement_centi,
+                                                  "total_followers": total, "source": source,
+                                                  "duration_ms": duration_ms, "error": None, "at": now})
+                self._count(session, platform, True, duration_ms)
             note_change(session, "social_profile", profile_id, "updated")  # Core UPDATEs: the ORM sees none
             if now < utcnow() - timedelta(minutes=1):
                 self._forget_baselines()  # backdated: it may change what was true an hour ago
-            duration_ms = _elapsed_ms(started)
-            connection.execute(INSERT_SYNC, {"profile_id": profile_id, "platform": platform, "success": True,
-                                              "followers": followers, "engagement_centi": engagement_centi,
-                                              "total_followers": total, "source": source,
-                                              "duration_ms": duration_ms, "error": None, "at": now})
-            self._count(session, platform, True, duration_ms)
             row = connection.execute(ONE_PROFILE, {"pid": profile_id, **self._ages(now)}).first()
             return profile_of(row, stats, {})
 
@@ -450,6 +481,12 @@ class SocialService:
         if profile is None:
             raise NotFoundError(f"There is no social profile with id {profile_id}.")
         return profile
+
+    @staticmethod
+    def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+        """``update``'s checks of the fields given, without saving: their cleaned values, or the
+        ValidationError of the first refused one."""
+        return SocialService._clean(fields, partial=True)
 
     @staticmethod
     def _clean(given: dict[str, Any], partial: bool) -> dict[str, Any]:

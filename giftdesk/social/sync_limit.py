@@ -55,3 +55,19 @@ class DatabaseSyncLimiter:
             # repr() writes the shortest text that reads back as the same float.
             connection.execute(_STORE_WINDOW, {"key": key, "recent": " ".join(map(repr, hits))})
         return None, self.limit - len(hits), hits[0] + self.window - now
+
+    def hit_all_or_none(self, key: int, count: int) -> float | None:
+        """Counts ``count`` hits when all fit in the window, else none (a batch sync is one request):
+        the wait, or None when counted."""
+        with self.engine.begin() as connection:
+            connection.execute(_NO_FLUSH_WAIT)
+            recent, database_now = connection.execute(_LOCK_WINDOW, {"key": key}).one()
+            now = self.clock() if self.clock is not None else float(database_now)
+            hits = [at for at in map(float, recent.split()) if at > now - self.window]
+            if len(hits) + count > self.limit:
+                if not hits:
+                    return self.window
+                return max(0.0, hits[min(len(hits) - 1, len(hits) + count - self.limit - 1)] + self.window - now)
+            hits.extend([now] * count)
+            connection.execute(_STORE_WINDOW, {"key": key, "recent": " ".join(map(repr, hits))})
+        return None

@@ -7,6 +7,7 @@ Secret settings (the Fampage API key) never touch the table: they go to the secr
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -59,6 +60,30 @@ def _name(max_length: int = 200):
 
 def _optional_url(value: Any, key: str) -> str:
     return validation.http_url(value, key) or ""
+
+
+def _web_origins(value: Any, key: str) -> list[str]:
+    """Exact web origins (``scheme://host[:port]``), as a list or one comma-separated text; no
+    paths, no wildcards. Lower-cased, as browsers send them."""
+    items = [part for part in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValidationError(f"{key} must be a list of origins such as https://app.example.com.", field=key)
+    origins: list[str] = []
+    for item in items:
+        text = item.strip().lower() if isinstance(item, str) else None
+        if text == "":
+            continue
+        match = _ORIGIN.fullmatch(text or "")
+        if text is None or len(text) > 200 or match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
+            raise ValidationError(f"{key}: '{item}' is not an origin (scheme://host[:port], no path, no wildcard, "
+                                  "e.g. https://app.example.com).", field=key)
+        if text not in origins:
+            origins.append(text)
+    return origins
+
+
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+                     r"|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 
 
 def _positive_decimal(value: Any, key: str) -> str:
@@ -159,6 +184,8 @@ SPECS: dict[str, SettingSpec] = {
     "endpoint.rate_limit_per_minute": SettingSpec(600, _positive_int, "Requests per minute per API key"),
     "endpoint.company_intake": SettingSpec(False, _flag, "Let client companies ask to be billed through the "
                                            "endpoint (POST /api/v1/companies); they wait for approval"),
+    "endpoint.cors_origins": SettingSpec([], _web_origins, "Web origins whose pages may call the social routes "
+                                                         "(e.g. https://app.example.com; none: no browser may)"),
     "runtime.keep_running": SettingSpec("auto", _choice("auto", "on", "off"),
                                         "Keep the trackers' backend running when the window closes "
                                         "(auto: once an instance exists)"),

@@ -64,11 +64,23 @@ def test_each_route_allows_what_its_handlers_answer(router):
                                                          "GET, HEAD, OPTIONS"]
 
 
+def test_literal_segments_win_over_parameters():
+    """Overlapping routes are resolved as routers usually do: a literal path first, then the
+    longest literal prefix (``/api/v1/{b}`` takes ``/api/v1/x``, never ``/api/{a}/x``)."""
+    parameter_first = Route("/api/{a}/x", read=_read)
+    literal_first = Route("/api/v1/{b}", read=_read)
+    me = Route("/api/v1/me", read=_read)
+    router = Router([parameter_first, literal_first, me])
+    assert (router.match(b"/api/v1/x")[0].route, router.match(b"/api/v1/x")[1]) == (literal_first, b"x")
+    assert router.match(b"/api/v2/x") == (router.match(b"/api/v2/x")[0], b"v2")
+    assert router.match(b"/api/v2/x")[0].route is parameter_first
+    assert router.match(b"/api/v1/me")[0].route is me
+    assert router.match(b"/api/v1/x/y") == (None, b"")  # the longest prefix's rests only: no fallback
+
+
 def test_a_table_that_would_be_ambiguous_is_refused():
     with pytest.raises(ValueError, match="Two routes"):
         Router([health_route(), health_route()])
-    with pytest.raises(ValueError, match="overlap"):
-        Router([Route("/api/{a}/x", read=_read), Route("/api/v1/{b}", read=_read)])
     with pytest.raises(ValueError, match="whole path segment"):
         Router([Route("/api/v{n}/x", read=_read)])
 
