@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from giftdesk.social.validation import validate_sync
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.models import Base
 from giftdesk.core.errors import PermissionDeniedError
@@ -38,7 +39,7 @@ VIEWER_MAY = {
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,
     # relinks and missing containers wait for an operator or the runtime).
     "fleet": {"adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
-              "next_free_port", "of_account", "port_taken", "public_url_for", "reconcile", "recover", "resolve",
+              "next_free_port", "of_account", "port_taken", "port_uses", "public_url_for", "reconcile", "recover", "resolve",
               "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid"},
     "invoice_documents": {"pdf", "month_zip"},
     "invoices": {"get", "list", "issuer", "number_to_take"},
@@ -46,8 +47,9 @@ VIEWER_MAY = {
     "orders": {"get", "invoice_of", "last_synced_at", "list", "preview", "rows", "stats"},
     "scheduled_backups": {"keep", "last_result", "list", "schedule"},
     "settings": {"all", "check", "environment_problems", "get", "has_fampage_api_key", "sources"},
-    "social": {"delete_impact", "export_history_csv", "export_profiles_csv", "get", "growth", "history", "list",
-               "metrics", "preview_import", "profile_for_account", "recent_syncs", "resolve"},
+    "social": {"check_fields", "delete_impact", "export_history_csv", "export_profiles_csv", "get", "growth",
+               "history", "list", "metrics", "preview_import", "profile_for_account", "profile_for_username",
+               "recent_syncs", "resolve"},
     "tracker_data": {"get"},
 }
 
@@ -170,6 +172,8 @@ def _refused(s):
             "update": lambda d: d.social.update(s["profile"], display_name="Renamed"),
             "delete": lambda d: d.social.delete(s["profile"]),
             "sync": lambda d: d.social.sync(s["profile"], "tiktok", 200, source="cli"),
+            "sync_batch": lambda d: d.social.sync_batch(s["profile"], {"tiktok": validate_sync("tiktok", 300)},
+                                                        source="cli"),
             "record_failure": lambda d: d.social.record_failure(s["profile"], "tiktok", "cli", "refused"),
             "apply_import": lambda d: d.social.apply_import(s["import_preview"]),
         },

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from giftdesk.core.errors import ConflictError
+from dataclasses import dataclass
+
+from giftdesk.core.errors import ConflictError, GiftDeskError
 from giftdesk.db.fleet_models import Instance
 from giftdesk.fleet import spec as checks
+from giftdesk.fleet.docker_api import DESK_LABEL, PORT_LABEL
 from giftdesk.fleet.spec import InstanceSettings
+
+
+@dataclass(frozen=True)
+class PortUse:
+    """One port of the tracker range and who holds it ("" when free)."""
+
+    port: int
+    holder: str  # "instance", "container", "host", "unknown" or "" (free)
+    name: str = ""  # the instance's or the container's name
+
+    @property
+    def free(self) -> bool:
+        return not self.holder
+
+    def text(self) -> str:
+        return {"": "free", "instance": f"instance {self.name}", "container": f"container {self.name}",
+                "host": "in use on this computer", "unknown": "unknown (the engine did not answer)"}[self.holder]
+
+    def to_json(self) -> dict:
+        return {"port": self.port, "free": self.free, "holder": self.holder or None, "name": self.name or None}
 
 
 class PortAllocation:
@@ -42,6 +65,38 @@ class PortAllocation:
                 raise ConflictError(f"Cannot use port {number}: {reason}.")
             return number
         return self.next_free_port(settings)
+
+    def port_uses(self, settings: InstanceSettings | None = None) -> list[PortUse]:
+        """Every port of the tracker range (Settings) with who holds it: an instance of this console,
+        another container on the engine (by name; a stopped tracker of another data directory counts),
+        or something on this computer. Ports the engine could not be asked about read "unknown"."""
+        settings = settings or InstanceSettings()
+        start = int(self.settings.get("tracker.port_start"))
+        end = int(self.settings.get("tracker.port_end"))
+        with self.ctx.db.read_session() as session:
+            held = dict(session.execute(select(Instance.port, Instance.name).where(Instance.engine == "")).all())
+        try:
+            containers: dict[int, str] | None = {}
+            for summary in self.docker.list_all():
+                for port in summary.public_ports:
+                    containers.setdefault(port, summary.name)
+                owner, port = summary.labels.get(DESK_LABEL), summary.labels.get(PORT_LABEL, "")
+                if owner and owner != self.desk_id and port.isdigit():
+                    containers.setdefault(int(port), summary.name)
+        except GiftDeskError:
+            containers = None
+        address = "0.0.0.0" if settings.network == "host" else settings.publish_address
+        uses = []
+        for port in range(start, end + 1):
+            if port in held:
+                uses.append(PortUse(port, "instance", held[port]))
+            elif containers is not None and port in containers:
+                uses.append(PortUse(port, "container", containers[port]))
+            elif not checks.port_bindable(address, port):
+                uses.append(PortUse(port, "host"))
+            else:
+                uses.append(PortUse(port, "unknown" if containers is None else ""))
+        return uses
 
     def next_free_port(self, settings: InstanceSettings | None = None) -> int:
         settings = settings or InstanceSettings()

@@ -217,3 +217,30 @@ def test_engine_unreachable_is_a_sentence(cli, fleet_desk):
     _, err = cli("engine", "test", expect=1)
     assert err.startswith("giftdesk: The Docker engine at unix:///tmp/no-such-engine.sock did not answer")
     assert err.count("\n") == 1
+
+
+def test_instance_ports_says_who_holds_each_port_of_the_range(cli, account, fleet_desk):
+    import socket
+
+    from tests.fleet.conftest import PORT_END, PORT_START
+
+    name = unique("ports")
+    created = cli.json("instance", "create", name, "--account", str(account().id), "--no-start")
+    blocker = socket.socket()
+    try:
+        taken_here = cli.json("instance", "ports", "--free")[0]["port"]
+        blocker.bind(("0.0.0.0", taken_here))  # something else on this computer takes it
+        blocker.listen()
+        uses = {u["port"]: u for u in cli.json("instance", "ports")}
+        assert sorted(uses) == list(range(PORT_START, PORT_END + 1))
+        assert uses[created["port"]] == {"port": created["port"], "free": False, "holder": "instance", "name": name}
+        assert uses[taken_here] == {"port": taken_here, "free": False, "holder": "host", "name": None}
+        free = cli.json("instance", "ports", "--free")
+        assert free and all(u["free"] for u in free)
+        assert created["port"] not in [u["port"] for u in free] and taken_here not in [u["port"] for u in free]
+        assert fleet_desk.fleet.next_free_port() == free[0]["port"]  # what create would pick
+        out, _ = cli("instance", "ports")
+        assert f"instance {name}" in out and "in use on this computer" in out
+    finally:
+        blocker.close()
+        cli("instance", "delete", name, "--yes")

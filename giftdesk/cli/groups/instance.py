@@ -174,6 +174,15 @@ def register(cli) -> None:
             [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
              for r in rows]))
 
+    @instance.command("ports", "the tracker port range (Settings) with who holds each port",
+                      arg("--free", action="store_true", help="only the free ports"))
+    def ports(desk, args):
+        uses = desk.fleet.port_uses()
+        if any(u.holder == "unknown" for u in uses):
+            warn(ENGINE_DOWN_WARNING)
+        shown = [u for u in uses if u.free] if args.free else uses
+        return Output([u.to_json() for u in shown], Table(["PORT", "HELD BY"], [(u.port, u.text()) for u in shown]))
+
     @instance.command("show", "one instance: state, health, the tracker's live status", arg("name", metavar="NAME"))
     def show(desk, args):
         row = desk.fleet.get(args.name, with_state=True, unknown_if_unreachable=True)
