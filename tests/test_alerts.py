@@ -437,3 +437,17 @@ def test_a_deleted_instances_alerts_resolve(alerting):
         session.delete(session.get(Instance, instance_id))
     evaluator.tick()
     assert [e.subject for e in resolved] == [f"instance {instance_id}"] and open_alerts(desk) == []
+
+
+def test_a_failed_scheduled_backup_raises_an_alert_and_the_next_good_one_resolves_it(alerting):
+    from giftdesk.system.scheduled_backups import BackupFailed, BackupTaken
+
+    desk, evaluator, clock, raised, resolved = alerting
+    desk.alerts.add_rule("backups", "backup-failed")
+    desk.events.publish(BackupFailed("the disk is full"))
+    assert wait_for(lambda: len(raised) == 1, timeout=10)
+    assert (raised[0].kind, raised[0].subject) == ("backup-failed", "scheduled backups")
+    assert raised[0].message == "The scheduled backup failed: the disk is full"
+    desk.events.publish(BackupTaken("/data/backups/scheduled-x.db"))
+    assert wait_for(lambda: len(resolved) == 1, timeout=10)
+    assert open_alerts(desk) == []

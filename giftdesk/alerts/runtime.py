@@ -4,7 +4,7 @@ notifications (``AlertRaised``/``AlertResolved``, the log, the rule's webhook).
 
 Features do not import each other, so the fleet's and Fampage's events are read by their class
 name and fields (``InstanceStateChanged``, ``InstanceProbed``, ``InstanceAlert``,
-``BalanceChanged``). An event only notes when a condition began, in memory and at once; the
+``BalanceChanged``, and the console's ``BackupFailed``/``BackupTaken``). An event only notes when a condition began, in memory and at once; the
 evaluation that opens and resolves alerts runs on a runtime job lane (never on the publisher's
 thread), right after such an event and every ``EVALUATE_EVERY_S`` from the scheduler, which is
 what fires a condition held for N minutes. ``key-unused`` is read from the keys' last access in
@@ -36,6 +36,7 @@ EVALUATION_LANE = "alerts.evaluate"
 WEBHOOK_LANE = "alerts.webhook"  # one lane: deliveries wait on each other, never on the bus
 ENDPOINT_ERROR_BURST = 10  # 5xx/429 answers between two scheduled evaluations
 DOWN_STATES = ("exited", "dead", "missing")
+BACKUPS = "scheduled backups"  # the subject of backup-failed alerts
 LIVE = "ONLINE"
 
 
@@ -77,6 +78,8 @@ class AlertEvaluator:
             "InstanceProbed": self._read_probe,
             "InstanceAlert": self._read_instance_alert,
             "BalanceChanged": self._read_balance,
+            "BackupFailed": self._read_backup_failed,
+            "BackupTaken": self._read_backup_taken,
         }
 
     # ---- events: note the condition, then evaluate off the bus -----------------------------
@@ -147,6 +150,13 @@ class AlertEvaluator:
             return False  # deaths and unhealthy probes arrive as their own state events
         subject = self._subject(event.instance_id, event.name)
         return self._begin("restart-loop", subject, f"Instance {self._label(event.instance_id)}: {event.message}")
+
+    def _read_backup_failed(self, event) -> bool:
+        self._begin("backup-failed", BACKUPS, f"The scheduled backup failed: {event.error}")
+        return True
+
+    def _read_backup_taken(self, event) -> bool:
+        return self._end("backup-failed", BACKUPS)
 
     def _read_balance(self, event) -> bool:
         with self._lock:

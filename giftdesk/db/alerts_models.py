@@ -17,7 +17,7 @@ from giftdesk.db.base import Base
 from giftdesk.db.types import DecimalText, UTCDateTime, utcnow
 
 ALERT_KINDS = ("instance-down", "instance-unhealthy", "restart-loop", "live-ended", "balance-below",
-               "key-unused", "endpoint-errors")
+               "key-unused", "endpoint-errors", "backup-failed")
 
 
 class AlertRule(Base):

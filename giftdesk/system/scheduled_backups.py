@@ -45,6 +45,13 @@ class BackupFailed(Event):
 
 
 @dataclass(frozen=True)
+class BackupTaken(Event):
+    """A scheduled backup wrote a verified copy (a failure before it is over)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class Schedule:
     kind: str  # "off", "daily" or "weekly"
     time: str = ""  # "HH:MM"
@@ -192,7 +199,9 @@ class ScheduledBackups:
             summary = (f"Scheduled backup written to {Path(result.path).name}" if result.ok
                        else f"Scheduled backup failed: {result.error}")
             self.ctx.audit(session, "backup.scheduled", summary, details=result.to_json())
-        if not result.ok:
+        if result.ok:
+            self.ctx.events.publish(BackupTaken(result.path or ""))
+        else:
             self.ctx.events.publish(BackupFailed(result.error or "unknown error"))
         return result
 
