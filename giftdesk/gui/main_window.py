@@ -149,6 +149,8 @@ class MainWindow(QMainWindow):
             self.restore_action.setEnabled(False)
             self.restore_action.setToolTip("Only administrators with the admin role can restore the database")
         self.audit_action = self._action("&Audit log…", self.open_audit_log, tip="Who changed what, and when")
+        self.alerts_action = self._action("A&lerts…", self.open_alerts,
+                                          tip="What the alert rules raised: acknowledge or snooze them")
         self.settings_action = self._action("&Settings…", self.open_settings, "settings",
                                             QKeySequence.StandardKey.Preferences)
         if self.settings_action.shortcut().isEmpty():
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
         file_menu.addAction(self.audit_action)
+        file_menu.addAction(self.alerts_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -303,6 +306,11 @@ class MainWindow(QMainWindow):
         from giftdesk.gui.system.audit_log import AuditLogDialog
 
         return self._open(AuditLogDialog(self.ctx, self))
+
+    def open_alerts(self):
+        from giftdesk.gui.alerts.alert_list import AlertsDialog
+
+        return self._open(AlertsDialog(self.ctx, self))
 
     def _open(self, dialog):
         """Window-modal without a nested event loop (safe under qasync); deleted when closed."""

@@ -1,0 +1,1 @@
+"""The window's alert list, over giftdesk.alerts."""
