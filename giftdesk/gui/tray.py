@@ -10,6 +10,9 @@ threshold: every scheduled sync re-reads the balance, and a warning on each woul
 
 from __future__ import annotations
 
+import inspect
+import weakref
+
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
@@ -27,7 +30,9 @@ class TrayNotifier(QObject):
 
     def __init__(self, fallback: Callable[[str], None], parent: QObject | None = None):
         super().__init__(parent)
-        self.fallback = fallback
+        # Weakly when it is a method of the window that owns this: a strong one would keep a closed
+        # window alive in a reference cycle until the collector runs.
+        self._fallback = weakref.WeakMethod(fallback) if inspect.ismethod(fallback) else (lambda: fallback)
         self._tray: QSystemTrayIcon | None = None
         self.shown: list[str] = []  # what was said, for tests and the log
 
@@ -41,7 +46,9 @@ class TrayNotifier(QObject):
             icon = QSystemTrayIcon.MessageIcon.Warning if warning else QSystemTrayIcon.MessageIcon.Information
             self._tray.showMessage(title, text, icon, 10_000)
         else:
-            self.fallback(text)
+            fallback = self._fallback()
+            if fallback is not None:
+                fallback(text)
 
 
 class LowBalanceWarning(QObject):

@@ -99,6 +99,15 @@ def test_windows_built_and_dropped_under_load_collect_only_on_the_gui_thread(des
 def test_a_closed_main_window_goes_without_the_collector(desk, qapp):
     _open_and_drop_window(desk, qapp, wait_for_jobs=True)  # warm-up: first-use caches stay
     gc.collect()
-    kept = _open_and_drop_window(desk, qapp, wait_for_jobs=True)
-    left = sorted(name for name, ref in kept.items() if ref() is not None)
-    assert left == [], f"kept alive by reference cycles until the collector runs: {left}"
+    # A reference cycle keeps the same objects every time. A tab's load whose result was still queued
+    # for the GUI thread when the window closed keeps its tab for a moment only, and only sometimes:
+    # so one round of several that leaves nothing behind is enough, and a cycle fails every round.
+    rounds = []
+    for _ in range(5):
+        kept = _open_and_drop_window(desk, qapp, wait_for_jobs=True)
+        left = sorted(name for name, ref in kept.items() if ref() is not None)
+        rounds.append(left)
+        if not left:
+            break
+        gc.collect()
+    assert [] in rounds, f"kept alive by reference cycles until the collector runs, every round: {rounds}"
