@@ -7,14 +7,25 @@ over other leading arguments (another database URL, say) for fixtures of their o
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from giftdesk.cli.main import main
 
 
+def _drop_closed_log_handlers() -> None:
+    """In-process runs share the logging tree with earlier tests, whose captured streams are closed."""
+    for name in (None, "giftdesk"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if getattr(getattr(handler, "stream", None), "closed", False):
+                logger.removeHandler(handler)
+
+
 def make_cli(capsys, *base: str):
     def run(*argv: str, expect: int = 0):
+        _drop_closed_log_handlers()
         code = main([*base, *argv])
         out, err = capsys.readouterr()
         assert code == expect, f"exit {code}, stdout: {out} stderr: {err}"
