@@ -68,7 +68,7 @@ class TrackerGateway:
         self._unsubscribe = [
             self.events.subscribe(ev.KeyChanged, self._on_key_changed),
             self.events.subscribe(ev.AccountChanged, self._on_account_changed),
-            self.events.subscribe(ev.CustomerChanged, lambda _event: self.reload_keys()),
+            self.events.subscribe(ev.CustomerChanged, self._on_customer_changed),
             self.events.subscribe(DatabaseReplaced, lambda _event: self._on_database_replaced()),
             self.events.subscribe(ev.TrackerDataSaved, self._on_data_saved),
         ]
@@ -252,6 +252,14 @@ class TrackerGateway:
     def _on_account_changed(self, event: ev.AccountChanged) -> None:
         self._forget_account(event.account_id)
         self._reload_key(event.account_id)
+
+    def _on_customer_changed(self, event: ev.CustomerChanged) -> None:
+        # No customer named: changes were missed (another process restored a backup, or the change
+        # feed fell behind), so the documents may be as stale as the keys.
+        if event.customer_id is None:
+            self.reload_everything()
+        else:
+            self.reload_keys()
 
     def _on_data_saved(self, event: ev.TrackerDataSaved) -> None:
         if event.source != "tracker":
