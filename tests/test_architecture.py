@@ -60,6 +60,8 @@ def allowed(source: str, graph) -> set[str]:
         return GROUND | {"endpoint", "docker"}
     if source == "desk":  # wires the features and the runtime for the front ends
         return GROUND | FEATURES | {"runtime", "endpoint", "docker", "feed"}
+    if source == "move_in":  # imports what an agency runs today into several features at once
+        return GROUND | FEATURES | {"docker"}
     return set(graph) - {source}  # the command line and the window: anything
 
 
