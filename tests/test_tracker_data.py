@@ -286,3 +286,52 @@ def test_key_changes_renew_the_generation_and_last_access_flushes_do_not(any_db_
         change()
         assert generation() != seen
         seen = generation()
+
+
+def test_a_flush_returns_only_once_a_flush_already_under_way_has_committed(desk):
+    account, api_key = _key_of(desk)
+    gateway = TrackerGateway(desk.db, desk.events)
+    aid = str(account.id)
+    gateway.authenticate(aid, aid, api_key)
+    inside, go_on = threading.Event(), threading.Event()
+    real_session = desk.db.session
+
+    def held_session():  # the housekeeping flush, stopped just before its write
+        inside.set()
+        go_on.wait(30)
+        return real_session()
+
+    desk.db.session = held_session
+    first = threading.Thread(target=gateway.flush_access_times)
+    first.start()
+    assert inside.wait(30)
+    desk.db.session = real_session
+    second = threading.Thread(target=gateway.flush_access_times)  # finds nothing pending of its own
+    try:
+        second.start()
+        second.join(0.2)
+        assert second.is_alive(), "a flush returned while the access it found taken was not yet written"
+    finally:
+        go_on.set()
+        first.join(30)
+        second.join(30)
+    assert desk.keys.get(account.id).last_accessed_at is not None
+
+
+def test_accesses_whose_flush_failed_are_written_by_the_next(desk):
+    account, api_key = _key_of(desk)
+    gateway = TrackerGateway(desk.db, desk.events)
+    aid = str(account.id)
+    gateway.authenticate(aid, aid, api_key)
+    real_session = desk.db.session
+
+    def failing_session():
+        raise OSError("disk full")
+
+    desk.db.session = failing_session
+    with pytest.raises(OSError):
+        gateway.flush_access_times()
+    desk.db.session = real_session
+    assert desk.keys.get(account.id).last_accessed_at is None
+    gateway.flush_access_times()
+    assert desk.keys.get(account.id).last_accessed_at is not None

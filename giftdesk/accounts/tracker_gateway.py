@@ -55,6 +55,9 @@ class TrackerGateway:
         self._reloads = 0  # bumped by every reload of everything, see read_body
         self._credentials_generation: str | None = None  # the token the table was loaded with
         self._write_lock = threading.Lock()
+        # Held through a whole flush: a flush that finds nothing pending because housekeeping has
+        # just taken it returns only once that write has committed.
+        self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unsubscribe: list = []
@@ -292,7 +295,12 @@ class TrackerGateway:
                 self._cache.pop((account_id, data_type), None)
 
     def flush_access_times(self) -> None:
-        """Writes coalesced last-access times; leaves ``updated_at`` alone (it marks admin changes)."""
+        """Writes coalesced last-access times; leaves ``updated_at`` alone (it marks admin changes).
+        When it returns, every access recorded before the call is in the database."""
+        with self._flush_lock:
+            self._flush_access_times()
+
+    def _flush_access_times(self) -> None:
         pending, self._accessed = self._accessed, {}
         if not pending:
             return
@@ -309,8 +317,13 @@ class TrackerGateway:
             .values(last_accessed_at=case((or_(stored.is_(None), stored < at), at), else_=stored),
                     updated_at=TrackerCredential.updated_at)
         )
-        with self.db.session() as session:
-            session.connection().execute(statement, rows)
+        try:
+            with self.db.session() as session:
+                session.connection().execute(statement, rows)
+        except Exception:
+            for account_id, ts in pending.items():  # kept for the next flush, unless newer ones came
+                self._accessed[account_id] = max(ts, self._accessed.get(account_id, ts))
+            raise
         self.events.publish(ev.KeysAccessed({r["account"]: r["at"] for r in rows}))
 
     def _housekeeping(self) -> None:
