@@ -103,7 +103,7 @@ class AlertRow:
             return "delivered"
         if self.webhook_last_error:
             return f"failed after {self.webhook_attempts}: {self.webhook_last_error}"
-        return "-" if not self.webhook_attempts else "sending"
+        return "not sent" if not self.webhook_attempts else "sending"
 
     def to_json(self) -> dict:
         return {"id": self.id, "ruleId": self.rule_id, "rule": self.rule_name, "kind": self.kind,

@@ -34,6 +34,7 @@ from giftdesk.gui.fampage.view_support import (
 )
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_datetime
+from giftdesk.gui.widgets.timers import debounce_timer
 
 EVENT_DEBOUNCE_MS = 250
 LINK_DEBOUNCE_MS = 250
@@ -188,7 +189,7 @@ class OrdersView(FampageView):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.stats)
         # ---- behaviour ----
-        self._link_timer = self._timer(LINK_DEBOUNCE_MS, self.refresh)
+        self._link_timer = debounce_timer(self, LINK_DEBOUNCE_MS, self.refresh)
         for combo in (self.company, self.status, self.network, self.service):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         for edit in (self.since, self.until):

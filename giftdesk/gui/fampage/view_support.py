@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -123,13 +123,6 @@ class FampageView(QWidget):
         button.setObjectName(name or text.lower().rstrip("…").replace(" ", "-"))
         button.clicked.connect(lambda _checked=False: slot())
         return button
-
-    def _timer(self, interval: int, slot) -> QTimer:
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-        timer.setInterval(interval)
-        timer.timeout.connect(slot)
-        return timer
 
     def ask_save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
         """Where to write a file (tests replace this; a person picks in the file dialog)."""

@@ -13,7 +13,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -39,6 +39,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.social.dialogs import ImportDialog, ProfileDialog, SyncDialog
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.widgets.growth_chart import PLATFORM_COLORS, GrowthChart
+from giftdesk.gui.widgets.timers import debounce_timer
 from giftdesk.gui.table import RIGHT, Column, PreparedRows, RowTableView, fmt_ago
 from giftdesk.core.events import DatabaseReplaced
 from giftdesk.social.events import SocialProfileChanged
@@ -285,8 +286,8 @@ class SocialStatsTab(QWidget):
         outer.addWidget(self.metrics_card)
 
         # ---- behaviour --------------------------------------------------------------------------
-        self._search_timer = self._timer(SEARCH_DEBOUNCE_MS, self.refresh)
-        self._event_timer = self._timer(EVENT_DEBOUNCE_MS, self._reload_after_events)
+        self._search_timer = debounce_timer(self, SEARCH_DEBOUNCE_MS, self.refresh)
+        self._event_timer = debounce_timer(self, EVENT_DEBOUNCE_MS, self._reload_after_events)
         self._changed_ids: set[int | None] = set()
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.refresh)
@@ -319,13 +320,6 @@ class SocialStatsTab(QWidget):
         button.setAutoRaise(True)
         group.addButton(button)
         return button
-
-    def _timer(self, interval: int, slot) -> QTimer:
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-        timer.setInterval(interval)
-        timer.timeout.connect(slot)
-        return timer
 
     def _retheme(self) -> None:
         self.chart.retheme()
