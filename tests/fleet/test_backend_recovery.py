@@ -7,6 +7,10 @@ runtime's own, on a free port; the trackers use host networking to reach it on l
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -143,3 +147,37 @@ def test_a_tracker_that_never_loads_is_restarted_once_then_left_with_a_warning(f
     assert started_at(engine, row.container_id) == second_start
     messages = [e.message for e in fleet_desk.fleet.events(row.id)]
     assert any("even after a restart; not restarted again" in m for m in messages), messages
+
+
+def test_serve_started_after_a_tracker_restarts_it_and_it_loads_its_config(fleet_desk, engine, account, endpoint_port,
+                                                                           tmp_path):
+    """The whole story with the real front end: no endpoint runs, a tracker boots and loads nothing;
+    ``giftdesk serve`` starts (a separate process, the default grace) and the tracker is serving its
+    stored config soon after, restarted once."""
+    image = variant(engine, "one-fetch", "TRACKER_RETRIES=1")
+    acct = account()
+    fleet_desk.tracker_data.save_config(acct.id, {"theme": "dark", "target": 42})
+    row = fleet_desk.fleet.create(unique("boot"), acct.id, settings=InstanceSettings(image=image, network="host"))
+    container = engine.containers.get(row.container_id)
+    assert "GET config -> failed" in wait_for_log(container, "backend calls done", timeout=30)
+    first_start = started_at(engine, row.container_id)
+
+    with open(tmp_path / "serve.log", "wb") as log_file:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "giftdesk", "serve", "--data-dir", str(fleet_desk.paths.root),
+             "--host", "127.0.0.1", "--port", str(endpoint_port)],
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "GIFTDESK_KEYRING": "file"})
+        try:
+            # The default grace is 20 s from the container's start; the deadline leaves a loaded machine room.
+            wait_for_log(container, 'GET config -> ok: {"success":true,"data":{"theme":"dark","target":42}}',
+                         timeout=90)
+            assert started_at(engine, row.container_id) != first_start  # the same container, started again
+            messages = [e.message for e in fleet_desk.fleet.events(row.id)]
+            assert any(m.startswith("Restarted: it started while the endpoint was down") for m in messages), messages
+            serve.send_signal(signal.SIGTERM)
+            assert serve.wait(timeout=30) == 0
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait()
