@@ -163,13 +163,14 @@ class Http11Connection(asyncio.BufferedProtocol):
         "state", "transport", "ip", "buf", "mode", "need", "body", "action", "chunk_phase", "chunk_total",
         "chunk_extra", "busy", "write_paused", "reading_paused", "eof", "closed", "deadline", "head_started",
         "pending", "pending_at", "turn_scheduled", "cork", "cork_size", "authenticated", "idle_since", "accepted_at",
-        "body_limit", "body_refusal", "cors_lines",
+        "body_limit", "body_refusal", "cors_lines", "client",
     )
 
     def __init__(self, state: ServerState):
         self.state = state
         self.transport: asyncio.Transport | None = None
         self.ip = "?"
+        self.client = "?"  # the address budgets count: ``ip``, or who a trusted proxy forwarded
         self.buf = bytearray()  # the start of a head or chunk line whose end has not arrived yet
         self.mode = HEAD
         self.need = 0  # BODY / SKIP: bytes still to come
@@ -204,7 +205,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         state.transports.add(transport)
         peer = transport.get_extra_info("peername")
         if peer:
-            self.ip = peer[0]
+            self.ip = self.client = peer[0]
         self.accepted_at = state.loop.time()
         if state.stopping or not state.admit(self):
             transport.abort()

@@ -69,6 +69,9 @@ class HttpConnection(Http11Connection):
     def _request(self, method: bytes, target: bytes, headers: dict[bytes, bytes], data: bytes, pos: int,
                  length: int, chunked: bool, expect: bytes | None, keep: bool, minor: bytes) -> int:
         entry, parameter = self.state.router.match(target)
+        proxies = self.state.proxies
+        if proxies:
+            self.client = proxies.client(self.ip, headers.get(b"x-forwarded-for"))
         if entry is None:
             self._respond(404, NOT_FOUND_BODY, keep, minor, head=method == b"HEAD")
             return self._finish(data, pos, length, chunked, expect, keep)
@@ -132,7 +135,7 @@ class HttpConnection(Http11Connection):
         one), the body read within the route's own limit, then the key checked and the handler run
         on the worker pool."""
         if entry.address_limits is not None:
-            wait = entry.address_limits.take(self.ip)
+            wait = entry.address_limits.take(self.client)
             if wait:
                 seconds = retry_after_seconds(wait)
                 body = entry.refusals.too_many_requests or error_body(
@@ -221,10 +224,10 @@ class HttpConnection(Http11Connection):
         """Counts a request without a valid credential against this address (one budget for every
         route); 0 while the address has failed attempts left, else the seconds for ``Retry-After``.
         Only called once the credential proved invalid, so a valid one is never refused here."""
-        wait = self.state.auth_failures.take(self.ip)
+        wait = self.state.auth_failures.take(self.client)
         if not wait:
             return 0
-        self.state.note_failure_flood(self.ip)
+        self.state.note_failure_flood(self.client)
         return retry_after_seconds(wait)
 
     # ---- work off the loop ----------------------------------------------------------------------
@@ -269,7 +272,7 @@ class HttpConnection(Http11Connection):
         self.deadline = 0.0
         internal_error = entry.refusals.internal_error or _FALLBACK_INTERNAL
         future = state.loop.run_in_executor(state.work_pool, work_answer, handler, account_id, parameter,
-                                            bytes(body), self.ip, internal_error)
+                                            bytes(body), self.client, internal_error)
         state.inflight.add(future)
         future.add_done_callback(lambda done: self._work_done(done, entry, keep, minor, head,
                                                               handler is not entry.get_work))

@@ -67,6 +67,7 @@ from giftdesk.endpoint.limits import TokenBuckets
 from giftdesk.endpoint.openapi import build_openapi
 from giftdesk.endpoint.protocol import HttpConnection
 from giftdesk.endpoint.cors import CorsPolicy
+from giftdesk.endpoint.forwarded import TrustedProxies
 from giftdesk.endpoint.routes import Router, health_route, openapi_route
 from giftdesk.endpoint.writer import DEFAULT_MAX_GROUP, GroupWriter
 
@@ -102,9 +103,11 @@ class ServerState:
     def __init__(self, gateway, routes: Sequence[Route], *, rate_limit_per_minute: float,
                  auth_failures_per_minute: float, max_body: int, idle_timeout: float, header_timeout: float,
                  body_timeout: float, max_connections: int, max_unauthenticated_per_address: int | None,
-                 write_group: int, workers: int = DEFAULT_WORKERS, cors_origins: Sequence[str] = ()):
+                 write_group: int, workers: int = DEFAULT_WORKERS, cors_origins: Sequence[str] = (),
+                 trusted_proxies: Sequence[str] = ()):
         self.gateway = gateway
         self.cors = CorsPolicy(cors_origins)  # for the routes browsers call (``Route.cors``)
+        self.proxies = TrustedProxies(trusted_proxies)  # whose X-Forwarded-For names the client
         self.authenticate = gateway.authenticate  # the tracker headers
         self.account_for_key = gateway.account_for_key  # a Bearer key
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -268,6 +271,7 @@ class EndpointServer:
         routes: Sequence[Route] = (),
         workers: int = DEFAULT_WORKERS,
         cors_origins: Sequence[str] = (),
+        trusted_proxies: Sequence[str] = (),
         inherited_sockets: Mapping[str, socket.socket] | None = None,
     ):
         """``gateway``: the key table (see the module docstring); ``routes``: the features' routes;
@@ -283,7 +287,7 @@ class EndpointServer:
             auth_failures_per_minute=auth_failures_per_minute, max_body=max_body, idle_timeout=idle_timeout,
             header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
             max_unauthenticated_per_address=max_unauthenticated_per_address, write_group=write_group,
-            workers=workers, cors_origins=tuple(cors_origins),
+            workers=workers, cors_origins=tuple(cors_origins), trusted_proxies=tuple(trusted_proxies),
         )
         self.routes = list(routes)
         self._state = ServerState(gateway, self.routes, rate_limit_per_minute=rate_limit_per_minute, **self._options)
@@ -317,7 +321,8 @@ class EndpointServer:
             settings.get("endpoint.port", DEFAULT_PORT) if port is None else port,
             rate_limit_per_minute=rate_limit_per_minute or settings.get("endpoint.rate_limit_per_minute",
                                                                         DEFAULT_RATE_LIMIT),
-            **{"cors_origins": settings.get("endpoint.cors_origins", ()), **options},
+            **{"cors_origins": settings.get("endpoint.cors_origins", ()),
+               "trusted_proxies": settings.get("endpoint.trusted_proxies", ()), **options},
         )
 
     # ---- lifecycle -------------------------------------------------------------------------

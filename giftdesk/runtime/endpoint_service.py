@@ -21,7 +21,7 @@ from giftdesk.core.events import DatabaseReplaced, SettingsChanged
 
 log = logging.getLogger(__name__)
 
-RESTART_KEYS = {"endpoint.enabled", "endpoint.port", "endpoint.bind", "endpoint.cors_origins"}
+RESTART_KEYS = {"endpoint.enabled", "endpoint.port", "endpoint.bind", "endpoint.cors_origins", "endpoint.trusted_proxies"}
 LIVE_KEYS = {"endpoint.rate_limit_per_minute"}
 ADDRESS_KEYS = {"endpoint.public_url"}
 STATS_INTERVAL_S = 1.0

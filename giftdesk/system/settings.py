@@ -6,6 +6,7 @@ Secret settings (the Fampage API key) never touch the table: they go to the secr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import uuid
@@ -80,6 +81,26 @@ def _web_origins(value: Any, key: str) -> list[str]:
         if text not in origins:
             origins.append(text)
     return origins
+
+
+def _proxy_networks(value: Any, key: str) -> list[str]:
+    """Addresses or networks, as a list or one comma-separated text; kept in their normal form."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValidationError(f"{key} must be a list of addresses or networks such as 10.0.0.0/8.", field=key)
+    networks: list[str] = []
+    for item in items:
+        text = item.strip() if isinstance(item, str) else None
+        if text == "":
+            continue
+        try:
+            network = str(ipaddress.ip_network(text or "", strict=False))
+        except ValueError:
+            raise ValidationError(f"{key}: '{item}' is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8).",
+                                  field=key) from None
+        if network not in networks:
+            networks.append(network)
+    return networks
 
 
 _ORIGIN = re.compile(r"https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
@@ -186,6 +207,9 @@ SPECS: dict[str, SettingSpec] = {
                                            "endpoint (POST /api/v1/companies); they wait for approval"),
     "endpoint.cors_origins": SettingSpec([], _web_origins, "Web origins whose pages may call the social routes "
                                                          "(e.g. https://app.example.com; none: no browser may)"),
+    "endpoint.trusted_proxies": SettingSpec([], _proxy_networks, "Reverse proxies whose X-Forwarded-For names the "
+                                            "client (addresses or networks, e.g. 127.0.0.1, 10.0.0.0/8; none: each "
+                                            "connection's own address counts)"),
     "runtime.keep_running": SettingSpec("auto", _choice("auto", "on", "off"),
                                         "Keep the trackers' backend running when the window closes "
                                         "(auto: once an instance exists)"),

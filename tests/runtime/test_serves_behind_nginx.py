@@ -45,6 +45,7 @@ http {{
             proxy_pass http://giftdesk;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                 add_header X-Served-By $upstream_addr always;
         }}
     }}
@@ -71,7 +72,8 @@ def console(tmp_path):
     data_dir = tmp_path / "console"
     data_dir.mkdir()
     desk = Desk.open(str(data_dir), database_url=POSTGRES_URL)
-    desk.settings.update({"docker.host": "unix:///nonexistent.sock"})  # nothing here needs Docker
+    desk.settings.update({"docker.host": "unix:///nonexistent.sock",  # nothing here needs Docker
+                          "endpoint.trusted_proxies": ["127.0.0.1"]})  # nginx: its X-Forwarded-For names the client
     yield desk
     desk.close()
 
