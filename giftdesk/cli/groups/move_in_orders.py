@@ -43,3 +43,12 @@ def register(cli) -> None:
         files = dict(companies=args.companies, orders=args.orders, invoices=args.invoices)
         report = importer.preview(**files) if args.dry_run else importer.run(**files)
         return Output(report.to_json(NOUNS), report_text(report, NOUNS))
+
+    @group.command("hyperbuds", "HyperBuds creator profiles with their platform numbers (a mongoexport file)",
+                   arg("--profiles", type=Path, required=True, help="the profiles collection's export"), DRY_RUN)
+    def hyperbuds(desk, args):
+        from giftdesk.move_in.hyperbuds import NOUNS, HyperBudsImport
+
+        importer = HyperBudsImport(desk.ctx)
+        report = importer.preview(args.profiles) if args.dry_run else importer.run(args.profiles)
+        return Output(report.to_json(NOUNS), report_text(report, NOUNS))
