@@ -149,6 +149,7 @@ def test_the_export_is_imported_and_a_second_run_changes_nothing(any_cli, export
     assert first["startCount"] == 150 and first["remains"] == 400 and first["multiplier"] == "8"
     assert first["createdAt"].startswith("2025-06-01") and first["revenue"] == "98.76"
     assert placed[23502]["chargeExact"] == "0.30" and placed[23502]["state"] == "completed"
+    assert placed[23502]["multiplier"] == "8" and placed[23502]["rate"] == "0.60"  # its invoice's; 0.30 per 500
     partial = placed[23503]
     assert partial["state"] == "partial" and partial["refundExact"] == "0.50"  # 2.5 × 200 / 1000, given back
 
@@ -217,6 +218,21 @@ def test_status_sync_goes_on_with_the_imported_fampage_order_ids(data_dir, capsy
     assert result["requested"] == 1 and result["changed"] == 1  # the one open order, by its Fampage id
     synced = {o["providerOrderId"]: o for o in cli.json("order", "list")}
     assert synced[23501]["state"] == "completed" and synced[23501]["remains"] == 0
+
+
+def test_numbers_without_a_year_continue_in_this_year_and_unnumbered_invoices_are_drafts(data_dir, capsys, exports):
+    cli = make_cli(capsys, "--data-dir", str(data_dir))
+    first, second, third = invoices()
+    exports["invoices"].write_text(lines([
+        {**first, "invoiceNumber": "SS-0107"},
+        {**second, "invoiceNumber": "SS-1717171717171"},  # a timestamp, not a count
+        {key: value for key, value in third.items() if key != "invoiceNumber"} | {"status": "draft"}]))
+    report = cli.json("import", "social-scale", *arguments(exports))
+    assert report["numbering"] == {f"INV-{YEAR}": {"lastNumber": 107, "before": 0, "next": f"INV-{YEAR}-000108"}}
+    assert any("SS-1717171717171's last digits are not a count" in note for note in report["notes"])
+    draft = next(i for i in cli.json("invoice", "list") if i["number"] is None)
+    assert draft["status"] == "draft" and draft["total"] == "32.36"
+    assert cli.json("invoice", "issue", str(draft["id"]))["number"] == f"INV-{YEAR}-000108"
 
 
 def test_orders_and_invoices_of_companies_imported_in_an_earlier_run(data_dir, capsys, exports):
