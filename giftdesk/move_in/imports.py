@@ -177,11 +177,14 @@ class Rounded:
 
 
 def exact(value: Decimal | None, places: int, rounded: list[Rounded], kind: str, legacy_id: str,
-          field_name: str) -> Decimal | None:
-    """``value`` rounded once, half-up, to ``places`` decimals; a value that changed is reported."""
+          field_name: str, tidy=None) -> Decimal | None:
+    """``value`` rounded once, half-up, to ``places`` decimals; a value that changed is reported.
+    ``tidy`` writes the result as it is kept (trailing zeros dropped, say)."""
     if value is None:
         return None
     result = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if tidy is not None:
+        result = tidy(result)
     if result != value:
         rounded.append(Rounded(kind, legacy_id, field_name, value, result))
     return result
@@ -238,7 +241,7 @@ class ImportReport:
         if skipped:
             text += f"; {counted(skipped, 'document')} skipped (imported before)"
         if self.rounded:
-            text += f"; {counted(len(self.rounded), 'amount')} rounded to exact money"
+            text += f"; {counted(len(self.rounded), 'value')} rounded (listed)"
         return text + "."
 
     def to_json(self, nouns: dict[str, tuple[str, str]]) -> dict:

@@ -251,8 +251,7 @@ class SocialScaleImport:
             value = doc.number(*keys)
             if value is not None and value < 0:
                 raise doc.refuse(f"{keys[0]} is negative.", keys[0])
-            found = exact(value, PROVIDER_PLACES, rounded, "order", legacy, keys[0])
-            return None if found is None else money.plain(found)
+            return exact(value, PROVIDER_PLACES, rounded, "order", legacy, keys[0], money.plain)
 
         charge = provider_amount(("charge", "charged"))
         cost = provider_amount(("cost", "orderCost", "price", "amount"))
@@ -514,7 +513,7 @@ def _item_line(item: Document, doc: Document, legacy: str, position: int, places
                         f"items.{position}.amount")
     unit = item.number("unitPrice", "rate", "price")
     if unit is not None:
-        unit = money.plain(exact(unit, PROVIDER_PLACES, rounded, "invoice", legacy, f"items.{position}.unitPrice"))
+        unit = exact(unit, PROVIDER_PLACES, rounded, "invoice", legacy, f"items.{position}.unitPrice", money.plain)
     if line_amount is None and unit is None:
         raise doc.refuse(f"item {position} has no amount.", "items")
     per = 1
