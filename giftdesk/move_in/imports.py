@@ -10,7 +10,7 @@ nothing is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,6 @@ class Document:
             except ValueError:
                 raise self.refuse(f"{keys[0]} is not a date ({value!r}).", keys[0]) from None
             if parsed.tzinfo is None:
-                from datetime import timezone
                 parsed = parsed.replace(tzinfo=timezone.utc)
             return parsed
         raise self.refuse(f"{keys[0]} is not a date.", keys[0])

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -80,14 +78,10 @@ class SocialScaleImport:
             plan = self._plan(session, *documents, dry_run=False)
             if plan.report.changes:
                 self._write(session, plan)
-                report = plan.report
-                self.ctx.audit(session, "import.social_scale", f"The social-scale export: {report.summary(NOUNS)}",
-                               "import", None,
-                               details={"created": report.to_json(NOUNS)["created"],
-                                        "linked": report.to_json(NOUNS)["linked"],
-                                        "skipped": report.to_json(NOUNS)["skipped"],
-                                        "rounded": [r.to_json() for r in report.rounded[:200]],
-                                        "numbering": report.extra.get("numbering")})
+                shown = plan.report.to_json(NOUNS)
+                self.ctx.audit(session, "import.social_scale", f"The social-scale export: {shown['summary']}",
+                               "import", None, details={key: shown[key] for key in ("created", "linked", "skipped")}
+                               | {"rounded": shown["rounded"][:200], "numbering": shown.get("numbering")})
         plan.report.finished_at = utcnow()
         if plan.report.changes:
             for step, _doc, _spec in plan.companies:
@@ -165,7 +159,8 @@ class SocialScaleImport:
             provider_id = spec["provider_order_id"]
             if provider_id is not None:
                 if provider_id in provider_ids:
-                    raise doc.refuse(f"Fampage order {provider_id} is also {order_docs[provider_ids[provider_id]].where}.")
+                    other = order_docs[provider_ids[provider_id]]
+                    raise doc.refuse(f"Fampage order {provider_id} is also {other.where}.")
                 provider_ids[provider_id] = legacy
             label = f"{spec['service_name']} × {spec['quantity']} for {spec['link']}"
             if legacy in known_orders:
@@ -224,10 +219,12 @@ class SocialScaleImport:
         service = doc.first("service", "serviceDetails")
         service = service if isinstance(service, dict) else {}
         service_id = doc.whole("serviceId", "service.service", "service.id", "serviceDetails.service")
-        if service_id is None and not isinstance(doc.first("service"), dict):
+        given = doc.first("service")
+        if service_id is None and (isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit())):
             service_id = doc.whole("service")
         entry = session.get(FampageService, service_id) if service_id is not None else None
-        name = (doc.text("serviceName", "service.name", "serviceDetails.name", max_length=500)
+        named = given.strip()[:500] if isinstance(given, str) and not given.strip().isdigit() else None
+        name = (doc.text("serviceName", "service.name", "serviceDetails.name", max_length=500) or named
                 or (entry.name if entry is not None else None)
                 or (f"Fampage service {service_id}" if service_id is not None else None))
         if name is None:

@@ -41,7 +41,8 @@ def client_profile() -> dict:
         "_id": {"$oid": MEERA}, "displayName": "Meera Shah", "bio": "Travel and food",
         "avatar": "https://cdn.example/meera.png", "niche": ["travel"], "isPublic": False, "isActive": True,
         "socialStats": {
-            "tiktok": {"followers": {"$numberDouble": "52000.7"}, "engagement": {"$numberDouble": "0.30000000000000004"},
+            "tiktok": {"followers": {"$numberDouble": "52000.7"},
+                       "engagement": {"$numberDouble": "0.30000000000000004"},
                        "lastSynced": {"$date": {"$numberLong": "1759950000000"}}},
             "twitter": {"followers": {"$numberInt": "2500"}, "engagement": {"$numberDouble": "5.8"},
                         "lastSynced": {"$date": {"$numberLong": "1759860000000"}}}},

@@ -34,7 +34,8 @@ def companies() -> list[dict]:
          "address": {"street": "12 MG Road", "city": "Bengaluru", "country": "India"},
          "isActive": True, "createdAt": {"$date": "2025-03-01T10:00:00.000Z"},
          "updatedAt": {"$date": "2025-06-01T10:00:00.000Z"}, "__v": 0},
-        {"_id": oid(BRIGHT), "name": "Bright Media", "gstNumber": "29ABCDE1234F1Z5", "website": "https://bright.example",
+        {"_id": oid(BRIGHT), "name": "Bright Media", "gstNumber": "29ABCDE1234F1Z5",
+         "website": "https://bright.example",
          "isActive": True, "createdAt": {"$date": "2025-04-02T08:00:00.000Z"}, "__v": 0},
     ]
 
@@ -235,6 +236,19 @@ def test_numbers_without_a_year_continue_in_this_year_and_unnumbered_invoices_ar
     assert cli.json("invoice", "issue", str(draft["id"]))["number"] == f"INV-{YEAR}-000108"
 
 
+def test_an_order_naming_its_service_in_words_and_an_embedded_company(data_dir, capsys, exports):
+    cli = make_cli(capsys, "--data-dir", str(data_dir))
+    first = orders()[0]
+    exports["orders"].write_text(json.dumps([{**{k: v for k, v in first.items() if k not in ("serviceName",)},
+                                              "service": "YouTube Views", "companyId": {"_id": oid(BRIGHT)}}]))
+    exports["invoices"].write_text("")
+    report = cli.json("import", "social-scale", *arguments(exports))
+    assert report["created"] == {"company": 2, "order": 1, "invoice": 0}
+    [order] = cli.json("order", "list")
+    assert order["serviceName"] == "YouTube Views" and order["serviceId"] is None
+    assert order["companyName"] == "Bright Media" and order["multiplier"] == "8"
+
+
 def test_orders_and_invoices_of_companies_imported_in_an_earlier_run(data_dir, capsys, exports):
     cli = make_cli(capsys, "--data-dir", str(data_dir))
     first = cli.json("import", "social-scale", "--companies", str(exports["companies"]))
@@ -260,7 +274,8 @@ def test_a_company_we_have_by_name_is_linked_not_made_twice(data_dir, capsys, ex
      "points at company 6650a1f2c3d4e5f6071829ff, which is neither in the companies export nor imported before"),
     (lambda p: p["invoices"].write_text(lines(invoices()) + "[1, 2]\n"), "a document must be a JSON object"),
     (lambda p: p["orders"].write_text(json.dumps([{**orders()[0], "quantity": "many"}])), "quantity must be"),
-    (lambda p: p["invoices"].write_text(lines(invoices()[:1] + [{**invoices()[1], "invoiceNumber": f"INV-{YEAR}-0041"}])),
+    (lambda p: p["invoices"].write_text(
+        lines(invoices()[:1] + [{**invoices()[1], "invoiceNumber": f"INV-{YEAR}-0041"}])),
      f"invoice number INV-{YEAR}-0041 is also"),
 ])
 def test_bad_input_is_one_sentence_and_nothing_is_written(data_dir, capsys, exports, breakage, says):

@@ -167,7 +167,8 @@ class ExportPage(QWidget):
         self.steps = RowTableView(STEP_COLUMNS, parent=self, empty_text="Choose the export files, then Preview")
         self.steps.setObjectName(f"move-in-{source.key}-steps")
         layout.addWidget(self.steps, 3)
-        self.rounded_label = QLabel("Values rounded: floats made exact (money to its minor unit, engagement to two decimals)")
+        self.rounded_label = QLabel("Values rounded: floats made exact (money to its minor unit, engagement "
+                                    "to two decimals)")
         layout.addWidget(self.rounded_label)
         self.rounded = RowTableView(ROUNDED_COLUMNS, parent=self, empty_text="No value needs rounding")
         self.rounded.setObjectName(f"move-in-{source.key}-rounded")
@@ -225,8 +226,9 @@ class ExportPage(QWidget):
     def _show(self, report, files: dict | None) -> None:
         self.report = report
         self.summary.setText(report.summary(self.source.nouns))
-        self.steps.set_rows([StepLine(i, s.kind, s.legacy_id, s.label, OUTCOME.get((s.action, report.dry_run), s.action),
-                                      s.action, s.record_id, s.reason or "") for i, s in enumerate(report.steps)])
+        self.steps.set_rows([StepLine(i, s.kind, s.legacy_id, s.label,
+                                      OUTCOME.get((s.action, report.dry_run), s.action), s.action, s.record_id,
+                                      s.reason or "") for i, s in enumerate(report.steps)])
         labels = {(s.kind, s.legacy_id): s.label for s in report.steps}
         self.rounded.set_rows([RoundedLine(i, labels.get((r.kind, r.legacy_id), r.legacy_id), r.field, str(r.exported),
                                            str(r.imported)) for i, r in enumerate(report.rounded)])
