@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from giftdesk.core.context import ServiceContext
-from giftdesk.core.errors import ValidationError
+from giftdesk.core.errors import ConflictError, ValidationError
 from giftdesk.db.social_models import SOCIAL_PLATFORMS, SocialPlatformStat, SocialProfile, SocialSync
 from giftdesk.db.types import utcnow
 from giftdesk.move_in.imports import Document, ImportReport, Rounded, Step, imported_ids, read_documents, remember, \
@@ -54,6 +55,17 @@ class HyperBudsImport:
         """Imports the export in one transaction; a second run of the same file changes nothing."""
         self.ctx.require("admin", "import data from another system")
         documents = read_documents(profiles)
+        try:
+            report = self._run(documents)
+        except IntegrityError:
+            raise ConflictError("Another import wrote some of these profiles at the same moment; nothing was "
+                                "imported: run it again.") from None
+        report.finished_at = utcnow()
+        if report.changes:
+            self.ctx.events.publish(SocialProfileChanged(None))
+        return report
+
+    def _run(self, documents: list[Document]) -> ImportReport:
         with self.ctx.db.session() as session:
             report, specs = self._plan(session, documents, dry_run=False)
             if report.changes:
@@ -65,9 +77,6 @@ class HyperBudsImport:
                                "import", None, details={"created": report.count("create"),
                                                         "skipped": report.count("skip"),
                                                         "rounded": [r.to_json() for r in report.rounded[:200]]})
-        report.finished_at = utcnow()
-        if report.changes:
-            self.ctx.events.publish(SocialProfileChanged(None))
         return report
 
     def _plan(self, session, documents: list[Document], dry_run: bool) -> tuple[ImportReport, list[tuple[Step, dict]]]:

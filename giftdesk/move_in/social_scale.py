@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
-from giftdesk.core.errors import ValidationError
+from giftdesk.core.errors import ConflictError, ValidationError
 from giftdesk.db.fampage_models import (COMPANY_STATUSES, Company, FampageOrder, FampageService, Invoice,
                                         InvoiceCounter, InvoiceLine)
 from giftdesk.db.types import utcnow
@@ -38,7 +41,9 @@ from giftdesk.move_in.imports import (Document, ImportReport, Rounded, Step, exa
 SOURCE = "social-scale"
 NOUNS = {"company": ("company", "companies"), "order": ("order", "orders"), "invoice": ("invoice", "invoices")}
 PROVIDER_PLACES = 8  # our analytics units are 10⁻⁸; the panel's charges have 4–5 decimals
-MAX_COUNTER = 2**31 - 1  # a number's count beyond this is a timestamp, not a count
+MAX_COUNTER = 2**31 - 1
+CONCURRENT = ("Something the import writes was written by someone else at the same moment (another import, or an "
+              "invoice issued meanwhile); nothing was imported: run it again.")  # a number's count beyond this is a timestamp, not a count
 _PAID = {"paid", "settled"}
 _VOID = {"cancelled", "canceled", "void", "voided", "refunded"}
 
@@ -74,6 +79,16 @@ class SocialScaleImport:
         """Imports the exports in one transaction; a second run of the same files changes nothing."""
         self.ctx.require("admin", "import data from another system")
         documents = _read(companies, orders, invoices)
+        try:
+            plan = self._run(documents)
+        except IntegrityError:
+            raise ConflictError(CONCURRENT) from None
+        plan.report.finished_at = utcnow()
+        if plan.report.changes:
+            self._publish(plan)
+        return plan.report
+
+    def _run(self, documents) -> _Plan:
         with self.ctx.db.session() as session:
             plan = self._plan(session, *documents, dry_run=False)
             if plan.report.changes:
@@ -82,16 +97,16 @@ class SocialScaleImport:
                 self.ctx.audit(session, "import.social_scale", f"The social-scale export: {shown['summary']}",
                                "import", None, details={key: shown[key] for key in ("created", "linked", "skipped")}
                                | {"rounded": shown["rounded"][:200], "numbering": shown.get("numbering")})
-        plan.report.finished_at = utcnow()
-        if plan.report.changes:
-            for step, _doc, _spec in plan.companies:
-                if step.action == "create":
-                    self.ctx.events.publish(CompanyChanged(step.record_id))
-            self.ctx.events.publish(OrdersChanged(None))
-            for step, _doc, spec in plan.invoices:
-                if step.action == "create":
-                    self.ctx.events.publish(InvoiceChanged(step.record_id, spec["status"]))
-        return plan.report
+        return plan
+
+    def _publish(self, plan: _Plan) -> None:
+        for step, _doc, _spec in plan.companies:
+            if step.action == "create":
+                self.ctx.events.publish(CompanyChanged(step.record_id))
+        self.ctx.events.publish(OrdersChanged(None))
+        for step, _doc, spec in plan.invoices:
+            if step.action == "create":
+                self.ctx.events.publish(InvoiceChanged(step.record_id, spec["status"]))
 
     # --- planning (reads only) ---------------------------------------------------------------
     def _plan(self, session, companies: list[Document], orders: list[Document], invoices: list[Document],
@@ -362,12 +377,13 @@ class SocialScaleImport:
         session.flush()
         for order_id in touched:
             InvoiceService.refresh_order_revenue(session, order_id)
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         for series, numbering in plan.report.extra.get("numbering", {}).items():
-            counter = session.get(InvoiceCounter, series)
-            if counter is None:
-                session.add(InvoiceCounter(series=series, last_number=numbering["lastNumber"]))
-            else:
-                counter.last_number = max(counter.last_number, numbering["lastNumber"])
+            # Raised in one statement, never lowered: an invoice issued meanwhile keeps its count.
+            session.execute(insert(InvoiceCounter).values(series=series, last_number=0).on_conflict_do_nothing())
+            session.execute(update(InvoiceCounter).where(InvoiceCounter.series == series,
+                                                         InvoiceCounter.last_number < numbering["lastNumber"])
+                            .values(last_number=numbering["lastNumber"]))
 
     @staticmethod
     def _invoice(spec: dict, company: Company, order: FampageOrder | None, issuer: dict) -> Invoice:
