@@ -168,7 +168,7 @@ class SocialScaleImport:
         provider_ids: dict[int, str] = {}
         for legacy, doc in order_docs.items():
             legacy_company, company_id = company_of(doc, doc.reference("companyId", "company"))
-            currency = doc.text("currency", max_length=3) or currency_of(legacy_company, company_id)
+            currency = _currency(doc) or currency_of(legacy_company, company_id)
             spec = self._order_spec(session, doc, legacy, currency, plan.report.rounded,
                                     invoice_multipliers.get(legacy), legacy_company, company_id)
             provider_id = spec["provider_order_id"]
@@ -202,7 +202,7 @@ class SocialScaleImport:
             if legacy_company is None and legacy_order is not None:
                 legacy_company = _order_company(order_docs, session, legacy_order)
             legacy_company, company_id = company_of(doc, legacy_company)
-            currency = doc.text("currency", max_length=3) or currency_of(legacy_company, company_id)
+            currency = _currency(doc) or currency_of(legacy_company, company_id)
             spec = _invoice_spec(doc, legacy, currency, plan.report.rounded)
             spec.update(legacy_company=legacy_company, company_id=company_id, legacy_order=legacy_order)
             number = spec["number"]
@@ -231,8 +231,6 @@ class SocialScaleImport:
 
     def _order_spec(self, session, doc: Document, legacy: str, currency: str, rounded: list[Rounded],
                     invoice_multiplier: Decimal | None, legacy_company: str, company_id: int | None) -> dict:
-        service = doc.first("service", "serviceDetails")
-        service = service if isinstance(service, dict) else {}
         service_id = doc.whole("serviceId", "service.service", "service.id", "serviceDetails.service")
         given = doc.first("service")
         if service_id is None and (isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit())):
@@ -414,6 +412,13 @@ def _read(companies, orders, invoices) -> tuple[list[Document], list[Document], 
     return read_documents(companies), read_documents(orders), read_documents(invoices)
 
 
+def _currency(doc: Document) -> str | None:
+    code = doc.text("currency", max_length=10)
+    if code is not None and (len(code) != 3 or not code.isalpha()):
+        raise doc.refuse(f"its currency {code!r} is not a three-letter code such as INR.", "currency")
+    return code.upper() if code else None
+
+
 def _invoice_order(doc: Document) -> str | None:
     single = doc.reference("orderId", "order")
     if single is not None:
@@ -456,9 +461,7 @@ def _company_spec(doc: Document, default_currency: str) -> dict:
     status = (doc.text("status", max_length=16) or "").lower()
     if status not in COMPANY_STATUSES:
         status = "inactive" if doc.first("isActive") is False else "active"
-    currency = (doc.text("currency", max_length=3) or default_currency).upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise doc.refuse(f"its currency {currency!r} is not a three-letter code.", "currency")
+    currency = _currency(doc) or default_currency.upper()
     multiplier = doc.number("invoiceMultiplier", "defaultMultiplier", "multiplier")
     if multiplier is not None and (multiplier <= 0 or multiplier > 1000):
         raise doc.refuse(f"its invoice multiplier {multiplier} is not above 0 and at most 1000.", "multiplier")
