@@ -264,7 +264,7 @@ class SocialScaleImport:
             return exact(value, PROVIDER_PLACES, rounded, "order", legacy, keys[0], money.plain)
 
         charge = provider_amount(("charge", "charged"))
-        cost = provider_amount(("cost", "orderCost", "price", "amount"))
+        cost = provider_amount(("cost", "orderCost", "providerCost"))  # never "price": that may be the client's
         rate = provider_amount(("rate", "serviceRate", "service.rate", "serviceDetails.rate"))
         if cost is None:
             cost = charge if charge is not None else (
