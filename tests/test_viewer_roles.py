@@ -294,3 +294,28 @@ def test_a_viewer_is_refused_every_change_and_nothing_changes(any_db_desk, fake,
     assert len(walked) == sum(len(calls) for calls in refused.values())
     assert not seeded["backup_target"].exists()
     assert fake.action_counts() == fampage_calls  # nothing was asked of Fampage either
+
+
+# The move-in imports are made by the front ends (the desk cannot import them): walked here alike.
+IMPORTS_VIEWER_MAY = {"preview"}
+
+
+def test_a_viewer_previews_the_move_in_imports_and_is_refused_running_them(desk, tmp_path):
+    from giftdesk.move_in.hyperbuds import HyperBudsImport
+    from giftdesk.move_in.social_scale import SocialScaleImport
+
+    export = tmp_path / "export.json"
+    export.write_text('{"_id": {"$oid": "65a1b2c3d4e5f60718293a4b"}, "name": "Acme", "displayName": "Acme"}\n')
+    desk.admins.create("root", "root password 1")
+    desk.admins.create("watcher", "watch password 1", role="viewer")
+    viewer = desk.as_actor(desk.admins.authenticate("watcher", "watch password 1"))
+    importers = {"social-scale": (SocialScaleImport(viewer.ctx, viewer.settings, viewer.invoices),
+                                  {"companies": export}),
+                 "hyperbuds": (HyperBudsImport(viewer.ctx), {"profiles": export})}
+    before = dump(desk)
+    for name, (importer, files) in importers.items():
+        assert public_methods(importer) == IMPORTS_VIEWER_MAY | {"run"}, f"{name}: classify its new methods here"
+        assert importer.preview(**files).count("create") == 1
+        with pytest.raises(PermissionDeniedError, match="watcher is a viewer"):
+            importer.run(**files)
+    assert dump(desk) == before

@@ -256,9 +256,14 @@ class CommandLine:
         self._common = common
 
     def group(self, name: str, help_text: str) -> CommandGroup:
+        """A group of commands; asked again for the same name (by another module), the same group,
+        so that modules can add commands to one group (``giftdesk import …``). The first help text stays."""
+        made = self._sub.choices.get(name)
+        if made is not None and hasattr(made, "giftdesk_commands"):
+            return CommandGroup(made.giftdesk_commands, self._common)
         parser = self._sub.add_parser(name, help=help_text, description=help_text)
-        return CommandGroup(parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True),
-                            self._common)
+        parser.giftdesk_commands = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+        return CommandGroup(parser.giftdesk_commands, self._common)
 
     @property
     def top(self) -> CommandGroup:

@@ -146,3 +146,4 @@ from giftdesk.db import fampage_models  # noqa: E402,F401
 from giftdesk.db import fleet_models  # noqa: E402,F401
 from giftdesk.db import change_log as _change_log  # noqa: E402,F401  (the change_log table)
 from giftdesk.db import alerts_models as _alerts_models  # noqa: E402,F401
+from giftdesk.db import imported_models as _imported_models  # noqa: E402,F401

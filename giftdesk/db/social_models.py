@@ -25,7 +25,7 @@ from giftdesk.db.base import Base, TimestampMixin
 from giftdesk.db.types import JSONText, UTCDateTime, utcnow
 
 SOCIAL_PLATFORMS = ("tiktok", "instagram", "youtube", "twitch", "twitter")
-SYNC_SOURCES = ("dialog", "csv", "endpoint", "cli")
+SYNC_SOURCES = ("dialog", "csv", "endpoint", "cli", "import")  # import: the figures a profile came with
 
 
 class SocialProfile(TimestampMixin, Base):

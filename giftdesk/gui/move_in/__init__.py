@@ -1,0 +1,1 @@
+"""The window's Move in dialog: bringing over what an agency runs today."""
