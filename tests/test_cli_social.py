@@ -231,11 +231,11 @@ def test_profile_fields_of_the_web_app_are_shown_and_edited(social_cli):
     (["--user-id", "abc"], "The user id must be 24 hexadecimal digits"),
     (["--audience-min", "5000000"], "The smallest audience size must not be more than the largest."),
     (["--budget-min", "cheap"], "The smallest budget must be a number, not 'cheap'."),
-    (["--link", "instagram=instagram.com/account"], "instagram link must be an http:// or https:// address"),
-    (["--link", "tiktok=https://example.com/@a"], "The tiktok link must be an address on tiktok.com"),
+    (["--link", "instagram=instagram.com/account"], "The Instagram link must be an http:// or https:// address"),
+    (["--link", "tiktok=https://example.com/@a"], "The TikTok link must be an address on tiktok.com"),
     (["--link", "myspace=https://myspace.com/a"], "unknown platforms (myspace)"),
     (["--link", "instagram"], "--link takes PLATFORM=VALUE"),
-    (["--handle", "tiktok=two words"], "The tiktok handle must be one word"),
+    (["--handle", "tiktok=two words"], "The TikTok handle must be one word"),
 ])
 def test_bad_profile_fields_exit_2_and_change_nothing(social_cli, argv, message):
     social_cli("social", "profile", "add", "--name", "P", "--rizz-score", "5")

@@ -87,7 +87,7 @@ def test_bad_values_get_one_sentence_and_change_nothing(desk, fields, field, wor
     with pytest.raises(ValidationError) as caught:
         desk.social.update(profile.id, **fields)
     message = str(caught.value)
-    assert caught.value.field == field and words in message
+    assert caught.value.field.split(".")[0] == field and words in message
     assert message.endswith(".") and message.count(". ") == 0 and "\n" not in message
     assert desk.social.get(profile.id) == profile
     with pytest.raises(ValidationError):

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from giftdesk.core import validation
 from giftdesk.core.errors import ValidationError
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
+from giftdesk.social.validation import display_name
 
 MAX_RIZZ_SCORE = 100
 MAX_AUDIENCE = 10_000_000_000
@@ -229,20 +230,21 @@ def clean_social_link(platform: str, value: Any) -> str | None:
     """A platform's page: a full http(s) address on that platform's site; None clears it."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    label = f"{platform} link"
+    label = f"{display_name(platform)} link"
+    field_name = f"social_links.{platform}"
     if not isinstance(value, str):
-        raise ValidationError(f"The {label} must be an address.", field="social_links")
+        raise ValidationError(f"The {label} must be an address.", field=field_name)
     try:
         url = validation.http_url(value.strip(), label)
         host = (urlparse(url).hostname or "").lower()
     except ValueError as exc:  # urlparse's, e.g. a bad IPv6 host
-        raise ValidationError(f"The {label} is not a valid address: {exc}.", field="social_links") from None
+        raise ValidationError(f"The {label} is not a valid address: {exc}.", field=field_name) from None
     except ValidationError as exc:
-        raise ValidationError(str(exc), field="social_links") from None
+        raise ValidationError(f"The {exc}", field=field_name) from None
     sites = PLATFORM_HOSTS[platform]
     if not any(host == site or host.endswith("." + site) for site in sites):
         raise ValidationError(f"The {label} must be an address on {' or '.join(sites)}, not on '{host}'.",
-                              field="social_links")
+                              field=field_name)
     return url
 
 
@@ -258,8 +260,8 @@ def clean_handle(platform: str, value: Any) -> str | None:
         return None
     text = value.strip().removeprefix("@") if isinstance(value, str) else None
     if text is None or not _HANDLE.fullmatch(text) or len(text) > MAX_HANDLE_LENGTH:
-        raise ValidationError(f"The {platform} handle must be one word of at most {MAX_HANDLE_LENGTH} characters "
-                              "(no spaces, slashes or @ inside).", field="platform_handles")
+        raise ValidationError(f"The {display_name(platform)} handle must be one word of at most {MAX_HANDLE_LENGTH} characters "
+                              "(no spaces, slashes or @ inside).", field=f"platform_handles.{platform}")
     return text
 
 
