@@ -152,3 +152,18 @@ def test_the_migration_fills_existing_profiles_and_goes_down_and_up(any_db_desk)
     extras = any_db_desk.social.get(old.id).extras
     assert extras.rizz_score == 0 and extras.preferences == Preferences() and extras.social_links == {}
     assert any_db_desk.social.update(old.id, user_id=USER_ID).extras.user_id == USER_ID
+
+
+def test_the_profiles_csv_carries_the_fields(desk):
+    import csv
+    import io
+
+    desk.social.create("Yash", user_id=USER_ID, rizz_score=79, budget_max="2500.5", collaboration_types="live,review",
+                       platform_handles={"twitch": "yashlive"}, social_links={"youtube": "https://youtu.be/x"})
+    out = io.StringIO()
+    desk.social.export_profiles_csv(out)
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["userId"], row["rizzScore"], row["budgetMax"], row["collaborationTypes"]) == (
+        USER_ID, "79", "2500.50", "live;review")
+    assert (row["audienceSizeMin"], row["audienceSizeMax"], row["budgetMin"]) == ("0", "1000000", "0.00")
+    assert row["twitchHandle"] == "yashlive" and row["youtubeLink"] == "https://youtu.be/x" and row["tiktokLink"] == ""
