@@ -60,6 +60,7 @@ def test_typing_preferences_links_and_handles_saves_them(make_tab, ctx, desk, ya
     _type(qtbot, dialog.links["instagram"], "instagram.com/yash")  # no scheme: refused, page kept in front
     _shot(dialog, "profile-links")
     _show_page(qtbot, dialog, "Profile")
+    _shot(dialog, "profile-main")
     qtbot.mouseClick(dialog.ok_button, LEFT)
     idle(qtbot, ctx)
     assert dialog.isVisible() and dialog.error.isVisible()
@@ -134,7 +135,7 @@ def test_the_dialog_in_the_dark_palette(make_tab, ctx, desk, yash, qtbot, qapp):
         qtbot.mouseClick(tab.edit_button, LEFT)
         dialog = tab.dialog
         qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
-        for title in ("Preferences", "Links and handles"):
+        for title in ("Profile", "Preferences", "Links and handles"):
             _show_page(qtbot, dialog, title)
             _shot(dialog, f"dark-{title.split()[0].lower()}")
         for widget in (dialog.links["youtube"], dialog.handles["tiktok"], dialog.rizz_score):
@@ -142,3 +143,17 @@ def test_the_dialog_in_the_dark_palette(make_tab, ctx, desk, yash, qtbot, qapp):
         dialog.reject()
     finally:
         theme.apply_theme(qapp, "light")
+
+
+def test_every_label_of_the_dialog_has_its_own_access_key(make_tab, ctx, yash, qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    tab = make_tab(ctx)
+    click_row(qtbot, tab, "Yash Gupta")
+    wait_detail(qtbot, tab, "Yash Gupta")
+    qtbot.mouseClick(tab.edit_button, LEFT)
+    dialog = tab.dialog
+    texts = [w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton)]
+    keys = [text[text.index("&") + 1].lower() for text in texts if "&" in text.replace("&&", "")]
+    assert len(keys) == len(set(keys)) and len(keys) >= 15, keys
+    dialog.reject()

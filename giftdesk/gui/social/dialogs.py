@@ -159,9 +159,9 @@ class ProfileDialog(FormDialog):
         self.collaboration_types.setPlaceholderText("shoutout, live, review")
         self.preferred_locations = QLineEdit(page)
         self.preferred_locations.setPlaceholderText("Delhi, Mumbai")
-        form.addRow("&User id", self.user_id)
+        form.addRow("User &id", self.user_id)
         form.addRow("&Rizz score", self.rizz_score)
-        for text, low, high in (("Au&dience size", self.audience_min, self.audience_max),
+        for text, low, high in (("Audienc&e size", self.audience_min, self.audience_max),
                                 ("Bud&get", self.budget_min, self.budget_max)):
             row = QHBoxLayout()
             row.addWidget(low, 1)
@@ -169,7 +169,7 @@ class ProfileDialog(FormDialog):
             row.addWidget(high, 1)
             form.addRow(_buddy(text, low, page), row)
         form.addRow("C&ollaboration types", self.collaboration_types)
-        form.addRow("Preferred locatio&ns", self.preferred_locations)
+        form.addRow("Pre&ferred locations", self.preferred_locations)
         return page
 
     def _links_page(self) -> QWidget:
