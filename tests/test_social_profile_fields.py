@@ -135,7 +135,8 @@ def test_the_migration_fills_existing_profiles_and_goes_down_and_up(any_db_desk)
     def columns():
         return {c["name"] for c in inspect(any_db_desk.db.engine).get_columns("social_profiles")}
 
-    any_db_desk.social.create("Before", user_id=USER_ID, rizz_score=50)
+    before = any_db_desk.social.create("Before", user_id=USER_ID, rizz_score=50)
+    any_db_desk.social.sync(before.id, "tiktok", 1000, 7, source="cli")
     config = _alembic_config()
     with any_db_desk.db.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -152,6 +153,9 @@ def test_the_migration_fills_existing_profiles_and_goes_down_and_up(any_db_desk)
     extras = any_db_desk.social.get(old.id).extras
     assert extras.rizz_score == 0 and extras.preferences == Preferences() and extras.social_links == {}
     assert any_db_desk.social.update(old.id, user_id=USER_ID).extras.user_id == USER_ID
+    # Rebuilding the table (SQLite) kept what hangs off it: platform stats and the sync history.
+    kept = any_db_desk.social.get(before.id)
+    assert kept.platforms["tiktok"].followers == 1000 and len(any_db_desk.social.history(before.id)) == 1
 
 
 def test_the_profiles_csv_carries_the_fields(desk):

@@ -53,7 +53,7 @@ class SocialProfile(TimestampMixin, Base):
     total_followers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     avg_engagement_centi: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # The creator's id in the web app (a 24-hex-digit ObjectId), one profile per user.
-    user_id: Mapped[str | None] = mapped_column(String(24), unique=True)
+    user_id: Mapped[str | None] = mapped_column(String(24), unique=True, index=True)
     rizz_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     # Preferences: the audience size and budget a creator looks for in a collaboration (budget in
     # cents, so amounts stay exact), the kinds of collaboration and the places they want.
