@@ -204,3 +204,43 @@ def test_no_typed_value_gives_a_traceback(desk, data_dir, capsys, tmp_path, monk
             assert err.count("\n") == 1, (argv, err)
 
     check()
+
+
+def test_profile_fields_of_the_web_app_are_shown_and_edited(social_cli):
+    added = social_cli.json("social", "profile", "add", "--name", "Yash", "--user-id", "68CEC2A59B8985CFA07FE80A",
+                            "--rizz-score", "79", "--audience-min", "1,000", "--budget-max", "2500.50",
+                            "--collaboration-types", "Shoutout, live", "--locations", "Delhi,Mumbai",
+                            "--link", "instagram=https://www.instagram.com/yash", "--handle", "tiktok=@yash.g")
+    assert added["userId"] == "68cec2a59b8985cfa07fe80a" and added["rizzScore"] == 79
+    assert added["preferences"] == {"audienceSize": {"min": 1000, "max": 1000000}, "budget": {"min": 0, "max": 2500.5},
+                                    "collaborationTypes": ["shoutout", "live"], "locations": ["Delhi", "Mumbai"]}
+    assert added["socialLinks"] == {"tiktok": "https://www.tiktok.com/@yash.g",
+                                    "instagram": "https://www.instagram.com/yash"}
+    edited = social_cli.json("social", "profile", "edit", "Yash", "--link", "instagram=", "--link",
+                             "twitter=https://x.com/yash", "--handle", "twitch=yashlive", "--user-id", "")
+    assert edited["userId"] is None and edited["platformHandles"] == {"tiktok": "yash.g", "twitch": "yashlive"}
+    assert edited["socialLinks"] == {"tiktok": "https://www.tiktok.com/@yash.g", "twitch": "https://www.twitch.tv/yashlive",
+                                     "twitter": "https://x.com/yash"}
+    text, _ = social_cli("social", "profile", "show", "Yash")
+    assert "Rizz score" in text and "1,000 – 1,000,000" in text and "0.00 – 2,500.50" in text
+    assert "@yashlive" in text and "https://x.com/yash" in text and "shoutout, live" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rizz-score", "101"], "The rizz score must be a whole number from 0 to 100."),
+    (["--user-id", "abc"], "The user id must be 24 hexadecimal digits"),
+    (["--audience-min", "5000000"], "The smallest audience size must not be more than the largest."),
+    (["--budget-min", "cheap"], "The smallest budget must be a number, not 'cheap'."),
+    (["--link", "instagram=instagram.com/account"], "The Instagram link must be an http:// or https:// address"),
+    (["--link", "tiktok=https://example.com/@a"], "The TikTok link must be an address on tiktok.com"),
+    (["--link", "myspace=https://myspace.com/a"], "unknown platforms (myspace)"),
+    (["--link", "instagram"], "--link takes PLATFORM=VALUE"),
+    (["--handle", "tiktok=two words"], "The TikTok handle must be one word"),
+])
+def test_bad_profile_fields_exit_2_and_change_nothing(social_cli, argv, message):
+    social_cli("social", "profile", "add", "--name", "P", "--rizz-score", "5")
+    before = social_cli.json("social", "profile", "show", "P")
+    _, err = social_cli("social", "profile", "edit", "P", *argv, expect=2)
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    after = social_cli.json("social", "profile", "show", "P")
+    assert after == before

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -51,6 +52,25 @@ class SocialProfile(TimestampMixin, Base):
     # Aggregates recomputed in every sync's transaction ("Recalculate Aggregates").
     total_followers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     avg_engagement_centi: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The creator's id in the web app (a 24-hex-digit ObjectId), one profile per user.
+    user_id: Mapped[str | None] = mapped_column(String(24), unique=True, index=True)
+    rizz_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    # Preferences: the audience size and budget a creator looks for in a collaboration (budget in
+    # cents, so amounts stay exact), the kinds of collaboration and the places they want.
+    audience_min: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default=text("0"))
+    audience_max: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1_000_000,
+                                              server_default=text("1000000"))
+    budget_min_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default=text("0"))
+    budget_max_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1_000_000,
+                                                  server_default=text("1000000"))
+    collaboration_types: Mapped[Any] = mapped_column(JSONText, nullable=False, default=list,
+                                                     server_default=text("'[]'"))
+    preferred_locations: Mapped[Any] = mapped_column(JSONText, nullable=False, default=list,
+                                                     server_default=text("'[]'"))
+    # Per platform: the page's address, and the handle (what the sync route's ``usernameOrId`` sends).
+    social_links: Mapped[Any] = mapped_column(JSONText, nullable=False, default=dict, server_default=text("'{}'"))
+    platform_handles: Mapped[Any] = mapped_column(JSONText, nullable=False, default=dict,
+                                                  server_default=text("'{}'"))
 
     platforms: Mapped[list[SocialPlatformStat]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", passive_deletes=True

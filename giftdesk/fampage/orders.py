@@ -418,7 +418,7 @@ class OrderService:
         return self.get(order_id)
 
     def create_manual(self, company_id: int, service_name: str, link: str, quantity: Any, cost: Any,
-                      multiplier: Any = None, provider_order_id: int | None = None, service_id: int | None = None,
+                      multiplier: Any = None, provider_order_id: Any = None, service_id: int | None = None,
                       status: str = "Pending", service_type: str = "Default", network: str | None = None,
                       with_invoice: bool = True) -> OrderRow:
         """The ``POST /orders`` case: an order placed elsewhere, recorded with its cost."""
@@ -437,6 +437,12 @@ class OrderService:
             raise ValidationError("cost is required: what Fampage charged.", field="cost")
         mult = clean_multiplier(multiplier) or company.invoice_multiplier or Decimal(self.settings.get("invoice.multiplier"))
         rate = cost_d * 1000 / quantity if not money.is_package(service_type) else cost_d
+        if provider_order_id is None or (isinstance(provider_order_id, str) and not provider_order_id.strip()):
+            provider_order_id = None  # typed text from the window, a number from the CLI
+        else:
+            provider_order_id = validation.positive_id(provider_order_id, "provider id")
+            if provider_order_id > 2**63 - 1:  # what the id column holds on both databases
+                raise ValidationError("provider id is too large for a Fampage order id.", field="provider id")
         with self.ctx.db.session() as session:
             if service_id is not None and session.get(FampageService, service_id) is None:
                 service_id = None

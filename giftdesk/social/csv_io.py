@@ -31,6 +31,7 @@ from giftdesk.db.social_models import (
 )
 from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.core.csv_cells import safe_writer
+from giftdesk.social.profile_fields import cents_to_decimal
 from giftdesk.social.validation import (
     InvalidPlatformError,
     SyncValidationError,
@@ -187,7 +188,11 @@ def write_profiles(session, out: TextIO) -> int:
               "isPublic", "isActive", "lastSeen"]
     for platform in SOCIAL_PLATFORMS:
         header += [f"{platform}Followers", f"{platform}Engagement"]
-    writer.writerow(header + ["totalFollowers", "avgEngagement", "updatedAt"])
+    header += ["totalFollowers", "avgEngagement", "updatedAt", "userId", "rizzScore", "audienceSizeMin",
+               "audienceSizeMax", "budgetMin", "budgetMax", "collaborationTypes", "preferredLocations"]
+    for platform in SOCIAL_PLATFORMS:
+        header += [f"{platform}Handle", f"{platform}Link"]
+    writer.writerow(header)
     stats: dict[int, dict[str, tuple[int, int]]] = {}
     for s in session.execute(select(SocialPlatformStat.profile_id, SocialPlatformStat.platform,
                                     SocialPlatformStat.followers, SocialPlatformStat.engagement_centi)):
@@ -206,7 +211,13 @@ def write_profiles(session, out: TextIO) -> int:
         for platform in SOCIAL_PLATFORMS:
             followers, centi = mine.get(platform, (0, 0))
             row += [followers, centi_to_decimal(centi)]
-        writer.writerow(row + [p.total_followers, centi_to_decimal(p.avg_engagement_centi), p.updated_at.isoformat()])
+        row += [p.total_followers, centi_to_decimal(p.avg_engagement_centi), p.updated_at.isoformat(),
+                p.user_id or "", p.rizz_score, p.audience_min, p.audience_max, cents_to_decimal(p.budget_min_cents),
+                cents_to_decimal(p.budget_max_cents), ";".join(p.collaboration_types or []),
+                ";".join(p.preferred_locations or [])]
+        for platform in SOCIAL_PLATFORMS:
+            row += [(p.platform_handles or {}).get(platform, ""), (p.social_links or {}).get(platform, "")]
+        writer.writerow(row)
         count += 1
     return count
 

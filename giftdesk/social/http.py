@@ -42,9 +42,10 @@ from sqlalchemy import select
 
 from giftdesk.db.models import TrackerCredential
 from giftdesk.db.social_models import SOCIAL_PLATFORMS
-from giftdesk.core.errors import DiskFullError, NotFoundError
+from giftdesk.core.errors import DiskFullError, NotFoundError, ValidationError
 from giftdesk.core.routes import BEARER_KEY, Refusals, Route, bearer_token
 from giftdesk.db.credentials import digest_key
+from giftdesk.social.profile_fields import MAX_HANDLE_LENGTH, clean_handle, preferences_schema
 from giftdesk.social.service import SocialService
 from giftdesk.social.sync_limit import DatabaseSyncLimiter
 from giftdesk.social.validation import (
@@ -212,7 +213,7 @@ class SocialSyncHandler:
             return self._refused(profile_id, platform, started, 400, error.to_json(), limit_headers)
         try:
             validate_sync(platform, data.get("followers"), data.get("engagement"))
-            check_handle(data)
+            handle = check_handle(platform, data)
         except SyncValidationError as exc:
             return self._refused(profile_id, platform, started, 400, exc.to_json(), limit_headers)
         if profile_id is None:
@@ -220,7 +221,7 @@ class SocialSyncHandler:
 
         try:
             profile = self.social.sync(profile_id, platform, data.get("followers"), data.get("engagement"),
-                                       source="endpoint", started=started, check_role=False)
+                                       source="endpoint", started=started, check_role=False, handle=handle)
         except SyncValidationError as exc:  # pragma: no cover - validated above with the same rules
             return 400, exc.to_json(), limit_headers
         except NotFoundError:  # deleted since the lookup; the service recorded the failure
@@ -242,6 +243,7 @@ class SocialSyncHandler:
         data = _json_object(body)
         details: list[dict[str, Any]] = []
         values: dict[str, SyncValues] = {}
+        handles: dict[str, str] = {}
         platforms = data.get("platforms") if data is not None else None
         if data is None:
             details.append(_batch_detail(["body"], '"value" must be of type object', "object.base"))
@@ -269,6 +271,13 @@ class SocialSyncHandler:
                 values[platform] = validate_sync(platform, stats.get("followers"), stats.get("engagement"))
             except SyncValidationError as exc:
                 details += [{**d, "path": ["platforms", platform, *d["path"]]} for d in exc.details]
+            try:
+                handle = check_handle(platform, stats)
+            except SyncValidationError as exc:
+                details += [{**d, "path": ["platforms", platform, *d["path"]]} for d in exc.details]
+            else:
+                if handle is not None:
+                    handles[platform] = handle
         if details:
             return 400, SyncValidationError(details).to_json(), []
         profile_id = self.social.profile_for_account(account_id)
@@ -278,7 +287,8 @@ class SocialSyncHandler:
         if wait is not None:
             return _too_many(wait)
         try:
-            profile = self.social.sync_batch(profile_id, values, source="endpoint", started=started, check_role=False)
+            profile = self.social.sync_batch(profile_id, values, source="endpoint", started=started, check_role=False,
+                                             handles=handles)
         except NotFoundError:
             return 404, _PROFILE_NOT_FOUND, []
         names = ", ".join(platform_label(p) for p in values)
@@ -308,21 +318,26 @@ class SocialSyncHandler:
 
 
 HANDLE_FIELD = "usernameOrId"
-MAX_HANDLE_LENGTH = 100
 
 
-def check_handle(data: dict[str, Any]) -> None:
-    """The client's ``usernameOrId`` (the platform's handle) beside the numbers. GiftDesk never
-    looks stats up by handle, so a handle without numbers is refused saying so (``validate_sync``
-    has refused missing numbers already; this adds the reason). It is not kept: there is no
-    per-platform handle column yet."""
+def check_handle(platform: str, data: dict[str, Any]) -> str | None:
+    """The client's ``usernameOrId`` (the platform's handle) beside the numbers: kept as the
+    profile's handle on that platform. GiftDesk never looks stats up by handle, so a handle
+    without numbers is refused saying so (before this is called)."""
     handle = data.get(HANDLE_FIELD)
     if handle is None:
-        return
-    if not isinstance(handle, str) or not handle.strip() or len(handle) > MAX_HANDLE_LENGTH:
+        return None
+    try:
+        cleaned = clean_handle(platform, handle)
+        if cleaned is None:
+            raise ValidationError("empty", field=HANDLE_FIELD)
+        return cleaned
+    except ValidationError:
         raise SyncValidationError([{
-            "message": f'"{HANDLE_FIELD}" must be a username or id of at most {MAX_HANDLE_LENGTH} characters',
-            "path": [HANDLE_FIELD], "type": "string.base", "context": {"key": HANDLE_FIELD, "label": HANDLE_FIELD}}])
+            "message": f'"{HANDLE_FIELD}" must be a username or id of at most {MAX_HANDLE_LENGTH} characters, '
+                       "without spaces or slashes",
+            "path": [HANDLE_FIELD], "type": "string.base",
+            "context": {"key": HANDLE_FIELD, "label": HANDLE_FIELD}}]) from None
 
 
 def _batch_detail(path: list[str], message: str, type_: str) -> dict[str, Any]:
@@ -552,8 +567,16 @@ def openapi_fragment() -> dict[str, Any]:
                         "change7d": {"type": ["integer", "null"]}, "change30d": {"type": ["integer", "null"]},
                         "createdAt": {"type": "string", "format": "date-time"},
                         "updatedAt": {"type": "string", "format": "date-time"},
+                        "userId": {"type": ["string", "null"], "pattern": "^[0-9a-f]{24}$",
+                                   "description": "The creator's id in the web app (an ObjectId)."},
+                        "rizzScore": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "preferences": ref("SocialPreferences"),
+                        "socialLinks": {"type": "object", "additionalProperties": {"type": "string"},
+                                        "description": "Each platform's page: its stored link, else its handle's page."},
+                        "platformHandles": {"type": "object", "additionalProperties": {"type": "string"}},
                     },
                 },
+                "SocialPreferences": preferences_schema(),
                 "SocialSyncResponse": {
                     "type": "object", "required": ["success", "message", "profile"],
                     "properties": {"success": {"const": True}, "message": {"type": "string"},

@@ -21,6 +21,7 @@ from giftdesk.core.clock import iso
 from giftdesk.core.context import Actor, ServiceContext
 from giftdesk.core.errors import ConflictError, DiskFullError, NotFoundError, ValidationError
 from giftdesk.core.routes import BEARER_KEY, Refusals, Route
+from giftdesk.social.profile_fields import BoundsCrossedError
 from giftdesk.social.records import Profile
 from giftdesk.social.service import SocialService
 
@@ -57,12 +58,24 @@ BODY_RULES: dict[str, tuple[tuple[type, ...], int | None, str | None]] = {
 LOCATION_MAX_LENGTH = 100
 NICHE_MAX_LENGTH = 50
 _TYPE_NAMES = {str: "string", list: "array", bool: "boolean", type(None): "null"}
-# Refused with a reason rather than as unknown: GiftDesk does not keep them per profile (yet).
-_NOT_STORED = {"socialLinks": "socialLinks are not stored by GiftDesk; the TikTok link follows the linked account."}
+# Refused with a reason rather than as unknown: the agency sets them, not the creator.
+_NOT_STORED = {"userId": '"userId" is set by the agency, not by the profile\'s owner',
+               "rizzScore": '"rizzScore" is set by the agency, not by the profile\'s owner'}
+# preferences' parts -> the service's fields.
+_PREFERENCE_BOUNDS = {"audienceSize": ("audience_min", "audience_max"), "budget": ("budget_min", "budget_max")}
+_PREFERENCE_LISTS = {"collaborationTypes": "collaboration_types", "locations": "preferred_locations"}
+# Per-platform maps: the body's name -> the service's field.
+_PER_PLATFORM = {"socialLinks": "social_links", "platformHandles": "platform_handles"}
+# The service's field -> the body's name, for a refusal the service makes (e.g. min above max).
+_BODY_NAMES = {**{v: k for k, v in _EDITABLE.items()}, "audience_min": "preferences.audienceSize.min",
+               "budget_min": "preferences.budget.min", "user_id": "userId"}
 
 
 def social_links(profile: Profile) -> dict[str, str]:
-    """The links GiftDesk knows: the linked TikTok account's page."""
+    """Every platform's page GiftDesk knows: its stored link, else its handle's page, else (TikTok)
+    the linked account's page."""
+    if profile.extras is not None:
+        return profile.extras.links(profile.tiktok_username)
     if not profile.tiktok_username:
         return {}
     return {"tiktok": f"https://www.tiktok.com/@{profile.tiktok_username}"}
@@ -90,7 +103,8 @@ def public_profile_json(profile: Profile) -> dict[str, Any]:
             "bio": profile.bio or "", "avatar": profile.avatar_url or "", "profileUrl": profile.profile_url or "",
             "niche": list(profile.niches),
             "location": {"city": profile.city or "", "state": profile.state or "", "country": profile.country or ""},
-            "stats": stats, "socialLinks": social_links(profile)}
+            "stats": stats, "socialLinks": social_links(profile),
+            **({"rizzScore": profile.extras.rizz_score} if profile.extras is not None else {})}
 
 
 def _detail(key: str, message: str, type_: str, **context: Any) -> dict[str, Any]:
@@ -133,8 +147,11 @@ class ProfileHandler:
             return 200, {"success": True, "message": "Profile updated", "profile": own_profile_json(profile)}, []
         except NotFoundError:
             return 404, PROFILE_NOT_FOUND, []
+        except BoundsCrossedError as exc:  # each bound fine alone: a conflict with the other (maybe stored) one
+            return 409, {"message": "Conflicting values", "error": str(exc)}, []
         except (ValidationError, ConflictError) as exc:  # checked above; a race or a rule of the service
-            return _validation_failed([_detail(getattr(exc, "field", None) or "body", str(exc), "any.invalid")])
+            field = getattr(exc, "field", None)
+            return _validation_failed([_detail(_BODY_NAMES.get(field, field) or "body", str(exc), "any.invalid")])
         except Exception as exc:
             return _failed(exc, client)
 
@@ -163,6 +180,10 @@ class ProfileHandler:
                     else:
                         details.append(_detail(f"location.{part}", f'"location.{part}" is not allowed',
                                                "object.unknown"))
+            elif key == "preferences":
+                details += self._preferences(value, given)
+            elif key in _PER_PLATFORM:
+                details += self._per_platform(key, value, given)
             elif key in _NOT_STORED:
                 details.append(_detail(key, _NOT_STORED[key], "object.unknown"))
             else:
@@ -178,6 +199,60 @@ class ProfileHandler:
         if not data:
             details.append(_detail("body", '"value" must have at least 1 key', "object.min"))
         return cleaned, details
+
+    @staticmethod
+    def _preferences(value: Any, given: dict[str, tuple[str, Any]]) -> list[dict[str, Any]]:
+        """``preferences``' parts into ``given``; a detail for each refused part."""
+        if not isinstance(value, dict):
+            return [_detail("preferences", '"preferences" must be of type object', "object.base")]
+        details = []
+        for part, inner in value.items():
+            name = f"preferences.{str(part)[:100]}"
+            if part in _PREFERENCE_BOUNDS:
+                if not isinstance(inner, dict):
+                    details.append(_detail(name, f'"{name}" must be an object with min and max', "object.base"))
+                    continue
+                for bound, text in inner.items():
+                    if bound not in ("min", "max"):
+                        details.append(_detail(f"{name}.{str(bound)[:20]}", f'"{name}.{str(bound)[:20]}" is not '
+                                               "allowed", "object.unknown"))
+                    elif isinstance(text, bool) or not isinstance(text, (int, float)):
+                        details.append(_detail(f"{name}.{bound}", f'"{name}.{bound}" must be a number',
+                                               "number.base"))
+                    else:
+                        field = _PREFERENCE_BOUNDS[part][0 if bound == "min" else 1]
+                        given[field] = (f"{name}.{bound}", text)
+            elif part in _PREFERENCE_LISTS:
+                if inner is not None and not (isinstance(inner, list) and all(isinstance(i, str) for i in inner)):
+                    details.append(_detail(name, f'"{name}" must be an array of strings', "array.base"))
+                else:
+                    given[_PREFERENCE_LISTS[part]] = (name, inner)
+            else:
+                details.append(_detail(name, f'"{name}" is not allowed', "object.unknown"))
+        return details
+
+    @staticmethod
+    def _per_platform(key: str, value: Any, given: dict[str, tuple[str, Any]]) -> list[dict[str, Any]]:
+        """``socialLinks`` or ``platformHandles``: platform -> text (null or "" clears it); the
+        platforms not sent keep theirs."""
+        if not isinstance(value, dict):
+            return [_detail(key, f'"{key}" must be of type object', "object.base")]
+        details = []
+        for platform, text in value.items():
+            name = f"{key}.{str(platform)[:100]}"
+            if text is not None and (not isinstance(text, str) or len(text) > 500):
+                details.append(_detail(name, f'"{name}" must be a string of at most 500 characters or null',
+                                       "string.base"))
+                continue
+            try:
+                SocialService.check_fields({_PER_PLATFORM[key]: {platform: text}})
+            except (ValidationError, ValueError) as exc:
+                details.append(_detail(name, str(exc), "any.invalid"))
+                continue
+            field = _PER_PLATFORM[key]
+            changes = given.get(field, (key, {}))[1]
+            given[field] = (key, {**changes, platform: text})
+        return details
 
     def _as_creator(self, account_id: int) -> SocialService:
         """The service acting as the key's account (its audit entries and change log name it)."""

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from giftdesk.db.social_models import SOCIAL_PLATFORMS
+from giftdesk.social.profile_fields import MAX_HANDLE_LENGTH, handle_pattern, link_pattern, preferences_schema
+
 from giftdesk.social.profile_http import (
     BODY_RULES,
     LOCATION_MAX_LENGTH,
@@ -44,7 +47,14 @@ _METHOD_NOT_ALLOWED = {"$ref": "#/components/responses/MethodNotAllowed"}
 _LOCATION = {"type": "object", "properties": {"city": {"type": "string"}, "state": {"type": "string"},
                                               "country": {"type": "string"}}}
 _LINKS = {"type": "object", "additionalProperties": {"type": "string"},
-          "description": "The links GiftDesk knows (the linked TikTok account's page)."}
+          "description": ("Each platform's page: its stored link, else its handle's page, else (TikTok) the "
+                          "linked account's page.")}
+
+
+def _per_platform(description: str, longest: int, pattern) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "description": description,
+            "properties": {p: {"type": ["string", "null"], "maxLength": longest, "pattern": pattern(p)}
+                           for p in SOCIAL_PLATFORMS}}
 
 
 def _stats() -> dict[str, Any]:
@@ -74,7 +84,7 @@ def _rule_schema(key: str) -> dict[str, Any]:
 def me_fragment() -> dict[str, Any]:
     own = {"allOf": [_ref("SocialProfile"), {"type": "object", "required": ["username", "socialLinks"], "properties": {
         "username": {"type": ["string", "null"], "description": "The linked TikTok account's handle, without @."},
-        "stats": _stats(), "socialLinks": _LINKS}}]}
+        "stats": _stats(), "socialLinks": _LINKS, "rizzScore": {"type": "integer", "minimum": 0, "maximum": 100}}}]}
     answer = {"type": "object", "required": ["success", "profile"],
               "properties": {"success": {"const": True}, "message": {"type": "string"}, "profile": own}}
     update = {
@@ -83,6 +93,13 @@ def me_fragment() -> dict[str, Any]:
             **{key: _rule_schema(key) for key in BODY_RULES},
             "location": {"type": "object", "additionalProperties": False, "properties": {
                 p: {"type": ["string", "null"], "maxLength": LOCATION_MAX_LENGTH} for p in ("city", "state", "country")}},
+            "preferences": {**preferences_schema(), "description": (
+                "Any part; the parts not sent stay. min is not more than max (with the stored other bound).")},
+            "socialLinks": _per_platform("A platform's page, a full http(s) address on that platform's site; null "
+                                         "or empty clears it; the platforms not sent keep theirs.", 500, link_pattern),
+            "platformHandles": _per_platform("A platform's handle (a leading @ is dropped); null or empty clears "
+                                             "it; the platforms not sent keep theirs.", MAX_HANDLE_LENGTH + 1,
+                                             lambda _platform: handle_pattern()),
         },
     }
     bearer = [{"SocialBearer": []}]
@@ -94,7 +111,8 @@ def me_fragment() -> dict[str, Any]:
                               "401": _UNAUTHORIZED, "404": _NOT_FOUND, "405": _METHOD_NOT_ALLOWED,
                               "500": _SERVER_ERRORS["500"]}},
         "put": {"operationId": "social_profile_update_me",
-                "summary": "Change one's own profile (display name, bio, avatar, niches, location, visibility)",
+                "summary": ("Change one's own profile (display name, bio, avatar, niches, location, visibility, "
+                            "preferences, social links and handles)"),
                 "description": ("Only the fields sent change; empty or null clears an optional one. Validated as "
                                 "the console's profile form is; every refused field is named in one 400. "
                                 f"The body may be at most {MAX_PROFILE_BODY_BYTES // 1024} KiB."),
@@ -108,6 +126,10 @@ def me_fragment() -> dict[str, Any]:
                                                 "type": "any.invalid", "context": {"key": "avatar"}}]},
                                             "SocialValidationError"),
                               "401": _UNAUTHORIZED, "404": _NOT_FOUND,
+                              "409": _error("A smallest preference bound above the largest (with the other bound as "
+                                            "sent or as stored); nothing was saved.",
+                                            {"message": "Conflicting values",
+                                             "error": "The smallest budget must not be more than the largest."}),
                               "413": _error("The body is too large.", {"message": "Payload too large",
                                                                        "error": "The body is too large."}),
                               **_SERVER_ERRORS}},
@@ -119,7 +141,7 @@ def public_fragment() -> dict[str, Any]:
         "id": {"type": "integer"}, "username": {"type": ["string", "null"]}, "displayName": {"type": "string"},
         "bio": {"type": "string"}, "avatar": {"type": "string"}, "profileUrl": {"type": "string"},
         "niche": {"type": "array", "items": {"type": "string"}}, "location": _LOCATION,
-        "stats": _stats(), "socialLinks": _LINKS}}
+        "stats": _stats(), "socialLinks": _LINKS, "rizzScore": {"type": "integer", "minimum": 0, "maximum": 100}}}
     return {"paths": {PUBLIC_ROUTE: {"get": {
         "operationId": "social_profile_public",
         "summary": "A public, active profile's public fields, by id or by @username",

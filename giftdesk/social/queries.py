@@ -26,8 +26,9 @@ from giftdesk.db.social_models import (
     SocialSync,
     SocialSyncCounter,
 )
-from giftdesk.db.types import UTCDateTime
+from giftdesk.db.types import JSONText, UTCDateTime
 
+from giftdesk.social.profile_fields import extras_of
 from giftdesk.social.records import PlatformStat, Profile
 
 _P, _S = SocialProfile.__table__, SocialPlatformStat.__table__
@@ -67,7 +68,11 @@ _RAW_TIMES = {11: _P.c.last_seen_at, 18: _P.c.created_at, 19: _P.c.updated_at}
 _PROFILES = _with_links(select(*(type_coerce(_RAW_TIMES[i], String) if i in _RAW_TIMES else column
                                  for i, column in enumerate(_PROFILE_COLUMNS))))
 PROFILES_BY_NAME = _PROFILES.order_by(func.lower(_P.c.display_name), _P.c.id)
-ONE_PROFILE = _with_links(select(*_PROFILE_COLUMNS, *_AGO)).where(_P.c.id == bindparam("pid"))
+# The detail's columns beyond the list's, in ``giftdesk.social.profile_fields.extras_of``'s order.
+EXTRA_COLUMNS = (_P.c.user_id, _P.c.rizz_score, _P.c.audience_min, _P.c.audience_max, _P.c.budget_min_cents,
+                 _P.c.budget_max_cents, _P.c.collaboration_types, _P.c.preferred_locations, _P.c.social_links,
+                 _P.c.platform_handles)
+ONE_PROFILE = _with_links(select(*_PROFILE_COLUMNS, *_AGO, *EXTRA_COLUMNS)).where(_P.c.id == bindparam("pid"))
 BASELINES = select(_P.c.id, *_AGO)
 # Successful syncs in (after, upto], oldest first: the last one per profile is its total at ``upto``.
 SYNCS_BETWEEN = (select(_H.c.profile_id, _H.c.total_followers)
@@ -89,6 +94,9 @@ UPDATE_TOTALS = (update(_P).where(_P.c.id == bindparam("pid"))
                           last_seen_at=bindparam("at", type_=UTCDateTime),
                           updated_at=bindparam("at", type_=UTCDateTime)))
 INSERT_SYNC = insert(_H)
+HANDLES = select(_P.c.platform_handles).where(_P.c.id == bindparam("pid"))
+SET_HANDLES = update(_P).where(_P.c.id == bindparam("pid")).values(
+    platform_handles=bindparam("handles", type_=JSONText))
 COUNT_SYNC = update(_C).where(_C.c.platform == bindparam("pf")).values(
     total=_C.c.total + 1, successful=_C.c.successful + bindparam("ok"), failed=_C.c.failed + bindparam("bad"),
     slow=_C.c.slow + bindparam("slow"), duration_ms_total=_C.c.duration_ms_total + bindparam("ms"))
@@ -112,7 +120,8 @@ _new = object.__new__
 
 
 def profile_of(r, platforms: dict[str, PlatformStat] | None, niches: dict, ago: tuple | None = None) -> Profile:
-    """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``).
+    """A Profile from a row of _PROFILE_COLUMNS (+ the totals 7 and 30 days ago, in the row or ``ago``,
+    + the detail's EXTRA_COLUMNS when the row has them).
 
     Rows may come straight from the driver (SQLite gives 0/1 for booleans)."""
     text = r[5]
@@ -126,7 +135,8 @@ def profile_of(r, platforms: dict[str, PlatformStat] | None, niches: dict, ago: 
     profile.__dict__.update(zip(_PROFILE_FIELDS, (
         r[0], r[1], r[2], r[3], r[4], niches[text], r[6], r[7], r[8], bool(r[9]), bool(r[10]), r[11], r[12], r[13],
         r[14], r[15], total, r[17], r[18], r[19],
-        None if t7 is None else total - t7, None if t30 is None else total - t30, platforms)))
+        None if t7 is None else total - t7, None if t30 is None else total - t30, platforms,
+        extras_of(r[22:]) if len(r) > 22 else None)))
     return profile
 
 

@@ -13,6 +13,7 @@ from giftdesk.core.clock import iso
 from giftdesk.db.social_models import (
     SOCIAL_PLATFORMS,
 )
+from giftdesk.social.profile_fields import ProfileExtras
 from giftdesk.social.validation import (
     centi_to_decimal,
     centi_to_json,
@@ -55,6 +56,8 @@ class Profile:
     change_30d: int | None = None
     # Per platform; None in lists (``list`` does not load them), {} for a profile never synced.
     platforms: dict[str, PlatformStat] | None = field(default_factory=dict)
+    # The web app's user id, rizz score, preferences, links and handles: None in lists.
+    extras: ProfileExtras | None = None
 
     @property
     def avg_engagement(self) -> Decimal:
@@ -91,7 +94,17 @@ class Profile:
             "tiktokUsername": f"@{self.tiktok_username}" if self.tiktok_username else None,
             "stats": self.stats_json(), "change7d": self.change_7d, "change30d": self.change_30d,
             "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
+            **self.extras_json(),
         }
+
+    def extras_json(self) -> dict[str, Any]:
+        """The detail's ``userId``, ``rizzScore``, ``preferences``, ``socialLinks`` (every platform's
+        page) and ``platformHandles``; nothing for a row of a list."""
+        extras = self.extras
+        if extras is None:
+            return {}
+        return {"userId": extras.user_id, "rizzScore": extras.rizz_score, "preferences": extras.preferences.to_json(),
+                "socialLinks": extras.links(self.tiktok_username), "platformHandles": dict(extras.platform_handles)}
 
 
 @dataclass(frozen=True)

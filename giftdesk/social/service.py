@@ -55,10 +55,11 @@ from giftdesk.social.validation import (
     validate_sync,
 )
 
+from giftdesk.social.profile_fields import EXTRA_FIELDS, check_ranges, clean_extras, clean_handle, merged
 from giftdesk.social.records import (PlatformMetrics, PlatformStat, Profile, ProfileDeleteImpact,
                                       SyncMetrics, SyncRecord, compute_aggregates)
-from giftdesk.social.queries import (BASELINE_ADVANCE_LIMIT, BASELINES, COUNT_SYNC, INSERT_STAT, INSERT_SYNC,
-                                     LOCK_PROFILE, NONE_AGO, ONE_PROFILE, PLATFORM_STATS, PROFILE_TABLE,
+from giftdesk.social.queries import (BASELINE_ADVANCE_LIMIT, BASELINES, COUNT_SYNC, HANDLES, INSERT_STAT,
+                                     INSERT_SYNC, LOCK_PROFILE, SET_HANDLES, NONE_AGO, ONE_PROFILE, PLATFORM_STATS, PROFILE_TABLE,
                                      PROFILES_BY_NAME, SYNCS_BETWEEN, UPDATE_STAT, UPDATE_TOTALS, driver_rows,
                                      parse_times, profile_of)
 
@@ -212,8 +213,12 @@ class SocialService:
     def create(self, display_name: str, **fields: Any) -> Profile:
         self.ctx.require("operator", "add social profiles")
         cleaned = self._clean({"display_name": display_name, **fields}, partial=False)
+        for key in ("social_links", "platform_handles"):
+            cleaned[key] = merged({}, cleaned[key])
+        check_ranges(cleaned)
         with self.ctx.db.session() as session:
             self._check_links(session, cleaned, None)
+            self._check_user_id(session, cleaned["user_id"], None)
             profile = SocialProfile(**cleaned)
             session.add(profile)
             session.flush()
@@ -229,15 +234,23 @@ class SocialService:
         cleaned = self._clean(fields, partial=True)
         with self.ctx.db.session() as session:
             profile = self._profile_or_error(session, profile_id)
-            merged = {"customer_id": profile.customer_id, "account_id": profile.account_id}
-            merged.update({k: cleaned[k] for k in ("customer_id", "account_id") if k in cleaned})
+            merged_links = {"customer_id": profile.customer_id, "account_id": profile.account_id}
+            merged_links.update({k: cleaned[k] for k in ("customer_id", "account_id") if k in cleaned})
             if "account_id" in cleaned and "customer_id" not in cleaned and cleaned["account_id"] is not None:
-                merged["customer_id"] = None  # the customer follows the newly linked account
-            if "customer_id" in cleaned and "account_id" not in cleaned and merged["account_id"] is not None:
+                merged_links["customer_id"] = None  # the customer follows the newly linked account
+            if "customer_id" in cleaned and "account_id" not in cleaned and merged_links["account_id"] is not None:
                 # A new customer keeps the account link only if the account is theirs.
-                merged["account_id"] = self._account_if_owned(session, merged["account_id"], merged["customer_id"])
-            self._check_links(session, merged, profile_id)
-            cleaned.update(merged)
+                merged_links["account_id"] = self._account_if_owned(session, merged_links["account_id"],
+                                                                    merged_links["customer_id"])
+            self._check_links(session, merged_links, profile_id)
+            cleaned.update(merged_links)
+            for key in ("social_links", "platform_handles"):  # the platforms named change, the others stay
+                if key in cleaned:
+                    cleaned[key] = merged(getattr(profile, key) or {}, cleaned[key])
+            check_ranges({key: cleaned.get(key, getattr(profile, key)) for key in
+                          ("audience_min", "audience_max", "budget_min_cents", "budget_max_cents")})
+            if cleaned.get("user_id") is not None:
+                self._check_user_id(session, cleaned["user_id"], profile_id)
             changed = [k for k, v in cleaned.items() if getattr(profile, k) != v]
             for key in changed:
                 setattr(profile, key, cleaned[key])
@@ -276,9 +289,11 @@ class SocialService:
     # ---- syncing --------------------------------------------------------------------------
     def sync(self, profile_id: int, platform: str, followers: Any, engagement: Any = None, *, source: str,
              allow_text: bool = False, started: float | None = None, now: datetime | None = None,
-             check_role: bool = True, notify: bool = True) -> Profile:
+             check_role: bool = True, notify: bool = True, handle: str | None = None) -> Profile:
         """Validates and applies one sync; a refused one is recorded as failed and raised.
 
+        ``handle``: the platform's username or id sent with the numbers, kept as the profile's
+        handle on that platform.
         ``started`` (a ``time.perf_counter()`` value) lets the endpoint include parsing in the
         duration; ``check_role=False`` is for the endpoint, whose caller proved itself by token.
         """
@@ -290,9 +305,9 @@ class SocialService:
         platform = platform_name(platform)  # an unknown platform has no counters: refused unrecorded
         try:
             values = validate_sync(platform, followers, engagement, allow_text=allow_text)
-            result = self._apply(profile_id, platform, values.followers, values.engagement_centi, source,
-                                 started, now or utcnow())
-        except (SyncValidationError, NotFoundError) as exc:
+            handles = {} if handle is None else {platform: clean_handle(platform, handle)}
+            result = self._apply_all(profile_id, {platform: values}, source, started, now or utcnow(), handles)
+        except (ValidationError, NotFoundError) as exc:
             self.record_failure(profile_id, platform, source, str(exc), started=started, now=now, notify=notify,
                                 check_role=False)  # checked (or waived for the endpoint) above
             raise
@@ -301,24 +316,22 @@ class SocialService:
         return result
 
     def sync_batch(self, profile_id: int, values: dict[str, SyncValues], *, source: str,
-                   started: float | None = None, check_role: bool = True) -> Profile:
+                   started: float | None = None, check_role: bool = True,
+                   handles: dict[str, str] | None = None) -> Profile:
         """Applies syncs of several platforms, validated already (``validate_sync``), in one
-        transaction: all are stored or none."""
+        transaction: all are stored or none. ``handles``: platform -> handle sent with the numbers
+        (checked already, ``clean_handle``)."""
         started = time.perf_counter() if started is None else started
         if source not in SYNC_SOURCES:
             raise ValueError(f"unknown sync source {source!r}")
         if check_role:
             self.ctx.require("operator", "sync social stats")
-        result = self._apply_all(profile_id, values, source, started, utcnow())
+        result = self._apply_all(profile_id, values, source, started, utcnow(), handles or {})
         self._changed(profile_id)
         return result
 
-    def _apply(self, profile_id: int, platform: str, followers: int, engagement_centi: int, source: str,
-               started: float, now: datetime) -> Profile:
-        return self._apply_all(profile_id, {platform: SyncValues(followers, engagement_centi)}, source, started, now)
-
     def _apply_all(self, profile_id: int, values: dict[str, SyncValues], source: str, started: float,
-                   now: datetime) -> Profile:
+                   now: datetime, handles: dict[str, str | None] | None = None) -> Profile:
         with self.ctx.db.session() as session:
             connection = session.connection()
             # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
@@ -341,6 +354,10 @@ class SocialService:
                                                   "total_followers": total, "source": source,
                                                   "duration_ms": duration_ms, "error": None, "at": now})
                 self._count(session, platform, True, duration_ms)
+            if handles:
+                stored = connection.execute(HANDLES, {"pid": profile_id}).scalar() or {}
+                if merged(stored, handles) != stored:
+                    connection.execute(SET_HANDLES, {"pid": profile_id, "handles": merged(stored, handles)})
             note_change(session, "social_profile", profile_id, "updated")  # Core UPDATEs: the ORM sees none
             if now < utcnow() - timedelta(minutes=1):
                 self._forget_baselines()  # backdated: it may change what was true an hour ago
@@ -491,7 +508,7 @@ class SocialService:
     @staticmethod
     def _clean(given: dict[str, Any], partial: bool) -> dict[str, Any]:
         known = {"display_name", "bio", "avatar_url", "profile_url", "niches", "city", "state", "country",
-                 "is_public", "is_active", "customer_id", "account_id"}
+                 "is_public", "is_active", "customer_id", "account_id", *EXTRA_FIELDS}
         unknown = set(given) - known
         if unknown:
             raise TypeError(f"unknown profile fields: {', '.join(sorted(unknown))}")
@@ -523,7 +540,16 @@ class SocialService:
             if wanted(key):
                 value = given.get(key)
                 cleaned[key] = None if value in (None, "") else _record_id(value, label)
+        cleaned.update(clean_extras({k: v for k, v in given.items() if k in EXTRA_FIELDS}, partial))
         return cleaned
+
+    @staticmethod
+    def _check_user_id(session: Session, user_id: str | None, profile_id: int | None) -> None:
+        if user_id is None:
+            return
+        other = session.scalar(select(SocialProfile).where(SocialProfile.user_id == user_id))
+        if other is not None and other.id != profile_id:
+            raise ConflictError(f"The user id {user_id} already belongs to the profile '{other.display_name}'.")
 
     @staticmethod
     def _account_if_owned(session: Session, account_id: int, customer_id: int | None) -> int | None:

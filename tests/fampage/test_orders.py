@@ -224,6 +224,18 @@ def test_manual_order_and_status_edits(fdesk, acme):
         fdesk.orders.set_status(big.id, "Completed", charge="-1")
 
 
+@pytest.mark.parametrize("provider_id, message", [("abc", "must be a number"), ("0", "positive"),
+                                                  (str(2**63), "too large")])
+def test_a_manual_orders_provider_id_typed_as_text_is_checked(fdesk, acme, provider_id, message):
+    with pytest.raises(ValidationError, match=message):
+        fdesk.orders.create_manual(acme.id, "Views", "https://tiktok.com/@p", 100, "1", provider_order_id=provider_id)
+    assert fdesk.orders.list() == []  # nothing recorded
+    typed = fdesk.orders.create_manual(acme.id, "Views", "https://tiktok.com/@p", 100, "1", provider_order_id=" 4242 ")
+    assert typed.provider_order_id == 4242
+    assert fdesk.orders.create_manual(acme.id, "Views", "https://tiktok.com/@q", 100, "1",
+                                      provider_order_id="").provider_order_id is None
+
+
 def test_failed_and_refunded_statuses_credit_in_full(fdesk, fake, acme):
     order, invoice = fdesk.orders.place(acme.id, 101, "https://tiktok.com/@fail", 100)
     fake.set_status(order.provider_order_id, "Fail")

@@ -37,14 +37,48 @@ def _profile_options(required_name: bool) -> list:
         arg("--private", dest="is_public", action="store_false"),
         arg("--active", dest="is_active", action="store_true", default=None, help="active (default)"),
         arg("--inactive", dest="is_active", action="store_false"),
+        arg("--user-id", help="the creator's id in the web app: 24 hexadecimal digits ('' to clear)"),
+        arg("--rizz-score", help="a whole number from 0 to 100"),
+        arg("--audience-min", help="smallest audience size wanted for a collaboration"),
+        arg("--audience-max", help="largest audience size wanted"),
+        arg("--budget-min", help="smallest collaboration budget, e.g. 49.99"),
+        arg("--budget-max", help="largest collaboration budget"),
+        arg("--collaboration-types", help="comma-separated, e.g. shoutout,live ('' to clear)"),
+        arg("--locations", dest="preferred_locations", help="preferred places, comma-separated ('' to clear)"),
+        arg("--link", action="append", metavar="PLATFORM=URL",
+            help="a platform's page, repeatable (PLATFORM= clears it); other platforms keep theirs"),
+        arg("--handle", action="append", metavar="PLATFORM=HANDLE",
+            help="a platform's handle, repeatable (PLATFORM= clears it); other platforms keep theirs"),
     ]
+
+
+def _per_platform(pairs: list[str] | None, option: str) -> dict[str, str] | None:
+    """``PLATFORM=VALUE`` options as a map; an empty VALUE clears that platform."""
+    if pairs is None:
+        return None
+    result: dict[str, str] = {}
+    for pair in pairs:
+        platform, sign, value = pair.partition("=")
+        if not sign or not platform.strip():
+            raise ValidationError(f"{option} takes PLATFORM=VALUE, e.g. {option} instagram=…, not '{pair[:60]}'.",
+                                  field=option.lstrip("-"))
+        result[platform.strip()] = value
+    return result
 
 
 def _profile_fields(args) -> dict:
     mapping = {"name": "display_name", "bio": "bio", "avatar": "avatar_url", "url": "profile_url",
                "niches": "niches", "city": "city", "state": "state", "country": "country",
-               "customer": "customer_id", "account": "account_id", "is_public": "is_public", "is_active": "is_active"}
-    return {field: getattr(args, option) for option, field in mapping.items() if getattr(args, option) is not None}
+               "customer": "customer_id", "account": "account_id", "is_public": "is_public", "is_active": "is_active",
+               "user_id": "user_id", "rizz_score": "rizz_score", "audience_min": "audience_min",
+               "audience_max": "audience_max", "budget_min": "budget_min", "budget_max": "budget_max",
+               "collaboration_types": "collaboration_types", "preferred_locations": "preferred_locations"}
+    fields = {field: getattr(args, option) for option, field in mapping.items() if getattr(args, option) is not None}
+    for option, field in (("link", "social_links"), ("handle", "platform_handles")):
+        value = _per_platform(getattr(args, option), f"--{option}")
+        if value is not None:
+            fields[field] = value
+    return fields
 
 
 def _engagement(centi: int | None) -> str:
@@ -63,10 +97,21 @@ def _profile_text(p: Profile) -> list:
              ("Avatar", p.avatar_url), ("Profile URL", p.profile_url), ("Last seen", p.last_seen_at),
              ("Total followers", f"{p.total_followers:,}"), ("Avg engagement", _engagement(p.avg_engagement_centi)),
              ("Change 7 days", _change(p.change_7d)), ("Change 30 days", _change(p.change_30d))]
-    platforms = Table(["PLATFORM", "FOLLOWERS", "ENGAGEMENT", "SYNCED"], [
+    links: dict[str, str] = {}
+    handles: dict[str, str] = {}
+    if p.extras is not None:
+        preferences = p.extras.preferences
+        pairs += [("User id", p.extras.user_id), ("Rizz score", p.extras.rizz_score),
+                  ("Audience size", f"{preferences.audience_min:,} – {preferences.audience_max:,}"),
+                  ("Budget", f"{preferences.budget_min:,} – {preferences.budget_max:,}"),
+                  ("Collaboration types", ", ".join(preferences.collaboration_types) or None),
+                  ("Preferred locations", ", ".join(preferences.locations) or None)]
+        links, handles = p.extras.links(p.tiktok_username), p.extras.platform_handles
+    platforms = Table(["PLATFORM", "FOLLOWERS", "ENGAGEMENT", "SYNCED", "HANDLE", "LINK"], [
         (name, f"{p.platforms[name].followers:,}" if name in p.platforms else "-",
          _engagement(p.platforms[name].engagement_centi) if name in p.platforms else "-",
-         p.platforms[name].synced_at if name in p.platforms else None)
+         p.platforms[name].synced_at if name in p.platforms else None,
+         f"@{handles[name]}" if name in handles else "-", links.get(name, "-"))
         for name in SOCIAL_PLATFORMS
     ])
     return [Fields(pairs), platforms]

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
@@ -79,7 +80,15 @@ class NewOrderDialog(FormDialog):
         self.service_info = QLabel("Pick a service.", self)
         self.service_info.setProperty("role", "muted")
         self.service_info.setWordWrap(True)
-        form.addRow("", self.service_info)
+        self.rates_button = QPushButton("Rate history…", self)
+        self.rates_button.setObjectName("service-rate-history")
+        self.rates_button.setToolTip("How the chosen service's rate changed over time")
+        self.rates_button.setEnabled(False)
+        self.rates_button.clicked.connect(lambda _c=False: self.show_rate_history())
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.service_info, 1)
+        info_row.addWidget(self.rates_button, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow("", info_row)
 
         self.link = QLineEdit(self)
         self.link.setObjectName("link")
@@ -273,7 +282,17 @@ class NewOrderDialog(FormDialog):
                 self.quantity.setPlaceholderText(f"{service.min:,} to {service.max:,}")
         if not service or not service.dripfeed:
             self.dripfeed.setChecked(False)
+        self.rates_button.setEnabled(service is not None)
         self._drip_changed()
+
+    def show_rate_history(self) -> None:
+        from giftdesk.gui.fampage.rate_history import RateHistoryDialog
+
+        service = self.selected_service()
+        if service is None:
+            return
+        self.rate_dialog = RateHistoryDialog(self.ctx, service, parent=self)
+        self.rate_dialog.open()
 
     def _company_changed(self) -> None:
         company = self.current_company()

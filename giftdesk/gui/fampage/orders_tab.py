@@ -92,6 +92,13 @@ class FampageOrdersTab(QWidget):
         self.new_button.setEnabled(ctx.can_edit)
         if not ctx.can_edit:
             self.new_button.setToolTip("Viewers cannot place orders")
+        self.manual_button = QPushButton(theme.icon("add"), "Record order…", header)
+        self.manual_button.setObjectName("record-manual-order")
+        self.manual_button.setToolTip("Record an order placed elsewhere, with its cost (Ctrl+Shift+N)")
+        self.manual_button.setShortcut("Ctrl+Shift+N")
+        self.manual_button.setEnabled(ctx.can_edit)
+        if not ctx.can_edit:
+            self.manual_button.setToolTip("Viewers cannot record orders")
         head.addWidget(caption)
         head.addWidget(self.balance_label)
         head.addWidget(self.balance_warning)
@@ -99,6 +106,7 @@ class FampageOrdersTab(QWidget):
         head.addWidget(self.sync_label, 1)
         head.addWidget(self.sync_button)
         head.addWidget(self.new_button)
+        head.addWidget(self.manual_button)
 
         # ---- views ----
         self.views = QTabWidget(self)
@@ -166,6 +174,7 @@ class FampageOrdersTab(QWidget):
                                              self)
         self.sync_button.clicked.connect(lambda _c=False: self.sync_now())
         self.new_button.clicked.connect(lambda _c=False: self.new_order())
+        self.manual_button.clicked.connect(lambda _c=False: self.record_manual_order())
         self.settings_button.clicked.connect(lambda _c=False: self._open_settings())
         self.orders.new_order.connect(self.new_order)
         self.orders.changed.connect(self._money_changed)
@@ -378,10 +387,32 @@ class FampageOrdersTab(QWidget):
         dialog.accepted.connect(lambda: self._placed(dialog.result))
         dialog.open()
 
+    def record_manual_order(self, company_id: int | None = None) -> None:
+        from giftdesk.gui.fampage.manual_order import ManualOrderDialog
+
+        if not self.ctx.can_edit:
+            return
+        dialog = ManualOrderDialog(self.ctx, self, company_id=company_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._recorded(dialog.result))
+        dialog.open()
+
+    def _recorded(self, result) -> None:
+        order, invoice = result
+        invoice_text = (f"; draft invoice of {money_text(invoice.total, invoice.currency)}" if invoice is not None
+                        else "")
+        self.message.emit(f"Recorded order #{order.id} ({order.service_name} × {order.quantity:,}){invoice_text}.")
+        self._show_new_order(order)
+
     def _placed(self, result) -> None:
         order, invoice = result
         self.message.emit(f"Placed order #{order.id} (Fampage {order.provider_order_id}); draft invoice "
                           f"of {money_text(invoice.total, invoice.currency)}.")
+        self._show_new_order(order)
+
+    def _show_new_order(self, order) -> None:
+        """The orders view in front, reloaded with ``order`` selected."""
         self.views.setCurrentWidget(self.orders)
         orders = self.orders
 

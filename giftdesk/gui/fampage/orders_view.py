@@ -161,10 +161,13 @@ class OrdersView(FampageView):
         self.create_invoice_button = self._button(
             "Create invoice", "add", self.create_invoice, "Draft a new invoice for the order (its invoice was voided, "
             "or it never had one)", "create-invoice", changes=True)
+        self.rates_button = self._button("Rate history", None, self.show_rate_history,
+                                         "How the order's service rate changed over time", "order-rate-history")
         self.standing_invoice: tuple[int, Any] | None = None  # (order id, what orders.invoice_of said)
         actions = QHBoxLayout()
         for button in (self.sync_button, self.refill_button, self.refill_status_button, self.cancel_button,
-                       self.status_button, self.reconcile_button, self.invoice_button, self.create_invoice_button):
+                       self.status_button, self.reconcile_button, self.invoice_button, self.create_invoice_button,
+                       self.rates_button):
             actions.addWidget(button)
         actions.addStretch(1)
         self.unconfirmed = QLabel(self)
@@ -306,6 +309,14 @@ class OrdersView(FampageView):
             self._set_applicable(button, applies[key])
 
         self._set_applicable(self.create_invoice_button, self._invoice_creation())
+        order = self._one_selected()
+        if order is None:
+            rates = OrderApplicability("rates", reason="Select one order to see its service's rates")
+        elif order.service_id is None:
+            rates = OrderApplicability("rates", reason="This order's service is not in the catalogue")
+        else:
+            rates = OrderApplicability("rates", ids=(order.id,))
+        self._set_applicable(self.rates_button, rates)
 
     def _one_selected(self):
         rows = self.table.selected_rows()
@@ -492,6 +503,20 @@ class OrdersView(FampageView):
                              confirm_text="Not placed"):
             self._run(operations.MARK_NOT_PLACED, lambda: orders.reconcile(row.id, not_placed=True), target=row.id,
                       on_error=self._report, on_success=lambda r: self._done(f"Order #{r.id} marked not placed."))
+
+    def show_rate_history(self) -> None:
+        order = self._one_selected()
+        if order is None or order.service_id is None:
+            return
+        self._submit(self.ctx.desk.fampage.service, order.service_id, on_success=self._open_rate_history,
+                     description="Finding the service…")
+
+    def _open_rate_history(self, service) -> None:
+        from giftdesk.gui.fampage.rate_history import RateHistoryDialog
+
+        dialog = RateHistoryDialog(self.ctx, service, parent=self)
+        self.dialog = dialog
+        dialog.open()
 
     def _show_invoice(self) -> None:
         row = self.table.current_row()

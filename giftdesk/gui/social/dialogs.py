@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +32,7 @@ from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.widgets.form_dialog import FormDialog
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.table import RIGHT, Column, RowTableView
+from giftdesk.social.profile_fields import EXTRA_FIELDS, PLATFORM_HOSTS, ProfileExtras, cents_to_decimal
 from giftdesk.social.validation import (
     SyncValidationError,
     display_name,
@@ -100,11 +103,23 @@ class ProfileDialog(FormDialog):
         form.addRow("", flags)
         form.addRow("&Customer", self.customer)
         form.addRow("&TikTok account", self.account)
-        self.layout_.addLayout(form)
+        self.tabs = QTabWidget(self)
+        main_page = QWidget(self.tabs)
+        main_page.setLayout(form)
+        self.tabs.addTab(main_page, "Profile")
+        self.tabs.addTab(self._preferences_page(), "Preferences")
+        self.tabs.addTab(self._links_page(), "Links and handles")
+        self.layout_.addWidget(self.tabs)
         self.fields = {"display name": self.name, "bio": self.bio, "avatar URL": self.avatar,
                        "profile URL": self.url, "niches": self.niches, "city": self.city, "state": self.state,
                        "country": self.country, "customer": self.customer, "account_id": self.account,
-                       "TikTok account": self.account}
+                       "TikTok account": self.account, "user_id": self.user_id, "rizz_score": self.rizz_score,
+                       "audience_min": self.audience_min, "audience_max": self.audience_max,
+                       "budget_min": self.budget_min, "budget_max": self.budget_max,
+                       "collaboration_types": self.collaboration_types,
+                       "preferred_locations": self.preferred_locations,
+                       **{f"social_links.{p}": self.links[p] for p in SOCIAL_PLATFORMS},
+                       **{f"platform_handles.{p}": self.handles[p] for p in SOCIAL_PLATFORMS}}
         self._accounts: dict[int, list] = {}
         self.customer.addItem("— none —", None)
         self.customer.currentIndexChanged.connect(self._fill_accounts)
@@ -119,11 +134,95 @@ class ProfileDialog(FormDialog):
             widget.setText(value or "")
         self.public.setChecked(p.is_public if p else True)
         self.active.setChecked(p.is_active if p else True)
+        # A profile read from a list has no extras: its stored ones are then left as they are.
+        self._extras_known = p is None or p.extras is not None
+        self._show_extras(p.extras if p is not None and p.extras is not None else ProfileExtras())
         self.finish_layout()
         self.name.setFocus()
         self.loaded = False
         ctx.runner.submit(self._load_links, on_success=self._show_links, owner=self,
                           description="Loading customers…")
+
+    def _preferences_page(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.user_id = QLineEdit(page)
+        self.user_id.setPlaceholderText("24 hexadecimal digits, from the web app")
+        self.rizz_score = QLineEdit(page)
+        self.rizz_score.setPlaceholderText("0–100")
+        self.audience_min, self.audience_max = QLineEdit(page), QLineEdit(page)
+        self.budget_min, self.budget_max = QLineEdit(page), QLineEdit(page)
+        for low, high in ((self.audience_min, self.audience_max), (self.budget_min, self.budget_max)):
+            low.setPlaceholderText("smallest")
+            high.setPlaceholderText("largest")
+        self.collaboration_types = QLineEdit(page)
+        self.collaboration_types.setPlaceholderText("shoutout, live, review")
+        self.preferred_locations = QLineEdit(page)
+        self.preferred_locations.setPlaceholderText("Delhi, Mumbai")
+        form.addRow("User &id", self.user_id)
+        form.addRow("&Rizz score", self.rizz_score)
+        for text, low, high in (("Audienc&e size", self.audience_min, self.audience_max),
+                                ("Bud&get", self.budget_min, self.budget_max)):
+            row = QHBoxLayout()
+            row.addWidget(low, 1)
+            row.addWidget(QLabel("to", page))
+            row.addWidget(high, 1)
+            form.addRow(_buddy(text, low, page), row)
+        form.addRow("C&ollaboration types", self.collaboration_types)
+        form.addRow("Pre&ferred locations", self.preferred_locations)
+        return page
+
+    def _links_page(self) -> QWidget:
+        page = QWidget(self)
+        grid = QGridLayout(page)
+        grid.setColumnStretch(2, 1)
+        grid.setColumnMinimumWidth(1, 150)
+        for column, text in ((1, "Handle"), (2, "Page")):
+            header = QLabel(text, page)
+            header.setProperty("role", "muted")
+            grid.addWidget(header, 0, column)
+        self.handles: dict[str, QLineEdit] = {}
+        self.links: dict[str, QLineEdit] = {}
+        for row, platform in enumerate(SOCIAL_PLATFORMS, start=1):
+            handle, link = QLineEdit(page), QLineEdit(page)
+            handle.setPlaceholderText("@handle")
+            link.setPlaceholderText(f"https://{PLATFORM_HOSTS[platform][0]}/…")
+            handle.setAccessibleName(f"{display_name(platform)} handle")
+            link.setAccessibleName(f"{display_name(platform)} page")
+            grid.addWidget(_buddy(display_name(platform), handle, page), row, 0)
+            grid.addWidget(handle, row, 1)
+            grid.addWidget(link, row, 2)
+            self.handles[platform], self.links[platform] = handle, link
+        note = QLabel("A page left empty shows the handle's page; the TikTok account's page when both are empty.",
+                      page)
+        note.setProperty("role", "muted")
+        note.setWordWrap(True)
+        grid.addWidget(note, len(SOCIAL_PLATFORMS) + 1, 0, 1, 3)
+        grid.setRowStretch(len(SOCIAL_PLATFORMS) + 2, 1)
+        return page
+
+    def _show_extras(self, extras: ProfileExtras) -> None:
+        preferences = extras.preferences
+        self.user_id.setText(extras.user_id or "")
+        self.rizz_score.setText(str(extras.rizz_score))
+        self.audience_min.setText(str(preferences.audience_min))
+        self.audience_max.setText(str(preferences.audience_max))
+        self.budget_min.setText(str(cents_to_decimal(preferences.budget_min_cents)))
+        self.budget_max.setText(str(cents_to_decimal(preferences.budget_max_cents)))
+        self.collaboration_types.setText(", ".join(preferences.collaboration_types))
+        self.preferred_locations.setText(", ".join(preferences.locations))
+        for platform in SOCIAL_PLATFORMS:
+            self.handles[platform].setText(extras.platform_handles.get(platform, ""))
+            self.links[platform].setText(extras.social_links.get(platform, ""))
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        widget = self.fields.get(field or "")
+        if widget is None and field in ("social_links", "platform_handles"):
+            field = None
+        for index in range(self.tabs.count()):  # the refused field's page in front
+            if widget is not None and self.tabs.widget(index).isAncestorOf(widget):
+                self.tabs.setCurrentIndex(index)
+        super().show_error(message, field)
 
     def _load_links(self):
         customers = self.ctx.desk.customers
@@ -156,11 +255,21 @@ class ProfileDialog(FormDialog):
             "profile_url": self.url.text(), "niches": self.niches.text(), "city": self.city.text(),
             "state": self.state.text(), "country": self.country.text(), "is_public": self.public.isChecked(),
             "is_active": self.active.isChecked(), "customer_id": self.customer.currentData(),
-            "account_id": self.account.currentData(),
+            "account_id": self.account.currentData(), "user_id": self.user_id.text(),
+            "rizz_score": self.rizz_score.text(), "audience_min": self.audience_min.text(),
+            "audience_max": self.audience_max.text(), "budget_min": self.budget_min.text(),
+            "budget_max": self.budget_max.text(), "collaboration_types": self.collaboration_types.text(),
+            "preferred_locations": self.preferred_locations.text(),
+            # Every platform: an emptied field clears that platform's link or handle.
+            "social_links": {p: self.links[p].text() for p in SOCIAL_PLATFORMS},
+            "platform_handles": {p: self.handles[p].text() for p in SOCIAL_PLATFORMS},
         }
 
     def on_ok(self) -> None:
         values = self.values()
+        if not self._extras_known:
+            for key in EXTRA_FIELDS:
+                values.pop(key)
         if not self.loaded:  # links not loaded yet: leave them as they are
             values.pop("customer_id")
             values.pop("account_id")

@@ -87,6 +87,22 @@ PROFILE_COLUMNS = [
 ]
 
 
+def preferences_text(extras) -> str:
+    """One line: the rizz score, what the creator looks for in a collaboration, the user id."""
+    if extras is None:
+        return ""
+    p = extras.preferences
+    parts = [f"Rizz score {extras.rizz_score}", f"audience {p.audience_min:,}–{p.audience_max:,}",
+             f"budget {p.budget_min:,}–{p.budget_max:,}"]
+    if p.collaboration_types:
+        parts.append("collaborations: " + ", ".join(p.collaboration_types))
+    if p.locations:
+        parts.append("in " + ", ".join(p.locations))
+    if extras.user_id:
+        parts.append(f"user id {extras.user_id}")
+    return " · ".join(parts)
+
+
 class PlatformCard(QFrame):
     """One platform's followers and engagement, with its Sync button."""
 
@@ -118,8 +134,24 @@ class PlatformCard(QFrame):
         self.followers.setProperty("role", "heading")
         self.engagement = QLabel(self)
         self.engagement.setProperty("role", "muted")
+        self.page = QLabel(self)
+        self.page.setTextFormat(Qt.TextFormat.RichText)  # a link; what people typed is escaped
+        self.page.setOpenExternalLinks(True)
+        self.page.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         layout.addWidget(self.followers)
         layout.addWidget(self.engagement)
+        layout.addWidget(self.page)
+        self.show_page(None, None)
+
+    def show_page(self, handle: str | None, link: str | None) -> None:
+        """The platform's handle (or "page" when only a link is known), linking to its page."""
+        text = f"@{handle}" if handle else ("page" if link else "")
+        if link:
+            self.page.setText(f'<a href="{html.escape(link, quote=True)}">{html.escape(text)}</a>')
+            self.page.setToolTip(link)
+        else:
+            self.page.setText(html.escape(text) or "&nbsp;")  # kept one line high: the cards stay aligned
+            self.page.setToolTip("")
 
     def show_stat(self, stat) -> None:
         if stat is None:
@@ -211,10 +243,16 @@ class SocialStatsTab(QWidget):
             label.setTextFormat(Qt.TextFormat.PlainText)  # names and bios are what people typed, not HTML
         self.profile_bio.hide()
         self.profile_totals = QLabel(header)
+        self.profile_preferences = QLabel(header)  # rizz score, user id and what they look for
+        self.profile_preferences.setProperty("role", "muted")
+        self.profile_preferences.setWordWrap(True)
+        self.profile_preferences.setTextFormat(Qt.TextFormat.PlainText)
+        self.profile_preferences.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header_layout.addWidget(self.profile_name)
         header_layout.addWidget(self.profile_meta)
         header_layout.addWidget(self.profile_bio)
         header_layout.addWidget(self.profile_totals)
+        header_layout.addWidget(self.profile_preferences)
         detail_layout.addWidget(header)
         cards = QGridLayout()
         cards.setSpacing(8)
@@ -431,8 +469,13 @@ class SocialStatsTab(QWidget):
             if change is not None:
                 totals += f" · {html.escape(_change_text(change))} in {label}"
         self.profile_totals.setText(totals)
+        self.profile_preferences.setText(preferences_text(profile.extras))
+        self.profile_preferences.setVisible(profile.extras is not None)
+        links = profile.extras.links(profile.tiktok_username) if profile.extras is not None else {}
+        handles = profile.extras.platform_handles if profile.extras is not None else {}
         for platform, card in self.cards.items():
             card.show_stat(profile.platforms.get(platform))
+            card.show_page(handles.get(platform), links.get(platform))
         since = None if self.growth_days is None else now - timedelta(days=self.growth_days)
         self.chart.set_series(growth, self.chart_metric, since=since, until=now)
 
