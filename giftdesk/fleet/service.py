@@ -89,7 +89,7 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             except ServiceUnavailableError:
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
         # With state, the engine's list runs while the database answers (two waits overlap).
-        pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
+        pending = _LIST_POOL.submit(self.docker.list_fleet, self.desk_id) if with_state else None
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
@@ -114,7 +114,7 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
         if containers is None:
-            containers = self.docker.list_trackers(self.desk_id)
+            containers = self.docker.list_fleet(self.desk_id)
         by_id = {c.id: c for c in containers}
         return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
 

@@ -11,6 +11,7 @@ GROUP_MODULES: list[str] = [
     "social",
     "fampage", "company", "order", "invoice", "analytics",
     "events",
+    "move_in",  # giftdesk import …
     "system",  # status and serve come last in --help
     "service",  # serve at boot
 ]
