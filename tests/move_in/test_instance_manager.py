@@ -168,8 +168,9 @@ def test_moving_in_adopts_every_tracker_without_a_restart(fleet_desk, manager, e
 
     # Not restarted: the same containers, started at the same moment, still running.
     for item in instances:
-        state = engine.api.inspect_container(item["container_id"])["State"]
-        assert state["Running"] and state["StartedAt"] == item["started_at"] and state["RestartCount"] == 0
+        details = engine.api.inspect_container(item["container_id"])
+        assert details["State"]["Running"] and details["State"]["StartedAt"] == item["started_at"]
+        assert details["RestartCount"] == 0 and details["Name"] == f"/gift-tracker-{item['name']}"
 
     listed = {row["name"]: row for row in cli.json("instance", "list")}
     for item in instances:

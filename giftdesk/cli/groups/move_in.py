@@ -37,3 +37,22 @@ def register(cli) -> None:
             warn_secret_store(desk)
             plan = importer.apply(args.database, users=args.users)
         return Output(plan.to_json(), _instance_manager_text(plan))
+
+    @group.command("tracker-data",
+                   "the tracker backend's mongoexport files: keys (status, instance URL, last access) and gift "
+                   "groups, config and analytics documents as they were",
+                   arg("--instances", required=True, metavar="FILE", help="mongoexport of TrackerInstance"),
+                   arg("--data", required=True, metavar="FILE", help="mongoexport of InstanceData"),
+                   DRY_RUN)
+    def tracker_data(desk, args):
+        from giftdesk.move_in.tracker_data import TrackerDataImport
+
+        importer = TrackerDataImport(desk)
+        if args.dry_run:
+            plan = importer.plan(args.instances, args.data)
+        else:
+            warn_secret_store(desk)
+            plan = importer.apply(args.instances, args.data)
+        rows = [(k.legacy_account_id, "key", k.outcome, k.reason or k.status) for k in plan.keys]
+        rows += [(d.legacy_account_id, d.data_type, d.outcome, d.reason) for d in plan.documents]
+        return Output(plan.to_json(), [Table(["OLD ACCOUNT ID", "WHAT", "OUTCOME", "DETAILS"], rows), plan.summary()])
