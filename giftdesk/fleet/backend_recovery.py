@@ -213,7 +213,8 @@ class BackendRecovery(Service):
     def _note_adopted(self, row) -> None:
         """A container taken over from another manager loaded its data from the backend it was
         started with: until it starts again under us, it is never restarted for that."""
-        if row.adopted_container_id and row.adopted_container_id == row.container_id:
+        adopted = getattr(row, "adopted_container_id", None)
+        if adopted and adopted == row.container_id:
             self._adopted_at[row.container_id] = row.created_at
 
     def _check(self, instance_id: int, name: str, container_id: str, account_id: int, now: datetime,
