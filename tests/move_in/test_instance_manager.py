@@ -312,3 +312,30 @@ def test_bad_input_is_one_sentence_and_writes_nothing(desk, tmp_path, capsys):
     with desk.db.read_session() as session:
         assert session.scalar(select(func.count(AuditEntry.id))) == audit_before
         assert session.scalar(select(func.count(Instance.id))) == 0
+
+
+@pytest.mark.timeout(120)
+def test_the_watcher_follows_an_adopted_container_by_its_id(fleet_desk, manager, engine, capsys):  # noqa: F811
+    from giftdesk.fleet.events import InstanceStateChanged
+    from giftdesk.fleet.runtime import install
+    from giftdesk.runtime import Runtime
+    from tests.fleet.test_runtime import Recorder
+
+    path, instances = manager
+    make_cli(capsys, "--data-dir", str(fleet_desk.paths.root))("import", "gift-instance-manager", str(path))
+    row = fleet_desk.fleet.get(instances[0]["name"])
+    recorder = Recorder(fleet_desk, InstanceStateChanged)
+    runtime = Runtime(fleet_desk, endpoint=False, features=False)
+    fleet = install(runtime, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    runtime.start()
+    try:
+        recorder.wait(lambda e: e.instance_id == row.id and e.state == "running", timeout=20)
+        resyncs = fleet.watcher.resyncs
+        engine.api.stop(instances[0]["container_id"], timeout=5)  # from outside, as `docker stop` does
+        _at, event = recorder.wait(lambda e: e.instance_id == row.id and e.state == "exited", timeout=20)
+        assert event.name == row.name and fleet.watcher.resyncs == resyncs  # carried by the event stream
+        # The manager's numeric instance.id label never names one of ours.
+        assert all(e.instance_id in {row.id, fleet_desk.fleet.get(instances[1]["name"]).id}
+                   for _at, e in recorder.events)
+    finally:
+        runtime.stop()
