@@ -151,6 +151,9 @@ class MainWindow(QMainWindow):
         self.audit_action = self._action("&Audit log…", self.open_audit_log, tip="Who changed what, and when")
         self.alerts_action = self._action("A&lerts…", self.open_alerts,
                                           tip="What the alert rules raised: acknowledge or snooze them")
+        self.move_in_action = self._action("&Move in…", self.open_move_in,
+                                           tip="Bring over the instance manager's trackers and the tracker backend's "
+                                               "data; no tracker restarts")
         self.settings_action = self._action("&Settings…", self.open_settings, "settings",
                                             QKeySequence.StandardKey.Preferences)
         if self.settings_action.shortcut().isEmpty():
@@ -161,6 +164,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.audit_action)
         file_menu.addAction(self.alerts_action)
+        file_menu.addAction(self.move_in_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -311,6 +315,11 @@ class MainWindow(QMainWindow):
         from giftdesk.gui.alerts.alert_list import AlertsDialog
 
         return self._open(AlertsDialog(self.ctx, self))
+
+    def open_move_in(self):
+        from giftdesk.gui.move_in.dialog import MoveInDialog
+
+        return self._open(MoveInDialog(self.ctx, self))
 
     def _open(self, dialog):
         """Window-modal without a nested event loop (safe under qasync); deleted when closed."""

@@ -1,0 +1,1 @@
+"""File → Move in…: the guided import of what an agency runs today."""
