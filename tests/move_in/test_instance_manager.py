@@ -238,9 +238,34 @@ def test_the_imported_trackers_are_this_desks_to_stop_and_start(fleet_desk, mana
     report = fleet_desk.fleet.reconcile()
     ids = {o.id for o in report.orphans}
     assert not ({i["container_id"] for i in instances} & ids) and report.missing == []
+    # A recreate replaces it with a container of ours, and says the tracker's account id changes.
+    recreated = cli.json("instance", "edit", name, "--recreate")
+    assert recreated["containerId"] != instances[0]["container_id"] and recreated["adoptedContainerId"] is None
+    assert not engine.api.containers(all=True, filters={"id": instances[0]["container_id"]})
+    labels = engine.api.inspect_container(recreated["containerId"])["Config"]["Labels"]
+    assert labels["giftdesk.desk"] == fleet_desk.secrets.namespace and labels["managed-by"] == "giftdesk"
+    events = [e["message"] for e in cli.json("instance", "events", name)]
+    assert any(f"no longer as {instances[0]['account_id']}" in m for m in events)
+    # Deleting the other one removes its adopted container (it is this instance's now).
+    cli("instance", "delete", instances[1]["name"], "--yes")
+    assert not engine.api.containers(all=True, filters={"id": instances[1]["container_id"]})
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.timeout(120)
+def test_the_import_on_postgresql_too(any_db_desk, manager, engine, monkeypatch):  # noqa: F811
+    from giftdesk.move_in.instance_manager import InstanceManagerImport
+    from tests.support.docker_engine import docker_host_of
+
+    monkeypatch.setenv("DOCKER_HOST", docker_host_of(engine))
+    path, instances = manager
+    done = InstanceManagerImport(any_db_desk).apply(path)
+    assert [p.outcome for p in done.instances] == ["adopt", "adopt"] and done.applied
+    accounts = {a.legacy_id: a for a in any_db_desk.customers.list_accounts()}
+    assert set(accounts) == {i["account_id"] for i in instances}
+    assert not InstanceManagerImport(any_db_desk).apply(path).changes_anything
+
+
 def test_users_become_administrators_only_when_asked(fleet_desk, manager, capsys):  # noqa: F811
     path, _instances = manager
     cli = make_cli(capsys, "--data-dir", str(fleet_desk.paths.root))
