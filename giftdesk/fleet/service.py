@@ -190,6 +190,12 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             session.add(InstanceLog(instance_id=instance_id, level="warning", message=MISSING_MESSAGE))
         return True
 
+    def adopted_container_ids(self) -> set[str]:
+        """The containers taken over from another manager that are still this desk's instances'."""
+        with self.ctx.db.read_session() as session:
+            return set(session.scalars(select(Instance.adopted_container_id)
+                                       .where(Instance.adopted_container_id.is_not(None))))
+
     def instance_id_of_uid(self, uid: str) -> int | None:
         with self.ctx.db.read_session() as session:
             return session.scalar(select(Instance.id).where(Instance.uid == uid))
