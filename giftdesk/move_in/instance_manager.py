@@ -370,11 +370,13 @@ class InstanceManagerImport:
             last_stopped_at=old.last_stopped_at)
         session.add(record)
         session.flush()
+        secrets = [value for value in (env.get("API_KEY"), old.api_key, env.get("DASH_PASSWORD"), old.dash_password)
+                   if value]
         for entry in source.logs.get(old.id, []):
+            details = _masked(scrub(entry.details), secrets) if entry.details else None
             session.add(InstanceLog(instance_id=record.id, level=entry.level[:16] or "info",
-                                    message=entry.message[:2000] or "(no message)",
-                                    details=scrub(entry.details) if entry.details else None,
-                                    created_at=entry.created_at or utcnow()))
+                                    message=_masked(entry.message, secrets)[:2000] or "(no message)",
+                                    details=details, created_at=entry.created_at or utcnow()))
         session.add(InstanceLog(instance_id=record.id, level="info", message=(
             f"Moved in from the gift instance manager: container {item.container_id[:12]} adopted as it was "
             f"(not restarted); its tracker calls as account {item.legacy_account_id}")))
@@ -395,6 +397,20 @@ class InstanceManagerImport:
         session.flush()
         self.ctx.audit(session, "admin.import", f"Imported {admin.role} '{user.username}' from the gift instance "
                        "manager (its password is checked at first login, then rehashed)", "administrator", admin.id)
+
+
+def _masked(value, secrets: list[str]):
+    """The manager's log entries without the instance's key or dashboard password, wherever they
+    were written (a message, a detail)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "••••")
+        return value
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value
 
 
 def _bindings(details: dict, port: int | None) -> list[dict]:

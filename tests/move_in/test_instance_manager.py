@@ -110,6 +110,8 @@ def manager(tmp_path, engine, request):  # noqa: F811
         connection.execute("INSERT INTO instance_logs (instance_id, level, message, details) VALUES (?, 'info', ?, ?)",
                            (item["id"], "Instance created", json.dumps({"port": item["port"],
                                                                         "env": {"API_KEY": item["api_key"]}})))
+        connection.execute("INSERT INTO instance_logs (instance_id, level, message, details) VALUES (?, 'info', ?, ?)",
+                           (item["id"], f"Started with key {item['api_key']}", json.dumps({"note": item["dash_password"]})))
         instances.append(item)
     connection.execute("INSERT INTO users (username, password_hash, role) VALUES ('manager-admin', ?, 'admin')",
                        (_bcrypt("manager password 1"),))
@@ -186,7 +188,9 @@ def test_moving_in_adopts_every_tracker_without_a_restart(fleet_desk, manager, e
     assert fleet_desk.fleet.dash_password(first.id) == instances[0]["dash_password"]
     history = [e.message for e in fleet_desk.fleet.events(first.id)]
     assert "Instance created" in history and any("adopted as it was" in m for m in history)
-    assert instances[0]["api_key"] not in json.dumps([e.details for e in fleet_desk.fleet.events(first.id)])
+    logged = json.dumps([[e.message, e.details] for e in fleet_desk.fleet.events(first.id)])
+    assert instances[0]["api_key"] not in logged and instances[0]["dash_password"] not in logged
+    assert "Started with key ••••" in history
 
     # The endpoint serves the imported gift groups to the old key under the old id, path and header.
     gateway = TrackerGateway(fleet_desk.db, fleet_desk.events)
