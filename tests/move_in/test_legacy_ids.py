@@ -67,3 +67,20 @@ def test_the_account_and_its_instances_show_the_old_id(desk, make_account, capsy
     cli = make_cli(capsys, "--data-dir", str(desk.paths.root))
     shown = cli.json("account", "show", str(row.id))
     assert shown["legacyId"] == OLD_ID and shown["id"] == row.id
+
+
+def test_migration_0011b_goes_down_and_up(any_db_desk):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from giftdesk.db.migrate import SCHEMA_HEAD, _alembic_config, current_revision, upgrade
+
+    config = _alembic_config()
+    with any_db_desk.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    assert "account_legacy_ids" not in inspect(any_db_desk.db.engine).get_table_names()
+    assert "adopted_container_id" not in {c["name"] for c in inspect(any_db_desk.db.engine).get_columns("instances")}
+    upgrade(any_db_desk.db)
+    assert current_revision(any_db_desk.db) == SCHEMA_HEAD == "0011b"
+    assert "account_legacy_ids" in inspect(any_db_desk.db.engine).get_table_names()
