@@ -210,11 +210,17 @@ class TrackerDataImport:
                 return replace(plan, outcome=CREATE)
             return replace(plan, reason=f"no account here has the old id {old_id} (import the instance manager first)")
         plan = replace(plan, account_id=account_id)
-        stored = session.scalar(select(TrackerData.data).where(TrackerData.account_id == account_id,
-                                                               TrackerData.data_type == data_type))
+        stored = session.execute(select(TrackerData.data, TrackerData.updated_at).where(
+            TrackerData.account_id == account_id, TrackerData.data_type == data_type)).first()
         if stored is None:
             return replace(plan, outcome=CREATE)
-        return replace(plan, outcome=UNCHANGED if stored == data else UPDATE)
+        if stored.data == data:
+            return replace(plan, outcome=UNCHANGED)
+        exported = doc.get("updatedAt") if isinstance(doc.get("updatedAt"), datetime) else None
+        if exported is None or stored.updated_at > exported:
+            # A tracker (or a person) saved it here after the export was taken: theirs is kept.
+            return replace(plan, reason="kept: saved here after the export was taken")
+        return replace(plan, outcome=UPDATE)
 
     # ---- the import -------------------------------------------------------------------------------
     def apply(self, instances_path: str | Path, data_path: str | Path) -> TrackerDataPlan:

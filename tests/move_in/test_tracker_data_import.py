@@ -89,6 +89,12 @@ def test_keys_and_documents_come_by_the_old_id(desk, known, tmp_path):
     again = importer.apply(keys, data)
     assert not again.changes_anything and "Nothing to import" in again.summary()
 
+    # A tracker saves after the import: a later run of the same export keeps what it saved.
+    desk.tracker_data.save_gift_groups(row.id, {"n": {"name": "Newer", "color": "#00ff00", "giftIds": [1]}})
+    later = importer.plan(keys, data)
+    assert later.documents[0].outcome == "skip" and "saved here after the export" in later.documents[0].reason
+    assert not later.changes_anything
+
 
 def test_a_dry_run_writes_nothing(desk, known, tmp_path):
     _row, key, old = known
