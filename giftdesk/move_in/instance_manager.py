@@ -192,13 +192,17 @@ class InstanceManagerImport:
             return replace(base, reason="its container is another instance's here already")
         if name in taken_names:
             return replace(base, reason=f"name clash: '{name}' is listed twice")
-        if base.legacy_account_id in taken_accounts:
-            return replace(base, reason=f"account {base.legacy_account_id} has another instance in this import")
         container = self._container(item, containers)
         if isinstance(container, str):
             return replace(base, reason=container)
         summary, details = container
         env = env_of(details)
+        running_as = env.get("ACCOUNT_ID", "").strip().lower()
+        if OBJECT_ID.match(running_as) and running_as != base.legacy_account_id:
+            base = replace(base, legacy_account_id=running_as)  # what the tracker calls with decides
+        if base.legacy_account_id in taken_accounts:
+            return replace(base, reason=f"account {base.legacy_account_id} has another instance in this import "
+                                        "(clone it here after the import)")
         port = _published_port(details, item.port) or item.port
         if port is None:
             return replace(base, reason="it publishes no port")
