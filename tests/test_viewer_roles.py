@@ -38,7 +38,7 @@ VIEWER_MAY = {
                 "rate_history", "service", "services"},
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,
     # relinks and missing containers wait for an operator or the runtime).
-    "fleet": {"adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
+    "fleet": {"adopted_container_ids", "adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
               "next_free_port", "of_account", "port_taken", "port_uses", "public_url_for", "reconcile", "recover", "resolve",
               "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid"},
     "invoice_documents": {"pdf", "month_zip"},

@@ -30,6 +30,7 @@ class AccountRow:
     key_status: str | None = None
     instance_url: str | None = None
     last_accessed_at: datetime | None = None
+    legacy_id: str | None = None  # its id where it was imported from; trackers may call with either
 
     @property
     def handle(self) -> str:
@@ -44,6 +45,7 @@ class AccountRow:
             key_status=cred.status if cred else None,
             instance_url=cred.instance_url if cred else None,
             last_accessed_at=cred.last_accessed_at if cred else None,
+            legacy_id=account.legacy_id,
         )
 
     def to_json(self) -> dict:
@@ -51,6 +53,7 @@ class AccountRow:
             "id": self.id, "customerId": self.customer_id, "tiktokUsername": self.handle,
             "createdAt": iso(self.created_at), "hasKey": self.has_key, "status": self.key_status,
             "instanceUrl": self.instance_url, "lastAccessedAt": iso(self.last_accessed_at),
+            "legacyId": self.legacy_id,
         }
 
 
@@ -133,7 +136,8 @@ class CustomerService:
         with self.ctx.db.read_session() as session:
             customer = session.scalar(
                 select(Customer).where(Customer.id == customer_id)
-                .options(selectinload(Customer.accounts).selectinload(TikTokAccount.credential))
+                .options(selectinload(Customer.accounts).selectinload(TikTokAccount.credential),
+                         selectinload(Customer.accounts).selectinload(TikTokAccount.legacy))
             )
             if customer is None:
                 raise NotFoundError(f"There is no customer with id {customer_id}.")
@@ -201,7 +205,8 @@ class CustomerService:
 
     # ---- TikTok accounts -------------------------------------------------------------------
     def list_accounts(self, customer_id: int | None = None) -> list[AccountRow]:
-        query = select(TikTokAccount).options(selectinload(TikTokAccount.credential)).order_by(TikTokAccount.username)
+        query = (select(TikTokAccount).options(selectinload(TikTokAccount.credential), selectinload(TikTokAccount.legacy))
+                 .order_by(TikTokAccount.username))
         if customer_id is not None:
             query = query.where(TikTokAccount.customer_id == customer_id)
         with self.ctx.db.read_session() as session:

@@ -309,8 +309,9 @@ def openapi_fragment() -> dict[str, Any]:
             },
             "parameters": {
                 "AccountId": {"name": "accountId", "in": "path", "required": True,
-                              "description": "The TikTok account's id in GiftDesk.",
-                              "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                              "description": "The TikTok account's id in GiftDesk, or the 24-hex id an imported "
+                                             "account had where it came from.",
+                              "schema": {"type": "string", "pattern": "^([0-9]+|[0-9a-fA-F]{24})$"}},
             },
             "schemas": _schemas(),
         },

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftdesk.db import Database
-from giftdesk.db.models import TRACKER_DATA_TYPES, TrackerCredential, TrackerData
+from giftdesk.db.models import TRACKER_DATA_TYPES, AccountLegacyId, TrackerCredential, TrackerData
 from giftdesk.db.types import UTCDateTime
 from giftdesk.core.errors import AuthenticationError, NotFoundError, ValidationError
 from giftdesk.accounts import events as ev
@@ -49,6 +49,8 @@ class TrackerGateway:
         self.poll_interval = poll_interval
         self._keys: dict[int, tuple[str, bool]] = {}  # account id -> (key digest, active)
         self._accounts: dict[str, int] = {}  # key digest -> account id (for keys sent without the account)
+        # An imported account's old id (24 hex) -> its id: trackers started elsewhere call with it.
+        self._legacy: dict[str, int] = {}
         self._cache: dict[tuple[int, str], tuple[bytes, datetime | None]] = {}
         self._accessed: dict[int, float] = {}
         self._generations: dict[tuple[int, str], int] = {}  # bumped by every save, see read_body
@@ -99,7 +101,10 @@ class TrackerGateway:
         if header_account != path_account:
             raise AuthenticationError("X-Account-ID does not match the account in the URL.")
         plain_number = header_account.isascii() and header_account.isdigit() and len(header_account) < 19
-        account_id = int(header_account) if plain_number else -1
+        if plain_number:
+            account_id = int(header_account)
+        else:  # an imported account's old id names it as well; the key check below is the same
+            account_id = self._legacy.get(header_account.lower(), -1) if len(header_account) == 24 else -1
         digest, active = self._keys.get(account_id, (_DUMMY_DIGEST, False))
         # Always one compare of equal-length digests: timing says nothing about the stored key.
         matches = hmac.compare_digest(digest_key(api_key), digest)
@@ -210,8 +215,12 @@ class TrackerGateway:
             rows = session.execute(
                 select(TrackerCredential.account_id, TrackerCredential.api_key_sha256, TrackerCredential.status)
             ).all()
+            legacy = session.execute(
+                select(AccountLegacyId.legacy_id, AccountLegacyId.account_id)
+            ).all()
         keys = {account_id: (digest, status == "active") for account_id, digest, status in rows}
         self._accounts = {digest: account_id for account_id, (digest, _active) in keys.items()}
+        self._legacy = {old_id: account_id for old_id, account_id in legacy}
         self._keys = keys
 
     def reload_everything(self, generation: str | None = None) -> None:
@@ -232,6 +241,10 @@ class TrackerGateway:
                 select(TrackerCredential.api_key_sha256, TrackerCredential.status)
                 .where(TrackerCredential.account_id == account_id)
             ).first()
+            legacy_id = session.scalar(select(AccountLegacyId.legacy_id).where(AccountLegacyId.account_id == account_id))
+        self._legacy = {k: v for k, v in self._legacy.items() if v != account_id}
+        if legacy_id:
+            self._legacy[legacy_id] = account_id
         old = self._keys.get(account_id)
         if old is not None and (row is None or old[0] != row[0]):
             self._accounts.pop(old[0], None)
@@ -245,6 +258,7 @@ class TrackerGateway:
         old = self._keys.pop(account_id, None)
         if old is not None:
             self._accounts.pop(old[0], None)
+        self._legacy = {k: v for k, v in self._legacy.items() if v != account_id}
         self._accessed.pop(account_id, None)
         for data_type in TRACKER_DATA_TYPES:
             self._cache.pop((account_id, data_type), None)

@@ -44,8 +44,10 @@ def build_parser() -> Parser:
         common.add_argument("--json", action="store_true", help="print machine-readable JSON", **extra)
         return common
 
+    # No abbreviations at the top: a command's own option (import tracker-data --data) must not be
+    # taken for the start of --data-dir or --database-url.
     parser = Parser(prog="giftdesk", description="GiftDesk console. With no command, starts the desktop console.",
-                    parents=[common_options(False)])
+                    parents=[common_options(False)], allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"giftdesk {giftdesk.__version__}")
     parser.add_argument("--self-test", action="store_true",
                         help="open the main window offscreen on a temporary data directory and exit")

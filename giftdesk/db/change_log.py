@@ -68,12 +68,13 @@ def tracked_classes() -> dict[type, tuple[str, str, bool]]:
     if not _tracked:
         from giftdesk.db.fampage_models import Company, FampageOrder, Invoice, InvoiceLine
         from giftdesk.db.fleet_models import Instance
-        from giftdesk.db.models import Customer, Setting, TikTokAccount, TrackerCredential
+        from giftdesk.db.models import AccountLegacyId, Customer, Setting, TikTokAccount, TrackerCredential
         from giftdesk.db.social_models import SocialPlatformStat, SocialProfile
 
         _tracked.update({
             Customer: ("customer", "id", False),
             TikTokAccount: ("account", "id", False),
+            AccountLegacyId: ("account", "account_id", True),  # the old id an imported account keeps
             TrackerCredential: ("key", "account_id", False),  # one key per account: named by its account
             Instance: ("instance", "id", False),
             FampageOrder: ("order", "id", False),

@@ -67,6 +67,9 @@ class Instance(TimestampMixin, Base):
     schedule_tz: Mapped[str | None] = mapped_column(String(64))
     public_url: Mapped[str | None] = mapped_column(String(500))
     template_id: Mapped[int | None] = mapped_column(ForeignKey("instance_templates.id", ondelete="SET NULL"))
+    # A running container another manager made, taken over as it is (never recreated to move in):
+    # its labels are that manager's, so it is known as this instance's by this id alone.
+    adopted_container_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class InstanceLog(Base):

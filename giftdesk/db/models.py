@@ -62,6 +62,22 @@ class TikTokAccount(TimestampMixin, Base):
     credential: Mapped[TrackerCredential | None] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True, uselist=False
     )
+    legacy: Mapped[AccountLegacyId | None] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                          uselist=False)
+
+    @property
+    def legacy_id(self) -> str | None:
+        return self.legacy.legacy_id if self.legacy is not None else None
+
+
+class AccountLegacyId(Base):
+    """The id an imported account had in the system it came from (a 24-hex MongoDB ObjectId):
+    trackers started there keep calling the endpoint with it, so it names the account as well."""
+
+    __tablename__ = "account_legacy_ids"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("tiktok_accounts.id", ondelete="CASCADE"), primary_key=True)
+    legacy_id: Mapped[str] = mapped_column(String(24), unique=True, nullable=False)
 
 
 class TrackerCredential(TimestampMixin, Base):

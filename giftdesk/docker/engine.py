@@ -116,7 +116,8 @@ def engine_info(fleet) -> EngineInfo:
     version = docker.version()
     info = docker.system_info()
     trackers = docker.list_trackers()  # every desk's: one GET /containers/json
-    ours = [c for c in trackers if c.owner == fleet.desk_id]
+    adopted = fleet.adopted_container_ids()  # another manager's containers an import took over
+    ours = [c for c in trackers if c.owner == fleet.desk_id or c.id in adopted]
     return EngineInfo(
         host=docker.clients.where, host_source=host_source(docker.clients),
         version=str(version.get("Version") or info.get("ServerVersion") or ""),
@@ -141,7 +142,8 @@ def check_engine(fleet) -> EngineCheck:
     try:
         ping = docker.ping_ms()
         version = docker.version()
-        listed = docker.list_trackers(fleet.desk_id)
+        adopted = fleet.adopted_container_ids()
+        listed = [c for c in docker.list_fleet(fleet.desk_id) if c.owner or c.id in adopted]
     except GiftDeskError as exc:
         return EngineCheck(False, where, source, error=str(exc))
     elapsed = (time.perf_counter() - started) * 1000

@@ -79,9 +79,10 @@ class BackendRecovery(Service):
         self._scan_due = False
         self._started: set[int] = set()  # instances that started while the endpoint ran, to look at
         self._pending: dict[int, tuple[str, str, int]] = {}  # instance id -> (name, container id, account id)
+        self._adopted_at: dict[str, datetime] = {}  # adopted container id -> when its instance was imported
         self._restarted: set[tuple[str, str]] = set()  # (container id, StartedAt) restarted once already
         self._recovered_this_run: set[int] = set()  # instances restarted since the endpoint came up
-        #: What was decided per container: container id -> (StartedAt, "loaded" | "restarted" | "gave-up").
+        #: What was decided per container: container id -> (StartedAt, "loaded" | "restarted" | "gave-up" | "adopted").
         self.verdicts: dict[str, tuple[str, str]] = {}
         self.restarts = 0
         self._engine_away = False
@@ -195,6 +196,7 @@ class BackendRecovery(Service):
             for row in rows:
                 if row.state == "running" and row.container_id and row.account_id is not None:
                     self._pending[row.id] = (row.name, row.container_id, row.account_id)
+                    self._note_adopted(row)
 
     def _add(self, instance_ids: set[int]) -> None:
         """Only the instances that just started (one database read each, no engine list)."""
@@ -206,6 +208,14 @@ class BackendRecovery(Service):
             if row.container_id and row.account_id is not None:
                 with self._lock:
                     self._pending[row.id] = (row.name, row.container_id, row.account_id)
+                    self._note_adopted(row)
+
+    def _note_adopted(self, row) -> None:
+        """A container taken over from another manager loaded its data from the backend it was
+        started with: until it starts again under us, it is never restarted for that."""
+        adopted = getattr(row, "adopted_container_id", None)
+        if adopted and adopted == row.container_id:
+            self._adopted_at[row.container_id] = row.created_at
 
     def _check(self, instance_id: int, name: str, container_id: str, account_id: int, now: datetime,
                restarts: list) -> float | None:
@@ -219,6 +229,10 @@ class BackendRecovery(Service):
             return None
         started_raw, started = state
         if started is None:
+            return None
+        adopted_at = self._adopted_at.get(container_id)
+        if adopted_at is not None and started < adopted_at:
+            self.verdicts[container_id] = (started_raw, "adopted")
             return None
         age = (now - started).total_seconds()
         if age < self.grace:

@@ -126,6 +126,11 @@ class FleetDocker(DockerAdapter):
         """Every tracker container (of this desk when ``desk_id``): one GET /containers/json."""
         return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id))]
 
+    def list_fleet(self, desk_id: str) -> list[ContainerSummary]:
+        """This desk's trackers and those no desk made (another manager's, some of which an import
+        took over, known then by their container id): one GET /containers/json."""
+        return [summary for summary in self.list_trackers() if summary.owner in (None, desk_id)]
+
     def list_all(self, running_only: bool = False) -> list[ContainerSummary]:
         return [ContainerSummary.of(item) for item in self.list_containers(include_stopped=not running_only)]
 
@@ -148,6 +153,12 @@ class FleetDocker(DockerAdapter):
 
     def open_event_stream(self, since: float | None, desk_id: str | None = None) -> Stream:
         return self.open_container_events(since, {"type": ["container"], **fleet_filters(desk_id)})
+
+
+def is_adopted(container_id: str | None, row: InstanceRow) -> bool:
+    """The container another manager made that this record took over as it was (its labels are
+    that manager's: only its exact id makes it this record's)."""
+    return bool(container_id) and container_id == row.adopted_container_id
 
 
 def labels_match(labels: dict, row: InstanceRow, desk_id: str) -> bool:

@@ -16,7 +16,7 @@ from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, Se
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.types import utcnow
 from giftdesk.fleet import spec as checks
-from giftdesk.fleet.docker_api import labels_match
+from giftdesk.fleet.docker_api import is_adopted, labels_match
 from giftdesk.fleet.events import InstancesChanged
 from giftdesk.fleet.journal import failpoint
 from giftdesk.fleet.records import InstanceRow
@@ -86,7 +86,8 @@ class Editing:
                 old = self.docker.inspect(row.container_id)
             except NotFoundError:
                 old = None
-        if old is not None and not labels_match(old.get("Config", {}).get("Labels") or {}, row, self.desk_id):
+        if old is not None and not (labels_match(old.get("Config", {}).get("Labels") or {}, row, self.desk_id)
+                                    or is_adopted(old.get("Id"), row)):
             old = None  # not ours: leave it alone
         was_running = bool(old and old["State"].get("Running"))
         start_new = was_running or old is None
@@ -134,6 +135,10 @@ class Editing:
             failpoint("edit.after_remove_old")
         changes = self._keep_new_container(row.id, entry_id, target, new_id, start_new)
         self.record_event(row.id, "info", "Recreated" + (f" ({', '.join(sorted(changes))} changed)" if changes else ""))
+        if row.account_legacy_id and environment.get("ACCOUNT_ID") != row.account_legacy_id:
+            # Said, not done silently: the tracker's account id is now ours (the old one still works).
+            self.record_event(row.id, "info", f"Its tracker now calls as account {environment['ACCOUNT_ID']}, no "
+                                              f"longer as {row.account_legacy_id} (the endpoint accepts both)")
 
     def _keep_new_container(self, instance_id: int, entry_id: int, target: dict, new_id: str,
                             started: bool, summary: str | None = None) -> list[str]:
@@ -144,6 +149,7 @@ class Editing:
             for key in changes:
                 setattr(stored, key, target[key])
             stored.container_id = new_id
+            stored.adopted_container_id = None  # the container taken over from another manager is gone
             stored.status = "running" if started else "created"
             if started:
                 stored.last_started_at = utcnow()

@@ -18,7 +18,7 @@ from giftdesk.db.fleet_models import Instance, InstanceLog
 from giftdesk.db.models import TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.fleet import spec as checks
-from giftdesk.fleet.docker_api import APP_LABEL, APP_VALUE, DESK_LABEL, ContainerConfig, labels_match
+from giftdesk.fleet.docker_api import APP_LABEL, APP_VALUE, DESK_LABEL, ContainerConfig, is_adopted, labels_match
 from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
@@ -214,6 +214,8 @@ class Lifecycle:
             details = self.docker.inspect(container_id)
         except NotFoundError:
             return False
+        if is_adopted(details.get("Id"), row):
+            return True
         return labels_match(details.get("Config", {}).get("Labels") or {}, row, self.desk_id)
 
     def _discard(self, container_id: str | None) -> bool:

@@ -48,6 +48,15 @@ class InstanceRow:
     exit_code: int | None = None
     engine_health: str | None = None
     uid: str = ""
+    # The account's id where it was imported from (its trackers may still call with it).
+    account_legacy_id: str | None = None
+    # A container another manager made, taken over as it is: ours by this id, not by labels.
+    adopted_container_id: str | None = None
+
+    @property
+    def account_ref(self) -> str:
+        """The account as its tracker names it: the old id of an imported account, else ours."""
+        return self.account_legacy_id or ("" if self.account_id is None else str(self.account_id))
 
     @property
     def container_name(self) -> str:
@@ -84,20 +93,24 @@ class InstanceRow:
 
     @classmethod
     def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
-           state: str | None = None, exit_code: int | None = None, engine_health: str | None = None) -> "InstanceRow":
+           state: str | None = None, exit_code: int | None = None, engine_health: str | None = None,
+           account_legacy_id: str | None = None) -> "InstanceRow":
         return cls(record.id, record.name, record.container_id, record.status, record.account_id, customer_id,
                    customer_name, record.tiktok_username, record.port, record.backend_api_url, record.debug_mode,
                    record.engine, record.image, record.network, record.publish_address, record.restart_policy,
                    record.memory_limit_mb, record.cpu_millis, record.schedule_start, record.schedule_stop,
                    record.schedule_tz, record.public_url, record.template_id, record.created_at, record.updated_at,
-                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health, record.uid)
+                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health, record.uid,
+                   account_legacy_id, record.adopted_container_id)
 
     def to_json(self) -> dict:
         data = {
             "id": self.id, "uid": self.uid, "name": self.name, "containerName": self.container_name,
             "containerId": self.container_id, "status": self.status, "state": self.state or self.status,
             "exitCode": self.exit_code, "engineHealth": self.engine_health,
-            "accountId": self.account_id, "customerId": self.customer_id, "customerName": self.customer_name,
+            "accountId": self.account_id, "legacyAccountId": self.account_legacy_id,
+            "adoptedContainerId": self.adopted_container_id,
+            "customerId": self.customer_id, "customerName": self.customer_name,
             "tiktokUsername": f"@{self.tiktok_username}", "port": self.port, "backendApiUrl": self.backend_api_url,
             "engine": self.engine or "default", **self.settings.to_json(),
             "schedule": {"start": self.schedule_start, "stop": self.schedule_stop, "timeZone": self.schedule_tz},

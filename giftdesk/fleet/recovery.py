@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from giftdesk.db.fleet_models import Instance, InstanceOperation
 from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError
-from giftdesk.fleet.docker_api import ContainerSummary, env_of, labels_match
+from giftdesk.fleet.docker_api import ContainerSummary, env_of, is_adopted, labels_match
 from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged
 
@@ -114,7 +114,8 @@ def recover_delete(fleet, entry: InstanceOperation) -> str:
             labels = (fleet.docker.inspect(entry.old_container_id).get("Config") or {}).get("Labels") or {}
         except GiftDeskError:
             labels = {}
-        if labels and labels_match(labels, fleet.get(record.id), fleet.desk_id):
+        row = fleet.get(record.id)
+        if labels and (labels_match(labels, row, fleet.desk_id) or is_adopted(entry.old_container_id, row)):
             _remove(fleet, [entry.old_container_id])
     name = record.name if record is not None else "?"
     summary = f"Finished an interrupted delete of '{name}'"

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import NotFoundError, ServiceUnavailableError
 from giftdesk.db.fleet_models import Instance, InstanceLog
-from giftdesk.db.models import Customer, TikTokAccount
+from giftdesk.db.models import AccountLegacyId, Customer, TikTokAccount
 from giftdesk.docker.clients import DockerClients
 from giftdesk.fleet.bulk import BulkActions
 from giftdesk.fleet.docker_api import ContainerSummary, FleetDocker
@@ -89,7 +89,7 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             except ServiceUnavailableError:
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
         # With state, the engine's list runs while the database answers (two waits overlap).
-        pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
+        pending = _LIST_POOL.submit(self.docker.list_fleet, self.desk_id) if with_state else None
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
@@ -102,17 +102,19 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             records = [r for r in records if needle in r.name or needle in r.tiktok_username
                        or needle in (r.customer_name_ or "").lower()]
         if pending is None:
-            return [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in records]
+            return [InstanceRow.of(r, r.customer_id_, r.customer_name_, account_legacy_id=r.legacy_id_)
+                    for r in records]
         by_id = {c.id: c for c in pending.result()}
         # Each row made once, with its state (the refresh is on the table's hot path).
         return [InstanceRow.of(r, r.customer_id_, r.customer_name_,
-                               *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")))
+                               *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")),
+                               account_legacy_id=r.legacy_id_)
                 for r in records]
 
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
         if containers is None:
-            containers = self.docker.list_trackers(self.desk_id)
+            containers = self.docker.list_fleet(self.desk_id)
         by_id = {c.id: c for c in containers}
         return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
 
@@ -169,9 +171,12 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
     def _row(session, record: Instance) -> InstanceRow:
         customer = None
         if record.account_id is not None:
-            customer = session.execute(select(Customer.id, Customer.name).join(
-                TikTokAccount, TikTokAccount.customer_id == Customer.id).where(TikTokAccount.id == record.account_id)).first()
-        return InstanceRow.of(record, *(customer or (None, None)))
+            customer = session.execute(select(Customer.id, Customer.name, AccountLegacyId.legacy_id).join(
+                TikTokAccount, TikTokAccount.customer_id == Customer.id)
+                .outerjoin(AccountLegacyId, AccountLegacyId.account_id == TikTokAccount.id)
+                .where(TikTokAccount.id == record.account_id)).first()
+        customer_id, customer_name, legacy_id = customer or (None, None, None)
+        return InstanceRow.of(record, customer_id, customer_name, account_legacy_id=legacy_id)
 
     def note_missing(self, instance_id: int, name: str) -> bool:
         """The one place a vanished container is written down, whoever found it (the watcher, sync,
@@ -185,6 +190,12 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             session.add(InstanceLog(instance_id=instance_id, level="warning", message=MISSING_MESSAGE))
         return True
 
+    def adopted_container_ids(self) -> set[str]:
+        """The containers taken over from another manager that are still this desk's instances'."""
+        with self.ctx.db.read_session() as session:
+            return set(session.scalars(select(Instance.adopted_container_id)
+                                       .where(Instance.adopted_container_id.is_not(None))))
+
     def instance_id_of_uid(self, uid: str) -> int | None:
         with self.ctx.db.read_session() as session:
             return session.scalar(select(Instance.id).where(Instance.uid == uid))
@@ -192,8 +203,10 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
 
 _LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
 # Core rows, not ORM entities, from a statement built once: the refresh is on the table's hot path.
-_LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
+_LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"),
+                      AccountLegacyId.legacy_id.label("legacy_id_"))
                .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)
+               .outerjoin(AccountLegacyId, AccountLegacyId.account_id == TikTokAccount.id)
                .outerjoin(Customer, TikTokAccount.customer_id == Customer.id)
                .order_by(Instance.name))
 

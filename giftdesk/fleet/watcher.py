@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from giftdesk.db.types import utcnow
 from giftdesk.docker.clients import check_socket
-from giftdesk.fleet.docker_api import NAME_LABEL, UID_LABEL
+from giftdesk.fleet.docker_api import DESK_LABEL, NAME_LABEL, UID_LABEL
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
 from giftdesk.core.service import Service
 
@@ -51,6 +51,7 @@ class FleetWatcher(Service):
         # (no uid label) only by the exact container id its record stores.
         self._by_uid: dict[str, int] = {}
         self._by_container: dict[str, int] = {}
+        self._names: dict[int, str] = {}  # for containers whose labels do not name the instance (adopted)
         self.reconnects = 0
         self.resyncs = 0  # list calls made (a change the event stream carried needs none)
         self.failed_attempts = 0  # in a row, since the engine last answered
@@ -65,7 +66,9 @@ class FleetWatcher(Service):
             try:
                 since = self._last_event
                 check_socket(self.fleet.docker.clients.where)
-                stream = self.fleet.docker.open_event_stream(since=since, desk_id=self.fleet.desk_id)
+                # Every tracker's events, not only this desk's: a container taken over from another
+                # manager carries that manager's labels; ``_instance_of`` keeps only ours.
+                stream = self.fleet.docker.open_event_stream(since=since)
                 with self._lock:
                     self._stream = stream
                 if stop.is_set():
@@ -146,6 +149,7 @@ class FleetWatcher(Service):
         rows = self.fleet.list(with_state=True)
         self._by_uid = {row.uid: row.id for row in rows}
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
+        self._names = {row.id: row.name for row in rows}
         known = set()
         for row in rows:
             known.add(row.id)
@@ -182,7 +186,7 @@ class FleetWatcher(Service):
         instance_id = self._instance_of(attributes, container_id)
         if instance_id is None:
             return  # not a container of any record of ours
-        name = attributes.get(NAME_LABEL, "")
+        name = self._names.get(instance_id) or attributes.get(NAME_LABEL, "")
         at = datetime.fromtimestamp(self._last_event or time.time(), timezone.utc)
         current = self.live.get(instance_id)
         if action == "create":
@@ -230,8 +234,10 @@ class FleetWatcher(Service):
             self.alert(instance_id, name, "error", "Ran out of memory (the memory limit was reached)")
 
     def _instance_of(self, attributes: dict, container_id: str | None) -> int | None:
+        if attributes.get(DESK_LABEL, self.fleet.desk_id) != self.fleet.desk_id:
+            return None  # another data directory's tracker
         uid = attributes.get(UID_LABEL)
-        if uid is None:
+        if uid is None:  # a legacy or adopted container: only the exact id its record stores
             return self._by_container.get(container_id or "")
         found = self._by_uid.get(uid)
         if found is None:  # made since the last list (by another process, say): one query

@@ -152,7 +152,8 @@ class MainWindow(QMainWindow):
         self.alerts_action = self._action("A&lerts…", self.open_alerts,
                                           tip="What the alert rules raised: acknowledge or snooze them")
         self.move_in_action = self._action("&Move in…", self.open_move_in,
-                                           tip="Import the orders backend's and HyperBuds' exports, previewed first")
+                                           tip="Bring over the instance manager's trackers, the tracker backend's "
+                                               "data, the orders backend and HyperBuds profiles; no tracker restarts")
         self.settings_action = self._action("&Settings…", self.open_settings, "settings",
                                             QKeySequence.StandardKey.Preferences)
         if self.settings_action.shortcut().isEmpty():

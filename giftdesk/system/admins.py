@@ -14,7 +14,7 @@ from giftdesk.core import validation
 from giftdesk.core.context import Actor, ServiceContext
 from giftdesk.system import login_throttle as throttle
 from giftdesk.system.login_throttle import login_key
-from giftdesk.system.passwords import hash_password, verify_password
+from giftdesk.system.passwords import hash_password, needs_rehash, verify_password
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -130,6 +130,10 @@ class AdminService:
             stored = admin.password_hash if admin else hash_password("not-a-user")
             if verify_password(password or "", stored) and admin is not None:
                 admin.last_login_at = now
+                if needs_rehash(stored):  # moved in with another scheme's hash: ours from now on
+                    admin.password_hash = hash_password(password)
+                    self.ctx.audit(session, "admin.rehash", f"Rehashed the imported password of '{admin.username}' "
+                                   "at its first login", "administrator", admin.id)
                 return Actor(admin.username, admin.role, admin.id)
         raise AuthenticationError(self._failed(key, now))
 

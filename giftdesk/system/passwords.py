@@ -1,4 +1,7 @@
-"""Password hashing with scrypt (memory-hard, in the standard library)."""
+"""Password hashing with scrypt (memory-hard, in the standard library).
+
+Administrators moved in from the instance manager arrive with its bcrypt hashes: those are checked
+as bcrypt (``needs_rehash`` says so) and replaced by scrypt at their first login."""
 
 from __future__ import annotations
 
@@ -19,7 +22,27 @@ def hash_password(password: str) -> str:
     return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+
+
+def needs_rehash(stored: str) -> bool:
+    """A hash of another scheme (an imported bcrypt one): replace it once the password is known."""
+    return not stored.startswith("scrypt$")
+
+
+def _verify_bcrypt(password: str, stored: str) -> bool:
+    import bcrypt
+
+    try:
+        # bcrypt reads at most 72 bytes, as the manager's bcrypt did when it hashed the password
+        return bcrypt.checkpw(password.encode()[:72], stored.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
 def verify_password(password: str, stored: str) -> bool:
+    if stored.startswith(BCRYPT_PREFIXES):
+        return _verify_bcrypt(password, stored)
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":

@@ -61,7 +61,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
     assert page.summary.text().startswith("Nothing to import: every document was imported before")
     assert not page.import_button.isEnabled()
 
-    dialog.tabs.setCurrentIndex(1)
+    dialog.tabs.setCurrentWidget(dialog.pages["hyperbuds"])
     profiles = dialog.pages["hyperbuds"]
     _type_files(qtbot, profiles, paths)
     qtbot.mouseClick(profiles.preview_button, Qt.MouseButton.LeftButton)

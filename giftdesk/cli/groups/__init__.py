@@ -11,6 +11,7 @@ GROUP_MODULES: list[str] = [
     "social",
     "fampage", "company", "order", "invoice", "analytics",
     "events",
+    "move_in",  # giftdesk import …
     "move_in_orders",  # import social-scale, import hyperbuds
     "system",  # status and serve come last in --help
     "service",  # serve at boot

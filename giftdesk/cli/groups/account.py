@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from giftdesk.cli.framework import YES, Output, Table, arg, confirm, record_id, warn_secret_store
+from giftdesk.cli.framework import YES, Fields, Output, Table, arg, confirm, record_id, warn_secret_store
 from giftdesk.core.errors import ValidationError
 
 
@@ -31,9 +31,17 @@ def register(cli) -> None:
     def account_list(desk, args):
         rows = desk.customers.list_accounts(args.customer)
         return Output([r.to_json() for r in rows],
-                      Table(["ID", "CUSTOMER", "HANDLE", "KEY", "STATUS", "LAST ACCESSED"],
-                            [(r.id, r.customer_id, r.handle, r.has_key, r.key_status, r.last_accessed_at)
-                             for r in rows]))
+                      Table(["ID", "OLD ID", "CUSTOMER", "HANDLE", "KEY", "STATUS", "LAST ACCESSED"],
+                            [(r.id, r.legacy_id or "", r.customer_id, r.handle, r.has_key, r.key_status,
+                              r.last_accessed_at) for r in rows]))
+
+    @account.command("show", "one TikTok account: its ids, key status and last access", arg("id", type=record_id))
+    def account_show(desk, args):
+        row = desk.customers.get_account(args.id)
+        return Output(row.to_json(), Fields([
+            ("ID", row.id), ("Old ID", row.legacy_id), ("Customer", row.customer_id), ("Handle", row.handle),
+            ("Key", row.key_status or "none"), ("Instance URL", row.instance_url),
+            ("Last accessed", row.last_accessed_at)]))
 
     @account.command("delete", "delete an account with its API key and tracker data", arg("id", type=record_id), YES)
     def account_delete(desk, args):

@@ -69,7 +69,8 @@ def _targets(desk, args) -> list:
 
 def _row_text(row, health=None, tracker=None) -> Fields:
     pairs = [("Name", row.name), ("State", row.state_label), ("Health", health),
-             ("TikTok", f"@{row.tiktok_username}"), ("Customer", row.customer_name), ("Port", row.port),
+             ("TikTok", f"@{row.tiktok_username}"), ("Account", row.account_ref or None),
+             ("Customer", row.customer_name), ("Port", row.port),
              ("Local URL", row.local_url), ("Public URL", row.public_url), ("Image", row.image),
              ("Network", row.network), ("Published on", row.publish_address if row.network != "host" else "-"),
              ("Restart policy", row.restart_policy),
@@ -170,9 +171,9 @@ def register(cli) -> None:
         if any(r.state == UNKNOWN_STATE for r in rows):
             warn(ENGINE_DOWN_WARNING)
         return Output([r.to_json() for r in rows], Table(
-            ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
-            [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
-             for r in rows]))
+            ["NAME", "STATE", "TIKTOK", "ACCOUNT", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
+            [(r.name, r.state_label, f"@{r.tiktok_username}", r.account_ref, r.customer_name, r.port, r.image,
+              r.network) for r in rows]))
 
     @instance.command("ports", "the tracker port range (Settings) with who holds each port",
                       arg("--free", action="store_true", help="only the free ports"))

@@ -52,6 +52,9 @@ COLUMNS = [
     Column("Name", width=140, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
     Column("Customer", width=110, value=lambda v: v.row.customer_name or ""),
     Column("TikTok", width=125, value=lambda v: f"@{v.row.tiktok_username}"),
+    Column("Account", width=90, value=lambda v: v.row.account_ref,
+           tooltip=lambda v: f"Imported: its trackers call as {v.row.account_legacy_id} (our id {v.row.account_id})"
+           if v.row.account_legacy_id else None),
     Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
            foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),

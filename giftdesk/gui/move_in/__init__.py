@@ -1,1 +1,1 @@
-"""The window's Move in dialog: bringing over what an agency runs today."""
+"""File → Move in…: the guided import of what an agency runs today."""

@@ -276,6 +276,12 @@ class MoveInDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.tabs = QTabWidget()
+        from giftdesk.gui.move_in.dialog import InstanceManagerPage, TrackerBackendPage
+
+        self.manager = InstanceManagerPage(ctx, self)
+        self.tracker_data = TrackerBackendPage(ctx, self)
+        self.tabs.addTab(self.manager, "Instance manager")
+        self.tabs.addTab(self.tracker_data, "Tracker backend")
         self.pages: dict[str, ExportPage] = {}
         for source in sources():
             page = ExportPage(ctx, source, self)

@@ -1,0 +1,72 @@
+"""File → Move in…, used as a person does: type the files, Preview (nothing changes), Import;
+the trackers keep running through it. A viewer previews and cannot import."""
+# ruff: noqa: F811  (the fleet and manager fixtures are imported)
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from giftdesk.gui.move_in.exports_dialog import MoveInDialog
+from tests.fleet.conftest import engine, fleet_desk  # noqa: F401
+from tests.move_in.test_instance_manager import GROUPS, _write_exports, manager  # noqa: F401
+
+LEFT = Qt.MouseButton.LeftButton
+pytestmark = pytest.mark.docker
+
+
+def _rows(table) -> list[list[str]]:
+    model = table.source
+    return [[model.index(r, c).data() or "" for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+@pytest.mark.timeout(120)
+def test_previewing_and_importing_both_sources(ctx, fleet_desk, manager, engine, qtbot, tmp_path):
+    path, instances = manager
+    dialog = MoveInDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    page = dialog.manager
+    qtbot.mouseClick(page.preview_button, LEFT)  # no file yet: said, nothing runs
+    assert page.error.isVisible() and "Choose the instance manager database first" in page.error.text()
+    qtbot.keyClicks(page.paths["database"], str(path))
+    qtbot.mouseClick(page.preview_button, LEFT)
+    qtbot.waitUntil(lambda: page.previews == 1)
+    assert [row[2] for row in _rows(page.table)] == ["adopt", "adopt"]
+    assert "Would import 2 instances" in page.summary.text() and fleet_desk.fleet.list() == []
+    dialog.grab().save(str(tmp_path / "move-in-preview.png"))
+    qtbot.mouseClick(page.import_button, LEFT)
+    qtbot.waitUntil(lambda: page.imports == 1)
+    assert "Imported 2 instances" in page.summary.text()
+    assert {r.name for r in fleet_desk.fleet.list()} == {i["name"] for i in instances}
+    for item in instances:
+        assert engine.api.inspect_container(item["container_id"])["State"]["StartedAt"] == item["started_at"]
+
+    dialog.tabs.setCurrentIndex(1)
+    data_page = dialog.tracker_data
+    keys, data = _write_exports(tmp_path, instances)
+    qtbot.keyClicks(data_page.paths["instances"], keys)
+    qtbot.keyClicks(data_page.paths["data"], data)
+    qtbot.mouseClick(data_page.preview_button, LEFT)
+    qtbot.waitUntil(lambda: data_page.previews == 1)
+    assert data_page.import_button.isEnabled()
+    qtbot.mouseClick(data_page.import_button, LEFT)
+    qtbot.waitUntil(lambda: data_page.imports == 1)
+    account_id = fleet_desk.fleet.get(instances[0]["name"]).account_id
+    assert fleet_desk.tracker_data.get(account_id, "gift-groups") == GROUPS
+    dialog.grab().save(str(tmp_path / "move-in-done.png"))
+
+    qtbot.mouseClick(data_page.preview_button, LEFT)  # a second time: nothing to do, Import stays off
+    qtbot.waitUntil(lambda: data_page.previews == 2)
+    assert "Nothing to import" in data_page.summary.text() and not data_page.import_button.isEnabled()
+
+
+def test_a_viewer_previews_and_cannot_import(viewer_ctx, tmp_path, qtbot):
+    dialog = MoveInDialog(viewer_ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.manager.users.isEnabled()
+    qtbot.keyClicks(dialog.manager.paths["database"], str(tmp_path / "missing.db"))
+    qtbot.mouseClick(dialog.manager.preview_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.manager.error.isVisible())
+    assert "viewer" in dialog.manager.error.text() and not dialog.manager.import_button.isEnabled()
