@@ -28,6 +28,13 @@ def _type_files(qtbot, page, paths: dict) -> None:
         qtbot.keyClicks(edit, str(paths[key]))
 
 
+def _show_tab(qtbot, dialog, page) -> None:
+    """Clicks the page's tab, as a person does."""
+    bar = dialog.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(dialog.tabs.indexOf(page)).center())
+    assert dialog.tabs.currentWidget() is page
+
+
 def _open(qtbot, window):
     window.move_in_action.trigger()
     dialog = window.dialog
@@ -39,6 +46,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
     paths = _exports(tmp_path)
     dialog = _open(qtbot, window)
     page = dialog.pages["social-scale"]
+    _show_tab(qtbot, dialog, page)
     _type_files(qtbot, page, paths)
     assert not page.import_button.isEnabled()
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
@@ -61,7 +69,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
     assert page.summary.text().startswith("Nothing to import: every document was imported before")
     assert not page.import_button.isEnabled()
 
-    dialog.tabs.setCurrentWidget(dialog.pages["hyperbuds"])
+    _show_tab(qtbot, dialog, dialog.pages["hyperbuds"])
     profiles = dialog.pages["hyperbuds"]
     _type_files(qtbot, profiles, paths)
     qtbot.mouseClick(profiles.preview_button, Qt.MouseButton.LeftButton)
@@ -75,6 +83,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
 def test_a_missing_file_is_said_on_the_page(qtbot, window, tmp_path):
     dialog = _open(qtbot, window)
     page = dialog.pages["social-scale"]
+    _show_tab(qtbot, dialog, page)
     qtbot.keyClicks(page.paths["companies"], str(tmp_path / "nowhere.json"))
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.error.isVisible(), timeout=5000)
@@ -90,6 +99,7 @@ def test_a_viewer_previews_but_cannot_import(qtbot, viewer_ctx, desk, tmp_path):
     qtbot.addWidget(dialog)
     dialog.show()
     page = dialog.pages["social-scale"]
+    _show_tab(qtbot, dialog, page)
     _type_files(qtbot, page, paths)
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.previews == 1, timeout=5000)
