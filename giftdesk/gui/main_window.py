@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         return self._open(AlertsDialog(self.ctx, self))
 
     def open_move_in(self):
-        from giftdesk.gui.move_in.exports_dialog import MoveInDialog
+        from giftdesk.gui.move_in.dialog import MoveInDialog
 
         return self._open(MoveInDialog(self.ctx, self))
 

@@ -52,7 +52,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.previews == 1, timeout=5000)
     assert page.summary.text().startswith("Would import 2 companies, 3 orders, 3 invoices")
-    assert [r.outcome for r in page.steps.visible_rows()] == ["will be created"] * 8
+    assert [r.outcome_text for r in page.table.visible_rows()] == ["will be created"] * 8
     assert len(page.rounded.visible_rows()) == 7 and "INV-" in page.notes.text()
     assert desk.companies.list() == []  # a preview writes nothing
     dialog.grab().save("/tmp/move-in-preview.png")
@@ -61,7 +61,7 @@ def test_the_orders_backend_is_previewed_then_imported_with_the_mouse(qtbot, win
     qtbot.waitUntil(lambda: len(desk.orders.list()) == 3, timeout=5000)
     idle(qtbot, window.ctx)
     assert page.summary.text().startswith("Imported 2 companies, 3 orders, 3 invoices")
-    assert {r.outcome for r in page.steps.visible_rows()} == {"created"}
+    assert {r.outcome_text for r in page.table.visible_rows()} == {"created"}
     assert not page.import_button.isEnabled()
 
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
@@ -92,7 +92,7 @@ def test_a_missing_file_is_said_on_the_page(qtbot, window, tmp_path):
 
 
 def test_a_viewer_previews_but_cannot_import(qtbot, viewer_ctx, desk, tmp_path):
-    from giftdesk.gui.move_in.exports_dialog import MoveInDialog
+    from giftdesk.gui.move_in.dialog import MoveInDialog
 
     paths = _exports(tmp_path)
     dialog = MoveInDialog(viewer_ctx)

@@ -7,12 +7,19 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from giftdesk.gui.move_in.exports_dialog import MoveInDialog
+from giftdesk.gui.move_in.dialog import MoveInDialog
 from tests.fleet.conftest import engine, fleet_desk  # noqa: F401
 from tests.move_in.test_instance_manager import GROUPS, _write_exports, manager  # noqa: F401
 
 LEFT = Qt.MouseButton.LeftButton
 pytestmark = pytest.mark.docker
+
+
+def _show_tab(qtbot, dialog, page) -> None:
+    """Clicks the page's tab, as a person does."""
+    bar = dialog.tabs.tabBar()
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(dialog.tabs.indexOf(page)).center())
+    assert dialog.tabs.currentWidget() is page
 
 
 def _rows(table) -> list[list[str]]:
@@ -26,13 +33,14 @@ def test_previewing_and_importing_both_sources(ctx, fleet_desk, manager, engine,
     dialog = MoveInDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
-    page = dialog.manager
+    page = dialog.pages["manager"]
+    _show_tab(qtbot, dialog, page)
     qtbot.mouseClick(page.preview_button, LEFT)  # no file yet: said, nothing runs
     assert page.error.isVisible() and "Choose the instance manager database first" in page.error.text()
     qtbot.keyClicks(page.paths["database"], str(path))
     qtbot.mouseClick(page.preview_button, LEFT)
     qtbot.waitUntil(lambda: page.previews == 1)
-    assert [row[2] for row in _rows(page.table)] == ["adopt", "adopt"]
+    assert [row[2] for row in _rows(page.table)] == ["will be adopted", "will be adopted"]
     assert "Would import 2 instances" in page.summary.text() and fleet_desk.fleet.list() == []
     dialog.grab().save(str(tmp_path / "move-in-preview.png"))
     qtbot.mouseClick(page.import_button, LEFT)
@@ -42,8 +50,8 @@ def test_previewing_and_importing_both_sources(ctx, fleet_desk, manager, engine,
     for item in instances:
         assert engine.api.inspect_container(item["container_id"])["State"]["StartedAt"] == item["started_at"]
 
-    dialog.tabs.setCurrentIndex(1)
-    data_page = dialog.tracker_data
+    data_page = dialog.pages["tracker-data"]
+    _show_tab(qtbot, dialog, data_page)
     keys, data = _write_exports(tmp_path, instances)
     qtbot.keyClicks(data_page.paths["instances"], keys)
     qtbot.keyClicks(data_page.paths["data"], data)
@@ -65,8 +73,11 @@ def test_a_viewer_previews_and_cannot_import(viewer_ctx, tmp_path, qtbot):
     dialog = MoveInDialog(viewer_ctx)
     qtbot.addWidget(dialog)
     dialog.show()
-    assert not dialog.manager.users.isEnabled()
-    qtbot.keyClicks(dialog.manager.paths["database"], str(tmp_path / "missing.db"))
-    qtbot.mouseClick(dialog.manager.preview_button, LEFT)
-    qtbot.waitUntil(lambda: dialog.manager.error.isVisible())
-    assert "viewer" in dialog.manager.error.text() and not dialog.manager.import_button.isEnabled()
+    page = dialog.pages["manager"]
+    _show_tab(qtbot, dialog, page)
+    assert not page.options["users"].isEnabled()
+    qtbot.keyClicks(page.paths["database"], str(tmp_path / "missing.db"))
+    qtbot.mouseClick(page.preview_button, LEFT)
+    qtbot.waitUntil(lambda: page.error.isVisible())
+    assert "viewer" in page.error.text() and not page.import_button.isEnabled()
+    assert page.import_button.toolTip() == "Only operators and administrators can import"
