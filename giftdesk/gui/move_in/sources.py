@@ -20,8 +20,9 @@ def _account(account_id: int | None) -> str:
 
 # ---- the instance manager ----------------------------------------------------------------------
 def _manager_report(plan) -> Report:
+    # An adopted instance's text says how (its container, port, account); the Outcome column says "adopt".
     lines = [Line(i, "Instance", p.name, p.outcome, _account(p.account_id),
-                  p.text() if p.outcome == "adopt" else p.reason)
+                  p.text().removeprefix("adopt ") if p.outcome == "adopt" else p.reason)
              for i, p in enumerate(plan.instances)]
     lines += [Line(len(lines) + i, "User", f"{u.username} ({u.role})" if u.role else u.username, u.outcome, "",
                    u.reason) for i, u in enumerate(plan.users)]
@@ -65,9 +66,9 @@ def _tracker_run(desk, files, options) -> Report:
 # ---- the exports (orders backend, HyperBuds) ---------------------------------------------------
 def _export_report(report, nouns: dict) -> Report:
     # An export's "skip" is a document imported before: here already, not a problem.
-    lines = [Line(i, EXPORT_KINDS.get(s.kind, s.kind), s.label, "unchanged" if s.action == "skip" else s.action,
-                  f"#{s.record_id}" if s.record_id else "", s.reason or "")
-             for i, s in enumerate(report.steps)]
+    lines = [Line(i, kind, s.label, "unchanged" if s.action == "skip" else s.action,
+                  f"{kind.lower()} #{s.record_id}" if s.record_id else "", s.reason or "")
+             for i, s in enumerate(report.steps) for kind in [EXPORT_KINDS.get(s.kind, s.kind)]]
     labels = {(s.kind, s.legacy_id): s.label for s in report.steps}
     rounded = [RoundedLine(i, labels.get((r.kind, r.legacy_id), r.legacy_id), r.field, str(r.exported),
                            str(r.imported)) for i, r in enumerate(report.rounded)]
