@@ -105,3 +105,16 @@ def test_a_viewer_previews_but_cannot_import(qtbot, viewer_ctx, desk, tmp_path):
     qtbot.waitUntil(lambda: page.previews == 1, timeout=5000)
     assert not page.import_button.isEnabled()
     assert page.import_button.toolTip() == "Only administrators with the admin role can import"
+
+
+def test_every_source_is_the_same_page_with_the_same_columns(qtbot, window):
+    dialog = _open(qtbot, window)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
+        "Instance manager", "Tracker backend", "Orders backend", "HyperBuds profiles"]
+    for key, page in dialog.pages.items():
+        _show_tab(qtbot, dialog, page)
+        header = page.table.source
+        assert [header.headerData(c, Qt.Orientation.Horizontal) for c in range(header.columnCount())] == [
+            "Kind", "What", "Outcome", "Here", "Why"]
+        assert (page.rounded is not None) == (key in ("social-scale", "hyperbuds"))
+        assert not page.import_button.isEnabled() and not page.error.isVisible()

@@ -42,6 +42,10 @@ def test_previewing_and_importing_both_sources(ctx, fleet_desk, manager, engine,
     qtbot.waitUntil(lambda: page.previews == 1)
     assert [row[2] for row in _rows(page.table)] == ["will be adopted", "will be adopted"]
     assert "Would import 2 instances" in page.summary.text() and fleet_desk.fleet.list() == []
+    qtbot.mouseClick(page.options["users"], LEFT)  # the option previews again with the manager's users
+    qtbot.waitUntil(lambda: page.previews == 2)
+    assert [row[:3] for row in _rows(page.table)][2:] == [["User", "manager-admin (admin)", "will be created"]]
+    assert "1 administrator" in page.summary.text() and page.import_button.isEnabled()
     dialog.grab().save(str(tmp_path / "move-in-preview.png"))
     qtbot.mouseClick(page.import_button, LEFT)
     qtbot.waitUntil(lambda: page.imports == 1)
