@@ -186,6 +186,7 @@ class SourcePage(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName(f"move-in-{name}-summary")
         self.summary.setWordWrap(True)
+        self.summary.hide()  # shown with something to say (an empty line would leave a gap)
         layout.addWidget(self.summary)
         self.error = QLabel("")
         self.error.setObjectName(f"move-in-{name}-error")
@@ -257,7 +258,7 @@ class SourcePage(QWidget):
         if chosen is None:
             return
         desk, preview = self.ctx.desk, self.source.preview
-        self.summary.setText("Reading the files and checking them against this desk…")
+        self._say("Reading the files and checking them against this desk…")
         self.ctx.runner.submit(lambda: preview(desk, *chosen), owner=self, supersede=f"{self.objectName()}-preview",
                                on_success=self._previewed, on_error=self._failed,
                                description=f"Previewing the move-in: {self.source.title}…")
@@ -270,7 +271,7 @@ class SourcePage(QWidget):
         self.import_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         desk, run = self.ctx.desk, self.source.run
-        self.summary.setText("Importing (one transaction: all of it or nothing)…")
+        self._say("Importing (one transaction: all of it or nothing)…")
         # Planned again inside the import's transaction: the desk or the engine may have changed.
         self.ctx.runner.submit(lambda: run(desk, *chosen), owner=self, on_success=self._imported,
                                on_error=self._failed, description=f"Moving in: {self.source.title}…")
@@ -287,7 +288,7 @@ class SourcePage(QWidget):
 
     def _show(self, report: Report) -> None:
         self.report = report
-        self.summary.setText(report.summary)
+        self._say(report.summary)
         self.table.set_rows(report.lines)
         if self.rounded is not None:
             self.rounded.set_rows(report.rounded)
@@ -296,11 +297,15 @@ class SourcePage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.preview_button.setEnabled(True)
-        self.summary.setText("")
+        self._say("")
         if not isinstance(exc, GiftDeskError):
             ErrorRoute.report(exc)
             return
         self._show_error(str(exc))
+
+    def _say(self, text: str) -> None:
+        self.summary.setText(text)
+        self.summary.setVisible(bool(text))
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
