@@ -67,6 +67,14 @@ class Instance(TimestampMixin, Base):
     schedule_tz: Mapped[str | None] = mapped_column(String(64))
     public_url: Mapped[str | None] = mapped_column(String(500))
     template_id: Mapped[int | None] = mapped_column(ForeignKey("instance_templates.id", ondelete="SET NULL"))
+    # "container" (a container on the engine) or "service" (a one-replica Swarm service on a manager).
+    mode: Mapped[str] = mapped_column(String(16), nullable=False, default="container", server_default="container")
+    service_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # the Swarm service's id
+    # Swarm placement: constraints ("node.labels.zone==eu") and spread preferences ("node.labels.zone").
+    placement_constraints: Mapped[Any | None] = mapped_column(JSONText)
+    placement_preferences: Mapped[Any | None] = mapped_column(JSONText)
+    # How a service publishes its port: "host" (on the node it runs on) or "ingress" (the routing mesh).
+    publish_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="host", server_default="host")
 
 
 class InstanceLog(Base):
