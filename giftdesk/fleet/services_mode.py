@@ -199,9 +199,16 @@ class SwarmServices:
             return rows
         return [_with_state(row, states[row.id]) if row.id in states else row for row in rows]
 
-    def service_instance_ids(self) -> dict[str, int]:
-        """Service id → instance id, for the watcher's service events."""
-        return {r.service_id: r.id for r in self.list() if r.is_service and r.service_id}
+    def instance_id_of_service(self, service_id: str) -> int | None:
+        """The instance a Swarm service belongs to (the watcher's service events name only the service)."""
+        from sqlalchemy import select
+
+        from giftdesk.db.fleet_models import Instance
+
+        if not service_id:
+            return None
+        with self.ctx.db.read_session() as session:
+            return session.scalar(select(Instance.id).where(Instance.service_id == service_id))
 
     def missing_services(self, rows: Iterable[InstanceRow]) -> list[InstanceRow]:
         """Service rows whose service is gone from the Swarm (none when the engine is no manager)."""

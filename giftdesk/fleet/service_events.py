@@ -1,0 +1,61 @@
+"""The Swarm's service events for the fleet watcher, beside the container events.
+
+Service events carry the service's id and name, not its labels, so they cannot share the
+container stream's label filter: they come on a stream of their own, opened only when the
+engine is a Swarm manager, and end with the container stream (the watcher reopens both).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from giftdesk.core.errors import GiftDeskError
+
+log = logging.getLogger(__name__)
+
+
+class ServiceEventFollower:
+    """Reads one service event stream on a thread of its own, handing each event to ``on_event``."""
+
+    def __init__(self, swarm, on_event: Callable[[dict], None]):
+        self._swarm = swarm
+        self._on_event = on_event
+        self._stream = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """Subscribes (before the watcher's list, so nothing falls between); False when the engine
+        is no Swarm manager (nothing to follow)."""
+        try:
+            if not self._swarm.role().manager:
+                return False
+            self._stream = self._swarm.open_service_events(since=None)
+        except GiftDeskError as exc:
+            log.debug("No service events: %s", exc)
+            return False
+        self._thread = threading.Thread(target=self._read, name="fleet-service-events", daemon=True)
+        self._thread.start()
+        return True
+
+    def _read(self) -> None:
+        stream = self._stream
+        try:
+            for event in stream:
+                if event.get("Type") != "service":
+                    continue
+                try:
+                    self._on_event(event)
+                except Exception:
+                    log.warning("Handling a service event failed", exc_info=True)
+        except Exception:
+            log.debug("The service event stream ended", exc_info=True)
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
