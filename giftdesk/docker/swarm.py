@@ -185,11 +185,17 @@ class SwarmAdapter:
         except NotFoundError:
             return False
 
-    def scale(self, service_id: str, replicas: int) -> None:
+    def scale(self, service_id: str, replicas: int, fresh: bool = False) -> None:
+        """``fresh``: a new task too. With restart on failure, a slot whose task ended well (exit 0,
+        as a stopped tracker does) can count as done, and scaling back up alone may start nothing."""
         current = self.inspect_service(service_id)
+        template = None
+        if fresh:
+            count = int((current.get("Spec") or {}).get("TaskTemplate", {}).get("ForceUpdate") or 0)
+            template = {"ForceUpdate": count + 1}
         self.docker._call("Scaling the Swarm service", self.docker.api.update_service, service_id,
                           current["Version"]["Index"], mode={"Replicated": {"Replicas": replicas}},
-                          fetch_current_spec=True)
+                          task_template=template, fetch_current_spec=True)
 
     def force_update(self, service_id: str) -> None:
         """Replaces the task with a new one (a restart), whatever else changed."""

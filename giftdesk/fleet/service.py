@@ -52,6 +52,7 @@ class RuntimeLink(Protocol):
 
 
 MISSING_MESSAGE = "The container is missing; recreate it with `giftdesk instance sync --recreate-missing`"
+MISSING_SERVICE_MESSAGE = "The Swarm service is missing; delete the instance and create it again"
 
 
 class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls, TrackerCalls,
@@ -185,7 +186,8 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             if record is None or record.status == "missing":
                 return False
             record.status = "missing"
-            session.add(InstanceLog(instance_id=instance_id, level="warning", message=MISSING_MESSAGE))
+            message = MISSING_SERVICE_MESSAGE if record.mode == "service" else MISSING_MESSAGE
+            session.add(InstanceLog(instance_id=instance_id, level="warning", message=message))
         return True
 
     def instance_id_of_uid(self, uid: str) -> int | None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
+from giftdesk.docker.api import STOP_TIMEOUT_S
 from giftdesk.docker.swarm import ServiceSpec, ServiceView, SwarmAdapter, SwarmRole
 from giftdesk.fleet.docker_api import TRACKER_PORT, ContainerConfig, fleet_filters, labels_match
 from giftdesk.fleet.records import UNKNOWN_STATE, InstanceRow
@@ -32,6 +34,8 @@ STATS_ELSEWHERE = "stats need the node's engine"
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(==|!=)\s*([^\s=!][^\s]*)\s*$")
 _SPREAD = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MAX_PLACEMENT = 20
+TASK_END_SLACK_S = 5  # beyond the stop timeout, for the engine to report the task ended
+TASK_POLL_S = 0.2
 # Task states (the engine's) and what the fleet calls them.
 _STARTING = frozenset({"new", "assigned", "accepted", "ready", "preparing", "starting"})
 _ENDED = frozenset({"complete", "shutdown", "orphaned", "remove"})
@@ -164,9 +168,10 @@ class SwarmServices:
             raise NotFoundError(missing_service_text(name))
         try:
             if action == "start":
-                self.swarm.scale(service_id, 1)
+                self.swarm.scale(service_id, 1, fresh=True)
             elif action == "stop":
                 self.swarm.scale(service_id, 0)
+                self._wait_for_tasks_to_end(service_id)
             else:
                 self.swarm.force_update(service_id)
         except NotFoundError as exc:
@@ -174,6 +179,18 @@ class SwarmServices:
                 raise
             self.note_missing(instance_id, name)
             raise NotFoundError(missing_service_text(name)) from exc
+
+    def _wait_for_tasks_to_end(self, service_id: str) -> None:
+        """A stop returns once the task has ended, as ``docker stop`` does: a start right after it
+        would otherwise find the slot still taken by the stopping task, and the Swarm, seeing that
+        task end well, would start none."""
+        deadline = time.monotonic() + STOP_TIMEOUT_S + TASK_END_SLACK_S
+        while time.monotonic() < deadline:
+            if not any(t.active for t in self.swarm.service(service_id).tasks):
+                return
+            time.sleep(TASK_POLL_S)
+        log.warning("The task of service %s had not ended %d s after it was scaled to 0", service_id[:12],
+                    STOP_TIMEOUT_S + TASK_END_SLACK_S)
 
     # ---- reading -----------------------------------------------------------------------------
     def service_states(self, rows: Iterable[InstanceRow]) -> dict[int, ServiceState]:
@@ -237,6 +254,18 @@ class SwarmServices:
         if not row.container_id:
             raise ValidationError(f"'{row.name}' has no container; recreate it first.")
         return self.docker.open_log_stream(row.container_id, tail=tail, since=since, timestamps=timestamps)
+
+
+def services_of_uid(fleet, uid: str) -> list[ServiceView]:
+    """The Swarm services of this desk made for the instance ``uid`` (recovery's question). Raises
+    ServiceUnavailableError while the engine is no Swarm manager: the question waits."""
+    from giftdesk.core.errors import ServiceUnavailableError
+    from giftdesk.fleet.docker_api import DESK_LABEL, UID_LABEL
+
+    role = fleet.swarm.role()
+    if not role.manager:
+        raise ServiceUnavailableError(f"Swarm services cannot be read: {role.not_manager_reason}.")
+    return fleet.swarm.services([f"{UID_LABEL}={uid}", f"{DESK_LABEL}={fleet.desk_id}"])
 
 
 def _with_state(row: InstanceRow, state: ServiceState) -> InstanceRow:

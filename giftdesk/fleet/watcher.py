@@ -293,7 +293,9 @@ class FleetWatcher(Service):
             return
         if not row.is_service or row.state in (None, "unknown"):
             return
-        if row.state != row.status:
+        if row.state == "missing":
+            self.fleet.note_missing(instance_id, row.name)  # the status and the instance event, once
+        elif row.state != row.status:
             times = {"last_started_at": utcnow()} if row.state == "running" else {}
             self._write_status(instance_id, row.state, **times)
         started = row.last_started_at if row.state == "running" else None

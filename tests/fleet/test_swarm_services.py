@@ -8,11 +8,16 @@ port itself is the point.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from giftdesk.fleet.docker_api import DESK_LABEL
+from giftdesk.fleet.journal import FAILPOINT_ENV
 from giftdesk.fleet.runtime import install
 from giftdesk.fleet.services_mode import STATS_ELSEWHERE, ServiceOptions, service_state
 from giftdesk.docker.swarm import ServiceView
@@ -94,7 +99,9 @@ def test_a_service_tracker_from_create_to_delete(swarm_desk, swarm, runtime, cli
     assert wait_for(lambda: fleet.live.get(instance_id).state == "exited", 15)
     cli.json("instance", "start", name)
     assert swarm.client.api.inspect_service(service_id)["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
-    assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 30)
+    assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 30), \
+        ({k: v for k, v in cli.json("instance", "show", name).items() if k in ("state", "taskState", "stateReason")},
+         [(t["Status"], t["DesiredState"]) for t in swarm.client.api.tasks(filters={"service": service_id})])
     tasks_before = {t["ID"] for t in swarm.client.api.tasks(filters={"service": service_id})}
     cli.json("instance", "restart", name)
     assert swarm.client.api.inspect_service(service_id)["Spec"]["TaskTemplate"]["ForceUpdate"] >= 1
@@ -200,3 +207,25 @@ def test_the_state_of_a_service_comes_from_its_newest_task():
     assert service_state(view(0, task("shutdown", desired="shutdown")), nodes, "n1").state == "exited"
     assert service_state(None, nodes, "n1").state == "missing"
     assert ServiceOptions(("node.labels.zone == eu",)).cleaned().constraints == ("node.labels.zone==eu",)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("point", ["create.after_record", "create.after_container", "create.after_link"])
+def test_a_service_create_killed_at_each_step_is_finished_or_rolled_back(swarm_desk, swarm, cli, account, point):
+    acct = account()
+    name = unique("kill")
+    env = dict(os.environ, **{FAILPOINT_ENV: point})
+    done = subprocess.run([sys.executable, "-m", "giftdesk", "--data-dir", str(swarm_desk.paths.root), "instance",
+                           "create", name, "--account", str(acct.id), "--service"], env=env, capture_output=True,
+                          timeout=60)
+    assert done.returncode == -signal.SIGKILL, done
+    cli.json("instance", "sync")
+    label = f"{DESK_LABEL}={swarm_desk.secrets.namespace}"
+    services = swarm.client.api.services(filters={"label": label})
+    listed = cli.json("instance", "list")
+    if point == "create.after_record":
+        assert listed == [] and services == []  # nothing had been made: rolled back
+        return
+    assert [r["name"] for r in listed] == [name] and [s["ID"] for s in services] == [listed[0]["serviceId"]]
+    cli.json("instance", "start", name)
+    assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 30)
