@@ -22,7 +22,7 @@ from giftdesk.fleet.units import NONE, fmt_memory, fmt_net_io, fmt_net_totals
 #: States in which the exit code says why (shown as "exited (137)").
 EXIT_CODE_STATES = ("restarting", "exited", "dead")
 #: States that need someone's attention whatever the health probe says.
-TROUBLED_STATES = ("restarting", "missing", "dead")
+TROUBLED_STATES = ("restarting", "missing", "dead", "pending", "rejected", "failed")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class InstanceView:
 
     @property
     def state_text(self) -> str:
+        if self.row.is_service:  # a Swarm task's state says why itself ("pending: no suitable node (…)")
+            reason = self.row.state_reason if self.state == self.row.state else None
+            return f"{self.state}: {reason}" if reason else self.state
         code = self.live.exit_code if self.live.state else self.row.exit_code
         if self.state in EXIT_CODE_STATES and code is not None:
             return f"{self.state} ({code})"

@@ -68,6 +68,14 @@ class ServiceOptions:
                                   field="constraint")
         return ServiceOptions(tuple(constraints), tuple(spread), bool(self.ingress))
 
+    @classmethod
+    def from_text(cls, constraints: str, spread: str, ingress: bool = False) -> "ServiceOptions":
+        """From the dialog's fields: items separated by commas or new lines; checked by ``cleaned``."""
+        def items(text: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in re.split(r"[,\n]", text or "") if part.strip())
+
+        return cls(items(constraints), items(spread), ingress).cleaned()
+
     @property
     def publish_mode(self) -> str:
         return "ingress" if self.ingress else "host"

@@ -105,6 +105,25 @@ def foreign(engine):
             pass
 
 
+@pytest.fixture(scope="session")
+def swarm(engine):
+    """A second engine, a one-node Swarm manager, with the fleet's test tracker (tests/support/swarm_engine.py)."""
+    from tests.support import swarm_engine
+
+    missing = swarm_engine.available()
+    require_service(not missing, f"a second Docker engine for a Swarm: {missing}")
+    yield swarm_engine.acquire(FLEET_IMAGE)
+    swarm_engine.release()
+
+
+@pytest.fixture
+def swarm_desk(fleet_desk, swarm):
+    """The fleet desk on the Swarm engine, through its Docker host setting; its services removed after."""
+    fleet_desk.settings.update({"docker.host": swarm.host})
+    yield fleet_desk
+    swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
+
+
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

@@ -22,28 +22,10 @@ from giftdesk.fleet.runtime import install
 from giftdesk.fleet.services_mode import STATS_ELSEWHERE, ServiceOptions, service_state
 from giftdesk.docker.swarm import ServiceView
 from giftdesk.runtime import Runtime
-from tests.conftest import require_service
-from tests.fleet.conftest import FLEET_IMAGE, free_port, unique
+from tests.fleet.conftest import free_port, unique
 from tests.runtime.test_supervisor import wait_for
-from tests.support import swarm_engine
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="session")
-def swarm():
-    missing = swarm_engine.available()
-    require_service(not missing, f"a second Docker engine for a Swarm: {missing}")
-    engine = swarm_engine.SwarmEngine().start(FLEET_IMAGE)
-    yield engine
-    engine.stop()
-
-
-@pytest.fixture
-def swarm_desk(fleet_desk, swarm):
-    fleet_desk.settings.update({"docker.host": swarm.host})
-    yield fleet_desk
-    swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
 
 
 @pytest.fixture

@@ -38,6 +38,28 @@ STOP_TIMEOUT_S = 20.0
 DOCKER_CLI = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
 
 
+_shared: "SwarmEngine | None" = None
+_users = 0
+
+
+def acquire(image: str) -> "SwarmEngine":
+    """The session's one Swarm engine, started by its first user (gossip's fixed port allows one)."""
+    global _shared, _users
+    if _shared is None:
+        _shared = SwarmEngine().start(image)
+    _users += 1
+    return _shared
+
+
+def release() -> None:
+    """Its last user stops it."""
+    global _shared, _users
+    _users -= 1
+    if _users <= 0 and _shared is not None:
+        engine, _shared, _users = _shared, None, 0
+        engine.stop()
+
+
 def available() -> str:
     """'' when a Swarm engine can be started here, else the reason it cannot."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:

@@ -1,0 +1,62 @@
+"""The create dialog's "Run as a Swarm service" choice, clicked as a person would, on a real Swarm."""
+# ruff: noqa: F811  (the fleet fixtures are imported from tests/fleet/conftest.py)
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.fleet.conftest import engine, fleet_desk, swarm, swarm_desk, unique  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.docker
+
+
+def _dialog(ctx, qtbot):
+    from giftdesk.gui.fleet.instance_edit import InstanceDialog
+
+    dialog = InstanceDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_the_service_choice_creates_a_placed_swarm_service(ctx, swarm_desk, qtbot):
+    customer = swarm_desk.customers.create("Swarm Events")
+    account = swarm_desk.customers.add_account(customer.id, f"swarm_{unique('a')[2:]}".replace("-", "_"))
+    dialog = _dialog(ctx, qtbot)
+    qtbot.waitUntil(lambda: dialog.as_service.isEnabled() and dialog.account.count() == 1, timeout=10000)
+    assert not dialog.constraints.isEnabled() and dialog.restart.isEnabled()
+    qtbot.mouseClick(dialog.as_service, Qt.MouseButton.LeftButton)
+    assert dialog.as_service.isChecked() and dialog.constraints.isEnabled() and dialog.spread.isEnabled()
+    assert not dialog.restart.isEnabled() and dialog.restart.currentText() == "on-failure"
+    name = unique("gui")
+    qtbot.keyClicks(dialog.name, name)
+    qtbot.keyClicks(dialog.constraints, "node.role==manager, node.labels.zone!=moon")
+    qtbot.keyClicks(dialog.spread, "node.labels.zone")
+    dialog.grab().save("/tmp/swarm-create-dialog.png")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20000)
+    row = swarm_desk.fleet.get(name)
+    assert row.is_service and row.service_id and row.account_id == account.id
+    assert row.placement_constraints == ("node.role==manager", "node.labels.zone!=moon")
+    assert row.placement_preferences == ("node.labels.zone",)
+
+
+def test_a_bad_constraint_stays_in_the_dialog(ctx, swarm_desk, qtbot):
+    customer = swarm_desk.customers.create("Swarm Typos")
+    swarm_desk.customers.add_account(customer.id, f"typo_{unique('a')[2:]}".replace("-", "_"))
+    dialog = _dialog(ctx, qtbot)
+    qtbot.waitUntil(lambda: dialog.as_service.isEnabled() and dialog.account.count() == 1, timeout=10000)
+    qtbot.mouseClick(dialog.as_service, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.name, unique("typo"))
+    qtbot.keyClicks(dialog.constraints, "zone=eu")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "is not a placement constraint" in dialog.error.text()
+    assert swarm_desk.fleet.list() == []
+
+
+def test_the_service_choice_is_off_with_the_reason_on_an_engine_that_is_no_manager(ctx, fleet_desk, qtbot):
+    dialog = _dialog(ctx, qtbot)
+    qtbot.waitUntil(lambda: dialog.as_service.toolTip().startswith("Not available"), timeout=10000)
+    assert not dialog.as_service.isEnabled() and "not part of a Swarm" in dialog.as_service.toolTip()
