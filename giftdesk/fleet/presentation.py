@@ -56,6 +56,14 @@ class InstanceView:
         return self.state
 
     @property
+    def state_tooltip(self) -> str | None:
+        """A Swarm service's whole state (the column is narrow) and the node its task is on."""
+        if not self.row.is_service:
+            return None
+        where = f" on node {self.row.node}" if self.row.node else ""
+        return f"Swarm service{where}: {self.state_text}"
+
+    @property
     def health(self) -> str:
         return self.live.health if self.running else "none"
 

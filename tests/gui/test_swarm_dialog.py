@@ -60,3 +60,25 @@ def test_the_service_choice_is_off_with_the_reason_on_an_engine_that_is_no_manag
     dialog = _dialog(ctx, qtbot)
     qtbot.waitUntil(lambda: dialog.as_service.toolTip().startswith("Not available"), timeout=10000)
     assert not dialog.as_service.isEnabled() and "not part of a Swarm" in dialog.as_service.toolTip()
+
+
+def test_the_table_shows_a_service_that_cannot_be_placed_and_why(ctx, swarm_desk, qtbot):
+    from giftdesk.fleet.services_mode import ServiceOptions
+    from tests.gui.conftest import idle
+    from tests.gui.fleet_support import instances_tab
+
+    customer = swarm_desk.customers.create("Swarm Table")
+    accounts = [swarm_desk.customers.add_account(customer.id, f"table_{unique('a')[2:]}".replace("-", "_"))
+                for _ in range(2)]
+    running = swarm_desk.fleet.create(unique("runs"), accounts[0].id, service=ServiceOptions()).name
+    stuck = swarm_desk.fleet.create(unique("stuck"), accounts[1].id,
+                                    service=ServiceOptions(constraints=("node.labels.zone==moon",))).name
+    with instances_tab(ctx, swarm_desk, qtbot, width=1300, height=300) as tab:
+        views = lambda: {v.row.name: v for v in tab.views()}  # noqa: E731
+        qtbot.waitUntil(lambda: {running, stuck} <= set(views()), timeout=10000)
+        qtbot.waitUntil(lambda: views()[running].state == "running", timeout=20000)
+        qtbot.waitUntil(lambda: views()[stuck].state_text.startswith("pending: no suitable node"), timeout=20000)
+        assert views()[stuck].needs_attention and not views()[running].needs_attention
+        assert views()[stuck].state_tooltip.startswith("Swarm service: pending: no suitable node")
+        idle(qtbot, ctx)
+        tab.grab().save("/tmp/swarm-instances-tab.png")

@@ -38,7 +38,9 @@ from giftdesk.core.events import DatabaseReplaced
 from giftdesk.core.wording import counted
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
-                "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
+                "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a",
+                # A Swarm service's task: placing or starting, or refused by the nodes.
+                "pending": "#e65100", "starting": "#1565c0", "rejected": "#c62828", "failed": "#c62828"}
 RENDER_MS = 40  # live figures (stats, probes) reach the table within this, however many arrive
 STATE_RENDER_MS = 16  # a state change (started, stopped, died) waits at most a frame
 HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
@@ -52,7 +54,8 @@ COLUMNS = [
     Column("Name", width=140, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
     Column("Customer", width=110, value=lambda v: v.row.customer_name or ""),
     Column("TikTok", width=125, value=lambda v: f"@{v.row.tiktok_username}"),
-    Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
+    Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state),
+           tooltip=lambda v: v.state_tooltip),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
            foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),
     Column("TikTok live", width=112, value=lambda v: v.while_running(v.live.live_status) or ""),
