@@ -23,7 +23,7 @@ from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
 from giftdesk.fleet.records import InstanceRow
-from giftdesk.fleet.services_mode import CONTAINER_MODE, SERVICE_MODE, ServiceOptions
+from giftdesk.fleet.services_mode import CONTAINER_MODE, SERVICE_MODE, ServiceOptions, options_of
 from giftdesk.fleet.spec import InstanceSettings
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class Lifecycle:
                                   field="account")
         return self.create(new_name, target_account, settings=source.settings, start=start,
                            schedule_start=source.schedule_start, schedule_stop=source.schedule_stop,
-                           schedule_tz=source.schedule_tz)
+                           schedule_tz=source.schedule_tz, service=options_of(source))
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, ref: int | str) -> InstanceRow:

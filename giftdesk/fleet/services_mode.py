@@ -264,6 +264,39 @@ class SwarmServices:
         return self.docker.open_log_stream(row.container_id, tail=tail, since=since, timestamps=timestamps)
 
 
+def options_of(row: InstanceRow) -> ServiceOptions | None:
+    """A service instance's options, to make another like it (a clone); None for a container."""
+    if not row.is_service:
+        return None
+    return ServiceOptions(row.placement_constraints, row.placement_preferences, row.publish_mode == "ingress")
+
+
+def service_json(row: InstanceRow) -> dict:
+    """An export's fields of a service instance (none for a container)."""
+    if not row.is_service:
+        return {}
+    return {"mode": SERVICE_MODE, "placement": {"constraints": list(row.placement_constraints),
+                                                "spread": list(row.placement_preferences)},
+            "publishMode": row.publish_mode}
+
+
+def service_of_json(raw: dict) -> ServiceOptions | None:
+    """An export's service options (None: a container); checked as the command line's are."""
+    mode = raw.get("mode") or CONTAINER_MODE
+    if mode not in (CONTAINER_MODE, SERVICE_MODE):
+        raise ValidationError(f"The mode must be container or service, not '{mode}'.", field="mode")
+    if mode == CONTAINER_MODE:
+        return None
+    placement = raw.get("placement") or {}
+    constraints, spread = placement.get("constraints") or [], placement.get("spread") or []
+    if not isinstance(constraints, list) or not isinstance(spread, list):
+        raise ValidationError("The placement's constraints and spread must be lists.", field="placement")
+    publish = raw.get("publishMode") or "host"
+    if publish not in ("host", "ingress"):
+        raise ValidationError(f"The publish mode must be host or ingress, not '{publish}'.", field="publishMode")
+    return ServiceOptions(tuple(map(str, constraints)), tuple(map(str, spread)), publish == "ingress").cleaned()
+
+
 def services_of_uid(fleet, uid: str) -> list[ServiceView]:
     """The Swarm services of this desk made for the instance ``uid`` (recovery's question). Raises
     ServiceUnavailableError while the engine is no Swarm manager: the question waits."""

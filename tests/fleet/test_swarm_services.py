@@ -211,3 +211,19 @@ def test_a_service_create_killed_at_each_step_is_finished_or_rolled_back(swarm_d
     assert [r["name"] for r in listed] == [name] and [s["ID"] for s in services] == [listed[0]["serviceId"]]
     cli.json("instance", "start", name)
     assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 30)
+
+
+def test_a_clone_and_an_export_keep_the_service_and_its_placement(swarm_desk, cli, account, tmp_path):
+    source = cli.json("instance", "create", unique("src"), "--account", str(account().id), "--service", "--no-start",
+                      "--constraint", "node.role==manager", "--spread", "node.labels.zone")
+    clone = cli.json("instance", "clone", source["name"], unique("cln"), "--account", str(account().id))
+    assert clone["mode"] == "service" and clone["serviceId"] != source["serviceId"]
+    assert clone["placement"] == source["placement"] == {"constraints": ["node.role==manager"],
+                                                         "spread": ["node.labels.zone"]}
+    export = tmp_path / "fleet.json"
+    cli.json("instance", "export", "--file", str(export))
+    cli.json("instance", "delete", source["name"], clone["name"], "--yes")
+    imported = cli.json("instance", "import", str(export))
+    assert [r["outcome"] for r in imported] == ["ok", "ok"]
+    again = {r["name"]: r for r in cli.json("instance", "list")}
+    assert again[source["name"]]["mode"] == "service" and again[source["name"]]["placement"] == source["placement"]
