@@ -47,7 +47,7 @@ class InstanceView:
 
     @property
     def state_text(self) -> str:
-        if self.row.is_service:  # a Swarm task's state says why itself ("pending: no suitable node (…)")
+        if getattr(self.row, "is_service", False):  # a Swarm task's state says why itself ("pending: no suitable node (…)")
             reason = self.row.state_reason if self.state == self.row.state else None
             return f"{self.state}: {reason}" if reason else self.state
         code = self.live.exit_code if self.live.state else self.row.exit_code
@@ -58,7 +58,7 @@ class InstanceView:
     @property
     def state_tooltip(self) -> str | None:
         """A Swarm service's whole state (the column is narrow) and the node its task is on."""
-        if not self.row.is_service:
+        if not getattr(self.row, "is_service", False):
             return None
         where = f" on node {self.row.node}" if self.row.node else ""
         return f"Swarm service{where}: {self.state_text}"

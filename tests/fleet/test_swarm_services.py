@@ -125,6 +125,11 @@ def test_the_service_has_the_containers_settings_and_publishes_on_its_node(swarm
             return False
 
     assert wait_for(answers, 30)  # the tracker answers on the node it runs on, through docker-proxy
+    mesh = cli.json("instance", "create", unique("mesh"), "--account", str(account().id), "--service", "--ingress",
+                    "--no-start")
+    assert mesh["publishMode"] == "ingress"  # only when asked: the routing mesh needs IPVS
+    ports = swarm.client.api.inspect_service(mesh["serviceId"])["Spec"]["EndpointSpec"]["Ports"]
+    assert [p["PublishMode"] for p in ports] == ["ingress"]
 
 
 def test_an_unsatisfiable_constraint_is_pending_with_the_reason(swarm_desk, cli, account):
