@@ -19,11 +19,16 @@ log = logging.getLogger(__name__)
 class ServiceEventFollower:
     """Reads one service event stream on a thread of its own, handing each event to ``on_event``."""
 
-    def __init__(self, swarm, on_event: Callable[[dict], None]):
+    def __init__(self, swarm, on_event: Callable[[dict], None], on_tick: Callable[[], None] | None = None,
+                 tick_s: float = 5.0):
         self._swarm = swarm
         self._on_event = on_event
+        self._on_tick = on_tick
+        self._tick_s = tick_s
         self._stream = None
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def start(self) -> bool:
         """Subscribes (before the watcher's list, so nothing falls between); False when the engine
@@ -37,7 +42,18 @@ class ServiceEventFollower:
             return False
         self._thread = threading.Thread(target=self._read, name="fleet-service-events", daemon=True)
         self._thread.start()
+        if self._on_tick is not None:
+            self._ticker = threading.Thread(target=self._tick, name="fleet-service-ticks", daemon=True)
+            self._ticker.start()
         return True
+
+    def _tick(self) -> None:
+        """A task on another node sends no events here: ``on_tick`` looks again now and then."""
+        while not self._stopped.wait(self._tick_s):
+            try:
+                self._on_tick()
+            except Exception:
+                log.warning("Looking at the Swarm services again failed", exc_info=True)
 
     def _read(self) -> None:
         stream = self._stream
@@ -53,9 +69,11 @@ class ServiceEventFollower:
             log.debug("The service event stream ended", exc_info=True)
 
     def stop(self) -> None:
+        self._stopped.set()
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        for thread in (self._thread, self._ticker):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=2)
+        self._thread = self._ticker = None

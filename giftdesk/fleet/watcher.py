@@ -35,6 +35,8 @@ RECONNECT_MAX_S = 10.0  # an engine back from an outage is seen within this; att
 # After a Swarm service changed, its state is read again after these pauses too: a task on another
 # node sends no container events here, and a task's state lags its container's start.
 SERVICE_RECHECKS_S = (1.0, 3.0)
+# How often services whose task is not on this engine's node (or not placed yet) are read again.
+SERVICE_POLL_S = 5.0
 
 
 class FleetWatcher(Service):
@@ -57,6 +59,7 @@ class FleetWatcher(Service):
         self._by_uid: dict[str, int] = {}
         self._by_container: dict[str, int] = {}
         self._by_service: dict[str, int] = {}  # Swarm service id → instance id
+        self._elsewhere: set[int] = set()  # service instances whose task this engine sends no events of
         self._services: ServiceEventFollower | None = None
         self.reconnects = 0
         self.resyncs = 0  # list calls made (a change the event stream carried needs none)
@@ -78,7 +81,8 @@ class FleetWatcher(Service):
                 if stop.is_set():
                     stream.close()
                     return
-                services = ServiceEventFollower(self.fleet.swarm, self._service_event)
+                services = ServiceEventFollower(self.fleet.swarm, self._service_event, self._look_elsewhere,
+                                                SERVICE_POLL_S)
                 with self._lock:
                     self._services = services
                 services.start()
@@ -163,6 +167,7 @@ class FleetWatcher(Service):
         self._by_uid = {row.uid: row.id for row in rows}
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
         self._by_service = {row.service_id: row.id for row in rows if row.service_id}
+        self._elsewhere = {row.id for row in rows if _not_seen_here(row)}
         known = set()
         for row in rows:
             known.add(row.id)
@@ -277,6 +282,12 @@ class FleetWatcher(Service):
             return
         self._service_changed(instance_id)
 
+    def _look_elsewhere(self) -> None:
+        """Services placed on other nodes, or not placed yet, are read again (their changes send
+        no events to this engine)."""
+        for instance_id in list(self._elsewhere):
+            self._refresh_service(instance_id)
+
     def _service_changed(self, instance_id: int) -> None:
         self._refresh_service(instance_id)
         for pause in SERVICE_RECHECKS_S:
@@ -298,6 +309,10 @@ class FleetWatcher(Service):
         elif row.state != row.status:
             times = {"last_started_at": utcnow()} if row.state == "running" else {}
             self._write_status(instance_id, row.state, **times)
+        if _not_seen_here(row):
+            self._elsewhere.add(row.id)
+        else:
+            self._elsewhere.discard(row.id)
         started = row.last_started_at if row.state == "running" else None
         self._set(row.id, row.name, row.state, row.exit_code, row.stats_container_id, started_at=started)
 
@@ -363,6 +378,11 @@ class FleetWatcher(Service):
                         setattr(record, key, value)
         except Exception:
             log.warning("Could not store the state of instance %s", instance_id, exc_info=True)
+
+
+def _not_seen_here(row) -> bool:
+    """A service instance meant to run whose task is not a container of this engine."""
+    return row.is_service and row.state not in ("exited", "missing", "unknown", None) and not row.task_container_id
 
 
 def _int(value) -> int | None:

@@ -232,3 +232,19 @@ def test_a_clone_and_an_export_keep_the_service_and_its_placement(swarm_desk, cl
     assert [r["outcome"] for r in imported] == ["ok", "ok"]
     again = {r["name"]: r for r in cli.json("instance", "list")}
     assert again[source["name"]]["mode"] == "service" and again[source["name"]]["placement"] == source["placement"]
+
+
+@pytest.mark.timeout(90)
+def test_a_pending_service_runs_once_a_node_gets_the_label(swarm_desk, swarm, runtime, cli, account):
+    fleet = runtime.fleet
+    name = unique("moon")
+    created = cli.json("instance", "create", name, "--account", str(account().id), "--service",
+                       "--constraint", "node.labels.zone==moon")
+    assert wait_for(lambda: fleet.live.get(created["id"]).state == "pending", 15)
+    swarm.docker("node", "update", "--label-add", "zone=moon", swarm.node_id)
+    try:
+        assert wait_for(lambda: fleet.live.get(created["id"]).state == "running", 30)
+        shown = cli.json("instance", "show", name)
+        assert shown["state"] == "running" and shown["stateReason"] is None and shown["node"]
+    finally:
+        swarm.docker("node", "update", "--label-rm", "zone", swarm.node_id)
