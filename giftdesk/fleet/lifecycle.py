@@ -108,7 +108,7 @@ class Lifecycle:
                 record.container_id, record.service_id, record.status = container_id, service_id, "created"
                 self.ctx.audit(session, "instance.create", f"Created instance '{name}' for @{record.tiktok_username}",
                                "instance", record.id, details={"port": port, "image": image,
-                                                               "network": settings.network})
+                                                               "network": settings.network, "mode": record.mode})
                 self.journal.finish(session, entry_id)
         except BaseException:
             if service_id is not None and not self._discard_service(service_id):

@@ -78,3 +78,25 @@ def test_the_table_shows_a_service_that_cannot_be_placed_and_why(ctx, swarm_desk
         qtbot.waitUntil(lambda: views()[stuck].state_text.startswith("pending: no suitable node"), timeout=20000)
         assert views()[stuck].needs_attention and not views()[running].needs_attention
         assert views()[stuck].state_tooltip.startswith("Swarm service: pending: no suitable node")
+
+
+def test_editing_a_service_changes_its_schedule_only(ctx, swarm_desk, qtbot):
+    from giftdesk.fleet.services_mode import ServiceOptions
+    from giftdesk.gui.fleet.instance_edit import InstanceDialog
+
+    customer = swarm_desk.customers.create("Swarm Edits")
+    account = swarm_desk.customers.add_account(customer.id, f"edit_{unique('a')[2:]}".replace("-", "_"))
+    row = swarm_desk.fleet.create(unique("sched"), account.id, start=False,
+                                  service=ServiceOptions(constraints=("node.role==manager",)))
+    dialog = InstanceDialog(ctx, row)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.as_service.isChecked() and not dialog.as_service.isEnabled()
+    assert not dialog.memory.isEnabled() and not dialog.constraints.isEnabled()
+    assert dialog.constraints.text() == "node.role==manager"
+    qtbot.keyClicks(dialog.start_at, "07:30")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+    edited = swarm_desk.fleet.get(row.id)
+    assert edited.schedule_start == "07:30" and edited.service_id == row.service_id

@@ -116,10 +116,15 @@ class InstanceDialog(QDialog):
         if row is not None and row.is_service:
             self.as_service.setChecked(True)
             self.as_service.setToolTip("This instance runs as a Swarm service.")
+            # A service's settings cannot change in place yet (the service refuses it with a sentence).
+            for widget in (self.port, self.image, self.network, self.memory, self.cpus, self.debug):
+                widget.setEnabled(False)
         self._service_toggled()
         self.as_service.toggled.connect(self._service_toggled)
         note = QLabel("A dashboard password is generated and kept in the keyring; the API key comes from the "
                       "account (generated when it has none)." if row is None else
+                      "It runs as a Swarm service: only its daily schedule changes here; delete it and create it "
+                      "again to change the rest." if row.is_service else
                       "Changing the port, image, network or limits recreates the container; if the new one "
                       "cannot start, the old one is put back.")
         note.setWordWrap(True)
