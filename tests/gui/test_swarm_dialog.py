@@ -100,3 +100,19 @@ def test_editing_a_service_changes_its_schedule_only(ctx, swarm_desk, qtbot):
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
     edited = swarm_desk.fleet.get(row.id)
     assert edited.schedule_start == "07:30" and edited.service_id == row.service_id
+
+
+def test_the_log_viewer_follows_a_services_output(ctx, swarm_desk, qtbot):
+    from giftdesk.fleet.services_mode import ServiceOptions
+    from giftdesk.gui.fleet.instance_logs import LogViewer
+
+    customer = swarm_desk.customers.create("Swarm Logs")
+    account = swarm_desk.customers.add_account(customer.id, f"logs_{unique('a')[2:]}".replace("-", "_"))
+    row = swarm_desk.fleet.create(unique("logs"), account.id, service=ServiceOptions())
+    viewer = LogViewer(ctx, row)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    qtbot.waitUntil(lambda: "serving /www" in viewer.text.toPlainText(), timeout=20000)
+    assert f"username={account.username}" in viewer.text.toPlainText()
+    viewer.close()

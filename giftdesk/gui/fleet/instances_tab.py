@@ -241,7 +241,7 @@ class InstancesTab(QWidget):
 
     def _loaded(self, rows: list[InstanceRow]) -> None:
         self._rows = {r.id: r for r in rows}
-        self._own_live = {r.id: LiveInstance(r.id, r.name, r.container_id, r.state, r.exit_code,
+        self._own_live = {r.id: LiveInstance(r.id, r.name, r.stats_container_id, r.state, r.exit_code,
                                              r.last_started_at if r.state == "running" else None, r.engine_health)
                           for r in rows}
         if self.fleet_runtime is None or self.fleet_runtime.live.connection != "reconnecting":
