@@ -144,15 +144,12 @@ class SwarmEngine:
         self.made_bridge = True
         _run("ip", "addr", "add", f"{bridge_net.network_address + 1}/{bridge_net.prefixlen}", "dev", BRIDGE)
         _run("ip", "link", "set", BRIDGE, "up")
-        log = open(self.folder / "log", "ab")
-        try:
+        with open(self.folder / "log", "ab") as log:  # the engine keeps its own copy of the descriptor
             self.process = subprocess.Popen(
                 ["dockerd", f"--host={self.host}", f"--data-root={self.folder}/root",
                  f"--exec-root={self.folder}/exec", f"--pidfile={self.folder}/pid", f"--bridge={BRIDGE}",
                  "--iptables=false"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        finally:
-            log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.docker("version", "--format", "{{.Server.Version}}", check=False).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
