@@ -89,6 +89,12 @@ class InstanceView:
         return f"{cpu:.1f} %" if cpu is not None and self.running else ""
 
     @property
+    def stats_tooltip(self) -> str | None:
+        """Why a running instance has no figures here: its Swarm task is on another node."""
+        note = getattr(self.row, "stats_note", None)
+        return f"No figures here: {note}" if note and self.running else None
+
+    @property
     def memory_text(self) -> str:
         return fmt_memory(self.live.memory_bytes) if self.running and self.live.memory_bytes is not None else ""
 

@@ -8,6 +8,7 @@ its containers with its own desk id; the fixture removes exactly those afterward
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -119,7 +120,11 @@ def swarm(engine):
 @pytest.fixture
 def swarm_desk(fleet_desk, swarm):
     """The fleet desk on the Swarm engine, through its Docker host setting; its services removed after."""
-    fleet_desk.settings.update({"docker.host": swarm.host})
+    # Ports of their own: host-mode publishing binds every address, and the shared engine's other
+    # test runs take ports from PORT_START on.
+    start = random.randrange(4000, 4400)
+    fleet_desk.settings.update({"docker.host": swarm.host, "tracker.port_start": start,
+                                "tracker.port_end": start + 39})
     yield fleet_desk
     swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
 

@@ -62,6 +62,8 @@ def test_a_service_tracker_from_create_to_delete(swarm_desk, swarm, runtime, cli
     assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 30)
     shown = cli.json("instance", "show", name)
     assert shown["mode"] == "service" and shown["taskState"] == "running" and shown["node"]
+    out, _ = cli("instance", "list")
+    assert f"service on {shown['node']}" in out
     assert wait_for(lambda: "GET config -> ok" in _service_logs(swarm, service_id), 30), \
         _service_logs(swarm, service_id)
     assert wait_for(lambda: swarm_desk.keys.get(acct.id).last_accessed_at is not None, 15)
@@ -143,7 +145,7 @@ def test_an_unsatisfiable_constraint_is_pending_with_the_reason(swarm_desk, cli,
     out, _ = cli("instance", "show", name)
     assert "pending: no suitable node" in out
     out, _ = cli("instance", "list")
-    assert "pending: no suitable node" in out
+    assert "pending: no suitable node" in out and "RUNS AS" in out
     stopped = cli.json("instance", "stop", name)  # a pending service can be stopped (scaled to 0)
     assert stopped[0]["outcome"] == "ok" and cli.json("instance", "show", name)["state"] == "exited"
 

@@ -109,6 +109,13 @@ def _row_text(row, health=None, tracker=None) -> Fields:
     return Fields([(k, v) for k, v in pairs if v is not None or k in ("Health",)])
 
 
+def _runs_as(row) -> str:
+    """'container', or 'service' with the node its task is on."""
+    if not row.is_service:
+        return "container"
+    return f"service on {row.node}" if row.node else "service"
+
+
 def _schedule(row) -> str | None:
     if not row.schedule_start and not row.schedule_stop:
         return None
@@ -198,9 +205,9 @@ def register(cli) -> None:
         if any(r.state == UNKNOWN_STATE for r in rows):
             warn(ENGINE_DOWN_WARNING)
         return Output([r.to_json() for r in rows], Table(
-            ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
-            [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
-             for r in rows]))
+            ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK", "RUNS AS"],
+            [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network,
+              _runs_as(r)) for r in rows]))
 
     @instance.command("ports", "the tracker port range (Settings) with who holds each port",
                       arg("--free", action="store_true", help="only the free ports"))
