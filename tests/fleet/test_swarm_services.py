@@ -154,7 +154,9 @@ def test_bad_placement_and_an_edit_are_refused_with_a_sentence(swarm_desk, cli, 
     acct = account()
     for argv, says in ((("--service", "--constraint", "zone=eu"), "is not a placement constraint"),
                        (("--service", "--spread", "node labels"), "is not a node attribute"),
-                       (("--constraint", "node.role==manager"), "add --service")):
+                       (("--constraint", "node.role==manager"), "add --service"),
+                       (("--service", "--publish", "local"), "leave out --publish"),
+                       (("--service", "--restart", "always"), "leave out --restart")):
         _, err = cli("instance", "create", unique(), "--account", str(acct.id), *argv, expect=2)
         assert says in err and err.count("\n") == 1
     assert cli.json("instance", "list") == []

@@ -73,6 +73,11 @@ def _service_options(args):
         if args.constraint or args.spread or args.ingress:
             raise ValidationError("--constraint, --spread and --ingress apply to a Swarm service: add --service.")
         return None
+    if args.publish is not None and args.publish.strip() not in ("all", "*", "0.0.0.0"):
+        raise ValidationError("A Swarm service publishes its port on every address of the node it runs on; "
+                              "leave out --publish.", field="publish")
+    if args.restart is not None and args.restart.strip() != "on-failure":
+        raise ValidationError("A Swarm service restarts on failure; leave out --restart.", field="restart")
     return ServiceOptions(tuple(args.constraint), tuple(args.spread), args.ingress)
 
 
