@@ -92,6 +92,10 @@ def test_a_service_tracker_from_create_to_delete(swarm_desk, swarm, runtime, cli
     assert wait_for(lambda: {t["ID"] for t in swarm.client.api.tasks(filters={"service": service_id})
                              if t["Status"]["State"] == "running"} - tasks_before, 30)
 
+    # Changed outside the console (scaled to 0): the watcher sees the service event.
+    swarm.docker("service", "scale", "--detach", f"{service_id}=0")
+    assert wait_for(lambda: fleet.live.get(instance_id).state == "exited", 10)
+
     # Removed outside the console: the watcher marks it missing.
     swarm.docker("service", "rm", service_id)
     assert wait_for(lambda: fleet.live.get(instance_id).state == "missing", 10)
