@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from giftdesk.core.errors import NotFoundError, ValidationError
+from giftdesk.core.errors import NotFoundError, ServiceUnavailableError, ValidationError
 from giftdesk.docker.api import LOG_MAX_FILE, LOG_MAX_SIZE, STOP_TIMEOUT_S, DockerAdapter, Stream
 
 # Labels the engine puts on a task's container: such a container belongs to a service.
 SERVICE_ID_LABEL = "com.docker.swarm.service.id"
 TASK_ID_LABEL = "com.docker.swarm.task.id"
 PUBLISH_MODES = ("host", "ingress")
+UPDATE_ATTEMPTS = 3  # a service updated by someone else meanwhile: read its version again
 _ACTIVE_TASK = ("new", "pending", "assigned", "accepted", "ready", "preparing", "starting", "running")
 
 
@@ -188,22 +189,27 @@ class SwarmAdapter:
     def scale(self, service_id: str, replicas: int, fresh: bool = False) -> None:
         """``fresh``: a new task too. With restart on failure, a slot whose task ended well (exit 0,
         as a stopped tracker does) can count as done, and scaling back up alone may start nothing."""
-        current = self.inspect_service(service_id)
-        template = None
-        if fresh:
-            count = int((current.get("Spec") or {}).get("TaskTemplate", {}).get("ForceUpdate") or 0)
-            template = {"ForceUpdate": count + 1}
-        self.docker._call("Scaling the Swarm service", self.docker.api.update_service, service_id,
-                          current["Version"]["Index"], mode={"Replicated": {"Replicas": replicas}},
-                          task_template=template, fetch_current_spec=True)
+        self._update(service_id, "Scaling the Swarm service", replicas=replicas, fresh=fresh)
 
     def force_update(self, service_id: str) -> None:
         """Replaces the task with a new one (a restart), whatever else changed."""
-        current = self.inspect_service(service_id)
-        count = int((current.get("Spec") or {}).get("TaskTemplate", {}).get("ForceUpdate") or 0)
-        self.docker._call("Restarting the Swarm service", self.docker.api.update_service, service_id,
-                          current["Version"]["Index"], task_template={"ForceUpdate": count + 1},
-                          fetch_current_spec=True)
+        self._update(service_id, "Restarting the Swarm service", fresh=True)
+
+    def _update(self, service_id: str, what: str, replicas: int | None = None, fresh: bool = False) -> None:
+        """An update from the service's current version; one changed meanwhile (someone else's
+        update) is read again and the update made on the new version."""
+        for attempt in range(UPDATE_ATTEMPTS):
+            current = self.inspect_service(service_id)
+            count = int((current.get("Spec") or {}).get("TaskTemplate", {}).get("ForceUpdate") or 0)
+            try:
+                self.docker._call(what, self.docker.api.update_service, service_id, current["Version"]["Index"],
+                                  mode={"Replicated": {"Replicas": replicas}} if replicas is not None else None,
+                                  task_template={"ForceUpdate": count + 1} if fresh else None,
+                                  fetch_current_spec=True)
+                return
+            except ServiceUnavailableError as exc:
+                if "out of sequence" not in str(exc) or attempt == UPDATE_ATTEMPTS - 1:
+                    raise
 
     def remove_service(self, service_id: str) -> None:
         try:
