@@ -40,7 +40,10 @@ VIEWER_MAY = {
     # relinks and missing containers wait for an operator or the runtime).
     "fleet": {"adopted_container_ids", "adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
               "next_free_port", "of_account", "port_taken", "port_uses", "public_url_for", "reconcile", "recover", "resolve",
-              "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid"},
+              "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid",
+              # Swarm services: the engine's role, the services' states, their logs.
+              "swarm_role", "service_states", "missing_services", "instance_id_of_service", "instance_logs",
+              "open_instance_log_stream"},
     "invoice_documents": {"pdf", "month_zip"},
     "invoices": {"get", "list", "issuer", "number_to_take"},
     "keys": {"get", "list"},
@@ -57,7 +60,7 @@ VIEWER_MAY = {
 # wiring the HTTP client; never an action of their own.
 PLUMBING = {
     "fampage": {"client", "close", "record_call", "share_connection", "use_http"},
-    "fleet": {"close", "record_event"},
+    "fleet": {"close", "record_event", "swarm"},
     "invoices": {"credit_for_order", "draft_for_order", "refresh_order_revenue"},
     "keys": {"issue"},
 }

@@ -70,6 +70,14 @@ class Instance(TimestampMixin, Base):
     # A running container another manager made, taken over as it is (never recreated to move in):
     # its labels are that manager's, so it is known as this instance's by this id alone.
     adopted_container_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # "container" (a container on the engine) or "service" (a one-replica Swarm service on a manager).
+    mode: Mapped[str] = mapped_column(String(16), nullable=False, default="container", server_default="container")
+    service_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # the Swarm service's id
+    # Swarm placement: constraints ("node.labels.zone==eu") and spread preferences ("node.labels.zone").
+    placement_constraints: Mapped[Any | None] = mapped_column(JSONText)
+    placement_preferences: Mapped[Any | None] = mapped_column(JSONText)
+    # How a service publishes its port: "host" (on the node it runs on) or "ingress" (the routing mesh).
+    publish_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="host", server_default="host")
 
 
 class InstanceLog(Base):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# States in which a container process exists to stop or restart.
-ACTIVE_STATES = frozenset({"running", "restarting", "paused"})
+# States in which a container process exists to stop or restart; a Swarm service's task that is
+# meant to run (still placing, starting, or refused by the nodes) is stopped by scaling it to 0.
+ACTIVE_STATES = frozenset({"running", "restarting", "paused", "pending", "starting", "rejected", "failed"})
 # No container to act on: only recreate (or delete) helps.
 GONE_STATES = frozenset({"missing"})
 LIFECYCLE = ("start", "stop", "restart")

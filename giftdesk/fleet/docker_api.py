@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from giftdesk.docker.api import STOP_TIMEOUT_S, DockerAdapter, Stream
+from giftdesk.docker.swarm import SERVICE_ID_LABEL
 
 if TYPE_CHECKING:
     from giftdesk.fleet.records import InstanceRow
@@ -123,8 +124,10 @@ class FleetDocker(DockerAdapter):
     """Tracker containers on one engine (the adapter's calls plus the fleet's labels)."""
 
     def list_trackers(self, desk_id: str | None = None) -> list[ContainerSummary]:
-        """Every tracker container (of this desk when ``desk_id``): one GET /containers/json."""
-        return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id))]
+        """Every tracker container (of this desk when ``desk_id``): one GET /containers/json. The
+        containers of a Swarm service's tasks carry the same labels but are the service's, not records'."""
+        return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id))
+                if SERVICE_ID_LABEL not in (item.get("Labels") or {})]
 
     def list_fleet(self, desk_id: str) -> list[ContainerSummary]:
         """This desk's trackers and those no desk made (another manager's, some of which an import

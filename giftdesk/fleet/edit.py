@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError
+from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError, ValidationError
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.types import utcnow
 from giftdesk.fleet import spec as checks
@@ -53,6 +53,9 @@ class Editing:
 
             record_only["public_url"] = validation.http_url(public_url, "public URL")
         needs_recreate = recreate if recreate is not None else (new_settings != row.settings or new_port != row.port)
+        if needs_recreate and row.is_service:
+            raise ValidationError(f"'{row.name}' runs as a Swarm service: its settings and port cannot be changed "
+                                  "yet; delete it and create it again (schedules and the public URL can change).")
         if needs_recreate:
             self._check_engine_side(new_settings)
             if new_port != row.port:  # the old port is ours; a failed bind of it rolls back

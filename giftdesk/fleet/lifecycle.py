@@ -23,6 +23,7 @@ from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
 from giftdesk.fleet.records import InstanceRow
+from giftdesk.fleet.services_mode import CONTAINER_MODE, SERVICE_MODE, ServiceOptions, options_of
 from giftdesk.fleet.spec import InstanceSettings
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ class Lifecycle:
     def create(self, name: str, account_id: int, *, port: int | str | None = None,
                settings: InstanceSettings | None = None, template: int | str | None = None, start: bool = True,
                schedule_start: str | None = None, schedule_stop: str | None = None,
-               schedule_tz: str | None = None, uid: str | None = None) -> InstanceRow:
-        """``uid``: the new instance's identity when the caller must know it first (adopt)."""
+               schedule_tz: str | None = None, uid: str | None = None,
+               service: ServiceOptions | None = None) -> InstanceRow:
+        """``uid``: the new instance's identity when the caller must know it first (adopt).
+        ``service``: run it as a one-replica Swarm service (the engine must be a Swarm manager)."""
         self.ctx.require("operator", "create instances")
         name = checks.instance_name(name)
         template_row = self.template(template) if template not in (None, "") else None
@@ -44,6 +47,11 @@ class Lifecycle:
         settings = (settings or base).cleaned()
         image = settings.image or str(self.settings.get("tracker.default_image"))
         settings = replace(settings, image=image)
+        if service is not None:
+            service = service.cleaned()
+            self.swarm.require_manager()
+            # A service restarts on failure, and host-mode publishing binds every address of its node.
+            settings = replace(settings, restart_policy="on-failure", publish_address="0.0.0.0")
         schedule = (checks.time_of_day(schedule_start, "start"), checks.time_of_day(schedule_stop, "stop"),
                     checks.zone_name(schedule_tz))
         with self.ctx.db.read_session() as session:
@@ -71,34 +79,46 @@ class Lifecycle:
                                   publish_address=settings.publish_address, restart_policy=settings.restart_policy,
                                   memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
                                   schedule_start=schedule[0], schedule_stop=schedule[1], schedule_tz=schedule[2],
-                                  template_id=template_row.id if template_row else None)
+                                  template_id=template_row.id if template_row else None,
+                                  mode=SERVICE_MODE if service is not None else CONTAINER_MODE,
+                                  placement_constraints=list(service.constraints) if service else None,
+                                  placement_preferences=list(service.spread) if service else None,
+                                  publish_mode=service.publish_mode if service else "host")
                 session.add(record)
                 session.flush()
                 entry = self.journal.add(session, "create", uid, record.id,
-                                         payload={"name": name, "port": port, "start": start})
+                                         payload={"name": name, "port": port, "start": start,
+                                                  "mode": SERVICE_MODE if service is not None else CONTAINER_MODE})
                 session.flush()
                 instance_id, entry_id = record.id, entry.id
                 config = self._config(record, environment)
         except IntegrityError as exc:
             raise ConflictError(f"The name '{name}' or port {port} was taken meanwhile; try again.") from exc
-        container_id = None
+        container_id = service_id = None
         try:
             self.ctx.secrets.set(dash_password_secret(instance_id), password)
             failpoint("create.after_record")
-            container_id = self._create_container(config)
+            if service is not None:
+                service_id = self._create_swarm_service(config, service)
+            else:
+                container_id = self._create_container(config)
             failpoint("create.after_container")
             with self.ctx.db.session() as session:
                 record = session.get(Instance, instance_id)
-                record.container_id, record.status = container_id, "created"
+                record.container_id, record.service_id, record.status = container_id, service_id, "created"
                 self.ctx.audit(session, "instance.create", f"Created instance '{name}' for @{record.tiktok_username}",
                                "instance", record.id, details={"port": port, "image": image,
-                                                               "network": settings.network})
+                                                               "network": settings.network, "mode": record.mode})
                 self.journal.finish(session, entry_id)
         except BaseException:
-            self._undo_create(instance_id, entry_id, container_id)
+            if service_id is not None and not self._discard_service(service_id):
+                self.journal.release(entry_id)
+            else:
+                self._undo_create(instance_id, entry_id, container_id)
             raise
         failpoint("create.after_link")
-        self.record_event(instance_id, "info", f"Created on port {port} from {image}")
+        where = " as a Swarm service" if service is not None else ""
+        self.record_event(instance_id, "info", f"Created{where} on port {port} from {image}")
         self._apply_public_url(self.get(instance_id))
         self.ctx.events.publish(InstancesChanged((instance_id,)))
         if start:
@@ -117,7 +137,7 @@ class Lifecycle:
                                   field="account")
         return self.create(new_name, target_account, settings=source.settings, start=start,
                            schedule_start=source.schedule_start, schedule_stop=source.schedule_stop,
-                           schedule_tz=source.schedule_tz)
+                           schedule_tz=source.schedule_tz, service=options_of(source))
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, ref: int | str) -> InstanceRow:
@@ -140,8 +160,23 @@ class Lifecycle:
         with self.ctx.db.read_session() as session:
             record = self._record(session, ref)
             instance_id, name, container_id, status = record.id, record.name, record.container_id, record.status
-        if not container_id or status == "missing":
+            mode, service_id = record.mode, record.service_id
+        if mode == SERVICE_MODE:
+            self._service_action(instance_id, name, service_id, action)
+        elif not container_id or status == "missing":
             raise NotFoundError(missing_container_text(name))
+        else:
+            self._container_action(instance_id, name, container_id, action, timeout)
+        status, stamp, message = self._LIFECYCLE[action]
+        with self.ctx.db.session() as session:
+            stored = session.get(Instance, instance_id)
+            if stored is not None:
+                stored.status = status
+                setattr(stored, stamp, utcnow())
+                session.add(InstanceLog(instance_id=instance_id, level="info", message=message))
+        return self.get(instance_id) if fetch else None
+
+    def _container_action(self, instance_id: int, name: str, container_id: str, action: str, timeout: int) -> None:
         try:
             if action == "start":
                 self.docker.start(container_id)
@@ -154,14 +189,6 @@ class Lifecycle:
                 raise
             self.note_missing(instance_id, name)
             raise NotFoundError(missing_container_text(name)) from exc
-        status, stamp, message = self._LIFECYCLE[action]
-        with self.ctx.db.session() as session:
-            stored = session.get(Instance, instance_id)
-            if stored is not None:
-                stored.status = status
-                setattr(stored, stamp, utcnow())
-                session.add(InstanceLog(instance_id=instance_id, level="info", message=message))
-        return self.get(instance_id) if fetch else None
 
     def delete(self, ref: int | str) -> InstanceRow:
         """Removes the instance's own container (checked by its labels) and the record."""
@@ -170,7 +197,9 @@ class Lifecycle:
         entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id)
         try:
             failpoint("delete.after_journal")
-            if row.container_id and self._is_ours(row.container_id, row):
+            if row.is_service:
+                self._remove_own_service(row)
+            elif row.container_id and self._is_ours(row.container_id, row):
                 self.docker.remove(row.container_id, force=True)
         except BaseException:
             self.journal.drop(entry_id)  # the record is still there: nothing to finish later

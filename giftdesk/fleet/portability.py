@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 
 from giftdesk.db.models import TikTokAccount
+from giftdesk.fleet.services_mode import ServiceOptions, service_json, service_of_json
 from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.records import BulkResult
 from giftdesk.fleet import spec as checks
@@ -30,7 +31,7 @@ def export_fleet(fleet) -> dict:
         instances.append({
             "name": row.name, "tiktokUsername": row.tiktok_username, "port": row.port, **row.settings.to_json(),
             "schedule": {"start": row.schedule_start, "stop": row.schedule_stop, "timeZone": row.schedule_tz},
-            "publicUrl": row.public_url,
+            "publicUrl": row.public_url, **service_json(row),
         })
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
             "exportedAt": datetime.now(timezone.utc).isoformat(),
@@ -83,6 +84,7 @@ class ImportItem:
     settings: InstanceSettings | None = None
     schedule: dict | None = None
     public_url: str | None = None
+    service: ServiceOptions | None = None  # a Swarm service, with its placement
 
     def to_json(self) -> dict:
         return {"name": self.name, "tiktokUsername": self.username, "port": self.port, "action": self.action,
@@ -123,7 +125,7 @@ _SETTINGS_SHAPE = {"name": (_TEXT,), "image": (_TEXT,), "network": (_TEXT,), "pu
                    "restartPolicy": (_TEXT,), "memoryLimitMb": (_NUMBER, _TEXT), "cpus": (_NUMBER, _TEXT),
                    "debugMode": (_FLAG,)}
 _INSTANCE_SHAPE = {**_SETTINGS_SHAPE, "tiktokUsername": (_TEXT,), "port": (_NUMBER, _TEXT), "schedule": (_OBJECT,),
-                   "publicUrl": (_TEXT,)}
+                   "publicUrl": (_TEXT,), "mode": (_TEXT,), "placement": (_OBJECT,), "publishMode": (_TEXT,)}
 _SCHEDULE_SHAPE = {"start": (_TEXT,), "stop": (_TEXT,), "timeZone": (_TEXT,)}
 
 
@@ -206,6 +208,7 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
                         "stop": checks.time_of_day(schedule.get("stop"), "stop"),
                         "timeZone": checks.zone_name(schedule.get("timeZone"))}
             public_url = validation.http_url(raw.get("publicUrl"), "public URL")
+            service = service_of_json(raw)
             port = checks.port_number(raw["port"]) if keep_ports and raw.get("port") not in (None, "") else None
         except ValidationError as exc:
             items.append(refuse(str(exc), name))
@@ -231,7 +234,8 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
                 items.append(refuse(f"port {port} is taken: {taken} (import with new ports instead)", name, port))
                 continue
             seen_ports.add(port)
-        items.append(ImportItem(name, username, port, "create", "", account_id, settings, schedule, public_url))
+        items.append(ImportItem(name, username, port, "create", "", account_id, settings, schedule, public_url,
+                                service))
     return ImportPlan(items, templates, sorted(set(templates) & known_templates))
 
 
@@ -256,7 +260,7 @@ def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True
         try:
             row = fleet.create(item.name, item.account_id, port=item.port, settings=item.settings, start=False,
                                schedule_start=item.schedule["start"], schedule_stop=item.schedule["stop"],
-                               schedule_tz=item.schedule["timeZone"])
+                               schedule_tz=item.schedule["timeZone"], service=item.service)
         except GiftDeskError as exc:
             results.append(BulkResult(0, item.name, "failed", str(exc)))
             continue

@@ -22,7 +22,7 @@ from giftdesk.fleet.units import NONE, fmt_memory, fmt_net_io, fmt_net_totals
 #: States in which the exit code says why (shown as "exited (137)").
 EXIT_CODE_STATES = ("restarting", "exited", "dead")
 #: States that need someone's attention whatever the health probe says.
-TROUBLED_STATES = ("restarting", "missing", "dead")
+TROUBLED_STATES = ("restarting", "missing", "dead", "pending", "rejected", "failed")
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,21 @@ class InstanceView:
 
     @property
     def state_text(self) -> str:
+        if getattr(self.row, "is_service", False):  # a Swarm task's state says why itself ("pending: no suitable node (…)")
+            reason = self.row.state_reason if self.state == self.row.state else None
+            return f"{self.state}: {reason}" if reason else self.state
         code = self.live.exit_code if self.live.state else self.row.exit_code
         if self.state in EXIT_CODE_STATES and code is not None:
             return f"{self.state} ({code})"
         return self.state
+
+    @property
+    def state_tooltip(self) -> str | None:
+        """A Swarm service's whole state (the column is narrow) and the node its task is on."""
+        if not getattr(self.row, "is_service", False):
+            return None
+        where = f" on node {self.row.node}" if self.row.node else ""
+        return f"Swarm service{where}: {self.state_text}"
 
     @property
     def health(self) -> str:
@@ -76,6 +87,12 @@ class InstanceView:
     def cpu_text(self) -> str:
         cpu = self.live.cpu_percent
         return f"{cpu:.1f} %" if cpu is not None and self.running else ""
+
+    @property
+    def stats_tooltip(self) -> str | None:
+        """Why a running instance has no figures here: its Swarm task is on another node."""
+        note = getattr(self.row, "stats_note", None)
+        return f"No figures here: {note}" if note and self.running else None
 
     @property
     def memory_text(self) -> str:

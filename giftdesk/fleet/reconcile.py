@@ -83,7 +83,14 @@ class Reconciling:
         rows = self.list()
         known_ids = {r.container_id for r in rows if r.container_id}
         missing, relinked = [], []
+        gone_services = {r.id for r in self.missing_services(rows)} if any(r.is_service for r in rows) else set()
         for row in rows:
+            if row.is_service:  # no container of its own: its Swarm service is there or not
+                if row.id in gone_services and row.uid not in busy:
+                    missing.append(row)
+                    if may_write and self.note_missing(row.id, row.name):
+                        self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
+                continue
             if row.uid in busy or (row.container_id and row.container_id in by_id):
                 continue
             match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)

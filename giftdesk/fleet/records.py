@@ -52,6 +52,18 @@ class InstanceRow:
     account_legacy_id: str | None = None
     # A container another manager made, taken over as it is: ours by this id, not by labels.
     adopted_container_id: str | None = None
+    # A Swarm service instead of a container ("service"): its id, placement and publish mode, and
+    # from the engine the node its task runs on, the task's own state and why it is not running.
+    mode: str = "container"
+    service_id: str | None = None
+    placement_constraints: tuple[str, ...] = ()
+    placement_preferences: tuple[str, ...] = ()
+    publish_mode: str = "host"
+    node: str | None = None
+    task_state: str | None = None
+    state_reason: str | None = None
+    task_container_id: str | None = None  # the task's container when it runs on this engine
+    stats_note: str | None = None  # why there are no stats of it here
 
     @property
     def account_ref(self) -> str:
@@ -61,6 +73,15 @@ class InstanceRow:
     @property
     def container_name(self) -> str:
         return f"gift-tracker-{self.name}"
+
+    @property
+    def is_service(self) -> bool:
+        return self.mode == "service"
+
+    @property
+    def stats_container_id(self) -> str | None:
+        """The container whose statistics are this instance's, when this engine has it."""
+        return self.task_container_id if self.is_service else self.container_id
 
     @property
     def settings(self) -> InstanceSettings:
@@ -83,13 +104,22 @@ class InstanceRow:
         state = self.state or self.status
         if state == UNKNOWN_STATE:
             return "unknown (engine unreachable)"
-        if state in ("restarting", "exited", "dead") and self.exit_code is not None:
+        if state in ("restarting", "exited", "dead") and self.exit_code is not None and not self.is_service:
             return f"{state} ({self.exit_code})"
+        if self.state_reason:
+            return f"{state}: {self.state_reason}"
         return state
 
     def with_container(self, state: str | None, exit_code: int | None = None,
                        engine_health: str | None = None) -> "InstanceRow":
         return replace(self, state=state, exit_code=exit_code, engine_health=engine_health)
+
+    def with_service(self, state: str, reason: str | None = None, node: str | None = None,
+                     task_state: str | None = None, task_container_id: str | None = None,
+                     stats_note: str | None = None, exit_code: int | None = None) -> "InstanceRow":
+        """The engine's view of a service instance (from its newest task)."""
+        return replace(self, state=state, state_reason=reason, node=node, task_state=task_state,
+                       task_container_id=task_container_id, stats_note=stats_note, exit_code=exit_code)
 
     @classmethod
     def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
@@ -101,7 +131,9 @@ class InstanceRow:
                    record.memory_limit_mb, record.cpu_millis, record.schedule_start, record.schedule_stop,
                    record.schedule_tz, record.public_url, record.template_id, record.created_at, record.updated_at,
                    record.last_started_at, record.last_stopped_at, state, exit_code, engine_health, record.uid,
-                   account_legacy_id, record.adopted_container_id)
+                   account_legacy_id, record.adopted_container_id,
+                   record.mode or "container", record.service_id, tuple(record.placement_constraints or ()),
+                   tuple(record.placement_preferences or ()), record.publish_mode or "host")
 
     def to_json(self) -> dict:
         data = {
@@ -118,6 +150,13 @@ class InstanceRow:
             "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
             "lastStartedAt": iso(self.last_started_at), "lastStoppedAt": iso(self.last_stopped_at),
         }
+        data["mode"] = self.mode
+        if self.is_service:
+            data.update(serviceId=self.service_id, node=self.node, taskState=self.task_state,
+                        stateReason=self.state_reason, statsNote=self.stats_note,
+                        placement={"constraints": list(self.placement_constraints),
+                                   "spread": list(self.placement_preferences)},
+                        publishMode=self.publish_mode)
         if self.state == UNKNOWN_STATE:
             data["engineUnreachable"] = True
         return data

@@ -17,6 +17,7 @@ from giftdesk.core.errors import GiftDeskError, ServiceUnavailableError
 from giftdesk.fleet.docker_api import ContainerSummary, env_of, is_adopted, labels_match
 from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged
+from giftdesk.fleet.services_mode import SERVICE_MODE, services_of_uid
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def _remove(fleet, containers) -> None:
 def recover_create(fleet, entry: InstanceOperation) -> str:
     name = (entry.payload or {}).get("name", "?")
     record = _record(fleet, entry.instance_uid)
+    if (entry.payload or {}).get("mode") == SERVICE_MODE:
+        return _recover_service_create(fleet, entry, record, name)
     containers = _containers_of(fleet, entry.instance_uid)
     if record is None or not containers:
         _remove(fleet, containers)
@@ -106,8 +109,37 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
                   record_changes={"container_id": keep.id, "status": state})
 
 
+def _recover_service_create(fleet, entry: InstanceOperation, record: Instance | None, name: str) -> str:
+    """The service made under the entry's uid is linked (and scaled up when the create was to start
+    it); with no service, or no record, the create is rolled back."""
+    services = services_of_uid(fleet, entry.instance_uid)
+    if record is None or not services:
+        for service in services:
+            fleet.swarm.remove_service(service.id)
+        with fleet.ctx.db.session() as session:
+            if record is not None:
+                session.delete(session.get(Instance, record.id))
+            summary = f"Rolled back an interrupted create of '{name}': no Swarm service had been made"
+            fleet.ctx.audit(session, "instance.recover", summary, "instance", entry.instance_id)
+            fleet.journal.finish(session, entry.id)
+        if record is not None:
+            fleet.ctx.secrets.delete(dash_password_secret(record.id))
+        return summary
+    keep, *extra = services
+    for service in extra:
+        fleet.swarm.remove_service(service.id)
+    if (entry.payload or {}).get("start") and keep.replicas == 0:
+        fleet.swarm.scale(keep.id, 1)
+    return _write(fleet, entry, "instance.recover",
+                  f"Finished an interrupted create of '{record.name}': linked its Swarm service {keep.id[:12]}",
+                  record_changes={"service_id": keep.id, "status": "created"})
+
+
 def recover_delete(fleet, entry: InstanceOperation) -> str:
     record = _record(fleet, entry.instance_uid)
+    if record is not None and record.mode == SERVICE_MODE:
+        for service in services_of_uid(fleet, entry.instance_uid):
+            fleet.swarm.remove_service(service.id)
     _remove(fleet, _containers_of(fleet, entry.instance_uid))
     if entry.old_container_id and record is not None:
         try:

@@ -32,6 +32,7 @@ from giftdesk.fleet.journal import Journal
 from giftdesk.fleet.lifecycle import Lifecycle
 from giftdesk.fleet.ports import PortAllocation
 from giftdesk.fleet.reconcile import Reconciling
+from giftdesk.fleet.services_mode import SwarmServices
 from giftdesk.fleet.records import UNKNOWN_STATE, InstanceEventRow, InstanceRow
 from giftdesk.fleet.templates import Templates
 from giftdesk.fleet.trackers import TrackerCalls
@@ -51,10 +52,11 @@ class RuntimeLink(Protocol):
 
 
 MISSING_MESSAGE = "The container is missing; recreate it with `giftdesk instance sync --recreate-missing`"
+MISSING_SERVICE_MESSAGE = "The Swarm service is missing; delete the instance and create it again"
 
 
 class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls, TrackerCalls,
-                   TrackerEnvironment):
+                   TrackerEnvironment, SwarmServices):
     """Instances of one data directory on one Docker engine.
 
     ``settings`` and ``keys`` are the desk's SettingsService and KeyService (ports, default image,
@@ -106,17 +108,19 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
                     for r in records]
         by_id = {c.id: c for c in pending.result()}
         # Each row made once, with its state (the refresh is on the table's hot path).
-        return [InstanceRow.of(r, r.customer_id_, r.customer_name_,
+        rows = [InstanceRow.of(r, r.customer_id_, r.customer_name_,
                                *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")),
                                account_legacy_id=r.legacy_id_)
                 for r in records]
+        return self._attach_service_states(rows) if any(r.is_service for r in rows) else rows
 
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
         """The engine's view of every row from ONE list call."""
         if containers is None:
             containers = self.docker.list_fleet(self.desk_id)
         by_id = {c.id: c for c in containers}
-        return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
+        rows = [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
+        return self._attach_service_states(rows) if any(r.is_service for r in rows) else rows
 
     def get(self, ref: int | str, with_state: bool = False, unknown_if_unreachable: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:
@@ -187,7 +191,8 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             if record is None or record.status == "missing":
                 return False
             record.status = "missing"
-            session.add(InstanceLog(instance_id=instance_id, level="warning", message=MISSING_MESSAGE))
+            message = MISSING_SERVICE_MESSAGE if record.mode == "service" else MISSING_MESSAGE
+            session.add(InstanceLog(instance_id=instance_id, level="warning", message=message))
         return True
 
     def adopted_container_ids(self) -> set[str]:

@@ -20,8 +20,10 @@ from datetime import datetime, timezone
 
 from giftdesk.db.types import utcnow
 from giftdesk.docker.clients import check_socket
+from giftdesk.docker.swarm import SERVICE_ID_LABEL
 from giftdesk.fleet.docker_api import DESK_LABEL, NAME_LABEL, UID_LABEL
 from giftdesk.fleet.events import FleetConnectionChanged, InstanceAlert, InstancesChanged, InstanceStateChanged
+from giftdesk.fleet.service_events import ServiceEventFollower
 from giftdesk.core.service import Service
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,11 @@ RESTART_LOOP_DEATHS = 3
 RESTART_LOOP_WINDOW_S = 60.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 10.0  # an engine back from an outage is seen within this; attempts cost a connect() each
+# After a Swarm service changed, its state is read again after these pauses too: a task on another
+# node sends no container events here, and a task's state lags its container's start.
+SERVICE_RECHECKS_S = (1.0, 3.0)
+# How often services whose task is not on this engine's node (or not placed yet) are read again.
+SERVICE_POLL_S = 5.0
 
 
 class FleetWatcher(Service):
@@ -52,6 +59,9 @@ class FleetWatcher(Service):
         self._by_uid: dict[str, int] = {}
         self._by_container: dict[str, int] = {}
         self._names: dict[int, str] = {}  # for containers whose labels do not name the instance (adopted)
+        self._by_service: dict[str, int] = {}  # Swarm service id → instance id
+        self._elsewhere: set[int] = set()  # service instances whose task this engine sends no events of
+        self._services: ServiceEventFollower | None = None
         self.reconnects = 0
         self.resyncs = 0  # list calls made (a change the event stream carried needs none)
         self.failed_attempts = 0  # in a row, since the engine last answered
@@ -74,6 +84,11 @@ class FleetWatcher(Service):
                 if stop.is_set():
                     stream.close()
                     return
+                services = ServiceEventFollower(self.fleet.swarm, self._service_event, self._look_elsewhere,
+                                                SERVICE_POLL_S)
+                with self._lock:
+                    self._services = services
+                services.start()
                 # The list after subscribing: nothing can fall between the two.
                 self.resync(reconcile=True)
                 was = self.live.connection
@@ -102,8 +117,11 @@ class FleetWatcher(Service):
             finally:
                 with self._lock:
                     stream, self._stream = self._stream, None
+                    services, self._services = self._services, None
                 if stream is not None:
                     stream.close()
+                if services is not None:
+                    services.stop()
             if stop.is_set():
                 break
             if self.live.connection != "reconnecting":
@@ -130,9 +148,11 @@ class FleetWatcher(Service):
 
     def interrupt(self) -> None:
         with self._lock:
-            stream = self._stream
+            stream, services = self._stream, self._services
         if stream is not None:
             stream.close()
+        if services is not None:
+            services.stop()
 
     def close(self) -> None:
         self._unsubscribe()
@@ -150,13 +170,17 @@ class FleetWatcher(Service):
         self._by_uid = {row.uid: row.id for row in rows}
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
         self._names = {row.id: row.name for row in rows}
+        self._by_service = {row.service_id: row.id for row in rows if row.service_id}
+        self._elsewhere = {row.id for row in rows if _not_seen_here(row)}
         known = set()
         for row in rows:
             known.add(row.id)
             if row.container_id:
                 self._current[row.id] = row.container_id
             started = row.last_started_at if row.state == "running" else None
-            self._set(row.id, row.name, row.state or row.status, row.exit_code, row.container_id,
+            # A service's task container on this engine is what its stats are sampled from.
+            self._set(row.id, row.name, row.state or row.status, row.exit_code,
+                      row.stats_container_id if row.is_service else row.container_id,
                       started_at=started, engine_health=row.engine_health)
         for instance_id in set(self.live.all()) - known:
             self.live.forget(instance_id)
@@ -186,6 +210,10 @@ class FleetWatcher(Service):
         instance_id = self._instance_of(attributes, container_id)
         if instance_id is None:
             return  # not a container of any record of ours
+        if SERVICE_ID_LABEL in attributes:  # a Swarm task's container: the service's tasks say the state
+            if action in ("start", "die", "destroy", "oom"):
+                self._service_changed(instance_id)
+            return
         name = self._names.get(instance_id) or attributes.get(NAME_LABEL, "")
         at = datetime.fromtimestamp(self._last_event or time.time(), timezone.utc)
         current = self.live.get(instance_id)
@@ -232,6 +260,65 @@ class FleetWatcher(Service):
             self._set(instance_id, name, "paused" if action == "pause" else "running", None, container_id)
         elif action == "oom":
             self.alert(instance_id, name, "error", "Ran out of memory (the memory limit was reached)")
+
+    # ---- Swarm services -------------------------------------------------------------------------
+    def _service_event(self, event: dict) -> None:
+        """A service created, updated or removed (by the console or from outside)."""
+        action = event.get("Action") or ""
+        service_id = (event.get("Actor") or {}).get("ID") or ""
+        instance_id = self._by_service.get(service_id)
+        if instance_id is None:
+            try:
+                instance_id = self.fleet.instance_id_of_service(service_id)
+            except Exception:
+                log.warning("Could not look a service up", exc_info=True)
+                return
+            if instance_id is None:
+                return  # not one of ours
+            self._by_service[service_id] = instance_id
+        if action == "remove":
+            if self._busy(instance_id):
+                self._sync.set()  # an operation under way removed it: its record decides
+                return
+            name = self.live.get(instance_id).name
+            self.fleet.note_missing(instance_id, name)
+            self._set(instance_id, name, "missing", None, None)
+            return
+        self._service_changed(instance_id)
+
+    def _look_elsewhere(self) -> None:
+        """Services placed on other nodes, or not placed yet, are read again (their changes send
+        no events to this engine)."""
+        for instance_id in list(self._elsewhere):
+            self._refresh_service(instance_id)
+
+    def _service_changed(self, instance_id: int) -> None:
+        self._refresh_service(instance_id)
+        for pause in SERVICE_RECHECKS_S:
+            timer = threading.Timer(pause, self._refresh_service, (instance_id,))
+            timer.daemon = True
+            timer.start()
+
+    def _refresh_service(self, instance_id: int) -> None:
+        """The service's state from its tasks, stored and published where it changed."""
+        try:
+            row = self.fleet.get(instance_id, with_state=True)
+        except Exception:  # deleted meanwhile, or the engine went away (the stream says so)
+            log.debug("Could not read the state of service instance %s", instance_id, exc_info=True)
+            return
+        if not row.is_service or row.state in (None, "unknown"):
+            return
+        if row.state == "missing":
+            self.fleet.note_missing(instance_id, row.name)  # the status and the instance event, once
+        elif row.state != row.status:
+            times = {"last_started_at": utcnow()} if row.state == "running" else {}
+            self._write_status(instance_id, row.state, **times)
+        if _not_seen_here(row):
+            self._elsewhere.add(row.id)
+        else:
+            self._elsewhere.discard(row.id)
+        started = row.last_started_at if row.state == "running" else None
+        self._set(row.id, row.name, row.state, row.exit_code, row.stats_container_id, started_at=started)
 
     def _instance_of(self, attributes: dict, container_id: str | None) -> int | None:
         if attributes.get(DESK_LABEL, self.fleet.desk_id) != self.fleet.desk_id:
@@ -297,6 +384,11 @@ class FleetWatcher(Service):
                         setattr(record, key, value)
         except Exception:
             log.warning("Could not store the state of instance %s", instance_id, exc_info=True)
+
+
+def _not_seen_here(row) -> bool:
+    """A service instance meant to run whose task is not a container of this engine."""
+    return row.is_service and row.state not in ("exited", "missing", "unknown", None) and not row.task_container_id
 
 
 def _int(value) -> int | None:

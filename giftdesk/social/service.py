@@ -49,7 +49,6 @@ from giftdesk.social.csv_io import (
     write_profiles,
 )
 from giftdesk.social.validation import (
-    SyncValidationError,
     SyncValues,
     platform_name,
     validate_sync,

@@ -8,6 +8,7 @@ its containers with its own desk id; the fixture removes exactly those afterward
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -103,6 +104,29 @@ def foreign(engine):
             container.remove(force=True)
         except Exception:
             pass
+
+
+@pytest.fixture(scope="session")
+def swarm(engine):
+    """A second engine, a one-node Swarm manager, with the fleet's test tracker (tests/support/swarm_engine.py)."""
+    from tests.support import swarm_engine
+
+    missing = swarm_engine.available()
+    require_service(not missing, f"a second Docker engine for a Swarm: {missing}")
+    yield swarm_engine.acquire(FLEET_IMAGE)
+    swarm_engine.release()
+
+
+@pytest.fixture
+def swarm_desk(fleet_desk, swarm):
+    """The fleet desk on the Swarm engine, through its Docker host setting; its services removed after."""
+    # Ports of their own: host-mode publishing binds every address, and the shared engine's other
+    # test runs take ports from PORT_START on.
+    start = random.randrange(4000, 4400)
+    fleet_desk.settings.update({"docker.host": swarm.host, "tracker.port_start": start,
+                                "tracker.port_end": start + 39})
+    yield fleet_desk
+    swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
 
 
 def unique(prefix: str = "t") -> str:

@@ -31,6 +31,15 @@ SCHEDULE_ARGS = (
     arg("--stop-at", help="stop every day at HH:MM"),
     arg("--tz", help="time zone of the schedule, e.g. Europe/Berlin (default: this computer's)"),
 )
+SERVICE_ARGS = (
+    arg("--service", action="store_true", help="run it as a one-replica Swarm service (the engine must be a manager)"),
+    arg("--constraint", action="append", default=[], metavar="EXPR",
+        help="with --service: where it may run, e.g. node.labels.zone==eu (repeatable)"),
+    arg("--spread", action="append", default=[], metavar="ATTRIBUTE",
+        help="with --service: spread over a node attribute, e.g. node.labels.zone (repeatable)"),
+    arg("--ingress", action="store_true",
+        help="with --service: publish through the routing mesh (needs IPVS) instead of on its node"),
+)
 TARGETS = (arg("names", nargs="*", metavar="NAME", help="instance names or ids"),
            arg("--all", action="store_true", help="every instance"),
            arg("--concurrency", type=int, default=8, help="how many at a time (default 8)"))
@@ -57,6 +66,21 @@ def _settings(args, base):
     return base.merged(**changes)
 
 
+def _service_options(args):
+    from giftdesk.fleet.services_mode import ServiceOptions
+
+    if not args.service:
+        if args.constraint or args.spread or args.ingress:
+            raise ValidationError("--constraint, --spread and --ingress apply to a Swarm service: add --service.")
+        return None
+    if args.publish is not None and args.publish.strip() not in ("all", "*", "0.0.0.0"):
+        raise ValidationError("A Swarm service publishes its port on every address of the node it runs on; "
+                              "leave out --publish.", field="publish")
+    if args.restart is not None and args.restart.strip() != "on-failure":
+        raise ValidationError("A Swarm service restarts on failure; leave out --restart.", field="restart")
+    return ServiceOptions(tuple(args.constraint), tuple(args.spread), args.ingress)
+
+
 def _targets(desk, args) -> list:
     if args.all and args.names:
         raise ValidationError("Give instance names or --all, not both.")
@@ -79,10 +103,23 @@ def _row_text(row, health=None, tracker=None) -> Fields:
              ("Debug", row.debug_mode), ("Backend", row.backend_api_url),
              ("Schedule", _schedule(row)), ("Container", (row.container_id or "-")[:12]),
              ("Last started", row.last_started_at), ("Last stopped", row.last_stopped_at)]
+    if row.is_service:
+        pairs[10:12] = [("Restart policy", "on failure (Swarm)"), ("Runs as", "Swarm service"),
+                        ("Service", (row.service_id or "-")[:12]), ("Node", row.node or "-"),
+                        ("Task state", row.task_state or "-"), ("Published", f"{row.publish_mode} mode"),
+                        ("Constraints", ", ".join(row.placement_constraints) or "none"),
+                        ("Spread over", ", ".join(row.placement_preferences) or "-")]
     if tracker is not None:
         pairs[3:3] = [("Live status", tracker.live_status), ("Viewers", tracker.viewers), ("Gifts", tracker.gifts),
                       ("Diamonds", tracker.diamonds)]
     return Fields([(k, v) for k, v in pairs if v is not None or k in ("Health",)])
+
+
+def _runs_as(row) -> str:
+    """'container', or 'service' with the node its task is on."""
+    if not row.is_service:
+        return "container"
+    return f"service on {row.node}" if row.node else "service"
 
 
 def _schedule(row) -> str | None:
@@ -155,15 +192,18 @@ def register(cli) -> None:
                       arg("name", metavar="NAME"), arg("--account", type=int, required=True, help="TikTok account id"),
                       arg("--port", help="host port (default: the next free one in the range)"),
                       arg("--template", help="template name or id to start from"),
-                      arg("--no-start", action="store_true", help="create only"), *SETTINGS_ARGS, *SCHEDULE_ARGS)
+                      arg("--no-start", action="store_true", help="create only"), *SETTINGS_ARGS, *SCHEDULE_ARGS,
+                      *SERVICE_ARGS)
     def create(desk, args):
         from giftdesk.fleet.spec import InstanceSettings
 
         base = desk.fleet.template(args.template).settings if args.template else InstanceSettings()
         row = desk.fleet.create(args.name, args.account, port=args.port, settings=_settings(args, base),
                                 template=args.template, start=not args.no_start, schedule_start=args.start_at,
-                                schedule_stop=args.stop_at, schedule_tz=args.tz)
-        return Output(row.to_json(), f"Created '{row.name}' on port {row.port} ({row.state_label}): {row.local_url}")
+                                schedule_stop=args.stop_at, schedule_tz=args.tz, service=_service_options(args))
+        what = "as a Swarm service " if row.is_service else ""
+        return Output(row.to_json(),
+                      f"Created '{row.name}' {what}on port {row.port} ({row.state_label}): {row.local_url}")
 
     @instance.command("list", "list instances with their container state", arg("--search"))
     def list_(desk, args):
@@ -171,9 +211,9 @@ def register(cli) -> None:
         if any(r.state == UNKNOWN_STATE for r in rows):
             warn(ENGINE_DOWN_WARNING)
         return Output([r.to_json() for r in rows], Table(
-            ["NAME", "STATE", "TIKTOK", "ACCOUNT", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
+            ["NAME", "STATE", "TIKTOK", "ACCOUNT", "CUSTOMER", "PORT", "IMAGE", "NETWORK", "RUNS AS"],
             [(r.name, r.state_label, f"@{r.tiktok_username}", r.account_ref, r.customer_name, r.port, r.image,
-              r.network) for r in rows]))
+              r.network, _runs_as(r)) for r in rows]))
 
     @instance.command("ports", "the tracker port range (Settings) with who holds each port",
                       arg("--free", action="store_true", help="only the free ports"))
@@ -236,17 +276,14 @@ def register(cli) -> None:
                       arg("--timestamps", "-t", action="store_true"))
     def logs(desk, args):
         row = desk.fleet.get(args.name)
-        if not row.container_id:
-            raise ValidationError(f"'{row.name}' has no container; recreate it first.")
         if args.tail is not None and args.tail < 0:
             raise ValidationError("--tail must be 0 or more.", field="tail")
         since = parse_since(args.since)
         if not args.follow:
-            text = desk.fleet.docker.logs(row.container_id, tail=args.tail, since=since, timestamps=args.timestamps)
+            text = desk.fleet.instance_logs(row, tail=args.tail, since=since, timestamps=args.timestamps)
             lines = text.decode("utf-8", "replace").splitlines()
             return Output({"name": row.name, "lines": lines}, "\n".join(lines))
-        stream = desk.fleet.docker.open_log_stream(row.container_id, tail=args.tail, since=since,
-                                                   timestamps=args.timestamps)
+        stream = desk.fleet.open_instance_log_stream(row, tail=args.tail, since=since, timestamps=args.timestamps)
         try:
             pending = b""
             for chunk in stream:
@@ -269,9 +306,14 @@ def register(cli) -> None:
 
         rows = desk.fleet.list() if (args.all or not args.names) else desk.fleet.resolve(args.names)
         samples = desk.fleet.stats_now([r.id for r in rows])
+        elsewhere = {r.id: r.stats_note for r in desk.fleet.attach_state(rows) if r.stats_note and r.state == "running"}
         data, table = [], []
         for row in rows:
             sample = samples.get(row.id)
+            if sample is None and row.id in elsewhere:
+                data.append({"name": row.name, "running": True, "statsUnavailable": elsewhere[row.id]})
+                table.append((row.name, elsewhere[row.id], NONE, NONE, NONE))
+                continue
             if sample is None:
                 data.append({"name": row.name, "running": False})
                 table.append((row.name, NONE, NONE, NONE, NONE))

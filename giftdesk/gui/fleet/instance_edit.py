@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from giftdesk.fleet import operations as fleet_operations
 from giftdesk.fleet import spec
 from giftdesk.fleet.images import ImageCatalog
+from giftdesk.fleet.services_mode import ServiceOptions
 from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
 from giftdesk.gui.prompts import Prompts
 
@@ -66,6 +67,20 @@ class InstanceDialog(QDialog):
         self.start_at.setPlaceholderText("HH:MM, empty for none")
         self.stop_at = QLineEdit((row.schedule_stop or "") if row else "")
         self.stop_at.setPlaceholderText("HH:MM, empty for none")
+        # A Swarm service instead of a container: offered once the engine says it is a manager.
+        self.as_service = QCheckBox("Run as a Swarm service")
+        self.as_service.setObjectName("instance-as-service")
+        self.as_service.setEnabled(False)
+        self.as_service.setToolTip("Checking the Docker engine…")
+        self.constraints = QLineEdit(", ".join(row.placement_constraints) if row else "")
+        self.constraints.setObjectName("instance-constraints")
+        self.constraints.setPlaceholderText("e.g. node.labels.zone==eu, node.role==worker")
+        self.spread = QLineEdit(", ".join(row.placement_preferences) if row else "")
+        self.spread.setObjectName("instance-spread")
+        self.spread.setPlaceholderText("e.g. node.labels.zone")
+        self.ingress = QCheckBox("Publish through the routing mesh (needs IPVS on the nodes)")
+        self.ingress.setObjectName("instance-ingress")
+        self.ingress.setChecked(bool(row and row.publish_mode == "ingress"))
         # Templates: choosing one fills the fields; "Save as template…" keeps the fields as one.
         self.save_template_button = QPushButton("Save as template…")
         self.save_template_button.setObjectName("instance-save-template")
@@ -90,14 +105,26 @@ class InstanceDialog(QDialog):
                               ("Host port", self.port), ("Image", self.image), ("Network", self.network),
                               ("Publish on", self.publish), ("Restart policy", self.restart),
                               ("Memory limit", self.memory), ("CPU limit", self.cpus), ("", self.debug),
-                              ("Start daily at", self.start_at), ("Stop daily at", self.stop_at)):
+                              ("Start daily at", self.start_at), ("Stop daily at", self.stop_at),
+                              ("Swarm", self.as_service), ("Constraints", self.constraints),
+                              ("Spread over", self.spread), ("", self.ingress)):
             if isinstance(widget, QComboBox):
                 widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
                 widget.setMinimumContentsLength(24)
             form.addRow(label, widget)
         layout.addLayout(form)
+        if row is not None and row.is_service:
+            self.as_service.setChecked(True)
+            self.as_service.setToolTip("This instance runs as a Swarm service.")
+            # A service's settings cannot change in place yet (the service refuses it with a sentence).
+            for widget in (self.port, self.image, self.network, self.memory, self.cpus, self.debug):
+                widget.setEnabled(False)
+        self._service_toggled()
+        self.as_service.toggled.connect(self._service_toggled)
         note = QLabel("A dashboard password is generated and kept in the keyring; the API key comes from the "
                       "account (generated when it has none)." if row is None else
+                      "It runs as a Swarm service: only its daily schedule changes here; delete it and create it "
+                      "again to change the rest." if row.is_service else
                       "Changing the port, image, network or limits recreates the container; if the new one "
                       "cannot start, the old one is put back.")
         note.setWordWrap(True)
@@ -128,10 +155,38 @@ class InstanceDialog(QDialog):
             networks = desk.fleet.docker.networks()
         except Exception:  # the engine is away: the fields stay editable
             images, networks = [], []
-        return accounts, customers, images, networks, desk.fleet.templates()
+        try:
+            role = desk.fleet.swarm_role() if self.row is None else None
+        except Exception:  # the engine is away: no Swarm choice
+            role = None
+        return accounts, customers, images, networks, desk.fleet.templates(), role
+
+    def _service_toggled(self) -> None:
+        """Placement applies to a service; a service restarts on failure and publishes on its node."""
+        service = self.as_service.isChecked()
+        creating = self.row is None
+        for widget in (self.constraints, self.spread, self.ingress):
+            widget.setEnabled(service and creating)
+        self.restart.setEnabled(not service)
+        self.publish.setEnabled(not service)
+        if service:  # what a service does, shown in the fields it overrides
+            self.restart.setCurrentText("on-failure")
+            self.publish.setCurrentIndex(max(0, self.publish.findData("0.0.0.0")))
+
+    def service_options(self) -> ServiceOptions | None:
+        if self.row is not None or not self.as_service.isChecked():
+            return None
+        return ServiceOptions.from_text(self.constraints.text(), self.spread.text(), self.ingress.isChecked())
 
     def _fill(self, choices) -> None:
-        accounts, customers, images, networks, templates = choices
+        accounts, customers, images, networks, templates, role = choices
+        if self.row is None:
+            manager = role is not None and role.manager
+            self.as_service.setEnabled(manager)
+            self.as_service.setToolTip(
+                "One replica on the Swarm, restarted on failure, its port published on the node it runs on"
+                if manager else ("The Docker engine did not answer." if role is None
+                                 else f"Not available: {role.not_manager_reason}."))
         for account in accounts:
             self.account.addItem(f"@{account.username} ({customers.get(account.customer_id, '?')})", account.id)
         current = self.image.currentText()
@@ -215,6 +270,7 @@ class InstanceDialog(QDialog):
         self.error.hide()
         try:
             settings = self.settings()
+            service = self.service_options()
         except Exception as exc:
             return self._failed(exc)
         port = self.port.value() or None
@@ -228,8 +284,8 @@ class InstanceDialog(QDialog):
             template = self.template.currentData()
             self.ctx.runner.run(fleet_operations.CREATE, fleet.create, self.name.text(), account_id, port=port,
                                 settings=settings, template=template.id if template else None,
-                                schedule_start=self.start_at.text(), schedule_stop=self.stop_at.text(), owner=self,
-                                on_success=self._done, on_error=self._failed)
+                                schedule_start=self.start_at.text(), schedule_stop=self.stop_at.text(),
+                                service=service, owner=self, on_success=self._done, on_error=self._failed)
         else:
             self.ctx.runner.run(fleet_operations.EDIT, fleet.edit, self.row.id, port=port, settings=settings,
                                 schedule_start=self.start_at.text() or None, schedule_stop=self.stop_at.text() or None,

@@ -229,18 +229,18 @@ class LogViewer(QDialog):
         since = chosen.since
         fleet = self.ctx.desk.fleet
         row = fleet.get(self.row.id)
-        if not row.container_id:
+        if not row.container_id and not row.service_id:
             self.status.setText("This instance has no container.")
             return
         tail, timestamps = chosen.tail, self.timestamps.isChecked()
         if not self.follow.isChecked():
-            self.ctx.runner.submit(fleet.docker.logs, row.container_id, tail=tail, since=since, timestamps=timestamps,
+            self.ctx.runner.submit(fleet.instance_logs, row, tail=tail, since=since, timestamps=timestamps,
                                    owner=self, on_success=lambda data: self._push(data.decode("utf-8", "replace")),
                                    supersede="logs", description="Reading the log…")
             self.status.setText(f"Showing {chosen.describe()} (not following).")
             return
         try:
-            stream = fleet.docker.open_log_stream(row.container_id, tail=tail, since=since, timestamps=timestamps)
+            stream = fleet.open_instance_log_stream(row, tail=tail, since=since, timestamps=timestamps)
         except Exception as exc:
             self.status.setText(f"Could not follow the log: {exc}")
             return
@@ -352,7 +352,7 @@ class LogViewer(QDialog):
         row = fleet.get(self.row.id)
 
         def write() -> int:
-            data = fleet.docker.logs(row.container_id, timestamps=self.timestamps.isChecked())
+            data = fleet.instance_logs(row, timestamps=self.timestamps.isChecked())
             with open(path, "wb") as handle:
                 handle.write(data)
             return data.count(b"\n")

@@ -38,7 +38,9 @@ from giftdesk.core.events import DatabaseReplaced
 from giftdesk.core.wording import counted
 
 STATE_COLORS = {"running": "#2e7d32", "restarting": "#e65100", "exited": "#757575", "missing": "#c62828",
-                "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a"}
+                "dead": "#c62828", "created": "#1565c0", "paused": "#6a1b9a",
+                # A Swarm service's task: placing or starting, or refused by the nodes.
+                "pending": "#e65100", "starting": "#1565c0", "rejected": "#c62828", "failed": "#c62828"}
 RENDER_MS = 40  # live figures (stats, probes) reach the table within this, however many arrive
 STATE_RENDER_MS = 16  # a state change (started, stopped, died) waits at most a frame
 HEALTH_COLORS = {"healthy": "#2e7d32", "unhealthy": "#c62828", "starting": "#e65100"}
@@ -55,7 +57,8 @@ COLUMNS = [
     Column("Account", width=90, value=lambda v: v.row.account_ref,
            tooltip=lambda v: f"Imported: its trackers call as {v.row.account_legacy_id} (our id {v.row.account_id})"
            if v.row.account_legacy_id else None),
-    Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state)),
+    Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state),
+           tooltip=lambda v: v.state_tooltip),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
            foreground=lambda v: _color(HEALTH_COLORS)(v.health), tooltip=lambda v: v.live.probe_error or None),
     Column("TikTok live", width=112, value=lambda v: v.while_running(v.live.live_status) or ""),
@@ -67,7 +70,8 @@ COLUMNS = [
            sort=lambda v: v.live.diamonds or 0),
     Column("Port", width=46, value=lambda v: v.row.port, align=RIGHT),
     Column("Uptime", width=64, value=lambda v: fmt_uptime(v.uptime), align=RIGHT, sort=lambda v: v.uptime or 0),
-    Column("CPU", width=58, value=lambda v: v.cpu_text, align=RIGHT, sort=lambda v: v.live.cpu_percent or 0),
+    Column("CPU", width=58, value=lambda v: v.cpu_text, align=RIGHT, sort=lambda v: v.live.cpu_percent or 0,
+           tooltip=lambda v: v.stats_tooltip),
     Column("Memory", width=76, value=lambda v: v.memory_text, align=RIGHT,
            sort=lambda v: v.live.memory_bytes or 0),
     Column("Net I/O", width=148, value=lambda v: v.net_io_text, align=RIGHT, sort=lambda v: v.net_io_rate,
@@ -241,7 +245,7 @@ class InstancesTab(QWidget):
 
     def _loaded(self, rows: list[InstanceRow]) -> None:
         self._rows = {r.id: r for r in rows}
-        self._own_live = {r.id: LiveInstance(r.id, r.name, r.container_id, r.state, r.exit_code,
+        self._own_live = {r.id: LiveInstance(r.id, r.name, r.stats_container_id, r.state, r.exit_code,
                                              r.last_started_at if r.state == "running" else None, r.engine_health)
                           for r in rows}
         if self.fleet_runtime is None or self.fleet_runtime.live.connection != "reconnecting":
