@@ -34,6 +34,8 @@ VIEWER_MAY = {
     "backups": {"live_database", "target_path"},
     "companies": {"get", "list", "multiplier_for"},
     "customers": {"get", "list", "list_accounts", "get_account", "delete_impact", "account_delete_impact"},
+    "engines": {"backend_url_of", "engine", "exists", "instance_counts", "instances_on", "list_engines",
+                "on_this_computer", "status", "statuses"},
     "fampage": {"balance", "calls", "catalogue_age", "last_balance", "low_balance_threshold", "networks",
                 "rate_history", "service", "services"},
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,
@@ -57,7 +59,8 @@ VIEWER_MAY = {
 # wiring the HTTP client; never an action of their own.
 PLUMBING = {
     "fampage": {"client", "close", "record_call", "share_connection", "use_http"},
-    "fleet": {"close", "record_event"},
+    "engines": {"adapter", "clients", "close"},
+    "fleet": {"close", "docker_for", "record_event"},
     "invoices": {"credit_for_order", "draft_for_order", "refresh_order_revenue"},
     "keys": {"issue"},
 }
@@ -114,6 +117,11 @@ def _refused(s):
             "refresh_services": lambda d: d.fampage.refresh_services(),
             "prune_calls": lambda d: d.fampage.prune_calls(0),
             "set_client_description": lambda d: d.fampage.set_client_description(101, "Followers"),
+        },
+        "engines": {
+            "add": lambda d: d.engines.add("second", "unix:///var/run/docker.sock"),
+            "edit": lambda d: d.engines.edit("second", backend_url="http://192.0.2.1:8080/api/instances"),
+            "remove": lambda d: d.engines.remove("second", force=True),
         },
         "fleet": {
             "adopt": lambda d: d.fleet.adopt("0123456789ab"),

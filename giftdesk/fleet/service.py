@@ -27,6 +27,7 @@ from giftdesk.docker.clients import DockerClients
 from giftdesk.fleet.bulk import BulkActions
 from giftdesk.fleet.docker_api import ContainerSummary, FleetDocker
 from giftdesk.fleet.edit import Editing
+from giftdesk.fleet.engines import EngineService
 from giftdesk.fleet.environment import TrackerEnvironment, scrub
 from giftdesk.fleet.journal import Journal
 from giftdesk.fleet.lifecycle import Lifecycle
@@ -67,7 +68,8 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
         self.ctx = ctx
         self.settings = settings
         self.keys = keys
-        self.docker = FleetDocker(clients)
+        self.engines = EngineService(ctx, clients)
+        self.docker = self.engines.adapter("")  # the local (configured) engine's
         self.desk_id = ctx.secrets.namespace
         self.journal = Journal(ctx.db)
         self._runtime = runtime
@@ -77,6 +79,11 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
     def close(self) -> None:
         if self._own_http is not None:
             self._own_http.close()
+        self.engines.close()
+
+    def docker_for(self, engine: str | None) -> FleetDocker:
+        """The adapter of the engine an instance lives on ('' or "local": the configured one)."""
+        return self.engines.adapter(engine)
 
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None,
