@@ -11,7 +11,7 @@ each reconnect): its reconcile runs ``FleetService.recover`` first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from giftdesk.fleet.backend_recovery import ENDPOINT_SERVICE, BackendRecovery
 from giftdesk.fleet.live import FleetLive
@@ -34,6 +34,7 @@ class FleetRuntime:
     stats: FleetStatsSampler
     schedules: FleetSchedules
     recovery: BackendRecovery | None = None
+    engine_watchers: dict[str, FleetWatcher] = field(default_factory=dict)  # the named engines'
 
 
 def install(runtime, probe_interval: float | None = None, stats_interval: float | None = None,
@@ -52,11 +53,14 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
     if runtime.endpoint is not None:  # only where this process runs the endpoint trackers call
         recovery = BackendRecovery(desk, service, runtime.jobs, lambda: _endpoint_running(runtime),
                                    **({"grace": recovery_grace} if recovery_grace is not None else {}))
-    for item in (watcher, probe, stats, recovery):
+    # Each named engine has a watcher of its own: one that does not answer holds up no other.
+    engine_watchers = {row.name: FleetWatcher(desk, service, live, engine=row.name)
+                       for row in service.engines.list_engines() if not row.local}
+    for item in (watcher, *engine_watchers.values(), probe, stats, recovery):
         if item is not None:
             runtime.add(item)
     schedules.sync()
-    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery)
+    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery, engine_watchers)
     runtime.install_feature(FEATURE, fleet)
     return fleet
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from giftdesk.core.context import ServiceContext
-from giftdesk.core.errors import NotFoundError, ServiceUnavailableError
+from giftdesk.core.errors import GiftDeskError, NotFoundError, ServiceUnavailableError
 from giftdesk.db.fleet_models import Instance, InstanceLog
 from giftdesk.db.models import Customer, TikTokAccount
 from giftdesk.docker.clients import DockerClients
@@ -88,40 +88,77 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None,
              unknown_if_unreachable: bool = False) -> list[InstanceRow]:
-        """``unknown_if_unreachable``: with the engine down, the records with state 'unknown'
-        instead of an error (what is known is still shown)."""
+        """``unknown_if_unreachable``: with the local engine down, the records with state 'unknown'
+        instead of an error (what is known is still shown). A named engine that does not answer
+        never fails the list: its rows are 'unknown'. Each engine is asked once, all at once."""
         if with_state and unknown_if_unreachable:
             try:
                 return self.list(with_state=True, search=search)
             except ServiceUnavailableError:
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
-        # With state, the engine's list runs while the database answers (two waits overlap).
-        pending = _LIST_POOL.submit(self.docker.list_trackers, self.desk_id) if with_state else None
+        # With state, the engines' lists run while the database answers (the waits overlap).
+        engines = self._engines_with_records() if with_state else []
+        pending = {engine: _LIST_POOL.submit(self.docker_for(engine).list_trackers, self.desk_id)
+                   for engine in engines}
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
         except BaseException:
-            if pending is not None:
-                pending.cancel()
+            for future in pending.values():
+                future.cancel()
             raise
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
             records = [r for r in records if needle in r.name or needle in r.tiktok_username
                        or needle in (r.customer_name_ or "").lower()]
-        if pending is None:
+        if not with_state:
             return [InstanceRow.of(r, r.customer_id_, r.customer_name_) for r in records]
-        by_id = {c.id: c for c in pending.result()}
+        by_engine = self._listed(pending)
         # Each row made once, with its state (the refresh is on the table's hot path).
-        return [InstanceRow.of(r, r.customer_id_, r.customer_name_,
-                               *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")))
-                for r in records]
+        rows = []
+        for r in records:
+            by_id = by_engine.get(r.engine)
+            if by_id is None:  # a named engine that did not answer (or was added meanwhile)
+                rows.append(InstanceRow.of(r, r.customer_id_, r.customer_name_, UNKNOWN_STATE))
+                continue
+            rows.append(InstanceRow.of(r, r.customer_id_, r.customer_name_,
+                                       *_container_state(r.container_id, r.status, by_id.get(r.container_id or ""))))
+        return rows
+
+    def _engines_with_records(self) -> list[str]:
+        """The local engine, and every named engine an instance lives on."""
+        with self.ctx.db.read_session() as session:
+            named = set(session.scalars(select(Instance.engine).where(Instance.engine != "").distinct()))
+        return ["", *sorted(named)]
+
+    @staticmethod
+    def _listed(pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
+        """Each engine's containers by id; the local engine's failure raises, a named one's is None."""
+        listed: dict[str, dict[str, ContainerSummary] | None] = {}
+        for engine, future in pending.items():
+            try:
+                listed[engine] = {c.id: c for c in future.result()}
+            except GiftDeskError:
+                if not engine:
+                    raise
+                listed[engine] = None
+        return listed
 
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
-        """The engine's view of every row from ONE list call."""
-        if containers is None:
-            containers = self.docker.list_trackers(self.desk_id)
-        by_id = {c.id: c for c in containers}
-        return [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
+        """The engines' view of every row from ONE list call per engine (``containers``: the local
+        engine's list, already made)."""
+        engines = sorted({row.engine for row in rows} | ({""} if containers is None else set()))
+        pending = {engine: _LIST_POOL.submit(self.docker_for(engine).list_trackers, self.desk_id)
+                   for engine in engines if engine or containers is None}
+        by_engine = self._listed(pending)
+        if containers is not None:
+            by_engine[""] = {c.id: c for c in containers}
+        result = []
+        for row in rows:
+            by_id = by_engine.get(row.engine)
+            result.append(row.with_container(UNKNOWN_STATE) if by_id is None
+                          else _with_summary(row, by_id.get(row.container_id or "")))
+        return result
 
     def get(self, ref: int | str, with_state: bool = False, unknown_if_unreachable: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:

@@ -78,7 +78,7 @@ class FleetStatsSampler(Service):
         live = self.live.get(instance_id)
         if not live.container_id or live.state != "running":
             return
-        raw = self.fleet.docker.stats_once(live.container_id)
+        raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
         if sample.read_at is None:

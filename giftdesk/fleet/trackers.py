@@ -44,10 +44,10 @@ class TrackerCalls:
         rows = [r for r in self.attach_state(self.resolve(list(refs))) if r.state == "running" and r.container_id]
         with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
             first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker.stats_once(r.container_id)), rows)))
+                self.docker_for(r.engine).stats_once(r.container_id)), rows)))
             time.sleep(1.0)
             second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker.stats_once(r.container_id), first[r.id]), rows)))
+                self.docker_for(r.engine).stats_once(r.container_id), first[r.id]), rows)))
         return second
 
     def live_command(self, ref: int | str, command: str) -> dict:

@@ -35,11 +35,15 @@ RECONNECT_MAX_S = 10.0  # an engine back from an outage is seen within this; att
 class FleetWatcher(Service):
     name = "fleet-watcher"
 
-    def __init__(self, desk, fleet, live):
+    def __init__(self, desk, fleet, live, engine: str = ""):
+        """``engine``: the named engine this watcher follows ('' the local one); one watcher each."""
         super().__init__()
         self.desk = desk
         self.fleet = fleet
         self.live = live
+        self.engine = engine
+        if engine:
+            self.name = f"fleet-watcher-{engine}"
         self._stream = None
         self._lock = threading.Lock()
         self._last_event: float | None = None
@@ -64,8 +68,9 @@ class FleetWatcher(Service):
         while not stop.is_set():
             try:
                 since = self._last_event
-                check_socket(self.fleet.docker.clients.where)
-                stream = self.fleet.docker.open_event_stream(since=since, desk_id=self.fleet.desk_id)
+                docker = self.fleet.docker_for(self.engine)
+                check_socket(docker.clients.where)
+                stream = docker.open_event_stream(since=since, desk_id=self.fleet.desk_id)
                 with self._lock:
                     self._stream = stream
                 if stop.is_set():
@@ -73,15 +78,14 @@ class FleetWatcher(Service):
                     return
                 # The list after subscribing: nothing can fall between the two.
                 self.resync(reconcile=True)
-                was = self.live.connection
-                self.live.connection, self.live.connection_detail = "connected", ""
+                was = self._connection("connected", "")
                 detail = "watching the engine's events"
                 if not first:
                     self.reconnects += 1
                     detail = "reconnected after the engine went away; reconciled"
                 self.report("running", detail, reconnects=self.reconnects)
                 self._engine_answered()
-                if was != "connected":
+                if was != "connected" and not self.engine:
                     self.desk.events.publish(FleetConnectionChanged("connected", detail))
                 first = False
                 delay = RECONNECT_FIRST_S
@@ -103,16 +107,32 @@ class FleetWatcher(Service):
                     stream.close()
             if stop.is_set():
                 break
-            if self.live.connection != "reconnecting":
-                self.live.connection = "reconnecting"
+            if self._connection("reconnecting") != "reconnecting" and not self.engine:
                 self.desk.events.publish(FleetConnectionChanged("reconnecting", "the engine's event stream ended"))
             self.report("running", "reconnecting to the Docker engine…", reconnects=self.reconnects)
             stop.wait(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
 
+    def _connection(self, state: str, detail: str | None = None) -> str:
+        """Sets this watcher's engine connection state; returns the one before. The local engine's
+        is the fleet's ``connection``; a named engine's is kept beside it."""
+        if not self.engine:
+            was = self.live.connection
+            self.live.connection = state
+            if detail is not None:
+                self.live.connection_detail = detail
+            return was
+        was, old_detail = self.live.engine_connections.get(self.engine, ("starting", ""))
+        self.live.engine_connections[self.engine] = (state, old_detail if detail is None else detail)
+        return was
+
     def _attempt_failed(self, exc: Exception) -> None:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        self.live.connection_detail = reason
+        if self.engine:
+            state, _old = self.live.engine_connections.get(self.engine, ("starting", ""))
+            self.live.engine_connections[self.engine] = (state, reason)
+        else:
+            self.live.connection_detail = reason
         self.failed_attempts += 1
         if self.failed_attempts == 1:
             log.warning("Fleet watcher: the Docker engine is away (%s); trying again with pauses growing to %d s",
@@ -140,15 +160,16 @@ class FleetWatcher(Service):
         self.resyncs += 1
         if reconcile:
             try:
-                self.fleet.reconcile()
+                self.fleet.reconcile(engine=self.engine)
             except Exception:
                 log.warning("Reconciling the fleet failed", exc_info=True)
-        rows = self.fleet.list(with_state=True)
+        every = self.fleet.list()
+        rows = self.fleet.attach_state([row for row in every if row.engine == self.engine])
         self._by_uid = {row.uid: row.id for row in rows}
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
-        known = set()
+        known = {row.id for row in every}
         for row in rows:
-            known.add(row.id)
+            self.live.update(row.id, engine=row.engine)
             if row.container_id:
                 self._current[row.id] = row.container_id
             started = row.last_started_at if row.state == "running" else None

@@ -134,6 +134,10 @@ def start_tls_engine() -> TlsEngine:
             engine.stop()
             raise RuntimeError(f"the second dockerd ended at start:\n{tail}")
         try:
+            # A raw connect first: docker-py leaks the socket of a failed connect (a ResourceWarning).
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(2)
+                probe.connect(str(folder / "docker.sock"))
             client = engine.client()
             try:
                 client.ping()

@@ -36,6 +36,15 @@ TARGETS = (arg("names", nargs="*", metavar="NAME", help="instance names or ids")
            arg("--concurrency", type=int, default=8, help="how many at a time (default 8)"))
 
 
+def _warn_unknown(rows) -> None:
+    """Which engines did not answer, when some rows' states are unknown."""
+    down = sorted({r.engine or "local" for r in rows if r.state == UNKNOWN_STATE})
+    if down == ["local"]:
+        warn(ENGINE_DOWN_WARNING)
+    elif down:
+        warn(f"the Docker engine(s) {', '.join(down)} do not answer: the states of their instances are unknown.")
+
+
 def _settings(args, base):
     from giftdesk.fleet import spec
 
@@ -154,30 +163,33 @@ def register(cli) -> None:
                       arg("name", metavar="NAME"), arg("--account", type=int, required=True, help="TikTok account id"),
                       arg("--port", help="host port (default: the next free one in the range)"),
                       arg("--template", help="template name or id to start from"),
-                      arg("--no-start", action="store_true", help="create only"), *SETTINGS_ARGS, *SCHEDULE_ARGS)
+                      arg("--no-start", action="store_true", help="create only"),
+                      arg("--engine", help="the Docker engine to run it on (default: local; see `engine list`)"),
+                      *SETTINGS_ARGS, *SCHEDULE_ARGS)
     def create(desk, args):
         from giftdesk.fleet.spec import InstanceSettings
 
         base = desk.fleet.template(args.template).settings if args.template else InstanceSettings()
         row = desk.fleet.create(args.name, args.account, port=args.port, settings=_settings(args, base),
                                 template=args.template, start=not args.no_start, schedule_start=args.start_at,
-                                schedule_stop=args.stop_at, schedule_tz=args.tz)
-        return Output(row.to_json(), f"Created '{row.name}' on port {row.port} ({row.state_label}): {row.local_url}")
+                                schedule_stop=args.stop_at, schedule_tz=args.tz, engine=args.engine)
+        where = f" on the engine '{row.engine}'" if row.engine else ""
+        return Output(row.to_json(), f"Created '{row.name}'{where} on port {row.port} ({row.state_label}): {row.local_url}")
 
     @instance.command("list", "list instances with their container state", arg("--search"))
     def list_(desk, args):
         rows = desk.fleet.list(with_state=True, search=args.search, unknown_if_unreachable=True)
-        if any(r.state == UNKNOWN_STATE for r in rows):
-            warn(ENGINE_DOWN_WARNING)
+        _warn_unknown(rows)
         return Output([r.to_json() for r in rows], Table(
-            ["NAME", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
-            [(r.name, r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image, r.network)
-             for r in rows]))
+            ["NAME", "ENGINE", "STATE", "TIKTOK", "CUSTOMER", "PORT", "IMAGE", "NETWORK"],
+            [(r.name, r.engine or "local", r.state_label, f"@{r.tiktok_username}", r.customer_name, r.port, r.image,
+              r.network) for r in rows]))
 
     @instance.command("ports", "the tracker port range (Settings) with who holds each port",
-                      arg("--free", action="store_true", help="only the free ports"))
+                      arg("--free", action="store_true", help="only the free ports"),
+                      arg("--engine", help="the ports of this engine (default: local)"))
     def ports(desk, args):
-        uses = desk.fleet.port_uses()
+        uses = desk.fleet.port_uses(engine=args.engine or "")
         if any(u.holder == "unknown" for u in uses):
             warn(ENGINE_DOWN_WARNING)
         shown = [u for u in uses if u.free] if args.free else uses
@@ -241,10 +253,10 @@ def register(cli) -> None:
             raise ValidationError("--tail must be 0 or more.", field="tail")
         since = parse_since(args.since)
         if not args.follow:
-            text = desk.fleet.docker.logs(row.container_id, tail=args.tail, since=since, timestamps=args.timestamps)
+            text = desk.fleet.docker_for(row.engine).logs(row.container_id, tail=args.tail, since=since, timestamps=args.timestamps)
             lines = text.decode("utf-8", "replace").splitlines()
             return Output({"name": row.name, "lines": lines}, "\n".join(lines))
-        stream = desk.fleet.docker.open_log_stream(row.container_id, tail=args.tail, since=since,
+        stream = desk.fleet.docker_for(row.engine).open_log_stream(row.container_id, tail=args.tail, since=since,
                                                    timestamps=args.timestamps)
         try:
             pending = b""

@@ -1,0 +1,167 @@
+"""Named engines: a second real dockerd on loopback TCP with mutual TLS (tests/support/tls_engine.py).
+
+The command line adds it (the connection tested first), lists it, and runs a tracker on it from
+create to delete; a wrong CA or a closed port is refused with one sentence and nothing stored;
+REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE pointing at another CA change nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import require_service
+from tests.fleet.conftest import FLEET_IMAGE, free_port, remove_desk_containers, unique
+from tests.support.docker_engine import IMAGE_DIR
+from tests.support.tls_engine import build_image, start_tls_engine
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="session")
+def tls_engine(engine):
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        require_service(False, f"a second Docker engine with TLS ({exc})")
+    try:
+        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+        assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def second(tls_engine, fleet_desk):
+    """The TLS engine's own client (its unix socket); this desk's containers on it go afterwards."""
+    client = tls_engine.client()
+    yield client
+    remove_desk_containers(client, fleet_desk.secrets.namespace)
+    client.close()
+
+
+def _add(cli, tls_engine, name: str = "tls", **extra):
+    argv = ["engine", "add", name, "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca),
+            "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key)]
+    for key, value in extra.items():
+        argv += [f"--{key.replace('_', '-')}", value]
+    return cli.json(*argv)
+
+
+def _wait_state(cli, name: str, state: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.json("instance", "show", name)
+        if shown["state"] == state or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.2)
+
+
+def test_an_engine_with_the_right_certificates_is_added_and_listed(cli, tls_engine, second, fleet_desk):
+    added = _add(cli, tls_engine)
+    assert added["name"] == "tls" and added["reachable"] is True and added["tls"] is True
+    assert added["version"] and added["swarm"] == "inactive"
+    listed = {e["name"]: e for e in cli.json("engine", "list")}
+    assert set(listed) == {"local", "tls"}
+    assert listed["local"]["local"] is True and listed["local"]["reachable"] is True
+    assert listed["tls"]["host"] == tls_engine.host and listed["tls"]["reachable"] is True
+    assert listed["tls"]["instances"] == 0 and listed["tls"]["swarm"] == "inactive"
+    assert cli.json("engine", "test", "tls")["reachable"] is True
+    assert cli.json("engine", "info", "tls")["apiVersion"]
+    out, _ = cli("engine", "list")
+    assert "tls" in out and tls_engine.host in out
+    # The client key is in the keyring, never in the database.
+    assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
+    key_text = tls_engine.key.read_text()
+    with fleet_desk.db.read_session() as session:
+        from sqlalchemy import text
+
+        for row in session.execute(text("SELECT * FROM docker_engines")).all():
+            assert all(key_text.strip() not in str(value) for value in row)
+
+
+def test_a_wrong_ca_or_a_closed_port_is_refused_with_a_sentence_and_nothing_is_stored(cli, tls_engine, second):
+    _, err = cli("engine", "add", "bad", "--host", tls_engine.host, "--tls-ca", str(tls_engine.other_ca),
+                 "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key), expect=2)
+    assert err.startswith("giftdesk: ") and err.count("\n") == 1 and "'bad'" in err and "certificate" in err
+    _, err = cli("engine", "add", "closed", "--host", f"tcp://127.0.0.1:{free_port()}", "--tls-ca",
+                 str(tls_engine.ca), "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key), expect=2)
+    assert "'closed'" in err and err.count("\n") == 1
+    _, err = cli("engine", "add", "half", "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca), expect=2)
+    assert "all three" in err
+    assert [e["name"] for e in cli.json("engine", "list")] == ["local"]
+
+
+def test_another_ca_bundle_in_the_environment_does_not_override_the_engines(cli, tls_engine, second, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_engine.other_ca))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tls_engine.other_ca))
+    assert _add(cli, tls_engine)["reachable"] is True
+    assert cli.json("engine", "test", "tls")["reachable"] is True
+
+
+def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("tls")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls")
+    assert created["engine"] == "tls" and created["state"] == "running"
+    container_id = created["containerId"]
+    assert second.api.inspect_container(container_id)["State"]["Running"]
+    assert not engine.api.containers(all=True, filters={"id": container_id})  # not on the first engine
+    listed = {r["name"]: r for r in cli.json("instance", "list")}
+    assert listed[name]["engine"] == "tls" and listed[name]["state"] == "running"
+    assert cli.json("instance", "show", name)["engine"] == "tls"
+    out, _ = cli("instance", "list")
+    assert "tls" in out
+    assert {e["name"]: e for e in cli.json("engine", "list")}["tls"]["instances"] == 1
+
+    assert cli.json("instance", "stop", name)[0]["outcome"] == "ok"
+    assert not second.api.inspect_container(container_id)["State"]["Running"]
+    assert cli.json("instance", "show", name)["state"] == "exited"
+    assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
+    assert _wait_state(cli, name, "running")["state"] == "running"
+
+    second.api.stop(container_id, timeout=1)  # stopped outside the console
+    assert _wait_state(cli, name, "exited")["state"] == "exited"
+
+    # Names are unique across engines; ports are checked on the engine that publishes.
+    _, err = cli("instance", "create", name, "--account", str(acct.id), expect=2)
+    assert "exists already" in err
+    _, err = cli("instance", "create", unique("tls"), "--account", str(acct.id), "--engine", "tls",
+                 "--port", str(created["port"]), expect=2)
+    assert "belongs to instance" in err
+    _, err = cli("instance", "create", unique("tls"), "--account", str(acct.id), "--engine", "nowhere", expect=2)
+    assert "nowhere" in err
+
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+    assert not second.api.containers(all=True, filters={"id": container_id})
+    assert cli.json("instance", "list") == []
+
+
+def test_removing_an_engine_is_refused_while_instances_live_there_unless_forced(cli, tls_engine, second, account):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("rm")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls", "--no-start")
+    _, err = cli("engine", "remove", "tls", expect=2)
+    assert "still runs 1 instance" in err and name in err
+    _, err = cli("engine", "remove", "tls", "--force", expect=2)  # no terminal, no --yes
+    assert "--yes" in err
+    assert cli.json("engine", "remove", "tls", "--force", "--yes")["forgottenInstances"] == [name]
+    assert cli.json("instance", "list") == []
+    assert [e["name"] for e in cli.json("engine", "list")] == ["local"]
+    # Nothing on the engine was deleted.
+    assert second.api.containers(all=True, filters={"id": created["containerId"]})
+
+
+def test_a_backend_url_is_checked(cli, tls_engine, second):
+    _, err = cli("engine", "add", "tls", "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca), "--tls-cert",
+                 str(tls_engine.cert), "--tls-key", str(tls_engine.key), "--backend-url", "ftp://x", expect=2)
+    assert "http" in err
+    added = _add(cli, tls_engine, backend_url="http://10.232.0.1:8080/api/instances")
+    assert added["backendUrl"] == "http://10.232.0.1:8080/api/instances"
+    edited = cli.json("engine", "edit", "tls", "--no-backend-url")
+    assert edited["backendUrl"] is None and edited["reachable"] is True
