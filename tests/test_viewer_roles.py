@@ -35,7 +35,7 @@ VIEWER_MAY = {
     "companies": {"get", "list", "multiplier_for"},
     "customers": {"get", "list", "list_accounts", "get_account", "delete_impact", "account_delete_impact"},
     "engines": {"backend_url_of", "engine", "exists", "instance_counts", "instances_on", "list_engines",
-                "on_this_computer", "status", "statuses"},
+                "on_this_computer", "sharing_ports_with", "status", "statuses"},
     "fampage": {"balance", "calls", "catalogue_age", "last_balance", "low_balance_threshold", "networks",
                 "rate_history", "service", "services"},
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,

@@ -185,6 +185,16 @@ class EngineService:
         key = engine_key(name)
         return True if not key else on_this_computer(self.engine(key).host)
 
+    def sharing_ports_with(self, name: str | None) -> list[str]:
+        """The engines whose published ports are the same host's as ``name``'s: every engine on this
+        computer for one on this computer (a stopped tracker of one keeps its port from the others),
+        else the engine alone."""
+        key = engine_key(name)
+        if not self.on_this_computer(key):
+            return [key]
+        return [engine_key(row.name) for row in self.list_engines()
+                if row.local or (not row.context and on_this_computer(row.host))]
+
     def backend_url_of(self, name: str | None) -> str | None:
         key = engine_key(name)
         return None if not key else self.engine(key).backend_url

@@ -42,9 +42,10 @@ class PortAllocation:
         """Why ``port`` cannot be used on ``engine`` (held by an instance there, published by a
         container there, not bindable on this computer when the engine runs here), or None when free."""
         engine = engine_key(engine)
+        sharing = self.engines.sharing_ports_with(engine)
         with self.ctx.db.read_session() as session:
-            holder = session.execute(select(Instance.id, Instance.name).where(Instance.port == port,
-                                                                               Instance.engine == engine)).first()
+            holder = session.execute(select(Instance.id, Instance.name).where(
+                Instance.port == port, Instance.engine.in_(sharing))).first()
         if holder is not None and holder.id != own:
             return f"port {port} belongs to instance '{holder.name}'"
         if holder is not None and holder.id == own and not own_port_free:
@@ -77,8 +78,10 @@ class PortAllocation:
         end = int(self.settings.get("tracker.port_end"))
         engine = engine_key(engine)
         here = self.engines.on_this_computer(engine)
+        sharing = self.engines.sharing_ports_with(engine)
         with self.ctx.db.read_session() as session:
-            held = dict(session.execute(select(Instance.port, Instance.name).where(Instance.engine == engine)).all())
+            held = dict(session.execute(select(Instance.port, Instance.name).where(
+                Instance.engine.in_(sharing))).all())
         try:
             containers: dict[int, str] | None = {}
             for summary in self.docker_for(engine).list_all():
@@ -107,8 +110,10 @@ class PortAllocation:
         engine = engine_key(engine)
         start = int(self.settings.get("tracker.port_start"))
         end = int(self.settings.get("tracker.port_end"))
+        sharing = self.engines.sharing_ports_with(engine)
         with self.ctx.db.read_session() as session:
-            held = set(session.scalars(select(Instance.port).where(Instance.engine == engine)))
+            held = set(session.scalars(select(Instance.port).where(
+                Instance.engine.in_(sharing))))
         published = self.docker_for(engine).published_ports(self.desk_id)
         address = "0.0.0.0" if settings.network == "host" else settings.publish_address
         here = self.engines.on_this_computer(engine)

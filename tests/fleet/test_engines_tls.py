@@ -135,6 +135,10 @@ def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, seco
     assert "belongs to instance" in err
     _, err = cli("instance", "create", unique("tls"), "--account", str(acct.id), "--engine", "nowhere", expect=2)
     assert "nowhere" in err
+    # Both engines publish on this computer: the stopped tracker's port is not handed to the local one.
+    _, err = cli("instance", "create", unique("loc"), "--account", str(acct.id), "--port", str(created["port"]),
+                 expect=2)
+    assert f"belongs to instance '{name}'" in err
 
     assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
     assert not second.api.containers(all=True, filters={"id": container_id})
