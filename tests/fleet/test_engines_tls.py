@@ -169,3 +169,69 @@ def test_a_backend_url_is_checked(cli, tls_engine, second):
     assert added["backendUrl"] == "http://10.232.0.1:8080/api/instances"
     edited = cli.json("engine", "edit", "tls", "--no-backend-url")
     assert edited["backendUrl"] is None and edited["reachable"] is True
+
+
+def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_nothing(
+        fleet_desk, tls_engine, second, account, engine):
+    from giftdesk.db.fleet_models import DockerEngineRecord
+    from giftdesk.fleet.events import InstanceStateChanged
+    from giftdesk.fleet.runtime import install
+    from giftdesk.runtime import Runtime
+    from tests.fleet.test_runtime import Recorder
+
+    desk = fleet_desk
+    desk.engines.add("tls", tls_engine.host, tls_ca=str(tls_engine.ca), tls_cert=str(tls_engine.cert),
+                     tls_key=str(tls_engine.key))
+    with desk.db.session() as session:  # an engine that was added, then went away
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+    remote = desk.fleet.create(unique("rw"), account().id, engine="tls")
+    local = desk.fleet.create(unique("lw"), account().id)
+    recorder = Recorder(desk, InstanceStateChanged)
+    rt = Runtime(desk, endpoint=False, features=False)
+    fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    assert set(fleet.engine_watchers) == {"tls", "gone"}
+    rt.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                fleet.live.connection == "connected"
+                and fleet.live.engine_connections.get("tls", ("",))[0] == "connected"):
+            time.sleep(0.05)
+        assert fleet.live.connection == "connected"
+        assert fleet.live.engine_connections["tls"][0] == "connected"
+        assert fleet.live.engine_connections.get("gone", ("starting",))[0] != "connected"
+        assert fleet.live.get(remote.id).state == "running" and fleet.live.get(remote.id).engine == "tls"
+        after = len(recorder.events)
+        second.api.stop(remote.container_id, timeout=1)  # outside the console, on the TLS engine
+        recorder.wait(lambda e: e.instance_id == remote.id and e.state == "exited", after=after)
+        engine.api.stop(local.container_id, timeout=1)  # and on the local one
+        recorder.wait(lambda e: e.instance_id == local.id and e.state == "exited", after=after)
+        rows = {r.name: r for r in desk.fleet.list(with_state=True)}
+        assert rows[remote.name].state == "exited" and rows[local.name].state == "exited"
+    finally:
+        rt.stop()
+
+
+def test_an_engine_that_does_not_answer_leaves_the_others_rows_alone(cli, fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    acct = account()
+    with fleet_desk.db.session() as session:
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+        session.add(Instance(name="far-away", account_id=acct.id, tiktok_username=acct.username, port=3399,
+                             backend_api_url="http://10.0.0.1/api/instances", image=FLEET_IMAGE, engine="gone",
+                             container_id="f" * 64, status="running"))
+    name = unique("near")
+    cli.json("instance", "create", name, "--account", str(acct.id))
+    rows = {r["name"]: r for r in cli.json("instance", "list")}
+    assert rows[name]["state"] == "running" and rows[name]["engine"] == "local"
+    assert rows["far-away"]["state"] == "unknown" and rows["far-away"]["engineUnreachable"] is True
+    _, err = cli("instance", "list")
+    assert "gone" in err and "local" not in err
+    listed = {e["name"]: e for e in cli.json("engine", "list")}
+    assert listed["gone"]["reachable"] is False and listed["gone"]["instances"] == 1
+    assert listed["local"]["reachable"] is True
+    assert cli.json("engine", "test", "gone", expect=1)["reachable"] is False
+    # A sync does not call the unreachable engine's instance missing.
+    cli.json("instance", "sync")
+    assert cli.json("instance", "show", "far-away")["status"] == "running"
