@@ -99,7 +99,8 @@ class Editing:
         entry_id = self.journal.begin(
             "recreate", row.uid, row.id, old_container_id=old["Id"] if old else None,
             parked_name=parked if old else None,
-            payload={"name": row.name, "record": target, "wasRunning": was_running, "startNew": start_new})
+            payload={"name": row.name, "record": target, "wasRunning": was_running, "startNew": start_new,
+                     "engine": row.engine})
         failpoint("edit.after_journal")
         new_id = None
         try:

@@ -81,7 +81,7 @@ class Lifecycle:
                 session.add(record)
                 session.flush()
                 entry = self.journal.add(session, "create", uid, record.id,
-                                         payload={"name": name, "port": port, "start": start})
+                                         payload={"name": name, "port": port, "start": start, "engine": engine})
                 session.flush()
                 instance_id, entry_id = record.id, entry.id
                 config = self._config(record, environment)
@@ -176,7 +176,8 @@ class Lifecycle:
         """Removes the instance's own container (checked by its labels) and the record."""
         self.ctx.require("operator", "delete instances")
         row = self.get(ref)
-        entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id)
+        entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id,
+                                      payload={"engine": row.engine})
         try:
             failpoint("delete.after_journal")
             if row.container_id and self._is_ours(row.container_id, row):

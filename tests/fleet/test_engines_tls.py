@@ -235,3 +235,22 @@ def test_an_engine_that_does_not_answer_leaves_the_others_rows_alone(cli, fleet_
     # A sync does not call the unreachable engine's instance missing.
     cli.json("instance", "sync")
     assert cli.json("instance", "show", "far-away")["status"] == "running"
+
+
+@pytest.mark.parametrize("point", ["create.after_record", "create.after_container", "create.after_link",
+                                   "delete.after_journal", "delete.after_remove"])
+def test_an_operation_killed_on_the_tls_engine_is_finished_there(cli, fleet_desk, tls_engine, second, account, point):
+    from tests.fleet.test_crash_recovery import Crash
+
+    _add(cli, tls_engine)
+    crash = Crash(fleet_desk, second, cli, account)
+    acct = account()
+    name = unique("kt")
+    if point.startswith("create"):
+        crash.run("instance", "create", name, "--account", str(acct.id), "--engine", "tls", failpoint=point)
+    else:
+        cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls")
+        crash.run("instance", "delete", name, "--yes", failpoint=point)
+    rows = crash.check()  # one sync: one matching container on the TLS engine per record, nothing else
+    assert all(row.engine == "tls" and row.state == "running" for row in rows.values())
+    assert (name in rows) == (point in ("create.after_container", "create.after_link"))
