@@ -186,6 +186,7 @@ class ClientMaker:
 
         options = {"timeout": timeout, "max_pool_size": pool, "version": FIXED_API_VERSION}
         if self.host.startswith("ssh://"):
+            _tidy_ssh_close()
             return docker.DockerClient(base_url=self.host, use_ssh_client=True, **options)
         if self._tls is not None:
             from docker.tls import TLSConfig
@@ -203,3 +204,47 @@ class ClientMaker:
             key_file, self._key_file = self._key_file, None
         if key_file is not None:
             key_file.remove()
+
+
+_ssh_close_tidied = False
+
+
+def _tidy_ssh_close() -> None:
+    """docker-py's ssh socket ends its ``ssh`` process without waiting for it or closing its pipes
+    (a zombie and two open files per connection, for as long as the console runs): its close
+    does all of that here, and closes the socket it also is."""
+    global _ssh_close_tidied
+    if _ssh_close_tidied:
+        return
+    import socket
+    import subprocess
+
+    from docker.transport import sshconn
+
+    def close(self) -> None:
+        socket.socket.close(self)  # it is a socket too (an unused one docker-py opens)
+        proc = self.proc
+        if proc is None or (proc.returncode is not None and proc.stdin.closed):
+            return
+        try:
+            if not proc.stdin.closed:
+                try:
+                    proc.stdin.write(b"\n\n")
+                    proc.stdin.flush()
+                except OSError:
+                    pass
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        finally:
+            for pipe in (proc.stdin, proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+
+    sshconn.SSHSocket.close = close
+    _ssh_close_tidied = True
