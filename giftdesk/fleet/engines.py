@@ -24,6 +24,7 @@ from giftdesk.core import validation
 from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
 from giftdesk.db.fleet_models import DockerEngineRecord, Instance
 from giftdesk.docker.clients import DockerClients
+from giftdesk.docker.engine import swarm_role
 from giftdesk.docker.connection import (ClientMaker, EngineConnection, check_host, is_loopback_host,
                                         on_this_computer, read_context)
 from giftdesk.fleet import spec as checks
@@ -121,15 +122,6 @@ class EngineStatus:
                      ("Round trip", f"{self.ping_ms:.1f} ms")]
         rows.append(("Instances", str(self.instances)))
         return rows
-
-
-def swarm_role(info: dict) -> str:
-    """The node's Swarm role from ``GET /info``: manager, worker, or the local node state."""
-    swarm = info.get("Swarm") or {}
-    state = str(swarm.get("LocalNodeState") or "")
-    if state == "active":
-        return "manager" if swarm.get("ControlAvailable") else "worker"
-    return state
 
 
 class EngineService:

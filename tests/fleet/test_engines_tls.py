@@ -254,3 +254,23 @@ def test_an_operation_killed_on_the_tls_engine_is_finished_there(cli, fleet_desk
     rows = crash.check()  # one sync: one matching container on the TLS engine per record, nothing else
     assert all(row.engine == "tls" and row.state == "running" for row in rows.values())
     assert (name in rows) == (point in ("create.after_container", "create.after_link"))
+
+
+def test_an_engine_from_a_docker_context_uses_the_clis_own_store(cli, tls_engine, second, tmp_path, monkeypatch,
+                                                                  account):
+    config = tmp_path / "docker-config"
+    made = subprocess.run(
+        ["docker", "context", "create", "tlsctx", "--docker",
+         f"host={tls_engine.host},ca={tls_engine.ca},cert={tls_engine.cert},key={tls_engine.key}"],
+        env={"DOCKER_CONFIG": str(config), "PATH": "/usr/local/bin:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_engine.other_ca))
+    added = cli.json("engine", "add", "ctx", "--context", "tlsctx")
+    assert added["reachable"] is True and added["context"] == "tlsctx" and added["host"] == tls_engine.host
+    name = unique("ctx")
+    created = cli.json("instance", "create", name, "--account", str(account().id), "--engine", "ctx")
+    assert second.api.inspect_container(created["containerId"])["State"]["Running"]
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+    _, err = cli("engine", "add", "nope", "--context", "no-such-context", expect=2)
+    assert "no Docker context called 'no-such-context'" in err
