@@ -30,7 +30,7 @@ from giftdesk.docker.connection import (ClientMaker, EngineConnection, check_hos
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import FleetDocker
 from giftdesk.fleet.environment import dash_password_secret
-from giftdesk.fleet.events import InstancesChanged
+from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 
 LOCAL = "local"
 CHECK_TIMEOUT_S = 8  # adding an engine waits at most this for its answer
@@ -249,6 +249,7 @@ class EngineService:
                 self.ctx.secrets.set(key_secret(key), connection.key_pem)
             self.ctx.audit(session, "engine.add", f"Added the Docker engine '{key}' at {row.host}", "engine", None,
                            details={"host": row.host, "context": context, "tls": row.tls})
+        self.ctx.events.publish(EnginesChanged(key))
         return status
 
     def edit(self, name: str, *, host: str | None = None, tls_ca: str | None = None, tls_cert: str | None = None,
@@ -289,6 +290,7 @@ class EngineService:
                 self.ctx.secrets.delete(key_secret(key))
             self.ctx.audit(session, "engine.edit", f"Changed the Docker engine '{key}'", "engine", record.id,
                            details={"host": row.host, "context": connection.context, "tls": row.tls})
+        self.ctx.events.publish(EnginesChanged(key))
         return status
 
     def instances_on(self, name: str) -> list[str]:
@@ -325,6 +327,7 @@ class EngineService:
             entry[1].close()
         if instances:
             self.ctx.events.publish(InstancesChanged(tuple(i.id for i in instances)))
+        self.ctx.events.publish(EnginesChanged(key))
         return [i.name for i in instances]
 
     # ---- internals ----------------------------------------------------------------------

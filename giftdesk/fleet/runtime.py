@@ -11,8 +11,11 @@ each reconnect): its reconcile runs ``FleetService.recover`` first.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 
+from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 from giftdesk.fleet.backend_recovery import ENDPOINT_SERVICE, BackendRecovery
 from giftdesk.fleet.live import FleetLive
 from giftdesk.fleet.probe import FleetProbe
@@ -22,6 +25,7 @@ from giftdesk.fleet.stats import FleetStatsSampler
 from giftdesk.fleet.watcher import FleetWatcher
 
 
+log = logging.getLogger(__name__)
 FEATURE = "fleet"
 
 
@@ -61,8 +65,31 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
             runtime.add(item)
     schedules.sync()
     fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery, engine_watchers)
+    _follow_new_engines(runtime, fleet)
     runtime.install_feature(FEATURE, fleet)
     return fleet
+
+
+def _follow_new_engines(runtime, fleet: FleetRuntime) -> None:
+    """An engine added while the runtime runs gets its watcher at once (here, or, when another
+    process added it, with the first change to the instances). A removed engine's watcher stays,
+    trying with its longest pause, and carries on if the name comes back."""
+    lock = threading.Lock()
+
+    def sync(_event=None) -> None:
+        try:
+            names = [row.name for row in fleet.service.engines.list_engines() if not row.local]
+        except Exception:
+            log.warning("Could not read the engines to watch", exc_info=True)
+            return
+        with lock:
+            for name in names:
+                if name not in fleet.engine_watchers:
+                    fleet.engine_watchers[name] = runtime.add(FleetWatcher(runtime.desk, fleet.service, fleet.live,
+                                                                           engine=name))
+
+    fleet.watcher.on_close += [runtime.desk.events.subscribe(EnginesChanged, sync),
+                               runtime.desk.events.subscribe(InstancesChanged, sync)]
 
 
 def _endpoint_running(runtime) -> bool:

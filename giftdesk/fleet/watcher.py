@@ -60,6 +60,7 @@ class FleetWatcher(Service):
         self.failed_attempts = 0  # in a row, since the engine last answered
         self._sync = threading.Event()
         self._unsubscribe = desk.events.subscribe(InstancesChanged, lambda _e: self._sync.set())
+        self.on_close: list = []  # more to undo when the runtime closes its services
 
     # ---- Service -------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -153,6 +154,8 @@ class FleetWatcher(Service):
 
     def close(self) -> None:
         self._unsubscribe()
+        for undo in self.on_close:
+            undo()
 
     # ---- state -----------------------------------------------------------------------------
     def resync(self, reconcile: bool = False) -> None:

@@ -180,18 +180,20 @@ def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_n
     from tests.fleet.test_runtime import Recorder
 
     desk = fleet_desk
-    desk.engines.add("tls", tls_engine.host, tls_ca=str(tls_engine.ca), tls_cert=str(tls_engine.cert),
-                     tls_key=str(tls_engine.key))
     with desk.db.session() as session:  # an engine that was added, then went away
         session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
-    remote = desk.fleet.create(unique("rw"), account().id, engine="tls")
     local = desk.fleet.create(unique("lw"), account().id)
     recorder = Recorder(desk, InstanceStateChanged)
     rt = Runtime(desk, endpoint=False, features=False)
     fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
-    assert set(fleet.engine_watchers) == {"tls", "gone"}
+    assert set(fleet.engine_watchers) == {"gone"}
     rt.start()
     try:
+        # Added while the runtime runs: its watcher starts at once.
+        desk.engines.add("tls", tls_engine.host, tls_ca=str(tls_engine.ca), tls_cert=str(tls_engine.cert),
+                         tls_key=str(tls_engine.key))
+        assert set(fleet.engine_watchers) == {"gone", "tls"}
+        remote = desk.fleet.create(unique("rw"), account().id, engine="tls")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not (
                 fleet.live.connection == "connected"
@@ -200,7 +202,8 @@ def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_n
         assert fleet.live.connection == "connected"
         assert fleet.live.engine_connections["tls"][0] == "connected"
         assert fleet.live.engine_connections.get("gone", ("starting",))[0] != "connected"
-        assert fleet.live.get(remote.id).state == "running" and fleet.live.get(remote.id).engine == "tls"
+        recorder.wait(lambda e: e.instance_id == remote.id and e.state == "running")
+        assert fleet.live.get(remote.id).engine == "tls"
         after = len(recorder.events)
         second.api.stop(remote.container_id, timeout=1)  # outside the console, on the TLS engine
         recorder.wait(lambda e: e.instance_id == remote.id and e.state == "exited", after=after)
