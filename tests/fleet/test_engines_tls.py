@@ -117,6 +117,8 @@ def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, seco
     out, _ = cli("instance", "list")
     assert "tls" in out
     assert {e["name"]: e for e in cli.json("engine", "list")}["tls"]["instances"] == 1
+    images = {t: i for i in cli.json("image", "list", "--engine", "tls") for t in i["tags"]}
+    assert name in images[FLEET_IMAGE]["instances"]  # the TLS engine's own images, with its instances
 
     assert cli.json("instance", "stop", name)[0]["outcome"] == "ok"
     assert not second.api.inspect_container(container_id)["State"]["Running"]
