@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 LOCAL = "local"
 CHECK_TIMEOUT_S = 8  # adding an engine waits at most this for its answer
 STATUS_TIMEOUT_S = 5
+TRACKER_HOST_TTL_S = 5.0
 
 
 def key_secret(name: str) -> str:
@@ -132,6 +134,7 @@ class EngineService:
         self._local = local_clients
         self._pools: dict[str, tuple[tuple, DockerClients, FleetDocker]] = {}
         self._lock = threading.Lock()
+        self._tracker_hosts: dict[str, tuple[str | None, float]] = {}
 
     # ---- reading ------------------------------------------------------------------------
     def list_engines(self) -> list[EngineRow]:
@@ -186,6 +189,22 @@ class EngineService:
             return [key]
         return [engine_key(row.name) for row in self.list_engines()
                 if row.local or (not row.context and on_this_computer(row.host))]
+
+    def tracker_host_of(self, name: str | None) -> str | None:
+        """Where this console reaches the trackers of an engine on another computer (its address's
+        host name), or None for an engine on this computer (loopback, or the published address).
+        Kept for a few seconds: the probe asks for every tracker every few seconds."""
+        key = engine_key(name)
+        if not key:
+            return None
+        now = time.monotonic()
+        cached = self._tracker_hosts.get(key)
+        if cached is not None and now - cached[1] < TRACKER_HOST_TTL_S:
+            return cached[0]
+        row = self.engine(key)
+        host = None if on_this_computer(row.host) else (urlparse(row.host).hostname or None)
+        self._tracker_hosts[key] = (host, now)
+        return host
 
     def backend_url_of(self, name: str | None) -> str | None:
         key = engine_key(name)

@@ -279,3 +279,31 @@ def test_an_engine_from_a_docker_context_uses_the_clis_own_store(cli, tls_engine
     assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
     _, err = cli("engine", "add", "nope", "--context", "no-such-context", expect=2)
     assert "no Docker context called 'no-such-context'" in err
+
+
+def test_trackers_on_another_computer_are_called_at_its_address(fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    acct = account()
+    with fleet_desk.db.session() as session:
+        session.add_all([DockerEngineRecord(name="far", host="tcp://192.0.2.10:2376"),
+                         DockerEngineRecord(name="near", host="tcp://127.0.0.1:2376"),
+                         DockerEngineRecord(name="shell", host="ssh://ops@tracker-host.example")])
+        for engine, name, address, port in (("far", "t-far", "0.0.0.0", 3400), ("near", "t-near", "0.0.0.0", 3400),
+                                            ("shell", "t-shell", "127.0.0.1", 3400),
+                                            ("far", "t-one", "198.51.100.7", 3401)):
+            session.add(Instance(name=name, account_id=acct.id, tiktok_username=acct.username, port=port,
+                                 backend_api_url="http://192.0.2.1/api/instances", image=FLEET_IMAGE, engine=engine,
+                                 publish_address=address))
+    fleet = fleet_desk.fleet
+    assert fleet.tracker_url(fleet.get("t-far")) == "http://192.0.2.10:3400"
+    assert fleet.tracker_url(fleet.get("t-near")) == "http://127.0.0.1:3400"
+    assert fleet.tracker_url(fleet.get("t-shell")) == "http://tracker-host.example:3400"
+    assert fleet.tracker_url(fleet.get("t-one")) == "http://198.51.100.7:3401"
+    # A loopback backend URL is refused for the engine on another computer, not for the one here.
+    from giftdesk.core.errors import ValidationError
+    from giftdesk.fleet.engines import check_backend_url
+
+    with pytest.raises(ValidationError, match="loopback"):
+        check_backend_url("http://127.0.0.1:8080/api/instances", "tcp://192.0.2.10:2376")
+    assert check_backend_url("http://127.0.0.1:8080/api/instances/", "tcp://127.0.0.1:2376").endswith("/instances")
