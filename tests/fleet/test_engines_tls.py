@@ -176,7 +176,7 @@ def test_a_backend_url_is_checked(cli, tls_engine, second):
 def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_nothing(
         fleet_desk, tls_engine, second, account, engine):
     from giftdesk.db.fleet_models import DockerEngineRecord
-    from giftdesk.fleet.events import InstanceStateChanged
+    from giftdesk.fleet.events import InstanceProbed, InstanceStateChanged, InstanceStatsSampled
     from giftdesk.fleet.runtime import install
     from giftdesk.runtime import Runtime
     from tests.fleet.test_runtime import Recorder
@@ -185,7 +185,7 @@ def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_n
     with desk.db.session() as session:  # an engine that was added, then went away
         session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
     local = desk.fleet.create(unique("lw"), account().id)
-    recorder = Recorder(desk, InstanceStateChanged)
+    recorder = Recorder(desk, InstanceStateChanged, InstanceProbed, InstanceStatsSampled)
     rt = Runtime(desk, endpoint=False, features=False)
     fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
     assert set(fleet.engine_watchers) == {"gone"}
@@ -204,13 +204,23 @@ def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_n
         assert fleet.live.connection == "connected"
         assert fleet.live.engine_connections["tls"][0] == "connected"
         assert fleet.live.engine_connections.get("gone", ("starting",))[0] != "connected"
-        recorder.wait(lambda e: e.instance_id == remote.id and e.state == "running")
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "running")
         assert fleet.live.get(remote.id).engine == "tls"
+        # Its probe and its stats, from its own engine (the unreachable one asked for nothing).
+        recorder.wait(lambda e: isinstance(e, InstanceProbed) and e.instance_id == remote.id and e.health == "healthy")
+        fleet.live.want_stats("test")
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == remote.id
+                      and e.memory_bytes > 0)
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == local.id)
+        fleet.live.release_stats("test")
         after = len(recorder.events)
         second.api.stop(remote.container_id, timeout=1)  # outside the console, on the TLS engine
-        recorder.wait(lambda e: e.instance_id == remote.id and e.state == "exited", after=after)
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "exited", after=after)
         engine.api.stop(local.container_id, timeout=1)  # and on the local one
-        recorder.wait(lambda e: e.instance_id == local.id and e.state == "exited", after=after)
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == local.id
+                      and e.state == "exited", after=after)
         rows = {r.name: r for r in desk.fleet.list(with_state=True)}
         assert rows[remote.name].state == "exited" and rows[local.name].state == "exited"
     finally:
