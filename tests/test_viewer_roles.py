@@ -135,6 +135,7 @@ def _refused(s):
             "delete_template": lambda d: d.fleet.delete_template(s["template"]),
             "edit": lambda d: d.fleet.edit(s["instance"], schedule_start="08:00"),
             "live_command": lambda d: d.fleet.live_command(s["instance"], "connect"),
+            "move": lambda d: d.fleet.move(s["instance"], "elsewhere"),
             "recreate": lambda d: d.fleet.recreate(s["instance"]),
             "remove_orphan": lambda d: d.fleet.remove_orphan("0123456789ab"),
             "restart": lambda d: d.fleet.restart(s["instance"]),

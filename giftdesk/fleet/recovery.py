@@ -20,7 +20,7 @@ from giftdesk.fleet.events import InstancesChanged
 
 log = logging.getLogger(__name__)
 
-ORDER = {"create": 0, "delete": 1, "recreate": 2, "adopt": 3}
+ORDER = {"create": 0, "delete": 1, "recreate": 2, "adopt": 3, "move": 4}
 
 
 def recover_abandoned(fleet) -> list[str]:
@@ -217,5 +217,33 @@ def recover_adopt(fleet, entry: InstanceOperation) -> str:
                   f"Rolled back an interrupted adoption of {orphan_name}: the container is back as it was")
 
 
+def recover_move(fleet, entry: InstanceOperation) -> str:
+    """On one engine afterwards: the target when the new tracker had answered (step 'ready'), else
+    the source, whose container was never touched (the record goes back to it); the other
+    engine's containers of the instance go."""
+    payload = entry.payload or {}
+    source, target = payload.get("engine") or "", payload.get("to") or ""
+    record = _record(fleet, entry.instance_uid)
+    name = payload.get("name") or (record.name if record is not None else "?")
+    keep_target = record is not None and record.engine == target and entry.step == "ready"
+    leftover = fleet.docker_for(source if keep_target else target)
+    containers = _containers_of(fleet, leftover, entry.instance_uid)
+    if keep_target and record.container_id:
+        containers = [c for c in containers if c.id != record.container_id]
+    _remove(leftover, containers)
+    if record is None:
+        fleet.journal.drop(entry.id)
+        return f"Dropped an interrupted move of '{name}': the instance is gone"
+    if keep_target:
+        return _write(fleet, entry, "instance.recover",
+                      f"Finished an interrupted move of '{name}': it runs on the engine '{target or 'local'}'")
+    changes = {"engine": source, "port": payload.get("port", record.port),
+               "backend_api_url": payload.get("backend", record.backend_api_url),
+               "container_id": entry.old_container_id, "status": payload.get("status", record.status)}
+    return _write(fleet, entry, "instance.recover",
+                  f"Rolled back an interrupted move of '{name}': it stays on the engine '{source or 'local'}'",
+                  record_changes=changes)
+
+
 RECOVERIES = {"create": recover_create, "delete": recover_delete, "recreate": recover_recreate,
-              "adopt": recover_adopt}
+              "adopt": recover_adopt, "move": recover_move}

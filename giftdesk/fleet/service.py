@@ -31,6 +31,7 @@ from giftdesk.fleet.engines import EngineService
 from giftdesk.fleet.environment import TrackerEnvironment, scrub
 from giftdesk.fleet.journal import Journal
 from giftdesk.fleet.lifecycle import Lifecycle
+from giftdesk.fleet.move import Moving
 from giftdesk.fleet.ports import PortAllocation
 from giftdesk.fleet.reconcile import Reconciling
 from giftdesk.fleet.records import UNKNOWN_STATE, InstanceEventRow, InstanceRow
@@ -54,8 +55,8 @@ class RuntimeLink(Protocol):
 MISSING_MESSAGE = "The container is missing; recreate it with `giftdesk instance sync --recreate-missing`"
 
 
-class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls, TrackerCalls,
-                   TrackerEnvironment):
+class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls,
+                   TrackerCalls, TrackerEnvironment):
     """Instances of one data directory on one Docker engine.
 
     ``settings`` and ``keys`` are the desk's SettingsService and KeyService (ports, default image,

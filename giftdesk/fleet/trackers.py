@@ -24,6 +24,11 @@ class TrackerCalls:
         row = self.get(ref)
         return read_state(self._http(), self.tracker_url(row))
 
+    def _tracker_state_at(self, row: InstanceRow):
+        from giftdesk.fleet.probe import read_state
+
+        return read_state(self._http(), self.tracker_url(row))
+
     def tracker_url(self, row: InstanceRow) -> str:
         """Where this console calls the tracker: on this computer its local URL; on an engine on
         another computer, that computer's address (the port published on all addresses there)."""

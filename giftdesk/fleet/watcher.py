@@ -172,7 +172,6 @@ class FleetWatcher(Service):
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
         known = {row.id for row in every}
         for row in rows:
-            self.live.update(row.id, engine=row.engine)
             if row.container_id:
                 self._current[row.id] = row.container_id
             started = row.last_started_at if row.state == "running" else None
@@ -184,7 +183,7 @@ class FleetWatcher(Service):
     def _set(self, instance_id: int, name: str, state: str, exit_code: int | None, container_id: str | None,
              started_at: datetime | None = None, engine_health: str | None = None, force: bool = False) -> None:
         changes = dict(name=name, state=state, exit_code=exit_code, container_id=container_id,
-                       engine_health=engine_health)
+                       engine_health=engine_health, engine=self.engine)
         if started_at is not None:
             changes["started_at"] = started_at
         if state != "running":
@@ -212,6 +211,8 @@ class FleetWatcher(Service):
         if action == "create":
             self._current[instance_id] = container_id
             return
+        if not self._lives_here(instance_id):
+            return  # moved to (or not yet moved from) another engine: that engine's watcher decides
         if self._current.get(instance_id) not in (None, container_id) and action != "start":
             return  # a parked or replaced container of this instance (an edit in progress)
         if action == "start":
@@ -267,6 +268,19 @@ class FleetWatcher(Service):
             if found is not None:
                 self._by_uid[uid] = found
         return found
+
+    def _lives_here(self, instance_id: int) -> bool:
+        """Whether the instance's record says it is on this watcher's engine (a gone record: yes)."""
+        from sqlalchemy import select
+
+        from giftdesk.db.fleet_models import Instance
+
+        try:
+            with self.desk.db.read_session() as session:
+                engine = session.scalar(select(Instance.engine).where(Instance.id == instance_id))
+        except Exception:
+            return True
+        return engine is None or engine == self.engine
 
     def _busy(self, instance_id: int) -> bool:
         try:

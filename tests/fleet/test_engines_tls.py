@@ -223,6 +223,17 @@ def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_n
                       and e.state == "exited", after=after)
         rows = {r.name: r for r in desk.fleet.list(with_state=True)}
         assert rows[remote.name].state == "exited" and rows[local.name].state == "exited"
+        # Moved home while both watchers run: the old engine's events about it do not count.
+        desk.fleet.start(remote.id)
+        after = len(recorder.events)
+        moved = desk.fleet.move(remote.id, "local")
+        assert moved.engine == "" and moved.state == "running"
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "running" and e.container_id == moved.container_id, after=after)
+        seen = [e for _t, e in recorder.events[after:] if isinstance(e, InstanceStateChanged)
+                and e.instance_id == remote.id]
+        assert all(e.state != "missing" for e in seen), seen
+        assert desk.fleet.get(remote.id).status != "missing"
     finally:
         rt.stop()
 
@@ -317,3 +328,70 @@ def test_trackers_on_another_computer_are_called_at_its_address(fleet_desk, acco
     with pytest.raises(ValidationError, match="loopback"):
         check_backend_url("http://127.0.0.1:8080/api/instances", "tcp://192.0.2.10:2376")
     assert check_backend_url("http://127.0.0.1:8080/api/instances/", "tcp://127.0.0.1:2376").endswith("/instances")
+
+
+def test_an_instance_moves_to_the_tls_engine_and_back(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("mv")
+    created = cli.json("instance", "create", name, "--account", str(acct.id))
+    moved = cli.json("instance", "move", name, "--engine", "tls")
+    assert moved["engine"] == "tls" and moved["state"] == "running" and moved["uid"] == created["uid"]
+    assert moved["port"] != created["port"]  # both engines publish on this computer: the old port was held
+    assert second.api.inspect_container(moved["containerId"])["State"]["Running"]
+    assert not engine.api.containers(all=True, filters={"id": created["containerId"]})  # the old one is gone
+    events = [e["message"] for e in cli.json("instance", "events", name)]
+    assert any("Moved from the engine 'local' to 'tls'" in m for m in events)
+
+    _, err = cli("instance", "move", name, "--engine", "tls", expect=2)
+    assert "already" in err
+    _, err = cli("instance", "move", name, "--engine", "nowhere", expect=2)
+    assert "nowhere" in err
+
+    cli.json("instance", "stop", name)
+    back = cli.json("instance", "move", name, "--engine", "local")
+    assert back["engine"] == "local" and back["state"] == "exited"  # stopped before, stopped after
+    assert not second.api.containers(all=True, filters={"id": moved["containerId"]})
+    assert engine.api.inspect_container(back["containerId"])["Config"]["Labels"]["giftdesk.instance.uid"] == \
+        created["uid"]
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+
+
+def test_a_move_to_an_engine_without_the_image_changes_nothing(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("mi")
+    local_only = "giftdesk-fleet-local-only:latest"
+    engine.api.tag(FLEET_IMAGE, "giftdesk-fleet-local-only", "latest")
+    try:
+        created = cli.json("instance", "create", name, "--account", str(acct.id), "--image", local_only)
+        _, err = cli("instance", "move", name, "--engine", "tls", expect=2)
+        assert "not on the engine 'tls'" in err and err.count("\n") == 1
+        shown = cli.json("instance", "show", name)
+        assert shown["engine"] == "local" and shown["containerId"] == created["containerId"]
+        assert shown["state"] == "running"
+        cli.json("instance", "delete", name, "--yes")
+    finally:
+        engine.api.remove_image(local_only)
+
+
+@pytest.mark.parametrize("point", ["move.after_create", "move.after_switch", "move.after_ready",
+                                   "move.after_remove_old"])
+def test_a_move_killed_at_each_step_ends_on_one_engine(cli, fleet_desk, tls_engine, second, account, engine, point):
+    from tests.fleet.test_crash_recovery import Crash
+
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("km")
+    created = cli.json("instance", "create", name, "--account", str(acct.id))
+    Crash(fleet_desk, engine, cli, account).run("instance", "move", name, "--engine", "tls", failpoint=point)
+    cli.json("instance", "sync")
+    shown = cli.json("instance", "show", name)
+    ours = {"label": f"giftdesk.instance.uid={created['uid']}"}
+    on_local, on_tls = engine.api.containers(all=True, filters=ours), second.api.containers(all=True, filters=ours)
+    kept = point in ("move.after_ready", "move.after_remove_old")
+    assert shown["engine"] == ("tls" if kept else "local")
+    assert [c["Id"] for c in (on_tls if kept else on_local)] == [shown["containerId"]]
+    assert not (on_local if kept else on_tls)  # nothing left on the other engine
+    assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
+    assert cli.json("instance", "show", name)["state"] == "running"

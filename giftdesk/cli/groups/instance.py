@@ -202,6 +202,15 @@ def register(cli) -> None:
             warn(ENGINE_DOWN_WARNING)
         return _show(desk, row)
 
+    @instance.command("move", "move an instance to another engine: created and started there, its tracker "
+                      "answering, then the old container removed (on failure it stays where it was)",
+                      arg("name", metavar="NAME"), arg("--engine", required=True, help="the engine to move it to"),
+                      arg("--port", help="host port there (default: the same when free, else the next free one)"))
+    def move(desk, args):
+        row = desk.fleet.move(args.name, args.engine, port=args.port)
+        return Output(row.to_json(), f"Moved '{row.name}' to the engine '{row.engine or 'local'}' "
+                                     f"(port {row.port}, {row.state_label}).")
+
     @instance.command("edit", "change an instance (the container is recreated; the old one is put back on failure)",
                       arg("name", metavar="NAME"), arg("--port"), *SETTINGS_ARGS, *SCHEDULE_ARGS,
                       arg("--no-schedule", action="store_true", help="remove the daily start/stop"),
