@@ -35,7 +35,6 @@ from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 
 LOCAL = "local"
 CHECK_TIMEOUT_S = 8  # adding an engine waits at most this for its answer
-STATUS_TIMEOUT_S = 5
 TRACKER_HOST_TTL_S = 5.0
 
 
@@ -188,7 +187,7 @@ class EngineService:
         if not self.on_this_computer(key):
             return [key]
         return [engine_key(row.name) for row in self.list_engines()
-                if row.local or (not row.context and on_this_computer(row.host))]
+                if row.local or on_this_computer(row.host)]
 
     def tracker_host_of(self, name: str | None) -> str | None:
         """Where this console reaches the trackers of an engine on another computer (its address's
@@ -256,6 +255,8 @@ class EngineService:
         """Checks the connection first; stores nothing when the engine does not answer."""
         self.ctx.require("admin", "add Docker engines")
         key = self._new_name(name)
+        if self.exists(key):
+            raise ConflictError(f"An engine called '{key}' exists already.")
         connection, row = self._connection(key, host, tls_ca, tls_cert, tls_key, context, backend_url)
         status = self._try(connection, row)
         with self.ctx.db.session() as session:
