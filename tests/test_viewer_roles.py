@@ -59,7 +59,7 @@ VIEWER_MAY = {
 # wiring the HTTP client; never an action of their own.
 PLUMBING = {
     "fampage": {"client", "close", "record_call", "share_connection", "use_http"},
-    "engines": {"adapter", "clients", "close"},
+    "engines": {"adapter", "believed_unreachable", "clients", "close", "note_reachable", "note_unreachable"},
     "fleet": {"close", "docker_for", "record_event"},
     "invoices": {"credit_for_order", "draft_for_order", "refresh_order_revenue"},
     "keys": {"issue"},

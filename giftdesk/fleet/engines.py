@@ -36,6 +36,7 @@ from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 LOCAL = "local"
 CHECK_TIMEOUT_S = 8  # adding an engine waits at most this for its answer
 TRACKER_HOST_TTL_S = 5.0
+UNREACHABLE_PAUSE_S = 15.0  # a named engine that did not answer a refresh is asked again after this
 
 
 def key_secret(name: str) -> str:
@@ -134,6 +135,7 @@ class EngineService:
         self._pools: dict[str, tuple[tuple, DockerClients, FleetDocker]] = {}
         self._lock = threading.Lock()
         self._tracker_hosts: dict[str, tuple[str | None, float]] = {}
+        self._unreachable_until: dict[str, float] = {}
 
     # ---- reading ------------------------------------------------------------------------
     def list_engines(self) -> list[EngineRow]:
@@ -208,6 +210,18 @@ class EngineService:
     def backend_url_of(self, name: str | None) -> str | None:
         key = engine_key(name)
         return None if not key else self.engine(key).backend_url
+
+    # ---- reachability, as the refreshes find it -------------------------------------------
+    def note_unreachable(self, name: str) -> None:
+        """A named engine did not answer a refresh in time: the next ones skip it for a while."""
+        self._unreachable_until[engine_key(name)] = time.monotonic() + UNREACHABLE_PAUSE_S
+
+    def note_reachable(self, name: str) -> None:
+        self._unreachable_until.pop(engine_key(name), None)
+
+    def believed_unreachable(self, name: str) -> bool:
+        until = self._unreachable_until.get(engine_key(name))
+        return until is not None and time.monotonic() < until
 
     # ---- clients ------------------------------------------------------------------------
     def clients(self, name: str | None) -> DockerClients:

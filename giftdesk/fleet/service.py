@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -99,8 +101,7 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
         # With state, the engines' lists run while the database answers (the waits overlap).
         engines = self._engines_with_records() if with_state else []
-        pending = {engine: _LIST_POOL.submit(self.docker_for(engine).list_trackers, self.desk_id)
-                   for engine in engines}
+        pending = self._ask_engines(engines)
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
@@ -132,16 +133,29 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
             named = set(session.scalars(select(Instance.engine).where(Instance.engine != "").distinct()))
         return ["", *sorted(named)]
 
-    @staticmethod
-    def _listed(pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
-        """Each engine's containers by id; the local engine's failure raises, a named one's is None."""
+    def _ask_engines(self, engines: list[str]) -> dict:
+        """Each engine's tracker list, asked at once; a named engine that did not answer lately is
+        not asked (its rows read 'unknown' until it is tried again)."""
+        return {engine: _LIST_POOL.submit(self.docker_for(engine).list_trackers, self.desk_id)
+                for engine in engines if not engine or not self.engines.believed_unreachable(engine)}
+
+    def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
+        """Each engine's containers by id. The local engine's failure raises; a named engine that
+        fails, or has not answered within NAMED_ENGINE_WAIT_S, is None (noted as unreachable, so
+        the next refreshes do not wait for it either)."""
         listed: dict[str, dict[str, ContainerSummary] | None] = {}
-        for engine, future in pending.items():
+        deadline = time.monotonic() + NAMED_ENGINE_WAIT_S
+        for engine, future in sorted(pending.items()):  # the local one ('') first
             try:
-                listed[engine] = {c.id: c for c in future.result()}
-            except GiftDeskError:
+                if not engine:
+                    listed[engine] = {c.id: c for c in future.result()}
+                    continue
+                listed[engine] = {c.id: c for c in future.result(timeout=max(0.0, deadline - time.monotonic()))}
+                self.engines.note_reachable(engine)
+            except (GiftDeskError, FutureTimeout):
                 if not engine:
                     raise
+                self.engines.note_unreachable(engine)
                 listed[engine] = None
         return listed
 
@@ -149,8 +163,7 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         """The engines' view of every row from ONE list call per engine (``containers``: the local
         engine's list, already made)."""
         engines = sorted({row.engine for row in rows} | ({""} if containers is None else set()))
-        pending = {engine: _LIST_POOL.submit(self.docker_for(engine).list_trackers, self.desk_id)
-                   for engine in engines if engine or containers is None}
+        pending = self._ask_engines([engine for engine in engines if engine or containers is None])
         by_engine = self._listed(pending)
         if containers is not None:
             by_engine[""] = {c.id: c for c in containers}
@@ -235,7 +248,9 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
             return session.scalar(select(Instance.id).where(Instance.uid == uid))
 
 
-_LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
+_LIST_POOL = ThreadPoolExecutor(8, thread_name_prefix="fleet-list")
+# How long a refresh waits for a named engine's list before showing its rows as 'unknown'.
+NAMED_ENGINE_WAIT_S = 3.0
 # Core rows, not ORM entities, from a statement built once: the refresh is on the table's hot path.
 _LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"))
                .outerjoin(TikTokAccount, Instance.account_id == TikTokAccount.id)

@@ -395,3 +395,57 @@ def test_a_move_killed_at_each_step_ends_on_one_engine(cli, fleet_desk, tls_engi
     assert not (on_local if kept else on_tls)  # nothing left on the other engine
     assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
     assert cli.json("instance", "show", name)["state"] == "running"
+
+
+class MuteEngine:
+    """A TCP port that accepts connections and never answers: an engine that hangs."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.accepted: list = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.accepted:
+            connection.close()
+        self._thread.join(timeout=5)
+
+
+def test_a_named_engine_that_hangs_is_not_waited_for_again(fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    mute = MuteEngine()
+    try:
+        acct = account()
+        with fleet_desk.db.session() as session:
+            session.add(DockerEngineRecord(name="mute", host=f"tcp://127.0.0.1:{mute.port}"))
+            session.add(Instance(name="hung", account_id=acct.id, tiktok_username=acct.username, port=3398,
+                                 backend_api_url="http://192.0.2.1/api/instances", image=FLEET_IMAGE, engine="mute",
+                                 container_id="e" * 64, status="running"))
+        near = fleet_desk.fleet.create(unique("near"), acct.id)
+        first = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
+        assert first == {near.name: "running", "hung": "unknown"}
+        asked = len(mute.accepted)
+        assert asked >= 1  # it was asked once, and did not answer in time
+        again = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
+        assert again == first and len(mute.accepted) == asked  # not asked again: the refresh did not wait
+        assert fleet_desk.fleet.get("hung", with_state=True).state == "unknown"
+    finally:
+        fleet_desk.fleet.engines.close()
+        mute.close()
