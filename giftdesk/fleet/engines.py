@@ -300,7 +300,8 @@ class EngineService:
         new_host = host if host is not None else (None if context else current[0])
         new_context = context if context is not None else (None if host else current[1])
         tls_given = any(v is not None for v in (tls_ca, tls_cert, tls_key))
-        keep_tls = not tls_given and host is None and context is None
+        # A new tcp:// address keeps the certificates; another kind of address or a context drops them.
+        keep_tls = not tls_given and context is None and (host is None or (new_host or "").startswith("tcp://"))
         ca = tls_ca if tls_given else (current[2] if keep_tls else None)
         cert = tls_cert if tls_given else (current[3] if keep_tls else None)
         backend = None if clear_backend_url else (backend_url if backend_url is not None else current[4])

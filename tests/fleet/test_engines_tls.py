@@ -171,6 +171,12 @@ def test_a_backend_url_is_checked(cli, tls_engine, second):
     assert added["backendUrl"] == "http://10.232.0.1:8080/api/instances"
     edited = cli.json("engine", "edit", "tls", "--no-backend-url")
     assert edited["backendUrl"] is None and edited["reachable"] is True
+    moved = cli.json("engine", "edit", "tls", "--host", tls_engine.host.replace("127.0.0.1", "localhost"))
+    assert moved["tls"] is True and moved["reachable"] is True  # a new tcp:// address keeps the certificates
+    _, err = cli("engine", "edit", "tls", "--tls-ca", str(tls_engine.other_ca), "--tls-cert", str(tls_engine.cert),
+                 "--tls-key", str(tls_engine.key), expect=2)
+    assert "'tls'" in err and "certificate" in err  # refused: the stored engine is unchanged
+    assert cli.json("engine", "test", "tls")["reachable"] is True
 
 
 def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_nothing(
