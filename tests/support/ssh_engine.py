@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.tls_engine import die_with_parent
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -53,8 +55,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def sweep_leftovers() -> None:
+    """Folders of test sshds that are gone (a test process that was killed)."""
+    for folder in Path(tempfile.gettempdir()).glob("gdssh-*"):
+        try:
+            os.kill(int((folder / "sshd.pid").read_text().strip()), 0)
+            continue
+        except (OSError, ValueError):
+            pass
+        if time.time() - folder.stat().st_mtime > 120:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def start_ssh_server(docker_host: str) -> SshServer:
     """Raises RuntimeError when sshd or ssh-keygen is missing or sshd does not come up."""
+    sweep_leftovers()
     ssh = shutil.which("ssh")
     if not os.path.exists(SSHD) or shutil.which("ssh-keygen") is None or ssh is None:
         raise RuntimeError("an ssh engine needs Debian's openssh-server (sshd) and openssh-client")
@@ -83,7 +98,8 @@ def start_ssh_server(docker_host: str) -> SshServer:
     log = open(folder / "sshd.log", "ab")
     try:
         process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(folder / "sshd_config")], stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=die_with_parent)
     finally:
         log.close()
     server = SshServer(folder, port, user, process, wrapper)

@@ -78,6 +78,34 @@ def make_certificates(folder: Path) -> None:
     os.replace(folder / "client-key.pem", folder / "key.pem")
 
 
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the test process ends, even by SIGKILL or a watchdog's
+    exit (no teardown runs then): no engine or sshd is left behind."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def sweep_leftovers() -> None:
+    """Folders (and bridges) of second engines whose dockerd is gone: a test process that was killed."""
+    for folder in Path("/tmp").glob("gdte-*"):
+        pid_file = folder / "pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, 0)
+            continue  # its engine runs (another test session's)
+        except (OSError, ValueError):
+            pass
+        if time.time() - folder.stat().st_mtime < 120:
+            continue  # starting right now, perhaps
+        bridge = (folder / "bridge").read_text().strip() if (folder / "bridge").exists() else ""
+        if bridge:
+            subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        subprocess.run(["umount", "-R", str(folder / "exec")], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,11 +136,13 @@ def start_tls_engine() -> TlsEngine:
     """Starts the engine and waits until it answers over TLS. Raises RuntimeError when it cannot."""
     if shutil.which("dockerd") is None or shutil.which("openssl") is None or os.geteuid() != 0:
         raise RuntimeError("a second engine needs root, dockerd and openssl")
+    sweep_leftovers()
     folder = Path(tempfile.mkdtemp(prefix="gdte-", dir="/tmp"))
     certs = folder / "certs"
     certs.mkdir()
     make_certificates(certs)
     bridge, _address = _make_bridge()
+    (folder / "bridge").write_text(bridge)
     port = free_port()
     host, socket_host = f"tcp://127.0.0.1:{port}", f"unix://{folder}/docker.sock"
     log = open(folder / "log", "ab")
@@ -122,7 +152,8 @@ def start_tls_engine() -> TlsEngine:
              f"--tlscert={certs / 'server-cert.pem'}", f"--tlskey={certs / 'server-key.pem'}",
              f"--data-root={folder / 'root'}", f"--exec-root={folder / 'exec'}", f"--pidfile={folder / 'pid'}",
              f"--bridge={bridge}", "--iptables=false", "--ip-masq=false"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=die_with_parent)
     finally:
         log.close()
     engine = TlsEngine(folder, host, socket_host, certs / "ca.pem", certs / "cert.pem", certs / "key.pem",
