@@ -187,6 +187,11 @@ class Desk:
                                            runtime=lambda: self.runtime)
         return self._fleet
 
+    @property
+    def engines(self):
+        """The Docker engines instances run on (the fleet's registry and client pools)."""
+        return self.fleet.engines
+
     @classmethod
     def open(
         cls,

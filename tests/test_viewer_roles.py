@@ -34,13 +34,15 @@ VIEWER_MAY = {
     "backups": {"live_database", "target_path"},
     "companies": {"get", "list", "multiplier_for"},
     "customers": {"get", "list", "list_accounts", "get_account", "delete_impact", "account_delete_impact"},
+    "engines": {"backend_url_of", "engine", "exists", "instance_counts", "instances_on", "list_engines",
+                "on_this_computer", "sharing_ports_with", "status", "statuses", "tracker_host_of"},
     "fampage": {"balance", "calls", "catalogue_age", "last_balance", "low_balance_threshold", "networks",
                 "rate_history", "service", "services"},
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,
     # relinks and missing containers wait for an operator or the runtime).
     "fleet": {"adopted_container_ids", "adoption_hints", "attach_state", "backend_url", "events", "get", "health_now", "list",
               "next_free_port", "of_account", "port_taken", "port_uses", "public_url_for", "reconcile", "recover", "resolve",
-              "stats_now", "template", "templates", "tracker_state", "instance_id_of_uid",
+              "stats_now", "template", "templates", "tracker_state", "tracker_url", "instance_id_of_uid",
               # Swarm services: the engine's role, the services' states, their logs.
               "swarm_role", "service_states", "missing_services", "instance_id_of_service", "instance_logs",
               "open_instance_log_stream"},
@@ -60,7 +62,8 @@ VIEWER_MAY = {
 # wiring the HTTP client; never an action of their own.
 PLUMBING = {
     "fampage": {"client", "close", "record_call", "share_connection", "use_http"},
-    "fleet": {"close", "record_event", "swarm"},
+    "engines": {"adapter", "believed_unreachable", "clients", "close", "note_reachable", "note_unreachable"},
+    "fleet": {"close", "docker_for", "record_event", "swarm"},
     "invoices": {"credit_for_order", "draft_for_order", "refresh_order_revenue"},
     "keys": {"issue"},
 }
@@ -118,6 +121,11 @@ def _refused(s):
             "prune_calls": lambda d: d.fampage.prune_calls(0),
             "set_client_description": lambda d: d.fampage.set_client_description(101, "Followers"),
         },
+        "engines": {
+            "add": lambda d: d.engines.add("second", "unix:///var/run/docker.sock"),
+            "edit": lambda d: d.engines.edit("second", backend_url="http://192.0.2.1:8080/api/instances"),
+            "remove": lambda d: d.engines.remove("second", force=True),
+        },
         "fleet": {
             "adopt": lambda d: d.fleet.adopt("0123456789ab"),
             "apply_public_urls": lambda d: d.fleet.apply_public_urls(),
@@ -130,6 +138,7 @@ def _refused(s):
             "delete_template": lambda d: d.fleet.delete_template(s["template"]),
             "edit": lambda d: d.fleet.edit(s["instance"], schedule_start="08:00"),
             "live_command": lambda d: d.fleet.live_command(s["instance"], "connect"),
+            "move": lambda d: d.fleet.move(s["instance"], "elsewhere"),
             "recreate": lambda d: d.fleet.recreate(s["instance"]),
             "remove_orphan": lambda d: d.fleet.remove_orphan("0123456789ab"),
             "restart": lambda d: d.fleet.restart(s["instance"]),

@@ -118,3 +118,20 @@ class InstanceOperation(Base):
     owner_started: Mapped[str] = mapped_column(String(80), nullable=False, default="")  # boot id and start ticks
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class DockerEngineRecord(TimestampMixin, Base):
+    """A named Docker engine besides the console's configured one (which is "local" and has no
+    row). Reached at ``host`` (unix://, tcp:// with mutual TLS, ssh://user@host) or through a
+    Docker CLI context by name. The TLS client key is in the keyring (``engine-tls-key/<name>``),
+    never here."""
+
+    __tablename__ = "docker_engines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+    host: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    context_name: Mapped[str | None] = mapped_column(String(200))
+    tls_ca_path: Mapped[str | None] = mapped_column(String(1000))
+    tls_cert_path: Mapped[str | None] = mapped_column(String(1000))
+    backend_url: Mapped[str | None] = mapped_column(String(500))

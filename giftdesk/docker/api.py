@@ -60,6 +60,14 @@ class DockerAdapter:
         except (requests.exceptions.RequestException, docker.errors.DockerException, OSError) as exc:
             self.clients.reset()
             raise _unavailable(exc, self.clients.where) from exc
+        except ValueError as exc:
+            # docker-py's ssh transport: the ssh program ended (refused, no key, no docker there),
+            # and reading its closed pipe is all the client sees. ssh says why on stderr.
+            if not self.clients.where.startswith("ssh://"):
+                raise
+            self.clients.reset()
+            raise ServiceUnavailableError(f"The Docker engine at {self.clients.where} did not answer: the ssh "
+                                          "connection ended (ssh says why on its own).") from exc
 
     # ---- reading ------------------------------------------------------------------------
     def list_containers(self, include_stopped: bool = True, filters: dict | None = None) -> list[dict]:

@@ -55,7 +55,12 @@ class DockerClients:
     the default socket), or a function giving it (the Settings' ``docker.host``, read each time)."""
 
     def __init__(self, host: Callable[[], str] | str = "", call_timeout: float = CALL_TIMEOUT_S,
-                 pool_size: int = CALL_POOL_SIZE):
+                 pool_size: int = CALL_POOL_SIZE, maker=None):
+        """``maker``: a ``giftdesk.docker.connection.ClientMaker`` for a named engine (its address,
+        TLS or ssh); without one, the address alone (or the environment's)."""
+        self._maker = maker
+        if maker is not None:
+            host = maker.host
         self._host = host if callable(host) else (lambda: host)
         self._call_timeout = call_timeout
         self._pool_size = pool_size
@@ -75,6 +80,8 @@ class DockerClients:
     def _make(self, timeout: float | None, pool: int):
         import docker
 
+        if self._maker is not None:
+            return self._maker.make(timeout, pool)
         host = self.host
         if host:
             return docker.DockerClient(base_url=host, timeout=timeout, max_pool_size=pool)
@@ -118,6 +125,8 @@ class DockerClients:
             self._streams.clear()
         for client in clients:
             close_quietly(client)
+        if self._maker is not None:
+            self._maker.close()
 
 
 def close_quietly(client) -> None:

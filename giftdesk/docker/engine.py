@@ -44,6 +44,7 @@ class EngineInfo:
     trackers_running: int
     trackers_on_engine: int  # every container labelled app=gift-tracker (other desks too)
     ping_ms: float
+    swarm: str = ""  # the node's Swarm role: manager, worker, inactive…
 
     def to_json(self) -> dict:
         return {_camel(k): v for k, v in asdict(self).items()}
@@ -65,6 +66,7 @@ class EngineInfo:
             ("Images", str(self.images)),
             ("Storage driver", self.storage_driver + (f", cgroup v{self.cgroup_version}" if self.cgroup_version else "")),
             ("CPUs / memory", f"{self.cpus} CPUs, {self.memory_bytes / 1073741824:.1f} GiB"),
+            ("Swarm", self.swarm or "unknown"),
             ("GiftDesk trackers", (f"{self.trackers} of this desk ({self.trackers_running} running), "
                                    f"{self.trackers_on_engine} on the engine")),
             ("Round trip", f"{self.ping_ms:.1f} ms"),
@@ -131,7 +133,16 @@ def engine_info(fleet) -> EngineInfo:
         images=int(info.get("Images") or 0), storage_driver=str(info.get("Driver") or ""),
         cgroup_version=str(info.get("CgroupVersion") or ""),
         trackers=len(ours), trackers_running=sum(1 for c in ours if c.state == "running"),
-        trackers_on_engine=len(trackers), ping_ms=round(ping, 2))
+        trackers_on_engine=len(trackers), ping_ms=round(ping, 2), swarm=swarm_role(info))
+
+
+def swarm_role(info: dict) -> str:
+    """The node's Swarm role from ``GET /info``: manager, worker, or the local node state."""
+    swarm = info.get("Swarm") or {}
+    state = str(swarm.get("LocalNodeState") or "")
+    if state == "active":
+        return "manager" if swarm.get("ControlAvailable") else "worker"
+    return state
 
 
 def check_engine(fleet) -> EngineCheck:

@@ -57,9 +57,9 @@ class Editing:
             raise ValidationError(f"'{row.name}' runs as a Swarm service: its settings and port cannot be changed "
                                   "yet; delete it and create it again (schedules and the public URL can change).")
         if needs_recreate:
-            self._check_engine_side(new_settings)
+            self._check_engine_side(new_settings, row.engine)
             if new_port != row.port:  # the old port is ours; a failed bind of it rolls back
-                self._choose_port(new_settings, new_port, own=row.id)
+                self._choose_port(new_settings, new_port, own=row.id, engine=row.engine)
             self._recreate(row, new_settings, new_port)
         if record_only:
             with self.ctx.db.session() as session:
@@ -81,12 +81,13 @@ class Editing:
         then the record: each step journaled, so that recovery ends with exactly one container."""
         if row.account_id is None:
             raise ConflictError(f"'{row.name}' has no TikTok account any more; it cannot be recreated.")
-        backend = self.backend_url(settings.network)
+        backend = self._engine_backend_url(row.engine, settings.network)
         environment = self._environment(row.account_id, backend, port, settings, instance_id=row.id)
+        docker = self.docker_for(row.engine)
         old = None
         if row.container_id:
             try:
-                old = self.docker.inspect(row.container_id)
+                old = docker.inspect(row.container_id)
             except NotFoundError:
                 old = None
         if old is not None and not (labels_match(old.get("Config", {}).get("Labels") or {}, row, self.desk_id)
@@ -102,34 +103,35 @@ class Editing:
         entry_id = self.journal.begin(
             "recreate", row.uid, row.id, old_container_id=old["Id"] if old else None,
             parked_name=parked if old else None,
-            payload={"name": row.name, "record": target, "wasRunning": was_running, "startNew": start_new})
+            payload={"name": row.name, "record": target, "wasRunning": was_running, "startNew": start_new,
+                     "engine": row.engine})
         failpoint("edit.after_journal")
         new_id = None
         try:
             if old is not None:
-                self.docker.rename(old["Id"], parked)
+                docker.rename(old["Id"], parked)
                 failpoint("edit.after_park")
                 if was_running:
-                    self.docker.stop(old["Id"])
+                    docker.stop(old["Id"])
                     failpoint("edit.after_stop_old")
             with self.ctx.db.read_session() as session:
                 record = session.get(Instance, row.id)
                 session.expunge(record)
             for key, value in target.items():
                 setattr(record, key, value)
-            new_id = self._create_container(self._config(record, environment))
+            new_id = self._create_container(self._config(record, environment), docker)
             self.journal.step(entry_id, "created", new_container_id=new_id)
             failpoint("edit.after_create")
             if start_new:
-                self.docker.start(new_id)
-                self._settle(new_id)
+                docker.start(new_id)
+                self._settle(new_id, docker)
             self.journal.step(entry_id, "ready")  # from here on, recovery keeps the new container
             failpoint("edit.after_start")
         except BaseException as exc:
             self._edit_failed(row, exc, entry_id, old, new_id, was_running)
         if old is not None:
             try:
-                self.docker.remove(old["Id"], force=True)
+                docker.remove(old["Id"], force=True)
             except GiftDeskError as exc:
                 self.journal.release(entry_id)
                 raise ServiceUnavailableError(
@@ -164,19 +166,20 @@ class Editing:
     def _edit_failed(self, row: InstanceRow, exc: BaseException, entry_id: int, old: dict | None,
                      new_id: str | None, was_running: bool) -> None:
         """Put the previous container back and raise; when that fails too, say both and where it is."""
+        docker = self.docker_for(row.engine)
         try:
             if new_id:
-                self.docker.remove(new_id, force=True)
+                docker.remove(new_id, force=True)
             if old is not None:
-                self.docker.rename(old["Id"], row.container_name)
+                docker.rename(old["Id"], row.container_name)
                 if was_running:
-                    self.docker.start(old["Id"])
+                    docker.start(old["Id"])
         except Exception as undo:
             try:
                 self.journal.release(entry_id)  # the next sync (or serve, the window) tries again
             except Exception:
                 log.exception("Could not release the journal entry of '%s'", row.name)
-            where = self._whereabouts(old["Id"]) if old is not None else "not there"
+            where = self._whereabouts(old["Id"], docker) if old is not None else "not there"
             message = (f"{exc} … and putting the previous container back failed too ({undo}): it is {where}; "
                        "run `giftdesk instance sync`.")
             self.record_event(row.id, "error", f"Edit failed: {message}")
@@ -187,19 +190,19 @@ class Editing:
             raise type(exc)(f"{exc} The previous container of '{row.name}' was put back.") from exc
         raise exc
 
-    def _whereabouts(self, container_id: str) -> str:
+    def _whereabouts(self, container_id: str, docker) -> str:
         """'stopped as gift-tracker-x-old-…', 'running as …' or 'gone', for a message."""
         try:
-            details = self.docker.inspect(container_id)
+            details = docker.inspect(container_id)
         except GiftDeskError:
             return "in an unknown state"
         running = "running" if details["State"].get("Running") else "stopped"
         return f"{running} as {details.get('Name', '').lstrip('/')}"
 
-    def _settle(self, container_id: str, settle: float = EDIT_SETTLE_S) -> None:
+    def _settle(self, container_id: str, docker, settle: float = EDIT_SETTLE_S) -> None:
         deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
-            state = self.docker.inspect(container_id)["State"]
+            state = docker.inspect(container_id)["State"]
             if state.get("Restarting") or (not state.get("Running") and state.get("Status") in ("exited", "dead")):
                 raise ServiceUnavailableError(
                     f"The new container stopped at once (exit code {state.get('ExitCode')}"

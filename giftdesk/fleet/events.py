@@ -17,6 +17,13 @@ class InstancesChanged(Event):
 
 
 @dataclass(frozen=True)
+class EnginesChanged(Event):
+    """A named engine was added, changed or removed."""
+
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class InstanceStateChanged(Event):
     """The container's state as the engine reports it (from its event stream or a list)."""
 

@@ -132,11 +132,14 @@ class BuildResult:
 
 
 class ImageCatalog:
-    """Images on the engine of ``fleet`` (a ``FleetService``)."""
+    """Images on an engine of ``fleet`` (a ``FleetService``): ``engine`` names it ('' the local one)."""
 
-    def __init__(self, fleet):
+    def __init__(self, fleet, engine: str = ""):
+        from giftdesk.fleet.engines import engine_key
+
         self.fleet = fleet
-        self.docker = fleet.docker
+        self.engine = engine_key(engine)
+        self.docker = fleet.docker_for(self.engine)
 
     # ---- reading ------------------------------------------------------------------------
     def tags(self) -> list[str]:
@@ -148,7 +151,7 @@ class ImageCatalog:
         """Every local image with who uses it: 2 engine calls and one database read."""
         raw_images = self.docker.images_raw()
         containers = self.docker.containers_raw()
-        records = self.fleet.list()
+        records = [r for r in self.fleet.list() if r.engine == self.engine]
         default = normalized(str(self.fleet.settings.get("tracker.default_image") or ""))
         by_image: dict[str, list[dict]] = {}
         for container in containers:

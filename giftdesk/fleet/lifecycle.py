@@ -19,6 +19,7 @@ from giftdesk.db.models import TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import APP_LABEL, APP_VALUE, DESK_LABEL, ContainerConfig, is_adopted, labels_match
+from giftdesk.fleet.engines import engine_key
 from giftdesk.fleet.environment import dash_password_secret
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
@@ -36,12 +37,17 @@ class Lifecycle:
     def create(self, name: str, account_id: int, *, port: int | str | None = None,
                settings: InstanceSettings | None = None, template: int | str | None = None, start: bool = True,
                schedule_start: str | None = None, schedule_stop: str | None = None,
-               schedule_tz: str | None = None, uid: str | None = None,
+               schedule_tz: str | None = None, uid: str | None = None, engine: str | None = None,
                service: ServiceOptions | None = None) -> InstanceRow:
-        """``uid``: the new instance's identity when the caller must know it first (adopt).
-        ``service``: run it as a one-replica Swarm service (the engine must be a Swarm manager)."""
+        """``uid``: the new instance's identity when the caller must know it first (adopt);
+        ``engine``: the named engine to run it on (default: the local one);
+        ``service``: run it as a one-replica Swarm service (the local engine must be a Swarm manager)."""
         self.ctx.require("operator", "create instances")
         name = checks.instance_name(name)
+        engine = engine_key(engine)
+        if not self.engines.exists(engine):
+            raise NotFoundError(f"There is no Docker engine called '{engine}' (`giftdesk engine list` shows them).")
+        docker = self.docker_for(engine)
         template_row = self.template(template) if template not in (None, "") else None
         base = template_row.settings if template_row else InstanceSettings()
         settings = (settings or base).cleaned()
@@ -49,6 +55,10 @@ class Lifecycle:
         settings = replace(settings, image=image)
         if service is not None:
             service = service.cleaned()
+            if engine:
+                raise ValidationError(f"Swarm services run on the local engine for now, not on '{engine}': make the "
+                                      "Swarm manager the local engine (Settings → Docker host) to run services there.",
+                                      field="engine")
             self.swarm.require_manager()
             # A service restarts on failure, and host-mode publishing binds every address of its node.
             settings = replace(settings, restart_policy="on-failure", publish_address="0.0.0.0")
@@ -61,11 +71,11 @@ class Lifecycle:
             if session.scalar(select(Instance.id).where(Instance.name == name)):
                 raise ConflictError(f"An instance called '{name}' exists already.")
             has_key = session.scalar(select(TrackerCredential.id).where(TrackerCredential.account_id == account_id))
-        self._check_engine_side(settings)
-        port = self._choose_port(settings, port)
+        self._check_engine_side(settings, engine)
+        port = self._choose_port(settings, port, engine=engine)
         if not has_key:  # a tracker without a key only restart-loops
             self.keys.generate(account_id)
-        backend = self.backend_url(settings.network)
+        backend = self._engine_backend_url(engine, settings.network)
         environment = self._environment(account_id, backend, port, settings)
         password = environment["DASH_PASSWORD"]
         uid = uid or uuid.uuid4().hex
@@ -75,7 +85,7 @@ class Lifecycle:
             with self.ctx.db.session() as session:
                 record = Instance(uid=uid, name=name, status="creating", account_id=account_id,
                                   tiktok_username=environment["TIKTOK_USERNAME"], port=port, backend_api_url=backend,
-                                  debug_mode=settings.debug_mode, engine="", image=image, network=settings.network,
+                                  debug_mode=settings.debug_mode, engine=engine, image=image, network=settings.network,
                                   publish_address=settings.publish_address, restart_policy=settings.restart_policy,
                                   memory_limit_mb=settings.memory_limit_mb, cpu_millis=settings.cpu_millis,
                                   schedule_start=schedule[0], schedule_stop=schedule[1], schedule_tz=schedule[2],
@@ -87,7 +97,7 @@ class Lifecycle:
                 session.add(record)
                 session.flush()
                 entry = self.journal.add(session, "create", uid, record.id,
-                                         payload={"name": name, "port": port, "start": start,
+                                         payload={"name": name, "port": port, "start": start, "engine": engine,
                                                   "mode": SERVICE_MODE if service is not None else CONTAINER_MODE})
                 session.flush()
                 instance_id, entry_id = record.id, entry.id
@@ -101,7 +111,7 @@ class Lifecycle:
             if service is not None:
                 service_id = self._create_swarm_service(config, service)
             else:
-                container_id = self._create_container(config)
+                container_id = self._create_container(config, docker)
             failpoint("create.after_container")
             with self.ctx.db.session() as session:
                 record = session.get(Instance, instance_id)
@@ -114,10 +124,10 @@ class Lifecycle:
             if service_id is not None and not self._discard_service(service_id):
                 self.journal.release(entry_id)
             else:
-                self._undo_create(instance_id, entry_id, container_id)
+                self._undo_create(instance_id, entry_id, container_id, docker)
             raise
         failpoint("create.after_link")
-        where = " as a Swarm service" if service is not None else ""
+        where = (" as a Swarm service" if service is not None else "") + (f" on the engine '{engine}'" if engine else "")
         self.record_event(instance_id, "info", f"Created{where} on port {port} from {image}")
         self._apply_public_url(self.get(instance_id))
         self.ctx.events.publish(InstancesChanged((instance_id,)))
@@ -137,7 +147,7 @@ class Lifecycle:
                                   field="account")
         return self.create(new_name, target_account, settings=source.settings, start=start,
                            schedule_start=source.schedule_start, schedule_stop=source.schedule_stop,
-                           schedule_tz=source.schedule_tz, service=options_of(source))
+                           schedule_tz=source.schedule_tz, engine=source.engine, service=options_of(source))
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, ref: int | str) -> InstanceRow:
@@ -160,13 +170,13 @@ class Lifecycle:
         with self.ctx.db.read_session() as session:
             record = self._record(session, ref)
             instance_id, name, container_id, status = record.id, record.name, record.container_id, record.status
-            mode, service_id = record.mode, record.service_id
+            mode, service_id, engine = record.mode, record.service_id, record.engine
         if mode == SERVICE_MODE:
             self._service_action(instance_id, name, service_id, action)
         elif not container_id or status == "missing":
             raise NotFoundError(missing_container_text(name))
         else:
-            self._container_action(instance_id, name, container_id, action, timeout)
+            self._container_action(instance_id, name, container_id, action, timeout, engine)
         status, stamp, message = self._LIFECYCLE[action]
         with self.ctx.db.session() as session:
             stored = session.get(Instance, instance_id)
@@ -176,16 +186,18 @@ class Lifecycle:
                 session.add(InstanceLog(instance_id=instance_id, level="info", message=message))
         return self.get(instance_id) if fetch else None
 
-    def _container_action(self, instance_id: int, name: str, container_id: str, action: str, timeout: int) -> None:
+    def _container_action(self, instance_id: int, name: str, container_id: str, action: str, timeout: int,
+                          engine: str = "") -> None:
+        docker = self.docker_for(engine)
         try:
             if action == "start":
-                self.docker.start(container_id)
+                docker.start(container_id)
             elif action == "stop":
-                self.docker.stop(container_id, timeout=timeout)
+                docker.stop(container_id, timeout=timeout)
             else:
-                self.docker.restart(container_id, timeout=timeout)
+                docker.restart(container_id, timeout=timeout)
         except NotFoundError as exc:
-            if self.docker.exists(container_id):
+            if docker.exists(container_id):
                 raise
             self.note_missing(instance_id, name)
             raise NotFoundError(missing_container_text(name)) from exc
@@ -194,13 +206,14 @@ class Lifecycle:
         """Removes the instance's own container (checked by its labels) and the record."""
         self.ctx.require("operator", "delete instances")
         row = self.get(ref)
-        entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id)
+        entry_id = self.journal.begin("delete", row.uid, row.id, old_container_id=row.container_id,
+                                      payload={"engine": row.engine})
         try:
             failpoint("delete.after_journal")
             if row.is_service:
                 self._remove_own_service(row)
             elif row.container_id and self._is_ours(row.container_id, row):
-                self.docker.remove(row.container_id, force=True)
+                self.docker_for(row.engine).remove(row.container_id, force=True)
         except BaseException:
             self.journal.drop(entry_id)  # the record is still there: nothing to finish later
             raise
@@ -231,36 +244,38 @@ class Lifecycle:
             runtime.scheduler.cancel_prefix(f"instance.{instance_id}.")
 
     # ---- internals ----------------------------------------------------------------------
-    def _check_engine_side(self, settings: InstanceSettings) -> None:
-        if settings.image and not self.docker.image_exists(settings.image):
-            raise ValidationError(f"The image '{settings.image}' is not on the Docker engine; build or load it first "
+    def _check_engine_side(self, settings: InstanceSettings, engine: str = "") -> None:
+        docker = self.docker_for(engine)
+        where = f"the engine '{engine}'" if engine else "the Docker engine"
+        if settings.image and not docker.image_exists(settings.image):
+            raise ValidationError(f"The image '{settings.image}' is not on {where}; build or load it first "
                                   "(giftdesk image build DIR --tag …).", field="image")
-        if settings.network not in ("bridge", "host") and settings.network not in self.docker.networks():
+        if settings.network not in ("bridge", "host") and settings.network not in docker.networks():
             raise ValidationError(f"There is no Docker network called '{settings.network}'.", field="network")
 
     def _is_ours(self, container_id: str, row: InstanceRow) -> bool:
         try:
-            details = self.docker.inspect(container_id)
+            details = self.docker_for(row.engine).inspect(container_id)
         except NotFoundError:
             return False
         if is_adopted(details.get("Id"), row):
             return True
         return labels_match(details.get("Config", {}).get("Labels") or {}, row, self.desk_id)
 
-    def _discard(self, container_id: str | None) -> bool:
+    def _discard(self, container_id: str | None, docker=None) -> bool:
         if container_id:
             try:
-                self.docker.remove(container_id, force=True)
+                (docker or self.docker).remove(container_id, force=True)
             except Exception:
                 log.exception("Could not remove the half-made container %s", container_id[:12])
                 return False
         return True
 
-    def _undo_create(self, instance_id: int, entry_id: int, container_id: str | None) -> None:
+    def _undo_create(self, instance_id: int, entry_id: int, container_id: str | None, docker=None) -> None:
         """A failed create leaves nothing: its container, its 'creating' record, its journal entry.
         When the container could not be removed, recovery finishes the job later."""
         try:
-            if not self._discard(container_id):
+            if not self._discard(container_id, docker):
                 self.journal.release(entry_id)
                 return
             with self.ctx.db.session() as session:
@@ -272,18 +287,19 @@ class Lifecycle:
         except Exception:
             log.exception("Could not undo the create of instance %s; recovery will", instance_id)
 
-    def _create_container(self, config: ContainerConfig) -> str:
+    def _create_container(self, config: ContainerConfig, docker=None) -> str:
         """The engine's create; a name held by another container is explained, not just 'Conflict'."""
+        docker = docker or self.docker
         try:
-            return self.docker.create(config)
+            return docker.create(config)
         except ConflictError as exc:
             if "already in use" not in str(exc):
                 raise
-            raise ConflictError(self._name_held(config.name)) from exc
+            raise ConflictError(self._name_held(config.name, docker)) from exc
 
-    def _name_held(self, name: str) -> str:
+    def _name_held(self, name: str, docker) -> str:
         try:
-            labels = (self.docker.inspect(name).get("Config") or {}).get("Labels") or {}
+            labels = (docker.inspect(name).get("Config") or {}).get("Labels") or {}
         except GiftDeskError:
             labels = {}
         if labels.get(APP_LABEL) == APP_VALUE and labels.get(DESK_LABEL) == self.desk_id:

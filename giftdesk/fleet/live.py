@@ -37,6 +37,7 @@ class LiveInstance:
     net_tx: int | None = None
     net_rx_rate: float | None = None  # bytes/s received, from the previous sample
     net_tx_rate: float | None = None
+    engine: str = ""  # the named engine it runs on ('' the local one)
 
     @property
     def uptime_seconds(self) -> float | None:
@@ -72,6 +73,8 @@ class FleetLive:
     _stats_wanted: dict[object, tuple[int, ...] | None] = field(default_factory=dict)
     connection: str = "starting"  # connected | reconnecting | down | starting
     connection_detail: str = ""
+    # The named engines' watchers: engine name -> (connected | reconnecting | starting, detail).
+    engine_connections: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def get(self, instance_id: int) -> LiveInstance:
         with self._lock:

@@ -157,7 +157,7 @@ class FleetProbe(Service):
         current = self.live.get(row.id)
         answered, state, error = False, None, ""
         try:
-            state = read_state(client, row.local_url)
+            state = read_state(client, self.fleet.tracker_url(row))
             answered = True
             self._failures[row.id] = 0
         except ServiceUnavailableError as exc:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from giftdesk.core.errors import NotFoundError, ValidationError
+from giftdesk.core.errors import GiftDeskError, NotFoundError, ValidationError
 from giftdesk.db.fleet_models import Instance
 from giftdesk.db.models import TikTokAccount
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import (CONTAINER_PREFIX, DESK_LABEL, NAME_LABEL, TRACKER_PORT, ContainerSummary,
                                        belongs_to, env_of)
+from giftdesk.fleet.engines import engine_key
 from giftdesk.fleet.events import InstancesChanged, InstanceStateChanged
 from giftdesk.fleet.journal import failpoint
 from giftdesk.fleet.records import InstanceRow
@@ -70,17 +71,29 @@ class AdoptionHint:
 class Reconciling:
     """Part of ``FleetService``: what the engine and the records disagree about, and putting it right."""
 
-    def reconcile(self) -> Reconciliation:
+    def reconcile(self, engine: str | None = None) -> Reconciliation:
         """Interrupted operations are recovered first; then records whose container is gone are
         marked missing (or relinked to a container carrying their uid, account and port); labelled
         containers without a record are orphans (reported, never removed here). A viewer gets the
-        same answer and changes nothing: what it finds waits for an operator's sync."""
+        same answer and changes nothing: what it finds waits for an operator's sync.
+
+        ``engine``: only the instances of that engine (None: every engine). A named engine that
+        does not answer is left out (its records are not marked missing); orphans are the local
+        engine's."""
         may_write = self.ctx.actor.can("operator")
-        recovered = self.recover()
-        containers = self.docker.list_trackers()
-        by_id = {c.id: c for c in containers}
+        recovered = self.recover() if not engine else []
+        engines = [engine_key(engine)] if engine is not None else self._engines_with_records()
+        listed: dict[str, list[ContainerSummary]] = {}
+        for name in engines:
+            try:
+                listed[name] = self.docker_for(name).list_trackers()
+            except GiftDeskError:
+                if not name:
+                    raise
+                log.info("The engine '%s' did not answer; its instances are left as they are", name)
         busy = self.journal.busy_uids()  # an operation under way decides about these itself
-        rows = self.list()
+        every = self.list()
+        rows = [r for r in every if r.engine in listed]
         known_ids = {r.container_id for r in rows if r.container_id}
         missing, relinked = [], []
         gone_services = {r.id for r in self.missing_services(rows)} if any(r.is_service for r in rows) else set()
@@ -91,7 +104,8 @@ class Reconciling:
                     if may_write and self.note_missing(row.id, row.name):
                         self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
                 continue
-            if row.uid in busy or (row.container_id and row.container_id in by_id):
+            containers = listed[row.engine]
+            if row.uid in busy or (row.container_id and any(c.id == row.container_id for c in containers)):
                 continue
             match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)
             if match is not None:
@@ -107,8 +121,8 @@ class Reconciling:
                 missing.append(row)
                 if may_write and self.note_missing(row.id, row.name):
                     self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
-        uids = {r.uid for r in rows}
-        orphans = [c for c in containers if c.id not in known_ids and c.uid not in busy
+        uids = {r.uid for r in every}
+        orphans = [c for c in listed.get("", ()) if c.id not in known_ids and c.uid not in busy
                    and c.labels.get(DESK_LABEL, self.desk_id) == self.desk_id]
         left_by_create = frozenset(o.id for o in orphans if o.uid and o.uid not in uids)
         if may_write and (missing or relinked):

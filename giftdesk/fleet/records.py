@@ -144,7 +144,7 @@ class InstanceRow:
             "adoptedContainerId": self.adopted_container_id,
             "customerId": self.customer_id, "customerName": self.customer_name,
             "tiktokUsername": f"@{self.tiktok_username}", "port": self.port, "backendApiUrl": self.backend_api_url,
-            "engine": self.engine or "default", **self.settings.to_json(),
+            "engine": self.engine or "local", **self.settings.to_json(),
             "schedule": {"start": self.schedule_start, "stop": self.schedule_stop, "timeZone": self.schedule_tz},
             "publicUrl": self.public_url, "localUrl": self.local_url, "templateId": self.template_id,
             "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),

@@ -11,8 +11,11 @@ each reconnect): its reconcile runs ``FleetService.recover`` first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
 
+from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 from giftdesk.fleet.backend_recovery import ENDPOINT_SERVICE, BackendRecovery
 from giftdesk.fleet.live import FleetLive
 from giftdesk.fleet.probe import FleetProbe
@@ -22,6 +25,7 @@ from giftdesk.fleet.stats import FleetStatsSampler
 from giftdesk.fleet.watcher import FleetWatcher
 
 
+log = logging.getLogger(__name__)
 FEATURE = "fleet"
 
 
@@ -34,6 +38,7 @@ class FleetRuntime:
     stats: FleetStatsSampler
     schedules: FleetSchedules
     recovery: BackendRecovery | None = None
+    engine_watchers: dict[str, FleetWatcher] = field(default_factory=dict)  # the named engines'
 
 
 def install(runtime, probe_interval: float | None = None, stats_interval: float | None = None,
@@ -52,13 +57,39 @@ def install(runtime, probe_interval: float | None = None, stats_interval: float 
     if runtime.endpoint is not None:  # only where this process runs the endpoint trackers call
         recovery = BackendRecovery(desk, service, runtime.jobs, lambda: _endpoint_running(runtime),
                                    **({"grace": recovery_grace} if recovery_grace is not None else {}))
-    for item in (watcher, probe, stats, recovery):
+    # Each named engine has a watcher of its own: one that does not answer holds up no other.
+    engine_watchers = {row.name: FleetWatcher(desk, service, live, engine=row.name)
+                       for row in service.engines.list_engines() if not row.local}
+    for item in (watcher, *engine_watchers.values(), probe, stats, recovery):
         if item is not None:
             runtime.add(item)
     schedules.sync()
-    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery)
+    fleet = FleetRuntime(service, live, watcher, probe, stats, schedules, recovery, engine_watchers)
+    _follow_new_engines(runtime, fleet)
     runtime.install_feature(FEATURE, fleet)
     return fleet
+
+
+def _follow_new_engines(runtime, fleet: FleetRuntime) -> None:
+    """An engine added while the runtime runs gets its watcher at once (here, or, when another
+    process added it, with the first change to the instances). A removed engine's watcher stays,
+    trying with its longest pause, and carries on if the name comes back."""
+    lock = threading.Lock()
+
+    def sync(_event=None) -> None:
+        try:
+            names = [row.name for row in fleet.service.engines.list_engines() if not row.local]
+        except Exception:
+            log.warning("Could not read the engines to watch", exc_info=True)
+            return
+        with lock:
+            for name in names:
+                if name not in fleet.engine_watchers:
+                    fleet.engine_watchers[name] = runtime.add(FleetWatcher(runtime.desk, fleet.service, fleet.live,
+                                                                           engine=name))
+
+    fleet.watcher.on_close += [runtime.desk.events.subscribe(EnginesChanged, sync),
+                               runtime.desk.events.subscribe(InstancesChanged, sync)]
 
 
 def _endpoint_running(runtime) -> bool:

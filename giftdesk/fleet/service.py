@@ -13,23 +13,27 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from giftdesk.core.context import ServiceContext
-from giftdesk.core.errors import NotFoundError, ServiceUnavailableError
+from giftdesk.core.errors import GiftDeskError, NotFoundError, ServiceUnavailableError
 from giftdesk.db.fleet_models import Instance, InstanceLog
 from giftdesk.db.models import AccountLegacyId, Customer, TikTokAccount
 from giftdesk.docker.clients import DockerClients
 from giftdesk.fleet.bulk import BulkActions
 from giftdesk.fleet.docker_api import ContainerSummary, FleetDocker
 from giftdesk.fleet.edit import Editing
+from giftdesk.fleet.engines import EngineService
 from giftdesk.fleet.environment import TrackerEnvironment, scrub
 from giftdesk.fleet.journal import Journal
 from giftdesk.fleet.lifecycle import Lifecycle
+from giftdesk.fleet.move import Moving
 from giftdesk.fleet.ports import PortAllocation
 from giftdesk.fleet.reconcile import Reconciling
 from giftdesk.fleet.services_mode import SwarmServices
@@ -55,8 +59,8 @@ MISSING_MESSAGE = "The container is missing; recreate it with `giftdesk instance
 MISSING_SERVICE_MESSAGE = "The Swarm service is missing; delete the instance and create it again"
 
 
-class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls, TrackerCalls,
-                   TrackerEnvironment, SwarmServices):
+class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templates, PortAllocation, PublicUrls,
+                   TrackerCalls, TrackerEnvironment, SwarmServices):
     """Instances of one data directory on one Docker engine.
 
     ``settings`` and ``keys`` are the desk's SettingsService and KeyService (ports, default image,
@@ -69,7 +73,8 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
         self.ctx = ctx
         self.settings = settings
         self.keys = keys
-        self.docker = FleetDocker(clients)
+        self.engines = EngineService(ctx, clients)
+        self.docker = self.engines.adapter("")  # the local (configured) engine's
         self.desk_id = ctx.secrets.namespace
         self.journal = Journal(ctx.db)
         self._runtime = runtime
@@ -79,48 +84,100 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
     def close(self) -> None:
         if self._own_http is not None:
             self._own_http.close()
+        self.engines.close()
+
+    def docker_for(self, engine: str | None) -> FleetDocker:
+        """The adapter of the engine an instance lives on ('' or "local": the configured one)."""
+        return self.engines.adapter(engine)
 
     # ---- reading ------------------------------------------------------------------------
     def list(self, with_state: bool = False, search: str | None = None,
              unknown_if_unreachable: bool = False) -> list[InstanceRow]:
-        """``unknown_if_unreachable``: with the engine down, the records with state 'unknown'
-        instead of an error (what is known is still shown)."""
+        """``unknown_if_unreachable``: with the local engine down, the records with state 'unknown'
+        instead of an error (what is known is still shown). A named engine that does not answer
+        never fails the list: its rows are 'unknown'. Each engine is asked once, all at once."""
         if with_state and unknown_if_unreachable:
             try:
                 return self.list(with_state=True, search=search)
             except ServiceUnavailableError:
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
-        # With state, the engine's list runs while the database answers (two waits overlap).
-        pending = _LIST_POOL.submit(self.docker.list_fleet, self.desk_id) if with_state else None
+        # With state, the engines' lists run while the database answers (the waits overlap).
+        engines = self._engines_with_records() if with_state else []
+        pending = self._ask_engines(engines)
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
         except BaseException:
-            if pending is not None:
-                pending.cancel()
+            for future in pending.values():
+                future.cancel()
             raise
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
             records = [r for r in records if needle in r.name or needle in r.tiktok_username
                        or needle in (r.customer_name_ or "").lower()]
-        if pending is None:
+        if not with_state:
             return [InstanceRow.of(r, r.customer_id_, r.customer_name_, account_legacy_id=r.legacy_id_)
                     for r in records]
-        by_id = {c.id: c for c in pending.result()}
+        by_engine = self._listed(pending)
         # Each row made once, with its state (the refresh is on the table's hot path).
-        rows = [InstanceRow.of(r, r.customer_id_, r.customer_name_,
-                               *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")),
-                               account_legacy_id=r.legacy_id_)
-                for r in records]
+        rows = []
+        for r in records:
+            by_id = by_engine.get(r.engine)
+            if by_id is None:  # a named engine that did not answer (or was added meanwhile)
+                rows.append(InstanceRow.of(r, r.customer_id_, r.customer_name_, UNKNOWN_STATE,
+                                           account_legacy_id=r.legacy_id_))
+                continue
+            rows.append(InstanceRow.of(r, r.customer_id_, r.customer_name_,
+                                       *_container_state(r.container_id, r.status, by_id.get(r.container_id or "")),
+                                       account_legacy_id=r.legacy_id_))
         return self._attach_service_states(rows) if any(r.is_service for r in rows) else rows
 
+    def _engines_with_records(self) -> list[str]:
+        """The local engine, and every named engine an instance lives on."""
+        with self.ctx.db.read_session() as session:
+            named = set(session.scalars(select(Instance.engine).where(Instance.engine != "").distinct()))
+        return ["", *sorted(named)]
+
+    def _ask_engines(self, engines: list[str]) -> dict:
+        """Each engine's tracker list (this desk's, and those an import took over), asked at once; a named engine that did not answer lately is
+        not asked (its rows read 'unknown' until it is tried again)."""
+        return {engine: _LIST_POOL.submit(self.docker_for(engine).list_fleet, self.desk_id)
+                for engine in engines if not engine or not self.engines.believed_unreachable(engine)}
+
+    def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
+        """Each engine's containers by id. The local engine's failure raises; a named engine that
+        fails, or has not answered within NAMED_ENGINE_WAIT_S, is None (noted as unreachable, so
+        the next refreshes do not wait for it either)."""
+        listed: dict[str, dict[str, ContainerSummary] | None] = {}
+        deadline = time.monotonic() + NAMED_ENGINE_WAIT_S
+        for engine, future in sorted(pending.items()):  # the local one ('') first
+            try:
+                if not engine:
+                    listed[engine] = {c.id: c for c in future.result()}
+                    continue
+                listed[engine] = {c.id: c for c in future.result(timeout=max(0.0, deadline - time.monotonic()))}
+                self.engines.note_reachable(engine)
+            except (GiftDeskError, FutureTimeout):
+                if not engine:
+                    raise
+                self.engines.note_unreachable(engine)
+                listed[engine] = None
+        return listed
+
     def attach_state(self, rows: list[InstanceRow], containers: list[ContainerSummary] | None = None) -> list[InstanceRow]:
-        """The engine's view of every row from ONE list call."""
-        if containers is None:
-            containers = self.docker.list_fleet(self.desk_id)
-        by_id = {c.id: c for c in containers}
-        rows = [_with_summary(row, by_id.get(row.container_id or "")) for row in rows]
-        return self._attach_service_states(rows) if any(r.is_service for r in rows) else rows
+        """The engines' view of every row from ONE list call per engine (``containers``: the local
+        engine's list, already made)."""
+        engines = sorted({row.engine for row in rows} | ({""} if containers is None else set()))
+        pending = self._ask_engines([engine for engine in engines if engine or containers is None])
+        by_engine = self._listed(pending)
+        if containers is not None:
+            by_engine[""] = {c.id: c for c in containers}
+        result = []
+        for row in rows:
+            by_id = by_engine.get(row.engine)
+            result.append(row.with_container(UNKNOWN_STATE) if by_id is None
+                          else _with_summary(row, by_id.get(row.container_id or "")))
+        return self._attach_service_states(result) if any(r.is_service for r in result) else result
 
     def get(self, ref: int | str, with_state: bool = False, unknown_if_unreachable: bool = False) -> InstanceRow:
         with self.ctx.db.read_session() as session:
@@ -206,7 +263,9 @@ class FleetService(Lifecycle, Editing, BulkActions, Reconciling, Templates, Port
             return session.scalar(select(Instance.id).where(Instance.uid == uid))
 
 
-_LIST_POOL = ThreadPoolExecutor(4, thread_name_prefix="fleet-list")
+_LIST_POOL = ThreadPoolExecutor(8, thread_name_prefix="fleet-list")
+# How long a refresh waits for a named engine's list before showing its rows as 'unknown'.
+NAMED_ENGINE_WAIT_S = 3.0
 # Core rows, not ORM entities, from a statement built once: the refresh is on the table's hot path.
 _LIST_QUERY = (select(Instance.__table__, Customer.id.label("customer_id_"), Customer.name.label("customer_name_"),
                       AccountLegacyId.legacy_id.label("legacy_id_"))

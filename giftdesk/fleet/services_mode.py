@@ -250,7 +250,7 @@ class SwarmServices:
             return self.swarm.logs(row.service_id, tail=tail, since=since, timestamps=timestamps)
         if not row.container_id:
             raise ValidationError(f"'{row.name}' has no container; recreate it first.")
-        return self.docker.logs(row.container_id, tail=tail, since=since, timestamps=timestamps)
+        return self.docker_for(row.engine).logs(row.container_id, tail=tail, since=since, timestamps=timestamps)
 
     def open_instance_log_stream(self, row: InstanceRow, tail: int | None = None, since: datetime | None = None,
                                  timestamps: bool = False):
@@ -261,7 +261,8 @@ class SwarmServices:
             return self.swarm.open_log_stream(row.service_id, tail=tail, since=since, timestamps=timestamps)
         if not row.container_id:
             raise ValidationError(f"'{row.name}' has no container; recreate it first.")
-        return self.docker.open_log_stream(row.container_id, tail=tail, since=since, timestamps=timestamps)
+        return self.docker_for(row.engine).open_log_stream(row.container_id, tail=tail, since=since,
+                                                           timestamps=timestamps)
 
 
 def options_of(row: InstanceRow) -> ServiceOptions | None:

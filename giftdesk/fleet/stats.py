@@ -67,6 +67,11 @@ class FleetStatsSampler(Service):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def sample(self, instance_ids: list[int]) -> None:
+        # A named engine its watcher cannot reach is not asked: its calls would only wait out
+        # their timeout and hold up the round of every other engine.
+        down = {name for name, (state, _detail) in dict(self.live.engine_connections).items() if state != "connected"}
+        if down:
+            instance_ids = [i for i in instance_ids if self.live.get(i).engine not in down]
         futures = [self._pool.submit(self._sample_one, i) for i in instance_ids]
         for future in futures:
             try:
@@ -78,7 +83,7 @@ class FleetStatsSampler(Service):
         live = self.live.get(instance_id)
         if not live.container_id or live.state != "running":
             return
-        raw = self.fleet.docker.stats_once(live.container_id)
+        raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
         if sample.read_at is None:

@@ -22,7 +22,22 @@ class TrackerCalls:
         from giftdesk.fleet.probe import read_state
 
         row = self.get(ref)
-        return read_state(self._http(), row.local_url)
+        return read_state(self._http(), self.tracker_url(row))
+
+    def _tracker_state_at(self, row: InstanceRow):
+        from giftdesk.fleet.probe import read_state
+
+        return read_state(self._http(), self.tracker_url(row))
+
+    def tracker_url(self, row: InstanceRow) -> str:
+        """Where this console calls the tracker: on this computer its local URL; on an engine on
+        another computer, that computer's address (the port published on all addresses there)."""
+        host = self.engines.tracker_host_of(row.engine) if row.engine else None
+        if host is None:
+            return row.local_url
+        if row.network != "host" and row.publish_address not in ("0.0.0.0", "127.0.0.1"):
+            return row.local_url  # published on one address of that computer: reached there
+        return f"http://{host}:{row.port}"
 
     def health_now(self, row: InstanceRow):
         """(health, TrackerState or None) from one probe now, for the CLI (the runtime probes on its own)."""
@@ -47,10 +62,10 @@ class TrackerCalls:
             return {}
         with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
             first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker.stats_once(r.stats_container_id)), rows)))
+                self.docker_for(r.engine).stats_once(r.stats_container_id)), rows)))
             time.sleep(1.0)
             second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker.stats_once(r.stats_container_id), first[r.id]), rows)))
+                self.docker_for(r.engine).stats_once(r.stats_container_id), first[r.id]), rows)))
         return second
 
     def live_command(self, ref: int | str, command: str) -> dict:
@@ -59,7 +74,7 @@ class TrackerCalls:
 
         self.ctx.require("operator", f"{command} trackers")
         row = self.get(ref)
-        answer = send_live_command(self._http(), row.local_url, command)
+        answer = send_live_command(self._http(), self.tracker_url(row), command)
         self.record_event(row.id, "info", "Connected to the TikTok live" if command == "connect"
                           else "Disconnected from the TikTok live")
         return answer

@@ -42,6 +42,10 @@ class PublicUrls:
         except GiftDeskError as exc:
             log.warning("Could not set the instance URL of %s: %s", row.name, exc)
 
+    def _engine_backend_url(self, engine: str, network: str) -> str:
+        """What trackers on ``engine`` call: the engine's own backend URL when it has one."""
+        return self.engines.backend_url_of(engine) or self.backend_url(network)
+
     def backend_url(self, network: str) -> str:
         """The endpoint's advertised address; with host networking the endpoint's loopback one."""
         settings = self.settings.all()

@@ -42,11 +42,15 @@ SERVICE_POLL_S = 5.0
 class FleetWatcher(Service):
     name = "fleet-watcher"
 
-    def __init__(self, desk, fleet, live):
+    def __init__(self, desk, fleet, live, engine: str = ""):
+        """``engine``: the named engine this watcher follows ('' the local one); one watcher each."""
         super().__init__()
         self.desk = desk
         self.fleet = fleet
         self.live = live
+        self.engine = engine
+        if engine:
+            self.name = f"fleet-watcher-{engine}"
         self._stream = None
         self._lock = threading.Lock()
         self._last_event: float | None = None
@@ -67,6 +71,7 @@ class FleetWatcher(Service):
         self.failed_attempts = 0  # in a row, since the engine last answered
         self._sync = threading.Event()
         self._unsubscribe = desk.events.subscribe(InstancesChanged, lambda _e: self._sync.set())
+        self.on_close: list = []  # more to undo when the runtime closes its services
 
     # ---- Service -------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -75,31 +80,32 @@ class FleetWatcher(Service):
         while not stop.is_set():
             try:
                 since = self._last_event
-                check_socket(self.fleet.docker.clients.where)
+                docker = self.fleet.docker_for(self.engine)
+                check_socket(docker.clients.where)
                 # Every tracker's events, not only this desk's: a container taken over from another
                 # manager carries that manager's labels; ``_instance_of`` keeps only ours.
-                stream = self.fleet.docker.open_event_stream(since=since)
+                stream = docker.open_event_stream(since=since)
                 with self._lock:
                     self._stream = stream
                 if stop.is_set():
                     stream.close()
                     return
-                services = ServiceEventFollower(self.fleet.swarm, self._service_event, self._look_elsewhere,
-                                                SERVICE_POLL_S)
-                with self._lock:
-                    self._services = services
-                services.start()
+                if not self.engine:  # Swarm services run on the local engine
+                    services = ServiceEventFollower(self.fleet.swarm, self._service_event, self._look_elsewhere,
+                                                    SERVICE_POLL_S)
+                    with self._lock:
+                        self._services = services
+                    services.start()
                 # The list after subscribing: nothing can fall between the two.
                 self.resync(reconcile=True)
-                was = self.live.connection
-                self.live.connection, self.live.connection_detail = "connected", ""
+                was = self._connection("connected", "")
                 detail = "watching the engine's events"
                 if not first:
                     self.reconnects += 1
                     detail = "reconnected after the engine went away; reconciled"
                 self.report("running", detail, reconnects=self.reconnects)
                 self._engine_answered()
-                if was != "connected":
+                if was != "connected" and not self.engine:
                     self.desk.events.publish(FleetConnectionChanged("connected", detail))
                 first = False
                 delay = RECONNECT_FIRST_S
@@ -124,16 +130,32 @@ class FleetWatcher(Service):
                     services.stop()
             if stop.is_set():
                 break
-            if self.live.connection != "reconnecting":
-                self.live.connection = "reconnecting"
+            if self._connection("reconnecting") != "reconnecting" and not self.engine:
                 self.desk.events.publish(FleetConnectionChanged("reconnecting", "the engine's event stream ended"))
             self.report("running", "reconnecting to the Docker engine…", reconnects=self.reconnects)
             stop.wait(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
 
+    def _connection(self, state: str, detail: str | None = None) -> str:
+        """Sets this watcher's engine connection state; returns the one before. The local engine's
+        is the fleet's ``connection``; a named engine's is kept beside it."""
+        if not self.engine:
+            was = self.live.connection
+            self.live.connection = state
+            if detail is not None:
+                self.live.connection_detail = detail
+            return was
+        was, old_detail = self.live.engine_connections.get(self.engine, ("starting", ""))
+        self.live.engine_connections[self.engine] = (state, old_detail if detail is None else detail)
+        return was
+
     def _attempt_failed(self, exc: Exception) -> None:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        self.live.connection_detail = reason
+        if self.engine:
+            state, _old = self.live.engine_connections.get(self.engine, ("starting", ""))
+            self.live.engine_connections[self.engine] = (state, reason)
+        else:
+            self.live.connection_detail = reason
         self.failed_attempts += 1
         if self.failed_attempts == 1:
             log.warning("Fleet watcher: the Docker engine is away (%s); trying again with pauses growing to %d s",
@@ -156,6 +178,8 @@ class FleetWatcher(Service):
 
     def close(self) -> None:
         self._unsubscribe()
+        for undo in self.on_close:
+            undo()
 
     # ---- state -----------------------------------------------------------------------------
     def resync(self, reconcile: bool = False) -> None:
@@ -163,18 +187,18 @@ class FleetWatcher(Service):
         self.resyncs += 1
         if reconcile:
             try:
-                self.fleet.reconcile()
+                self.fleet.reconcile(engine=self.engine)
             except Exception:
                 log.warning("Reconciling the fleet failed", exc_info=True)
-        rows = self.fleet.list(with_state=True)
+        every = self.fleet.list()
+        rows = self.fleet.attach_state([row for row in every if row.engine == self.engine])
         self._by_uid = {row.uid: row.id for row in rows}
         self._by_container = {row.container_id: row.id for row in rows if row.container_id}
         self._names = {row.id: row.name for row in rows}
         self._by_service = {row.service_id: row.id for row in rows if row.service_id}
         self._elsewhere = {row.id for row in rows if _not_seen_here(row)}
-        known = set()
+        known = {row.id for row in every}
         for row in rows:
-            known.add(row.id)
             if row.container_id:
                 self._current[row.id] = row.container_id
             started = row.last_started_at if row.state == "running" else None
@@ -188,7 +212,7 @@ class FleetWatcher(Service):
     def _set(self, instance_id: int, name: str, state: str, exit_code: int | None, container_id: str | None,
              started_at: datetime | None = None, engine_health: str | None = None, force: bool = False) -> None:
         changes = dict(name=name, state=state, exit_code=exit_code, container_id=container_id,
-                       engine_health=engine_health)
+                       engine_health=engine_health, engine=self.engine)
         if started_at is not None:
             changes["started_at"] = started_at
         if state != "running":
@@ -220,6 +244,8 @@ class FleetWatcher(Service):
         if action == "create":
             self._current[instance_id] = container_id
             return
+        if not self._lives_here(instance_id):
+            return  # moved to (or not yet moved from) another engine: that engine's watcher decides
         if self._current.get(instance_id) not in (None, container_id) and action != "start":
             return  # a parked or replaced container of this instance (an edit in progress)
         if action == "start":
@@ -336,6 +362,19 @@ class FleetWatcher(Service):
             if found is not None:
                 self._by_uid[uid] = found
         return found
+
+    def _lives_here(self, instance_id: int) -> bool:
+        """Whether the instance's record says it is on this watcher's engine (a gone record: yes)."""
+        from sqlalchemy import select
+
+        from giftdesk.db.fleet_models import Instance
+
+        try:
+            with self.desk.db.read_session() as session:
+                engine = session.scalar(select(Instance.engine).where(Instance.id == instance_id))
+        except Exception:
+            return True
+        return engine is None or engine == self.engine
 
     def _busy(self, instance_id: int) -> bool:
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import Qt
 
 from giftdesk.gui import theme
 from tests.gui.conftest import idle

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import datetime, timezone
 
 import httpx
 import pytest

@@ -10,10 +10,13 @@ from giftdesk.core.printable import escape_controls
 from giftdesk.fleet.units import fmt_size
 
 
-def _catalog(desk):
+ENGINE = arg("--engine", help="the Docker engine (default: local; see `engine list`)")
+
+
+def _catalog(desk, args):
     from giftdesk.fleet.images import ImageCatalog
 
-    return ImageCatalog(desk.fleet)
+    return ImageCatalog(desk.fleet, args.engine or "")
 
 
 def _removal_output(results) -> Output:
@@ -25,29 +28,30 @@ def _removal_output(results) -> Output:
 def register(cli) -> None:
     image = cli.group("image", "Docker images for trackers")
 
-    @image.command("list", "local images, gift-tracker ones first, with the containers and instances using them")
+    @image.command("list", "local images, gift-tracker ones first, with the containers and instances using them",
+                   ENGINE)
     def list_(desk, args):
-        rows = _catalog(desk).list()
+        rows = _catalog(desk, args).list()
         return Output([r.to_json() for r in rows],
                       Table(["TAGS", "ID", "SIZE", "CONTAINERS", "INSTANCES", "CREATED"],
                             [(", ".join(r.tags) or "<none>", r.short_id, fmt_size(r.size_bytes),
                               r.containers, ", ".join(r.instances), r.created) for r in rows]))
 
     @image.command("build", "build an image from a folder with a Dockerfile (the tracker's repository)",
-                   arg("directory", metavar="DIR"), arg("--tag", required=True, help="e.g. gift-tracker:latest"))
+                   arg("directory", metavar="DIR"), arg("--tag", required=True, help="e.g. gift-tracker:latest"), ENGINE)
     def build(desk, args):
         def show(line: str) -> None:
             if not args.json:
                 print(escape_controls(line, keep="\t"), file=sys.stdout, flush=True)  # a build step's output
 
         lines: list[str] = []
-        result = _catalog(desk).build(args.directory, args.tag, on_line=lambda line: (lines.append(line), show(line)))
+        result = _catalog(desk, args).build(args.directory, args.tag, on_line=lambda line: (lines.append(line), show(line)))
         return Output({**result.to_json(), "log": lines}, f"Built {result.tag} ({result.short_id}).")
 
     @image.command("remove", "remove an image (refused while a container or an instance uses it, unless --force)",
-                   arg("reference", metavar="IMAGE"), arg("--force", action="store_true"), YES)
+                   arg("reference", metavar="IMAGE"), arg("--force", action="store_true"), ENGINE, YES)
     def remove(desk, args):
-        catalog = _catalog(desk)
+        catalog = _catalog(desk, args)
         row = catalog.find(args.reference)
         if row.in_use and not args.force:
             raise ValidationError(f"{row.reference} is used by {row.usage}; stop and delete them first, or --force.")
@@ -56,9 +60,9 @@ def register(cli) -> None:
 
     @image.command("prune", "remove images no container uses and no instance names (the default image stays)",
                    arg("--match", help="only images whose tag or id contains this text"),
-                   arg("--dry-run", action="store_true", help="list what would go, remove nothing"), YES)
+                   arg("--dry-run", action="store_true", help="list what would go, remove nothing"), ENGINE, YES)
     def prune(desk, args):
-        catalog = _catalog(desk)
+        catalog = _catalog(desk, args)
         needle = (args.match or "").strip().lower()
         unused = [r for r in catalog.unused() if not needle or needle in " ".join(r.tags).lower() or needle in r.id]
         if args.dry_run or not unused:

@@ -45,6 +45,15 @@ TARGETS = (arg("names", nargs="*", metavar="NAME", help="instance names or ids")
            arg("--concurrency", type=int, default=8, help="how many at a time (default 8)"))
 
 
+def _warn_unknown(rows) -> None:
+    """Which engines did not answer, when some rows' states are unknown."""
+    down = sorted({r.engine or "local" for r in rows if r.state == UNKNOWN_STATE})
+    if down == ["local"]:
+        warn(ENGINE_DOWN_WARNING)
+    elif down:
+        warn(f"the Docker engine(s) {', '.join(down)} do not answer: the states of their instances are unknown.")
+
+
 def _settings(args, base):
     from giftdesk.fleet import spec
 
@@ -192,33 +201,36 @@ def register(cli) -> None:
                       arg("name", metavar="NAME"), arg("--account", type=int, required=True, help="TikTok account id"),
                       arg("--port", help="host port (default: the next free one in the range)"),
                       arg("--template", help="template name or id to start from"),
-                      arg("--no-start", action="store_true", help="create only"), *SETTINGS_ARGS, *SCHEDULE_ARGS,
-                      *SERVICE_ARGS)
+                      arg("--no-start", action="store_true", help="create only"),
+                      arg("--engine", help="the Docker engine to run it on (default: local; see `engine list`)"),
+                      *SETTINGS_ARGS, *SCHEDULE_ARGS, *SERVICE_ARGS)
     def create(desk, args):
         from giftdesk.fleet.spec import InstanceSettings
 
         base = desk.fleet.template(args.template).settings if args.template else InstanceSettings()
         row = desk.fleet.create(args.name, args.account, port=args.port, settings=_settings(args, base),
                                 template=args.template, start=not args.no_start, schedule_start=args.start_at,
-                                schedule_stop=args.stop_at, schedule_tz=args.tz, service=_service_options(args))
-        what = "as a Swarm service " if row.is_service else ""
+                                schedule_stop=args.stop_at, schedule_tz=args.tz, engine=args.engine,
+                                service=_service_options(args))
+        what = " as a Swarm service" if row.is_service else ""
+        where = f" on the engine '{row.engine}'" if row.engine else ""
         return Output(row.to_json(),
-                      f"Created '{row.name}' {what}on port {row.port} ({row.state_label}): {row.local_url}")
+                      f"Created '{row.name}'{what}{where} on port {row.port} ({row.state_label}): {row.local_url}")
 
     @instance.command("list", "list instances with their container state", arg("--search"))
     def list_(desk, args):
         rows = desk.fleet.list(with_state=True, search=args.search, unknown_if_unreachable=True)
-        if any(r.state == UNKNOWN_STATE for r in rows):
-            warn(ENGINE_DOWN_WARNING)
+        _warn_unknown(rows)
         return Output([r.to_json() for r in rows], Table(
-            ["NAME", "STATE", "TIKTOK", "ACCOUNT", "CUSTOMER", "PORT", "IMAGE", "NETWORK", "RUNS AS"],
-            [(r.name, r.state_label, f"@{r.tiktok_username}", r.account_ref, r.customer_name, r.port, r.image,
-              r.network, _runs_as(r)) for r in rows]))
+            ["NAME", "ENGINE", "STATE", "TIKTOK", "ACCOUNT", "CUSTOMER", "PORT", "IMAGE", "NETWORK", "RUNS AS"],
+            [(r.name, r.engine or "local", r.state_label, f"@{r.tiktok_username}", r.account_ref, r.customer_name,
+              r.port, r.image, r.network, _runs_as(r)) for r in rows]))
 
     @instance.command("ports", "the tracker port range (Settings) with who holds each port",
-                      arg("--free", action="store_true", help="only the free ports"))
+                      arg("--free", action="store_true", help="only the free ports"),
+                      arg("--engine", help="the ports of this engine (default: local)"))
     def ports(desk, args):
-        uses = desk.fleet.port_uses()
+        uses = desk.fleet.port_uses(engine=args.engine or "")
         if any(u.holder == "unknown" for u in uses):
             warn(ENGINE_DOWN_WARNING)
         shown = [u for u in uses if u.free] if args.free else uses
@@ -230,6 +242,15 @@ def register(cli) -> None:
         if row.state == UNKNOWN_STATE:
             warn(ENGINE_DOWN_WARNING)
         return _show(desk, row)
+
+    @instance.command("move", "move an instance to another engine: created and started there, its tracker "
+                      "answering, then the old container removed (on failure it stays where it was)",
+                      arg("name", metavar="NAME"), arg("--engine", required=True, help="the engine to move it to"),
+                      arg("--port", help="host port there (default: the same when free, else the next free one)"))
+    def move(desk, args):
+        row = desk.fleet.move(args.name, args.engine, port=args.port)
+        return Output(row.to_json(), f"Moved '{row.name}' to the engine '{row.engine or 'local'}' "
+                                     f"(port {row.port}, {row.state_label}).")
 
     @instance.command("edit", "change an instance (the container is recreated; the old one is put back on failure)",
                       arg("name", metavar="NAME"), arg("--port"), *SETTINGS_ARGS, *SCHEDULE_ARGS,

@@ -1,0 +1,457 @@
+"""Named engines: a second real dockerd on loopback TCP with mutual TLS (tests/support/tls_engine.py).
+
+The command line adds it (the connection tested first), lists it, and runs a tracker on it from
+create to delete; a wrong CA or a closed port is refused with one sentence and nothing stored;
+REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE pointing at another CA change nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import require_service
+from tests.fleet.conftest import FLEET_IMAGE, free_port, remove_desk_containers, unique
+from tests.support.docker_engine import IMAGE_DIR
+from tests.support.tls_engine import build_image, start_tls_engine
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="session")
+def tls_engine(engine):
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        require_service(False, f"a second Docker engine with TLS ({exc})")
+    try:
+        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+        assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def second(tls_engine, fleet_desk):
+    """The TLS engine's own client (its unix socket); this desk's containers on it go afterwards."""
+    client = tls_engine.client()
+    yield client
+    remove_desk_containers(client, fleet_desk.secrets.namespace)
+    client.close()
+
+
+def _add(cli, tls_engine, name: str = "tls", **extra):
+    argv = ["engine", "add", name, "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca),
+            "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key)]
+    for key, value in extra.items():
+        argv += [f"--{key.replace('_', '-')}", value]
+    return cli.json(*argv)
+
+
+def _wait_state(cli, name: str, state: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.json("instance", "show", name)
+        if shown["state"] == state or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.2)
+
+
+def test_an_engine_with_the_right_certificates_is_added_and_listed(cli, tls_engine, second, fleet_desk):
+    added = _add(cli, tls_engine)
+    assert added["name"] == "tls" and added["reachable"] is True and added["tls"] is True
+    assert added["version"] and added["swarm"] == "inactive"
+    listed = {e["name"]: e for e in cli.json("engine", "list")}
+    assert set(listed) == {"local", "tls"}
+    assert listed["local"]["local"] is True and listed["local"]["reachable"] is True
+    assert listed["tls"]["host"] == tls_engine.host and listed["tls"]["reachable"] is True
+    assert listed["tls"]["instances"] == 0 and listed["tls"]["swarm"] == "inactive"
+    assert cli.json("engine", "test", "tls")["reachable"] is True
+    assert cli.json("engine", "info", "tls")["apiVersion"]
+    out, _ = cli("engine", "list")
+    assert "tls" in out and tls_engine.host in out
+    # The client key is in the keyring, never in the database.
+    assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
+    key_text = tls_engine.key.read_text()
+    with fleet_desk.db.read_session() as session:
+        from sqlalchemy import text
+
+        for row in session.execute(text("SELECT * FROM docker_engines")).all():
+            assert all(key_text.strip() not in str(value) for value in row)
+
+
+def test_a_wrong_ca_or_a_closed_port_is_refused_with_a_sentence_and_nothing_is_stored(cli, tls_engine, second):
+    _, err = cli("engine", "add", "bad", "--host", tls_engine.host, "--tls-ca", str(tls_engine.other_ca),
+                 "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key), expect=2)
+    assert err.startswith("giftdesk: ") and err.count("\n") == 1 and "'bad'" in err and "certificate" in err
+    _, err = cli("engine", "add", "closed", "--host", f"tcp://127.0.0.1:{free_port()}", "--tls-ca",
+                 str(tls_engine.ca), "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key), expect=2)
+    assert "'closed'" in err and err.count("\n") == 1
+    _, err = cli("engine", "add", "half", "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca), expect=2)
+    assert "all three" in err
+    assert [e["name"] for e in cli.json("engine", "list")] == ["local"]
+
+
+def test_another_ca_bundle_in_the_environment_does_not_override_the_engines(cli, tls_engine, second, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_engine.other_ca))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tls_engine.other_ca))
+    assert _add(cli, tls_engine)["reachable"] is True
+    assert cli.json("engine", "test", "tls")["reachable"] is True
+
+
+def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("tls")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls")
+    assert created["engine"] == "tls" and created["state"] == "running"
+    container_id = created["containerId"]
+    assert second.api.inspect_container(container_id)["State"]["Running"]
+    assert not engine.api.containers(all=True, filters={"id": container_id})  # not on the first engine
+    listed = {r["name"]: r for r in cli.json("instance", "list")}
+    assert listed[name]["engine"] == "tls" and listed[name]["state"] == "running"
+    assert cli.json("instance", "show", name)["engine"] == "tls"
+    out, _ = cli("instance", "list")
+    assert "tls" in out
+    assert {e["name"]: e for e in cli.json("engine", "list")}["tls"]["instances"] == 1
+    images = {t: i for i in cli.json("image", "list", "--engine", "tls") for t in i["tags"]}
+    assert name in images[FLEET_IMAGE]["instances"]  # the TLS engine's own images, with its instances
+
+    assert cli.json("instance", "stop", name)[0]["outcome"] == "ok"
+    assert not second.api.inspect_container(container_id)["State"]["Running"]
+    assert cli.json("instance", "show", name)["state"] == "exited"
+    assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
+    assert _wait_state(cli, name, "running")["state"] == "running"
+
+    second.api.stop(container_id, timeout=1)  # stopped outside the console
+    assert _wait_state(cli, name, "exited")["state"] == "exited"
+
+    # Names are unique across engines; ports are checked on the engine that publishes.
+    _, err = cli("instance", "create", name, "--account", str(acct.id), expect=2)
+    assert "exists already" in err
+    _, err = cli("instance", "create", unique("tls"), "--account", str(acct.id), "--engine", "tls",
+                 "--port", str(created["port"]), expect=2)
+    assert "belongs to instance" in err
+    _, err = cli("instance", "create", unique("tls"), "--account", str(acct.id), "--engine", "nowhere", expect=2)
+    assert "nowhere" in err
+    # Both engines publish on this computer: the stopped tracker's port is not handed to the local one.
+    _, err = cli("instance", "create", unique("loc"), "--account", str(acct.id), "--port", str(created["port"]),
+                 expect=2)
+    assert f"belongs to instance '{name}'" in err
+
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+    assert not second.api.containers(all=True, filters={"id": container_id})
+    assert cli.json("instance", "list") == []
+
+
+def test_removing_an_engine_is_refused_while_instances_live_there_unless_forced(cli, tls_engine, second, account):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("rm")
+    created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls", "--no-start")
+    _, err = cli("engine", "remove", "tls", expect=2)
+    assert "still runs 1 instance" in err and name in err
+    _, err = cli("engine", "remove", "tls", "--force", expect=2)  # no terminal, no --yes
+    assert "--yes" in err
+    assert cli.json("engine", "remove", "tls", "--force", "--yes")["forgottenInstances"] == [name]
+    assert cli.json("instance", "list") == []
+    assert [e["name"] for e in cli.json("engine", "list")] == ["local"]
+    # Nothing on the engine was deleted.
+    assert second.api.containers(all=True, filters={"id": created["containerId"]})
+
+
+def test_a_backend_url_is_checked(cli, tls_engine, second):
+    _, err = cli("engine", "add", "tls", "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca), "--tls-cert",
+                 str(tls_engine.cert), "--tls-key", str(tls_engine.key), "--backend-url", "ftp://x", expect=2)
+    assert "http" in err
+    added = _add(cli, tls_engine, backend_url="http://10.232.0.1:8080/api/instances")
+    assert added["backendUrl"] == "http://10.232.0.1:8080/api/instances"
+    edited = cli.json("engine", "edit", "tls", "--no-backend-url")
+    assert edited["backendUrl"] is None and edited["reachable"] is True
+    moved = cli.json("engine", "edit", "tls", "--host", tls_engine.host.replace("127.0.0.1", "localhost"))
+    assert moved["tls"] is True and moved["reachable"] is True  # a new tcp:// address keeps the certificates
+    _, err = cli("engine", "edit", "tls", "--tls-ca", str(tls_engine.other_ca), "--tls-cert", str(tls_engine.cert),
+                 "--tls-key", str(tls_engine.key), expect=2)
+    assert "'tls'" in err and "certificate" in err  # refused: the stored engine is unchanged
+    assert cli.json("engine", "test", "tls")["reachable"] is True
+
+
+def test_the_runtime_watches_each_engine_and_one_that_does_not_answer_holds_up_nothing(
+        fleet_desk, tls_engine, second, account, engine):
+    from giftdesk.db.fleet_models import DockerEngineRecord
+    from giftdesk.fleet.events import InstanceProbed, InstanceStateChanged, InstanceStatsSampled
+    from giftdesk.fleet.runtime import install
+    from giftdesk.runtime import Runtime
+    from tests.fleet.test_runtime import Recorder
+
+    desk = fleet_desk
+    with desk.db.session() as session:  # an engine that was added, then went away
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+    local = desk.fleet.create(unique("lw"), account().id)
+    recorder = Recorder(desk, InstanceStateChanged, InstanceProbed, InstanceStatsSampled)
+    rt = Runtime(desk, endpoint=False, features=False)
+    fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    assert set(fleet.engine_watchers) == {"gone"}
+    rt.start()
+    try:
+        # Added while the runtime runs: its watcher starts at once.
+        desk.engines.add("tls", tls_engine.host, tls_ca=str(tls_engine.ca), tls_cert=str(tls_engine.cert),
+                         tls_key=str(tls_engine.key))
+        assert set(fleet.engine_watchers) == {"gone", "tls"}
+        remote = desk.fleet.create(unique("rw"), account().id, engine="tls")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                fleet.live.connection == "connected"
+                and fleet.live.engine_connections.get("tls", ("",))[0] == "connected"):
+            time.sleep(0.05)
+        assert fleet.live.connection == "connected"
+        assert fleet.live.engine_connections["tls"][0] == "connected"
+        assert fleet.live.engine_connections.get("gone", ("starting",))[0] != "connected"
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "running")
+        assert fleet.live.get(remote.id).engine == "tls"
+        # Its probe and its stats, from its own engine (the unreachable one asked for nothing).
+        recorder.wait(lambda e: isinstance(e, InstanceProbed) and e.instance_id == remote.id and e.health == "healthy")
+        fleet.live.want_stats("test")
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == remote.id
+                      and e.memory_bytes > 0)
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == local.id)
+        fleet.live.release_stats("test")
+        after = len(recorder.events)
+        second.api.stop(remote.container_id, timeout=1)  # outside the console, on the TLS engine
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "exited", after=after)
+        engine.api.stop(local.container_id, timeout=1)  # and on the local one
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == local.id
+                      and e.state == "exited", after=after)
+        rows = {r.name: r for r in desk.fleet.list(with_state=True)}
+        assert rows[remote.name].state == "exited" and rows[local.name].state == "exited"
+        # Moved home while both watchers run: the old engine's events about it do not count.
+        desk.fleet.start(remote.id)
+        after = len(recorder.events)
+        moved = desk.fleet.move(remote.id, "local")
+        assert moved.engine == "" and moved.state == "running"
+        recorder.wait(lambda e: isinstance(e, InstanceStateChanged) and e.instance_id == remote.id
+                      and e.state == "running" and e.container_id == moved.container_id, after=after)
+        seen = [e for _t, e in recorder.events[after:] if isinstance(e, InstanceStateChanged)
+                and e.instance_id == remote.id]
+        assert all(e.state != "missing" for e in seen), seen
+        assert desk.fleet.get(remote.id).status != "missing"
+    finally:
+        rt.stop()
+
+
+def test_an_engine_that_does_not_answer_leaves_the_others_rows_alone(cli, fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    acct = account()
+    with fleet_desk.db.session() as session:
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+        session.add(Instance(name="far-away", account_id=acct.id, tiktok_username=acct.username, port=3399,
+                             backend_api_url="http://10.0.0.1/api/instances", image=FLEET_IMAGE, engine="gone",
+                             container_id="f" * 64, status="running"))
+    name = unique("near")
+    cli.json("instance", "create", name, "--account", str(acct.id))
+    rows = {r["name"]: r for r in cli.json("instance", "list")}
+    assert rows[name]["state"] == "running" and rows[name]["engine"] == "local"
+    assert rows["far-away"]["state"] == "unknown" and rows["far-away"]["engineUnreachable"] is True
+    _, err = cli("instance", "list")
+    assert "gone" in err and "local" not in err
+    listed = {e["name"]: e for e in cli.json("engine", "list")}
+    assert listed["gone"]["reachable"] is False and listed["gone"]["instances"] == 1
+    assert listed["local"]["reachable"] is True
+    assert cli.json("engine", "test", "gone", expect=1)["reachable"] is False
+    # A sync does not call the unreachable engine's instance missing.
+    cli.json("instance", "sync")
+    assert cli.json("instance", "show", "far-away")["status"] == "running"
+
+
+@pytest.mark.parametrize("point", ["create.after_record", "create.after_container", "create.after_link",
+                                   "delete.after_journal", "delete.after_remove"])
+def test_an_operation_killed_on_the_tls_engine_is_finished_there(cli, fleet_desk, tls_engine, second, account, point):
+    from tests.fleet.test_crash_recovery import Crash
+
+    _add(cli, tls_engine)
+    crash = Crash(fleet_desk, second, cli, account)
+    acct = account()
+    name = unique("kt")
+    if point.startswith("create"):
+        crash.run("instance", "create", name, "--account", str(acct.id), "--engine", "tls", failpoint=point)
+    else:
+        cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls")
+        crash.run("instance", "delete", name, "--yes", failpoint=point)
+    rows = crash.check()  # one sync: one matching container on the TLS engine per record, nothing else
+    assert all(row.engine == "tls" and row.state == "running" for row in rows.values())
+    assert (name in rows) == (point in ("create.after_container", "create.after_link"))
+
+
+def test_an_engine_from_a_docker_context_uses_the_clis_own_store(cli, tls_engine, second, tmp_path, monkeypatch,
+                                                                  account):
+    config = tmp_path / "docker-config"
+    made = subprocess.run(
+        ["docker", "context", "create", "tlsctx", "--docker",
+         f"host={tls_engine.host},ca={tls_engine.ca},cert={tls_engine.cert},key={tls_engine.key}"],
+        env={"DOCKER_CONFIG": str(config), "PATH": "/usr/local/bin:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_engine.other_ca))
+    added = cli.json("engine", "add", "ctx", "--context", "tlsctx")
+    assert added["reachable"] is True and added["context"] == "tlsctx" and added["host"] == tls_engine.host
+    name = unique("ctx")
+    created = cli.json("instance", "create", name, "--account", str(account().id), "--engine", "ctx")
+    assert second.api.inspect_container(created["containerId"])["State"]["Running"]
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+    _, err = cli("engine", "add", "nope", "--context", "no-such-context", expect=2)
+    assert "no Docker context called 'no-such-context'" in err
+
+
+def test_trackers_on_another_computer_are_called_at_its_address(fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    acct = account()
+    with fleet_desk.db.session() as session:
+        session.add_all([DockerEngineRecord(name="far", host="tcp://192.0.2.10:2376"),
+                         DockerEngineRecord(name="near", host="tcp://127.0.0.1:2376"),
+                         DockerEngineRecord(name="shell", host="ssh://ops@tracker-host.example")])
+        for engine, name, address, port in (("far", "t-far", "0.0.0.0", 3400), ("near", "t-near", "0.0.0.0", 3400),
+                                            ("shell", "t-shell", "127.0.0.1", 3400),
+                                            ("far", "t-one", "198.51.100.7", 3401)):
+            session.add(Instance(name=name, account_id=acct.id, tiktok_username=acct.username, port=port,
+                                 backend_api_url="http://192.0.2.1/api/instances", image=FLEET_IMAGE, engine=engine,
+                                 publish_address=address))
+    fleet = fleet_desk.fleet
+    assert fleet.tracker_url(fleet.get("t-far")) == "http://192.0.2.10:3400"
+    assert fleet.tracker_url(fleet.get("t-near")) == "http://127.0.0.1:3400"
+    assert fleet.tracker_url(fleet.get("t-shell")) == "http://tracker-host.example:3400"
+    assert fleet.tracker_url(fleet.get("t-one")) == "http://198.51.100.7:3401"
+    # A loopback backend URL is refused for the engine on another computer, not for the one here.
+    from giftdesk.core.errors import ValidationError
+    from giftdesk.fleet.engines import check_backend_url
+
+    with pytest.raises(ValidationError, match="loopback"):
+        check_backend_url("http://127.0.0.1:8080/api/instances", "tcp://192.0.2.10:2376")
+    assert check_backend_url("http://127.0.0.1:8080/api/instances/", "tcp://127.0.0.1:2376").endswith("/instances")
+
+
+def test_an_instance_moves_to_the_tls_engine_and_back(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("mv")
+    created = cli.json("instance", "create", name, "--account", str(acct.id))
+    moved = cli.json("instance", "move", name, "--engine", "tls")
+    assert moved["engine"] == "tls" and moved["state"] == "running" and moved["uid"] == created["uid"]
+    assert moved["port"] != created["port"]  # both engines publish on this computer: the old port was held
+    assert second.api.inspect_container(moved["containerId"])["State"]["Running"]
+    assert not engine.api.containers(all=True, filters={"id": created["containerId"]})  # the old one is gone
+    events = [e["message"] for e in cli.json("instance", "events", name)]
+    assert any("Moved from the engine 'local' to 'tls'" in m for m in events)
+
+    _, err = cli("instance", "move", name, "--engine", "tls", expect=2)
+    assert "already" in err
+    _, err = cli("instance", "move", name, "--engine", "nowhere", expect=2)
+    assert "nowhere" in err
+
+    cli.json("instance", "stop", name)
+    back = cli.json("instance", "move", name, "--engine", "local")
+    assert back["engine"] == "local" and back["state"] == "exited"  # stopped before, stopped after
+    assert not second.api.containers(all=True, filters={"id": moved["containerId"]})
+    assert engine.api.inspect_container(back["containerId"])["Config"]["Labels"]["giftdesk.instance.uid"] == \
+        created["uid"]
+    assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
+
+
+def test_a_move_to_an_engine_without_the_image_changes_nothing(cli, tls_engine, second, account, engine):
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("mi")
+    local_only = "giftdesk-fleet-local-only:latest"
+    engine.api.tag(FLEET_IMAGE, "giftdesk-fleet-local-only", "latest")
+    try:
+        created = cli.json("instance", "create", name, "--account", str(acct.id), "--image", local_only)
+        _, err = cli("instance", "move", name, "--engine", "tls", expect=2)
+        assert "not on the engine 'tls'" in err and err.count("\n") == 1
+        shown = cli.json("instance", "show", name)
+        assert shown["engine"] == "local" and shown["containerId"] == created["containerId"]
+        assert shown["state"] == "running"
+        cli.json("instance", "delete", name, "--yes")
+    finally:
+        engine.api.remove_image(local_only)
+
+
+@pytest.mark.parametrize("point", ["move.after_create", "move.after_switch", "move.after_ready",
+                                   "move.after_remove_old"])
+def test_a_move_killed_at_each_step_ends_on_one_engine(cli, fleet_desk, tls_engine, second, account, engine, point):
+    from tests.fleet.test_crash_recovery import Crash
+
+    _add(cli, tls_engine)
+    acct = account()
+    name = unique("km")
+    created = cli.json("instance", "create", name, "--account", str(acct.id))
+    Crash(fleet_desk, engine, cli, account).run("instance", "move", name, "--engine", "tls", failpoint=point)
+    cli.json("instance", "sync")
+    shown = cli.json("instance", "show", name)
+    ours = {"label": f"giftdesk.instance.uid={created['uid']}"}
+    on_local, on_tls = engine.api.containers(all=True, filters=ours), second.api.containers(all=True, filters=ours)
+    kept = point in ("move.after_ready", "move.after_remove_old")
+    assert shown["engine"] == ("tls" if kept else "local")
+    assert [c["Id"] for c in (on_tls if kept else on_local)] == [shown["containerId"]]
+    assert not (on_local if kept else on_tls)  # nothing left on the other engine
+    assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
+    assert cli.json("instance", "show", name)["state"] == "running"
+
+
+class MuteEngine:
+    """A TCP port that accepts connections and never answers: an engine that hangs."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.accepted: list = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.accepted:
+            connection.close()
+        self._thread.join(timeout=5)
+
+
+def test_a_named_engine_that_hangs_is_not_waited_for_again(fleet_desk, account):
+    from giftdesk.db.fleet_models import DockerEngineRecord, Instance
+
+    mute = MuteEngine()
+    try:
+        acct = account()
+        with fleet_desk.db.session() as session:
+            session.add(DockerEngineRecord(name="mute", host=f"tcp://127.0.0.1:{mute.port}"))
+            session.add(Instance(name="hung", account_id=acct.id, tiktok_username=acct.username, port=3398,
+                                 backend_api_url="http://192.0.2.1/api/instances", image=FLEET_IMAGE, engine="mute",
+                                 container_id="e" * 64, status="running"))
+        near = fleet_desk.fleet.create(unique("near"), acct.id)
+        first = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
+        assert first == {near.name: "running", "hung": "unknown"}
+        asked = len(mute.accepted)
+        assert asked >= 1  # it was asked once, and did not answer in time
+        again = {r.name: r.state for r in fleet_desk.fleet.list(with_state=True)}
+        assert again == first and len(mute.accepted) == asked  # not asked again: the refresh did not wait
+        assert fleet_desk.fleet.get("hung", with_state=True).state == "unknown"
+    finally:
+        fleet_desk.fleet.engines.close()
+        mute.close()
