@@ -1,6 +1,6 @@
 """Fleet benchmark against the real Docker engine, every baseline in the same run.
 
-    python -m tests.bench.bench_fleet [--n 100] [--rounds 20] [--sample-seconds 10]
+    python -m tests.bench.bench_fleet [--n 100] [--rounds 20] [--sample-seconds 10] [--engines 2]
 
 1. fleet refresh (``FleetService.list(with_state=True)``: the records plus ONE ``GET
    /containers/json``) vs that raw call alone (the engine's floor) vs docker-py's default
@@ -60,7 +60,14 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--sample-seconds", type=float, default=10.0)
+    parser.add_argument("--engines", type=int, choices=(1, 2), default=1,
+                        help="2: the table's refresh across the local engine and a second one with TLS "
+                             "(tests/bench/bench_engines.py)")
     args = parser.parse_args()
+    if args.engines == 2:
+        from tests.bench.bench_engines import run
+
+        return run(args.n, args.rounds)
     n = args.n
 
     subprocess.run(["bash", str(REPO / "resources/tracker-test-image/build.sh")], check=True,
