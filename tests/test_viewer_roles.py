@@ -63,7 +63,7 @@ VIEWER_MAY = {
 PLUMBING = {
     "fampage": {"client", "close", "record_call", "share_connection", "use_http"},
     "engines": {"adapter", "believed_unreachable", "clients", "close", "note_reachable", "note_unreachable"},
-    "fleet": {"close", "docker_for", "record_event", "swarm"},
+    "fleet": {"close", "docker_for", "record_event", "swarm", "swarm_on"},
     "invoices": {"credit_for_order", "draft_for_order", "refresh_order_revenue"},
     "keys": {"issue"},
 }

@@ -55,11 +55,7 @@ class Lifecycle:
         settings = replace(settings, image=image)
         if service is not None:
             service = service.cleaned()
-            if engine:
-                raise ValidationError(f"Swarm services run on the local engine for now, not on '{engine}': make the "
-                                      "Swarm manager the local engine (Settings → Docker host) to run services there.",
-                                      field="engine")
-            self.swarm.require_manager()
+            self.swarm_on(engine).require_manager()
             # A service restarts on failure, and host-mode publishing binds every address of its node.
             settings = replace(settings, restart_policy="on-failure", publish_address="0.0.0.0")
         schedule = (checks.time_of_day(schedule_start, "start"), checks.time_of_day(schedule_stop, "stop"),
@@ -109,7 +105,7 @@ class Lifecycle:
             self.ctx.secrets.set(dash_password_secret(instance_id), password)
             failpoint("create.after_record")
             if service is not None:
-                service_id = self._create_swarm_service(config, service)
+                service_id = self._create_swarm_service(config, service, engine)
             else:
                 container_id = self._create_container(config, docker)
             failpoint("create.after_container")
@@ -121,7 +117,7 @@ class Lifecycle:
                                                                "network": settings.network, "mode": record.mode})
                 self.journal.finish(session, entry_id)
         except BaseException:
-            if service_id is not None and not self._discard_service(service_id):
+            if service_id is not None and not self._discard_service(service_id, engine):
                 self.journal.release(entry_id)
             else:
                 self._undo_create(instance_id, entry_id, container_id, docker)
@@ -172,7 +168,7 @@ class Lifecycle:
             instance_id, name, container_id, status = record.id, record.name, record.container_id, record.status
             mode, service_id, engine = record.mode, record.service_id, record.engine
         if mode == SERVICE_MODE:
-            self._service_action(instance_id, name, service_id, action)
+            self._service_action(instance_id, name, service_id, action, engine)
         elif not container_id or status == "missing":
             raise NotFoundError(missing_container_text(name))
         else:

@@ -39,6 +39,9 @@ class Moving:
             raise ValidationError(f"'{row.name}' is on the engine '{shown_name(target)}' already.", field="engine")
         if row.account_id is None:
             raise ConflictError(f"'{row.name}' has no TikTok account any more; it cannot be moved.")
+        if row.is_service:
+            raise ValidationError(f"'{row.name}' is a Swarm service: the Swarm places it (change its placement "
+                                  "constraints), or delete it and create it on the other engine.", field="engine")
         settings = row.settings
         self._check_engine_side(settings, target)
         if port in (None, "") and self.port_taken(row.port, settings, engine=target) is None:

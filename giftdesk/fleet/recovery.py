@@ -124,10 +124,12 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
 def _recover_service_create(fleet, entry: InstanceOperation, record: Instance | None, name: str) -> str:
     """The service made under the entry's uid is linked (and scaled up when the create was to start
     it); with no service, or no record, the create is rolled back."""
-    services = services_of_uid(fleet, entry.instance_uid)
+    engine = _engine_of(fleet, entry)
+    swarm = fleet.swarm_on(engine)
+    services = services_of_uid(fleet, entry.instance_uid, engine)
     if record is None or not services:
         for service in services:
-            fleet.swarm.remove_service(service.id)
+            swarm.remove_service(service.id)
         with fleet.ctx.db.session() as session:
             if record is not None:
                 session.delete(session.get(Instance, record.id))
@@ -139,20 +141,21 @@ def _recover_service_create(fleet, entry: InstanceOperation, record: Instance | 
         return summary
     keep, *extra = services
     for service in extra:
-        fleet.swarm.remove_service(service.id)
+        swarm.remove_service(service.id)
     if (entry.payload or {}).get("start") and keep.replicas == 0:
-        fleet.swarm.scale(keep.id, 1)
+        swarm.scale(keep.id, 1)
     return _write(fleet, entry, "instance.recover",
                   f"Finished an interrupted create of '{record.name}': linked its Swarm service {keep.id[:12]}",
                   record_changes={"service_id": keep.id, "status": "created"})
 
 
 def recover_delete(fleet, entry: InstanceOperation) -> str:
-    docker = fleet.docker_for(_engine_of(fleet, entry))
+    engine = _engine_of(fleet, entry)
+    docker = fleet.docker_for(engine)
     record = _record(fleet, entry.instance_uid)
     if record is not None and record.mode == SERVICE_MODE:
-        for service in services_of_uid(fleet, entry.instance_uid):
-            fleet.swarm.remove_service(service.id)
+        for service in services_of_uid(fleet, entry.instance_uid, engine):
+            fleet.swarm_on(engine).remove_service(service.id)
     _remove(docker, _containers_of(fleet, docker, entry.instance_uid))
     if entry.old_container_id and record is not None:
         try:

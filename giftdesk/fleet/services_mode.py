@@ -127,11 +127,16 @@ class SwarmServices:
 
     @property
     def swarm(self) -> SwarmAdapter:
+        """The local engine's Swarm calls."""
         return SwarmAdapter(self.docker)
 
-    def swarm_role(self) -> SwarmRole:
+    def swarm_on(self, engine: str | None) -> SwarmAdapter:
+        """The Swarm calls of the engine an instance lives on ('' or None: the local one)."""
+        return SwarmAdapter(self.docker_for(engine)) if engine else self.swarm
+
+    def swarm_role(self, engine: str | None = None) -> SwarmRole:
         """The engine's place in a Swarm (whether services can be made on it)."""
-        return self.swarm.role()
+        return self.swarm_on(engine).role()
 
     # ---- making and removing ---------------------------------------------------------------
     def _service_spec(self, config: ContainerConfig, options: ServiceOptions) -> ServiceSpec:
@@ -140,18 +145,18 @@ class SwarmServices:
                            target, config.network, config.memory_limit_mb, config.cpu_millis,
                            options.constraints, options.spread, options.publish_mode, 0, config.stop_timeout)
 
-    def _create_swarm_service(self, config: ContainerConfig, options: ServiceOptions) -> str:
+    def _create_swarm_service(self, config: ContainerConfig, options: ServiceOptions, engine: str = "") -> str:
         """The service, stopped (0 replicas); a name taken by another service is explained."""
         try:
-            return self.swarm.create_service(self._service_spec(config, options))
+            return self.swarm_on(engine).create_service(self._service_spec(config, options))
         except ConflictError as exc:
             raise ConflictError(f"The service name {config.name} is taken on the Swarm by a service that is not "
                                 "this instance's; remove or rename it first.") from exc
 
-    def _discard_service(self, service_id: str | None) -> bool:
+    def _discard_service(self, service_id: str | None, engine: str = "") -> bool:
         if service_id:
             try:
-                self.swarm.remove_service(service_id)
+                self.swarm_on(engine).remove_service(service_id)
             except Exception:
                 log.exception("Could not remove the half-made service %s", service_id[:12])
                 return False
@@ -161,40 +166,42 @@ class SwarmServices:
         if not row.service_id:
             return False
         try:
-            spec = self.swarm.inspect_service(row.service_id).get("Spec") or {}
+            spec = self.swarm_on(row.engine).inspect_service(row.service_id).get("Spec") or {}
         except NotFoundError:
             return False
         return labels_match(spec.get("Labels") or {}, row, self.desk_id)
 
     def _remove_own_service(self, row: InstanceRow) -> None:
         if self._service_is_ours(row):
-            self.swarm.remove_service(row.service_id)
+            self.swarm_on(row.engine).remove_service(row.service_id)
 
-    def _service_action(self, instance_id: int, name: str, service_id: str | None, action: str) -> None:
+    def _service_action(self, instance_id: int, name: str, service_id: str | None, action: str,
+                        engine: str = "") -> None:
         """start scales to one replica, stop to none, restart replaces the task."""
         if not service_id:
             raise NotFoundError(missing_service_text(name))
+        swarm = self.swarm_on(engine)
         try:
             if action == "start":
-                self.swarm.scale(service_id, 1, fresh=True)
+                swarm.scale(service_id, 1, fresh=True)
             elif action == "stop":
-                self.swarm.scale(service_id, 0)
-                self._wait_for_tasks_to_end(service_id)
+                swarm.scale(service_id, 0)
+                self._wait_for_tasks_to_end(swarm, service_id)
             else:
-                self.swarm.force_update(service_id)
+                swarm.force_update(service_id)
         except NotFoundError as exc:
-            if self.swarm.service_exists(service_id):
+            if swarm.service_exists(service_id):
                 raise
             self.note_missing(instance_id, name)
             raise NotFoundError(missing_service_text(name)) from exc
 
-    def _wait_for_tasks_to_end(self, service_id: str) -> None:
+    def _wait_for_tasks_to_end(self, swarm: SwarmAdapter, service_id: str) -> None:
         """A stop returns once the task has ended, as ``docker stop`` does: a start right after it
         would otherwise find the slot still taken by the stopping task, and the Swarm, seeing that
         task end well, would start none."""
         deadline = time.monotonic() + STOP_TIMEOUT_S + TASK_END_SLACK_S
         while time.monotonic() < deadline:
-            if not any(t.active for t in self.swarm.service(service_id).tasks):
+            if not any(t.active for t in swarm.service(service_id).tasks):
                 return
             time.sleep(TASK_POLL_S)
         log.warning("The task of service %s had not ended %d s after it was scaled to 0", service_id[:12],
@@ -202,11 +209,23 @@ class SwarmServices:
 
     # ---- reading -----------------------------------------------------------------------------
     def service_states(self, rows: Iterable[InstanceRow]) -> dict[int, ServiceState]:
-        """The state of every service row: three requests (services, tasks, nodes) and /info."""
-        rows = [r for r in rows if r.is_service]
-        if not rows:
-            return {}
-        swarm = self.swarm
+        """The state of every service row: per engine with services, three requests (services,
+        tasks, nodes) and /info."""
+        by_engine: dict[str, list[InstanceRow]] = {}
+        for row in rows:
+            if row.is_service:
+                by_engine.setdefault(row.engine or "", []).append(row)
+        states: dict[int, ServiceState] = {}
+        for engine, engine_rows in by_engine.items():
+            if engine and self.engines.believed_unreachable(engine):
+                states.update({r.id: ServiceState(UNKNOWN_STATE, f"the engine '{engine}' does not answer")
+                               for r in engine_rows})
+            else:
+                states.update(self._service_states_on(engine, engine_rows))
+        return states
+
+    def _service_states_on(self, engine: str, rows: list[InstanceRow]) -> dict[int, ServiceState]:
+        swarm = self.swarm_on(engine)
         try:
             role = swarm.role()
             if not role.manager:
@@ -247,7 +266,7 @@ class SwarmServices:
         if row.is_service:
             if not row.service_id:
                 raise ValidationError(missing_service_text(row.name))
-            return self.swarm.logs(row.service_id, tail=tail, since=since, timestamps=timestamps)
+            return self.swarm_on(row.engine).logs(row.service_id, tail=tail, since=since, timestamps=timestamps)
         if not row.container_id:
             raise ValidationError(f"'{row.name}' has no container; recreate it first.")
         return self.docker_for(row.engine).logs(row.container_id, tail=tail, since=since, timestamps=timestamps)
@@ -258,7 +277,8 @@ class SwarmServices:
         if row.is_service:
             if not row.service_id:
                 raise ValidationError(missing_service_text(row.name))
-            return self.swarm.open_log_stream(row.service_id, tail=tail, since=since, timestamps=timestamps)
+            return self.swarm_on(row.engine).open_log_stream(row.service_id, tail=tail, since=since,
+                                                             timestamps=timestamps)
         if not row.container_id:
             raise ValidationError(f"'{row.name}' has no container; recreate it first.")
         return self.docker_for(row.engine).open_log_stream(row.container_id, tail=tail, since=since,
@@ -298,16 +318,17 @@ def service_of_json(raw: dict) -> ServiceOptions | None:
     return ServiceOptions(tuple(map(str, constraints)), tuple(map(str, spread)), publish == "ingress").cleaned()
 
 
-def services_of_uid(fleet, uid: str) -> list[ServiceView]:
-    """The Swarm services of this desk made for the instance ``uid`` (recovery's question). Raises
-    ServiceUnavailableError while the engine is no Swarm manager: the question waits."""
+def services_of_uid(fleet, uid: str, engine: str = "") -> list[ServiceView]:
+    """The Swarm services of this desk made for the instance ``uid`` on ``engine`` (recovery's
+    question). Raises ServiceUnavailableError while the engine is no Swarm manager: the question waits."""
     from giftdesk.core.errors import ServiceUnavailableError
     from giftdesk.fleet.docker_api import DESK_LABEL, UID_LABEL
 
-    role = fleet.swarm.role()
+    swarm = fleet.swarm_on(engine)
+    role = swarm.role()
     if not role.manager:
         raise ServiceUnavailableError(f"Swarm services cannot be read: {role.not_manager_reason}.")
-    return fleet.swarm.services([f"{UID_LABEL}={uid}", f"{DESK_LABEL}={fleet.desk_id}"])
+    return swarm.services([f"{UID_LABEL}={uid}", f"{DESK_LABEL}={fleet.desk_id}"])
 
 
 def _with_state(row: InstanceRow, state: ServiceState) -> InstanceRow:

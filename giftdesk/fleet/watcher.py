@@ -90,12 +90,11 @@ class FleetWatcher(Service):
                 if stop.is_set():
                     stream.close()
                     return
-                if not self.engine:  # Swarm services run on the local engine
-                    services = ServiceEventFollower(self.fleet.swarm, self._service_event, self._look_elsewhere,
-                                                    SERVICE_POLL_S)
-                    with self._lock:
-                        self._services = services
-                    services.start()
+                services = ServiceEventFollower(self.fleet.swarm_on(self.engine), self._service_event,
+                                                self._look_elsewhere, SERVICE_POLL_S)
+                with self._lock:
+                    self._services = services
+                services.start()
                 # The list after subscribing: nothing can fall between the two.
                 self.resync(reconcile=True)
                 was = self._connection("connected", "")

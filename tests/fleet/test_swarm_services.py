@@ -256,3 +256,29 @@ def test_a_pending_service_runs_once_a_node_gets_the_label(swarm_desk, swarm, ru
         assert shown["state"] == "running" and shown["stateReason"] is None and shown["node"]
     finally:
         swarm.docker("node", "update", "--label-rm", "zone", swarm.node_id)
+
+
+@pytest.mark.timeout(120)
+def test_a_service_on_a_named_engine_that_is_a_swarm_manager(fleet_desk, swarm, cli, account):
+    """The local engine is no manager; the Swarm engine is registered by name and the service goes there."""
+    start = 4400 + os.getpid() % 200
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 39})
+    cli.json("engine", "add", "swarm", "--host", swarm.host)
+    try:
+        assert {e["name"]: e["swarm"] for e in cli.json("engine", "list")}["swarm"] == "manager"
+        acct = account()
+        name = unique("named")
+        created = cli.json("instance", "create", name, "--account", str(acct.id), "--service", "--engine", "swarm",
+                           "--network", "host")
+        assert created["mode"] == "service" and created["engine"] == "swarm"
+        assert swarm.docker("service", "inspect", created["serviceId"], check=False).returncode == 0
+        assert wait_for(lambda: cli.json("instance", "show", name)["state"] == "running", 60)
+        stopped = cli.json("instance", "stop", name)
+        assert stopped[0]["outcome"] == "ok" and cli.json("instance", "show", name)["state"] == "exited"
+        _, err = cli("instance", "move", name, "--engine", "local", expect=2)
+        assert "is a Swarm service" in err and err.count("\n") == 1
+        cli.json("instance", "delete", name, "--yes")
+        assert wait_for(lambda: swarm.docker("service", "inspect", created["serviceId"],
+                                             check=False).returncode != 0, 15)
+    finally:
+        swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
