@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -136,6 +137,7 @@ class EngineService:
         self._lock = threading.Lock()
         self._tracker_hosts: dict[str, tuple[str | None, float]] = {}
         self._unreachable_until: dict[str, float] = {}
+        self._unreachable_since: dict[str, datetime] = {}
 
     # ---- reading ------------------------------------------------------------------------
     def list_engines(self) -> list[EngineRow]:
@@ -214,10 +216,17 @@ class EngineService:
     # ---- reachability, as the refreshes find it -------------------------------------------
     def note_unreachable(self, name: str) -> None:
         """A named engine did not answer a refresh in time: the next ones skip it for a while."""
-        self._unreachable_until[engine_key(name)] = time.monotonic() + UNREACHABLE_PAUSE_S
+        key = engine_key(name)
+        self._unreachable_until[key] = time.monotonic() + UNREACHABLE_PAUSE_S
+        self._unreachable_since.setdefault(key, datetime.now().astimezone())
 
     def note_reachable(self, name: str) -> None:
         self._unreachable_until.pop(engine_key(name), None)
+        self._unreachable_since.pop(engine_key(name), None)
+
+    def unreachable_since(self, name: str) -> datetime | None:
+        """When a refresh first found the named engine not answering (None: it answers, or was not asked)."""
+        return self._unreachable_since.get(engine_key(name))
 
     def believed_unreachable(self, name: str) -> bool:
         until = self._unreachable_until.get(engine_key(name))
