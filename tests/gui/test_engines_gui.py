@@ -15,6 +15,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from giftdesk.gui import theme
 from tests.fleet.conftest import account, engine, fleet_desk, free_port, unique  # noqa: F401 (fixtures)
 from tests.gui.conftest import idle
 from tests.gui.fleet_support import instances_tab
@@ -176,7 +177,7 @@ def test_the_engine_column_and_filter_and_an_unreachable_engines_greyed_rows(ctx
         since = tab.ctx.desk.fleet.engines.unreachable_since("gone")  # the list the tab made noted it
         assert since is not None
         assert model.index(lost, 0).data(Qt.ItemDataRole.ToolTipRole) == f"engine unreachable since {since:%H:%M}"
-        assert model.index(lost, column).data(Qt.ItemDataRole.ForegroundRole).name() == "#9e9e9e"
+        assert model.index(lost, column).data(Qt.ItemDataRole.ForegroundRole).name() == theme.colors().muted
         near_row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == near)
         assert model.index(near_row, column).data(Qt.ItemDataRole.ToolTipRole) is None
 
@@ -189,6 +190,14 @@ def test_the_engine_column_and_filter_and_an_unreachable_engines_greyed_rows(ctx
         qtbot.waitUntil(lambda: list(_shown(tab.table)) == [far], timeout=5000)
         qtbot.keyClick(combo, Qt.Key.Key_Home)  # back to all engines from the keyboard
         qtbot.waitUntil(lambda: len(_shown(tab.table)) == 3, timeout=5000)
+
+        # The Engines page: the one that does not answer says why when chosen.
+        page = _open_engines(tab, qtbot)
+        qtbot.waitUntil(lambda: len(_shown(page.table)) == 3, timeout=15000)
+        assert {n: cells[2] for n, cells in _shown(page.table).items()} == {"local": "yes", "gone": "no",
+                                                                            "twin": "yes"}
+        _click_row(qtbot, page.table, "gone")
+        assert page.result.text().startswith("✗ The engine 'gone' does not answer: nothing listens there")
 
 
 def test_the_create_dialog_runs_the_instance_on_the_chosen_engine(ctx, fleet_desk, account, qtbot):

@@ -10,6 +10,7 @@ dialog; nothing is stored then. Only an administrator changes engines; the other
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,17 +28,16 @@ from PySide6.QtWidgets import (
 from giftdesk.core.errors import ConflictError, GiftDeskError
 from giftdesk.fleet.engines import EngineRow, EngineStatus
 from giftdesk.fleet.events import EnginesChanged, InstancesChanged
+from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView
 
 ADMIN_ONLY = "Only an administrator can add, edit or remove Docker engines"
-REACHABLE_COLORS = {True: "#2e7d32", False: "#c62828"}
 
 
-def _reachable_color(status: EngineStatus):
-    from PySide6.QtGui import QColor
-
-    return QColor(REACHABLE_COLORS[status.reachable])
+def _reachable_color(status: EngineStatus) -> QColor:
+    c = theme.colors()
+    return QColor(c.success if status.reachable else c.error)
 
 
 COLUMNS = [
@@ -105,7 +105,7 @@ class EnginesDialog(QDialog):
         self.test_button.clicked.connect(self.test_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.refresh_button.clicked.connect(self.refresh)
-        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.table.row_activated.connect(lambda _s: self.open_edit())
         ctx.bridge.subscribe(EnginesChanged, lambda _e: self.refresh(), owner=self)
         ctx.bridge.subscribe(InstancesChanged, lambda _e: self.refresh(), owner=self)
@@ -141,6 +141,12 @@ class EnginesDialog(QDialog):
     def selected(self) -> EngineStatus | None:
         rows = self.table.selected_rows()
         return rows[0] if rows else None
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+        chosen = self.selected()
+        if chosen is not None and not chosen.reachable:  # why it does not answer, in full
+            self._say(f"✗ The engine '{chosen.name}' does not answer: {chosen.error}", "error")
 
     def _update_buttons(self) -> None:
         admin = self.ctx.desk.actor.can("admin")

@@ -53,13 +53,10 @@ def _color(mapping):
     return lambda v: QColor(mapping[key]) if (key := v) in mapping else None
 
 
-UNREACHABLE_GREY = "#9e9e9e"
-
-
 def _greyed_when_unreachable(column: Column) -> Column:
     """Rows of an engine that does not answer read grey, and say since when."""
     foreground, tooltip = column.foreground, column.tooltip
-    return replace(column, foreground=lambda v: QColor(UNREACHABLE_GREY) if v.engine_unreachable else
+    return replace(column, foreground=lambda v: QColor(theme.colors().muted) if v.engine_unreachable else
                    (foreground(v) if foreground else None),
                    tooltip=lambda v: v.engine_tooltip or (tooltip(v) if tooltip else None))
 
