@@ -37,7 +37,7 @@ def shots_on(engine, shots) -> None:
 
     wait = shots.wait
     mark = uuid.uuid4().hex[:4]
-    with session(engine, width=1320, height=250, runtime=True) as (desk, ctx, tab):
+    with session(engine, width=1560, height=230, runtime=True) as (desk, ctx, tab):
         customer = desk.customers.create("Borealis Media")
         accounts = [desk.customers.add_account(customer.id, f"borealis_{n}_{mark}") for n in ("one", "two", "three")]
         desk.fleet.engines.add("rack-2", os.environ["DOCKER_HOST"],
