@@ -68,7 +68,13 @@ def _add_through_dialog(page, qtbot, name: str, host: str):
     return dialog
 
 
+def _engine_column(tab) -> int:
+    return [c.title for c in tab.table.source.columns].index("Engine")
+
+
 def test_the_page_lists_the_local_engine_with_its_figures(tab, qtbot):
+    # With the local engine alone, the table has no Engine column nor filter to show.
+    assert not tab.table.column_visible(_engine_column(tab)) and not tab.engine_filter.isVisible()
     page = _open_engines(tab, qtbot)
     rows = _shown(page.table)
     assert list(rows) == ["local"]
@@ -167,8 +173,8 @@ def test_the_engine_column_and_filter_and_an_unreachable_engines_greyed_rows(ctx
                              container_id="e" * 64, status="running"))
     with instances_tab(ctx, fleet_desk, qtbot, width=1300, height=300, runtime=False) as tab:
         qtbot.waitUntil(lambda: len(_shown(tab.table)) == 3, timeout=15000)
-        titles = [c.title for c in tab.table.source.columns]
-        column = titles.index("Engine")
+        column = _engine_column(tab)
+        qtbot.waitUntil(lambda: tab.table.column_visible(column), timeout=5000)
         shown = _shown(tab.table)
         assert {n: cells[column] for n, cells in shown.items()} == {near: "local", far: "twin", "lost": "gone"}
         # The unreachable engine's row: grey, and since when.

@@ -68,7 +68,8 @@ COLUMNS = [_greyed_when_unreachable(column) for column in [
     Column("Account", width=90, value=lambda v: v.row.account_ref,
            tooltip=lambda v: f"Imported: its trackers call as {v.row.account_legacy_id} (our id {v.row.account_id})"
            if v.row.account_legacy_id else None),
-    Column("Engine", width=80, value=lambda v: v.engine_name),
+    # Shown once there is more than the local engine (the header's menu shows it any time).
+    Column("Engine", width=80, value=lambda v: v.engine_name, hidden=True),
     Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state),
            tooltip=lambda v: v.state_tooltip),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
@@ -276,7 +277,12 @@ class InstancesTab(QWidget):
         index = self.engine_filter.findData(chosen) if chosen is not None else 0
         self.engine_filter.setCurrentIndex(max(0, index))
         self.engine_filter.blockSignals(False)
-        self.engine_filter.setVisible(len(names) > 1 or index > 0)
+        several = len(names) > 1
+        self.engine_filter.setVisible(several or index > 0)
+        column = next(i for i, c in enumerate(COLUMNS) if c.title == "Engine")
+        if several != self.table.column_visible(column):
+            self.table.set_column_visible(column, several)
+            self.table.fit_columns()
         if index < 0 and chosen is not None:  # the engine shown was removed
             self._engine_chosen()
 
