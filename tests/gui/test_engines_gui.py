@@ -1,8 +1,9 @@
 """The Engines page, the Engine column and filter, and the create dialog's engine choice, clicked
 as a person would, against the real Docker engine.
 
-A second engine here is the same real engine under another name (its socket, added through the
-dialog, the connection tested for real); the TLS engine's own tests are in tests/fleet/.
+A second engine here is mostly the same real engine under another name (its socket, added through
+the dialog, the connection tested for real); one test adds the second dockerd with mutual TLS
+(tests/support/tls_engine.py) through the dialog's certificate fields.
 """
 # ruff: noqa: F811  (the fleet fixtures are imported from tests/fleet)
 
@@ -230,3 +231,47 @@ def test_the_create_dialog_runs_the_instance_on_the_chosen_engine(ctx, fleet_des
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30000)
     assert fleet_desk.fleet.get(name).engine == "twin"
     QApplication.processEvents()
+
+
+@pytest.fixture(scope="module")
+def tls_engine(engine):
+    """The second real dockerd on loopback TCP with mutual TLS (no image needed: nothing runs on it here)."""
+    from tests.conftest import require_service
+    from tests.support.tls_engine import start_tls_engine
+
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        require_service(False, f"a second Docker engine with TLS ({exc})")
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_tls_engine_is_added_with_its_certificate_files_and_a_wrong_ca_is_refused(tab, qtbot, fleet_desk,
+                                                                                    tls_engine):
+    page = _open_engines(tab, qtbot)
+    qtbot.mouseClick(page.add_button, LEFT)
+    dialog = page.dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.tls_ca.button.toolTip() == "Choose the CA certificate"  # the file picker beside each path
+    qtbot.keyClicks(dialog.name, "tls")
+    qtbot.keyClicks(dialog.host, tls_engine.host)
+    qtbot.keyClicks(dialog.tls_ca.edit, str(tls_engine.other_ca))
+    qtbot.keyClicks(dialog.tls_cert.edit, str(tls_engine.cert))
+    qtbot.keyClicks(dialog.tls_key.edit, str(tls_engine.key))
+    qtbot.mouseClick(dialog.save_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.testing, timeout=30000)
+    assert dialog.isVisible() and dialog.error.text().startswith(f"The engine 'tls' at {tls_engine.host} cannot "
+                                                                 "be used: its certificate is not signed by the given CA")
+    assert not fleet_desk.fleet.engines.exists("tls") and fleet_desk.secrets.get("engine-tls-key/tls") is None
+    dialog.tls_ca.edit.clear()
+    qtbot.keyClicks(dialog.tls_ca.edit, str(tls_engine.ca))
+    qtbot.mouseClick(dialog.save_button, LEFT)
+    qtbot.waitUntil(lambda: _closed(dialog), timeout=30000)
+    qtbot.waitUntil(lambda: "tls" in _shown(page.table), timeout=15000)
+    cells = dict(zip([c.title for c in page.table.source.columns], _shown(page.table)["tls"]))
+    assert cells["Host"] == tls_engine.host and cells["Reachable"] == "yes" and cells["TLS"] == "mutual TLS"
+    assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
