@@ -275,3 +275,12 @@ def test_a_tls_engine_is_added_with_its_certificate_files_and_a_wrong_ca_is_refu
     cells = dict(zip([c.title for c in page.table.source.columns], _shown(page.table)["tls"]))
     assert cells["Host"] == tls_engine.host and cells["Reachable"] == "yes" and cells["TLS"] == "mutual TLS"
     assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
+
+
+def test_the_file_menu_opens_the_engines_page(fleet_desk, window, qtbot):
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.engines_action in file_menu.actions()
+    window.engines_action.trigger()
+    page = window.dialog
+    qtbot.waitExposed(page)
+    qtbot.waitUntil(lambda: not page.loading and list(_shown(page.table)) == ["local"], timeout=15000)
