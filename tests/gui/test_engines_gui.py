@@ -209,6 +209,7 @@ def test_the_engine_column_and_filter_and_an_unreachable_engines_greyed_rows(ctx
 
 def test_the_create_dialog_runs_the_instance_on_the_chosen_engine(ctx, fleet_desk, account, qtbot):
     from giftdesk.gui.fleet.instance_edit import InstanceDialog
+    from tests.fleet.conftest import FLEET_IMAGE
 
     fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
     acct = account()
@@ -225,6 +226,9 @@ def test_the_create_dialog_runs_the_instance_on_the_chosen_engine(ctx, fleet_des
     assert dialog.engine.currentText() == "twin"
     assert not dialog.as_service.isEnabled()
     assert dialog.as_service.toolTip() == "Swarm services run on the local engine only, not on 'twin'."
+    idle(qtbot, ctx)  # the images offered are the chosen engine's; what was typed stays
+    assert dialog.image.currentText() == FLEET_IMAGE
+    assert FLEET_IMAGE in [dialog.image.itemText(i) for i in range(dialog.image.count())]
     name = unique("chosen")
     qtbot.keyClicks(dialog.name, name)
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), LEFT)

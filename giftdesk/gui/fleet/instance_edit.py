@@ -131,7 +131,7 @@ class InstanceDialog(QDialog):
                 widget.setEnabled(False)
         self._service_toggled()
         self.as_service.toggled.connect(self._service_toggled)
-        self.engine.currentIndexChanged.connect(self._offer_service)
+        self.engine.currentIndexChanged.connect(self._engine_changed)
         note = QLabel("A dashboard password is generated and kept in the keyring; the API key comes from the "
                       "account (generated when it has none)." if row is None else
                       "It runs as a Swarm service: only its daily schedule changes here; delete it and create it "
@@ -184,6 +184,31 @@ class InstanceDialog(QDialog):
         if service:  # what a service does, shown in the fields it overrides
             self.restart.setCurrentText("on-failure")
             self.publish.setCurrentIndex(max(0, self.publish.findData("0.0.0.0")))
+
+    def _engine_changed(self, *_args) -> None:
+        """The images and networks offered are the chosen engine's."""
+        self._offer_service()
+        fleet, engine = self.ctx.desk.fleet, self.engine.currentData() or ""
+
+        def ask():
+            try:
+                return ImageCatalog(fleet, engine).tags(), fleet.docker_for(engine).networks()
+            except Exception:  # the engine is away: the fields stay editable
+                return [], []
+
+        self.ctx.runner.submit(ask, owner=self, supersede="instance.engine-choices", on_success=self._engine_choices,
+                               description="Asking the engine for its images…")
+
+    def _engine_choices(self, choices) -> None:
+        images, networks = choices
+        current = self.image.currentText()
+        self.image.clear()
+        self.image.addItems(images)
+        self.image.setEditText(current)
+        network = self.network.currentText()
+        self.network.clear()
+        self.network.addItems(["bridge", "host", *(n for n in networks if n not in ("bridge", "host"))])
+        self.network.setCurrentText(network)
 
     def _offer_service(self, *_args) -> None:
         """Swarm services run on the local engine only, when it is a manager."""
