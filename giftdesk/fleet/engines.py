@@ -260,10 +260,18 @@ class EngineService:
         clients = DockerClients(maker=ClientMaker(connection))
         with self._lock:
             old = self._pools.get(key)
-            self._pools[key] = (signature, clients, FleetDocker(clients))
+            if old is not None and old[0] == signature:
+                # Another thread made the same pool meanwhile (two refreshes at once): use that one,
+                # not close it under the thread already asking through it.
+                entry, unused, old = old, clients, None
+            else:
+                entry = self._pools[key] = (signature, clients, FleetDocker(clients))
+                unused = None
+        if unused is not None:
+            unused.close()
         if old is not None:
             old[1].close()
-        return clients, self._pools[key][2]
+        return entry[1], entry[2]
 
     def close(self) -> None:
         with self._lock:

@@ -277,7 +277,20 @@ def test_a_tls_engine_is_added_with_its_certificate_files_and_a_wrong_ca_is_refu
     qtbot.waitUntil(lambda: _closed(dialog), timeout=30000)
     qtbot.waitUntil(lambda: "tls" in _shown(page.table), timeout=15000)
     cells = dict(zip([c.title for c in page.table.source.columns], _shown(page.table)["tls"]))
-    assert cells["Host"] == tls_engine.host and cells["Reachable"] == "yes" and cells["TLS"] == "mutual TLS"
+    assert cells["Host"] == tls_engine.host and cells["TLS"] == "mutual TLS"
+    assert cells["Reachable"] == "yes", page.table.row_for("tls").error
+    assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
+    # An edit that leaves the key field empty keeps the certificates and the stored key.
+    _click_row(qtbot, page.table, "tls")
+    qtbot.mouseClick(page.edit_button, LEFT)
+    edit = page.dialog
+    qtbot.waitExposed(edit)
+    assert edit.tls_ca.text() == str(tls_engine.ca.resolve()) and edit.tls_key.text() == ""
+    qtbot.keyClicks(edit.backend, "http://127.0.0.1:8124/api/instances")
+    qtbot.mouseClick(edit.save_button, LEFT)
+    qtbot.waitUntil(lambda: _closed(edit), timeout=30000)
+    changed = fleet_desk.fleet.engines.engine("tls")
+    assert changed.tls and changed.backend_url == "http://127.0.0.1:8124/api/instances"
     assert fleet_desk.secrets.get("engine-tls-key/tls").startswith("-----BEGIN")
 
 
