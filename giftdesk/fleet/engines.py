@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -136,6 +137,7 @@ class EngineService:
         self._lock = threading.Lock()
         self._tracker_hosts: dict[str, tuple[str | None, float]] = {}
         self._unreachable_until: dict[str, float] = {}
+        self._unreachable_since: dict[str, datetime] = {}
 
     # ---- reading ------------------------------------------------------------------------
     def list_engines(self) -> list[EngineRow]:
@@ -214,10 +216,17 @@ class EngineService:
     # ---- reachability, as the refreshes find it -------------------------------------------
     def note_unreachable(self, name: str) -> None:
         """A named engine did not answer a refresh in time: the next ones skip it for a while."""
-        self._unreachable_until[engine_key(name)] = time.monotonic() + UNREACHABLE_PAUSE_S
+        key = engine_key(name)
+        self._unreachable_until[key] = time.monotonic() + UNREACHABLE_PAUSE_S
+        self._unreachable_since.setdefault(key, datetime.now().astimezone())
 
     def note_reachable(self, name: str) -> None:
         self._unreachable_until.pop(engine_key(name), None)
+        self._unreachable_since.pop(engine_key(name), None)
+
+    def unreachable_since(self, name: str) -> datetime | None:
+        """When a refresh first found the named engine not answering (None: it answers, or was not asked)."""
+        return self._unreachable_since.get(engine_key(name))
 
     def believed_unreachable(self, name: str) -> bool:
         until = self._unreachable_until.get(engine_key(name))
@@ -251,10 +260,18 @@ class EngineService:
         clients = DockerClients(maker=ClientMaker(connection))
         with self._lock:
             old = self._pools.get(key)
-            self._pools[key] = (signature, clients, FleetDocker(clients))
+            if old is not None and old[0] == signature:
+                # Another thread made the same pool meanwhile (two refreshes at once): use that one,
+                # not close it under the thread already asking through it.
+                entry, unused, old = old, clients, None
+            else:
+                entry = self._pools[key] = (signature, clients, FleetDocker(clients))
+                unused = None
+        if unused is not None:
+            unused.close()
         if old is not None:
             old[1].close()
-        return clients, self._pools[key][2]
+        return entry[1], entry[2]
 
     def close(self) -> None:
         with self._lock:

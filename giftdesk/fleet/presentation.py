@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from giftdesk.fleet.live import LiveInstance
-from giftdesk.fleet.records import InstanceRow
+from giftdesk.fleet.records import UNKNOWN_STATE, InstanceRow
 from giftdesk.fleet.units import NONE, fmt_memory, fmt_net_io, fmt_net_totals
 
 #: States in which the exit code says why (shown as "exited (137)").
@@ -32,6 +32,23 @@ class InstanceView:
     row: InstanceRow
     live: LiveInstance
     alert: str = ""
+    engine_down_since: datetime | None = None  # when its engine stopped answering, when known
+
+    @property
+    def engine_name(self) -> str:
+        return self.row.engine or "local"
+
+    @property
+    def engine_unreachable(self) -> bool:
+        """Its engine did not answer the last refresh: what the row shows is the record alone."""
+        return self.state == UNKNOWN_STATE
+
+    @property
+    def engine_tooltip(self) -> str | None:
+        if not self.engine_unreachable:
+            return None
+        since = f" since {self.engine_down_since.astimezone():%H:%M}" if self.engine_down_since else ""
+        return f"engine unreachable{since}"
 
     @property
     def id(self) -> int:

@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
         self.move_in_action = self._action("&Move in…", self.open_move_in,
                                            tip="Bring over the instance manager's trackers, the tracker backend's "
                                                "data, the orders backend and HyperBuds profiles; no tracker restarts")
+        self.engines_action = self._action("Docker &engines…", self.open_engines,
+                                           tip="The Docker engines trackers run on: add, test, edit, remove")
         self.settings_action = self._action("&Settings…", self.open_settings, "settings",
                                             QKeySequence.StandardKey.Preferences)
         if self.settings_action.shortcut().isEmpty():
@@ -165,6 +167,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.audit_action)
         file_menu.addAction(self.alerts_action)
         file_menu.addAction(self.move_in_action)
+        file_menu.addAction(self.engines_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -320,6 +323,11 @@ class MainWindow(QMainWindow):
         from giftdesk.gui.move_in.dialog import MoveInDialog
 
         return self._open(MoveInDialog(self.ctx, self))
+
+    def open_engines(self):
+        from giftdesk.gui.fleet.engines import EnginesDialog
+
+        return self._open(EnginesDialog(self.ctx, self))
 
     def _open(self, dialog):
         """Window-modal without a nested event loop (safe under qasync); deleted when closed."""

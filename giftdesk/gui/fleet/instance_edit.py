@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from giftdesk.fleet import operations as fleet_operations
 from giftdesk.fleet import spec
+from giftdesk.fleet.engines import LOCAL, engine_key, shown_name
 from giftdesk.fleet.images import ImageCatalog
 from giftdesk.fleet.services_mode import ServiceOptions
 from giftdesk.fleet.spec import RESTART_POLICIES, InstanceSettings
@@ -34,6 +35,14 @@ class InstanceDialog(QDialog):
         self.account.setEnabled(row is None)
         self.template = QComboBox()
         self.template.addItem("(none)", None)
+        # The Docker engine it runs on: the local one unless another is chosen (instance move changes it later).
+        self.engine = QComboBox()
+        self.engine.setObjectName("instance-engine")
+        self.engine.addItem(shown_name(row.engine) if row else LOCAL, row.engine if row else "")
+        self.engine.setEnabled(False)  # until the engines are listed; an instance's engine changes by moving it
+        if row is not None:
+            self.engine.setToolTip("An instance changes engine by moving it (giftdesk instance move).")
+        self._swarm_role = None
         self.port = QSpinBox()
         self.port.setRange(0, 65535)
         self.port.setSpecialValueText("next free port")
@@ -101,7 +110,8 @@ class InstanceDialog(QDialog):
         template_box.addWidget(self.template_note)
         self.template.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.template.setMinimumContentsLength(16)
-        for label, widget in (("Name", self.name), ("TikTok account", self.account), ("Template", self.template_row),
+        for label, widget in (("Name", self.name), ("TikTok account", self.account), ("Engine", self.engine),
+                              ("Template", self.template_row),
                               ("Host port", self.port), ("Image", self.image), ("Network", self.network),
                               ("Publish on", self.publish), ("Restart policy", self.restart),
                               ("Memory limit", self.memory), ("CPU limit", self.cpus), ("", self.debug),
@@ -121,6 +131,7 @@ class InstanceDialog(QDialog):
                 widget.setEnabled(False)
         self._service_toggled()
         self.as_service.toggled.connect(self._service_toggled)
+        self.engine.currentIndexChanged.connect(self._engine_changed)
         note = QLabel("A dashboard password is generated and kept in the keyring; the API key comes from the "
                       "account (generated when it has none)." if row is None else
                       "It runs as a Swarm service: only its daily schedule changes here; delete it and create it "
@@ -159,7 +170,8 @@ class InstanceDialog(QDialog):
             role = desk.fleet.swarm_role() if self.row is None else None
         except Exception:  # the engine is away: no Swarm choice
             role = None
-        return accounts, customers, images, networks, desk.fleet.templates(), role
+        engines = [r.name for r in desk.fleet.engines.list_engines()] if self.row is None else []
+        return accounts, customers, images, networks, desk.fleet.templates(), role, engines
 
     def _service_toggled(self) -> None:
         """Placement applies to a service; a service restarts on failure and publishes on its node."""
@@ -173,20 +185,61 @@ class InstanceDialog(QDialog):
             self.restart.setCurrentText("on-failure")
             self.publish.setCurrentIndex(max(0, self.publish.findData("0.0.0.0")))
 
+    def _engine_changed(self, *_args) -> None:
+        """The images and networks offered are the chosen engine's."""
+        self._offer_service()
+        fleet, engine = self.ctx.desk.fleet, self.engine.currentData() or ""
+
+        def ask():
+            try:
+                return ImageCatalog(fleet, engine).tags(), fleet.docker_for(engine).networks()
+            except Exception:  # the engine is away: the fields stay editable
+                return [], []
+
+        self.ctx.runner.submit(ask, owner=self, supersede="instance.engine-choices", on_success=self._engine_choices,
+                               description="Asking the engine for its images…")
+
+    def _engine_choices(self, choices) -> None:
+        images, networks = choices
+        current = self.image.currentText()
+        self.image.clear()
+        self.image.addItems(images)
+        self.image.setEditText(current)
+        network = self.network.currentText()
+        self.network.clear()
+        self.network.addItems(["bridge", "host", *(n for n in networks if n not in ("bridge", "host"))])
+        self.network.setCurrentText(network)
+
+    def _offer_service(self, *_args) -> None:
+        """Swarm services run on the local engine only, when it is a manager."""
+        if self.row is not None:
+            return
+        role = self._swarm_role
+        local = not self.engine.currentData()
+        manager = local and role is not None and role.manager
+        if not manager and self.as_service.isChecked():
+            self.as_service.setChecked(False)
+        self.as_service.setEnabled(manager)
+        self.as_service.setToolTip(
+            "One replica on the Swarm, restarted on failure, its port published on the node it runs on" if manager
+            else f"Swarm services run on the local engine only, not on '{self.engine.currentText()}'." if not local
+            else "The Docker engine did not answer." if role is None else f"Not available: {role.not_manager_reason}.")
+
     def service_options(self) -> ServiceOptions | None:
         if self.row is not None or not self.as_service.isChecked():
             return None
         return ServiceOptions.from_text(self.constraints.text(), self.spread.text(), self.ingress.isChecked())
 
     def _fill(self, choices) -> None:
-        accounts, customers, images, networks, templates, role = choices
+        accounts, customers, images, networks, templates, role, engines = choices
         if self.row is None:
-            manager = role is not None and role.manager
-            self.as_service.setEnabled(manager)
-            self.as_service.setToolTip(
-                "One replica on the Swarm, restarted on failure, its port published on the node it runs on"
-                if manager else ("The Docker engine did not answer." if role is None
-                                 else f"Not available: {role.not_manager_reason}."))
+            self._swarm_role = role
+            for name in engines[1:]:  # the local engine is the first, already there
+                self.engine.addItem(name, engine_key(name))
+            self.engine.setEnabled(len(engines) > 1)
+            self.engine.setToolTip("" if len(engines) > 1 else "Only the local engine is set up (Instances → More → "
+                                   "Engines… adds others).")
+            self._offer_service()
         for account in accounts:
             self.account.addItem(f"@{account.username} ({customers.get(account.customer_id, '?')})", account.id)
         current = self.image.currentText()
@@ -285,7 +338,8 @@ class InstanceDialog(QDialog):
             self.ctx.runner.run(fleet_operations.CREATE, fleet.create, self.name.text(), account_id, port=port,
                                 settings=settings, template=template.id if template else None,
                                 schedule_start=self.start_at.text(), schedule_stop=self.stop_at.text(),
-                                service=service, owner=self, on_success=self._done, on_error=self._failed)
+                                service=service, engine=self.engine.currentData() or None, owner=self,
+                                on_success=self._done, on_error=self._failed)
         else:
             self.ctx.runner.run(fleet_operations.EDIT, fleet.edit, self.row.id, port=port, settings=settings,
                                 schedule_start=self.start_at.text() or None, schedule_stop=self.stop_at.text() or None,

@@ -15,11 +15,14 @@ from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressDialog,
+from PySide6.QtWidgets import (QComboBox, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu,
+                               QProgressDialog,
                                QPushButton, QSizePolicy, QSystemTrayIcon, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.core.errors import ServiceUnavailableError
-from giftdesk.fleet.events import (FleetConnectionChanged, InstanceAlert, InstanceProbed, InstancesChanged,
+from giftdesk.fleet.engines import engine_key
+from giftdesk.fleet.events import (EnginesChanged, FleetConnectionChanged, InstanceAlert, InstanceProbed,
+                                   InstancesChanged,
                                    InstanceStateChanged, InstanceStatsSampled)
 from giftdesk.fleet.actions import Target, instance_actions
 from giftdesk.fleet.runtime import fleet_of
@@ -50,13 +53,23 @@ def _color(mapping):
     return lambda v: QColor(mapping[key]) if (key := v) in mapping else None
 
 
-COLUMNS = [
+def _greyed_when_unreachable(column: Column) -> Column:
+    """Rows of an engine that does not answer read grey, and say since when."""
+    foreground, tooltip = column.foreground, column.tooltip
+    return replace(column, foreground=lambda v: QColor(theme.colors().muted) if v.engine_unreachable else
+                   (foreground(v) if foreground else None),
+                   tooltip=lambda v: v.engine_tooltip or (tooltip(v) if tooltip else None))
+
+
+COLUMNS = [_greyed_when_unreachable(column) for column in [
     Column("Name", width=140, value=lambda v: v.row.name, tooltip=lambda v: v.alert or v.row.local_url),
     Column("Customer", width=110, value=lambda v: v.row.customer_name or ""),
     Column("TikTok", width=125, value=lambda v: f"@{v.row.tiktok_username}"),
     Column("Account", width=90, value=lambda v: v.row.account_ref,
            tooltip=lambda v: f"Imported: its trackers call as {v.row.account_legacy_id} (our id {v.row.account_id})"
            if v.row.account_legacy_id else None),
+    # Shown once there is more than the local engine (the header's menu shows it any time).
+    Column("Engine", width=80, value=lambda v: v.engine_name, hidden=True),
     Column("State", width=88, value=lambda v: v.state_text, foreground=lambda v: _color(STATE_COLORS)(v.state),
            tooltip=lambda v: v.state_tooltip),
     Column("Health", width=68, value=lambda v: "" if v.health == "none" else v.health,
@@ -77,7 +90,7 @@ COLUMNS = [
     Column("Net I/O", width=148, value=lambda v: v.net_io_text, align=RIGHT, sort=lambda v: v.net_io_rate,
            tooltip=lambda v: v.net_io_tooltip),
     Column("Image", lambda v: v.row.image, stretch=True),
-]
+]]
 
 
 # (key, text, icon in resources/icons)
@@ -150,11 +163,20 @@ class InstancesTab(QWidget):
                           ("import", "Import instances…"), ("public_urls", "Public URLs and nginx…")):
             self.actions[key] = menu.addAction(text)
         menu.addSeparator()
-        self.actions["engine"] = menu.addAction("Engine…")
+        self.actions["engines"] = menu.addAction("Engines…")
+        self.actions["engine"] = menu.addAction("Local engine…")
         self.actions["images"] = menu.addAction("Images…")
         self.more.setMenu(menu)
         self.toolbar.addWidget(self.more)
         bar.addWidget(self.toolbar, 1)
+        # Which engine's instances to show; offered once there is more than the local engine.
+        self.engine_filter = QComboBox()
+        self.engine_filter.setObjectName("instances-engine-filter")
+        self.engine_filter.setToolTip("Show the instances of one Docker engine")
+        self.engine_filter.addItem("All engines", None)
+        self.engine_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.engine_filter.hide()
+        bar.addWidget(self.engine_filter)
         self.filter = QLineEdit()
         self.filter.setObjectName("instances-filter")
         self.filter.setPlaceholderText("Filter…")
@@ -176,6 +198,7 @@ class InstancesTab(QWidget):
 
         self.retry_button.clicked.connect(self.retry)
         self.filter.textChanged.connect(self.table.set_filter_text)
+        self.engine_filter.currentIndexChanged.connect(self._engine_chosen)
         self.table.row_activated.connect(lambda _v: self.open_logs())
         self.table.current_changed.connect(lambda _v: self._update_buttons())
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
@@ -197,6 +220,7 @@ class InstancesTab(QWidget):
         self.actions["public_urls"].triggered.connect(self.open_public_urls)
         self.actions["events"].triggered.connect(self.show_events)
         self.actions["engine"].triggered.connect(self.open_engine)
+        self.actions["engines"].triggered.connect(self.open_engines)
         self.actions["images"].triggered.connect(self.open_images)
 
         bridge = ctx.bridge
@@ -209,6 +233,7 @@ class InstancesTab(QWidget):
         bridge.subscribe(FleetConnectionChanged, self._on_connection, owner=self)
         bridge.subscribe(DockerStateChanged, self._on_docker, owner=self)
         bridge.subscribe(KeyChanged, self._on_key_changed, owner=self)
+        bridge.subscribe(EnginesChanged, lambda _e: self._load_engine_names(), owner=self)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._render)
@@ -225,6 +250,7 @@ class InstancesTab(QWidget):
         self._add_shortcuts()
         self._update_buttons()
         self.reload()
+        self._load_engine_names()
 
     # ---- data ---------------------------------------------------------------------------------
     @property
@@ -234,6 +260,36 @@ class InstancesTab(QWidget):
     def reload(self) -> None:
         self.ctx.runner.submit(self.ctx.desk.fleet.list, True, owner=self, supersede="instances.list",
                                on_success=self._loaded, on_error=self._load_failed, description="Loading instances…")
+
+    def _load_engine_names(self) -> None:
+        engines = self.ctx.desk.fleet.engines
+        self.ctx.runner.submit(lambda: [row.name for row in engines.list_engines()], owner=self,
+                               supersede="instances.engines", on_success=self._engine_names,
+                               description="Listing the Docker engines…")
+
+    def _engine_names(self, names: list[str]) -> None:
+        chosen = self.engine_filter.currentData()
+        self.engine_filter.blockSignals(True)
+        self.engine_filter.clear()
+        self.engine_filter.addItem("All engines", None)
+        for name in names:
+            self.engine_filter.addItem(name, engine_key(name))
+        index = self.engine_filter.findData(chosen) if chosen is not None else 0
+        self.engine_filter.setCurrentIndex(max(0, index))
+        self.engine_filter.blockSignals(False)
+        several = len(names) > 1
+        self.engine_filter.setVisible(several or index > 0)
+        column = next(i for i, c in enumerate(COLUMNS) if c.title == "Engine")
+        if several != self.table.column_visible(column):
+            self.table.set_column_visible(column, several)
+            self.table.fit_columns()
+        if index < 0 and chosen is not None:  # the engine shown was removed
+            self._engine_chosen()
+
+    def _engine_chosen(self, *_args) -> None:
+        key = self.engine_filter.currentData()
+        self.table.set_predicate(None if key is None else (lambda v: v.row.engine == key))
+        self._update_buttons()
 
     def retry(self) -> None:
         runtime = getattr(self.ctx.desk, "runtime", None)
@@ -271,8 +327,10 @@ class InstancesTab(QWidget):
     def views(self) -> list[InstanceView]:
         runtime = self.fleet_runtime
         live = runtime.live.all() if runtime is not None else {}
+        engines = self.ctx.desk.fleet.engines
         return [InstanceView(row, live.get(row.id) or self._own_live.get(row.id) or LiveInstance(row.id),
-                             self._alerts.get(row.id, "")) for row in self._rows.values()]
+                             self._alerts.get(row.id, ""), engines.unreachable_since(row.engine) if row.engine else None)
+                for row in self._rows.values()]
 
     def _render(self) -> None:
         self._rendered_at = time.monotonic()
@@ -651,6 +709,12 @@ class InstancesTab(QWidget):
         self.dialog = EnginePanel(self.ctx, parent=self)
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog.show()
+
+    def open_engines(self) -> None:
+        from giftdesk.gui.fleet.engines import EnginesDialog
+
+        self._open_admin(EnginesDialog(self.ctx, parent=self))
+        self.dialog.changed.connect(self._load_engine_names)
 
     def open_images(self) -> None:
         from giftdesk.gui.fleet.images import ImagesDialog
