@@ -116,3 +116,24 @@ def test_the_log_viewer_follows_a_services_output(ctx, swarm_desk, qtbot):
     qtbot.waitUntil(lambda: "serving /www" in viewer.text.toPlainText(), timeout=20000)
     assert f"username={account.username}" in viewer.text.toPlainText()
     viewer.close()
+
+
+def test_the_service_choice_follows_the_chosen_engine(ctx, fleet_desk, swarm, qtbot):
+    """The local engine is no manager; a named one is: the choice comes on when that one is picked."""
+    fleet_desk.fleet.engines.add("swarm", swarm.host)
+    try:
+        dialog = _dialog(ctx, qtbot)
+        qtbot.waitUntil(lambda: dialog.engine.isEnabled() and dialog.as_service.toolTip().startswith("Not available"),
+                        timeout=10000)
+        assert not dialog.as_service.isEnabled()
+        dialog.engine.setFocus()
+        qtbot.keyClick(dialog.engine, Qt.Key.Key_Down)
+        assert dialog.engine.currentText() == "swarm"
+        qtbot.waitUntil(dialog.as_service.isEnabled, timeout=10000)
+        qtbot.mouseClick(dialog.as_service, Qt.MouseButton.LeftButton)
+        assert dialog.as_service.isChecked()
+        qtbot.keyClick(dialog.engine, Qt.Key.Key_Up)  # back to the local engine: the choice goes off again
+        qtbot.waitUntil(lambda: not dialog.as_service.isEnabled(), timeout=10000)
+        assert not dialog.as_service.isChecked()
+    finally:
+        fleet_desk.fleet.engines.remove("swarm", force=True)

@@ -43,6 +43,7 @@ class InstanceDialog(QDialog):
         if row is not None:
             self.engine.setToolTip("An instance changes engine by moving it (giftdesk instance move).")
         self._swarm_role = None
+        self._asking_role = False  # a change of engine asks it again
         self.port = QSpinBox()
         self.port.setRange(0, 65535)
         self.port.setSpecialValueText("next free port")
@@ -186,21 +187,30 @@ class InstanceDialog(QDialog):
             self.publish.setCurrentIndex(max(0, self.publish.findData("0.0.0.0")))
 
     def _engine_changed(self, *_args) -> None:
-        """The images and networks offered are the chosen engine's."""
+        """The images, networks and Swarm choice offered are the chosen engine's."""
+        self._swarm_role = None  # until the engine says
+        self._asking_role = True
         self._offer_service()
         fleet, engine = self.ctx.desk.fleet, self.engine.currentData() or ""
 
         def ask():
             try:
-                return ImageCatalog(fleet, engine).tags(), fleet.docker_for(engine).networks()
+                images, networks = ImageCatalog(fleet, engine).tags(), fleet.docker_for(engine).networks()
             except Exception:  # the engine is away: the fields stay editable
-                return [], []
+                images, networks = [], []
+            try:
+                role = fleet.swarm_role(engine)
+            except Exception:
+                role = None
+            return images, networks, role
 
         self.ctx.runner.submit(ask, owner=self, supersede="instance.engine-choices", on_success=self._engine_choices,
                                description="Asking the engine for its images…")
 
     def _engine_choices(self, choices) -> None:
-        images, networks = choices
+        images, networks, role = choices
+        self._swarm_role, self._asking_role = role, False
+        self._offer_service()
         current = self.image.currentText()
         self.image.clear()
         self.image.addItems(images)
@@ -211,19 +221,20 @@ class InstanceDialog(QDialog):
         self.network.setCurrentText(network)
 
     def _offer_service(self, *_args) -> None:
-        """Swarm services run on the local engine only, when it is a manager."""
+        """A Swarm service can be made on the chosen engine when it is a Swarm manager."""
         if self.row is not None:
             return
         role = self._swarm_role
-        local = not self.engine.currentData()
-        manager = local and role is not None and role.manager
+        manager = role is not None and role.manager
         if not manager and self.as_service.isChecked():
             self.as_service.setChecked(False)
         self.as_service.setEnabled(manager)
         self.as_service.setToolTip(
             "One replica on the Swarm, restarted on failure, its port published on the node it runs on" if manager
-            else f"Swarm services run on the local engine only, not on '{self.engine.currentText()}'." if not local
-            else "The Docker engine did not answer." if role is None else f"Not available: {role.not_manager_reason}.")
+            else f"Asking the engine '{self.engine.currentText()}' whether it is a Swarm manager…"
+            if self._asking_role
+            else f"The engine '{self.engine.currentText()}' did not answer." if role is None
+            else f"Not available on '{self.engine.currentText()}': {role.not_manager_reason}.")
 
     def service_options(self) -> ServiceOptions | None:
         if self.row is not None or not self.as_service.isChecked():
