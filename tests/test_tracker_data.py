@@ -37,6 +37,9 @@ def test_seed_gift_groups_are_accepted_and_extra_fields_kept():
         ({"g": {"name": "x", "color": "#ff0000", "giftIds": [1], "goal": "10"}}, "groups.g.goal"),
         ({"g": "not an object"}, "groups.g"),
         ([], "groups"),
+        ({"g": {"name": "\x1c", "color": "#ff0000", "giftIds": [1]}}, "groups.g.name"),  # a control character
+        ({"g": {"name": " \u3000\ufeff", "color": "#ff0000", "giftIds": [1]}}, "groups.g.name"),  # white space
+        ({"\x1f": {"name": "x", "color": "#ff0000", "giftIds": [1]}}, "groups.\x1f"),
     ],
 )
 def test_bad_gift_groups_name_the_field(groups, field):

@@ -19,6 +19,7 @@ from giftdesk.core.errors import NotFoundError, ValidationError
 from giftdesk.core.routes import TRACKER_KEY, Route, component_ref, json_content
 from giftdesk.db.models import TRACKER_DATA_TYPES
 from giftdesk.accounts.tracker_data import (
+    VISIBLE_CHARACTER,
     MAX_DEPTH,
     MAX_GIFT_IDS,
     MAX_GROUPS,
@@ -238,8 +239,9 @@ def _schemas() -> dict[str, Any]:
                        "integral floats (`2133.0`); they are saved as integers (`2133`).",
         "required": ["name", "color", "giftIds"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
-                     "description": "Not blank."},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": VISIBLE_CHARACTER,
+                     "description": "Not blank: at least one character that is neither white space nor a control "
+                                    "character."},
             "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "example": "#ff0000"},
             "giftIds": {"type": "array", "maxItems": MAX_GIFT_IDS, "items": {"type": "integer", "minimum": 0}},
             "goal": {"type": ["integer", "null"], "minimum": 0},
@@ -252,7 +254,7 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "description": "Gift groups keyed by group id (1-100 characters).",
             "maxProperties": MAX_GROUPS,
-            "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": "\\S"},
+            "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": VISIBLE_CHARACTER},
             "additionalProperties": component_ref("schemas", "GiftGroup"),
             "example": _EXAMPLE_GROUPS,
         },

@@ -36,6 +36,12 @@ MAX_GIFT_IDS = 10_000
 MAX_DEPTH = 64
 NESTED_TOO_DEEPLY = f"The request body is nested too deeply: at most {MAX_DEPTH} levels of arrays and objects."
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# One character that is neither white space nor a control character: what makes a name or a group
+# id not blank. Spelt out (no \s), so that the OpenAPI document's pattern means the same to every
+# regex engine that reads it as it does here.
+VISIBLE_CHARACTER = (r"[^\t\n\v\f\r \x00-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+                     r"\u205f\u3000\ufeff]")
+_VISIBLE = re.compile(VISIBLE_CHARACTER)
 # The tracker's known config keys and their types; trackers also keep "target" and "comboTimeout" (numbers).
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "tiktokUsername": (str,),
@@ -76,12 +82,12 @@ def validate_groups(groups: Any, field: str = "groups") -> dict[str, Any]:
     normalized: dict[str, Any] = {}
     for group_id, group in groups.items():
         where = f"{field}.{group_id}"
-        if not group_id.strip() or len(group_id) > 100:
+        if not _VISIBLE.search(group_id) or len(group_id) > 100:
             raise ValidationError(f"Group ids must be 1-100 characters ({where!r}).", field=where)
         if not isinstance(group, dict):
             raise ValidationError(f"{where} must be an object.", field=where)
         name = group.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        if not isinstance(name, str) or not _VISIBLE.search(name) or len(name) > 200:
             raise ValidationError(f"{where}.name is required: text of 1-200 characters.", field=f"{where}.name")
         color = group.get("color")
         if not isinstance(color, str) or not _COLOR.match(color):
