@@ -23,3 +23,14 @@ def test_the_docker_tooltip_counts_one_container_as_one():
 def test_a_log_range_of_one_line_says_line():
     assert LogRange(tail=1).describe() == "the last 1 line"
     assert LogRange(tail=5000).describe() == "the last 5,000 lines"
+
+
+def test_the_docker_label_counts_the_engines_when_there_are_several():
+    one = DockerState(True, version="27.0", containers=3, running=1)
+    assert one.short_label == "Docker: 1/3 running" and "engines" not in one.tooltip
+    three = DockerState(True, version="27.0", containers=3, running=1, engines=3, unreachable_engines=("rack-3",))
+    assert three.short_label == "Docker: 3 engines, 1 unreachable"
+    assert three.tooltip.endswith("3 engines; not answering: rack-3 (File → Docker engines…)")
+    local_down = DockerState(False, error="refused", engines=2, unreachable_engines=("local",))
+    assert local_down.short_label == "Docker: 2 engines, 1 unreachable"
+    assert DockerState(True, engines=2).short_label == "Docker: 2 engines"

@@ -24,6 +24,8 @@ class DockerState:
     containers: int = 0
     running: int = 0
     error: str = ""
+    engines: int = 1  # with the named ones
+    unreachable_engines: tuple[str, ...] = ()  # their names ("local" for this one), when some do not answer
 
     @property
     def label(self) -> str:
@@ -39,6 +41,9 @@ class DockerState:
     @property
     def short_label(self) -> str:
         """The status bar's: the version and counts are in the tool tip."""
+        if self.engines > 1 and self.reachable is not None:
+            down = len(self.unreachable_engines)
+            return f"Docker: {self.engines} engines" + (f", {down} unreachable" if down else "")
         if not self.reachable:
             return self.label
         if not self.containers:
@@ -51,12 +56,22 @@ class DockerState:
         if self.reachable is None:
             return f"Checking the Docker engine at {where}…"
         if not self.reachable:
-            return f"The Docker engine at {where} did not answer:\n{self.error}\n\nSet the Docker host in File → Settings."
-        return f"Docker engine {self.version} at {where}\n{counted(self.containers, 'container')}, {self.running:,} running"
+            return (f"The Docker engine at {where} did not answer:\n{self.error}\n\nSet the Docker host in File → Settings."
+                    + self._engines_line())
+        local = f"Docker engine {self.version} at {where}\n{counted(self.containers, 'container')}, {self.running:,} running"
+        return local + self._engines_line()
+
+    def _engines_line(self) -> str:
+        if self.engines <= 1:
+            return ""
+        named = [name for name in self.unreachable_engines if name != "local"]
+        return (f"\n{self.engines} engines" + (f"; not answering: {', '.join(named)}" if named else ", all answering")
+                + " (File → Docker engines…)")
 
     def to_json(self) -> dict:
         return {"reachable": self.reachable, "host": self.host, "version": self.version,
-                "containers": self.containers, "running": self.running, "error": self.error or None}
+                "containers": self.containers, "running": self.running, "error": self.error or None,
+                "engines": self.engines, "unreachableEngines": list(self.unreachable_engines)}
 
 
 class DockerEngine:

@@ -178,6 +178,23 @@ class EngineService:
             futures = [pool.submit(self._status_quietly, row, counts.get(engine_key(row.name), 0)) for row in rows]
             return [f.result() for f in futures]
 
+    def named_reachability(self) -> dict[str, str]:
+        """Each named engine: '' when it answers a ping, else why not (asked in parallel: one that
+        hangs delays no other beyond the client's timeout)."""
+        rows = [row for row in self.list_engines() if not row.local]
+        if not rows:
+            return {}
+
+        def ping(row: EngineRow) -> str:
+            try:
+                self.adapter(engine_key(row.name)).ping_ms()
+            except GiftDeskError as exc:
+                return str(exc).splitlines()[0] if str(exc) else "it does not answer"
+            return ""
+
+        with ThreadPoolExecutor(min(8, len(rows)), thread_name_prefix="engine-ping") as pool:
+            return dict(zip((row.name for row in rows), pool.map(ping, rows)))
+
     def on_this_computer(self, name: str | None) -> bool:
         """Whether the engine's containers run here (ports can be checked by binding them)."""
         key = engine_key(name)

@@ -6,13 +6,15 @@ the Instances tab's banner read it. The fleet watcher (event stream) builds on t
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from giftdesk.docker.state import DockerEngine, DockerState
 from giftdesk.core.service import Service
 from giftdesk.core.events import Event, SettingsChanged
 
+log = logging.getLogger(__name__)
 PROBE_INTERVAL_S = 10.0
 
 
@@ -44,7 +46,7 @@ class DockerMonitorService(Service):
                     if engine is not None:
                         engine.close()
                     engine = DockerEngine(host)
-                state = engine.probe()
+                state = self._with_named_engines(engine.probe())
                 if state != self.state:
                     self.state = state
                     self.desk.events.publish(DockerStateChanged(state))
@@ -58,6 +60,19 @@ class DockerMonitorService(Service):
         finally:
             if engine is not None:
                 engine.close()
+
+    def _with_named_engines(self, state: DockerState) -> DockerState:
+        """The local engine's state, with how many engines there are and which do not answer."""
+        try:
+            named = self.desk.fleet.engines.named_reachability()
+        except Exception:  # the registry cannot be read now: the local engine's state alone
+            log.debug("The named engines could not be asked", exc_info=True)
+            return state
+        if not named:
+            return state
+        down = tuple(sorted(name for name, why in named.items() if why))
+        return replace(state, engines=1 + len(named),
+                       unreachable_engines=(("local",) if state.reachable is False else ()) + down)
 
     def interrupt(self) -> None:
         self._wake.set()

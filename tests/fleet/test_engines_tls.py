@@ -7,13 +7,16 @@ REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE pointing at another CA change nothing.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
 import time
 
 import pytest
 
 from tests.conftest import require_service
 from tests.fleet.conftest import FLEET_IMAGE, free_port, remove_desk_containers, unique
+from tests.runtime.test_supervisor import wait_for
 from tests.support.docker_engine import IMAGE_DIR
 from tests.support.tls_engine import build_image, start_tls_engine
 
@@ -455,3 +458,30 @@ def test_a_named_engine_that_hangs_is_not_waited_for_again(fleet_desk, account):
     finally:
         fleet_desk.fleet.engines.close()
         mute.close()
+
+
+def test_the_docker_state_counts_the_engines_and_names_those_that_do_not_answer(fleet_desk, engine):
+    """What the status bar says: "Docker: 3 engines, 1 unreachable", the names in its tool tip."""
+    from giftdesk.db.fleet_models import DockerEngineRecord
+    from giftdesk.runtime.docker_monitor import DockerMonitorService, DockerStateChanged
+
+    with fleet_desk.db.session() as session:
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+        session.add(DockerEngineRecord(name="twin", host=os.environ["DOCKER_HOST"]))
+    seen = []
+    fleet_desk.events.subscribe(DockerStateChanged, seen.append)
+    monitor = DockerMonitorService(fleet_desk)
+    stop = threading.Event()
+    runner = threading.Thread(target=monitor.run, args=(stop,))
+    runner.start()
+    try:
+        assert wait_for(lambda: seen and seen[-1].state.reachable is not None, 30)
+    finally:
+        stop.set()
+        runner.join(30)
+        monitor.close()
+    state = seen[-1].state
+    assert (state.reachable, state.engines, state.unreachable_engines) == (True, 3, ("gone",))
+    assert state.short_label == "Docker: 3 engines, 1 unreachable"
+    assert "3 engines; not answering: gone" in state.tooltip
+    assert state.to_json()["unreachableEngines"] == ["gone"]
