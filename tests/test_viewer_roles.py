@@ -36,7 +36,7 @@ VIEWER_MAY = {
     "customers": {"get", "list", "list_accounts", "get_account", "delete_impact", "account_delete_impact"},
     "engines": {"backend_url_of", "engine", "exists", "instance_counts", "instances_on", "list_engines",
                 "on_this_computer", "sharing_ports_with", "status", "statuses", "tracker_host_of",
-                "unreachable_since", "named_reachability"},
+                "unreachable_since", "named_reachability", "suggest_engine"},
     "fampage": {"balance", "calls", "catalogue_age", "last_balance", "low_balance_threshold", "networks",
                 "rate_history", "service", "services"},
     # reconcile and recover: a viewer gets the answer and nothing is written (interrupted operations,

@@ -178,6 +178,27 @@ class EngineService:
             futures = [pool.submit(self._status_quietly, row, counts.get(engine_key(row.name), 0)) for row in rows]
             return [f.result() for f in futures]
 
+    def suggest_engine(self, image: str) -> str:
+        """The engine to offer first for a new tracker of ``image``: of the engines that answer and
+        have the image, the one with the most memory not yet promised to trackers (its total less
+        their memory limits); the local one on a tie, and when none has the image."""
+        with self.ctx.db.read_session() as session:
+            promised = {engine: int(total or 0) for engine, total in session.execute(
+                select(Instance.engine, func.sum(Instance.memory_limit_mb)).group_by(Instance.engine)).all()}
+        candidates: list[tuple[int, bool, str]] = []
+        for status in self.statuses():
+            key = engine_key(status.name)
+            if not status.reachable:
+                continue
+            try:
+                if not self.adapter(key).image_exists(image):
+                    continue
+            except GiftDeskError:
+                continue
+            free = status.memory_bytes - promised.get(key, 0) * 1024 * 1024
+            candidates.append((free, not key, key))
+        return max(candidates)[2] if candidates else ""
+
     def named_reachability(self) -> dict[str, str]:
         """Each named engine: '' when it answers a ping, else why not (asked in parallel: one that
         hangs delays no other beyond the client's timeout)."""

@@ -238,6 +238,24 @@ def test_the_create_dialog_runs_the_instance_on_the_chosen_engine(ctx, fleet_des
     QApplication.processEvents()
 
 
+def test_the_create_dialog_suggests_the_engine_with_the_most_memory_free_that_has_the_image(ctx, fleet_desk, account,
+                                                                                         qtbot):
+    from giftdesk.gui.fleet.instance_edit import InstanceDialog
+    from tests.fleet.conftest import FLEET_IMAGE
+
+    fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
+    assert fleet_desk.fleet.engines.suggest_engine(FLEET_IMAGE) == ""  # a tie: the local one
+    assert fleet_desk.fleet.engines.suggest_engine("giftdesk-no-such-image:none") == ""
+    fleet_desk.fleet.create(unique("held"), account().id, start=False)  # 256 MiB promised on the local engine
+    assert fleet_desk.fleet.engines.suggest_engine(FLEET_IMAGE) == "twin"
+    dialog = InstanceDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.engine.currentText() == "twin", timeout=10000)
+    assert dialog.engine.toolTip() == "Suggested: 'twin' has the image and the most memory free."
+
+
 @pytest.fixture(scope="module")
 def tls_engine(engine):
     """The second real dockerd on loopback TCP with mutual TLS (no image needed: nothing runs on it here)."""

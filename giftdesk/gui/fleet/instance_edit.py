@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from giftdesk.core.errors import GiftDeskError
 from giftdesk.fleet import operations as fleet_operations
 from giftdesk.fleet import spec
 from giftdesk.fleet.engines import LOCAL, engine_key, shown_name
@@ -186,6 +187,25 @@ class InstanceDialog(QDialog):
             self.restart.setCurrentText("on-failure")
             self.publish.setCurrentIndex(max(0, self.publish.findData("0.0.0.0")))
 
+    def _suggest_engine(self) -> None:
+        """Asks (off the GUI thread) which engine has the most memory free and the image, and picks it
+        unless the person has chosen one meanwhile."""
+        fleet, image = self.ctx.desk.fleet, self.image.currentText().strip()
+        untouched = self.engine.currentIndex()
+
+        def picked(engine: str) -> None:
+            if self.engine.currentIndex() == untouched and engine:
+                self.engine.setCurrentIndex(max(0, self.engine.findData(engine)))
+                self.engine.setToolTip(f"Suggested: '{engine}' has the image and the most memory free.")
+
+        def suggest() -> str:
+            try:
+                return fleet.engines.suggest_engine(image) if image else ""
+            except GiftDeskError:  # a suggestion only: the local engine stays chosen
+                return ""
+
+        self.ctx.runner.submit(suggest, owner=self, on_success=picked, description="Choosing an engine…")
+
     def _engine_changed(self, *_args) -> None:
         """The images, networks and Swarm choice offered are the chosen engine's."""
         self._swarm_role = None  # until the engine says
@@ -251,6 +271,8 @@ class InstanceDialog(QDialog):
             self.engine.setToolTip("" if len(engines) > 1 else "Only the local engine is set up (Instances → More → "
                                    "Engines… adds others).")
             self._offer_service()
+            if len(engines) > 1:
+                self._suggest_engine()
         for account in accounts:
             self.account.addItem(f"@{account.username} ({customers.get(account.customer_id, '?')})", account.id)
         current = self.image.currentText()
