@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 
 from giftdesk.db.models import TikTokAccount
+from giftdesk.fleet.engines import engine_key, shown_name
 from giftdesk.fleet.services_mode import ServiceOptions, service_json, service_of_json
 from giftdesk.core.errors import GiftDeskError, ValidationError
 from giftdesk.fleet.records import BulkResult
@@ -31,7 +32,7 @@ def export_fleet(fleet) -> dict:
         instances.append({
             "name": row.name, "tiktokUsername": row.tiktok_username, "port": row.port, **row.settings.to_json(),
             "schedule": {"start": row.schedule_start, "stop": row.schedule_stop, "timeZone": row.schedule_tz},
-            "publicUrl": row.public_url, **service_json(row),
+            "publicUrl": row.public_url, "engine": shown_name(row.engine), **service_json(row),
         })
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
             "exportedAt": datetime.now(timezone.utc).isoformat(),
@@ -85,10 +86,11 @@ class ImportItem:
     schedule: dict | None = None
     public_url: str | None = None
     service: ServiceOptions | None = None  # a Swarm service, with its placement
+    engine: str = ""  # the named engine it goes to ('' the local one)
 
     def to_json(self) -> dict:
         return {"name": self.name, "tiktokUsername": self.username, "port": self.port, "action": self.action,
-                "reason": self.reason, "accountId": self.account_id}
+                "reason": self.reason, "accountId": self.account_id, "engine": shown_name(self.engine)}
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ _SETTINGS_SHAPE = {"name": (_TEXT,), "image": (_TEXT,), "network": (_TEXT,), "pu
                    "restartPolicy": (_TEXT,), "memoryLimitMb": (_NUMBER, _TEXT), "cpus": (_NUMBER, _TEXT),
                    "debugMode": (_FLAG,)}
 _INSTANCE_SHAPE = {**_SETTINGS_SHAPE, "tiktokUsername": (_TEXT,), "port": (_NUMBER, _TEXT), "schedule": (_OBJECT,),
-                   "publicUrl": (_TEXT,), "mode": (_TEXT,), "placement": (_OBJECT,), "publishMode": (_TEXT,)}
+                   "publicUrl": (_TEXT,), "mode": (_TEXT,), "placement": (_OBJECT,), "publishMode": (_TEXT,),
+                   "engine": (_TEXT,)}
 _SCHEDULE_SHAPE = {"start": (_TEXT,), "stop": (_TEXT,), "timeZone": (_TEXT,)}
 
 
@@ -171,8 +174,8 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
     existing = {row.name for row in fleet.list()}
     templates = [str(t.get("name") or "") for t in data.get("templates") or () if isinstance(t, dict)]
     known_templates = {t.name for t in fleet.templates()}
-    image_known: dict[str, bool] = {}
-    published = fleet.docker.published_ports(fleet.desk_id) if keep_ports else set()
+    image_known: dict[tuple[str, str], bool] = {}
+    published: dict[str, set[int]] = {}  # per engine, asked once: the ports its containers publish
     seen_names: set[str] = set()
     seen_ports: set[int] = set()
     items = []
@@ -209,6 +212,7 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
                         "timeZone": checks.zone_name(schedule.get("timeZone"))}
             public_url = validation.http_url(raw.get("publicUrl"), "public URL")
             service = service_of_json(raw)
+            engine = engine_key(raw.get("engine"))
             port = checks.port_number(raw["port"]) if keep_ports and raw.get("port") not in (None, "") else None
         except ValidationError as exc:
             items.append(refuse(str(exc), name))
@@ -221,21 +225,27 @@ def plan_import(fleet, data: dict, keep_ports: bool = True) -> ImportPlan:
         if account_id is None:
             items.append(refuse(f"there is no TikTok account @{username}; add it first", name, port))
             continue
+        if not fleet.engines.exists(engine):
+            items.append(refuse(f"there is no Docker engine called '{engine}' here (add it with `giftdesk engine add`, "
+                                "or change the file's engine)", name, port))
+            continue
         image = settings.image or str(fleet.settings.get("tracker.default_image"))
-        if image not in image_known:
-            image_known[image] = fleet.docker.image_exists(image)
-        if not image_known[image]:
-            items.append(refuse(f"the image '{image}' is not on the Docker engine", name, port))
+        if (engine, image) not in image_known:
+            image_known[engine, image] = fleet.docker_for(engine).image_exists(image)
+        if not image_known[engine, image]:
+            items.append(refuse(f"the image '{image}' is not on the Docker engine '{shown_name(engine)}'", name, port))
             continue
         if port is not None:
+            if keep_ports and engine not in published:
+                published[engine] = fleet.docker_for(engine).published_ports(fleet.desk_id)
             taken = ("another instance in the file uses it" if port in seen_ports
-                     else fleet.port_taken(port, settings, published=published))
+                     else fleet.port_taken(port, settings, published=published.get(engine, set()), engine=engine))
             if taken:
                 items.append(refuse(f"port {port} is taken: {taken} (import with new ports instead)", name, port))
                 continue
             seen_ports.add(port)
         items.append(ImportItem(name, username, port, "create", "", account_id, settings, schedule, public_url,
-                                service))
+                                service, engine))
     return ImportPlan(items, templates, sorted(set(templates) & known_templates))
 
 
@@ -260,7 +270,7 @@ def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True
         try:
             row = fleet.create(item.name, item.account_id, port=item.port, settings=item.settings, start=False,
                                schedule_start=item.schedule["start"], schedule_stop=item.schedule["stop"],
-                               schedule_tz=item.schedule["timeZone"], service=item.service)
+                               schedule_tz=item.schedule["timeZone"], service=item.service, engine=item.engine)
         except GiftDeskError as exc:
             results.append(BulkResult(0, item.name, "failed", str(exc)))
             continue

@@ -485,3 +485,29 @@ def test_the_docker_state_counts_the_engines_and_names_those_that_do_not_answer(
     assert state.short_label == "Docker: 3 engines, 1 unreachable"
     assert "3 engines; not answering: gone" in state.tooltip
     assert state.to_json()["unreachableEngines"] == ["gone"]
+
+
+def test_an_export_carries_the_engine_and_the_import_puts_it_back_there(cli, fleet_desk, account, tmp_path, engine):
+    """The engine goes with the instance; a file naming an engine this console does not have is
+    refused for that instance with the reason."""
+    import json
+
+    fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
+    acct = account()
+    name = unique("exp")
+    cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "twin", "--no-start")
+    export_file = tmp_path / "fleet.json"
+    cli("instance", "export", "--file", str(export_file))
+    data = json.loads(export_file.read_text())
+    assert [i["engine"] for i in data["instances"]] == ["twin"]
+    cli.json("instance", "delete", name, "--yes")
+    # New ports: other test runs on the shared engine may have taken the old one meanwhile.
+    planned = cli.json("instance", "import", str(export_file), "--dry-run", "--new-ports")
+    assert [(p["action"], p["engine"]) for p in planned["instances"]] == [("create", "twin")]
+    assert [r["outcome"] for r in cli.json("instance", "import", str(export_file), "--new-ports")] == ["ok"]
+    assert fleet_desk.fleet.get(name).engine == "twin"
+    cli.json("instance", "delete", name, "--yes")
+    data["instances"][0]["engine"] = "nowhere"
+    export_file.write_text(json.dumps(data))
+    [plan] = cli.json("instance", "import", str(export_file), "--dry-run", "--new-ports", expect=1)["instances"]
+    assert plan["action"] == "refuse" and "there is no Docker engine called 'nowhere' here" in plan["reason"]
