@@ -95,6 +95,7 @@ class Reconciling:
         every = self.list()
         rows = [r for r in every if r.engine in listed]
         known_ids = {r.container_id for r in rows if r.container_id}
+        ids_on = {name: {c.id for c in containers} for name, containers in listed.items()}
         missing, relinked = [], []
         gone_services = {r.id for r in self.missing_services(rows)} if any(r.is_service for r in rows) else set()
         for row in rows:
@@ -105,7 +106,7 @@ class Reconciling:
                         self.ctx.events.publish(InstanceStateChanged(row.id, row.name, "missing"))
                 continue
             containers = listed[row.engine]
-            if row.uid in busy or (row.container_id and any(c.id == row.container_id for c in containers)):
+            if row.uid in busy or (row.container_id and row.container_id in ids_on[row.engine]):
                 continue
             match = next((c for c in containers if c.id not in known_ids and belongs_to(c, row, self.desk_id)), None)
             if match is not None:

@@ -98,15 +98,8 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
     containers = _containers_of(fleet, docker, entry.instance_uid)
     if record is None or not containers:
         _remove(docker, containers)
-        with fleet.ctx.db.session() as session:
-            if record is not None:
-                session.delete(session.get(Instance, record.id))
-            summary = f"Rolled back an interrupted create of '{name}': no container had been made"
-            fleet.ctx.audit(session, "instance.recover", summary, "instance", entry.instance_id)
-            fleet.journal.finish(session, entry.id)
-        if record is not None:
-            fleet.ctx.secrets.delete(dash_password_secret(record.id))
-        return summary
+        return _roll_back_create(fleet, entry, record, f"Rolled back an interrupted create of '{name}': no container "
+                                                        "had been made")
     keep, *extra = sorted(containers, key=lambda c: c.name != f"gift-tracker-{record.name}")
     _remove(docker, extra)
     password = env_of(docker.inspect(keep.id)).get("DASH_PASSWORD")
@@ -121,6 +114,19 @@ def recover_create(fleet, entry: InstanceOperation) -> str:
                   record_changes={"container_id": keep.id, "status": state})
 
 
+def _roll_back_create(fleet, entry: InstanceOperation, record: Instance | None, summary: str) -> str:
+    """Nothing was made on the engine (or the record is gone): the record, its journal entry and its
+    secret go, with the audit entry."""
+    with fleet.ctx.db.session() as session:
+        if record is not None:
+            session.delete(session.get(Instance, record.id))
+        fleet.ctx.audit(session, "instance.recover", summary, "instance", entry.instance_id)
+        fleet.journal.finish(session, entry.id)
+    if record is not None:
+        fleet.ctx.secrets.delete(dash_password_secret(record.id))
+    return summary
+
+
 def _recover_service_create(fleet, entry: InstanceOperation, record: Instance | None, name: str) -> str:
     """The service made under the entry's uid is linked (and scaled up when the create was to start
     it); with no service, or no record, the create is rolled back."""
@@ -130,15 +136,8 @@ def _recover_service_create(fleet, entry: InstanceOperation, record: Instance | 
     if record is None or not services:
         for service in services:
             swarm.remove_service(service.id)
-        with fleet.ctx.db.session() as session:
-            if record is not None:
-                session.delete(session.get(Instance, record.id))
-            summary = f"Rolled back an interrupted create of '{name}': no Swarm service had been made"
-            fleet.ctx.audit(session, "instance.recover", summary, "instance", entry.instance_id)
-            fleet.journal.finish(session, entry.id)
-        if record is not None:
-            fleet.ctx.secrets.delete(dash_password_secret(record.id))
-        return summary
+        return _roll_back_create(fleet, entry, record, f"Rolled back an interrupted create of '{name}': no Swarm "
+                                                        "service had been made")
     keep, *extra = services
     for service in extra:
         swarm.remove_service(service.id)
