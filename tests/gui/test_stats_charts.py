@@ -99,6 +99,20 @@ def test_the_first_sample_is_a_dot_and_the_rates_wait_for_the_second(qtbot, ctx,
                 lambda tip: tip.endswith(" · 23.5 MiB"))
 
 
+def test_of_two_dots_in_one_column_the_tip_names_the_one_pointed_at(qtbot, ctx, opened):
+    stats, live = opened
+    live.points.append(StatsPoint(datetime.now(timezone.utc) - timedelta(milliseconds=100), 1.0, 10 * MIB, None, None))
+    sample(qtbot, ctx, stats, live, 0, 2.0, 25.0)  # a tenth of a second later: the same pixel column
+    chart = stats.memory_view.chart()
+    low, high = (chart.mapToPosition(p, stats.memory) for p in stats.memory.points())
+    assert abs(low.x() - high.x()) < 1 and high.y() < low.y() - 20
+    for index, value in ((1, "25.0 MiB"), (0, "10.0 MiB")):
+        hover_until(qtbot, stats.memory_view,
+                    lambda i=index: stats.memory_view.mapFromScene(chart.mapToPosition(stats.memory.points()[i],
+                                                                                       stats.memory)),
+                    lambda tip, v=value: tip.endswith(f" · {v}"))
+
+
 def test_many_samples_are_a_line_with_separators_on_its_axis(qtbot, ctx, opened):
     stats, live = opened
     for i in range(300):

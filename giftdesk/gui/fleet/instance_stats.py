@@ -191,7 +191,7 @@ class StatsDialog(QDialog):
         samples = series.points()
         if not samples:
             return ""
-        nearest = min(samples, key=lambda p: abs(p.x() - point.x()))
+        nearest = min(samples, key=_distance_on_screen(series, point))
         unit, decimals = self.units[series]
         at = QDateTime.fromMSecsSinceEpoch(int(nearest.x())).toString("HH:mm:ss")
         name = f"{series.name()} " if series.name() else ""
@@ -206,3 +206,13 @@ class StatsDialog(QDialog):
         if self.live is not None:
             self.live.release_stats(self)
         super().closeEvent(event)
+
+
+def _distance_on_screen(series: QLineSeries, mouse: QPointF):
+    """How far a sample's dot is from the mouse, in pixels: two samples a second apart on a
+    long time axis share a column, and the one pointed at is then told by its height."""
+    chart = series.chart()
+    if chart is None:
+        return lambda p: abs(p.x() - mouse.x())
+    at = chart.mapToPosition(mouse, series)
+    return lambda p: (chart.mapToPosition(p, series) - at).manhattanLength()
