@@ -37,6 +37,9 @@ from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 LOCAL = "local"
 CHECK_TIMEOUT_S = 8  # adding an engine waits at most this for its answer
 TRACKER_HOST_TTL_S = 5.0
+# A pool is compared with its engine's record (an edit by another process) at most this often:
+# not on every call, which put a database read on the path of every Docker call to that engine.
+POOL_RECHECK_S = 1.0
 UNREACHABLE_PAUSE_S = 15.0  # a named engine that did not answer a refresh is asked again after this
 
 
@@ -138,6 +141,7 @@ class EngineService:
         self._tracker_hosts: dict[str, tuple[str | None, float]] = {}
         self._unreachable_until: dict[str, float] = {}
         self._unreachable_since: dict[str, datetime] = {}
+        self._checked_at: dict[str, float] = {}  # when a pool's record was last compared with the database
 
     # ---- reading ------------------------------------------------------------------------
     def list_engines(self) -> list[EngineRow]:
@@ -284,6 +288,10 @@ class EngineService:
                 if entry is None:
                     entry = self._pools[""] = ((), self._local, FleetDocker(self._local))
             return entry[1], entry[2]
+        with self._lock:
+            entry = self._pools.get(key)
+            if entry is not None and time.monotonic() - self._checked_at.get(key, -POOL_RECHECK_S) < POOL_RECHECK_S:
+                return entry[1], entry[2]
         with self.ctx.db.read_session() as session:
             record = self._record(session, key)
             signature = (record.host, record.context_name, record.tls_ca_path, record.tls_cert_path,
@@ -292,6 +300,7 @@ class EngineService:
         with self._lock:
             entry = self._pools.get(key)
             if entry is not None and entry[0] == signature:
+                self._checked_at[key] = time.monotonic()
                 return entry[1], entry[2]
         pem = self.ctx.secrets.get(key_secret(key)) if (ca and cert) else None
         connection = EngineConnection(key, host, ca, cert, pem, context)
@@ -305,6 +314,7 @@ class EngineService:
             else:
                 entry = self._pools[key] = (signature, clients, FleetDocker(clients))
                 unused = None
+            self._checked_at[key] = time.monotonic()
         if unused is not None:
             unused.close()
         if old is not None:
@@ -380,6 +390,7 @@ class EngineService:
                 self.ctx.secrets.delete(key_secret(key))
             self.ctx.audit(session, "engine.edit", f"Changed the Docker engine '{key}'", "engine", record.id,
                            details={"host": row.host, "context": connection.context, "tls": row.tls})
+        self._checked_at.pop(key, None)  # this process uses the new settings at once
         self.ctx.events.publish(EnginesChanged(key))
         return status
 

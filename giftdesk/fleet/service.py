@@ -80,6 +80,9 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         self._runtime = runtime
         self._own_http = None
         self._http_lock = threading.Lock()
+        # The named engines the last list found records on: asked before the records are read,
+        # so the engines' answers and the database's overlap without a query to learn them first.
+        self._engines_seen: list[str] | None = None
 
     def close(self) -> None:
         if self._own_http is not None:
@@ -102,8 +105,11 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
             except ServiceUnavailableError:
                 return [row.with_container(UNKNOWN_STATE) for row in self.list(search=search)]
         # With state, the engines' lists run while the database answers (the waits overlap).
-        engines = self._engines_with_records() if with_state else []
-        pending = self._ask_engines(engines)
+        if with_state:
+            seen = self._engines_seen
+            pending = self._ask_engines(["", *seen] if seen is not None else self._engines_with_records())
+        else:
+            pending = {}
         try:
             with self.ctx.db.read_session() as session:
                 records = session.execute(_LIST_QUERY).all()
@@ -111,6 +117,12 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
             for future in pending.values():
                 future.cancel()
             raise
+        if with_state:
+            named = sorted({r.engine for r in records if r.engine})
+            self._engines_seen = named
+            late = [e for e in named if e not in pending]  # an instance moved to an engine not asked yet
+            if late:
+                pending.update(self._ask_engines(late))
         if search and search.strip():
             needle = search.strip().lower().removeprefix("@")
             records = [r for r in records if needle in r.name or needle in r.tiktok_username
