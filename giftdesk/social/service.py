@@ -55,14 +55,14 @@ from giftdesk.social.validation import (
     validate_sync,
 )
 
-from giftdesk.social.profile_fields import EXTRA_FIELDS, check_ranges, clean_extras, clean_handle, merged
+from giftdesk.social.profile_fields import EXTRA_FIELDS, check_ranges, clean_extras, clean_handle, extras_of, merged
 from giftdesk.social.records import (PlatformMetrics, PlatformStat, Profile, ProfileDeleteImpact,
                                       SyncMetrics, SyncRecord, compute_aggregates)
-from giftdesk.social.queries import (ALL_EXTRAS, ALL_PLATFORM_STATS, BASELINE_ADVANCE_LIMIT, BASELINES, COUNT_SYNC, HANDLES, INSERT_STAT,
+from giftdesk.social.queries import (ALL_EXTRAS, ALL_PLATFORM_STATS, BASELINE_ADVANCE_LIMIT, BASELINES,
+                                     COUNT_SYNC, HANDLES, INSERT_STAT,
                                      INSERT_SYNC, LOCK_PROFILE, SET_HANDLES, NONE_AGO, ONE_PROFILE, PLATFORM_STATS, PROFILE_TABLE,
                                      PROFILES_BY_NAME, SYNCS_BETWEEN, UPDATE_STAT, UPDATE_TOTALS, driver_rows,
                                      parse_times, profile_of)
-from giftdesk.social.profile_fields import extras_of
 
 SLOW_SYNC_MS = 5_000
 MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
