@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.screenshot_kit import Shots, docker_engine, run
 
 OUTPUTS = ("engines.png", "engines-dark.png", "engines-add.png", "engines-instances.png",
            "engines-instances-dark.png")
@@ -29,7 +30,7 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def shots_on(engine, shots) -> None:
+def shots_on(engine, shots: Shots) -> None:
     from giftdesk.db.fleet_models import DockerEngineRecord, Instance
     from giftdesk.fleet.events import EnginesChanged
     from scripts.fleet_screenshots import session
@@ -77,48 +78,13 @@ def shots_on(engine, shots) -> None:
         page.close()
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    out = Path(argv[0])
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ["GIFTDESK_KEYRING"] = "file"  # demo keys never go to the real keyring
-
-    from PySide6.QtCore import QSettings
-
-    from giftdesk.gui.app import create_application
-    from giftdesk.gui.errors import ErrorRoute
-    from scripts.fleet_screenshots import Shots
-    from tests.fleet.conftest import build_fleet_images
-    from tests.support.docker_engine import docker_host_of, ensure_engine
-
-    app = create_application("light")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-    errors: list[str] = []
-
-    def report(exc, parent) -> None:
-        errors.append(f"{type(exc).__name__}: {exc}")
-        print(f"error during screenshots: {errors[-1]}", file=sys.stderr)
-
-    ErrorRoute.presenter = staticmethod(report)
-    engine = ensure_engine()
-    if engine is None:
-        print("engines_screenshots: no Docker engine (tests/support/dockerd.sh, DOCKER_HOST)", file=sys.stderr)
-        return 1
-    os.environ.setdefault("DOCKER_HOST", docker_host_of(engine))
-    build_fleet_images(engine)
-    shots = Shots(app, out)
-    try:
+def shoot(shots: Shots) -> None:
+    with docker_engine() as engine:
         shots_on(engine, shots)
-    finally:
-        engine.close()
-    for path in shots.saved:
-        print(path)
-    missing = sorted(set(OUTPUTS) - {p.name for p in shots.saved})
-    if missing:
-        print(f"engines_screenshots: not written: {', '.join(missing)}", file=sys.stderr)
-    return 1 if errors or missing else 0
+
+
+def main(argv: list[str]) -> int:
+    return run("engines_screenshots", argv, __doc__, OUTPUTS, shoot)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,16 @@ and image it made is removed at the end. Writes the files in OUTPUTS.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.screenshot_kit import Shots, docker_engine, run
 
 OUTPUTS = (
     "instances-create.png", "instances-tab.png", "instances-logs.png", "instances-stats.png",
@@ -25,54 +25,6 @@ OUTPUTS = (
     "engine-panel.png", "engine-panel-dark.png", "images-build.png", "images-build-dark.png", "images-dialog.png",
     "instances-reconcile.png", "instances-nginx.png",
 )
-
-
-class Shots:
-    def __init__(self, app, out: Path):
-        self.app, self.out, self.saved = app, out, []
-
-    def wait(self, until, timeout: float = 30.0, what: str = "") -> None:
-        """Runs the event loop until ``until()`` holds."""
-        deadline = time.monotonic() + timeout
-        while not until():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"gave up waiting for {what or until}")
-            self.app.processEvents()
-            time.sleep(0.01)
-
-    def settle(self, seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.app.processEvents()
-            time.sleep(0.01)
-
-    def save(self, widget, name: str) -> None:
-        self.settle()
-        path = self.out / name
-        widget.grab().save(str(path))
-        self.saved.append(path)
-
-    @contextmanager
-    def dark(self):
-        from giftdesk.gui import theme
-
-        theme.apply_theme(self.app, "dark")
-        try:
-            self.settle(0.1)
-            yield
-        finally:
-            theme.apply_theme(self.app, "light")
-            self.settle(0.1)
-
-    def light_and_dark(self, widget, name: str) -> None:
-        """``name`` in the light palette and ``…-dark.png`` in the dark one."""
-        from PySide6.QtWidgets import QLineEdit
-
-        self.save(widget, name)
-        with self.dark():
-            for edit in widget.findChildren(QLineEdit):  # re-polishing for the palette re-selects a field's text
-                edit.deselect()
-            self.save(widget, name.replace(".png", "-dark.png"))
 
 
 @contextmanager
@@ -303,50 +255,15 @@ def reconcile_and_nginx(shots: Shots, engine) -> None:
             container.remove(force=True)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    out = Path(argv[0])
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ["GIFTDESK_KEYRING"] = "file"  # demo keys never go to the real keyring
-
-    from PySide6.QtCore import QSettings
-
-    from giftdesk.gui.app import create_application
-    from giftdesk.gui.errors import ErrorRoute
-    from tests.fleet.conftest import build_fleet_images
-    from tests.support.docker_engine import docker_host_of, ensure_engine
-
-    app = create_application("light")
-    # Tables remember their column widths per user: start from the defaults, not this machine's.
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-    errors: list[str] = []
-
-    def report(exc, parent) -> None:
-        errors.append(f"{type(exc).__name__}: {exc}")
-        print(f"error during screenshots: {errors[-1]}", file=sys.stderr)
-
-    ErrorRoute.presenter = staticmethod(report)
-    engine = ensure_engine()
-    if engine is None:
-        print("fleet_screenshots: no Docker engine (tests/support/dockerd.sh, DOCKER_HOST)", file=sys.stderr)
-        return 1
-    os.environ.setdefault("DOCKER_HOST", docker_host_of(engine))
-    build_fleet_images(engine)
-    shots = Shots(app, out)
-    try:
+def shoot(shots: Shots) -> None:
+    with docker_engine() as engine:
         instances(shots, engine)
         engine_and_images(shots, engine)
         reconcile_and_nginx(shots, engine)
-    finally:
-        engine.close()
-    for path in shots.saved:
-        print(path)
-    missing = sorted(set(OUTPUTS) - {p.name for p in shots.saved})
-    if missing:
-        print(f"fleet_screenshots: not written: {', '.join(missing)}", file=sys.stderr)
-    return 1 if errors or missing else 0
+
+
+def main(argv: list[str]) -> int:
+    return run("fleet_screenshots", argv, __doc__, OUTPUTS, shoot)
 
 
 if __name__ == "__main__":

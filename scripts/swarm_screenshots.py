@@ -8,7 +8,6 @@ host setting, and stops it all at the end. Writes the files in OUTPUTS.
 """
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import uuid
@@ -16,10 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts.screenshot_kit import Shots, Unavailable, run
+
 OUTPUTS = ("swarm-create-dialog.png", "swarm-instances-tab.png")
 
 
-def shots_on(swarm, shots) -> None:
+def shots_on(swarm, shots: Shots) -> None:
     from giftdesk.core.context import Actor
     from giftdesk.desk import Desk
     from giftdesk.fleet.docker_api import DESK_LABEL
@@ -70,47 +71,22 @@ def shots_on(swarm, shots) -> None:
             desk.close()
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    out = Path(argv[0])
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ["GIFTDESK_KEYRING"] = "file"  # demo keys never go to the real keyring
-
-    from PySide6.QtCore import QSettings
-
-    from giftdesk.gui.app import create_application
-    from giftdesk.gui.errors import ErrorRoute
-    from scripts.fleet_screenshots import Shots
+def shoot(shots: Shots) -> None:
     from tests.fleet.conftest import FLEET_IMAGE
     from tests.support import swarm_engine
 
     missing = swarm_engine.available()
     if missing:
-        print(f"swarm_screenshots: a Swarm engine needs {missing}", file=sys.stderr)
-        return 1
-    app = create_application("light")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
-    errors: list[str] = []
-
-    def report(exc, parent) -> None:
-        errors.append(f"{type(exc).__name__}: {exc}")
-        print(f"error during screenshots: {errors[-1]}", file=sys.stderr)
-
-    ErrorRoute.presenter = staticmethod(report)
-    shots = Shots(app, out)
+        raise Unavailable(f"a Swarm engine needs {missing}")
     swarm = swarm_engine.acquire(FLEET_IMAGE)
     try:
         shots_on(swarm, shots)
     finally:
         swarm_engine.release()
-    for path in shots.saved:
-        print(path)
-    missing = sorted(set(OUTPUTS) - {p.name for p in shots.saved})
-    if missing:
-        print(f"swarm_screenshots: not written: {', '.join(missing)}", file=sys.stderr)
-    return 1 if errors or missing else 0
+
+
+def main(argv: list[str]) -> int:
+    return run("swarm_screenshots", argv, __doc__, OUTPUTS, shoot)
 
 
 if __name__ == "__main__":

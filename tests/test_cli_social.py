@@ -41,7 +41,7 @@ def test_profile_lifecycle_and_seed_stats(social_cli):
     assert edited["displayName"] == "Yash G" and edited["bio"] == "Hi" and edited["isPublic"] is True
     listed = social_cli.json("social", "profile", "list", "--search", "educ")
     assert [p["displayName"] for p in listed] == ["Yash G"] and listed[0]["change7d"] is None  # nothing synced 7 days ago
-    assert listed[0]["stats"] == {"totalFollowers": 24025, "avgEngagement": 4.36}  # a list row has no breakdown
+    assert listed[0]["stats"] == shown["stats"]  # --json gives each row as 'show' does
     _, err = social_cli("social", "profile", "delete", "Yash G", expect=2)
     assert "4 recorded syncs" in err and "--yes" in err
     deleted = social_cli.json("social", "profile", "delete", "Yash G", "--yes")
@@ -204,6 +204,31 @@ def test_no_typed_value_gives_a_traceback(desk, data_dir, capsys, tmp_path, monk
             assert err.count("\n") == 1, (argv, err)
 
     check()
+
+
+def test_list_json_gives_every_profile_as_show_does(social_cli):
+    full = social_cli.json("social", "profile", "add", "--name", "Asha", "--user-id", "68cec2a59b8985cfa07fe80b",
+                           "--rizz-score", "64", "--audience-min", "5000", "--audience-max", "90000",
+                           "--budget-min", "100", "--budget-max", "1999.99", "--collaboration-types", "shoutout",
+                           "--locations", "Pune", "--link", "youtube=https://www.youtube.com/@asha",
+                           "--handle", "instagram=asha.ig")
+    social_cli.json("social", "sync", "Asha", "instagram", "--followers", "4200", "--engagement", "3.5")
+    plain = social_cli.json("social", "profile", "add", "--name", "Bela")
+    listed = social_cli.json("social", "profile", "list", "--sort", "followers", "--desc")
+    assert [p["id"] for p in listed] == [full["id"], plain["id"]]
+    for row in listed:
+        assert row == social_cli.json("social", "profile", "show", str(row["id"]))
+    asha = listed[0]
+    assert asha["userId"] == "68cec2a59b8985cfa07fe80b" and asha["rizzScore"] == 64
+    assert asha["preferences"] == {"audienceSize": {"min": 5000, "max": 90000}, "budget": {"min": 100, "max": 1999.99},
+                                   "collaborationTypes": ["shoutout"], "locations": ["Pune"]}
+    assert asha["socialLinks"] == {"youtube": "https://www.youtube.com/@asha", "instagram": "https://www.instagram.com/asha.ig"}
+    assert asha["platformHandles"] == {"instagram": "asha.ig"}
+    assert asha["stats"]["platformBreakdown"]["instagram"] == {"followers": 4200, "engagement": 3.5}
+    assert listed[1]["userId"] is None and listed[1]["stats"]["totalFollowers"] == 0
+    assert [p["displayName"] for p in social_cli.json("social", "profile", "list", "--search", "bel")] == ["Bela"]
+    text, _ = social_cli("social", "profile", "list")  # the table keeps its columns
+    assert text.splitlines()[0].split()[:3] == ["ID", "NAME", "LOCATION"] and "Asha" in text
 
 
 def test_profile_fields_of_the_web_app_are_shown_and_edited(social_cli):

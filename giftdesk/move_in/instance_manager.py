@@ -24,15 +24,18 @@ from sqlalchemy import func, select
 from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged
 from giftdesk.accounts.keys import key_secret_name
 from giftdesk.core.errors import ConflictError, NotFoundError, ValidationError
+from giftdesk.core.events import SettingsChanged
 from giftdesk.db.credentials import digest_key, renew_credentials_generation
 from giftdesk.db.fleet_models import Instance, InstanceLog
-from giftdesk.db.models import AccountLegacyId, Administrator, Customer, TikTokAccount, TrackerCredential
+from giftdesk.db.models import AccountLegacyId, Administrator, Customer, Setting, TikTokAccount, TrackerCredential
 from giftdesk.db.types import utcnow
 from giftdesk.fleet import spec as checks
 from giftdesk.fleet.docker_api import APP_LABEL, APP_VALUE, DESK_LABEL, TRACKER_PORT, env_of
 from giftdesk.fleet.environment import dash_password_secret, scrub
 from giftdesk.fleet.events import InstancesChanged
 from giftdesk.move_in.manager_database import ManagerDatabase, ManagerInstance, moment, read_manager_database
+from giftdesk.move_in.manager_settings import UPDATE, SettingPlan, plan_settings
+from giftdesk.system.settings import default_of
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +102,19 @@ class ManagerImportPlan:
     users: list[UserPlan]
     users_asked: bool
     applied: bool = False
+    settings: list[SettingPlan] = field(default_factory=list)  # its settings table, onto ours
 
     @property
     def adopted(self) -> list[InstancePlan]:
         return [p for p in self.instances if p.outcome == ADOPT]
 
     @property
+    def settings_changed(self) -> list[SettingPlan]:
+        return [s for s in self.settings if s.outcome == UPDATE]
+
+    @property
     def changes_anything(self) -> bool:
-        return bool(self.adopted) or any(u.outcome == CREATE for u in self.users)
+        return bool(self.adopted) or any(u.outcome == CREATE for u in self.users) or bool(self.settings_changed)
 
     def summary(self) -> str:
         adopted = len(self.adopted)
@@ -114,22 +122,31 @@ class ManagerImportPlan:
         skipped = sum(1 for p in self.instances if p.outcome == SKIP)
         unchanged = sum(1 for p in self.instances if p.outcome == UNCHANGED)
         users = sum(1 for u in self.users if u.outcome == CREATE)
+        settings = [s.setting for s in self.settings_changed]
+        settings_skipped = sum(1 for s in self.settings if s.outcome == SKIP)
         if not self.changes_anything:
+            skips = [f"{skipped} skipped"] if skipped else []
+            skips += [f"{settings_skipped} setting{'s' if settings_skipped != 1 else ''} skipped"] if settings_skipped else []
             return (f"Nothing to import: everything in {self.path} is here already"
-                    + (f" ({skipped} skipped, see why above)." if skipped else "."))
+                    + (f" ({', '.join(skips)}, see why above)." if skips else "."))
         verb = "Imported" if self.applied else "Would import"
         parts = [f"{adopted} instance{'s' if adopted != 1 else ''} (containers adopted as they run, none restarted)",
                  f"{accounts} new account{'s' if accounts != 1 else ''}"]
         if self.users_asked:
             parts.append(f"{users} administrator{'s' if users != 1 else ''}")
-        tail = f"; {unchanged} already here, {skipped} skipped" if unchanged or skipped else ""
+        if settings:
+            parts.append(f"{len(settings)} setting{'s' if len(settings) != 1 else ''} ({', '.join(settings)})")
+        tails = [f"{unchanged} already here, {skipped} skipped"] if unchanged or skipped else []
+        if settings_skipped:
+            tails.append(f"{settings_skipped} setting{'s' if settings_skipped != 1 else ''} skipped")
+        tail = "".join(f"; {t}" for t in tails)
         return f"{verb} {', '.join(parts)} from {self.path}{tail}."
 
     def to_json(self) -> dict:
         return {"source": self.path, "applied": self.applied, "changes": self.changes_anything,
                 "instances": [p.to_json() for p in self.instances],
                 "users": [u.to_json() for u in self.users] if self.users_asked else None,
-                "summary": self.summary()}
+                "settings": [s.to_json() for s in self.settings], "summary": self.summary()}
 
 
 class InstanceManagerImport:
@@ -149,7 +166,8 @@ class InstanceManagerImport:
         return self._plan(source, users)
 
     def _plan(self, source: ManagerDatabase, users: bool) -> ManagerImportPlan:
-        containers = {c.id: c for c in self.fleet.docker.list_all()}
+        # Only its instances need the engine: a database of settings alone moves in without one.
+        containers = {c.id: c for c in self.fleet.docker.list_all()} if source.instances else {}
         with self.ctx.db.read_session() as session:
             plans: list[InstancePlan] = []
             taken_names: set[str] = set()
@@ -163,7 +181,9 @@ class InstanceManagerImport:
                     taken_accounts.add(plan.legacy_account_id or "")
                 plans.append(plan)
             user_plans = [self._plan_user(session, user) for user in source.users] if users else []
-        return ManagerImportPlan(str(source.path), plans, user_plans, users)
+            stored = set(session.scalars(select(Setting.key)))
+        settings = plan_settings(source.settings, self.desk.settings.all(), stored, self.ctx.actor.can("admin"))
+        return ManagerImportPlan(str(source.path), plans, user_plans, users, settings=settings)
 
     def _plan_instance(self, session, item: ManagerInstance, containers: dict, taken_names: set, taken_ports: set,
                        taken_accounts: set) -> InstancePlan:
@@ -308,6 +328,7 @@ class InstanceManagerImport:
                 for user in plan.users:
                     if user.outcome == CREATE:
                         self._write_user(session, user)
+                self._write_settings(session, plan.settings_changed)
                 renew_credentials_generation(session)  # endpoints elsewhere load the old ids now
                 self.ctx.audit(session, "move_in.instance_manager", plan.summary().replace("Would import", "Imported"),
                                "import", None, details={**plan.to_json(), "applied": True})
@@ -323,6 +344,8 @@ class InstanceManagerImport:
             self.ctx.events.publish(AccountChanged(account_id, customer_id))
             self.ctx.events.publish(KeyChanged(account_id, "generated"))
         self.ctx.events.publish(InstancesChanged(tuple(instance_ids)))
+        if plan.settings_changed:
+            self.ctx.events.publish(SettingsChanged(tuple(sorted(s.setting for s in plan.settings_changed))))
         return replace(plan, applied=True)
 
     def _write_account(self, session, item: InstancePlan, written: list[str]) -> tuple[int, int]:
@@ -392,6 +415,21 @@ class InstanceManagerImport:
                        "the gift instance manager", "instance", record.id,
                        details={"port": item.port, "image": record.image, "legacyAccountId": item.legacy_account_id})
         return record.id
+
+    def _write_settings(self, session, changes: list[SettingPlan]) -> None:
+        if not changes:
+            return
+        before = {}
+        for change in changes:
+            row = session.get(Setting, change.setting)
+            before[change.setting] = default_of(change.setting) if row is None else row.value
+            if row is None:
+                session.add(Setting(key=change.setting, value=change.value))
+            else:
+                row.value = change.value
+        self.ctx.audit(session, "settings.update", "Changed settings from the gift instance manager: "
+                       + ", ".join(sorted(before)), details={"before": before,
+                                                             "after": {c.setting: c.value for c in changes}})
 
     def _write_user(self, session, user: UserPlan) -> None:
         first = (session.scalar(select(func.count(Administrator.id))) or 0) == 0

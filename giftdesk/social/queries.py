@@ -73,6 +73,9 @@ EXTRA_COLUMNS = (_P.c.user_id, _P.c.rizz_score, _P.c.audience_min, _P.c.audience
                  _P.c.budget_max_cents, _P.c.collaboration_types, _P.c.preferred_locations, _P.c.social_links,
                  _P.c.platform_handles)
 ONE_PROFILE = _with_links(select(*_PROFILE_COLUMNS, *_AGO, *EXTRA_COLUMNS)).where(_P.c.id == bindparam("pid"))
+# A detailed list's parts the list query leaves out: every profile's extras and platform stats.
+ALL_EXTRAS = select(_P.c.id, *EXTRA_COLUMNS)
+ALL_PLATFORM_STATS = select(_S.c.profile_id, _S.c.platform, _S.c.followers, _S.c.engagement_centi, _S.c.synced_at)
 BASELINES = select(_P.c.id, *_AGO)
 # Successful syncs in (after, upto], oldest first: the last one per profile is its total at ``upto``.
 SYNCS_BETWEEN = (select(_H.c.profile_id, _H.c.total_followers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -54,10 +55,11 @@ from giftdesk.social.validation import (
     validate_sync,
 )
 
-from giftdesk.social.profile_fields import EXTRA_FIELDS, check_ranges, clean_extras, clean_handle, merged
+from giftdesk.social.profile_fields import EXTRA_FIELDS, check_ranges, clean_extras, clean_handle, extras_of, merged
 from giftdesk.social.records import (PlatformMetrics, PlatformStat, Profile, ProfileDeleteImpact,
                                       SyncMetrics, SyncRecord, compute_aggregates)
-from giftdesk.social.queries import (BASELINE_ADVANCE_LIMIT, BASELINES, COUNT_SYNC, HANDLES, INSERT_STAT,
+from giftdesk.social.queries import (ALL_EXTRAS, ALL_PLATFORM_STATS, BASELINE_ADVANCE_LIMIT, BASELINES,
+                                     COUNT_SYNC, HANDLES, INSERT_STAT,
                                      INSERT_SYNC, LOCK_PROFILE, SET_HANDLES, NONE_AGO, ONE_PROFILE, PLATFORM_STATS, PROFILE_TABLE,
                                      PROFILES_BY_NAME, SYNCS_BETWEEN, UPDATE_STAT, UPDATE_TOTALS, driver_rows,
                                      parse_times, profile_of)
@@ -87,8 +89,10 @@ class SocialService:
 
     # ---- profiles: reading ----------------------------------------------------------------
     def list(self, search: str | None = None, sort: str = "name", descending: bool = False,
-             now: datetime | None = None) -> list[Profile]:
-        """Every profile with its totals and its change in total followers over 7 and 30 days."""
+             now: datetime | None = None, detailed: bool = False) -> list[Profile]:
+        """Every profile with its totals and its change in total followers over 7 and 30 days;
+        ``detailed``: with what ``get`` gives besides (platform stats, user id, preferences, links,
+        handles), for a script's export. The plain list stays lean for the table of 10,000 rows."""
         if sort not in SORT_KEYS:
             raise ValidationError(f"sort must be one of: {', '.join(SORT_KEYS)}.", field="sort")
         now = now or utcnow()
@@ -111,9 +115,19 @@ class SocialService:
             baselines = self._baselines(connection, now)
             found = driver_rows(connection, query) if query is PROFILES_BY_NAME else connection.execute(query).all()
             rows = [profile_of(parse_times(r), None, niches, baselines.get(r[0], NONE_AGO)) for r in found]
+            if detailed:
+                rows = self._detailed(connection, rows)
         if sort == "name" and not descending:
             return rows  # the query's order
         return self._sorted(rows, sort, descending)
+
+    @staticmethod
+    def _detailed(connection, rows: list[Profile]) -> list[Profile]:
+        extras = {r[0]: extras_of(r[1:]) for r in connection.execute(ALL_EXTRAS)}
+        stats: dict[int, dict[str, PlatformStat]] = {}
+        for profile_id, platform, followers, centi, at in connection.execute(ALL_PLATFORM_STATS):
+            stats.setdefault(profile_id, {})[platform] = PlatformStat(followers, centi, at)
+        return [replace(p, platforms=stats.get(p.id, {}), extras=extras.get(p.id)) for p in rows]
 
     @staticmethod
     def _ages(now: datetime) -> dict[str, datetime]:

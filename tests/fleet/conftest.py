@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -19,6 +20,7 @@ from giftdesk.fleet.docker_api import DESK_LABEL
 from tests.conftest import require_service
 from tests.support.cli import make_cli
 from tests.support.docker_engine import IMAGE_DIR, docker_host_of, ensure_engine
+from tests.support.tls_engine import build_image, start_tls_engine
 
 FLEET_IMAGE = "giftdesk-fleet-tracker:latest"
 NODE_IMAGE = "giftdesk-test-node-tracker:latest"
@@ -137,3 +139,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tls_engine(engine):
+    """A second dockerd on loopback TCP with mutual TLS (tests/support/tls_engine.py), with the
+    busybox tracker built on it; the ssh engine is this one behind an sshd."""
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        require_service(False, f"a second Docker engine with TLS ({exc})")
+    try:
+        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+        assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
+        yield started
+    finally:
+        started.stop()
+
+
+def add_engine(cli, name: str, host: str, tls=None, **options) -> dict:
+    """``giftdesk engine add`` as JSON. ``tls``: an engine of tests/support/tls_engine.py, whose CA,
+    client certificate and key go with it; ``options`` are more flags (backend_url → --backend-url)."""
+    argv = ["engine", "add", name, "--host", host]
+    if tls is not None:
+        argv += ["--tls-ca", str(tls.ca), "--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    for key, value in options.items():
+        argv += [f"--{key.replace('_', '-')}", value]
+    return cli.json(*argv)
+
+
+def wait_state(cli, name: str, state: str, timeout: float = 20.0) -> dict:
+    """``giftdesk instance show`` once the instance is in ``state`` (or as it is when time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.json("instance", "show", name)
+        if shown["state"] == state or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.2)

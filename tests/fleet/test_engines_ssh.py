@@ -4,20 +4,17 @@ test config handed to it by an `ssh` first on PATH)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import require_service
-from tests.fleet.conftest import free_port, remove_desk_containers, unique
-from tests.fleet.test_engines_tls import tls_engine  # noqa: F401 - the session's second engine
+from tests.fleet.conftest import add_engine, free_port, remove_desk_containers, unique, wait_state
 from tests.support.ssh_engine import start_ssh_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="session")
-def ssh_server(tls_engine):  # noqa: F811
+def ssh_server(tls_engine):
     try:
         server = start_ssh_server(tls_engine.socket_host)
     except RuntimeError as exc:
@@ -27,7 +24,7 @@ def ssh_server(tls_engine):  # noqa: F811
 
 
 @pytest.fixture
-def over_ssh(ssh_server, tls_engine, fleet_desk, monkeypatch):  # noqa: F811
+def over_ssh(ssh_server, tls_engine, fleet_desk, monkeypatch):
     monkeypatch.setenv("PATH", f"{ssh_server.ssh_wrapper}:{__import__('os').environ['PATH']}")
     client = tls_engine.client()
     yield client
@@ -35,17 +32,8 @@ def over_ssh(ssh_server, tls_engine, fleet_desk, monkeypatch):  # noqa: F811
     client.close()
 
 
-def _wait_state(cli, name: str, state: str, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = cli.json("instance", "show", name)
-        if shown["state"] == state or time.monotonic() > deadline:
-            return shown
-        time.sleep(0.2)
-
-
 def test_a_tracker_on_an_ssh_engine_from_create_to_delete(cli, ssh_server, over_ssh, account):
-    added = cli.json("engine", "add", "far", "--host", ssh_server.host)
+    added = add_engine(cli, "far", ssh_server.host)
     assert added["reachable"] is True and added["host"] == ssh_server.host and added["tls"] is False
     assert {e["name"]: e for e in cli.json("engine", "list")}["far"]["reachable"] is True
     acct = account()
@@ -58,7 +46,7 @@ def test_a_tracker_on_an_ssh_engine_from_create_to_delete(cli, ssh_server, over_
     assert cli.json("instance", "show", name)["state"] == "exited"
     assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
     over_ssh.api.stop(container_id, timeout=1)  # stopped outside the console
-    assert _wait_state(cli, name, "exited")["state"] == "exited"
+    assert wait_state(cli, name, "exited")["state"] == "exited"
     assert cli.json("instance", "delete", name, "--yes")[0]["outcome"] == "ok"
     assert not over_ssh.api.containers(all=True, filters={"id": container_id})
 

@@ -14,27 +14,10 @@ import time
 
 import pytest
 
-from tests.conftest import require_service
-from tests.fleet.conftest import FLEET_IMAGE, free_port, remove_desk_containers, unique
+from tests.fleet.conftest import FLEET_IMAGE, add_engine, free_port, remove_desk_containers, unique, wait_state
 from tests.runtime.test_supervisor import wait_for
-from tests.support.docker_engine import IMAGE_DIR
-from tests.support.tls_engine import build_image, start_tls_engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
-
-
-@pytest.fixture(scope="session")
-def tls_engine(engine):
-    try:
-        started = start_tls_engine()
-    except RuntimeError as exc:
-        require_service(False, f"a second Docker engine with TLS ({exc})")
-    try:
-        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
-        assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
@@ -46,25 +29,8 @@ def second(tls_engine, fleet_desk):
     client.close()
 
 
-def _add(cli, tls_engine, name: str = "tls", **extra):
-    argv = ["engine", "add", name, "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca),
-            "--tls-cert", str(tls_engine.cert), "--tls-key", str(tls_engine.key)]
-    for key, value in extra.items():
-        argv += [f"--{key.replace('_', '-')}", value]
-    return cli.json(*argv)
-
-
-def _wait_state(cli, name: str, state: str, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = cli.json("instance", "show", name)
-        if shown["state"] == state or time.monotonic() > deadline:
-            return shown
-        time.sleep(0.2)
-
-
 def test_an_engine_with_the_right_certificates_is_added_and_listed(cli, tls_engine, second, fleet_desk):
-    added = _add(cli, tls_engine)
+    added = add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     assert added["name"] == "tls" and added["reachable"] is True and added["tls"] is True
     assert added["version"] and added["swarm"] == "inactive"
     listed = {e["name"]: e for e in cli.json("engine", "list")}
@@ -101,12 +67,12 @@ def test_a_wrong_ca_or_a_closed_port_is_refused_with_a_sentence_and_nothing_is_s
 def test_another_ca_bundle_in_the_environment_does_not_override_the_engines(cli, tls_engine, second, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_engine.other_ca))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tls_engine.other_ca))
-    assert _add(cli, tls_engine)["reachable"] is True
+    assert add_engine(cli, "tls", tls_engine.host, tls=tls_engine)["reachable"] is True
     assert cli.json("engine", "test", "tls")["reachable"] is True
 
 
 def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, second, account, engine):
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     acct = account()
     name = unique("tls")
     created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls")
@@ -127,10 +93,10 @@ def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, seco
     assert not second.api.inspect_container(container_id)["State"]["Running"]
     assert cli.json("instance", "show", name)["state"] == "exited"
     assert cli.json("instance", "start", name)[0]["outcome"] == "ok"
-    assert _wait_state(cli, name, "running")["state"] == "running"
+    assert wait_state(cli, name, "running")["state"] == "running"
 
     second.api.stop(container_id, timeout=1)  # stopped outside the console
-    assert _wait_state(cli, name, "exited")["state"] == "exited"
+    assert wait_state(cli, name, "exited")["state"] == "exited"
 
     # Names are unique across engines; ports are checked on the engine that publishes.
     _, err = cli("instance", "create", name, "--account", str(acct.id), expect=2)
@@ -151,7 +117,7 @@ def test_a_tracker_on_the_tls_engine_from_create_to_delete(cli, tls_engine, seco
 
 
 def test_removing_an_engine_is_refused_while_instances_live_there_unless_forced(cli, tls_engine, second, account):
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     acct = account()
     name = unique("rm")
     created = cli.json("instance", "create", name, "--account", str(acct.id), "--engine", "tls", "--no-start")
@@ -170,7 +136,7 @@ def test_a_backend_url_is_checked(cli, tls_engine, second):
     _, err = cli("engine", "add", "tls", "--host", tls_engine.host, "--tls-ca", str(tls_engine.ca), "--tls-cert",
                  str(tls_engine.cert), "--tls-key", str(tls_engine.key), "--backend-url", "ftp://x", expect=2)
     assert "http" in err
-    added = _add(cli, tls_engine, backend_url="http://10.232.0.1:8080/api/instances")
+    added = add_engine(cli, "tls", tls_engine.host, tls=tls_engine, backend_url="http://10.232.0.1:8080/api/instances")
     assert added["backendUrl"] == "http://10.232.0.1:8080/api/instances"
     edited = cli.json("engine", "edit", "tls", "--no-backend-url")
     assert edited["backendUrl"] is None and edited["reachable"] is True
@@ -277,7 +243,7 @@ def test_an_engine_that_does_not_answer_leaves_the_others_rows_alone(cli, fleet_
 def test_an_operation_killed_on_the_tls_engine_is_finished_there(cli, fleet_desk, tls_engine, second, account, point):
     from tests.fleet.test_crash_recovery import Crash
 
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     crash = Crash(fleet_desk, second, cli, account)
     acct = account()
     name = unique("kt")
@@ -340,7 +306,7 @@ def test_trackers_on_another_computer_are_called_at_its_address(fleet_desk, acco
 
 
 def test_an_instance_moves_to_the_tls_engine_and_back(cli, tls_engine, second, account, engine):
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     acct = account()
     name = unique("mv")
     created = cli.json("instance", "create", name, "--account", str(acct.id))
@@ -367,7 +333,7 @@ def test_an_instance_moves_to_the_tls_engine_and_back(cli, tls_engine, second, a
 
 
 def test_a_move_to_an_engine_without_the_image_changes_nothing(cli, tls_engine, second, account, engine):
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     acct = account()
     name = unique("mi")
     local_only = "giftdesk-fleet-local-only:latest"
@@ -389,7 +355,7 @@ def test_a_move_to_an_engine_without_the_image_changes_nothing(cli, tls_engine, 
 def test_a_move_killed_at_each_step_ends_on_one_engine(cli, fleet_desk, tls_engine, second, account, engine, point):
     from tests.fleet.test_crash_recovery import Crash
 
-    _add(cli, tls_engine)
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
     acct = account()
     name = unique("km")
     created = cli.json("instance", "create", name, "--account", str(acct.id))

@@ -40,11 +40,12 @@ def test_previewing_and_importing_both_sources(ctx, fleet_desk, manager, engine,
     qtbot.keyClicks(page.paths["database"], str(path))
     qtbot.mouseClick(page.preview_button, LEFT)
     qtbot.waitUntil(lambda: page.previews == 1)
-    assert [row[2] for row in _rows(page.table)] == ["will be adopted", "will be adopted"]
+    assert [row[2] for row in _rows(page.table)] == ["will be adopted", "will be adopted", "skipped"]
+    assert _rows(page.table)[2][:2] == ["Setting", "backend_api_url"]  # its settings table, with why not
     assert "Would import 2 instances" in page.summary.text() and fleet_desk.fleet.list() == []
     qtbot.mouseClick(page.options["users"], LEFT)  # the option previews again with the manager's users
     qtbot.waitUntil(lambda: page.previews == 2)
-    assert [row[:3] for row in _rows(page.table)][2:] == [["User", "manager-admin (admin)", "will be created"]]
+    assert [row[:3] for row in _rows(page.table)][2:3] == [["User", "manager-admin (admin)", "will be created"]]
     assert "1 administrator" in page.summary.text() and page.import_button.isEnabled()
     dialog.grab().save(str(tmp_path / "move-in-preview.png"))
     qtbot.mouseClick(page.import_button, LEFT)

@@ -13,6 +13,8 @@ def _instance_manager_text(plan) -> list:
     if plan.users_asked:
         parts.append(Table(["USER", "WHAT", "ROLE", "WHY"],
                            [(u.username, u.outcome, u.role, u.reason) for u in plan.users]))
+    if plan.settings:
+        parts.append(Table(["SETTING", "WHAT", "DETAILS"], [(s.name, s.outcome, s.text()) for s in plan.settings]))
     parts.append(plan.summary())
     return parts
 

@@ -141,7 +141,8 @@ def register(cli: CommandLine) -> None:
     @profile.command("list", "list profiles with totals and 7/30-day change", arg("--search"),
                      arg("--sort", choices=SORT_KEYS, default="name"), arg("--desc", action="store_true"))
     def profile_list(desk, args):
-        rows = desk.social.list(args.search, args.sort, args.desc)
+        # --json gives each profile as 'show' does; the table needs only the list's columns.
+        rows = desk.social.list(args.search, args.sort, args.desc, detailed=args.json)
         return Output([r.to_json() for r in rows], Table(
             ["ID", "NAME", "LOCATION", "FOLLOWERS", "ENGAGEMENT", "7 DAYS", "30 DAYS", "LAST SEEN"],
             [(r.id, r.display_name, r.location or "-", f"{r.total_followers:,}", _engagement(r.avg_engagement_centi),

@@ -31,6 +31,7 @@ from giftdesk.fleet.events import EnginesChanged, InstancesChanged
 from giftdesk.gui import theme
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView
+from giftdesk.gui.widgets.list_dialog import ResultLine, closing_row, toolbar_row
 
 ADMIN_ONLY = "Only an administrator can add, edit or remove Docker engines"
 
@@ -68,7 +69,6 @@ class EnginesDialog(QDialog):
         self.resize(980, 380)
         layout = QVBoxLayout(self)
 
-        bar = QHBoxLayout()
         self.add_button = QPushButton("Add…")
         self.add_button.setObjectName("engines-add")
         self.test_button = QPushButton("Test")
@@ -79,26 +79,15 @@ class EnginesDialog(QDialog):
         self.remove_button.setObjectName("engines-remove")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setObjectName("engines-refresh")
-        for button in (self.add_button, self.test_button, self.edit_button, self.remove_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.refresh_button)
-        layout.addLayout(bar)
+        layout.addLayout(toolbar_row((self.add_button, self.test_button, self.edit_button, self.remove_button),
+                                     (self.refresh_button,)))
 
         self.table = RowTableView(COLUMNS, key=lambda s: s.name, parent=self, empty_text="Asking the engines…",
                                   settings_key="engines")
         self.table.setObjectName("engines-table")
         layout.addWidget(self.table, 1)
-        bottom = QHBoxLayout()
-        self.result = QLabel("")
-        self.result.setObjectName("engines-result")
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bottom.addWidget(self.result, 1)
-        close = QPushButton("Close")
-        close.clicked.connect(self.reject)
-        bottom.addWidget(close, 0, Qt.AlignmentFlag.AlignBottom)
-        layout.addLayout(bottom)
+        self.result = ResultLine("engines-result", selectable=True)
+        layout.addLayout(closing_row(self.result, self))
 
         self.add_button.clicked.connect(self.open_add)
         self.edit_button.clicked.connect(self.open_edit)
@@ -146,7 +135,7 @@ class EnginesDialog(QDialog):
         self._update_buttons()
         chosen = self.selected()
         if chosen is not None and not chosen.reachable:  # why it does not answer, in full
-            self._say(f"✗ The engine '{chosen.name}' does not answer: {chosen.error}", "error")
+            self.result.say(f"✗ The engine '{chosen.name}' does not answer: {chosen.error}", "error")
 
     def _update_buttons(self) -> None:
         admin = self.ctx.desk.actor.can("admin")
@@ -167,19 +156,13 @@ class EnginesDialog(QDialog):
             self.remove_button.setToolTip(local if chosen is not None and not named else
                                           "Refused while instances live there")
 
-    def _say(self, text: str, role: str = "") -> None:
-        self.result.setProperty("role", role)
-        self.result.setText(text)
-        self.result.style().unpolish(self.result)
-        self.result.style().polish(self.result)
-
     # ---- actions --------------------------------------------------------------------------
     def test_selected(self) -> None:
         chosen = self.selected()
         if chosen is None:
             return
         self.test_button.setEnabled(False)
-        self._say(f"Testing the engine '{chosen.name}'…", "muted")
+        self.result.say(f"Testing the engine '{chosen.name}'…", "muted")
         self.ctx.runner.submit(self.engines.status, chosen.name, owner=self, supersede="engines.test",
                                on_success=self._tested, on_error=self._test_failed,
                                description=f"Testing the engine {chosen.name}…")
@@ -187,13 +170,13 @@ class EnginesDialog(QDialog):
     def _tested(self, status: EngineStatus) -> None:
         self._update_buttons()
         self.table.upsert_rows([status])
-        self._say(("✓ " if status.reachable else "✗ ") + (status.sentence or "It does not answer."),
+        self.result.say(("✓ " if status.reachable else "✗ ") + (status.sentence or "It does not answer."),
                   "success" if status.reachable else "error")
 
     def _test_failed(self, exc: BaseException) -> None:
         self._update_buttons()
         if isinstance(exc, GiftDeskError):
-            self._say(f"✗ {exc}", "error")
+            self.result.say(f"✗ {exc}", "error")
         else:
             self.ctx.report(exc)
 
@@ -213,7 +196,7 @@ class EnginesDialog(QDialog):
         dialog.open()
 
     def _saved(self, status: EngineStatus) -> None:
-        self._say(f"✓ {status.sentence}", "success")
+        self.result.say(f"✓ {status.sentence}", "success")
         self.changed.emit()
         self.refresh()
 
@@ -234,7 +217,7 @@ class EnginesDialog(QDialog):
 
     def _removed(self, name: str, forgotten: list[str]) -> None:
         self._update_buttons()
-        self._say(f"Removed the engine '{name}'" + (f" and forgot {len(forgotten)} instance(s): "
+        self.result.say(f"Removed the engine '{name}'" + (f" and forgot {len(forgotten)} instance(s): "
                                                    f"{', '.join(forgotten)}." if forgotten else "."), "success")
         self.changed.emit()
         self.refresh()
@@ -244,7 +227,7 @@ class EnginesDialog(QDialog):
         if not isinstance(exc, GiftDeskError):
             self.ctx.report(exc)
             return
-        self._say(f"✗ {exc}", "error")
+        self.result.say(f"✗ {exc}", "error")
         if isinstance(exc, ConflictError) and not forced and Prompts.confirm(
                 self, "Forget the engine and its instances",
                 f"{exc}\n\nForget the engine '{name}' and the records of its instances anyway? Their containers "

@@ -42,6 +42,7 @@ from giftdesk.fleet.images import (
 from giftdesk.fleet.units import fmt_size
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_datetime
+from giftdesk.gui.widgets.list_dialog import ResultLine, closing_row, toolbar_row
 
 BUILD_LOG_LINES = 5000  # the view keeps the newest lines; the build's own log stays with the engine
 FLUSH_MS = 100
@@ -92,14 +93,11 @@ class ImagesDialog(QDialog):
         self.resize(960, 520)
         layout = QVBoxLayout(self)
 
-        bar = QHBoxLayout()
         self.filter = QLineEdit()
         self.filter.setObjectName("images-filter")
         self.filter.setPlaceholderText("Filter…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(260)
-        bar.addWidget(self.filter)
-        bar.addStretch(1)
         self.build_button = QPushButton("Build…")
         self.build_button.setObjectName("images-build")
         self.remove_button = QPushButton("Remove")
@@ -109,24 +107,15 @@ class ImagesDialog(QDialog):
         self.unused_button.setToolTip("Images no container uses and no instance names (the default tracker image "
                                       "stays); with a filter, only among the images shown.")
         self.refresh_button = QPushButton("Refresh")
-        for button in (self.build_button, self.remove_button, self.unused_button, self.refresh_button):
-            bar.addWidget(button)
-        layout.addLayout(bar)
+        layout.addLayout(toolbar_row((self.filter,), (self.build_button, self.remove_button, self.unused_button,
+                                                      self.refresh_button)))
 
         self.table = RowTableView(COLUMNS, key=lambda r: r.id, parent=self, multi_select=True,
                                   empty_text="Loading the images…", settings_key="images")
         self.table.setObjectName("images-table")
         layout.addWidget(self.table, 1)
-        bottom = QHBoxLayout()
-        self.summary = QLabel("")
-        self.summary.setObjectName("images-summary")
-        self.summary.setProperty("role", "muted")
-        self.summary.setWordWrap(True)
-        bottom.addWidget(self.summary, 1)
-        close = QPushButton("Close")
-        close.clicked.connect(self.reject)
-        bottom.addWidget(close)
-        layout.addLayout(bottom)
+        self.summary = ResultLine("images-summary", role="muted")
+        layout.addLayout(closing_row(self.summary, self))
 
         self.filter.textChanged.connect(self._filter)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())

@@ -26,6 +26,8 @@ def _manager_report(plan) -> Report:
              for i, p in enumerate(plan.instances)]
     lines += [Line(len(lines) + i, "User", f"{u.username} ({u.role})" if u.role else u.username, u.outcome, "",
                    u.reason) for i, u in enumerate(plan.users)]
+    lines += [Line(len(lines) + i, "Setting", s.name, s.outcome, s.setting or "",
+                   f"{s.value}" if s.outcome != "skip" else s.reason) for i, s in enumerate(plan.settings)]
     return Report(plan.summary(), lines, plan.changes_anything)
 
 
