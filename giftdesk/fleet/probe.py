@@ -145,8 +145,13 @@ class FleetProbe(Service):
                 self.desk.events.publish(InstanceProbed(event.instance_id, "none"))
 
     def run(self, stop: threading.Event) -> None:
-        self.report("running", "probing trackers' /api/state")
+        shown = None
         while not stop.is_set():
+            detail = ("paused: waiting for the engine to answer" if self._engine_away()
+                      else "probing trackers' /api/state")
+            if detail != shown:
+                self.report("running", detail)
+                shown = detail
             self.probe_all()
             self._wake.clear()
             deadline = time.monotonic() + self.interval

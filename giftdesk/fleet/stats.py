@@ -54,7 +54,8 @@ class FleetStatsSampler(Service):
             targets = self.targets()
             if not targets:
                 away = self._engine_away()
-                self.report("running", "paused: the engine does not answer" if away else "idle: no view shows stats")
+                self.report("running", "paused: waiting for the engine to answer" if away
+                            else "idle: no view shows stats of this engine's trackers")
                 self.idle_looks += 1
                 self._previous.clear()
                 self._wake.wait(0.5)
