@@ -4,6 +4,11 @@ healthy: it answered; starting: not yet, within the grace time after a start; un
 not answer twice in a row after that (or the engine's own health check says so); none: the
 container is not running. The answer also carries the TikTok live status, viewers, gifts and
 diamonds the table shows. ``connect``/``disconnect`` make the tracker join or leave the live.
+
+One probe per engine, each with its own pool and only its engine's trackers: trackers on a host
+that does not answer hold up no other engine's round. While its watcher cannot reach a named
+engine, the probe asks none of its trackers and shows their health as not known ("none", as the
+rows of an unreachable engine show it), not as unhealthy.
 """
 
 from __future__ import annotations
@@ -100,10 +105,15 @@ def classify(answered: bool, failures: int, started_at: datetime | None, state: 
     return "unhealthy" if failures >= FAILURES_FOR_UNHEALTHY else "starting"
 
 
+ENGINE_AWAY = "its Docker engine does not answer: health not known"
+
+
 class FleetProbe(Service):
     name = "fleet-probe"
 
-    def __init__(self, desk, fleet, live, http, interval: float = PROBE_INTERVAL_S, grace: float = START_GRACE_S):
+    def __init__(self, desk, fleet, live, http, interval: float = PROBE_INTERVAL_S, grace: float = START_GRACE_S,
+                 engine: str = "", timeout: float = PROBE_TIMEOUT_S):
+        """``engine``: the named engine whose trackers this probe asks ('' the local one)."""
         super().__init__()
         self.grace = grace
         self.desk = desk
@@ -111,12 +121,21 @@ class FleetProbe(Service):
         self.live = live
         self.http = http
         self.interval = interval
+        self.timeout = timeout
+        self.engine = engine
+        if engine:
+            self.name = f"fleet-probe-{engine}"
         self._failures: dict[int, int] = {}
         self._wake = threading.Event()
-        self._pool = ThreadPoolExecutor(PROBE_CONCURRENCY, thread_name_prefix="fleet-probe")
+        self._pool = ThreadPoolExecutor(PROBE_CONCURRENCY, thread_name_prefix=self.name)
         self._unsubscribe = desk.events.subscribe(InstanceStateChanged, self._on_state)
+        self.rounds = 0  # probe rounds made (tests count on it)
+        self.asking = 0  # trackers asked and not answered yet
+        self._asking_lock = threading.Lock()
 
     def _on_state(self, event: InstanceStateChanged) -> None:
+        if self.live.get(event.instance_id).engine != self.engine:
+            return  # the probe of the engine it runs on sees to it
         if event.state == "running":
             self._failures.pop(event.instance_id, None)
             self._wake.set()
@@ -126,8 +145,13 @@ class FleetProbe(Service):
                 self.desk.events.publish(InstanceProbed(event.instance_id, "none"))
 
     def run(self, stop: threading.Event) -> None:
-        self.report("running", "probing trackers' /api/state")
+        shown = None
         while not stop.is_set():
+            detail = ("paused: waiting for the engine to answer" if self._engine_away()
+                      else "probing trackers' /api/state")
+            if detail != shown:
+                self.report("running", detail)
+                shown = detail
             self.probe_all()
             self._wake.clear()
             deadline = time.monotonic() + self.interval
@@ -144,25 +168,48 @@ class FleetProbe(Service):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def probe_all(self) -> None:
-        rows = {row.id: row for row in self.fleet.list()}
+        rows = {row.id: row for row in self.fleet.list() if row.engine == self.engine}
         targets = [i for i in self.live.running_ids() if i in rows]
+        if self._engine_away():
+            for instance_id in targets:
+                self._health_not_known(instance_id)
+            self.rounds += 1
+            return
         for future in [self._pool.submit(self.probe_one, rows[i]) for i in targets]:
             try:
                 future.result()
             except Exception:
                 log.exception("Probing a tracker failed")
+        self.rounds += 1
+
+    def _engine_away(self) -> bool:
+        return bool(self.engine) and self.live.engine_connections.get(self.engine, ("starting", ""))[0] != "connected"
+
+    def _health_not_known(self, instance_id: int) -> None:
+        """Its engine does not answer: no call (it would only wait out its timeout), no failure
+        counted (the host is away, not the tracker), and no health shown rather than an old one."""
+        self._failures.pop(instance_id, None)
+        before, after = self.live.update(instance_id, health="none", probe_error=ENGINE_AWAY)
+        if before.health != "none":
+            self.desk.events.publish(InstanceProbed(instance_id, "none", after.live_status, after.viewers, after.gifts,
+                                                    after.diamonds, ENGINE_AWAY))
 
     def probe_one(self, row) -> str:
         client = self.http.get("trackers")
         current = self.live.get(row.id)
         answered, state, error = False, None, ""
+        with self._asking_lock:
+            self.asking += 1
         try:
-            state = read_state(client, self.fleet.tracker_url(row))
+            state = read_state(client, self.fleet.tracker_url(row), self.timeout)
             answered = True
             self._failures[row.id] = 0
         except ServiceUnavailableError as exc:
             self._failures[row.id] = self._failures.get(row.id, 0) + 1
             error = str(exc)
+        finally:
+            with self._asking_lock:
+                self.asking -= 1
         health = classify(answered, self._failures.get(row.id, 0), current.started_at, current.state,
                           current.engine_health, grace=self.grace)
         changes = dict(health=health, probe_error=error)

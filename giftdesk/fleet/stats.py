@@ -5,6 +5,9 @@ at a time (dockerd's collector ticks once a second and a one-shot call waits for
 so the calls mostly wait: a round of N takes about N / STATS_CONCURRENCY seconds); CPU % and
 network rates from the previous sample we kept (a one-shot sample has no ``precpu_stats``),
 memory without the inactive file cache, as the docker CLI computes them.
+
+One sampler per engine, each with its own pool and only its engine's trackers: an engine that
+answers slowly, or not at all, holds up no other engine's round.
 """
 
 from __future__ import annotations
@@ -27,32 +30,41 @@ STATS_CONCURRENCY = 16
 class FleetStatsSampler(Service):
     name = "fleet-stats"
 
-    def __init__(self, desk, fleet, live, interval: float = STATS_INTERVAL_S, concurrency: int = STATS_CONCURRENCY):
+    def __init__(self, desk, fleet, live, interval: float = STATS_INTERVAL_S, concurrency: int = STATS_CONCURRENCY,
+                 engine: str = ""):
+        """``engine``: the named engine whose trackers this sampler samples ('' the local one)."""
         super().__init__()
         self.desk = desk
         self.fleet = fleet
         self.live = live
         self.interval = interval
+        self.engine = engine
+        if engine:
+            self.name = f"fleet-stats-{engine}"
         self._previous: dict[tuple[int, str], StatsSample] = {}  # per container: a restart starts afresh
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="fleet-stats")
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=self.name)
         self._wake = threading.Event()
         self.rounds = 0  # sampling rounds made
         self.idle_looks = 0  # times it looked and found no view asking (tests count on both)
+        self.asking = 0  # samples asked of the engine and not answered yet
+        self._asking_lock = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            targets = self.live.stats_targets()
+            targets = self.targets()
             if not targets:
-                self.report("running", "idle: no view shows stats")
+                away = self._engine_away()
+                self.report("running", "paused: waiting for the engine to answer" if away
+                            else "idle: no view shows stats of this engine's trackers")
                 self.idle_looks += 1
                 self._previous.clear()
                 self._wake.wait(0.5)
                 self._wake.clear()
                 continue
             started = time.monotonic()
+            self.report("running", f"sampling {len(targets)} tracker{'s' if len(targets) != 1 else ''}")
             self.sample(targets)
             self.rounds += 1
-            self.report("running", f"sampling {len(targets)} tracker{'s' if len(targets) != 1 else ''}")
             rest = self.interval - (time.monotonic() - started)
             if rest > 0:
                 stop.wait(rest)
@@ -66,12 +78,17 @@ class FleetStatsSampler(Service):
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def targets(self) -> list[int]:
+        """The trackers on this sampler's engine that a view asks stats of; none while its watcher
+        cannot reach a named engine (the calls would only wait out their timeout)."""
+        if self._engine_away():
+            return []
+        return [i for i in self.live.stats_targets() if self.live.get(i).engine == self.engine]
+
+    def _engine_away(self) -> bool:
+        return bool(self.engine) and self.live.engine_connections.get(self.engine, ("starting", ""))[0] != "connected"
+
     def sample(self, instance_ids: list[int]) -> None:
-        # A named engine its watcher cannot reach is not asked: its calls would only wait out
-        # their timeout and hold up the round of every other engine.
-        down = {name for name, (state, _detail) in dict(self.live.engine_connections).items() if state != "connected"}
-        if down:
-            instance_ids = [i for i in instance_ids if self.live.get(i).engine not in down]
         futures = [self._pool.submit(self._sample_one, i) for i in instance_ids]
         for future in futures:
             try:
@@ -83,7 +100,13 @@ class FleetStatsSampler(Service):
         live = self.live.get(instance_id)
         if not live.container_id or live.state != "running":
             return
-        raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
+        with self._asking_lock:
+            self.asking += 1
+        try:
+            raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
+        finally:
+            with self._asking_lock:
+                self.asking -= 1
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
         if sample.read_at is None:

@@ -291,7 +291,7 @@ def main() -> int:
         for _ in range(2):  # A/B twice: other load on the engine hits both alike
             owner = object()
             live.live.want_stats(owner)
-            live.stats.wake()
+            live.wake_stats()
             time.sleep(1.0)
             cpu0, w0, sampled0 = dockerd_cpu_seconds(), time.perf_counter(), sampled[0]
             time.sleep(args.sample_seconds / 2)

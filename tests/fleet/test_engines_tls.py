@@ -477,3 +477,131 @@ def test_an_export_carries_the_engine_and_the_import_puts_it_back_there(cli, fle
     export_file.write_text(json.dumps(data))
     [plan] = cli.json("instance", "import", str(export_file), "--dry-run", "--new-ports", expect=1)["instances"]
     assert plan["action"] == "refuse" and "there is no Docker engine called 'nowhere' here" in plan["reason"]
+
+
+def _stop_processes(client, container_id: str, sig) -> list[int]:
+    """Signals every process of a container (host pids: the engine runs on this machine)."""
+    top = client.api.top(container_id)
+    column = top["Titles"].index("PID")
+    pids = [int(process[column]) for process in top["Processes"]]
+    for pid in pids:
+        os.kill(pid, sig)
+    return pids
+
+
+def test_each_engine_has_its_own_sampler_and_probe_and_one_that_hangs_holds_up_neither_local_one(
+        fleet_desk, tls_engine, second, account):
+    """The TLS engine is reached through a relay that can hold every byte: its sampler's call waits
+    and, its tracker stopped with SIGSTOP, its probe's call waits; meanwhile the local sampler and
+    probe go on with their rounds. Then the relay is cut: the engine's trackers are not asked and
+    their health is not known ("none"), not unhealthy."""
+    import signal
+
+    from giftdesk.fleet.events import InstanceProbed, InstanceStatsSampled
+    from giftdesk.fleet.probe import ENGINE_AWAY
+    from giftdesk.fleet.runtime import install
+    from giftdesk.runtime import Runtime
+    from tests.fleet.test_runtime import Recorder
+    from tests.support.engine_relay import EngineRelay
+
+    desk = fleet_desk
+    relay = EngineRelay(int(tls_engine.host.rsplit(":", 1)[1]))
+    stopped: list[int] = []
+    rt = None
+    try:
+        desk.engines.add("tls", relay.host, tls_ca=str(tls_engine.ca), tls_cert=str(tls_engine.cert),
+                         tls_key=str(tls_engine.key))
+        local = desk.fleet.create(unique("lh"), account().id)
+        remote = desk.fleet.create(unique("rh"), account().id, engine="tls")
+        recorder = Recorder(desk, InstanceProbed, InstanceStatsSampled)
+        rt = Runtime(desk, endpoint=False, features=False)
+        # A long probe timeout: the stopped tracker's call waits for as long as the test looks.
+        fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0, probe_timeout=60.0)
+        assert set(fleet.engine_samplers) == set(fleet.engine_probes) == {"tls"}
+        far_sampler, far_probe = fleet.engine_samplers["tls"], fleet.engine_probes["tls"]
+        names = {status.name for status in rt.statuses()}
+        assert {"fleet-stats", "fleet-probe", "fleet-stats-tls", "fleet-probe-tls"} <= names
+        rt.start()
+        for row in (local, remote):
+            recorder.wait(lambda e, i=row.id: isinstance(e, InstanceProbed) and e.instance_id == i
+                          and e.health == "healthy", timeout=30)
+        fleet.live.want_stats("test")
+        fleet.wake_stats()
+        for row in (local, remote):
+            recorder.wait(lambda e, i=row.id: isinstance(e, InstanceStatsSampled) and e.instance_id == i)
+        assert far_sampler.rounds > 0 and fleet.live.get(remote.id).engine == "tls"
+
+        # The TLS engine hangs (its watcher still thinks it connected) and its tracker too.
+        stopped = _stop_processes(second, remote.container_id, signal.SIGSTOP)
+        relay.mute()
+        assert wait_for(lambda: far_sampler.asking > 0 and far_probe.asking > 0, 30)
+        blocked_rounds = (far_sampler.rounds, far_probe.rounds)
+        local_rounds = (fleet.stats.rounds, fleet.probe.rounds)
+        after = len(recorder.events)
+        assert wait_for(lambda: fleet.stats.rounds >= local_rounds[0] + 2 and fleet.probe.rounds >= local_rounds[1] + 2,
+                        30)
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == local.id, after=after)
+        assert fleet.live.get(local.id).health == "healthy" and fleet.live.get(local.id).probe_error == ""
+        # All the while the TLS engine's calls had not come back: still in the round they began in.
+        assert far_sampler.asking > 0 and far_probe.asking > 0
+        assert (far_sampler.rounds, far_probe.rounds) == blocked_rounds
+        assert fleet.live.engine_connections["tls"][0] == "connected"
+
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        stopped = []
+        relay.unmute()
+        assert wait_for(lambda: far_sampler.rounds > blocked_rounds[0] and far_probe.rounds > blocked_rounds[1], 30)
+
+        # The host goes away: its watcher says so, and its probe asks its trackers nothing.
+        after = len(recorder.events)
+        relay.cut()
+        _, probed = recorder.wait(lambda e: isinstance(e, InstanceProbed) and e.instance_id == remote.id, after=after)
+        assert probed.health == "none" and probed.error == ENGINE_AWAY
+        assert fleet.live.engine_connections["tls"][0] != "connected"
+        assert fleet.live.get(remote.id).health == "none"
+        assert fleet.live.get(local.id).health == "healthy"
+        rounds = far_probe.rounds
+        assert wait_for(lambda: far_probe.rounds >= rounds + 2, 30)
+        assert far_probe.asking == 0 and fleet.live.get(remote.id).health == "none"  # the tracker still answers
+        assert not [e for _t, e in recorder.events[after:] if isinstance(e, InstanceProbed)
+                    and e.instance_id == remote.id and e.health == "unhealthy"]
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        relay.unmute()
+        if rt is not None:
+            rt.stop()
+        relay.cut()
+        desk.fleet.engines.close()
+
+
+def test_an_engine_added_while_the_runtime_runs_gets_its_own_sampler_and_probe(fleet_desk, account):
+    from giftdesk.fleet.events import InstanceProbed, InstanceStatsSampled
+    from giftdesk.fleet.runtime import install
+    from giftdesk.runtime import Runtime
+    from tests.fleet.test_runtime import Recorder
+
+    desk = fleet_desk
+    recorder = Recorder(desk, InstanceProbed, InstanceStatsSampled)
+    rt = Runtime(desk, endpoint=False, features=False)
+    fleet = install(rt, probe_interval=0.5, stats_interval=0.5, probe_grace=2.0)
+    assert fleet.engine_samplers == {} and fleet.engine_probes == {}
+    rt.start()
+    try:
+        desk.engines.add("twin", os.environ["DOCKER_HOST"])  # the same engine under a name of its own
+        assert set(fleet.engine_samplers) == set(fleet.engine_probes) == {"twin"}
+        sampler, probe = fleet.engine_samplers["twin"], fleet.engine_probes["twin"]
+        assert (sampler.engine, probe.engine) == ("twin", "twin")
+        assert {"fleet-stats-twin", "fleet-probe-twin"} <= {status.name for status in rt.statuses()}
+        row = desk.fleet.create(unique("tw"), account().id, engine="twin")
+        recorder.wait(lambda e: isinstance(e, InstanceProbed) and e.instance_id == row.id and e.health == "healthy",
+                      timeout=30)
+        fleet.live.want_stats("test")
+        fleet.wake_stats()
+        recorder.wait(lambda e: isinstance(e, InstanceStatsSampled) and e.instance_id == row.id)
+        assert sampler.rounds > 0 and fleet.stats.rounds == 0  # its engine's sampler, not the local one
+        assert probe.rounds > 0
+    finally:
+        rt.stop()
+        desk.fleet.engines.close()

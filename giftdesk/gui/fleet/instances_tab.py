@@ -733,7 +733,7 @@ class InstancesTab(QWidget):
         runtime = self.fleet_runtime
         if runtime is not None:
             runtime.live.want_stats(self)
-            runtime.stats.wake()
+            runtime.wake_stats()
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt)
         runtime = self.fleet_runtime
