@@ -151,10 +151,21 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         return ["", *sorted(named)]
 
     def _ask_engines(self, engines: list[str]) -> dict:
-        """Each engine's tracker list (this desk's, and those an import took over), asked at once; a named engine that did not answer lately is
-        not asked (its rows read 'unknown' until it is tried again)."""
-        return {engine: _LIST_POOL.submit(self.docker_for(engine).list_fleet, self.desk_id)
-                for engine in engines if not engine or not self.engines.believed_unreachable(engine)}
+        """Each engine's tracker list (this desk's, and those an import took over), asked at once.
+        A named engine that did not answer lately is not asked (its rows read 'unknown' until it is
+        tried again), nor one removed meanwhile (its records went with it)."""
+        pending = {}
+        for engine in engines:
+            if engine and self.engines.believed_unreachable(engine):
+                continue
+            try:
+                adapter = self.docker_for(engine)
+            except NotFoundError:
+                if not engine:
+                    raise
+                continue
+            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id)
+        return pending
 
     def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
         """Each engine's containers by id. The local engine's failure raises; a named engine that

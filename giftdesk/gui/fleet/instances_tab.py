@@ -312,12 +312,16 @@ class InstancesTab(QWidget):
     def _load_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ServiceUnavailableError):
             self.show_banner(str(exc))
-            rows = self.ctx.desk.fleet.list()  # the records still show, their state unknown
-            self._rows = {r.id: r for r in rows}
-            self._render()
-            self.loaded.emit()
+            # The records still show, their state unknown (read off the GUI thread like every list).
+            self.ctx.runner.submit(self.ctx.desk.fleet.list, owner=self, supersede="instances.list",
+                                   on_success=self._records_only, description="Loading instances…")
             return
         self.ctx.report(exc)
+
+    def _records_only(self, rows: list[InstanceRow]) -> None:
+        self._rows = {r.id: r for r in rows}
+        self._render()
+        self.loaded.emit()
 
     def show_banner(self, text: str) -> None:
         self.banner_text.setText(f"The Docker engine cannot be reached: {text}\nEvery other tab keeps working; "
