@@ -393,8 +393,8 @@ def register(cli) -> None:
                       [(o.name, result.engine_of(o) or "local", o.id[:12], o.state, result.origin(o),
                         _orphan_choices(o.id[:12], result.engine_of(o))) for o in result.orphans])]
         if result.unreachable:
-            text.append(f"Not answering: {', '.join(result.unreachable)} (their orphans are not known and their "
-                        "records are left as they are).")
+            text.append(f"Not answering: {', '.join(result.unreachable)} (orphans there are not known; records "
+                        "there are left as they are).")
         if recreated:
             text.append(Table(["RECREATED", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in recreated]))
         return Output({**result.to_json(), "recreated": [r.to_json() for r in recreated]}, text)

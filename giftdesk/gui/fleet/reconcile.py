@@ -68,7 +68,7 @@ class ReconcileDialog(QDialog):
         self.ctx = ctx
         self.fleet = ctx.desk.fleet
         self.setObjectName("reconcile-dialog")
-        self.setWindowTitle("Reconcile with the engine")
+        self.setWindowTitle("Reconcile with the engines")
         self.resize(900, 560)
         self.result = None  # the last Reconciliation
         self.hints: list = []
@@ -233,8 +233,7 @@ class ReconcileDialog(QDialog):
         down = ""
         if result.unreachable:
             names = ", ".join(f"'{shown_name(e)}'" for e in result.unreachable)
-            down = (f" Not answering: {names} (their orphans are not known and their records are left as "
-                    "they are).")
+            down = f" Not answering: {names} (orphans there are not known; records there are left as they are)."
         self.status.setText(f"Checked at {datetime.now():%H:%M:%S}: " + ", ".join(parts) + "." + down)
         self.loads += 1
         self._update_buttons()
