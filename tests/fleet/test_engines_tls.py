@@ -616,3 +616,14 @@ def test_an_engine_that_does_not_answer_is_named_by_the_sync_and_fails_nothing(c
     _, err = cli("instance", "sync", "--engine", "nowhere", expect=2)
     assert "no Docker engine called 'nowhere'" in err
     assert cli.json("instance", "sync", "--remove-orphan", stray.id[:12], "--yes")["removed"] == stray.id
+
+
+def test_an_engine_registered_twice_lists_its_orphans_once(cli, fleet_desk, engine):
+    """The local engine added again under another name: each orphan once, as the local engine's."""
+    fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
+    stray = _orphan_on(engine, fleet_desk.secrets.namespace, f"gift-tracker-{unique('tw')}")
+    result = cli.json("instance", "sync")
+    assert [o["engine"] for o in result["orphans"] if o["containerId"] == stray.id] == ["local"]
+    assert [o["engine"] for o in cli.json("instance", "sync", "--engine", "twin")["orphans"]
+            if o["containerId"] == stray.id] == ["twin"]
+    assert cli.json("instance", "sync", "--remove-orphan", stray.name, "--yes")["removed"] == stray.id
