@@ -605,3 +605,119 @@ def test_an_engine_added_while_the_runtime_runs_gets_its_own_sampler_and_probe(f
     finally:
         rt.stop()
         desk.fleet.engines.close()
+
+
+def _orphan_on(client, desk_id: str, name: str, start: bool = True, **kwargs):
+    """A tracker container without a record, made straight on an engine (this desk's label: the
+    fixtures' clean-up takes it)."""
+    labels = {"app": "gift-tracker", "managed-by": "giftdesk", "giftdesk.desk": desk_id}
+    container = client.containers.create(FLEET_IMAGE, name=name, labels=labels, **kwargs)
+    if start:
+        container.start()
+    return container
+
+
+def test_orphans_on_the_tls_engine_are_reported_removed_and_adopted_there(cli, fleet_desk, tls_engine, second,
+                                                                         account, engine):
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
+    acct = account()
+    desk_id = fleet_desk.secrets.namespace
+    keep_name, port = f"gift-tracker-{unique('keep')}", free_port()
+    keep = _orphan_on(second, desk_id, keep_name, environment={"ACCOUNT_ID": str(acct.id),
+                                                               "TIKTOK_USERNAME": f"@{acct.username}"},
+                      ports={"3000/tcp": ("127.0.0.1", port)})
+    resting = _orphan_on(second, desk_id, f"gift-tracker-{unique('rest')}", start=False)
+    twice = f"gift-tracker-{unique('twice')}"
+    there, here = _orphan_on(second, desk_id, twice), _orphan_on(engine, desk_id, twice)  # one name, two engines
+
+    result = cli.json("instance", "sync")
+    engines = {o["containerId"]: o["engine"] for o in result["orphans"]}
+    assert {keep.id: "tls", resting.id: "tls", there.id: "tls", here.id: "local"}.items() <= engines.items()
+    assert result["unreachable"] == []
+    only = cli.json("instance", "sync", "--engine", "tls")
+    assert {o["containerId"] for o in only["orphans"]} == {keep.id, resting.id, there.id}
+    out, _ = cli("instance", "sync")
+    [line] = [text for text in out.splitlines() if text.startswith(keep_name + " ")]
+    assert line.split()[1] == "tls" and line.endswith("--engine tls")
+
+    # One name on two engines: which one is asked for, and nothing is removed meanwhile.
+    _, err = cli("instance", "sync", "--remove-orphan", twice, "--yes", expect=2)
+    assert err.count("\n") == 1 and "'local' and 'tls'" in err and "--engine" in err
+    assert second.api.containers(all=True, filters={"id": there.id}) and engine.api.containers(filters={"id": here.id})
+    removed = cli.json("instance", "sync", "--remove-orphan", twice, "--engine", "tls", "--yes")
+    assert removed["removed"] == there.id
+    assert not second.api.containers(all=True, filters={"id": there.id})
+    here.reload()
+    assert here.status == "running"  # the local one of that name is untouched
+    assert cli.json("instance", "sync", "--remove-orphan", here.id[:12], "--yes")["removed"] == here.id
+
+    # Adopted where it is: the new tracker runs on the TLS engine, on the orphan's port.
+    adopted = cli.json("instance", "sync", "--adopt", keep.id[:12], "--account", str(acct.id))
+    assert adopted["engine"] == "tls" and adopted["state"] == "running" and adopted["port"] == port
+    assert second.api.inspect_container(adopted["containerId"])["State"]["Running"]
+    assert not second.api.containers(all=True, filters={"id": keep.id})
+    assert not engine.api.containers(all=True, filters={"id": adopted["containerId"]})
+    assert any("on the engine 'tls'" in e["message"] for e in cli.json("instance", "events", adopted["name"]))
+    # A stopped orphan stays stopped as an instance, there too.
+    quiet = cli.json("instance", "sync", "--adopt", resting.id[:12], "--account", str(acct.id), "--engine", "tls")
+    assert quiet["engine"] == "tls" and quiet["state"] != "running"
+    assert second.api.inspect_container(quiet["containerId"])["State"]["Running"] is False
+    left = {o["containerId"] for o in cli.json("instance", "sync")["orphans"]}
+    assert not left & {keep.id, resting.id, there.id, here.id}
+    for name in (adopted["name"], quiet["name"]):
+        cli.json("instance", "delete", name, "--yes")
+
+
+@pytest.mark.parametrize("point", ["adopt.after_park", "adopt.after_create"])
+def test_an_adoption_killed_on_the_tls_engine_is_settled_there(cli, fleet_desk, tls_engine, second, account, point):
+    from tests.fleet.test_crash_recovery import Crash
+
+    add_engine(cli, "tls", tls_engine.host, tls=tls_engine)
+    crash = Crash(fleet_desk, second, cli, account)
+    acct = account()
+    orphan_name = f"gift-tracker-{unique('ko')}"
+    orphan = _orphan_on(second, crash.desk_id, orphan_name, environment={"ACCOUNT_ID": str(acct.id)})
+    crash.run("instance", "sync", "--adopt", orphan.id[:12], "--account", str(acct.id), failpoint=point)
+    result = cli.json("instance", "sync")  # recovery first, on the engine the journal names
+    rows = fleet_desk.fleet.list(with_state=True)
+    if point == "adopt.after_park":  # rolled back: the orphan is back under its name, running
+        assert rows == [] and [(o["name"], o["engine"]) for o in result["orphans"]] == [(orphan_name, "tls")]
+        orphan.reload()
+        assert orphan.name == orphan_name and orphan.status == "running"
+        orphan.remove(force=True)
+    else:  # finished: the new instance on the TLS engine, the orphan gone from it
+        assert [(r.engine, r.state) for r in rows] == [("tls", "running")] and result["orphans"] == []
+        assert not second.api.containers(all=True, filters={"id": orphan.id})
+    crash.check()
+
+
+def test_an_engine_that_does_not_answer_is_named_by_the_sync_and_fails_nothing(cli, fleet_desk, engine):
+    from giftdesk.db.fleet_models import DockerEngineRecord
+
+    with fleet_desk.db.session() as session:
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+    stray = _orphan_on(engine, fleet_desk.secrets.namespace, f"gift-tracker-{unique('st')}")
+    result = cli.json("instance", "sync")
+    assert result["unreachable"] == ["gone"]
+    assert {o["containerId"]: o["engine"] for o in result["orphans"]}[stray.id] == "local"
+    out, _ = cli("instance", "sync")
+    assert "Not answering: gone" in out and stray.name in out
+    assert fleet_desk.fleet.reconcile("gone").unreachable == ("gone",)  # named alone: still no error
+    _, err = cli("instance", "sync", "--remove-orphan", "0123456789ab", "--yes", expect=2)
+    assert "the engine 'gone' did not answer" in err
+    _, err = cli("instance", "sync", "--remove-orphan", stray.id[:12], "--engine", "gone", "--yes", expect=1)
+    assert "'gone' does not answer" in err
+    _, err = cli("instance", "sync", "--engine", "nowhere", expect=2)
+    assert "no Docker engine called 'nowhere'" in err
+    assert cli.json("instance", "sync", "--remove-orphan", stray.id[:12], "--yes")["removed"] == stray.id
+
+
+def test_an_engine_registered_twice_lists_its_orphans_once(cli, fleet_desk, engine):
+    """The local engine added again under another name: each orphan once, as the local engine's."""
+    fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
+    stray = _orphan_on(engine, fleet_desk.secrets.namespace, f"gift-tracker-{unique('tw')}")
+    result = cli.json("instance", "sync")
+    assert [o["engine"] for o in result["orphans"] if o["containerId"] == stray.id] == ["local"]
+    assert [o["engine"] for o in cli.json("instance", "sync", "--engine", "twin")["orphans"]
+            if o["containerId"] == stray.id] == ["twin"]
+    assert cli.json("instance", "sync", "--remove-orphan", stray.name, "--yes")["removed"] == stray.id

@@ -320,3 +320,81 @@ def test_the_file_menu_opens_the_engines_page(fleet_desk, window, qtbot):
     page = window.dialog
     qtbot.waitExposed(page)
     qtbot.waitUntil(lambda: not page.loading and list(_shown(page.table)) == ["local"], timeout=15000)
+
+
+@pytest.fixture(scope="module")
+def tls_with_image(tls_engine):
+    """The TLS engine with the fleet's test tracker image (an orphan there is adopted from it)."""
+    from tests.fleet.conftest import FLEET_IMAGE
+    from tests.support.docker_engine import IMAGE_DIR
+    from tests.support.tls_engine import build_image
+
+    build_image(tls_engine, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+    return tls_engine
+
+
+@pytest.mark.timeout(120)
+def test_the_reconcile_dialog_removes_and_adopts_orphans_on_the_tls_engine(tab, qtbot, fleet_desk, account,
+                                                                          tls_with_image, answers):
+    from tests.fleet.conftest import FLEET_IMAGE, remove_desk_containers
+
+    from giftdesk.db.fleet_models import DockerEngineRecord
+
+    fleet_desk.engines.add("tls", tls_with_image.host, tls_ca=str(tls_with_image.ca),
+                           tls_cert=str(tls_with_image.cert), tls_key=str(tls_with_image.key))
+    with fleet_desk.db.session() as session:  # and one that does not answer: named, not an error
+        session.add(DockerEngineRecord(name="gone", host=f"tcp://127.0.0.1:{free_port()}"))
+    client = tls_with_image.client()
+    desk_id = fleet_desk.secrets.namespace
+    acct = account()
+    labels = {"app": "gift-tracker", "managed-by": "giftdesk", "giftdesk.desk": desk_id}
+    keep_name, drop_name, port = f"gift-tracker-{unique('keep')}", f"gift-tracker-{unique('drop')}", free_port()
+    try:
+        keep = client.containers.run(FLEET_IMAGE, name=keep_name, labels=labels, detach=True,
+                                     environment={"ACCOUNT_ID": str(acct.id), "TIKTOK_USERNAME": f"@{acct.username}"},
+                                     ports={"3000/tcp": ("127.0.0.1", port)})
+        drop = client.containers.run(FLEET_IMAGE, name=drop_name, labels=labels, detach=True)
+        tab.actions["sync"].trigger()
+        dialog = tab.dialog
+        qtbot.waitExposed(dialog)
+        qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
+        table = dialog.orphan_table
+        titles = [c.title for c in table.source.columns]
+        engine_column = titles.index("Engine")
+        assert table.column_visible(engine_column)  # three engines were asked
+        assert "Not answering: 'gone'" in dialog.status.text() and "2 orphans" in dialog.status.text()
+        shown = _shown(table)
+        assert shown[keep_name][engine_column] == "tls" and shown[drop_name][engine_column] == "tls"
+        assert shown[keep_name][titles.index("Account")] == f"@{acct.username}"
+        dialog.grab().save("/tmp/gd-reconcile-tls.png")
+
+        _click_row(qtbot, table, drop_name)
+        answers.extend([True])
+        qtbot.mouseClick(dialog.remove_button, LEFT)
+        qtbot.waitUntil(lambda: "Removed" in dialog.outcome.text(), timeout=15000)
+        assert dialog.outcome.text() == f"Removed {drop_name}.", dialog.outcome.text()
+        assert not client.api.containers(all=True, filters={"id": drop.id})
+        qtbot.waitUntil(lambda: drop_name not in _shown(table), timeout=15000)
+
+        _click_row(qtbot, table, keep_name)
+        qtbot.mouseClick(dialog.adopt_button, LEFT)
+        adopt = dialog.adopt_dialog
+        qtbot.waitExposed(adopt)
+        qtbot.waitUntil(lambda: adopt.loaded, timeout=5000)
+        assert adopt.account.currentData() == acct.id
+        adopt.grab().save("/tmp/gd-adopt-tls.png")
+        qtbot.mouseClick(adopt.ok_button, LEFT)
+        errors = [adopt.error, *adopt.field_errors.values()]
+        qtbot.waitUntil(lambda: "Adopted" in dialog.outcome.text() or any(e.isVisible() for e in errors),
+                        timeout=60000)
+        assert not any(e.isVisible() for e in errors), [e.text() for e in errors]
+        assert "on the engine 'tls'" in dialog.outcome.text()
+        adopted = fleet_desk.fleet.get(keep_name.removeprefix("gift-tracker-"), with_state=True)
+        assert adopted.engine == "tls" and adopted.state == "running" and adopted.port == port
+        assert client.api.inspect_container(adopted.container_id)["State"]["Running"]
+        assert not client.api.containers(all=True, filters={"id": keep.id})
+        qtbot.waitUntil(lambda: keep_name not in _shown(table), timeout=15000)
+        fleet_desk.fleet.delete(adopted.id)
+    finally:
+        remove_desk_containers(client, desk_id)
+        client.close()

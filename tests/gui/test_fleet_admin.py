@@ -88,7 +88,7 @@ def test_reconcile_lists_the_missing_record_and_the_orphan_with_its_account(reco
     assert column_values(dialog.missing_table) == [gone.name]
     orphans = column_values(dialog.orphan_table)
     assert reconcile.keep_name in orphans
-    assert column_values(dialog.orphan_table, 4)[orphans.index(reconcile.keep_name)] == f"@{accounts[1].username}"
+    assert column_values(dialog.orphan_table, 5)[orphans.index(reconcile.keep_name)] == f"@{accounts[1].username}"
     assert "1 missing" in dialog.status.text()
     qtbot.waitUntil(lambda: any(v.row.name == gone.name and v.state == "missing" for v in tab.views()), timeout=5000)
 
@@ -103,7 +103,7 @@ def test_a_container_left_by_an_interrupted_create_says_so(reconcile, qtbot, fle
                                      DESK_LABEL: fleet_desk.fleet.desk_id})
     _check_again(qtbot, dialog)
     names = column_values(dialog.orphan_table)
-    origins = dict(zip(names, column_values(dialog.orphan_table, 5)))
+    origins = dict(zip(names, column_values(dialog.orphan_table, 6)))
     assert origins[left_name] == "interrupted create"
     assert origins[reconcile.keep_name] == "orphan"
 

@@ -54,6 +54,11 @@ def _warn_unknown(rows) -> None:
         warn(f"the Docker engine(s) {', '.join(down)} do not answer: the states of their instances are unknown.")
 
 
+def _orphan_choices(short_id: str, engine: str) -> str:
+    where = f" --engine {engine}" if engine else ""
+    return f"--adopt {short_id} or --remove-orphan {short_id}{where}"
+
+
 def _settings(args, base):
     from giftdesk.fleet import spec
 
@@ -361,29 +366,35 @@ def register(cli) -> None:
         instance.command(command, f"{command} the tracker {'to' if command == 'connect' else 'from'} its TikTok live",
                          arg("name", metavar="NAME"))(live)
 
-    @plain.command("sync", "finish interrupted operations, then reconcile records and containers: missing "
-                           "containers, orphans",
+    @plain.command("sync", "finish interrupted operations, then reconcile records and containers on every engine: "
+                           "missing containers, orphans",
                       arg("--recreate-missing", action="store_true", help="recreate every missing container"),
-                      arg("--adopt", metavar="CONTAINER", help="make an orphan container an instance"),
+                      arg("--adopt", metavar="CONTAINER", help="make an orphan container an instance (on its engine)"),
                       arg("--account", type=int, help="the TikTok account for --adopt"),
-                      arg("--remove-orphan", metavar="CONTAINER", help="remove an orphan container"), YES)
+                      arg("--remove-orphan", metavar="CONTAINER", help="remove an orphan container"),
+                      arg("--engine", help="only this engine (default: every engine; needed with --adopt or "
+                                           "--remove-orphan when the container is on two)"), YES)
     def sync(desk, args):
         if args.adopt:
-            row = desk.fleet.adopt(args.adopt, account_id=args.account)
-            return Output(row.to_json(), f"Adopted as '{row.name}' on port {row.port}.")
+            row = desk.fleet.adopt(args.adopt, account_id=args.account, engine=args.engine)
+            where = f" on the engine '{row.engine}'" if row.engine else ""
+            return Output(row.to_json(), f"Adopted as '{row.name}'{where} on port {row.port}.")
         if args.remove_orphan:
             confirm(args, f"Remove the orphan container {args.remove_orphan}?")
-            orphan = desk.fleet.remove_orphan(args.remove_orphan)
+            orphan = desk.fleet.remove_orphan(args.remove_orphan, engine=args.engine)
             return Output({"removed": orphan.id}, f"Removed {orphan.name}.")
-        result = desk.fleet.reconcile()
+        result = desk.fleet.reconcile(args.engine)
         recreated = []
         if args.recreate_missing:
             recreated = desk.fleet.bulk("recreate", [r.id for r in result.missing])
         text = [Table(["RECOVERED"], [(line,) for line in result.recovered]),
                 Table(["MISSING CONTAINER OF"], [(r.name,) for r in result.missing]),
-                Table(["ORPHAN", "CONTAINER", "STATE", "WHAT", "CHOICES"],
-                      [(o.name, o.id[:12], o.state, result.origin(o),
-                        f"--adopt {o.id[:12]} or --remove-orphan {o.id[:12]}") for o in result.orphans])]
+                Table(["ORPHAN", "ENGINE", "CONTAINER", "STATE", "WHAT", "CHOICES"],
+                      [(o.name, result.engine_of(o) or "local", o.id[:12], o.state, result.origin(o),
+                        _orphan_choices(o.id[:12], result.engine_of(o))) for o in result.orphans])]
+        if result.unreachable:
+            text.append(f"Not answering: {', '.join(result.unreachable)} (orphans there are not known; records "
+                        "there are left as they are).")
         if recreated:
             text.append(Table(["RECREATED", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in recreated]))
         return Output({**result.to_json(), "recreated": [r.to_json() for r in recreated]}, text)

@@ -156,7 +156,7 @@ class InstancesTab(QWidget):
         self.actions = {}
         for key, text in (("clone", "Clone…"), ("connect", "Connect to TikTok live"),
                           ("disconnect", "Disconnect from TikTok live"), ("recreate", "Recreate container"),
-                          ("sync", "Reconcile with the engine…"), ("events", "Event history…")):
+                          ("sync", "Reconcile with the engines…"), ("events", "Event history…")):
             self.actions[key] = menu.addAction(text)
         menu.addSeparator()  # fleet administration: dialogs of their own (giftdesk/gui/fleet/)
         for key, text in (("templates", "Templates…"), ("export", "Export instances…"),

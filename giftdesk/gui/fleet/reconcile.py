@@ -1,6 +1,7 @@
-"""Reconcile with the engine: records whose container is gone (recreate them) and labelled
-containers without a record (adopt or remove them). The engine is read off the GUI thread;
-nothing is removed unless the user confirms it, naming the container."""
+"""Reconcile with the engines: records whose container is gone (recreate them) and labelled
+containers without a record on any engine (adopt or remove them, on the engine they are on). The
+engines are read off the GUI thread; nothing is removed unless the user confirms it, naming the
+container and its engine."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
 from giftdesk.core.errors import GiftDeskError, ValidationError
+from giftdesk.fleet.engines import shown_name
 from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
@@ -66,7 +68,7 @@ class ReconcileDialog(QDialog):
         self.ctx = ctx
         self.fleet = ctx.desk.fleet
         self.setObjectName("reconcile-dialog")
-        self.setWindowTitle("Reconcile with the engine")
+        self.setWindowTitle("Reconcile with the engines")
         self.resize(900, 560)
         self.result = None  # the last Reconciliation
         self.hints: list = []
@@ -172,6 +174,8 @@ class ReconcileDialog(QDialog):
     def _orphan_columns(self) -> list[Column]:
         return [
             Column("Container", lambda h: h.container.name, width=195, tooltip=lambda h: h.container.id[:12]),
+            # Shown once the check asked more than the local engine.
+            Column("Engine", lambda h: shown_name(h.engine), width=80, hidden=True),
             Column("Image", lambda h: h.container.image, width=180),
             Column("State", lambda h: h.container.state, width=85,
                    foreground=lambda h: _state_color(h.container.state)),
@@ -196,7 +200,7 @@ class ReconcileDialog(QDialog):
 
         def check():
             result = fleet.reconcile()
-            hints = fleet.adoption_hints(result.orphans)
+            hints = fleet.adoption_hints(result.orphans, result.engine_of)
             usernames = {a.id: a.username for a in desk.customers.list_accounts()}
             return result, hints, usernames
 
@@ -213,7 +217,12 @@ class ReconcileDialog(QDialog):
         self.orphan_table.set_rows(hints)
         self.missing_heading.setText(f"Records whose container is missing ({len(result.missing)})")
         self.orphan_heading.setText(f"Orphan containers ({len(hints)})")
-        clear = not result.missing and not hints
+        several = len(result.engines) > 1
+        column = next(i for i, c in enumerate(self.orphan_table.source.columns) if c.title == "Engine")
+        if several != self.orphan_table.column_visible(column):
+            self.orphan_table.set_column_visible(column, several)
+            self.orphan_table.fit_columns()
+        clear = not result.missing and not hints and not result.unreachable
         self.pages.setCurrentWidget(self.all_clear if clear else self.pages.widget(0))
         parts = [f"{len(result.missing)} missing", f"{len(hints)} orphan{'s' if len(hints) != 1 else ''}"]
         if result.relinked:
@@ -221,7 +230,11 @@ class ReconcileDialog(QDialog):
         if result.recovered:
             parts.append(f"{len(result.recovered)} interrupted operation{'s' if len(result.recovered) != 1 else ''} "
                          "finished or undone")
-        self.status.setText(f"Checked at {datetime.now():%H:%M:%S}: " + ", ".join(parts) + ".")
+        down = ""
+        if result.unreachable:
+            names = ", ".join(f"'{shown_name(e)}'" for e in result.unreachable)
+            down = f" Not answering: {names} (orphans there are not known; records there are left as they are)."
+        self.status.setText(f"Checked at {datetime.now():%H:%M:%S}: " + ", ".join(parts) + "." + down)
         self.loads += 1
         self._update_buttons()
         if result.relinked or result.missing:
@@ -300,16 +313,17 @@ class ReconcileDialog(QDialog):
             return
         self.adopt_dialog = AdoptDialog(self.ctx, hints[0], parent=self)
         self.adopt_dialog.adopted.connect(
-            lambda row, h=hints[0]: self._after_change(f"Adopted {h.container.name} as instance '{row.name}' "
-                                                       f"on port {row.port}."))
+            lambda row, h=hints[0]: self._after_change(
+                f"Adopted {h.container.name} as instance '{row.name}'"
+                + (f" on the engine '{row.engine}'" if row.engine else "") + f" on port {row.port}."))
         self.adopt_dialog.open()
 
     def remove(self) -> None:
         hints = self.orphan_table.selected_rows()
         if not hints or self._busy:
             return
-        named = "\n".join(f"• {h.container.name} ({h.container.image}, {h.container.state}, {h.container.id[:12]})"
-                          for h in hints)
+        named = "\n".join(f"• {h.container.name} ({h.container.image}, {h.container.state}, {h.container.id[:12]}"
+                          + (f", on the engine '{h.engine}'" if h.engine else "") + ")" for h in hints)
         if not Prompts.confirm(self, "Remove orphan containers" if len(hints) > 1 else "Remove orphan container",
                                f"Remove {'these containers' if len(hints) > 1 else 'this container'} from the "
                                f"Docker engine?\n\n{named}\n\nNo instance record owns "
@@ -318,13 +332,13 @@ class ReconcileDialog(QDialog):
             return
         self._set_busy(True)
         fleet = self.fleet
-        ids = [h.container.id for h in hints]
+        ids = [(h.container.id, h.engine) for h in hints]
 
         def run():
             removed, failed = [], []
-            for container_id in ids:
+            for container_id, engine in ids:
                 try:
-                    removed.append(fleet.remove_orphan(container_id).name)
+                    removed.append(fleet.remove_orphan(container_id, engine=engine).name)
                 except GiftDeskError as exc:
                     failed.append(f"{container_id[:12]}: {exc}")
             return removed, failed
@@ -356,6 +370,7 @@ class AdoptDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(f"<b>{hint.container.name}</b> ({hint.container.image}, {hint.container.state}) becomes a "
                        "GiftDesk instance: a new container with GiftDesk's labels and the account's key replaces it"
+                       + (f" on the engine '{hint.engine}'" if hint.engine else "")
                        + (f", on port {hint.port}" if hint.port else "") + ".")
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -422,7 +437,7 @@ class AdoptDialog(QDialog):
             return self._show("Choose the TikTok account this tracker counts gifts for.", "account")
         self.ok_button.setEnabled(False)
         self.ctx.runner.submit(self.ctx.desk.fleet.adopt, self.hint.container.id, account_id=account_id,
-                               name=self.name.text(), owner=self, on_success=self._done, on_error=self._failed,
+                               name=self.name.text(), engine=self.hint.engine, owner=self, on_success=self._done, on_error=self._failed,
                                description=f"Adopting {self.hint.container.name}…")
 
     def _show(self, message: str, field: str | None) -> None:
