@@ -71,7 +71,7 @@ class FleetStatsSampler(Service):
         # their timeout and hold up the round of every other engine.
         down = {name for name, (state, _detail) in dict(self.live.engine_connections).items() if state != "connected"}
         if down:
-            instance_ids = [i for i in instance_ids if self.live.get(i).engine not in down]
+            instance_ids = [i for i in instance_ids if _stats_engine(self.live.get(i)) not in down]
         futures = [self._pool.submit(self._sample_one, i) for i in instance_ids]
         for future in futures:
             try:
@@ -83,7 +83,7 @@ class FleetStatsSampler(Service):
         live = self.live.get(instance_id)
         if not live.container_id or live.state != "running":
             return
-        raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
+        raw = self.fleet.docker_for(_stats_engine(live)).stats_once(live.container_id)
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
         if sample.read_at is None:
@@ -97,3 +97,7 @@ class FleetStatsSampler(Service):
         self.desk.events.publish(InstanceStatsSampled(instance_id, sample.cpu_percent, sample.memory_bytes,
                                                       sample.memory_limit, sample.net_rx, sample.net_tx, sample.at,
                                                       sample.net_rx_rate, sample.net_tx_rate))
+
+
+def _stats_engine(live) -> str:
+    return live.stats_engine if live.stats_engine is not None else live.engine

@@ -226,17 +226,22 @@ class TwoNodeSwarm:
         self.manager.client.api.update_node(engine.node_id, node["Version"]["Index"], spec)
 
     def remove_services(self, label: str) -> None:
-        """Every service carrying ``label`` (KEY=VALUE), then waits for their task containers on both nodes."""
+        """Every service carrying ``label`` (KEY=VALUE), then waits for their task containers on both
+        nodes and for the manager to forget their tasks (until then the scheduler counts them on
+        their node, and the next test's trackers would go to the other one)."""
         if self.manager is None or self.manager.client is None:
             return
-        for service in self.manager.client.api.services(filters={"label": label}):
+        api = self.manager.client.api
+        removed = [service["ID"] for service in api.services(filters={"label": label})]
+        for service_id in removed:
             try:
-                self.manager.client.api.remove_service(service["ID"])
+                api.remove_service(service_id)
             except docker.errors.APIError:
                 pass
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(
-                e.client.api.containers(all=True, filters={"label": label}) for e in self.engines if e.client):
+        while time.monotonic() < deadline and (any(
+                e.client.api.containers(all=True, filters={"label": label}) for e in self.engines if e.client)
+                or any(task.get("ServiceID") in removed for task in api.tasks())):
             time.sleep(0.2)
 
     def stop(self) -> None:
