@@ -36,7 +36,8 @@ SERVICE_ARGS = (
     arg("--constraint", action="append", default=[], metavar="EXPR",
         help="with --service: where it may run, e.g. node.labels.zone==eu (repeatable)"),
     arg("--spread", action="append", default=[], metavar="ATTRIBUTE",
-        help="with --service: spread over a node attribute, e.g. node.labels.zone (repeatable)"),
+        help="with --service: Docker's spread preference over a node attribute, e.g. node.labels.zone "
+             "(repeatable; it spreads one service's tasks, and each tracker is a service of its own)"),
     arg("--ingress", action="store_true",
         help="with --service: publish through the routing mesh (needs IPVS) instead of on its node"),
 )
