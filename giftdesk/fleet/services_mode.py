@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
+from giftdesk.core.errors import (ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError,
+                                   ValidationError)
 from giftdesk.docker.api import STOP_TIMEOUT_S
 from giftdesk.docker.swarm import ServiceSpec, ServiceView, SwarmAdapter, SwarmRole
-from giftdesk.fleet.engines import engine_key
 from giftdesk.fleet.docker_api import TRACKER_PORT, ContainerConfig, fleet_filters, labels_match
+from giftdesk.fleet.engines import engine_key
 from giftdesk.fleet.records import UNKNOWN_STATE, InstanceRow
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,10 @@ class SwarmServices:
             def node_id(name: str) -> str:
                 try:
                     return SwarmAdapter(self.docker_for(name)).role().node_id
+                except ServiceUnavailableError:
+                    if name:  # as a refresh that found it away: the next ones skip it for a while
+                        self.engines.note_unreachable(name)
+                    return ""
                 except GiftDeskError:
                     return ""
 
@@ -360,7 +365,6 @@ def service_of_json(raw: dict) -> ServiceOptions | None:
 def services_of_uid(fleet, uid: str, engine: str = "") -> list[ServiceView]:
     """The Swarm services of this desk made for the instance ``uid`` on ``engine`` (recovery's
     question). Raises ServiceUnavailableError while the engine is no Swarm manager: the question waits."""
-    from giftdesk.core.errors import ServiceUnavailableError
     from giftdesk.fleet.docker_api import DESK_LABEL, UID_LABEL
 
     swarm = fleet.swarm_on(engine)

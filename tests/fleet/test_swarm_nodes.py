@@ -76,12 +76,16 @@ def test_a_tracker_placed_on_the_worker_runs_there_and_its_stats_come_from_the_w
     assert stats == [{"name": name, "running": True, "statsUnavailable": STATS_ELSEWHERE}]
     out, _ = cli("instance", "stats", name)
     assert STATS_ELSEWHERE in out
+    out, _ = cli("instance", "show", name)
+    assert f"{nodes.worker.hostname} ({STATS_ELSEWHERE})" in out
 
     # The worker's engine registered: the stats are its container's (the limit is the tracker's own).
     cli.json("engine", "add", "worker", "--host", nodes.worker.host)
     assert {e["name"]: e["swarm"] for e in cli.json("engine", "list")}["worker"] == "worker"
     shown = _show(cli, name)
     assert shown["nodeEngine"] == "worker" and shown["statsNote"] is None and shown["node"] == nodes.worker.hostname
+    out, _ = cli("instance", "show", name)
+    assert f"{nodes.worker.hostname} (stats through the engine 'worker')" in out
     stats = cli.json("instance", "stats", name)
     assert stats[0]["running"] and stats[0]["memoryBytes"] > 0 and stats[0]["memoryLimitBytes"] == 64 * 1048576
 
@@ -115,7 +119,7 @@ def test_trackers_are_balanced_over_the_nodes_and_a_spread_preference_reaches_th
     names = [unique("bal"), unique("bal")]
     for name in names:
         cli.json("instance", "create", name, "--account", str(account().id), "--service")
-        assert wait_for(lambda: _show(cli, name)["state"] == "running", 45)
+        assert wait_for(lambda name=name: _show(cli, name)["state"] == "running", 45)
     api = nodes.manager.client.api
     placed = sorted(_show(cli, n)["node"] for n in names)
     assert placed == sorted([nodes.manager.hostname, nodes.worker.hostname]), [
@@ -134,16 +138,20 @@ def test_trackers_are_balanced_over_the_nodes_and_a_spread_preference_reaches_th
     assert spec["TaskTemplate"]["Placement"]["Preferences"] == [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}]
 
 
-def test_an_engine_that_is_another_swarms_node_is_not_taken_for_the_tasks(nodes_desk, nodes, swarm, cli, account):
-    """Matched by the Swarm node id, not the host name: the one-node Swarm's engine (another Swarm)
-    registered beside the worker names no task of this Swarm."""
+def test_only_the_engine_that_is_the_tasks_node_is_taken_for_it(nodes_desk, nodes, engine, cli, account):
+    """Matched by the Swarm node id each engine reports: neither the manager registered under a
+    name of its own nor an engine in no Swarm (the tests' first one) names the worker's task."""
+    from tests.support.docker_engine import docker_host_of
+
     zone = unique("zone")
     nodes.label_node(nodes.worker, zone=zone)
     name = unique("oth")
     cli.json("instance", "create", name, "--account", str(account().id), "--service",
              "--constraint", f"node.labels.zone=={zone}")
     assert wait_for(lambda: _show(cli, name)["state"] == "running", 45)
-    cli.json("engine", "add", "other", "--host", swarm.host)
+    cli.json("engine", "add", "mgr", "--host", nodes.manager.host)
+    cli.json("engine", "add", "plain", "--host", docker_host_of(engine))
     assert _show(cli, name)["nodeEngine"] is None and _show(cli, name)["statsNote"] == STATS_ELSEWHERE
     cli.json("engine", "add", "worker", "--host", nodes.worker.host)
-    assert _show(cli, name)["nodeEngine"] == "worker"
+    shown = _show(cli, name)
+    assert shown["nodeEngine"] == "worker" and shown["statsNote"] is None

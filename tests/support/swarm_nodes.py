@@ -100,8 +100,9 @@ class NamespacedEngine:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        script = f'hostname "$1" && {_cgroup_mounts()} && exec dockerd --host={self.host} --data-root={self.folder}/root ' \
-                 f'--exec-root={self.folder}/exec --pidfile={self.folder}/pid --iptables=false'
+        script = (f'hostname "$1" && {_cgroup_mounts()} && exec dockerd --host={self.host} '
+                  f'--data-root={self.folder}/root --exec-root={self.folder}/exec --pidfile={self.folder}/pid '
+                  '--iptables=false')
         with open(self.folder / "log", "ab") as log:
             self.process = subprocess.Popen(
                 ["ip", "netns", "exec", self.netns, "unshare", "--uts", "sh", "-c", script, "sh", self.hostname],

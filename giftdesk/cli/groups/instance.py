@@ -115,7 +115,7 @@ def _row_text(row, health=None, tracker=None) -> Fields:
              ("Last started", row.last_started_at), ("Last stopped", row.last_stopped_at)]
     if row.is_service:
         pairs[10:12] = [("Restart policy", "on failure (Swarm)"), ("Runs as", "Swarm service"),
-                        ("Service", (row.service_id or "-")[:12]), ("Node", row.node or "-"),
+                        ("Service", (row.service_id or "-")[:12]), ("Node", _node_text(row)),
                         ("Task state", row.task_state or "-"), ("Published", f"{row.publish_mode} mode"),
                         ("Constraints", ", ".join(row.placement_constraints) or "none"),
                         ("Spread over", ", ".join(row.placement_preferences) or "-")]
@@ -123,6 +123,15 @@ def _row_text(row, health=None, tracker=None) -> Fields:
         pairs[3:3] = [("Live status", tracker.live_status), ("Viewers", tracker.viewers), ("Gifts", tracker.gifts),
                       ("Diamonds", tracker.diamonds)]
     return Fields([(k, v) for k, v in pairs if v is not None or k in ("Health",)])
+
+
+def _node_text(row) -> str:
+    """The task's node, and whose engine its stats come through (or why there are none)."""
+    if not row.node:
+        return "-"
+    if row.task_engine is not None:
+        return f"{row.node} (stats through the engine '{row.node_engine}')"
+    return f"{row.node} ({row.stats_note})" if row.stats_note and row.state == "running" else row.node
 
 
 def _runs_as(row) -> str:
