@@ -35,6 +35,7 @@ def nodes(engine):
     pair = swarm_nodes.TwoNodeSwarm().start(FLEET_IMAGE)
     yield pair
     pair.stop()
+    assert engine.ping()  # the first engine never saw any of it
 
 
 @pytest.fixture
