@@ -10,44 +10,16 @@ loopback, and the tracker serves all the same.
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from giftdesk.fleet.docker_api import DESK_LABEL
 from giftdesk.fleet.runtime import install
 from giftdesk.fleet.services_mode import STATS_ELSEWHERE
 from giftdesk.runtime import Runtime
-from tests.conftest import require_service
-from tests.fleet.conftest import FLEET_IMAGE, free_port, unique
+from tests.fleet.conftest import free_port, unique
 from tests.runtime.test_supervisor import wait_for
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def nodes(engine):
-    """A manager and a worker, started once for the module."""
-    from tests.support import swarm_nodes
-
-    missing = swarm_nodes.available()
-    require_service(not missing, f"a two-node Swarm in network namespaces: {missing}")
-    pair = swarm_nodes.TwoNodeSwarm().start(FLEET_IMAGE)
-    yield pair
-    pair.stop()
-    assert engine.ping()  # the first engine never saw any of it
-
-
-@pytest.fixture
-def nodes_desk(fleet_desk, nodes):
-    """The fleet desk on the manager; its services removed, the node labels and engines it set undone after."""
-    start = random.randrange(4000, 4400)
-    fleet_desk.settings.update({"docker.host": nodes.manager.host, "tracker.port_start": start,
-                                "tracker.port_end": start + 39})
-    yield fleet_desk
-    nodes.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
-    for engine in nodes.engines:
-        nodes.unlabel_node(engine, "zone")
 
 
 def _show(cli, name: str) -> dict:
