@@ -38,6 +38,7 @@ class LiveInstance:
     net_rx_rate: float | None = None  # bytes/s received, from the previous sample
     net_tx_rate: float | None = None
     engine: str = ""  # the named engine it runs on ('' the local one)
+    stats_engine: str | None = None  # the engine holding ``container_id`` when not ``engine`` (a Swarm task's node)
 
     @property
     def uptime_seconds(self) -> float | None:

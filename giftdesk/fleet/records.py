@@ -62,7 +62,9 @@ class InstanceRow:
     node: str | None = None
     task_state: str | None = None
     state_reason: str | None = None
-    task_container_id: str | None = None  # the task's container when it runs on this engine
+    task_container_id: str | None = None  # the task's container, when an engine the console has holds it
+    # The registered engine of the node the task runs on, when that is not the instance's own engine.
+    task_engine: str | None = None
     stats_note: str | None = None  # why there are no stats of it here
 
     @property
@@ -80,8 +82,21 @@ class InstanceRow:
 
     @property
     def stats_container_id(self) -> str | None:
-        """The container whose statistics are this instance's, when this engine has it."""
+        """The container whose statistics are this instance's, when an engine the console has holds it."""
         return self.task_container_id if self.is_service else self.container_id
+
+    @property
+    def node_engine(self) -> str | None:
+        """The registered engine whose node runs the task ("local" the configured one), None when no
+        engine the console has is that node's."""
+        if not self.is_service or not self.task_container_id:
+            return None
+        return self.stats_engine or "local"
+
+    @property
+    def stats_engine(self) -> str:
+        """The engine to ask for those statistics: a Swarm task's node's when it is another registered engine."""
+        return self.task_engine if self.is_service and self.task_engine is not None else self.engine
 
     @property
     def settings(self) -> InstanceSettings:
@@ -116,10 +131,12 @@ class InstanceRow:
 
     def with_service(self, state: str, reason: str | None = None, node: str | None = None,
                      task_state: str | None = None, task_container_id: str | None = None,
-                     stats_note: str | None = None, exit_code: int | None = None) -> "InstanceRow":
+                     stats_note: str | None = None, exit_code: int | None = None,
+                     task_engine: str | None = None) -> "InstanceRow":
         """The engine's view of a service instance (from its newest task)."""
         return replace(self, state=state, state_reason=reason, node=node, task_state=task_state,
-                       task_container_id=task_container_id, stats_note=stats_note, exit_code=exit_code)
+                       task_container_id=task_container_id, stats_note=stats_note, exit_code=exit_code,
+                       task_engine=task_engine)
 
     @classmethod
     def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
@@ -154,6 +171,7 @@ class InstanceRow:
         if self.is_service:
             data.update(serviceId=self.service_id, node=self.node, taskState=self.task_state,
                         stateReason=self.state_reason, statsNote=self.stats_note,
+                        nodeEngine=self.node_engine,
                         placement={"constraints": list(self.placement_constraints),
                                    "spread": list(self.placement_preferences)},
                         publishMode=self.publish_mode)

@@ -77,6 +77,7 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         self.docker = self.engines.adapter("")  # the local (configured) engine's
         self.desk_id = ctx.secrets.namespace
         self.journal = Journal(ctx.db)
+        self._node_ids_of_engines = {}
         self._runtime = runtime
         self._own_http = None
         self._http_lock = threading.Lock()

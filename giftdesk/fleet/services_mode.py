@@ -16,13 +16,16 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from giftdesk.core.errors import ConflictError, GiftDeskError, NotFoundError, ValidationError
+from giftdesk.core.errors import (ConflictError, GiftDeskError, NotFoundError, ServiceUnavailableError,
+                                   ValidationError)
 from giftdesk.docker.api import STOP_TIMEOUT_S
 from giftdesk.docker.swarm import ServiceSpec, ServiceView, SwarmAdapter, SwarmRole
 from giftdesk.fleet.docker_api import TRACKER_PORT, ContainerConfig, fleet_filters, labels_match
+from giftdesk.fleet.engines import engine_key
 from giftdesk.fleet.records import UNKNOWN_STATE, InstanceRow
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ STATS_ELSEWHERE = "stats need the node's engine"
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(==|!=)\s*([^\s=!][^\s]*)\s*$")
 _SPREAD = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MAX_PLACEMENT = 20
+NODE_ID_TTL_S = 30.0  # how long an engine's Swarm node id is trusted without asking again
 TASK_END_SLACK_S = 5  # beyond the stop timeout, for the engine to report the task ended
 TASK_POLL_S = 0.2
 # Task states (the engine's) and what the fleet calls them.
@@ -89,13 +93,16 @@ class ServiceState:
     reason: str | None = None
     node: str | None = None
     task_state: str | None = None
-    task_container_id: str | None = None  # on this engine's node only
+    task_container_id: str | None = None  # when an engine the console has is the task's node
     stats_note: str | None = None
     exit_code: int | None = None
+    task_engine: str | None = None  # that engine, when it is not the manager the service is on
 
 
-def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: str) -> ServiceState:
-    """A service's state from its newest task. ``nodes``: node id → name; ``local_node``: this engine's."""
+def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: str,
+                  node_engines: dict[str, str] | None = None) -> ServiceState:
+    """A service's state from its newest task. ``nodes``: node id → name; ``local_node``: this
+    engine's; ``node_engines``: node id → the registered engine that is that node (other nodes')."""
     if view is None:
         return ServiceState("missing", "the Swarm service is gone")
     task = view.current_task
@@ -105,10 +112,13 @@ def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: s
         return ServiceState("pending", "no task yet")
     node = nodes.get(task.node_id) or (task.node_id[:12] or None)
     here = bool(task.node_id) and task.node_id == local_node
+    engine = None if here or not task.node_id else (node_engines or {}).get(task.node_id)
     container = task.container_id or None
-    note = None if here or not task.node_id else STATS_ELSEWHERE
+    note = None if here or engine is not None or not task.node_id else STATS_ELSEWHERE
     if task.state == "running":
-        return ServiceState("running", None, node, task.state, container if here else None, note)
+        seen = here or engine is not None
+        return ServiceState("running", None, node, task.state, container if seen else None, note,
+                            task_engine=engine)
     if task.state == "pending":
         # The scheduler's error says why ("no suitable node (…)"); its message only "pending task scheduling".
         return ServiceState("pending", _first_line(task.error) or None, node, task.state)
@@ -124,6 +134,8 @@ def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: s
 
 class SwarmServices:
     """Part of ``FleetService``: instances that are Swarm services."""
+
+    _node_ids_of_engines: dict[str, tuple[str, float]]  # engine → (its Swarm node id, when asked)
 
     @property
     def swarm(self) -> SwarmAdapter:
@@ -235,7 +247,39 @@ class SwarmServices:
             nodes = swarm.node_names() if views else {}
         except GiftDeskError as exc:
             return {r.id: ServiceState(UNKNOWN_STATE, _first_line(str(exc))) for r in rows}
-        return {r.id: service_state(views.get(r.service_id or ""), nodes, role.node_id) for r in rows}
+        elsewhere = {t.node_id for v in views.values() if (t := v.current_task) is not None
+                     and t.state == "running" and t.node_id and t.node_id != role.node_id}
+        node_engines = self._engines_of_nodes(elsewhere, engine) if elsewhere else {}
+        return {r.id: service_state(views.get(r.service_id or ""), nodes, role.node_id, node_engines) for r in rows}
+
+    def _engines_of_nodes(self, node_ids: set[str], manager: str) -> dict[str, str]:
+        """Node id → the registered engine that is that Swarm node, for the nodes it can name.
+
+        Matched by the Swarm node id each engine reports for itself (``/info``): exact and
+        unique in a Swarm, and the same whatever way the engine is reached (a unix socket, TCP,
+        SSH). Host names can repeat (computers cloned from one image), and a node's address says
+        nothing of an engine reached through a socket or a tunnel. Each engine's answer is kept
+        a while: an engine's node id changes only when it leaves or joins a Swarm."""
+        cache = self._node_ids_of_engines
+        now = time.monotonic()
+        names = [engine_key(row.name) for row in self.engines.list_engines()]
+        names = [n for n in names if n != engine_key(manager) and not (n and self.engines.believed_unreachable(n))]
+        stale = [n for n in names if n not in cache or now - cache[n][1] > NODE_ID_TTL_S]
+        if stale and not node_ids <= {cache[n][0] for n in names if n in cache}:
+            def node_id(name: str) -> str:
+                try:
+                    return SwarmAdapter(self.docker_for(name)).role().node_id
+                except ServiceUnavailableError:
+                    if name:  # as a refresh that found it away: the next ones skip it for a while
+                        self.engines.note_unreachable(name)
+                    return ""
+                except GiftDeskError:
+                    return ""
+
+            with ThreadPoolExecutor(min(8, len(stale)), thread_name_prefix="swarm-nodes") as pool:
+                for name, found in zip(stale, pool.map(node_id, stale)):
+                    cache[name] = (found, now)
+        return {cache[n][0]: n for n in names if n in cache and cache[n][0] in node_ids}
 
     def _attach_service_states(self, rows: list[InstanceRow]) -> list[InstanceRow]:
         states = self.service_states(rows)
@@ -321,7 +365,6 @@ def service_of_json(raw: dict) -> ServiceOptions | None:
 def services_of_uid(fleet, uid: str, engine: str = "") -> list[ServiceView]:
     """The Swarm services of this desk made for the instance ``uid`` on ``engine`` (recovery's
     question). Raises ServiceUnavailableError while the engine is no Swarm manager: the question waits."""
-    from giftdesk.core.errors import ServiceUnavailableError
     from giftdesk.fleet.docker_api import DESK_LABEL, UID_LABEL
 
     swarm = fleet.swarm_on(engine)
@@ -333,7 +376,7 @@ def services_of_uid(fleet, uid: str, engine: str = "") -> list[ServiceView]:
 
 def _with_state(row: InstanceRow, state: ServiceState) -> InstanceRow:
     return row.with_service(state.state, state.reason, state.node, state.task_state, state.task_container_id,
-                            state.stats_note, state.exit_code)
+                            state.stats_note, state.exit_code, state.task_engine)
 
 
 def _first_line(text: str) -> str:

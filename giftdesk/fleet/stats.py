@@ -79,11 +79,12 @@ class FleetStatsSampler(Service):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def targets(self) -> list[int]:
-        """The trackers on this sampler's engine that a view asks stats of; none while its watcher
-        cannot reach a named engine (the calls would only wait out their timeout)."""
+        """The trackers whose stats this sampler's engine gives (a Swarm task's: its node's engine)
+        that a view asks stats of; none while its watcher cannot reach a named engine (the calls
+        would only wait out their timeout)."""
         if self._engine_away():
             return []
-        return [i for i in self.live.stats_targets() if self.live.get(i).engine == self.engine]
+        return [i for i in self.live.stats_targets() if _stats_engine(self.live.get(i)) == self.engine]
 
     def _engine_away(self) -> bool:
         return bool(self.engine) and self.live.engine_connections.get(self.engine, ("starting", ""))[0] != "connected"
@@ -103,7 +104,7 @@ class FleetStatsSampler(Service):
         with self._asking_lock:
             self.asking += 1
         try:
-            raw = self.fleet.docker_for(live.engine).stats_once(live.container_id)
+            raw = self.fleet.docker_for(_stats_engine(live)).stats_once(live.container_id)
         finally:
             with self._asking_lock:
                 self.asking -= 1
@@ -120,3 +121,7 @@ class FleetStatsSampler(Service):
         self.desk.events.publish(InstanceStatsSampled(instance_id, sample.cpu_percent, sample.memory_bytes,
                                                       sample.memory_limit, sample.net_rx, sample.net_tx, sample.at,
                                                       sample.net_rx_rate, sample.net_tx_rate))
+
+
+def _stats_engine(live) -> str:
+    return live.stats_engine if live.stats_engine is not None else live.engine

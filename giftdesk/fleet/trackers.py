@@ -62,10 +62,10 @@ class TrackerCalls:
             return {}
         with ThreadPoolExecutor(max(1, min(concurrency, len(rows) or 1))) as pool:
             first = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker_for(r.engine).stats_once(r.stats_container_id)), rows)))
+                self.docker_for(r.stats_engine).stats_once(r.stats_container_id)), rows)))
             time.sleep(1.0)
             second = dict(zip([r.id for r in rows], pool.map(lambda r: compute_stats(
-                self.docker_for(r.engine).stats_once(r.stats_container_id), first[r.id]), rows)))
+                self.docker_for(r.stats_engine).stats_once(r.stats_container_id), first[r.id]), rows)))
         return second
 
     def live_command(self, ref: int | str, command: str) -> dict:

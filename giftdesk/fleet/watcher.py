@@ -201,17 +201,20 @@ class FleetWatcher(Service):
             if row.container_id:
                 self._current[row.id] = row.container_id
             started = row.last_started_at if row.state == "running" else None
-            # A service's task container on this engine is what its stats are sampled from.
+            # A service's task container is what its stats are sampled from (on its node's engine).
             self._set(row.id, row.name, row.state or row.status, row.exit_code,
                       row.stats_container_id if row.is_service else row.container_id,
-                      started_at=started, engine_health=row.engine_health)
+                      started_at=started, engine_health=row.engine_health,
+                      stats_engine=row.task_engine if row.is_service else None)
         for instance_id in set(self.live.all()) - known:
             self.live.forget(instance_id)
 
     def _set(self, instance_id: int, name: str, state: str, exit_code: int | None, container_id: str | None,
-             started_at: datetime | None = None, engine_health: str | None = None, force: bool = False) -> None:
+             started_at: datetime | None = None, engine_health: str | None = None, force: bool = False,
+             stats_engine: str | None = None) -> None:
+        """``stats_engine``: the engine holding ``container_id`` when not this one (a Swarm task's node's)."""
         changes = dict(name=name, state=state, exit_code=exit_code, container_id=container_id,
-                       engine_health=engine_health, engine=self.engine)
+                       engine_health=engine_health, engine=self.engine, stats_engine=stats_engine)
         if started_at is not None:
             changes["started_at"] = started_at
         if state != "running":
@@ -331,8 +334,8 @@ class FleetWatcher(Service):
         except Exception:  # deleted meanwhile, or the engine went away (the stream says so)
             log.debug("Could not read the state of service instance %s", instance_id, exc_info=True)
             return
-        if not row.is_service or row.state in (None, "unknown"):
-            return
+        if not row.is_service or row.state in (None, "unknown") or row.engine != self.engine:
+            return  # (a task container of another engine's service: that engine's watcher follows it)
         if row.state == "missing":
             self.fleet.note_missing(instance_id, row.name)  # the status and the instance event, once
         elif row.state != row.status:
@@ -343,7 +346,8 @@ class FleetWatcher(Service):
         else:
             self._elsewhere.discard(row.id)
         started = row.last_started_at if row.state == "running" else None
-        self._set(row.id, row.name, row.state, row.exit_code, row.stats_container_id, started_at=started)
+        self._set(row.id, row.name, row.state, row.exit_code, row.stats_container_id, started_at=started,
+                  stats_engine=row.task_engine)
 
     def _instance_of(self, attributes: dict, container_id: str | None) -> int | None:
         if attributes.get(DESK_LABEL, self.fleet.desk_id) != self.fleet.desk_id:
@@ -425,8 +429,10 @@ class FleetWatcher(Service):
 
 
 def _not_seen_here(row) -> bool:
-    """A service instance meant to run whose task is not a container of this engine."""
-    return row.is_service and row.state not in ("exited", "missing", "unknown", None) and not row.task_container_id
+    """A service instance meant to run whose task is not a container of this engine (none, or
+    another node's: that node's engine sends this one no events of it)."""
+    return row.is_service and row.state not in ("exited", "missing", "unknown", None) and (
+        not row.task_container_id or row.task_engine is not None)
 
 
 def _int(value) -> int | None:

@@ -131,6 +131,32 @@ def swarm_desk(fleet_desk, swarm):
     swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
 
 
+@pytest.fixture(scope="module")
+def nodes(engine):
+    """A two-node Swarm, a manager and a worker each in a network namespace of its own, started once
+    per module (tests/support/swarm_nodes.py)."""
+    from tests.support import swarm_nodes
+
+    missing = swarm_nodes.available()
+    require_service(not missing, f"a two-node Swarm in network namespaces: {missing}")
+    pair = swarm_nodes.TwoNodeSwarm().start(FLEET_IMAGE)
+    yield pair
+    pair.stop()
+    assert engine.ping()  # the first engine never saw any of it
+
+
+@pytest.fixture
+def nodes_desk(fleet_desk, nodes):
+    """The fleet desk on the manager; its services removed, the node labels and engines it set undone after."""
+    start = random.randrange(4000, 4400)
+    fleet_desk.settings.update({"docker.host": nodes.manager.host, "tracker.port_start": start,
+                                "tracker.port_end": start + 39})
+    yield fleet_desk
+    nodes.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
+    for engine in nodes.engines:
+        nodes.unlabel_node(engine, "zone")
+
+
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

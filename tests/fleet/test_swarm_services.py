@@ -194,6 +194,10 @@ def test_the_state_of_a_service_comes_from_its_newest_task():
                                                                                             None)
     remote = service_state(view(1, task("running", node="n2")), nodes, "n1")
     assert remote.task_container_id is None and remote.stats_note == STATS_ELSEWHERE
+    # That node's engine registered in the console: its container, through that engine.
+    known = service_state(view(1, task("running", node="n2")), nodes, "n1", {"n2": "worker"})
+    assert (known.node, known.task_container_id, known.task_engine, known.stats_note) == ("elsewhere", "c1",
+                                                                                          "worker", None)
     rejected = service_state(view(1, task("rejected", error="invalid mount config\nmore")), nodes, "n1")
     assert (rejected.state, rejected.reason) == ("rejected", "invalid mount config")
     newest = service_state(view(1, task("shutdown", desired="shutdown", updated="2026-01-01T00:00:05Z"),

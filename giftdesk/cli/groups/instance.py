@@ -36,7 +36,8 @@ SERVICE_ARGS = (
     arg("--constraint", action="append", default=[], metavar="EXPR",
         help="with --service: where it may run, e.g. node.labels.zone==eu (repeatable)"),
     arg("--spread", action="append", default=[], metavar="ATTRIBUTE",
-        help="with --service: spread over a node attribute, e.g. node.labels.zone (repeatable)"),
+        help="with --service: Docker's spread preference over a node attribute, e.g. node.labels.zone "
+             "(repeatable; it spreads one service's tasks, and each tracker is a service of its own)"),
     arg("--ingress", action="store_true",
         help="with --service: publish through the routing mesh (needs IPVS) instead of on its node"),
 )
@@ -119,7 +120,7 @@ def _row_text(row, health=None, tracker=None) -> Fields:
              ("Last started", row.last_started_at), ("Last stopped", row.last_stopped_at)]
     if row.is_service:
         pairs[10:12] = [("Restart policy", "on failure (Swarm)"), ("Runs as", "Swarm service"),
-                        ("Service", (row.service_id or "-")[:12]), ("Node", row.node or "-"),
+                        ("Service", (row.service_id or "-")[:12]), ("Node", _node_text(row)),
                         ("Task state", row.task_state or "-"), ("Published", f"{row.publish_mode} mode"),
                         ("Constraints", ", ".join(row.placement_constraints) or "none"),
                         ("Spread over", ", ".join(row.placement_preferences) or "-")]
@@ -127,6 +128,15 @@ def _row_text(row, health=None, tracker=None) -> Fields:
         pairs[3:3] = [("Live status", tracker.live_status), ("Viewers", tracker.viewers), ("Gifts", tracker.gifts),
                       ("Diamonds", tracker.diamonds)]
     return Fields([(k, v) for k, v in pairs if v is not None or k in ("Health",)])
+
+
+def _node_text(row) -> str:
+    """The task's node, and whose engine its stats come through (or why there are none)."""
+    if not row.node:
+        return "-"
+    if row.task_engine is not None:
+        return f"{row.node} (stats through the engine '{row.node_engine}')"
+    return f"{row.node} ({row.stats_note})" if row.stats_note and row.state == "running" else row.node
 
 
 def _runs_as(row) -> str:

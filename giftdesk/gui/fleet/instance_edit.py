@@ -89,6 +89,9 @@ class InstanceDialog(QDialog):
         self.spread = QLineEdit(", ".join(row.placement_preferences) if row else "")
         self.spread.setObjectName("instance-spread")
         self.spread.setPlaceholderText("e.g. node.labels.zone")
+        self.spread.setToolTip("Docker's spread preference: it spreads the tasks of one service. Each tracker is a "
+                               "service with one task, so it does not spread trackers over the nodes; Docker "
+                               "already puts a new tracker on the node with fewer tasks.")
         self.ingress = QCheckBox("Publish through the routing mesh (needs IPVS on the nodes)")
         self.ingress.setObjectName("instance-ingress")
         self.ingress.setChecked(bool(row and row.publish_mode == "ingress"))
