@@ -222,7 +222,8 @@ def _splash(app: QApplication) -> QLabel:
 
 
 def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None):
-    """``Desk.open`` (SQLAlchemy import, migrations) on a thread while the splash keeps painting."""
+    """``Desk.open`` (migrations, the integrity check) and the login's first query (SQLAlchemy's
+    import) on a thread while the splash keeps painting."""
     result: dict = {}
 
     def work() -> None:
@@ -230,7 +231,15 @@ def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None
             from giftdesk.desk import Desk
 
             # The window runs for hours: worth reading every page once behind the splash.
-            result["desk"] = Desk.open(data_dir, database_url, check_integrity=True)
+            desk = Desk.open(data_dir, database_url, check_integrity=True)
+            try:
+                # The login asks the administrators' service at once: its ORM (SQLAlchemy, the
+                # models, the mappers' set-up) loads here, behind the splash, not after it.
+                desk.admins.needs_first_admin()
+            except Exception:
+                desk.close()
+                raise
+            result["desk"] = desk
         except Exception as exc:  # handed to the GUI thread below
             result["error"] = exc
 

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from giftdesk.core.clock import iso, parse_time_of_day
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import ValidationError
-from giftdesk.core.events import Event
 from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, file_stamp
+from giftdesk.db.models import Setting
+from giftdesk.system.events import BackupFailed, BackupTaken
 
 PREFIX = "scheduled-"
 LAST_RESULT_KEY = "internal.backup.last_result"
@@ -32,27 +35,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DUMP_TIMEOUT_S = 3600
 _DAY_NAMES = {**{d: d for d in WEEKDAYS}, **{full: full[:3] for full in (
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}}
-
-
-def _setting_model():
-    # Imported when a backup runs: the window imports this module's events before the ORM loads.
-    from giftdesk.db.models import Setting
-
-    return Setting
-
-
-@dataclass(frozen=True)
-class BackupFailed(Event):
-    """A scheduled backup did not produce a verified copy."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class BackupTaken(Event):
-    """A scheduled backup wrote a verified copy (a failure before it is over)."""
-
-    path: str
 
 
 @dataclass(frozen=True)
@@ -174,7 +156,7 @@ class ScheduledBackups:
 
     def last_result(self) -> BackupResult | None:
         with self.ctx.db.read_session() as session:
-            row = session.get(_setting_model(), LAST_RESULT_KEY)
+            row = session.get(Setting, LAST_RESULT_KEY)
         if row is None or not isinstance(row.value, dict):
             return None
         try:
@@ -195,9 +177,9 @@ class ScheduledBackups:
         except (ValidationError, OSError, subprocess.SubprocessError) as exc:
             result = BackupResult(False, now, error=str(exc))
         with self.ctx.db.session() as session:
-            row = session.get(_setting_model(), LAST_RESULT_KEY)
+            row = session.get(Setting, LAST_RESULT_KEY)
             if row is None:
-                session.add(_setting_model()(key=LAST_RESULT_KEY, value=result.to_json()))
+                session.add(Setting(key=LAST_RESULT_KEY, value=result.to_json()))
             else:
                 row.value = result.to_json()
             summary = (f"Scheduled backup written to {Path(result.path).name}" if result.ok
@@ -235,8 +217,6 @@ class ScheduledBackups:
         if pg_dump is None:
             raise ValidationError("PostgreSQL is backed up with pg_dump, which is not installed on this machine "
                                   "(Debian: apt install postgresql-client).", field="database")
-        from sqlalchemy.engine import make_url
-
         url = make_url(self.ctx.db.url)
         env = {**os.environ, "PGPASSWORD": url.password or ""}  # never on the command line, where ps shows it
         args = [pg_dump, "--format=custom", "--no-owner", f"--file={path}.partial", "--dbname",
