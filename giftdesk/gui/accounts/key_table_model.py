@@ -8,7 +8,6 @@ A revealed key lives here only while it is shown (the tab hides it again after
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -51,6 +50,8 @@ def mono_font() -> QFont:
 
 
 def _digest(text: str) -> str:
+    import hashlib  # here: OpenSSL's start-up is not the window's first paint's
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
