@@ -264,6 +264,15 @@ class Desk:
         """Whether SQLAlchemy and the models are loaded (the first use of most services loads them)."""
         return "giftdesk.db.models" in sys.modules
 
+    def needs_first_admin(self) -> bool:
+        """``admins.needs_first_admin()``: whether nobody can log in yet. Asked before the ORM is
+        loaded (the login's first paint), a SQLite file is read straight."""
+        path = self.db.sqlite_path
+        if path is not None and not self.orm_loaded():
+            with sqlite_reading(path) as connection:
+                return connection.execute("SELECT count(id) FROM administrators").fetchone()[0] == 0
+        return self.admins.needs_first_admin()
+
     def customer_list(self) -> list:
         """Every customer, as ``customers.list()`` gives them. Asked for before the ORM is loaded
         (the window's first paint), a SQLite file is read straight with the same query."""

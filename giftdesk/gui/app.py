@@ -89,12 +89,21 @@ class AppController(QObject):
     def start(self) -> None:
         from giftdesk.gui.system.login import FirstRunDialog, LoginDialog
 
-        first = self.desk.admins.needs_first_admin()
-        dialog = (FirstRunDialog if first else LoginDialog)(self.desk, self.login_runner)
+        desk = self.desk
+        first = desk.needs_first_admin()
+        dialog = (FirstRunDialog if first else LoginDialog)(desk, self.login_runner)
         dialog.setWindowIcon(theme.app_icon())
         dialog.accepted.connect(lambda: self._logged_in(dialog.actor))
         dialog.rejected.connect(self._login_cancelled)
         self.dialog = dialog
+        if not desk.orm_loaded():
+            # The ORM (SQLAlchemy, the models, the mappers' set-up: a quarter of a second) loads
+            # on the login's worker once the dialog is painted, while the person types.
+            from giftdesk.gui.widgets.after_paint import AfterPaint
+
+            warm = AfterPaint(dialog, parent=dialog)
+            warm.hold("orm", lambda: self.login_runner.submit(lambda: desk.admins.needs_first_admin(),
+                                                              description="Opening the database…"))
         dialog.open()
 
     def _login_cancelled(self) -> None:
@@ -222,8 +231,7 @@ def _splash(app: QApplication) -> QLabel:
 
 
 def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None):
-    """``Desk.open`` (migrations, the integrity check) and the login's first query (SQLAlchemy's
-    import) on a thread while the splash keeps painting."""
+    """``Desk.open`` (migrations, the integrity check) on a thread while the splash keeps painting."""
     result: dict = {}
 
     def work() -> None:
@@ -231,15 +239,7 @@ def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None
             from giftdesk.desk import Desk
 
             # The window runs for hours: worth reading every page once behind the splash.
-            desk = Desk.open(data_dir, database_url, check_integrity=True)
-            try:
-                # The login asks the administrators' service at once: its ORM (SQLAlchemy, the
-                # models, the mappers' set-up) loads here, behind the splash, not after it.
-                desk.admins.needs_first_admin()
-            except Exception:
-                desk.close()
-                raise
-            result["desk"] = desk
+            result["desk"] = Desk.open(data_dir, database_url, check_integrity=True)
         except Exception as exc:  # handed to the GUI thread below
             result["error"] = exc
 
