@@ -56,9 +56,7 @@ def sqlite_file(url: str) -> Path | None:
     plain = _PLAIN_SQLITE_URL.fullmatch(url)
     if plain is not None:
         return None if plain["path"] == ":memory:" else Path(plain["path"])
-    if not is_sqlite_url(url):
-        return None
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import make_url  # any other URL: parsed (and a malformed one refused) as ever
 
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
