@@ -136,7 +136,7 @@ class JobRunner(QObject):
 
         def submitted() -> None:
             nonlocal done
-            if not done:
+            if not done and shiboken6.isValid(self):
                 done = True
                 self._held -= 1
                 newest = self._unfinished[-1].description if self._unfinished else ""

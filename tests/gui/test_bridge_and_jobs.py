@@ -243,3 +243,18 @@ def test_work_held_for_a_paint_runs_after_it_and_counts_as_running(qtbot):
     qtbot.waitUntil(lambda: ran[-1] == "at the latest", timeout=5000)
     assert runner.running == 0
     runner.shutdown()
+
+
+def test_work_held_by_a_view_gone_before_its_paint_is_not_counted_any_more(qtbot):
+    from giftdesk.gui.widgets.after_paint import AfterPaint
+
+    runner = JobRunner(lambda exc: None)
+    widget = QWidget()
+    gate = AfterPaint(widget, runner, widget)
+    ran = []
+    gate.hold("detail", lambda: ran.append("detail"))
+    assert runner.running == 1
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert ran == []
+    runner.shutdown()

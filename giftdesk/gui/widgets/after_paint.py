@@ -42,6 +42,7 @@ class AfterPaint(QObject):
             self._latest.start()
         if self._runner is not None and self._submitted is None:
             self._submitted = self._runner.hold_back("Loading…")
+            self.destroyed.connect(self._submitted)  # a view gone before its paint holds nothing back
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self._widget and event.type() == QEvent.Type.Paint and self._calls:
