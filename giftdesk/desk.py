@@ -5,24 +5,20 @@ The GUI, the CLI and ``giftdesk serve`` all start by opening a Desk; it is Qt-fr
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 
 from giftdesk.db import Database
+from giftdesk.db.engine import sqlite_reading
 from giftdesk.db.migrate import upgrade
-from giftdesk.accounts.customers import CustomerService
-from giftdesk.accounts.keys import KeyService
-from giftdesk.accounts.tracker_data import TrackerDataService
 from giftdesk.core.context import Actor, ServiceContext
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.core.events import EventBus, SettingsChanged
 from giftdesk.core.paths import DataPaths, resolve_data_dir, resolve_database_url
-from giftdesk.core.secrets import SecretStore
+from giftdesk.core.secrets import INSTANCE_ID_KEY, SecretStore
 from giftdesk.feed.events import ChangeArrived, ResyncNeeded
-from giftdesk.system.admins import AdminService
-from giftdesk.system.audit import AuditService
-from giftdesk.system.backups import BackupService
-from giftdesk.system.settings import SettingsService, ensure_instance_id
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +27,8 @@ URL_PATTERN_KEY = "tracker.url_pattern"
 
 class _MadeOnFirstUse:
     """A service made when first asked for, once, whichever thread asks first: a front end starts
-    without its modules (httpx and the Fampage client, invoices, analytics, social stats)."""
+    without its modules (SQLAlchemy and the models, httpx and the Fampage client, invoices,
+    analytics, social stats)."""
 
     def __init__(self, make):
         self.make = make
@@ -107,17 +104,52 @@ class Desk:
         self.secrets = secrets
         self.events = events
         self.ctx = ServiceContext(db, secrets, events, actor)
-        self.admins = AdminService(self.ctx)
-        self.audit = AuditService(self.ctx)
-        self.customers = CustomerService(self.ctx)
-        self.keys = KeyService(self.ctx)
-        self.tracker_data = TrackerDataService(self.ctx)
-        self.settings = SettingsService(self.ctx)
-        self.backups = BackupService(self.ctx, paths.backups)
         self._making = threading.RLock()
         self._fampage_shared_with: Desk | None = None  # as_actor: one Fampage connection for both
         self._fleet = None
         self._docker = _DockerClientsOfTheDesk(self)
+
+    @_MadeOnFirstUse
+    def admins(self):
+        from giftdesk.system.admins import AdminService
+
+        return AdminService(self.ctx)
+
+    @_MadeOnFirstUse
+    def audit(self):
+        from giftdesk.system.audit import AuditService
+
+        return AuditService(self.ctx)
+
+    @_MadeOnFirstUse
+    def customers(self):
+        from giftdesk.accounts.customers import CustomerService
+
+        return CustomerService(self.ctx)
+
+    @_MadeOnFirstUse
+    def keys(self):
+        from giftdesk.accounts.keys import KeyService
+
+        return KeyService(self.ctx)
+
+    @_MadeOnFirstUse
+    def tracker_data(self):
+        from giftdesk.accounts.tracker_data import TrackerDataService
+
+        return TrackerDataService(self.ctx)
+
+    @_MadeOnFirstUse
+    def settings(self):
+        from giftdesk.system.settings import SettingsService
+
+        return SettingsService(self.ctx)
+
+    @_MadeOnFirstUse
+    def backups(self):
+        from giftdesk.system.backups import BackupService
+
+        return BackupService(self.ctx, self.paths.backups)
 
     @_MadeOnFirstUse
     def scheduled_backups(self):
@@ -213,16 +245,44 @@ class Desk:
             except Exception:
                 db.dispose()
                 raise
-        if migrate:
-            upgrade(db, paths.backups)
-        with db.session() as session:
-            namespace = ensure_instance_id(session)
+        try:
+            if migrate:
+                upgrade(db, paths.backups)
+            namespace = _instance_id(db)
+        except Exception:
+            db.dispose()
+            raise
         secrets = SecretStore(paths.secrets_fallback, namespace=namespace)
         desk = cls(paths, db, secrets, EventBus(), actor or Actor("owner", "admin"))
         desk.events.subscribe(SettingsChanged, desk._on_settings_changed, owner=desk)
         desk.events.subscribe(ChangeArrived, desk._relay_change, owner=desk)
         desk.events.subscribe(ResyncNeeded, desk._relay_resync, owner=desk)
         return desk
+
+    @staticmethod
+    def orm_loaded() -> bool:
+        """Whether SQLAlchemy and the models are loaded (the first use of most services loads them)."""
+        return "giftdesk.db.models" in sys.modules
+
+    def needs_first_admin(self) -> bool:
+        """``admins.needs_first_admin()``: whether nobody can log in yet. Asked before the ORM is
+        loaded (the login's first paint), a SQLite file is read straight."""
+        path = self.db.sqlite_path
+        if path is not None and not self.orm_loaded():
+            with sqlite_reading(path) as connection:
+                return connection.execute("SELECT count(id) FROM administrators").fetchone()[0] == 0
+        return self.admins.needs_first_admin()
+
+    def customer_list(self) -> list:
+        """Every customer, as ``customers.list()`` gives them. Asked for before the ORM is loaded
+        (the window's first paint), a SQLite file is read straight with the same query."""
+        path = self.db.sqlite_path
+        if path is not None and not self.orm_loaded():
+            from giftdesk.accounts.first_list import read_customer_list
+
+            with sqlite_reading(path) as connection:
+                return read_customer_list(connection)
+        return self.customers.list()
 
     # Another console's changes, as the change feed reports them, become the events this process's
     # own changes publish, so every view and runtime service that follows those follows the others' too.
@@ -297,6 +357,21 @@ class Desk:
             self._fleet.close()
         self._docker.close()
         self.db.dispose()
+
+
+def _instance_id(db: Database) -> str:
+    """The database's instance id (``ensure_instance_id``); read straight from a SQLite file that
+    has one, without loading the ORM."""
+    path = db.sqlite_path
+    if path is not None:
+        with sqlite_reading(path) as connection:
+            row = connection.execute("SELECT value FROM settings WHERE key = ?", (INSTANCE_ID_KEY,)).fetchone()
+        if row is not None:
+            return json.loads(row[0])
+    from giftdesk.system.settings import ensure_instance_id
+
+    with db.session() as session:
+        return ensure_instance_id(session)
 
 
 def relayed_event(change: ChangeArrived):

@@ -99,3 +99,38 @@ def test_every_change_is_audited_with_actor(desk):
     ]
     assert {e.actor for e in entries} == {"owner"}
     assert entries[1].details == {"before": {"name": "Audited"}, "after": {"name": "Audited 2"}}
+
+
+def test_the_first_list_read_without_the_orm_is_the_services_list(desk):
+    """The window's first customer list comes straight from the SQLite file (``first_list``): the
+    same rows, in the same order, as the service's, whatever the names' case and the empty fields."""
+    from giftdesk.accounts.first_list import read_customer_list
+    from giftdesk.db.engine import sqlite_reading
+
+    for name, email, company, notes in [("bob Stone", None, None, None), ("Ann Lee", "ann@example.com", "Acme", "vip"),
+                                        ("ann lee", None, "Acme", ""), ("Zoë Ünal", "zoe@example.com", None, "n"),
+                                        ("Émile", None, None, None), ("Bob stone", None, "B", None)]:
+        desk.customers.create(name, email, company, notes)
+    ann = desk.customers.list("ann@example.com")[0]
+    for handle in ("one", "two", "three"):
+        desk.customers.add_account(ann.id, handle)
+    desk.customers.update(ann.id, notes="changed")  # updated_at moves on
+    with sqlite_reading(desk.db.sqlite_path) as connection:
+        first = read_customer_list(connection)
+    assert first == desk.customers.list()
+    assert [row.account_count for row in first if row.id == ann.id] == [3]
+    assert all(row.created_at.tzinfo is not None and row.accounts is None for row in first)
+
+
+def test_the_first_list_of_a_damaged_file_is_the_damage_sentence(desk):
+    from giftdesk.accounts.first_list import read_customer_list
+    from giftdesk.core.errors import DatabaseDamagedError
+    from giftdesk.db.engine import sqlite_reading
+    from tests.test_damaged_database import damage_table
+
+    desk.customers.create("Soon unreadable")
+    desk.db.dispose()
+    damage_table(desk.paths.database, "customers")
+    with pytest.raises(DatabaseDamagedError, match="Restore a backup"):
+        with sqlite_reading(desk.db.sqlite_path) as connection:
+            read_customer_list(connection)

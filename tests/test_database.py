@@ -223,3 +223,21 @@ def test_migration_0007_adds_and_drops_the_client_description(any_db_desk):
     assert current_revision(any_db_desk.db) == "0006" and "client_description" not in columns()
     upgrade(any_db_desk.db)
     assert current_revision(any_db_desk.db) == SCHEMA_HEAD and "client_description" in columns()
+
+
+@pytest.mark.parametrize("url", ["sqlite:////tmp/a b/giftdesk.db", "sqlite:///relative/giftdesk.db", "sqlite://",
+                                 "sqlite:///:memory:", "sqlite+pysqlite:////tmp/x.db", "sqlite:////tmp/x.db?timeout=5",
+                                 "sqlite:////tmp/caf%C3%A9.db", "postgresql+psycopg://u:p@host/db"])
+def test_the_file_of_a_url_read_without_sqlalchemy_is_the_one_it_parses(url):
+    """``sqlite_file`` reads a data directory's plain URL itself (start-up imports no SQLAlchemy
+    for it); what it gives is what SQLAlchemy's parse gives."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from giftdesk.db.engine import sqlite_file
+
+    parsed = make_url(url)
+    expected = (Path(parsed.database) if parsed.get_backend_name() == "sqlite"
+                and parsed.database not in (None, "", ":memory:") else None)
+    assert sqlite_file(url) == expected

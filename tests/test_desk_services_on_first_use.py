@@ -35,6 +35,37 @@ desk.close()
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
+def test_opening_a_sqlite_desk_and_listing_its_customers_loads_no_orm(tmp_path):
+    """The window's first paint lists the customers before SQLAlchemy is loaded: opening a current
+    SQLite database (schema check, instance id) and ``customer_list`` read the file with sqlite3."""
+    script = r"""
+import json, sys
+from giftdesk.desk import Desk
+desk = Desk.open(sys.argv[1], check_integrity=True)
+names = [row.name for row in desk.customer_list()]
+loaded = [m for m in ("sqlalchemy", "giftdesk.db.models", "alembic") if m in sys.modules]
+count = len(desk.customers.list())  # the service, on first use, loads it
+print(json.dumps([names, loaded, "sqlalchemy" in sys.modules, count]))
+desk.close()
+"""
+    env = {**os.environ, "GIFTDESK_KEYRING": "file", "PYTHONPATH": str(REPO)}
+    env.pop("GIFTDESK_DATABASE_URL", None)
+    data = tmp_path / "data"
+    first = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, env=env,
+                           cwd=REPO, timeout=60)  # creates and migrates the database: the ORM is loaded
+    assert first.returncode == 0, first.stderr[-3000:]
+    from giftdesk.desk import Desk
+
+    desk = Desk.open(str(data))
+    desk.customers.create("beta Media")
+    desk.customers.create("Alpha Agency")
+    desk.close()
+    result = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, env=env,
+                            cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [["Alpha Agency", "beta Media"], [], True, 2]
+
+
 def test_each_is_made_once_whichever_thread_asks_first(desk):
     seen: list = []
     start = threading.Barrier(4)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from giftdesk.core.errors import ValidationError
 
@@ -28,6 +27,8 @@ def resolve_zone(name: str | None) -> tzinfo:
     """An IANA zone name, or the machine's local zone for ''/None."""
     if not name:
         return datetime.now().astimezone().tzinfo or timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: its import is not start-up's
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

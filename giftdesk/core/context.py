@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
 from giftdesk.core.errors import PermissionDeniedError
 from giftdesk.core.events import EventBus
 from giftdesk.core.secrets import SecretStore
 
 if TYPE_CHECKING:  # db/ builds on core/ (its errors and storage checks), so core names it for typing only
+    from sqlalchemy.orm import Session
+
     from giftdesk.db import Database
 
 # session.info key naming who acts in a write transaction (the change log records it).

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "giftdesk"
 # The keyring entries the console keeps beside the per-key ones ("tracker-key/<account id>").
 FAMPAGE_API_KEY_SECRET = "fampage-api-key"
+# The setting holding a random id per database, the namespace of its keyring entries.
+INSTANCE_ID_KEY = "internal.instance_id"
 FORCE_BACKEND_ENV = "GIFTDESK_KEYRING"  # "file" forces the file store (tests, servers without a keyring)
 _UNUSABLE_MODULES = ("keyring.backends.fail", "keyring.backends.null")
 

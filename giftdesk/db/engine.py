@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import copy
 import os
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from giftdesk.core.context import ACTOR_KEY
 from giftdesk.core.errors import DatabaseDamagedError
 from giftdesk.core.storage import check_verdict, storage_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
 _READ_OPTION = "giftdesk_read_only"
 # Files up to this size are read whole at the window's and serve's start-up (about 1 s from a
@@ -40,8 +43,21 @@ def _prepare_sqlite_file(path: Path) -> None:
         os.close(fd)
 
 
+# The URL every data directory has (``sqlite:///<path>``): read without importing SQLAlchemy.
+_PLAIN_SQLITE_URL = re.compile(r"sqlite(\+pysqlite)?:///(?P<path>[^?%]+)")
+
+
+def is_sqlite_url(url: str) -> bool:
+    return url.partition(":")[0].partition("+")[0] == "sqlite"
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL; None for another database or an in-memory one."""
+    plain = _PLAIN_SQLITE_URL.fullmatch(url)
+    if plain is not None:
+        return None if plain["path"] == ":memory:" else Path(plain["path"])
+    from sqlalchemy.engine import make_url  # any other URL: parsed (and a malformed one refused) as ever
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -49,6 +65,9 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True, future=True)
@@ -97,20 +116,65 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class _Engine:
+    """The SQLAlchemy engine and session factories of one URL, made on first use (SQLAlchemy's
+    import is most of a start-up that a first read of a SQLite file does not need)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._lock = threading.Lock()
+        self._made: tuple | None = None
+
+    @property
+    def made(self) -> bool:
+        return self._made is not None
+
+    def get(self) -> tuple:
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    from sqlalchemy.orm import sessionmaker
+
+                    from giftdesk.db.change_log import install_change_recording
+
+                    engine = make_engine(self.url)
+                    write_sessions = sessionmaker(engine, expire_on_commit=False)
+                    install_change_recording(write_sessions)
+                    read_sessions = sessionmaker(engine.execution_options(**{_READ_OPTION: True}),
+                                                 expire_on_commit=False)
+                    self._made = (engine, write_sessions, read_sessions)
+                made = self._made
+        return made
+
+
 class Database:
-    """One database: engine, session factories, and what kind it is."""
+    """One database: engine, session factories, and what kind it is.
+
+    For a SQLite file the engine is made when first used (the file itself, owner-only, at once):
+    the window's first paint reads the file without SQLAlchemy (``sqlite_reading``)."""
 
     def __init__(self, url: str):
         self.url = url
         self.actor_name: str | None = None  # who the change log names for this handle's writes
-        self.engine = make_engine(url)
-        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        from giftdesk.db.change_log import install_change_recording
+        self._engine = _Engine(url)  # shared by every acting_as copy
+        path = sqlite_file(url)
+        if path is not None:
+            _prepare_sqlite_file(path)
+        else:  # a server (or memory): made now, so a bad URL or a missing driver is said at once
+            self._engine.get()
 
-        install_change_recording(self._write_sessions)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{_READ_OPTION: True}), expire_on_commit=False
-        )
+    @property
+    def engine(self) -> Engine:
+        return self._engine.get()[0]
+
+    @property
+    def _write_sessions(self):
+        return self._engine.get()[1]
+
+    @property
+    def _read_sessions(self):
+        return self._engine.get()[2]
 
     def acting_as(self, actor_name: str) -> "Database":
         """The same database (engine, pool, sessions), its writes recorded in the change log as
@@ -121,7 +185,7 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+        return is_sqlite_url(self.url)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -132,6 +196,8 @@ class Database:
         """What the status bar shows: a path for SQLite, the URL without password otherwise."""
         if self.sqlite_path:
             return str(self.sqlite_path)
+        from sqlalchemy.engine import make_url
+
         return make_url(self.url).render_as_string(hide_password=True)
 
     @contextmanager
@@ -167,10 +233,33 @@ class Database:
                 return
         except OSError:  # not there yet: the first connection creates it
             return
-        with self.engine.connect() as connection:
-            finding = check_verdict(connection.exec_driver_sql("PRAGMA quick_check(1)").scalar())
+        with sqlite_reading(path) as connection:
+            finding = check_verdict(connection.execute("PRAGMA quick_check(1)").fetchone()[0])
         if finding is not None:
             raise DatabaseDamagedError(path, finding)
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if self._engine.made:
+            self.engine.dispose()
+
+
+@contextmanager
+def sqlite_reading(path: Path):
+    """A plain ``sqlite3`` connection to read ``path`` before SQLAlchemy is loaded (start-up), with
+    a damaged file or a full disk raised as their sentence, as the engine raises them."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    except sqlite3.Error as exc:
+        problem = storage_error(exc, path, path.parent)
+        raise (problem or exc) from exc
+    try:
+        yield connection
+    except sqlite3.Error as exc:
+        problem = storage_error(exc, path, path.parent)
+        if problem is None:
+            raise
+        raise problem from exc
+    finally:
+        connection.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import inspect, text
-
 from giftdesk.db.backup import backup_sqlite, file_stamp
-from giftdesk.db.engine import Database
+from giftdesk.db.engine import Database, sqlite_reading
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -32,6 +30,16 @@ def head_revision() -> str:
 
 
 def current_revision(db: Database) -> str | None:
+    path = db.sqlite_path
+    if path is not None:  # read without SQLAlchemy: a current schema needs nothing more at start-up
+        with sqlite_reading(path) as connection:
+            if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+                                  ).fetchone() is None:
+                return None
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            return None if row is None else row[0]
+    from sqlalchemy import inspect, text
+
     with db.engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None

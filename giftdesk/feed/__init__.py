@@ -6,7 +6,18 @@ data_version`` (cheap when nothing changed), on PostgreSQL by LISTEN with a catc
 reconnect. Infrastructure: imports only core/ and db/.
 """
 
-from giftdesk.feed.changes import RESYNC, Change, read_changes_since
-from giftdesk.feed.follower import ChangeFollower
-
 __all__ = ["Change", "ChangeFollower", "RESYNC", "read_changes_since"]
+
+
+def __getattr__(name: str):
+    # Imported when named: ``giftdesk.feed.events``, which every front end imports at start-up,
+    # need not load SQLAlchemy with the feed's readers.
+    if name == "ChangeFollower":
+        from giftdesk.feed.follower import ChangeFollower
+
+        return ChangeFollower
+    if name in ("RESYNC", "Change", "read_changes_since"):
+        from giftdesk.feed import changes
+
+        return getattr(changes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

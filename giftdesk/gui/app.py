@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 import giftdesk
 from giftdesk import APP_NAME
 from giftdesk.gui import gc_guard, theme
-from giftdesk.gui.errors import ErrorRoute
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
@@ -82,6 +81,7 @@ class AppController(QObject):
         self.ctx = None
         self.dialog = None
         self._logging_out = False
+        from giftdesk.gui.errors import ErrorRoute
         from giftdesk.gui.jobs import JobRunner
 
         self.login_runner = JobRunner(ErrorRoute.report, max_workers=1)
@@ -89,12 +89,21 @@ class AppController(QObject):
     def start(self) -> None:
         from giftdesk.gui.system.login import FirstRunDialog, LoginDialog
 
-        first = self.desk.admins.needs_first_admin()
-        dialog = (FirstRunDialog if first else LoginDialog)(self.desk, self.login_runner)
+        desk = self.desk
+        first = desk.needs_first_admin()
+        dialog = (FirstRunDialog if first else LoginDialog)(desk, self.login_runner)
         dialog.setWindowIcon(theme.app_icon())
         dialog.accepted.connect(lambda: self._logged_in(dialog.actor))
         dialog.rejected.connect(self._login_cancelled)
         self.dialog = dialog
+        if not desk.orm_loaded():
+            # The ORM (SQLAlchemy, the models, the mappers' set-up: a quarter of a second) loads
+            # on the login's worker once the dialog is painted, while the person types.
+            from giftdesk.gui.widgets.after_paint import AfterPaint
+
+            warm = AfterPaint(dialog, parent=dialog)
+            warm.hold("orm", lambda: self.login_runner.submit(lambda: desk.admins.needs_first_admin(),
+                                                              description="Opening the database…"))
         dialog.open()
 
     def _login_cancelled(self) -> None:
@@ -222,7 +231,7 @@ def _splash(app: QApplication) -> QLabel:
 
 
 def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None):
-    """``Desk.open`` (SQLAlchemy import, migrations) on a thread while the splash keeps painting."""
+    """``Desk.open`` (migrations, the integrity check) on a thread while the splash keeps painting."""
     result: dict = {}
 
     def work() -> None:
@@ -246,12 +255,16 @@ def _open_desk(app: QApplication, data_dir: str | None, database_url: str | None
 
 def run(data_dir: str | None = None, database_url: str | None = None) -> int:
     """The desktop console. Returns the process exit code (0 also when the login is cancelled)."""
-    _ensure_logging(data_dir)
     qInstallMessageHandler(qt_message_handler)
     app = create_application()
     app.setQuitOnLastWindowClosed(False)  # the controller quits; log out closes the window on purpose
-    ErrorRoute.install_excepthook()
     splash = _splash(app)
+    # The log file and the error route once the splash is up: it need not wait for them (Qt's
+    # warnings before it go to stderr, as Python's logging does with no handler yet).
+    _ensure_logging(data_dir)
+    from giftdesk.gui.errors import ErrorRoute
+
+    ErrorRoute.install_excepthook()
     try:
         desk = _open_desk(app, data_dir, database_url)
     except Exception as exc:  # unreadable folder, database server down, failed migration...
@@ -320,6 +333,7 @@ def self_test(json_output: bool = False) -> int:
 
     from giftdesk.desk import Desk
     from giftdesk.gui.context import GuiContext
+    from giftdesk.gui.errors import ErrorRoute
     from giftdesk.gui.main_window import MainWindow
 
     previous_handler = qInstallMessageHandler(qt_message_handler)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, Q
 
 import giftdesk
 from giftdesk.core.errors import GiftDeskError
-from giftdesk.core.logs import redact
 from giftdesk.core.storage import storage_error
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,8 @@ log = logging.getLogger(__name__)
 
 def error_report(exc: BaseException) -> str:
     import PySide6
+
+    from giftdesk.core.logs import redact  # here: the window need not load the log handlers to open
 
     lines = [
         f"GiftDesk {giftdesk.__version__}",

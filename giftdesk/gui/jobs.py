@@ -51,6 +51,7 @@ class JobRunner(QObject):
         self._progressed.connect(self._report_progress)
         self._progress_callbacks: dict[Job, tuple[Callable[[Job], None], QObject | None]] = {}
         self._newest: dict = {}  # supersede key -> id of the newest job submitted with it
+        self._held = 0  # work a view holds back to submit later (``hold_back``), counted as running
 
     def submit(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, description: str = "Working…",
@@ -122,8 +123,26 @@ class JobRunner(QObject):
 
     @property
     def running(self) -> int:
-        """Jobs submitted whose results have not been delivered yet."""
-        return len(self._unfinished)
+        """Jobs submitted whose results have not been delivered yet, and work held back."""
+        return len(self._unfinished) + self._held
+
+    def hold_back(self, description: str) -> Callable[[], None]:
+        """Work a view will submit later (after a paint): counted as running, so what waits for
+        the runner to be idle (the window's background start) waits for it too, until the
+        returned function is called (once the work is submitted)."""
+        self._held += 1
+        self.busy_changed.emit(self.running, description)
+        done = False
+
+        def submitted() -> None:
+            nonlocal done
+            if not done and shiboken6.isValid(self):
+                done = True
+                self._held -= 1
+                newest = self._unfinished[-1].description if self._unfinished else ""
+                self.busy_changed.emit(self.running, newest)
+
+        return submitted
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """For tests and shutdown: block until submitted work has finished (results still queued)."""

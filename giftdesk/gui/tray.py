@@ -22,7 +22,7 @@ from giftdesk.alerts.events import AlertRaised
 from giftdesk.fampage.events import BalanceChanged, CompanySubmitted
 from giftdesk.fampage.money import format_money
 from giftdesk.gui import theme
-from giftdesk.system.scheduled_backups import BackupFailed
+from giftdesk.system.events import BackupFailed
 
 
 class TrayNotifier(QObject):

@@ -14,9 +14,8 @@ from giftdesk.core import validation
 from giftdesk.core.context import Actor, ServiceContext
 from giftdesk.system import login_throttle as throttle
 from giftdesk.system.login_throttle import login_key
-from giftdesk.system.passwords import hash_password, needs_rehash, verify_password
+from giftdesk.system.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 
-MIN_PASSWORD_LENGTH = 8
 
 
 def _refusal(key: str, state, until, now) -> str:

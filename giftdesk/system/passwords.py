@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import os
 
+MIN_PASSWORD_LENGTH = 8
+
 # n=2**15, r=8: 32 MiB and roughly 0.1 s per hash on this class of machine.
 _N, _R, _P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024

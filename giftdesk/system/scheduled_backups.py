@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 from giftdesk.core.clock import iso, parse_time_of_day
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.errors import ValidationError
-from giftdesk.core.events import Event
 from giftdesk.db.backup import backup_sqlite, check_giftdesk_database, file_stamp
 from giftdesk.db.models import Setting
+from giftdesk.system.events import BackupFailed, BackupTaken
 
 PREFIX = "scheduled-"
 LAST_RESULT_KEY = "internal.backup.last_result"
@@ -35,20 +35,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DUMP_TIMEOUT_S = 3600
 _DAY_NAMES = {**{d: d for d in WEEKDAYS}, **{full: full[:3] for full in (
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}}
-
-
-@dataclass(frozen=True)
-class BackupFailed(Event):
-    """A scheduled backup did not produce a verified copy."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class BackupTaken(Event):
-    """A scheduled backup wrote a verified copy (a failure before it is over)."""
-
-    path: str
 
 
 @dataclass(frozen=True)

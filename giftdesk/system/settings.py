@@ -21,7 +21,7 @@ from giftdesk.core.errors import ValidationError
 from giftdesk.core import validation
 from giftdesk.core.context import ServiceContext
 from giftdesk.core.events import SettingsChanged
-from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET
+from giftdesk.core.secrets import FAMPAGE_API_KEY_SECRET, INSTANCE_ID_KEY
 
 
 def _port(value: Any, key: str) -> int:
@@ -239,7 +239,6 @@ SPECS: dict[str, SettingSpec] = {
     "company.tax_id": SettingSpec("", _text(50), "Tax id"),
 }
 
-INSTANCE_ID_KEY = "internal.instance_id"
 STORED, ENVIRONMENT, DEFAULT = "stored", "environment", "default"
 
 

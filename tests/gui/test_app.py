@@ -151,6 +151,60 @@ def test_splash_is_shown_before_the_domain_layer_is_imported():
     assert "splash ok" in result.stdout
 
 
+def test_the_login_is_painted_before_the_orm_loads_and_logs_in_after(tmp_path):
+    """On a current SQLite database the login dialog asks whether an administrator exists without
+    the ORM; SQLAlchemy then loads on the login's worker once the dialog is painted, and the
+    password is checked as ever."""
+    from giftdesk.desk import Desk
+
+    desk = Desk.open(str(tmp_path / "data"))
+    desk.admins.create("ann", "ann-password")
+    desk.close()
+    script = r"""
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from giftdesk.gui.app import AppController, create_application
+app = create_application()
+from giftdesk.desk import Desk
+desk = Desk.open(sys.argv[1], check_integrity=True)
+controller = AppController(app, desk, background=False)
+controller.start()
+dialog = controller.dialog
+seen = []
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not seen:
+            seen.append(("painted", type(dialog).__name__, "sqlalchemy" in sys.modules))
+        return False
+
+dialog.installEventFilter(FirstPaint(dialog))
+
+def loaded():
+    if "giftdesk.db.models" not in sys.modules or controller.login_runner.running:
+        QTimer.singleShot(20, loaded)
+        return
+    seen.append(("loaded",))
+    dialog.accepted.connect(lambda: (seen.append(("in", dialog.actor.username)), app.quit()))
+    dialog.username.setText("ann")
+    dialog.password.setText("ann-password")
+    dialog.on_ok()
+
+QTimer.singleShot(0, loaded)
+QTimer.singleShot(20000, app.quit)
+app.exec()
+controller.login_runner.shutdown()
+desk.close()
+print(seen)
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GIFTDESK_KEYRING": "file"}
+    env.pop("GIFTDESK_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "data")], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == str([("painted", "LoginDialog", False), ("loaded",), ("in", "ann")])
+
+
 def test_open_desk_hands_its_error_to_the_gui_thread(tmp_path, qapp):
     from giftdesk.gui.app import _open_desk
 

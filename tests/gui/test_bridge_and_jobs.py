@@ -216,3 +216,45 @@ def test_an_older_result_arriving_after_the_newest_is_dropped(qtbot):
     qtbot.waitUntil(lambda: runner.running == 0)
     assert shown == ["current filter's rows"] and errors == []
     runner.shutdown()
+
+
+def test_work_held_for_a_paint_runs_after_it_and_counts_as_running(qtbot):
+    """``AfterPaint``: what the first paint does not need waits until it has been handled (the
+    newest call per key), and the runner counts it as running until then, so the window's
+    background start waits for it too; a widget never painted releases it at the latest."""
+    from giftdesk.gui.widgets.after_paint import AfterPaint
+
+    runner = JobRunner(lambda exc: None)
+    widget = QWidget()
+    widget.resize(200, 100)
+    gate = AfterPaint(widget, runner, widget)
+    ran = []
+    gate.hold("detail", lambda: ran.append("old"))
+    gate.hold("detail", lambda: ran.append("detail"))
+    gate.hold("dashboard", lambda: ran.append("dashboard"))
+    assert ran == [] and runner.running == 1 and gate.held
+    widget.show()
+    qtbot.waitUntil(lambda: ran == ["detail", "dashboard"])
+    assert runner.running == 0 and not gate.held
+    gate.hold("detail", lambda: ran.append("now"))  # painted already: at once
+    assert ran[-1] == "now"
+    unseen = AfterPaint(QWidget(), runner)
+    unseen.hold("detail", lambda: ran.append("at the latest"))
+    qtbot.waitUntil(lambda: ran[-1] == "at the latest", timeout=5000)
+    assert runner.running == 0
+    runner.shutdown()
+
+
+def test_work_held_by_a_view_gone_before_its_paint_is_not_counted_any_more(qtbot):
+    from giftdesk.gui.widgets.after_paint import AfterPaint
+
+    runner = JobRunner(lambda exc: None)
+    widget = QWidget()
+    gate = AfterPaint(widget, runner, widget)
+    ran = []
+    gate.hold("detail", lambda: ran.append("detail"))
+    assert runner.running == 1
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: runner.running == 0)
+    assert ran == []
+    runner.shutdown()

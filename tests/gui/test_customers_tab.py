@@ -57,6 +57,29 @@ def test_lists_customers_and_selects_the_first(make_tab, ctx, seeded):
     assert "Sharma Studio" in tab.customer_meta.text()
 
 
+def test_before_the_orm_is_loaded_the_list_comes_first_and_the_detail_after_its_paint(qtbot, ctx, seeded,
+                                                                                     monkeypatch):
+    """At the window's start the ORM is not loaded yet: the list is read without it and the
+    selected customer's loads (which load it) wait for the list to be painted, then arrive."""
+    from giftdesk.desk import Desk
+
+    monkeypatch.setattr(Desk, "orm_loaded", staticmethod(lambda: False))
+    lists = []
+    monkeypatch.setattr(type(ctx.desk.customers), "list", lambda self, search=None: lists.append(search) or [])
+    tab = CustomersTab(ctx)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 700)
+    qtbot.waitUntil(lambda: len(names(tab)) == 3)
+    assert tab.selected_customer.name == "Aarav Sharma" and tab.accounts.rows == [] and tab._first_paint.held
+    assert lists == []  # read without the service
+    tab.show()
+    qtbot.waitUntil(lambda: not tab._first_paint.held and ctx.runner.running == 0)
+    qtbot.waitUntil(lambda: tab.dashboard.customer is not None and tab.dashboard.customer.name == "Aarav Sharma")
+    tab.table.select_key(seeded.id)
+    qtbot.waitUntil(lambda: [a.username for a in tab.accounts.rows] == ["lumen.beauty", "lumen.travel"])
+    qtbot.waitUntil(lambda: tab.dashboard.customer is not None and tab.dashboard.customer.id == seeded.id)
+
+
 def test_empty_state_with_add_button(make_tab, ctx, qtbot):
     tab = make_tab(ctx)
     assert tab.list_stack.currentWidget() is tab.empty_state

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -26,7 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from giftdesk.accounts import events as ev
+from giftdesk.accounts import operations
 from giftdesk.core.errors import NotFoundError
+from giftdesk.core.events import DatabaseReplaced, Event
 from giftdesk.gui.accounts.key_table_model import (
     CLIPBOARD_CLEAR_SECONDS,
     REVEAL_SECONDS,
@@ -38,11 +42,10 @@ from giftdesk.gui.accounts.key_table_model import (
     relative_time,
     status_colour,
 )
-from giftdesk.accounts import operations
-from giftdesk.accounts import events as ev
-from giftdesk.core.events import DatabaseReplaced, Event
-from giftdesk.accounts.customers import AccountRow, CustomerRow
-from giftdesk.accounts.keys import KeyRow
+
+if TYPE_CHECKING:  # the rows' modules load the ORM, which the window's first paint does without
+    from giftdesk.accounts.keys import KeyRow
+    from giftdesk.accounts.rows import AccountRow, CustomerRow
 
 _RELOAD_EVENTS = (ev.KeyChanged, ev.AccountChanged, ev.CustomerChanged)
 

@@ -34,6 +34,7 @@ from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.timefmt import relative_time
 from giftdesk.gui.accounts.key_table_model import TICK_MS
 from giftdesk.gui.table import RIGHT, Column, RowTableView, fmt_date
+from giftdesk.gui.widgets.after_paint import AfterPaint
 from giftdesk.accounts.events import AccountChanged, CustomerChanged, KeyChanged, KeysAccessed
 from giftdesk.core.events import DatabaseReplaced, Event
 
@@ -267,6 +268,9 @@ class CustomersTab(QWidget):
         self._tick_timer.timeout.connect(lambda: self.accounts.refresh())
         self._tick_timer.start()
 
+        # While the ORM is not loaded, the selected customer's loads (which load it) wait for the
+        # list's first paint: the list itself is read without it (``desk.customer_list``).
+        self._first_paint = None if ctx.desk.orm_loaded() else AfterPaint(self.table.viewport(), ctx.runner, self)
         self.table.current_changed.connect(self._on_customer_selected)
         self.table.row_activated.connect(lambda _row: self.edit_customer())
         self.accounts.current_changed.connect(lambda _row: self._update_actions())
@@ -349,7 +353,11 @@ class CustomersTab(QWidget):
         if select_id is not None:
             self._pending_select = select_id
         search = self.search.text().strip()
-        self._submit(self.ctx.desk.customers.list, search or None, supersede="customers.list",
+        desk = self.ctx.desk
+        # ``desk.customers`` is looked up on the worker: made there, the ORM it imports does not
+        # hold up the GUI thread; without a search, the desk lists them without the ORM until it is loaded.
+        load = (lambda: desk.customers.list(search)) if search else desk.customer_list
+        self._submit(load, supersede="customers.list",
                      on_success=lambda rows: self._show_customers(search, rows),
                      description="Loading customers…")
 
@@ -388,15 +396,23 @@ class CustomersTab(QWidget):
         self.detail_stack.setCurrentWidget(self.detail)
         if previous != row.id:
             self.accounts.set_rows([])
-            self.dashboard.show_customer(row.id)
-        self.reload_detail()
+            if self._first_paint is not None and self._first_paint.held:
+                self._first_paint.hold("dashboard", lambda: self.dashboard.show_customer(
+                    self._customer.id if self._customer is not None else None))
+            else:
+                self.dashboard.show_customer(row.id)
+        if self._first_paint is not None and self._first_paint.held:
+            self._first_paint.hold("detail", self.reload_detail)
+        else:
+            self.reload_detail()
 
     def reload_detail(self) -> None:
         self._detail_timer.stop()
         customer = self._customer
         if customer is None or self._closed:
             return
-        self._submit(self.ctx.desk.customers.get, customer.id, supersede="customers.detail",
+        desk = self.ctx.desk
+        self._submit(lambda customer_id: desk.customers.get(customer_id), customer.id, supersede="customers.detail",
                      on_success=self._show_detail,
                      on_error=lambda exc: self._detail_failed(customer.id, exc),
                      description="Loading TikTok accounts…")

@@ -8,18 +8,20 @@ A revealed key lives here only while it is shown (the tab hides it again after
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
 
 from giftdesk.gui import theme
+from giftdesk.gui.table import KEY_ROLE, Column, RowTableModel
 from giftdesk.gui.timefmt import exact_time as _exact_time
 from giftdesk.gui.timefmt import relative_time  # noqa: F401  (the one helper; views import it from here too)
-from giftdesk.gui.table import KEY_ROLE, Column, RowTableModel
-from giftdesk.accounts.keys import KeyRow
+
+if TYPE_CHECKING:  # the keys' module loads the ORM, which the window's first paint does without
+    from giftdesk.accounts.keys import KeyRow
 
 REVEAL_SECONDS = 30
 CLIPBOARD_CLEAR_SECONDS = 30
@@ -48,6 +50,8 @@ def mono_font() -> QFont:
 
 
 def _digest(text: str) -> str:
+    import hashlib  # here: OpenSSL's start-up is not the window's first paint's
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 from giftdesk import APP_NAME, __version__
 from giftdesk.gui import theme
 from giftdesk.gui.widgets.form_dialog import FormDialog
-from giftdesk.system.admins import MIN_PASSWORD_LENGTH
+from giftdesk.system.passwords import MIN_PASSWORD_LENGTH
 from giftdesk.core.context import Actor
 
 
@@ -69,7 +69,8 @@ class LoginDialog(FormDialog):
         if not username:
             self.show_error("Enter your username.", "username")
             return
-        self.submit(self.desk.admins.authenticate, username, password,
+        desk = self.desk  # its administrators' service is looked up (made, the ORM loaded) on the worker
+        self.submit(lambda name, secret: desk.admins.authenticate(name, secret), username, password,
                     on_success=self._logged_in, description="Checking the password…")
 
     def handle_error(self, exc: BaseException) -> None:
