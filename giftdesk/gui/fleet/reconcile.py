@@ -146,7 +146,7 @@ class ReconcileDialog(QDialog):
 
         self.refresh_button.clicked.connect(self.refresh)
         self.recreate_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.selected_rows()]))
-        self.recreate_all_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.rows()]))
+        self.recreate_all_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.rows]))
         self.adopt_button.clicked.connect(self.adopt)
         self.remove_button.clicked.connect(self.remove)
         self.missing_table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
