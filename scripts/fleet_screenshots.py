@@ -3,8 +3,10 @@
     scripts/screenshot.sh python scripts/fleet_screenshots.py resources/screenshots
 
 Needs the engine of tests/support/dockerd.sh (DOCKER_HOST) and builds the offline test images as
-the fleet tests do. Each part runs on a throw-away desk of its own, like a test; every container
-and image it made is removed at the end. Writes the files in OUTPUTS.
+the fleet tests do. The reconcile picture also starts the fleet tests' second engine
+(tests/support/tls_engine.py: root, dockerd and openssl) for an orphan there; without it, that
+picture shows the local engine alone. Each part runs on a throw-away desk of its own, like a test;
+every container and image it made is removed at the end. Writes the files in OUTPUTS.
 """
 from __future__ import annotations
 
@@ -207,26 +209,68 @@ def engine_and_images(shots: Shots, engine) -> None:
             built.remove()  # with the instance's container, which holds its image
 
 
+@contextmanager
+def second_engine():
+    """The fleet tests' second engine (tests/support/tls_engine.py) with the test tracker image,
+    or None when this machine cannot start one (the reconcile picture then shows the local engine alone)."""
+    from tests.fleet.conftest import FLEET_IMAGE
+    from tests.support.docker_engine import IMAGE_DIR
+    from tests.support.tls_engine import build_image, start_tls_engine
+
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        print(f"fleet_screenshots: the reconcile picture shows one engine: {exc}", file=sys.stderr)
+        yield None
+        return
+    try:
+        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+        yield started
+    finally:
+        started.stop()
+
+
+def _orphan(client, account, port: int):
+    """A gift-tracker container without a record, its environment naming ``account``."""
+    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL
+
+    return client.containers.run(
+        FLEET_IMAGE, detach=True, name=f"gift-tracker-{_unique('stray')}",
+        labels={FLEET_TEST_LABEL: "1", "app": "gift-tracker", "managed-by": "giftdesk"},
+        environment={"ACCOUNT_ID": str(account.id), "TIKTOK_USERNAME": f"@{account.username}"},
+        ports={"3000/tcp": ("127.0.0.1", port)})
+
+
 def reconcile_and_nginx(shots: Shots, engine) -> None:
-    """Reconcile with one missing container and one orphan; the public URLs after writing the site files."""
-    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, free_port
+    """Reconcile with one missing container, an orphan on the local engine and one on a second engine
+    (when one can be started) and an engine that does not answer; the public URLs after writing the
+    site files."""
+    from giftdesk.db.fleet_models import DockerEngineRecord
+    from tests.fleet.conftest import free_port
 
     wait = shots.wait
     orphans = []
     try:
-        with session(engine, width=1250) as (desk, ctx, tab):
+        with second_engine() as rack, session(engine, width=1250) as (desk, ctx, tab):
             customer = desk.customers.create("Borealis Media")
-            accounts = [desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}") for _ in range(2)]
+            accounts = [desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}") for _ in range(3)]
             gone = desk.fleet.create(_unique("gone"), accounts[0].id, port=free_port())
             engine.api.remove_container(gone.container_id, force=True)
-            orphans.append(engine.containers.run(
-                FLEET_IMAGE, detach=True, name=f"gift-tracker-{_unique('stray')}",
-                labels={FLEET_TEST_LABEL: "1", "app": "gift-tracker", "managed-by": "giftdesk"},
-                environment={"ACCOUNT_ID": str(accounts[1].id), "TIKTOK_USERNAME": f"@{accounts[1].username}"},
-                ports={"3000/tcp": ("127.0.0.1", free_port())}))
+            orphans.append(_orphan(engine, accounts[1], free_port()))
+            if rack is not None:
+                desk.fleet.engines.add("rack-2", rack.host, tls_ca=str(rack.ca), tls_cert=str(rack.cert),
+                                       tls_key=str(rack.key))
+                client = rack.client()
+                try:
+                    _orphan(client, accounts[2], free_port())  # goes with the engine
+                finally:
+                    client.close()
+                with desk.db.session() as db:  # a record pointing at a closed loopback port
+                    db.add(DockerEngineRecord(name="rack-3", host=f"tcp://127.0.0.1:{free_port()}"))
             tab.actions["sync"].trigger()
             dialog = tab.dialog
-            wait(lambda: dialog.loads >= 1 and dialog.missing_table.row_count() == 1, what="reconcile")
+            wait(lambda: dialog.loads >= 1 and dialog.missing_table.row_count() == 1
+                 and dialog.orphan_table.row_count() == (2 if rack is not None else 1), timeout=60, what="reconcile")
             shots.save(dialog, "instances-reconcile.png")
             dialog.close()
 
