@@ -1,4 +1,5 @@
-"""README screenshots of the Instances tab and its dialogs, against the real Docker engine.
+"""README screenshots of the Instances tab and its dialogs, and of the Move in page adopting running
+trackers, against the real Docker engine.
 
     scripts/screenshot.sh python scripts/fleet_screenshots.py resources/screenshots
 
@@ -25,7 +26,7 @@ OUTPUTS = (
     "instances-create.png", "instances-tab.png", "instances-logs.png", "instances-stats.png",
     "instances-stats-dark.png", "instances-banner.png", "instances-toolbar-narrow.png", "instances-toolbar-dark.png",
     "engine-panel.png", "engine-panel-dark.png", "images-build.png", "images-build-dark.png", "images-dialog.png",
-    "instances-reconcile.png", "instances-nginx.png",
+    "instances-reconcile.png", "instances-nginx.png", "move-in-manager.png",
 )
 
 
@@ -299,11 +300,80 @@ def reconcile_and_nginx(shots: Shots, engine) -> None:
             container.remove(force=True)
 
 
+def move_in(shots: Shots, engine) -> None:
+    """File → Move in…'s instance manager page previewing a manager's database: its two running
+    trackers, its administrator and its settings table (two taken over, two skipped with the reason)."""
+    import sqlite3
+
+    from giftdesk.gui.move_in.dialog import MoveInDialog
+    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, free_port
+    from tests.move_in.test_instance_manager import BACKEND, MANAGER_SCHEMA, _bcrypt, object_id
+
+    from giftdesk.core.context import Actor
+    from giftdesk.desk import Desk
+    from giftdesk.gui.context import GuiContext
+
+    wait = shots.wait
+    made = []
+    # A desk of its own: the manager's default image and port range are not set here yet.
+    with tempfile.TemporaryDirectory(prefix="giftdesk-manager-") as folder:
+        desk = Desk.open(Path(folder) / "desk")
+        ctx = GuiContext.create(desk.as_actor(Actor("alice", "admin")))
+        path = Path(folder) / "instances.db"
+        connection = sqlite3.connect(path)
+        connection.executescript(MANAGER_SCHEMA)
+        connection.executemany("INSERT INTO settings (key, value) VALUES (?, ?)", (
+            ("backend_api_url", BACKEND), ("docker_image", FLEET_IMAGE), ("port_range", "4100-4199"),
+            ("jwt_secret", "not shown")))
+        for number, creator in enumerate(("lumen_live", "nova_nights"), start=1):
+            name, key, account, port = f"{creator.split('_')[0]}-{uuid.uuid4().hex[:4]}", str(uuid.uuid4()), \
+                object_id(), free_port()
+            row = connection.execute(
+                "INSERT INTO instances (name, status, api_key, account_id, tiktok_username, port, backend_api_url, "
+                "dash_password, debug_mode, docker_image) VALUES (?, 'creating', ?, ?, ?, ?, ?, ?, 0, ?)",
+                (name, key, account, creator, port, BACKEND, f"dash-{name}", FLEET_IMAGE)).lastrowid
+            container = engine.containers.run(  # as the manager runs a tracker
+                FLEET_IMAGE, detach=True, name=f"gift-tracker-{name}",
+                labels={"app": "gift-tracker", "managed-by": "gift-instance-manager", "instance.id": str(row),
+                        FLEET_TEST_LABEL: "1"},
+                environment={"API_KEY": key, "ACCOUNT_ID": account, "TIKTOK_USERNAME": creator, "PORT": "3000",
+                             "BACKEND_API_URL": BACKEND, "DASH_PASSWORD": f"dash-{name}", "DEBUG_MODE": "false",
+                             "TRACKER_SKIP_BACKEND": "1"},
+                ports={"3000/tcp": ("127.0.0.1", port)})
+            made.append(container)
+            connection.execute("UPDATE instances SET container_id = ?, status = 'running' WHERE id = ?",
+                               (container.id, row))
+        connection.execute("INSERT INTO users (username, password_hash, role) VALUES ('manager-admin', ?, 'admin')",
+                           (_bcrypt("manager password 1"),))
+        connection.commit()
+        connection.close()
+        try:
+            dialog = MoveInDialog(ctx)
+            dialog.resize(1180, 560)
+            dialog.show()
+            page = dialog.pages["manager"]
+            dialog.tabs.setCurrentWidget(page)
+            page.paths["database"].setText(str(path))
+            page.options["users"].setChecked(True)
+            page.preview_button.click()
+            wait(lambda: page.previews >= 1 and page.table.row_count() >= 7, timeout=60, what="the preview")
+            page.paths["database"].deselect()
+            shots.save(dialog, "move-in-manager.png")
+            dialog.close()
+        finally:
+            ctx.runner.wait_idle()
+            ctx.close()
+            desk.close()
+            for container in made:
+                container.remove(force=True)
+
+
 def shoot(shots: Shots) -> None:
     with docker_engine() as engine:
         instances(shots, engine)
         engine_and_images(shots, engine)
         reconcile_and_nginx(shots, engine)
+        move_in(shots, engine)
 
 
 def main(argv: list[str]) -> int:
