@@ -1,10 +1,13 @@
-"""README screenshots of the Instances tab and its dialogs, against the real Docker engine.
+"""README screenshots of the Instances tab and its dialogs, and of the Move in page adopting running
+trackers, against the real Docker engine.
 
     scripts/screenshot.sh python scripts/fleet_screenshots.py resources/screenshots
 
 Needs the engine of tests/support/dockerd.sh (DOCKER_HOST) and builds the offline test images as
-the fleet tests do. Each part runs on a throw-away desk of its own, like a test; every container
-and image it made is removed at the end. Writes the files in OUTPUTS.
+the fleet tests do. The reconcile picture also starts the fleet tests' second engine
+(tests/support/tls_engine.py: root, dockerd and openssl) for an orphan there; without it, that
+picture shows the local engine alone. Each part runs on a throw-away desk of its own, like a test;
+every container and image it made is removed at the end. Writes the files in OUTPUTS.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ OUTPUTS = (
     "instances-create.png", "instances-tab.png", "instances-logs.png", "instances-stats.png",
     "instances-stats-dark.png", "instances-banner.png", "instances-toolbar-narrow.png", "instances-toolbar-dark.png",
     "engine-panel.png", "engine-panel-dark.png", "images-build.png", "images-build-dark.png", "images-dialog.png",
-    "instances-reconcile.png", "instances-nginx.png",
+    "instances-reconcile.png", "instances-nginx.png", "move-in-manager.png",
 )
 
 
@@ -207,26 +210,68 @@ def engine_and_images(shots: Shots, engine) -> None:
             built.remove()  # with the instance's container, which holds its image
 
 
+@contextmanager
+def second_engine():
+    """The fleet tests' second engine (tests/support/tls_engine.py) with the test tracker image,
+    or None when this machine cannot start one (the reconcile picture then shows the local engine alone)."""
+    from tests.fleet.conftest import FLEET_IMAGE
+    from tests.support.docker_engine import IMAGE_DIR
+    from tests.support.tls_engine import build_image, start_tls_engine
+
+    try:
+        started = start_tls_engine()
+    except RuntimeError as exc:
+        print(f"fleet_screenshots: the reconcile picture shows one engine: {exc}", file=sys.stderr)
+        yield None
+        return
+    try:
+        build_image(started, IMAGE_DIR / "build.sh", FLEET_IMAGE)
+        yield started
+    finally:
+        started.stop()
+
+
+def _orphan(client, account, port: int):
+    """A gift-tracker container without a record, its environment naming ``account``."""
+    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL
+
+    return client.containers.run(
+        FLEET_IMAGE, detach=True, name=f"gift-tracker-{_unique('stray')}",
+        labels={FLEET_TEST_LABEL: "1", "app": "gift-tracker", "managed-by": "giftdesk"},
+        environment={"ACCOUNT_ID": str(account.id), "TIKTOK_USERNAME": f"@{account.username}"},
+        ports={"3000/tcp": ("127.0.0.1", port)})
+
+
 def reconcile_and_nginx(shots: Shots, engine) -> None:
-    """Reconcile with one missing container and one orphan; the public URLs after writing the site files."""
-    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, free_port
+    """Reconcile with one missing container, an orphan on the local engine and one on a second engine
+    (when one can be started) and an engine that does not answer; the public URLs after writing the
+    site files."""
+    from giftdesk.db.fleet_models import DockerEngineRecord
+    from tests.fleet.conftest import free_port
 
     wait = shots.wait
     orphans = []
     try:
-        with session(engine, width=1250) as (desk, ctx, tab):
+        with second_engine() as rack, session(engine, width=1250) as (desk, ctx, tab):
             customer = desk.customers.create("Borealis Media")
-            accounts = [desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}") for _ in range(2)]
+            accounts = [desk.customers.add_account(customer.id, f"bm_{uuid.uuid4().hex[:8]}") for _ in range(3)]
             gone = desk.fleet.create(_unique("gone"), accounts[0].id, port=free_port())
             engine.api.remove_container(gone.container_id, force=True)
-            orphans.append(engine.containers.run(
-                FLEET_IMAGE, detach=True, name=f"gift-tracker-{_unique('stray')}",
-                labels={FLEET_TEST_LABEL: "1", "app": "gift-tracker", "managed-by": "giftdesk"},
-                environment={"ACCOUNT_ID": str(accounts[1].id), "TIKTOK_USERNAME": f"@{accounts[1].username}"},
-                ports={"3000/tcp": ("127.0.0.1", free_port())}))
+            orphans.append(_orphan(engine, accounts[1], free_port()))
+            if rack is not None:
+                desk.fleet.engines.add("rack-2", rack.host, tls_ca=str(rack.ca), tls_cert=str(rack.cert),
+                                       tls_key=str(rack.key))
+                client = rack.client()
+                try:
+                    _orphan(client, accounts[2], free_port())  # goes with the engine
+                finally:
+                    client.close()
+                with desk.db.session() as db:  # a record pointing at a closed loopback port
+                    db.add(DockerEngineRecord(name="rack-3", host=f"tcp://127.0.0.1:{free_port()}"))
             tab.actions["sync"].trigger()
             dialog = tab.dialog
-            wait(lambda: dialog.loads >= 1 and dialog.missing_table.row_count() == 1, what="reconcile")
+            wait(lambda: dialog.loads >= 1 and dialog.missing_table.row_count() == 1
+                 and dialog.orphan_table.row_count() == (2 if rack is not None else 1), timeout=60, what="reconcile")
             shots.save(dialog, "instances-reconcile.png")
             dialog.close()
 
@@ -255,11 +300,80 @@ def reconcile_and_nginx(shots: Shots, engine) -> None:
             container.remove(force=True)
 
 
+def move_in(shots: Shots, engine) -> None:
+    """File → Move in…'s instance manager page previewing a manager's database: its two running
+    trackers, its administrator and its settings table (two taken over, two skipped with the reason)."""
+    import sqlite3
+
+    from giftdesk.gui.move_in.dialog import MoveInDialog
+    from tests.fleet.conftest import FLEET_IMAGE, FLEET_TEST_LABEL, free_port
+    from tests.move_in.test_instance_manager import BACKEND, MANAGER_SCHEMA, _bcrypt, object_id
+
+    from giftdesk.core.context import Actor
+    from giftdesk.desk import Desk
+    from giftdesk.gui.context import GuiContext
+
+    wait = shots.wait
+    made = []
+    # A desk of its own: the manager's default image and port range are not set here yet.
+    with tempfile.TemporaryDirectory(prefix="giftdesk-manager-") as folder:
+        desk = Desk.open(Path(folder) / "desk")
+        ctx = GuiContext.create(desk.as_actor(Actor("alice", "admin")))
+        path = Path(folder) / "instances.db"
+        connection = sqlite3.connect(path)
+        connection.executescript(MANAGER_SCHEMA)
+        connection.executemany("INSERT INTO settings (key, value) VALUES (?, ?)", (
+            ("backend_api_url", BACKEND), ("docker_image", FLEET_IMAGE), ("port_range", "4100-4199"),
+            ("jwt_secret", "not shown")))
+        for number, creator in enumerate(("lumen_live", "nova_nights"), start=1):
+            name, key, account, port = f"{creator.split('_')[0]}-{uuid.uuid4().hex[:4]}", str(uuid.uuid4()), \
+                object_id(), free_port()
+            row = connection.execute(
+                "INSERT INTO instances (name, status, api_key, account_id, tiktok_username, port, backend_api_url, "
+                "dash_password, debug_mode, docker_image) VALUES (?, 'creating', ?, ?, ?, ?, ?, ?, 0, ?)",
+                (name, key, account, creator, port, BACKEND, f"dash-{name}", FLEET_IMAGE)).lastrowid
+            container = engine.containers.run(  # as the manager runs a tracker
+                FLEET_IMAGE, detach=True, name=f"gift-tracker-{name}",
+                labels={"app": "gift-tracker", "managed-by": "gift-instance-manager", "instance.id": str(row),
+                        FLEET_TEST_LABEL: "1"},
+                environment={"API_KEY": key, "ACCOUNT_ID": account, "TIKTOK_USERNAME": creator, "PORT": "3000",
+                             "BACKEND_API_URL": BACKEND, "DASH_PASSWORD": f"dash-{name}", "DEBUG_MODE": "false",
+                             "TRACKER_SKIP_BACKEND": "1"},
+                ports={"3000/tcp": ("127.0.0.1", port)})
+            made.append(container)
+            connection.execute("UPDATE instances SET container_id = ?, status = 'running' WHERE id = ?",
+                               (container.id, row))
+        connection.execute("INSERT INTO users (username, password_hash, role) VALUES ('manager-admin', ?, 'admin')",
+                           (_bcrypt("manager password 1"),))
+        connection.commit()
+        connection.close()
+        try:
+            dialog = MoveInDialog(ctx)
+            dialog.resize(1180, 560)
+            dialog.show()
+            page = dialog.pages["manager"]
+            dialog.tabs.setCurrentWidget(page)
+            page.paths["database"].setText(str(path))
+            page.options["users"].setChecked(True)
+            page.preview_button.click()
+            wait(lambda: page.previews >= 1 and page.table.row_count() >= 7, timeout=60, what="the preview")
+            page.paths["database"].deselect()
+            shots.save(dialog, "move-in-manager.png")
+            dialog.close()
+        finally:
+            ctx.runner.wait_idle()
+            ctx.close()
+            desk.close()
+            for container in made:
+                container.remove(force=True)
+
+
 def shoot(shots: Shots) -> None:
     with docker_engine() as engine:
         instances(shots, engine)
         engine_and_images(shots, engine)
         reconcile_and_nginx(shots, engine)
+        move_in(shots, engine)
 
 
 def main(argv: list[str]) -> int:

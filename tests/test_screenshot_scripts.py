@@ -1,4 +1,5 @@
-"""The fleet screenshot script names every README picture of the Instances tab and its dialogs."""
+"""The fleet screenshot script names every README picture of the Instances tab and its dialogs (and
+of the Move in page, which adopts running trackers)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def test_fleet_screenshots_write_every_fleet_picture_the_readme_shows():
     spec.loader.exec_module(script)  # the engine part runs only under __main__
     shown = set(re.findall(r"resources/screenshots/([\w.-]+\.png)", (ROOT / "README.md").read_text()))
     # instances.png and instances-dark.png are the main window's, by giftdesk.gui.screenshots
-    fleet = {n for n in shown if n.startswith(("instances-", "engine-", "images-")) and n != "instances-dark.png"}
+    fleet = {n for n in shown if n.startswith(("instances-", "engine-", "images-", "move-in-"))
+             and n != "instances-dark.png"}
     assert fleet and fleet <= set(script.OUTPUTS), fleet - set(script.OUTPUTS)
 
 

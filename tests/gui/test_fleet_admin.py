@@ -136,6 +136,17 @@ def test_recreate_brings_back_both_missing_containers(reconcile, qtbot, fleet_de
     qtbot.waitUntil(lambda: dialog.missing_table.row_count() == 0, timeout=15000)
 
 
+def test_recreate_all_brings_back_every_missing_container_without_a_selection(reconcile, qtbot, fleet_desk):
+    dialog, gone = reconcile.dialog, reconcile.gone
+    assert dialog.missing_table.selected_rows() == []
+    qtbot.mouseClick(dialog.recreate_all_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.outcome.text() != "", timeout=30000)
+    assert dialog.outcome.text() == f"Recreated {gone.name}.", dialog.outcome.text()
+    assert dialog.outcome.property("role") == "success"
+    assert fleet_desk.fleet.get(gone.id, with_state=True).state == "running"
+    qtbot.waitUntil(lambda: dialog.missing_table.row_count() == 0, timeout=15000)
+
+
 def test_adopt_refuses_a_taken_name_beside_the_field_then_adopts(reconcile, tab, qtbot, fleet_desk, accounts, engine):
     dialog, keep = reconcile.dialog, reconcile.keep
     click_row(qtbot, dialog.orphan_table, reconcile.keep_name)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.docker.engine import EngineCheck, EngineInfo, check_engine, engine_info
+from giftdesk.gui.widgets.list_dialog import ResultLine
 from giftdesk.runtime.docker_monitor import DockerStateChanged
 
 #: The rows in reading order; EngineInfo.pairs() fills them.
@@ -78,10 +79,7 @@ class EnginePanel(QDialog):
             self.values[name] = value
         layout.addWidget(self.form_frame)
 
-        self.test_result = QLabel("")
-        self.test_result.setObjectName("engine-test-result")
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result = ResultLine("engine-test-result", selectable=True)
         layout.addWidget(self.test_result)
         layout.addStretch(1)
 
@@ -153,9 +151,7 @@ class EnginePanel(QDialog):
     # ---- the connection test ------------------------------------------------------------------
     def test_connection(self) -> None:
         self.test_button.setEnabled(False)
-        self.test_result.setProperty("role", "muted")
-        self.test_result.setText("Testing the connection…")
-        self._restyle(self.test_result)
+        self.test_result.say("Testing the connection…", "muted")
         self.ctx.runner.submit(check_engine, self.ctx.desk.fleet, owner=self, supersede="engine.test",
                                on_success=self._tested, on_error=self._test_failed,
                                description="Testing the Docker engine…")
@@ -165,17 +161,12 @@ class EnginePanel(QDialog):
         self.test_button.setEnabled(True)
         if not check.reachable and self.info is not None:
             self._failed(GiftDeskError(check.error))  # the figures shown are no longer true
-        self.test_result.setProperty("role", "success" if check.reachable else "error")
-        self.test_result.setText(("✓ " if check.reachable else "✗ ") + check.sentence)
-        self._restyle(self.test_result)
+        self.test_result.say(("✓ " if check.reachable else "✗ ") + check.sentence,
+                             "success" if check.reachable else "error")
         if check.reachable and self.info is None:
             self.refresh()  # it answers now: show the figures
 
     def _test_failed(self, exc: BaseException) -> None:
         self.test_button.setEnabled(True)
+        self.test_result.say("")  # not "Testing…" under the error's message box
         self.ctx.report(exc)
-
-    @staticmethod
-    def _restyle(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)

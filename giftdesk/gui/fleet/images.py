@@ -12,7 +12,7 @@ import threading
 import time
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -306,10 +306,7 @@ class BuildDialog(QDialog):
         self.log.setPlaceholderText("The build's log shows here as the engine sends it.")
         layout.addWidget(self.log, 1)
 
-        self.status = QLabel("")
-        self.status.setObjectName("build-status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = ResultLine("build-status", role="muted", selectable=True)
         layout.addWidget(self.status)
 
         buttons = QDialogButtonBox()
@@ -364,9 +361,7 @@ class BuildDialog(QDialog):
         cancel = self._cancel = threading.Event()
         self._started = time.monotonic()
         self._set_running(True)
-        self.status.setProperty("role", "muted")
-        self.status.setText(f"Building {tag} from {folder}…")
-        self._restyle(self.status)
+        self.status.say(f"Building {tag} from {folder}…", "muted")
         self._timer.start()
         queue, catalog = self._queue, self.catalog
         # Our own event, not the runner's job cancel: a cancelled build still reports how it ended.
@@ -410,9 +405,7 @@ class BuildDialog(QDialog):
         self.folder.deselect()
         self.build_button.setFocus()  # not the folder field (its text would show selected)
         self.outcome = outcome
-        self.status.setProperty("role", role)
-        self.status.setText(text)
-        self._restyle(self.status)
+        self.status.say(text, role)
 
     def _built(self, result: BuildResult) -> None:
         self.result = result
@@ -442,8 +435,3 @@ class BuildDialog(QDialog):
     def _stop_build(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-
-    @staticmethod
-    def _restyle(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)

@@ -18,6 +18,7 @@ from giftdesk.gui import theme
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView
+from giftdesk.gui.widgets.list_dialog import ResultLine, closing_row, toolbar_row
 
 
 def _ago(when: datetime | None) -> str:
@@ -105,15 +106,11 @@ class ReconcileDialog(QDialog):
                                           empty_text="Every record has its container")
         self.missing_table.setObjectName("reconcile-missing")
         lists_layout.addWidget(self.missing_table, 1)
-        missing_buttons = QHBoxLayout()
         self.recreate_button = QPushButton("Recreate selected")
         self.recreate_button.setObjectName("reconcile-recreate")
         self.recreate_all_button = QPushButton("Recreate all")
         self.recreate_all_button.setObjectName("reconcile-recreate-all")
-        missing_buttons.addStretch(1)
-        missing_buttons.addWidget(self.recreate_button)
-        missing_buttons.addWidget(self.recreate_all_button)
-        lists_layout.addLayout(missing_buttons)
+        lists_layout.addLayout(toolbar_row((), (self.recreate_button, self.recreate_all_button)))
 
         self.orphan_heading = QLabel("")
         self.orphan_heading.setProperty("role", "subheading")
@@ -128,15 +125,11 @@ class ReconcileDialog(QDialog):
                                          multi_select=True, empty_text="No orphan containers")
         self.orphan_table.setObjectName("reconcile-orphans")
         lists_layout.addWidget(self.orphan_table, 1)
-        orphan_buttons = QHBoxLayout()
         self.adopt_button = QPushButton("Adopt…")
         self.adopt_button.setObjectName("reconcile-adopt")
         self.remove_button = QPushButton("Remove…")
         self.remove_button.setObjectName("reconcile-remove")
-        orphan_buttons.addStretch(1)
-        orphan_buttons.addWidget(self.adopt_button)
-        orphan_buttons.addWidget(self.remove_button)
-        lists_layout.addLayout(orphan_buttons)
+        lists_layout.addLayout(toolbar_row((), (self.adopt_button, self.remove_button)))
         self.pages.addWidget(lists)
 
         self.all_clear = QLabel("✓  The fleet matches the engine\n\nEvery instance record has its container, and "
@@ -148,19 +141,12 @@ class ReconcileDialog(QDialog):
         self.all_clear.setStyleSheet("font-size: 13pt;")
         self.pages.addWidget(self.all_clear)
 
-        self.outcome = QLabel("")
-        self.outcome.setObjectName("reconcile-outcome")
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.outcome.hide()
-        layout.addWidget(self.outcome)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.outcome = ResultLine("reconcile-outcome", selectable=True)
+        layout.addLayout(closing_row(self.outcome, self))
 
         self.refresh_button.clicked.connect(self.refresh)
         self.recreate_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.selected_rows()]))
-        self.recreate_all_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.rows()]))
+        self.recreate_all_button.clicked.connect(lambda: self.recreate([r.id for r in self.missing_table.rows]))
         self.adopt_button.clicked.connect(self.adopt)
         self.remove_button.clicked.connect(self.remove)
         self.missing_table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
@@ -269,11 +255,7 @@ class ReconcileDialog(QDialog):
         self._update_buttons()
 
     def _report(self, text: str, error: bool = False) -> None:
-        self.outcome.setProperty("role", "error" if error else "success")
-        self.outcome.style().unpolish(self.outcome)
-        self.outcome.style().polish(self.outcome)
-        self.outcome.setText(text)
-        self.outcome.show()
+        self.outcome.say(text, "error" if error else "success")
 
     def _after_change(self, text: str, error: bool = False) -> None:
         self._set_busy(False)

@@ -4,12 +4,13 @@ Templates are saved from the create dialog ("Save as template…") or `giftdesk 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from giftdesk.core.errors import GiftDeskError
 from giftdesk.gui.errors import ErrorRoute
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.table import RIGHT, Column, RowTableView
+from giftdesk.gui.widgets.list_dialog import ResultLine, closing_row, toolbar_row
 
 
 def describe(settings) -> str:
@@ -54,25 +55,16 @@ class TemplatesDialog(QDialog):
         intro.setWordWrap(True)
         intro.setProperty("role", "muted")
         layout.addWidget(intro)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setObjectName("templates-delete")
+        self.delete_button.setVisible(ctx.can_edit)
+        layout.addLayout(toolbar_row((self.delete_button,)))
         self.table = RowTableView(TEMPLATE_COLUMNS, parent=self,
                                   empty_text="No templates yet — in New…, Save as template… keeps the settings")
         self.table.setObjectName("templates-table")
         layout.addWidget(self.table, 1)
-        self.outcome = QLabel("")
-        self.outcome.setObjectName("templates-outcome")
-        self.outcome.setWordWrap(True)
-        self.outcome.hide()
-        layout.addWidget(self.outcome)
-        row = QHBoxLayout()
-        self.delete_button = QPushButton("Delete…")
-        self.delete_button.setObjectName("templates-delete")
-        self.delete_button.setVisible(ctx.can_edit)
-        row.addWidget(self.delete_button)
-        row.addStretch(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        row.addWidget(buttons)
-        layout.addLayout(row)
+        self.outcome = ResultLine("templates-outcome", selectable=True)
+        layout.addLayout(closing_row(self.outcome, self))
         self.delete_button.clicked.connect(self.delete)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update())
         self._update()
@@ -102,9 +94,7 @@ class TemplatesDialog(QDialog):
         self.delete_button.setEnabled(False)
 
         def done(_result) -> None:
-            self.outcome.setProperty("role", "success")
-            self.outcome.setText(f"Deleted the template '{template.name}'.")
-            self._repolish()
+            self.outcome.say(f"Deleted the template '{template.name}'.", "success")
             self.changed.emit()
             self.reload()
 
@@ -112,15 +102,8 @@ class TemplatesDialog(QDialog):
             if not isinstance(exc, GiftDeskError):
                 ErrorRoute.report(exc)
                 return
-            self.outcome.setProperty("role", "error")
-            self.outcome.setText(str(exc))
-            self._repolish()
+            self.outcome.say(str(exc), "error")
             self.reload()
 
         self.ctx.runner.submit(self.ctx.desk.fleet.delete_template, template.id, owner=self, on_success=done,
                                on_error=failed, description="Deleting the template…")
-
-    def _repolish(self) -> None:
-        self.outcome.style().unpolish(self.outcome)
-        self.outcome.style().polish(self.outcome)
-        self.outcome.show()

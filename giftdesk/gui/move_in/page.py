@@ -109,15 +109,15 @@ def _outcome_color(line: Line) -> QColor:
 
 LINE_COLUMNS = [
     Column("Kind", lambda r: r.kind, width=80),
-    Column("What", lambda r: r.what, width=320, tooltip=lambda r: r.what or None),
+    Column("What", lambda r: r.what, width=260, tooltip=lambda r: r.what or None),
     Column("Outcome", lambda r: r.outcome_text, width=120, foreground=_outcome_color),
-    Column("Here", lambda r: r.here, width=100),
+    Column("Here", lambda r: r.here, width=160),
     Column("Why", lambda r: r.why, stretch=True, tooltip=lambda r: r.why or None),
 ]
 ROUNDED_COLUMNS = [
     # Widths line up with the rows' table above: Document ends where What does, Field where Here does.
-    Column("Document", lambda r: r.what, width=400, tooltip=lambda r: r.what or None),
-    Column("Field", lambda r: r.field, width=220),
+    Column("Document", lambda r: r.what, width=340, tooltip=lambda r: r.what or None),
+    Column("Field", lambda r: r.field, width=280),
     Column("In the export", lambda r: r.exported, width=200),
     Column("Imported as", lambda r: r.imported, stretch=True),
 ]
