@@ -391,7 +391,7 @@ def test_reconcile_with_the_engine_away_says_so_and_lists_nothing(ctx, qtbot, fl
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitUntil(lambda: dialog.loads >= 1, timeout=15000)
-        assert dialog.status.text().startswith("Could not check the engine:")
+        assert dialog.status.text().startswith("Could not check the local Docker engine:")
         assert dialog.missing_table.row_count() == 0 and dialog.pages.currentWidget() is not dialog.all_clear
         assert not dialog.recreate_all_button.isEnabled()
     finally:

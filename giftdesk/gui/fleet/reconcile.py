@@ -80,7 +80,7 @@ class ReconcileDialog(QDialog):
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.status = QLabel("Checking the engine…")
+        self.status = QLabel("Checking the engines…")
         self.status.setObjectName("reconcile-status")
         self.status.setWordWrap(True)
         self.refresh_button = QPushButton("Check again")
@@ -132,7 +132,7 @@ class ReconcileDialog(QDialog):
         lists_layout.addLayout(toolbar_row((), (self.adopt_button, self.remove_button)))
         self.pages.addWidget(lists)
 
-        self.all_clear = QLabel("✓  The fleet matches the engine\n\nEvery instance record has its container, and "
+        self.all_clear = QLabel("✓  The fleet matches the engines\n\nEvery instance record has its container, and "
                                 "no gift-tracker container is without a record.")
         self.all_clear.setObjectName("reconcile-all-clear")
         self.all_clear.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -179,7 +179,7 @@ class ReconcileDialog(QDialog):
 
     # ---- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        self.status.setText("Checking the engine…")
+        self.status.setText("Checking the engines…")
         self.refresh_button.setEnabled(False)
         fleet = self.fleet
         desk = self.ctx.desk
@@ -191,7 +191,7 @@ class ReconcileDialog(QDialog):
             return result, hints, usernames
 
         self.ctx.runner.submit(check, owner=self, supersede="reconcile", on_success=self._show,
-                               on_error=self._check_failed, description="Reconciling with the engine…")
+                               on_error=self._check_failed, description="Reconciling with the engines…")
 
     def _show(self, loaded) -> None:
         result, hints, usernames = loaded
@@ -232,12 +232,12 @@ class ReconcileDialog(QDialog):
             ErrorRoute.report(exc)
         # What was listed before may no longer be true: show nothing rather than an old answer.
         self.result, self.hints = None, []
-        self.missing_table.set_empty_text("Not known: the engine did not answer")
-        self.orphan_table.set_empty_text("Not known: the engine did not answer")
+        self.missing_table.set_empty_text("Not known: the local Docker engine did not answer")
+        self.orphan_table.set_empty_text("Not known: the local Docker engine did not answer")
         self.missing_table.set_rows([])
         self.orphan_table.set_rows([])
         self.pages.setCurrentIndex(0)
-        self.status.setText(f"Could not check the engine: {exc}")
+        self.status.setText(f"Could not check the local Docker engine: {exc}")
         self.loads += 1
         self._update_buttons()
 

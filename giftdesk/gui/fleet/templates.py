@@ -50,7 +50,7 @@ class TemplatesDialog(QDialog):
         self.loads = 0
         layout = QVBoxLayout(self)
         intro = QLabel("Settings for new instances. Choose one in New… to fill the fields; save the dialog's "
-                       "settings there with Save as template…. Deleting a template leaves the instances made "
+                       "settings there with “Save as template…”. Deleting a template leaves the instances made "
                        "from it unchanged.")
         intro.setWordWrap(True)
         intro.setProperty("role", "muted")
