@@ -7,6 +7,7 @@ close every connection (a host that went away).
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -134,3 +135,45 @@ def test_instance_stop_over_two_engines_names_the_engine_of_each_result(cli, fle
     out, _ = cli("instance", "restart", far["name"], near["name"], expect=1)
     line = next(line for line in out.splitlines() if far["name"] in line)
     assert "tls" in line and "failed" in line
+
+
+def test_a_swarm_services_row_is_its_engines_and_goes_on_while_another_engine_hangs(
+        cli, fleet_desk, account, swarm, second, relay):
+    """A service on the Swarm engine is a row of that engine: its stop does not wait behind the
+    hung engine's rows asked before it, one worker an engine."""
+    from giftdesk.fleet.docker_api import DESK_LABEL
+    from tests.runtime.test_supervisor import wait_for
+
+    start = 4600 + os.getpid() % 200  # host-mode publishing binds every address: ports of its own
+    fleet_desk.settings.update({"tracker.port_start": start, "tracker.port_end": start + 39})
+    cli.json("engine", "add", "swarm", "--host", swarm.host)
+    try:
+        acct = account()
+        service = cli.json("instance", "create", unique("sv"), "--account", str(acct.id), "--service",
+                           "--engine", "swarm", "--network", "host")
+        assert wait_for(lambda: cli.json("instance", "show", service["name"])["state"] == "running", 60)
+        far = [fleet_desk.fleet.create(unique("far"), acct.id, engine="tls") for _ in range(2)]
+        arrived: list = []
+        service_done = threading.Event()
+
+        def on_result(result, done, total):
+            arrived.append(result)
+            if result.instance_id == service["id"]:
+                service_done.set()
+
+        relay.mute()
+        outcome: dict = {}
+        runner = threading.Thread(target=lambda: outcome.setdefault("results", fleet_desk.fleet.bulk(
+            "stop", [*(row.id for row in far), service["id"]], concurrency=1, on_result=on_result)))
+        runner.start()
+        try:
+            assert service_done.wait(60), [(r.name, r.outcome, r.message) for r in arrived]
+            assert [(r.name, r.engine, r.outcome) for r in arrived] == [(service["name"], "swarm", "ok")]
+            assert all(_running(second, row.container_id) for row in far)
+        finally:
+            relay.cut()
+            runner.join(60)
+        assert [r.engine for r in outcome["results"]] == ["tls", "tls", "swarm"]
+        assert swarm.client.api.inspect_service(service["serviceId"])["Spec"]["Mode"]["Replicated"]["Replicas"] == 0
+    finally:
+        swarm.remove_services(f"{DESK_LABEL}={fleet_desk.secrets.namespace}")
