@@ -21,8 +21,9 @@ class BulkActions:
     def bulk(self, action: str, refs: Iterable[int | str], *, concurrency: int = BULK_CONCURRENCY,
              cancel: threading.Event | None = None,
              on_result: Callable[[BulkResult, int, int], None] | None = None) -> list[BulkResult]:
-        """start | stop | restart | delete of many, ``concurrency`` at a time; one result each.
-        ``cancel``: nothing new begins; what runs finishes; the rest is 'cancelled'."""
+        """start | stop | restart | delete | recreate of many, ``concurrency`` at a time on each engine
+        (the engines all at once); one result each, in the order asked. ``on_result(result, done, total)``
+        counts over every engine. ``cancel``: nothing new begins; what runs finishes; the rest is 'cancelled'."""
         operations = {"start": lambda i: self._lifecycle(i, "start", fetch=False),
                       "stop": lambda i: self._lifecycle(i, "stop", fetch=False),
                       "restart": lambda i: self._lifecycle(i, "restart", fetch=False),
@@ -32,9 +33,13 @@ class BulkActions:
         # Refused as a whole: each operation would refuse on its own, but as per-row "failed" results.
         self.ctx.require("operator", f"{action} instances")
         rows = self.resolve(list(refs))
+        # One queue per engine, each with its own workers: a slow or hung engine holds its own
+        # rows only, never the workers of another engine's (a Swarm's instances are its engine's).
+        queues: dict[str, list] = {}
+        for row in rows:
+            queues.setdefault(row.engine or "", []).append(row)
         results: dict[int, BulkResult] = {}
         lock = threading.Lock()
-        pending = list(rows)
         done = [0]
 
         def finish(result: BulkResult) -> None:
@@ -45,26 +50,28 @@ class BulkActions:
             if on_result is not None:
                 on_result(result, count, len(rows))
 
-        def worker() -> None:
+        def worker(pending: list) -> None:
             while True:
                 with lock:
                     if not pending:
                         return
                     row = pending.pop(0)
                 if cancel is not None and cancel.is_set():
-                    finish(BulkResult(row.id, row.name, "cancelled", "cancelled before it began"))
+                    finish(BulkResult(row.id, row.name, "cancelled", "cancelled before it began", row.engine))
                     continue
                 try:
                     operations[action](row.id)
-                    finish(BulkResult(row.id, row.name, "ok"))
+                    finish(BulkResult(row.id, row.name, "ok", engine=row.engine))
                 except GiftDeskError as exc:
-                    finish(BulkResult(row.id, row.name, "failed", str(exc)))
+                    finish(BulkResult(row.id, row.name, "failed", str(exc), row.engine))
                 except Exception as exc:  # reported per instance; the others go on
                     log.exception("Bulk %s of %s failed", action, row.name)
-                    finish(BulkResult(row.id, row.name, "failed", str(exc) or type(exc).__name__))
+                    finish(BulkResult(row.id, row.name, "failed", str(exc) or type(exc).__name__, row.engine))
 
-        workers = max(1, min(concurrency, len(rows)))
-        with ThreadPoolExecutor(workers, thread_name_prefix=f"fleet-{action}") as pool:
-            for _ in range(workers):
-                pool.submit(worker)
+        per_engine = {key: max(1, min(concurrency, len(queue))) for key, queue in queues.items()}
+        if per_engine:
+            with ThreadPoolExecutor(sum(per_engine.values()), thread_name_prefix=f"fleet-{action}") as pool:
+                for key, workers in per_engine.items():
+                    for _ in range(workers):
+                        pool.submit(worker, queues[key])
         return [results[r.id] for r in rows]

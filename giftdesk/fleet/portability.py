@@ -262,17 +262,17 @@ def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True
     results = []
     for item in plan.items:
         if item.action == "skip":
-            results.append(BulkResult(0, item.name, "skipped", item.reason))
+            results.append(BulkResult(0, item.name, "skipped", item.reason, item.engine))
             continue
         if item.action == "refuse":
-            results.append(BulkResult(0, item.name, "failed", item.reason))
+            results.append(BulkResult(0, item.name, "failed", item.reason, item.engine))
             continue
         try:
             row = fleet.create(item.name, item.account_id, port=item.port, settings=item.settings, start=False,
                                schedule_start=item.schedule["start"], schedule_stop=item.schedule["stop"],
                                schedule_tz=item.schedule["timeZone"], service=item.service, engine=item.engine)
         except GiftDeskError as exc:
-            results.append(BulkResult(0, item.name, "failed", str(exc)))
+            results.append(BulkResult(0, item.name, "failed", str(exc), item.engine))
             continue
         message = ""
         try:
@@ -282,7 +282,7 @@ def import_fleet(fleet, data: dict, start: bool = False, keep_ports: bool = True
                 fleet.start(row.id)
         except GiftDeskError as exc:  # the instance exists: say what is left to do
             message = f"created, but: {exc}"
-        results.append(BulkResult(row.id, row.name, "ok", message))
+        results.append(BulkResult(row.id, row.name, "ok", message, row.engine))
     return results
 
 

@@ -220,10 +220,17 @@ class BulkResult:
     name: str
     outcome: str  # ok | failed | cancelled | skipped
     message: str = ""
+    engine: str = ""  # '' for the local engine
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
 
+    @property
+    def where(self) -> str:
+        """The name, with the engine when it is not the local one (a failure there says where)."""
+        return f"{self.name} on the engine '{self.engine}'" if self.engine else self.name
+
     def to_json(self) -> dict:
-        return {"instanceId": self.instance_id, "name": self.name, "outcome": self.outcome, "message": self.message}
+        return {"instanceId": self.instance_id, "name": self.name, "engine": self.engine or "local",
+                "outcome": self.outcome, "message": self.message}

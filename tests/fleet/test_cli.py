@@ -41,7 +41,7 @@ def test_create_show_list_lifecycle_and_delete(cli, account):
     out, _ = cli("instance", "list")
     assert name in out and "running" in out
     stopped = cli.json("instance", "stop", name)
-    assert stopped == [{"instanceId": created["id"], "name": name, "outcome": "ok", "message": ""}]
+    assert stopped == [{"instanceId": created["id"], "name": name, "engine": "local", "outcome": "ok", "message": ""}]
     assert cli.json("instance", "show", name)["health"] == "none"
     cli("instance", "start", "--all")
     assert cli.json("instance", "show", name)["state"] == "running"

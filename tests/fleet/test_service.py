@@ -253,7 +253,7 @@ def test_bulk_runs_in_parallel_with_a_result_each_and_cancels_half_way(fleet_des
     results = fleet_desk.fleet.bulk("start", [r.id for r in rows], concurrency=3)
     monkeypatch.undo()
     assert in_flight[1] == 3
-    assert [r.outcome for r in results] == ["ok"] * 6
+    assert [r.outcome for r in results] == ["ok"] * 6, [(r.name, r.message) for r in results]
     assert {r.state for r in fleet_desk.fleet.list(with_state=True)} == {"running"}
     cancel = threading.Event()
     seen = []

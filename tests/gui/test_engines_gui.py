@@ -398,3 +398,27 @@ def test_the_reconcile_dialog_removes_and_adopts_orphans_on_the_tls_engine(tab, 
     finally:
         remove_desk_containers(client, desk_id)
         client.close()
+
+
+def test_a_bulk_stop_over_two_engines_names_the_engine_of_a_failure(tab, qtbot, fleet_desk, account, engine):
+    """Rows on the local engine and on 'twin' (the same engine under another name) stopped together:
+    the one whose container went behind the console's back fails, and the message says on which engine."""
+    fleet_desk.fleet.engines.add("twin", os.environ["DOCKER_HOST"])
+    near = fleet_desk.fleet.create(unique("near"), account().id)
+    far = fleet_desk.fleet.create(unique("far"), account().id, engine="twin")
+    tab.reload()
+    qtbot.waitUntil(lambda: {v.row.name for v in tab.views()} == {near.name, far.name}, timeout=15000)
+    engine.api.remove_container(far.container_id, force=True)
+    messages: list[str] = []
+    tab.message.connect(messages.append)
+    for name, modifier in ((near.name, Qt.KeyboardModifier.NoModifier), (far.name, Qt.KeyboardModifier.ControlModifier)):
+        model = tab.table.model()
+        row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
+        qtbot.mouseClick(tab.table.viewport(), LEFT, modifier, tab.table.visualRect(model.index(row, 0)).center())
+    assert {v.row.name for v in tab.selected()} == {near.name, far.name}
+    qtbot.mouseClick(tab.button("stop"), LEFT)
+    qtbot.waitUntil(lambda: tab.bulk_results is not None, timeout=30000)
+    assert {(r.name, r.engine, r.outcome) for r in tab.bulk_results} == {(near.name, "", "ok"),
+                                                                         (far.name, "twin", "failed")}
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    assert f"1 failed: {far.name} on the engine 'twin': " in messages[-1] and near.name not in messages[-1]

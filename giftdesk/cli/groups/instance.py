@@ -43,7 +43,7 @@ SERVICE_ARGS = (
 )
 TARGETS = (arg("names", nargs="*", metavar="NAME", help="instance names or ids"),
            arg("--all", action="store_true", help="every instance"),
-           arg("--concurrency", type=int, default=8, help="how many at a time (default 8)"))
+           arg("--concurrency", type=int, default=8, help="how many at a time on each engine (default 8)"))
 
 
 def _warn_unknown(rows) -> None:
@@ -167,8 +167,8 @@ def _bulk(desk, args, action: str) -> Output:
         confirm(args, DELETE.confirmation(count=len(ids), names=names))
     results = desk.fleet.bulk(action, ids, concurrency=max(1, args.concurrency))
     failed = [r for r in results if not r.ok]
-    rows = [(r.name, r.outcome, r.message) for r in results]
-    return Output([r.to_json() for r in results], Table(["NAME", "RESULT", "MESSAGE"], rows),
+    rows = [(r.name, r.engine or "local", r.outcome, r.message) for r in results]
+    return Output([r.to_json() for r in results], Table(["NAME", "ENGINE", "RESULT", "MESSAGE"], rows),
                   exit_code=1 if failed else 0)
 
 
@@ -406,7 +406,8 @@ def register(cli) -> None:
             text.append(f"Not answering: {', '.join(result.unreachable)} (orphans there are not known; records "
                         "there are left as they are).")
         if recreated:
-            text.append(Table(["RECREATED", "RESULT", "MESSAGE"], [(r.name, r.outcome, r.message) for r in recreated]))
+            text.append(Table(["RECREATED", "ENGINE", "RESULT", "MESSAGE"],
+                              [(r.name, r.engine or "local", r.outcome, r.message) for r in recreated]))
         return Output({**result.to_json(), "recreated": [r.to_json() for r in recreated]}, text)
 
     @instance.command("events", "an instance's event history (deaths, restarts, edits…)",

@@ -623,10 +623,10 @@ class InstancesTab(QWidget):
             text += f", {self._skipped}"
             self._skipped = ""
         if failed:
-            text += f", {len(failed)} failed: " + "; ".join(f"{r.name}: {r.message}" for r in failed[:3])
+            text += f", {len(failed)} failed: " + "; ".join(f"{r.where}: {r.message}" for r in failed[:3])
         self.message.emit(text)
         if failed:
-            Prompts.info(self, "Some instances failed", "\n".join(f"{r.name}: {r.message}" for r in failed))
+            Prompts.info(self, "Some instances failed", "\n".join(f"{r.where}: {r.message}" for r in failed))
         self.reload()
 
     def clone(self) -> None:

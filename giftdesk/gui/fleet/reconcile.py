@@ -280,7 +280,7 @@ class ReconcileDialog(QDialog):
 
         def done(results) -> None:
             ok = [r.name for r in results if r.ok]
-            failed = [f"{r.name}: {r.message}" for r in results if not r.ok]
+            failed = [f"{r.where}: {r.message}" for r in results if not r.ok]
             text = f"Recreated {', '.join(ok)}." if ok else ""
             if failed:
                 text = (text + " " if text else "") + "Could not recreate " + "; ".join(failed)
