@@ -111,8 +111,8 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         else:
             pending = {}
         try:
-            with self.ctx.db.read_session() as session:
-                records = session.execute(_LIST_QUERY).all()
+            with self.ctx.db.one_statement_read() as connection:
+                records = connection.execute(_LIST_QUERY).all()
         except BaseException:
             for future in pending.values():
                 future.cancel()
@@ -155,7 +155,8 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         A named engine that did not answer lately is not asked (its rows read 'unknown' until it is
         tried again), nor one removed meanwhile (its records went with it)."""
         pending = {}
-        for engine in engines:
+        # The named engines first: the local engine's address is a setting, read meanwhile.
+        for engine in sorted(engines, key=lambda name: not name):
             if engine and self.engines.believed_unreachable(engine):
                 continue
             try:
@@ -164,7 +165,9 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
                 if not engine:
                     raise
                 continue
-            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id)
+            # The address read here, before any list runs: the local engine's is a setting (a
+            # query), which on the list's thread would wait for the records query and its GIL.
+            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id, adapter.clients.host)
         return pending
 
     def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
