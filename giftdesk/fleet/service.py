@@ -155,8 +155,7 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         A named engine that did not answer lately is not asked (its rows read 'unknown' until it is
         tried again), nor one removed meanwhile (its records went with it)."""
         pending = {}
-        # The named engines first: the local engine's address is a setting, read meanwhile.
-        for engine in sorted(engines, key=lambda name: not name):
+        for engine in engines:  # the local one first: its address is read before any list runs
             if engine and self.engines.believed_unreachable(engine):
                 continue
             try:
@@ -165,8 +164,8 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
                 if not engine:
                     raise
                 continue
-            # The address read here, before any list runs: the local engine's is a setting (a
-            # query), which on the list's thread would wait for the records query and its GIL.
+            # The address read here: the local engine's is a setting (a query), which on the list's
+            # thread would run beside the records query, both waiting on each other for the GIL.
             pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id, adapter.clients.host)
         return pending
 
