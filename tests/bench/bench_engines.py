@@ -6,7 +6,8 @@ registered beside the local engine, and N stopped trackers are created on each. 
 
 1. the fleet table's refresh (``FleetService.list(with_state=True)``: the records plus one list
    call per engine, asked at once) against each engine's raw ``GET /containers/json`` alone, in
-   interleaved rounds: the goal is at most 1.2x the slower engine's raw call;
+   interleaved rounds: the goal is at most 1.2x the slower engine's raw call. Its parts: the
+   records and rows alone (``list()`` without state), and both raw calls made at once;
 2. the same refresh while the second engine hangs (its dockerd stopped with SIGSTOP: it accepts
    connections and answers nothing, the worst case): the first refresh waits for it at most a few
    seconds and notes it unreachable, the next ones do not ask it; their median against the
