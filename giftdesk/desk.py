@@ -75,8 +75,8 @@ class _DockerClientsOfTheDesk:
     def where(self) -> str:
         return self._pool().where
 
-    def calls(self):
-        return self._pool().calls()
+    def calls(self, host: str | None = None):
+        return self._pool().calls(host)
 
     def reset(self) -> None:
         self._pool().reset()

@@ -66,6 +66,28 @@ def test_failed_transaction_leaves_nothing(any_db_desk):
     assert any_db_desk.customers.list() == []
 
 
+def test_a_one_statement_read_opens_no_transaction_and_leaves_the_connection_as_it_was(any_db_desk):
+    db = any_db_desk.db
+    any_db_desk.settings.update({"tracker.port_start": 3210})
+    assert any_db_desk.settings.get("tracker.port_start") == 3210  # read with one statement
+    with db.one_statement_read() as connection:
+        assert connection.execute(select(Customer.id)).all() == []
+        raw = connection.connection.dbapi_connection
+        if db.is_sqlite:
+            assert not raw.in_transaction
+        else:
+            from psycopg.pq import TransactionStatus
+
+            assert raw.info.transaction_status == TransactionStatus.IDLE
+    # The pooled connection goes back to transactions: a failed write still leaves nothing.
+    with pytest.raises(RuntimeError):
+        with db.session() as session:
+            session.add(Customer(name="Half written"))
+            session.flush()
+            raise RuntimeError("boom")
+    assert any_db_desk.customers.list() == []
+
+
 def test_decimal_text_round_trips_exactly(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'money.db'}")
     table = Table("money", MetaData(), Column("id", Integer, primary_key=True), Column("amount", DecimalText))

@@ -26,10 +26,11 @@ from giftdesk.core.errors import DatabaseDamagedError
 from giftdesk.core.storage import check_verdict, storage_error
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
 _READ_OPTION = "giftdesk_read_only"
+_ONE_STATEMENT_OPTION = "giftdesk_one_statement"
 # Files up to this size are read whole at the window's and serve's start-up (about 1 s from a
 # cold, slow disk; a few hundredths of a second from the page cache).
 QUICK_CHECK_LIMIT = 64 * 1024 * 1024
@@ -103,8 +104,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        read_only = connection.get_execution_options().get(_READ_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get(_ONE_STATEMENT_OPTION, False):
+            return  # autocommit: the statement is its own (read) transaction
+        connection.exec_driver_sql("BEGIN" if options.get(_READ_OPTION, False) else "BEGIN IMMEDIATE")
 
     if path is not None:
         @event.listens_for(engine, "handle_error")
@@ -212,6 +215,17 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def one_statement_read(self) -> Iterator[Connection]:
+        """A connection for ONE read statement, outside any transaction: a single SELECT reads one
+        consistent snapshot on its own (SQLite and PostgreSQL alike), so ``read_session``'s BEGIN
+        and ROLLBACK would only add two round trips (on SQLite, two more waits for the GIL while
+        other threads run). Never for two statements that must agree with each other."""
+        options = {_ONE_STATEMENT_OPTION: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        with self.engine.connect() as connection:
+            connection.execution_options(**options)
+            yield connection
 
     @staticmethod
     def add_audit_entry(session: Session, **fields) -> None:

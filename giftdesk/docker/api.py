@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from giftdesk.core.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
-from giftdesk.docker.clients import DockerClients, socket_file_missing
+from giftdesk.docker.clients import DockerClients, engine_address, socket_file_missing
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,19 @@ class DockerAdapter:
 
     @property
     def api(self):
-        where = self.clients.where
+        return self.api_at(self.clients.host)
+
+    def api_at(self, host: str):
+        """The low-level client for ``host``, the engine's address as ``clients.host`` gave it: read
+        once per call (the local engine's comes from the settings, a database query)."""
+        where = engine_address(host)
         # docker-py leaks the socket of a failed connect: a missing socket file is said plainly here.
         if socket_file_missing(where):
             raise ServiceUnavailableError(f"The Docker engine at {where} did not answer: there is no socket there.")
         try:
-            return self.clients.calls().api
+            return self.clients.calls(host).api
         except Exception as exc:
-            raise _unavailable(exc, self.clients.where) from exc
+            raise _unavailable(exc, where) from exc
 
     def _call(self, what: str, fn: Callable, *args, **kwargs):
         import docker.errors
@@ -70,9 +75,12 @@ class DockerAdapter:
                                           "connection ended (ssh says why on its own).") from exc
 
     # ---- reading ------------------------------------------------------------------------
-    def list_containers(self, include_stopped: bool = True, filters: dict | None = None) -> list[dict]:
-        """``GET /containers/json``: one request, whatever the number of containers."""
-        return self._call("Listing containers", self.api.containers, all=include_stopped, filters=filters)
+    def list_containers(self, include_stopped: bool = True, filters: dict | None = None,
+                        host: str | None = None) -> list[dict]:
+        """``GET /containers/json``: one request, whatever the number of containers (``host``: the
+        engine's address, already read; see ``api_at``)."""
+        api = self.api if host is None else self.api_at(host)
+        return self._call("Listing containers", api.containers, all=include_stopped, filters=filters)
 
     def inspect(self, container_id: str) -> dict:
         return self._call("Inspecting the container", self.api.inspect_container, container_id)

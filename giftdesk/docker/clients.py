@@ -87,10 +87,12 @@ class DockerClients:
             return docker.DockerClient(base_url=host, timeout=timeout, max_pool_size=pool)
         return docker.from_env(timeout=timeout, max_pool_size=pool)
 
-    def calls(self):
-        """The shared client for request/response calls (short timeout). Thread-safe to use."""
-        with self._lock:
+    def calls(self, host: str | None = None):
+        """The shared client for request/response calls (short timeout). Thread-safe to use.
+        ``host``: the address already read by the caller (reading it may cost a database query)."""
+        if host is None:
             host = self.host
+        with self._lock:
             if self._calls is None or self._calls_host != host:
                 old, self._calls = self._calls, None
                 if old is not None:

@@ -123,16 +123,17 @@ def fleet_filters(desk_id: str | None = None) -> dict:
 class FleetDocker(DockerAdapter):
     """Tracker containers on one engine (the adapter's calls plus the fleet's labels)."""
 
-    def list_trackers(self, desk_id: str | None = None) -> list[ContainerSummary]:
+    def list_trackers(self, desk_id: str | None = None, host: str | None = None) -> list[ContainerSummary]:
         """Every tracker container (of this desk when ``desk_id``): one GET /containers/json. The
-        containers of a Swarm service's tasks carry the same labels but are the service's, not records'."""
-        return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id))
+        containers of a Swarm service's tasks carry the same labels but are the service's, not records'.
+        ``host``: the engine's address, already read (``DockerAdapter.api_at``)."""
+        return [ContainerSummary.of(item) for item in self.list_containers(filters=fleet_filters(desk_id), host=host)
                 if SERVICE_ID_LABEL not in (item.get("Labels") or {})]
 
-    def list_fleet(self, desk_id: str) -> list[ContainerSummary]:
+    def list_fleet(self, desk_id: str, host: str | None = None) -> list[ContainerSummary]:
         """This desk's trackers and those no desk made (another manager's, some of which an import
         took over, known then by their container id): one GET /containers/json."""
-        return [summary for summary in self.list_trackers() if summary.owner in (None, desk_id)]
+        return [summary for summary in self.list_trackers(host=host) if summary.owner in (None, desk_id)]
 
     def list_all(self, running_only: bool = False) -> list[ContainerSummary]:
         return [ContainerSummary.of(item) for item in self.list_containers(include_stopped=not running_only)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from datetime import datetime
+from operator import attrgetter
 
 from giftdesk.core.clock import iso
 from giftdesk.db.fleet_models import Instance, InstanceLog, InstanceTemplate
@@ -142,15 +143,19 @@ class InstanceRow:
     def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
            state: str | None = None, exit_code: int | None = None, engine_health: str | None = None,
            account_legacy_id: str | None = None) -> "InstanceRow":
-        return cls(record.id, record.name, record.container_id, record.status, record.account_id, customer_id,
-                   customer_name, record.tiktok_username, record.port, record.backend_api_url, record.debug_mode,
-                   record.engine, record.image, record.network, record.publish_address, record.restart_policy,
-                   record.memory_limit_mb, record.cpu_millis, record.schedule_start, record.schedule_stop,
-                   record.schedule_tz, record.public_url, record.template_id, record.created_at, record.updated_at,
-                   record.last_started_at, record.last_stopped_at, state, exit_code, engine_health, record.uid,
-                   account_legacy_id, record.adopted_container_id,
-                   record.mode or "container", record.service_id, tuple(record.placement_constraints or ()),
-                   tuple(record.placement_preferences or ()), record.publish_mode or "host")
+        """The row of ``record`` (an ``Instance``, or a result row with its columns).
+
+        Made without the dataclass's ``__init__``: a frozen one sets each of the 40-odd fields
+        through ``object.__setattr__``, three times the cost of filling the instance's dict at once
+        (the table's refresh makes a row per instance). Callers see the same immutable row."""
+        row = object.__new__(cls)
+        filled = row.__dict__
+        filled.update(zip(_OF_FIELDS, _read_record_fields(record) + (
+            customer_id, customer_name, state, exit_code, engine_health, account_legacy_id,
+            record.mode or "container", tuple(record.placement_constraints or ()),
+            tuple(record.placement_preferences or ()), record.publish_mode or "host")))
+        filled.update(_OTHER_DEFAULTS)
+        return row
 
     def to_json(self) -> dict:
         data = {
@@ -178,6 +183,21 @@ class InstanceRow:
         if self.state == UNKNOWN_STATE:
             data["engineUnreachable"] = True
         return data
+
+
+# The fields ``InstanceRow.of`` copies from the record as they are, then those it sets itself; the
+# others keep their defaults. Checked here, once: a new field without a default must be named.
+_RECORD_FIELDS = ("id", "name", "container_id", "status", "account_id", "tiktok_username", "port",
+                  "backend_api_url", "debug_mode", "engine", "image", "network", "publish_address",
+                  "restart_policy", "memory_limit_mb", "cpu_millis", "schedule_start", "schedule_stop",
+                  "schedule_tz", "public_url", "template_id", "created_at", "updated_at", "last_started_at",
+                  "last_stopped_at", "uid", "adopted_container_id", "service_id")
+_read_record_fields = attrgetter(*_RECORD_FIELDS)
+_OF_FIELDS = (*_RECORD_FIELDS, "customer_id", "customer_name", "state", "exit_code", "engine_health",
+              "account_legacy_id", "mode", "placement_constraints", "placement_preferences", "publish_mode")
+_OTHER_DEFAULTS = {f.name: f.default for f in fields(InstanceRow) if f.name not in _OF_FIELDS}
+if MISSING in _OTHER_DEFAULTS.values() or any(f.default_factory is not MISSING for f in fields(InstanceRow)):
+    raise TypeError("InstanceRow.of must fill every field that has no plain default")
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,8 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         else:
             pending = {}
         try:
-            with self.ctx.db.read_session() as session:
-                records = session.execute(_LIST_QUERY).all()
+            with self.ctx.db.one_statement_read() as connection:
+                records = connection.execute(_LIST_QUERY).all()
         except BaseException:
             for future in pending.values():
                 future.cancel()
@@ -156,7 +156,7 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         A named engine that did not answer lately is not asked (its rows read 'unknown' until it is
         tried again), nor one removed meanwhile (its records went with it)."""
         pending = {}
-        for engine in engines:
+        for engine in engines:  # the local one first: its address is read before any list runs
             if engine and self.engines.believed_unreachable(engine):
                 continue
             try:
@@ -165,7 +165,9 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
                 if not engine:
                     raise
                 continue
-            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id)
+            # The address read here: the local engine's is a setting (a query), which on the list's
+            # thread would run beside the records query, both waiting on each other for the GIL.
+            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id, adapter.clients.host)
         return pending
 
     def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:

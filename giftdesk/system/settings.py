@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from giftdesk.db.models import Setting
 from giftdesk.core.errors import ValidationError
@@ -276,6 +276,9 @@ def ensure_instance_id(session) -> str:
     return row.value
 
 
+_VALUE_OF = select(Setting.value).where(Setting.key == bindparam("key"))
+
+
 class SettingsService:
     def __init__(self, ctx: ServiceContext):
         self.ctx = ctx
@@ -299,8 +302,9 @@ class SettingsService:
     def get(self, key: str) -> Any:
         if key not in SPECS:
             raise ValidationError(f"There is no setting called '{key}'.", field=key)
-        with self.ctx.db.read_session() as session:
-            row = session.get(Setting, key)
+        # One statement, no ORM session: read on every engine call (the local engine's address).
+        with self.ctx.db.one_statement_read() as connection:
+            row = connection.execute(_VALUE_OF.params(key=key)).first()
         return default_of(key) if row is None else row.value
 
     def check(self, key: str, value: Any, label: str | None = None) -> Any:

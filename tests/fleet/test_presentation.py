@@ -57,3 +57,32 @@ def test_the_summary_counts_running_instances_and_those_that_need_attention():
              InstanceView(_row(id=2), LiveInstance(2, state="restarting")),
              InstanceView(_row(id=3), LiveInstance(3, state="exited"))]
     assert fleet_summary(views) == "1/3 running · CPU 1.5 % · memory 96 MiB · 1 need attention"
+
+
+def test_an_instance_row_made_from_a_record_equals_one_made_field_by_field_and_stays_frozen():
+    import dataclasses
+
+    import pytest
+
+    from giftdesk.fleet.records import InstanceRow
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    record = SimpleNamespace(
+        id=7, name="web-7", container_id="abc", status="running", account_id=3, tiktok_username="someone",
+        port=4107, backend_api_url="http://desk", debug_mode=True, engine="second", image="tracker:1",
+        network="bridge", publish_address="127.0.0.1", restart_policy="unless-stopped", memory_limit_mb=256,
+        cpu_millis=500, schedule_start="08:00", schedule_stop="20:00", schedule_tz="Europe/Berlin",
+        public_url="https://web-7", template_id=2, created_at=now, updated_at=now, last_started_at=now,
+        last_stopped_at=None, uid="u-7", adopted_container_id=None, service_id=None, mode=None,
+        placement_constraints=["node.role==worker"], placement_preferences=None, publish_mode=None)
+    row = InstanceRow.of(record, 5, "Customer", "exited", 1, "unhealthy", account_legacy_id="old-3")
+    expected = InstanceRow(
+        7, "web-7", "abc", "running", 3, 5, "Customer", "someone", 4107, "http://desk", True, "second",
+        "tracker:1", "bridge", "127.0.0.1", "unless-stopped", 256, 500, "08:00", "20:00", "Europe/Berlin",
+        "https://web-7", 2, now, now, now, None, state="exited", exit_code=1, engine_health="unhealthy",
+        uid="u-7", account_legacy_id="old-3", placement_constraints=("node.role==worker",))
+    assert row == expected and hash(row) == hash(expected) and repr(row) == repr(expected)
+    assert {f.name: getattr(row, f.name) for f in dataclasses.fields(row)} == dataclasses.asdict(expected)
+    assert row.with_container("running").state == "running" and row.state == "exited"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.state = "running"
