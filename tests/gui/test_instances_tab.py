@@ -325,7 +325,10 @@ def test_right_click_menu_and_keys_act_on_the_row(ctx, tab, qtbot, fleet_desk, a
     qtbot.waitUntil(lambda: {v.row.name: v.state for v in tab.views()}[names[1]] == "running", timeout=20000)
     assert {v.row.name: v.state for v in tab.views()}[names[0]] != "running"
 
-    # Keys: Ctrl+Shift+X stops the selection, Ctrl+F goes to the filter.
+    # Keys: Ctrl+Shift+X stops the selection, Ctrl+F goes to the filter. A person presses it
+    # once the bar's Stop is enabled for the row still selected.
+    qtbot.waitUntil(lambda: tab.buttons["stop"].isEnabled(), timeout=10000)
+    assert [v.row.name for v in tab.selected()] == [names[1]]
     tab.activateWindow()
     tab.table.setFocus()
     qtbot.waitUntil(tab.table.hasFocus)
