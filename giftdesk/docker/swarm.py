@@ -127,6 +127,47 @@ class ServiceView:
         return (wanted or list(self.tasks) or [None])[0]
 
 
+_NO_ADDRESS = ("", "0.0.0.0", "::")
+
+
+@dataclass(frozen=True)
+class SwarmNode:
+    """A node of the Swarm: its host name and the address its published ports are reached on."""
+
+    id: str
+    name: str
+    address: str | None = None  # None when the node does not say one that can be used
+
+    @classmethod
+    def of(cls, raw: dict, local_node: str = "") -> "SwarmNode":
+        node_id = str(raw.get("ID") or "")
+        name = str((raw.get("Description") or {}).get("Hostname") or node_id[:12])
+        address = str((raw.get("Status") or {}).get("Addr") or "").strip()
+        if address in _NO_ADDRESS:
+            # A manager can report 0.0.0.0 as its own address; the one it manages the Swarm on says more.
+            manager = str((raw.get("ManagerStatus") or {}).get("Addr") or "").strip()
+            address = _host_of(manager)
+        if address in _NO_ADDRESS or (_is_loopback(address) and node_id != local_node):
+            return cls(node_id, name, None)
+        return cls(node_id, name, address)
+
+
+def _host_of(address: str) -> str:
+    """'10.0.0.1:2377' → '10.0.0.1', '[fd00::1]:2377' → 'fd00::1'."""
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
+def _is_loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
 class SwarmAdapter:
     """The Swarm calls of one engine, through its ``DockerAdapter`` (errors already the domain's)."""
 
@@ -236,8 +277,13 @@ class SwarmAdapter:
 
     def node_names(self) -> dict[str, str]:
         """Node id → host name."""
+        return {node_id: node.name for node_id, node in self.nodes().items()}
+
+    def nodes(self, local_node: str = "") -> dict[str, "SwarmNode"]:
+        """Node id → its name and address, from one request. ``local_node``: this engine's node id
+        (a loopback address another node reports says nothing of where it is)."""
         nodes = self.docker._call("Listing Swarm nodes", self.docker.api.nodes)
-        return {n["ID"]: str((n.get("Description") or {}).get("Hostname") or n["ID"][:12]) for n in nodes}
+        return {n["ID"]: SwarmNode.of(n, local_node) for n in nodes}
 
     # ---- logs and events ----------------------------------------------------------------
     def logs(self, service_id: str, tail: int | None = None, since: datetime | None = None,

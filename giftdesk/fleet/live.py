@@ -39,6 +39,8 @@ class LiveInstance:
     net_tx_rate: float | None = None
     engine: str = ""  # the named engine it runs on ('' the local one)
     stats_engine: str | None = None  # the engine holding ``container_id`` when not ``engine`` (a Swarm task's node)
+    # A Swarm task's node's address when it is not ``engine``'s node: where a host-mode port answers.
+    node_address: str | None = None
 
     @property
     def uptime_seconds(self) -> float | None:

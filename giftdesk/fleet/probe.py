@@ -201,7 +201,8 @@ class FleetProbe(Service):
         with self._asking_lock:
             self.asking += 1
         try:
-            state = read_state(client, self.fleet.tracker_url(row), self.timeout)
+            # The rows here carry no engine state: the watcher's table says which node a task is on.
+            state = read_state(client, self.fleet.tracker_url(row, current.node_address), self.timeout)
             answered = True
             self._failures[row.id] = 0
         except ServiceUnavailableError as exc:

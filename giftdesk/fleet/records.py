@@ -67,6 +67,8 @@ class InstanceRow:
     # The registered engine of the node the task runs on, when that is not the instance's own engine.
     task_engine: str | None = None
     stats_note: str | None = None  # why there are no stats of it here
+    # The address of the node the task runs on, when that is another node than the engine's own.
+    node_address: str | None = None
 
     @property
     def account_ref(self) -> str:
@@ -133,11 +135,11 @@ class InstanceRow:
     def with_service(self, state: str, reason: str | None = None, node: str | None = None,
                      task_state: str | None = None, task_container_id: str | None = None,
                      stats_note: str | None = None, exit_code: int | None = None,
-                     task_engine: str | None = None) -> "InstanceRow":
+                     task_engine: str | None = None, node_address: str | None = None) -> "InstanceRow":
         """The engine's view of a service instance (from its newest task)."""
         return replace(self, state=state, state_reason=reason, node=node, task_state=task_state,
                        task_container_id=task_container_id, stats_note=stats_note, exit_code=exit_code,
-                       task_engine=task_engine)
+                       task_engine=task_engine, node_address=node_address)
 
     @classmethod
     def of(cls, record: Instance, customer_id: int | None = None, customer_name: str | None = None,
@@ -176,7 +178,7 @@ class InstanceRow:
         if self.is_service:
             data.update(serviceId=self.service_id, node=self.node, taskState=self.task_state,
                         stateReason=self.state_reason, statsNote=self.stats_note,
-                        nodeEngine=self.node_engine,
+                        nodeEngine=self.node_engine, nodeAddress=self.node_address,
                         placement={"constraints": list(self.placement_constraints),
                                    "spread": list(self.placement_preferences)},
                         publishMode=self.publish_mode)

@@ -97,12 +97,17 @@ class ServiceState:
     stats_note: str | None = None
     exit_code: int | None = None
     task_engine: str | None = None  # that engine, when it is not the manager the service is on
+    # The address of the task's node when that is another node than the engine's own (and says one):
+    # a port published in host mode is open there only.
+    node_address: str | None = None
 
 
 def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: str,
-                  node_engines: dict[str, str] | None = None) -> ServiceState:
+                  node_engines: dict[str, str] | None = None,
+                  node_addresses: dict[str, str] | None = None) -> ServiceState:
     """A service's state from its newest task. ``nodes``: node id → name; ``local_node``: this
-    engine's; ``node_engines``: node id → the registered engine that is that node (other nodes')."""
+    engine's; ``node_engines``: node id → the registered engine that is that node (other nodes');
+    ``node_addresses``: node id → the address the node's published ports are reached on."""
     if view is None:
         return ServiceState("missing", "the Swarm service is gone")
     task = view.current_task
@@ -115,10 +120,11 @@ def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: s
     engine = None if here or not task.node_id else (node_engines or {}).get(task.node_id)
     container = task.container_id or None
     note = None if here or engine is not None or not task.node_id else STATS_ELSEWHERE
+    address = None if here or not task.node_id else (node_addresses or {}).get(task.node_id) or None
     if task.state == "running":
         seen = here or engine is not None
         return ServiceState("running", None, node, task.state, container if seen else None, note,
-                            task_engine=engine)
+                            task_engine=engine, node_address=address)
     if task.state == "pending":
         # The scheduler's error says why ("no suitable node (…)"); its message only "pending task scheduling".
         return ServiceState("pending", _first_line(task.error) or None, node, task.state)
@@ -126,7 +132,7 @@ def service_state(view: ServiceView | None, nodes: dict[str, str], local_node: s
         return ServiceState(task.state, _first_line(task.error or task.message) or None, node, task.state,
                             exit_code=task.exit_code)
     if task.state in _STARTING:
-        return ServiceState("starting", None, node, task.state)
+        return ServiceState("starting", None, node, task.state, node_address=address)
     if task.state in _ENDED:
         return ServiceState("exited", None, node, task.state, exit_code=task.exit_code)
     return ServiceState(task.state or "pending", None, node, task.state)
@@ -244,13 +250,16 @@ class SwarmServices:
                 reason = role.not_manager_reason
                 return {r.id: ServiceState(UNKNOWN_STATE, reason) for r in rows}
             views = {v.id: v for v in swarm.services(fleet_filters(self.desk_id)["label"])}
-            nodes = swarm.node_names() if views else {}
+            found = swarm.nodes(role.node_id) if views else {}
         except GiftDeskError as exc:
             return {r.id: ServiceState(UNKNOWN_STATE, _first_line(str(exc))) for r in rows}
         elsewhere = {t.node_id for v in views.values() if (t := v.current_task) is not None
                      and t.state == "running" and t.node_id and t.node_id != role.node_id}
         node_engines = self._engines_of_nodes(elsewhere, engine) if elsewhere else {}
-        return {r.id: service_state(views.get(r.service_id or ""), nodes, role.node_id, node_engines) for r in rows}
+        nodes = {node_id: node.name for node_id, node in found.items()}
+        addresses = {node_id: node.address for node_id, node in found.items() if node.address}
+        return {r.id: service_state(views.get(r.service_id or ""), nodes, role.node_id, node_engines, addresses)
+                for r in rows}
 
     def _engines_of_nodes(self, node_ids: set[str], manager: str) -> dict[str, str]:
         """Node id → the registered engine that is that Swarm node, for the nodes it can name.
@@ -376,7 +385,7 @@ def services_of_uid(fleet, uid: str, engine: str = "") -> list[ServiceView]:
 
 def _with_state(row: InstanceRow, state: ServiceState) -> InstanceRow:
     return row.with_service(state.state, state.reason, state.node, state.task_state, state.task_container_id,
-                            state.stats_note, state.exit_code, state.task_engine)
+                            state.stats_note, state.exit_code, state.task_engine, state.node_address)
 
 
 def _first_line(text: str) -> str:

@@ -21,17 +21,29 @@ class TrackerCalls:
         """The tracker's ``/api/state`` (live status, viewers, gifts, diamonds)."""
         from giftdesk.fleet.probe import read_state
 
+        return read_state(self._http(), self.tracker_url(self._row_to_call(ref)))
+
+    def _row_to_call(self, ref: int | str) -> InstanceRow:
+        """The instance's row; a service's with its state, which says the node its task runs on."""
         row = self.get(ref)
-        return read_state(self._http(), self.tracker_url(row))
+        return self.get(row.id, with_state=True) if row.is_service else row
 
     def _tracker_state_at(self, row: InstanceRow):
         from giftdesk.fleet.probe import read_state
 
         return read_state(self._http(), self.tracker_url(row))
 
-    def tracker_url(self, row: InstanceRow) -> str:
+    def tracker_url(self, row: InstanceRow, node_address: str | None = None) -> str:
         """Where this console calls the tracker: on this computer its local URL; on an engine on
-        another computer, that computer's address (the port published on all addresses there)."""
+        another computer, that computer's address (the port published on all addresses there).
+
+        A service whose port is published in host mode answers on the node its task runs on only:
+        when that is another node than its engine's, at that node's address (``node_address``, or
+        the row's own from its state). Through the routing mesh (ingress) every node answers, its
+        engine's too."""
+        address = node_address or row.node_address
+        if row.is_service and address and (row.publish_mode != "ingress" or row.network == "host"):
+            return f"http://{_url_host(address)}:{row.port}"
         host = self.engines.tracker_host_of(row.engine) if row.engine else None
         if host is None:
             return row.local_url
@@ -46,7 +58,7 @@ class TrackerCalls:
         state = None
         if row.state == "running":
             try:
-                state = self.tracker_state(row.id)
+                state = self._tracker_state_at(row)
             except GiftDeskError:
                 state = None
         health = classify(state is not None, 99, row.last_started_at, row.state, row.engine_health)
@@ -73,7 +85,7 @@ class TrackerCalls:
         from giftdesk.fleet.probe import send_live_command
 
         self.ctx.require("operator", f"{command} trackers")
-        row = self.get(ref)
+        row = self._row_to_call(ref)
         answer = send_live_command(self._http(), self.tracker_url(row), command)
         self.record_event(row.id, "info", "Connected to the TikTok live" if command == "connect"
                           else "Disconnected from the TikTok live")
@@ -89,3 +101,8 @@ class TrackerCalls:
 
                 self._own_http = httpx.Client(timeout=5.0)
             return self._own_http
+
+
+def _url_host(address: str) -> str:
+    """An address as a URL's host: an IPv6 one in brackets."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address

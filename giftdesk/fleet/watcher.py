@@ -205,16 +205,19 @@ class FleetWatcher(Service):
             self._set(row.id, row.name, row.state or row.status, row.exit_code,
                       row.stats_container_id if row.is_service else row.container_id,
                       started_at=started, engine_health=row.engine_health,
-                      stats_engine=row.task_engine if row.is_service else None)
+                      stats_engine=row.task_engine if row.is_service else None,
+                      node_address=row.node_address if row.is_service else None)
         for instance_id in set(self.live.all()) - known:
             self.live.forget(instance_id)
 
     def _set(self, instance_id: int, name: str, state: str, exit_code: int | None, container_id: str | None,
              started_at: datetime | None = None, engine_health: str | None = None, force: bool = False,
-             stats_engine: str | None = None) -> None:
-        """``stats_engine``: the engine holding ``container_id`` when not this one (a Swarm task's node's)."""
+             stats_engine: str | None = None, node_address: str | None = None) -> None:
+        """``stats_engine``: the engine holding ``container_id`` when not this one (a Swarm task's node's);
+        ``node_address``: that node's address, where the tracker's host-mode port answers."""
         changes = dict(name=name, state=state, exit_code=exit_code, container_id=container_id,
-                       engine_health=engine_health, engine=self.engine, stats_engine=stats_engine)
+                       engine_health=engine_health, engine=self.engine, stats_engine=stats_engine,
+                       node_address=node_address)
         if started_at is not None:
             changes["started_at"] = started_at
         if state != "running":
@@ -347,7 +350,7 @@ class FleetWatcher(Service):
             self._elsewhere.discard(row.id)
         started = row.last_started_at if row.state == "running" else None
         self._set(row.id, row.name, row.state, row.exit_code, row.stats_container_id, started_at=started,
-                  stats_engine=row.task_engine)
+                  stats_engine=row.task_engine, node_address=row.node_address)
 
     def _instance_of(self, attributes: dict, container_id: str | None) -> int | None:
         if attributes.get(DESK_LABEL, self.fleet.desk_id) != self.fleet.desk_id:

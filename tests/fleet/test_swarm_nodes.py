@@ -128,3 +128,47 @@ def test_only_the_engine_that_is_the_tasks_node_is_taken_for_it(nodes_desk, node
     cli.json("engine", "add", "worker", "--host", nodes.worker.host)
     shown = _show(cli, name)
     assert shown["nodeEngine"] == "worker" and shown["statsNote"] is None
+
+
+@pytest.mark.timeout(150)
+def test_a_tracker_on_the_worker_is_called_at_the_workers_address(nodes_desk, nodes, cli, account):
+    """Published in host mode, the tracker answers on the worker only: the console calls it at the
+    worker's address (the manager's would find nothing), and the one on the manager's node as before."""
+    zone = unique("zone")
+    nodes.label_node(nodes.worker, zone=zone)
+    far, near = unique("far"), unique("near")
+    created = cli.json("instance", "create", far, "--account", str(account().id), "--service",
+                       "--constraint", f"node.labels.zone=={zone}")
+    cli.json("instance", "create", near, "--account", str(account().id), "--service",
+             "--constraint", "node.role==manager")
+    assert wait_for(lambda: _show(cli, far)["state"] == "running" and _show(cli, near)["state"] == "running", 45)
+
+    shown = _show(cli, far)
+    assert (shown["node"], shown["nodeAddress"], shown["publishMode"]) == (nodes.worker.hostname,
+                                                                           nodes.worker.address, "host")
+    assert _show(cli, near)["nodeAddress"] is None
+    out, _ = cli("instance", "show", far)
+    assert nodes.worker.address in out
+    fleet = nodes_desk.fleet
+    port = created["port"]
+    assert fleet.tracker_url(fleet.get(far, with_state=True)) == f"http://{nodes.worker.address}:{port}"
+    near_row = fleet.get(near, with_state=True)
+    assert fleet.tracker_url(near_row) == near_row.local_url
+
+    # A way from here to the nodes' link: `instance show` reads the tracker's /api/state on the worker.
+    nodes.reach_from_root()
+    assert wait_for(lambda: _show(cli, far)["health"] == "healthy", 20), _show(cli, far)
+    assert _show(cli, far)["tracker"]["liveStatus"] == "DISCONNECTED"
+
+    # The runtime's probe too, with the address the watcher put in the live table.
+    nodes_desk.settings.update({"endpoint.port": free_port()})
+    rt = Runtime(nodes_desk, features=False)
+    live_fleet = install(rt, probe_interval=0.5, stats_interval=5.0, probe_grace=60.0)
+    rt.start()
+    try:
+        assert wait_for(lambda: live_fleet.live.get(created["id"]).node_address == nodes.worker.address, 20)
+        assert wait_for(lambda: live_fleet.live.get(created["id"]).health == "healthy", 20), \
+            live_fleet.live.get(created["id"])
+        assert live_fleet.live.get(created["id"]).probe_error == ""
+    finally:
+        rt.stop()

@@ -13,7 +13,13 @@ fleet's busybox tracker imported.
 Why both in namespaces, not the manager in the root one: Swarm's gossip port (7946) is fixed, and
 the session's one-node manager (``swarm_engine.py``) holds it in the root namespace. Here all
 Swarm traffic (2377, 7946, 4789) stays on the veth between two namespaces the tests made, and the
-root namespace gets no link, address, route or firewall rule.
+root namespace gets no link, address, route or firewall rule, unless a test asks for a way in:
+``reach_from_root()`` adds one more veth pair, between the root namespace and the manager's, on a
+/24 of its own, with a route in the root namespace to the nodes' /24 through the manager (which
+forwards) and one back in the worker's. The console then calls a tracker on the worker at the
+worker's veth address, as it would a Swarm node on the office network. Only that link and its
+route are added in the root namespace (no firewall rule, nothing on the first engine's bridge),
+and they go with the manager's namespace.
 
 ``stop()`` removes the services, leaves the Swarm on both, stops both engines (their mounts live
 in the mount namespaces ``ip netns exec`` made and end with them), deletes the namespaces (and so
@@ -25,6 +31,7 @@ Root, ``ip`` (iproute2), ``unshare`` and ``dockerd`` are needed; ``available()``
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -156,6 +163,9 @@ class TwoNodeSwarm:
         tag = uuid.uuid4().hex[:6]
         self.namespaces = (f"gd-swm-{tag}", f"gd-sww-{tag}")
         self.veths = (f"gdsm{tag}", f"gdsw{tag}")
+        self.root_veths = (f"gdsr{tag}", f"gdsx{tag}")  # the root namespace's end, the manager's end
+        self.subnet: ipaddress.IPv4Network | None = None
+        self.reached_from_root = False
         self.made_namespaces: list[str] = []
         self.manager: NamespacedEngine | None = None
         self.worker: NamespacedEngine | None = None
@@ -175,7 +185,7 @@ class TwoNodeSwarm:
 
     def _start(self, image: str) -> None:
         self._root_links_before = _root_links()
-        subnet = free_subnet("10.233.0.0/16", _used_networks())
+        subnet = self.subnet = free_subnet("10.233.0.0/16", _used_networks())
         addresses = (str(subnet.network_address + 1), str(subnet.network_address + 2))
         for netns in self.namespaces:
             _run("ip", "netns", "add", netns)
@@ -207,6 +217,26 @@ class TwoNodeSwarm:
             time.sleep(0.3)
         for engine in self.engines:
             engine.import_image(image)
+
+    def reach_from_root(self) -> None:
+        """A way from the root namespace to both nodes' veth addresses (see the module's text); once."""
+        if self.reached_from_root:
+            return
+        assert self.manager is not None and self.worker is not None and self.subnet is not None
+        manager_ns, worker_ns = self.namespaces
+        root_end, manager_end = self.root_veths
+        link = free_subnet("10.234.0.0/16", _used_networks() + [self.subnet])
+        root_address, manager_address = str(link.network_address + 1), str(link.network_address + 2)
+        # Made in the root namespace, its peer moved at once into the manager's (which deletes both at stop).
+        _run("ip", "link", "add", root_end, "type", "veth", "peer", "name", manager_end, "netns", manager_ns)
+        self.reached_from_root = True
+        _run("ip", "addr", "add", f"{root_address}/{link.prefixlen}", "dev", root_end)
+        _run("ip", "link", "set", root_end, "up")
+        _run("ip", "-n", manager_ns, "addr", "add", f"{manager_address}/{link.prefixlen}", "dev", manager_end)
+        _run("ip", "-n", manager_ns, "link", "set", manager_end, "up")
+        _run("ip", "netns", "exec", manager_ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        _run("ip", "route", "add", str(self.subnet), "via", manager_address, "dev", root_end)
+        _run("ip", "-n", worker_ns, "route", "add", str(link), "via", self.manager.address)
 
     def _worker_ready(self) -> bool:
         nodes = {n["ID"]: n for n in self.manager.client.api.nodes()}
@@ -263,12 +293,14 @@ class TwoNodeSwarm:
                     pass
             _run("ip", "netns", "del", netns, check=False)
         self.made_namespaces = []
+        if self.reached_from_root:  # its peer went with the manager's namespace; this only makes sure
+            _run("ip", "link", "del", self.root_veths[0], check=False)
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
                   if line.split()[1].startswith(str(self.folder))]
         for mount in sorted(mounts, key=len, reverse=True):
             _run("umount", "-l", mount, check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
-        left = _root_links() & set(self.veths)
+        left = _root_links() & {*self.veths, *self.root_veths}
         if left:
             raise RuntimeError(f"the two-node Swarm left links in the root namespace: {sorted(left)}")
         if self._root_links_before - _root_links() >= {FIRST_BRIDGE}:

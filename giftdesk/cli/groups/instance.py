@@ -121,6 +121,7 @@ def _row_text(row, health=None, tracker=None) -> Fields:
     if row.is_service:
         pairs[10:12] = [("Restart policy", "on failure (Swarm)"), ("Runs as", "Swarm service"),
                         ("Service", (row.service_id or "-")[:12]), ("Node", _node_text(row)),
+                        ("Node address", row.node_address),
                         ("Task state", row.task_state or "-"), ("Published", f"{row.publish_mode} mode"),
                         ("Constraints", ", ".join(row.placement_constraints) or "none"),
                         ("Spread over", ", ".join(row.placement_preferences) or "-")]
