@@ -11,7 +11,10 @@ registered beside the local engine, and N stopped trackers are created on each. 
 2. the same refresh while the second engine hangs (its dockerd stopped with SIGSTOP: it accepts
    connections and answers nothing, the worst case): the first refresh waits for it at most a few
    seconds and notes it unreachable, the next ones do not ask it; their median against the
-   refresh with both engines up.
+   refresh with both engines up;
+3. the first part again with the second engine behind a relay process that delays every byte by
+   1, 5 and 20 ms each way (``tests/support/latency_relay.py``): an engine on another host is a
+   network round trip away, which the refresh waits for once for both engines, not once each.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 os.environ.setdefault("GIFTDESK_KEYRING", "file")
 
 REPO = Path(__file__).resolve().parents[2]
+LATENCIES_MS = (1.0, 5.0, 20.0)  # one way: a host on the same LAN, a busy one, another site
 IMAGE = "giftdesk-fleet-tracker:latest"
 
 
@@ -40,6 +44,7 @@ def _ms(fn) -> float:
 def run(n: int = 100, rounds: int = 20) -> int:
     sys.path.insert(0, str(REPO))
     from giftdesk.desk import Desk
+    from tests.support.latency_relay import LatencyRelay
     from tests.support.tls_engine import build_image, start_tls_engine
 
     print("Starting a second engine with mutual TLS…", flush=True)
@@ -98,6 +103,26 @@ def run(n: int = 100, rounds: int = 20) -> int:
         print(f"  first refresh (waits for it, then notes it) {first:8.1f} ms")
         print(f"  next refreshes, median of {rounds}              {statistics.median(hung):8.1f} ms  "
               f"({statistics.median(hung) / ours:.2f}x the refresh with both up; {unknown} rows 'unknown')")
+
+        print("\nthe second engine as a host on the network (a relay process delaying each way):", flush=True)
+        port = int(second.host.rsplit(":", 1)[1])
+        for delay_ms in LATENCIES_MS:
+            relay = LatencyRelay(port, delay_ms)
+            try:
+                desk.engines.edit("second", host=relay.host)
+                desk.engines.note_reachable("second")  # answered the edit's test: asked again at once
+                far_api = fleet.docker_for("second").api
+                fleet.list(with_state=True)  # the new connection made
+                far: dict[str, list[float]] = {"ours": [], "local": [], "far": []}
+                for _ in range(rounds):
+                    far["ours"].append(_ms(lambda: fleet.list(with_state=True)))
+                    far["local"].append(_ms(lambda: local_api.containers(all=True, filters=labels)))
+                    far["far"].append(_ms(lambda: far_api.containers(all=True, filters=labels)))
+                mine, near, away = (statistics.median(far[k]) for k in ("ours", "local", "far"))
+                print(f"  {2 * delay_ms:4.0f} ms round trip: refresh {mine:6.1f} ms, raw calls {near:5.1f} / "
+                      f"{away:5.1f} ms, ratio to the slower {mine / max(near, away):5.2f}x")
+            finally:
+                relay.close()
         return 0
     finally:
         if desk is not None:
