@@ -183,6 +183,15 @@ def tls_engine(engine):
         started.stop()
 
 
+@pytest.fixture
+def second(tls_engine, fleet_desk):
+    """The TLS engine's own client (its unix socket); this desk's containers on it go afterwards."""
+    client = tls_engine.client()
+    yield client
+    remove_desk_containers(client, fleet_desk.secrets.namespace)
+    client.close()
+
+
 def add_engine(cli, name: str, host: str, tls=None, **options) -> dict:
     """``giftdesk engine add`` as JSON. ``tls``: an engine of tests/support/tls_engine.py, whose CA,
     client certificate and key go with it; ``options`` are more flags (backend_url → --backend-url)."""

@@ -12,19 +12,10 @@ import threading
 
 import pytest
 
-from tests.fleet.conftest import remove_desk_containers, unique
+from tests.fleet.conftest import unique
 from tests.support.engine_relay import EngineRelay
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def second(tls_engine, fleet_desk):
-    """The TLS engine's own client (its unix socket); this desk's containers on it go afterwards."""
-    client = tls_engine.client()
-    yield client
-    remove_desk_containers(client, fleet_desk.secrets.namespace)
-    client.close()
 
 
 @pytest.fixture

@@ -14,19 +14,10 @@ import time
 
 import pytest
 
-from tests.fleet.conftest import FLEET_IMAGE, add_engine, free_port, remove_desk_containers, unique, wait_state
+from tests.fleet.conftest import FLEET_IMAGE, add_engine, free_port, unique, wait_state
 from tests.runtime.test_supervisor import wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def second(tls_engine, fleet_desk):
-    """The TLS engine's own client (its unix socket); this desk's containers on it go afterwards."""
-    client = tls_engine.client()
-    yield client
-    remove_desk_containers(client, fleet_desk.secrets.namespace)
-    client.close()
 
 
 def test_an_engine_with_the_right_certificates_is_added_and_listed(cli, tls_engine, second, fleet_desk):
