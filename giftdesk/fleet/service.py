@@ -155,8 +155,10 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
         """Each engine's tracker list (this desk's, and those an import took over), asked at once.
         A named engine that did not answer lately is not asked (its rows read 'unknown' until it is
         tried again), nor one removed meanwhile (its records went with it)."""
-        pending = {}
-        for engine in engines:  # the local one first: its address is read before any list runs
+        pending, sent = {}, []
+        # The named engines first: a remote one is the slowest to answer, and the local engine's
+        # address (a setting: a query) is read while their requests are on their way.
+        for engine in sorted(engines, key=lambda name: not name):
             if engine and self.engines.believed_unreachable(engine):
                 continue
             try:
@@ -165,9 +167,17 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
                 if not engine:
                     raise
                 continue
+            if not engine:
+                # A named engine's list thread runs until its request is on its way (it lets go of
+                # the GIL to wait for the answer) before this thread's queries take the GIL.
+                for started in sent:
+                    started.wait(LIST_START_WAIT_S)
+            started = threading.Event()
+            sent.append(started)
             # The address read here: the local engine's is a setting (a query), which on the list's
             # thread would run beside the records query, both waiting on each other for the GIL.
-            pending[engine] = _LIST_POOL.submit(adapter.list_fleet, self.desk_id, adapter.clients.host)
+            pending[engine] = _LIST_POOL.submit(_started_then, started, adapter.list_fleet, self.desk_id,
+                                                adapter.clients.host)
         return pending
 
     def _listed(self, pending: dict) -> dict[str, dict[str, ContainerSummary] | None]:
@@ -290,6 +300,12 @@ class FleetService(Lifecycle, Editing, Moving, BulkActions, Reconciling, Templat
 
 
 _LIST_POOL = ThreadPoolExecutor(8, thread_name_prefix="fleet-list")
+LIST_START_WAIT_S = 0.05
+
+
+def _started_then(started: threading.Event, fn, *args):
+    started.set()
+    return fn(*args)
 # How long a refresh waits for a named engine's list before showing its rows as 'unknown'.
 NAMED_ENGINE_WAIT_S = 3.0
 # Core rows, not ORM entities, from a statement built once: the refresh is on the table's hot path.
