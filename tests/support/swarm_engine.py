@@ -46,9 +46,56 @@ def acquire(image: str) -> "SwarmEngine":
     """The session's one Swarm engine, started by its first user (gossip's fixed port allows one)."""
     global _shared, _users
     if _shared is None:
+        sweep_leftovers()
         _shared = SwarmEngine().start(image)
     _users += 1
     return _shared
+
+
+def sweep_leftovers() -> None:
+    """Swarm engines a killed test session left behind. Started in a session of their own, they
+    outlive it, handed to init: one still running holds the gossip port, and the next session's
+    Swarm cannot form. An engine whose test process still runs (another session's) is left alone,
+    and its links with it."""
+    running = swept = False
+    for folder in Path(tempfile.gettempdir()).glob("gd-swarm-*"):
+        try:
+            pid = int((folder / "pid").read_text().strip())
+        except (OSError, ValueError):
+            pid = None
+        parent = _parent_of(pid) if pid is not None else None
+        if parent not in (None, 1):
+            running = True
+            continue  # its test session runs
+        if parent is None and time.time() - folder.stat().st_mtime < 120:
+            continue  # being made right now, perhaps
+        if parent == 1:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _parent_of(pid) is not None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _parent_of(pid) is not None:
+                os.kill(pid, signal.SIGKILL)
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
+                  if line.split()[1].startswith(f"{folder}/")]
+        for mount in sorted(mounts, key=len, reverse=True):
+            _run("umount", "-l", mount, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        swept = True
+    if swept and not running:
+        for link in (GWBRIDGE, BRIDGE):
+            if _link_exists(link):
+                _run("ip", "link", "del", link, check=False)
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent of a running process; None when there is none (or only its zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+    return None if fields[0] == "Z" else int(fields[1])
 
 
 def release() -> None:
