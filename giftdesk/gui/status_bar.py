@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QPlainTextEdit, QProgressBar,
                                QSizePolicy, QStatusBar, QToolButton, QVBoxLayout, QWidget)
 
 from giftdesk.docker.state import DockerState
@@ -227,10 +227,10 @@ class StatusBar(QStatusBar):
         if failing:
             names = ", ".join(s.name for s in failing)
             self.services.setText(f"⚠ Background: {names} failing")
-            self.services.setProperty("role", "warning")
+            theme.set_role(self.services, "warning")
         else:
             self.services.setText(f"Background: {len(statuses)} running")
-            self.services.setProperty("role", None)
+            theme.set_role(self.services, None)
         lines = []
         for s in sorted(statuses, key=lambda s: s.name):
             line = f"{s.name}: {s.state}"
@@ -240,14 +240,12 @@ class StatusBar(QStatusBar):
                 line += f"\n    {s.error}"
             lines.append(line)
         self.services.setToolTip("Background services\n" + "\n".join(lines))
-        self._restyle(self.services)
         self.services.show()
 
     def set_docker_state(self, state: DockerState) -> None:
         self.docker.setText(state.short_label)
         self.docker.setToolTip(state.tooltip + _PANEL_HINT)
-        self.docker.setProperty("role", "muted" if state.reachable is False else None)
-        self._restyle(self.docker)
+        theme.set_role(self.docker, "muted" if state.reachable is False else None)
 
     def open_engine_panel(self) -> None:
         import shiboken6
@@ -268,13 +266,7 @@ class StatusBar(QStatusBar):
         label, tooltip, is_error = endpoint_label(status)
         self.endpoint.setText(label)
         self.endpoint.setToolTip(tooltip)
-        self.endpoint.setProperty("role", "error" if is_error else None)
-        self._restyle(self.endpoint)
-
-    @staticmethod
-    def _restyle(label: QLabel) -> None:
-        label.style().unpolish(label)
-        label.style().polish(label)
+        theme.set_role(self.endpoint, "error" if is_error else None)
 
 
 def _short_backend(name: str) -> str:

@@ -195,6 +195,14 @@ def _set_scheme(app: QApplication, scheme: str) -> None:
 _listeners: list = []
 
 
+def set_role(widget, role: str | None) -> None:
+    """Gives ``widget`` the style sheet's colours of ``role`` ("success", "error", "muted", …;
+    None: none): the property, then a new polish so the style sheet reads it again."""
+    widget.setProperty("role", role)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 def on_theme_changed(callback) -> None:
     """``callback()`` after each palette switch (e.g. to re-fetch icons)."""
     _listeners.append(callback)

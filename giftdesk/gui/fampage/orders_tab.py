@@ -42,7 +42,7 @@ from giftdesk.gui.fampage.call_log_view import CallLogView
 from giftdesk.gui.fampage.companies_view import CompaniesView
 from giftdesk.gui.fampage.invoices_view import InvoicesView
 from giftdesk.gui.fampage.orders_view import EVENT_DEBOUNCE_MS, OrdersView
-from giftdesk.gui.fampage.view_support import money_text, restyle, viewer_tip
+from giftdesk.gui.fampage.view_support import money_text, viewer_tip
 from giftdesk.gui.prompts import Prompts
 from giftdesk.gui.system.settings import FAMPAGE_KEY_FIELD
 from giftdesk.gui.table import fmt_datetime
@@ -309,7 +309,7 @@ class FampageOrdersTab(QWidget):
         low = amount < threshold
         self.balance_warning.setText(f"Low balance: below {format_money(threshold, currency)}")
         self.balance_warning.setVisible(low)
-        restyle(self.balance_label, "heading")
+        theme.set_role(self.balance_label, "heading")
         if low:
             self.balance_label.setStyleSheet(f"color: {theme.colors().warning};")
         else:

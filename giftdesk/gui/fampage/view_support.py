@@ -83,12 +83,6 @@ def toolbar_row(parent: QWidget, layout: QHBoxLayout) -> QScrollArea:
     return area
 
 
-def restyle(widget: QWidget, role: str) -> None:
-    widget.setProperty("role", role)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-
-
 def viewer_tip(tip: str) -> str:
     return f"{tip}. Viewers cannot do this: it needs the operator role."
 

@@ -310,9 +310,8 @@ class EngineDialog(QDialog):
                                                          ("backend", self.backend))}
         ca, cert, key = (f.edit.text().strip() or None for f in (self.tls_ca, self.tls_cert, self.tls_key))
         self.save_button.setEnabled(False)
-        self.error.setProperty("role", "muted")
         self.error.setText("Testing the connection…")
-        self._restyle()
+        theme.set_role(self.error, "muted")
         self.error.show()
         if self.row is None:
             call = (engines.add, self.name.text().strip(), text["host"])
@@ -343,14 +342,9 @@ class EngineDialog(QDialog):
             self.error.hide()
             self.ctx.report(exc)
             return
-        self.error.setProperty("role", "error")
         self.error.setText(str(exc))
-        self._restyle()
+        theme.set_role(self.error, "error")
         self.error.show()
-
-    def _restyle(self) -> None:
-        self.error.style().unpolish(self.error)
-        self.error.style().polish(self.error)
 
 
 class FileField(QWidget):

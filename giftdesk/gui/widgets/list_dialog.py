@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from giftdesk.gui import theme
+
 
 def toolbar_row(leading: Iterable[QWidget], trailing: Iterable[QWidget] = ()) -> QHBoxLayout:
     """``leading`` at the left, ``trailing`` pushed to the right."""
@@ -40,10 +42,8 @@ class ResultLine(QLabel):
             self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def say(self, text: str, role: str = "") -> None:
-        self.setProperty("role", role)
         self.setText(text)
-        self.style().unpolish(self)  # the style sheet picks the role's colour up again
-        self.style().polish(self)
+        theme.set_role(self, role)
 
 
 def closing_row(line: QLabel, dialog: QDialog) -> QLayout:
