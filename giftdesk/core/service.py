@@ -13,6 +13,24 @@ from datetime import datetime, timezone
 from typing import Any
 
 
+class InFlight:
+    """How many calls a service has on their way and not answered yet (``with in_flight:`` around
+    each): what it waits for, told without timing it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> "InFlight":
+        with self._lock:
+            self.count += 1
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        with self._lock:
+            self.count -= 1
+
+
 # starting → running → (backoff → starting …) → stopping → stopped; "off" = turned off in Settings
 STATES = ("starting", "running", "off", "backoff", "stopping", "stopped")
 

@@ -79,6 +79,15 @@ class FleetLive:
     # The named engines' watchers: engine name -> (connected | reconnecting | starting, detail).
     engine_connections: dict[str, tuple[str, str]] = field(default_factory=dict)
 
+    def engine_connection(self, engine: str) -> tuple[str, str]:
+        """A named engine's watcher state and its detail ("starting" until the watcher has said)."""
+        return self.engine_connections.get(engine, ("starting", ""))
+
+    def engine_away(self, engine: str) -> bool:
+        """Whether a named engine's watcher does not have it connected now: calls to it would only
+        wait out their timeout ('' the local engine: never said here, its failure is the fleet's)."""
+        return bool(engine) and self.engine_connection(engine)[0] != "connected"
+
     def get(self, instance_id: int) -> LiveInstance:
         with self._lock:
             return self._items.get(instance_id) or LiveInstance(instance_id)

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from giftdesk.core.errors import ServiceUnavailableError, ValidationError
 from giftdesk.fleet.events import InstanceAlert, InstanceProbed, InstanceStateChanged
-from giftdesk.core.service import Service
+from giftdesk.core.service import InFlight, Service
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,12 @@ class FleetProbe(Service):
         self._pool = ThreadPoolExecutor(PROBE_CONCURRENCY, thread_name_prefix=self.name)
         self._unsubscribe = desk.events.subscribe(InstanceStateChanged, self._on_state)
         self.rounds = 0  # probe rounds made (tests count on it)
-        self.asking = 0  # trackers asked and not answered yet
-        self._asking_lock = threading.Lock()
+        self._asking = InFlight()
+
+    @property
+    def asking(self) -> int:
+        """Trackers asked and not answered yet."""
+        return self._asking.count
 
     def _on_state(self, event: InstanceStateChanged) -> None:
         if self.live.get(event.instance_id).engine != self.engine:
@@ -147,7 +151,7 @@ class FleetProbe(Service):
     def run(self, stop: threading.Event) -> None:
         shown = None
         while not stop.is_set():
-            detail = ("paused: waiting for the engine to answer" if self._engine_away()
+            detail = ("paused: waiting for the engine to answer" if self.live.engine_away(self.engine)
                       else "probing trackers' /api/state")
             if detail != shown:
                 self.report("running", detail)
@@ -170,7 +174,7 @@ class FleetProbe(Service):
     def probe_all(self) -> None:
         rows = {row.id: row for row in self.fleet.list() if row.engine == self.engine}
         targets = [i for i in self.live.running_ids() if i in rows]
-        if self._engine_away():
+        if self.live.engine_away(self.engine):
             for instance_id in targets:
                 self._health_not_known(instance_id)
             self.rounds += 1
@@ -181,9 +185,6 @@ class FleetProbe(Service):
             except Exception:
                 log.exception("Probing a tracker failed")
         self.rounds += 1
-
-    def _engine_away(self) -> bool:
-        return bool(self.engine) and self.live.engine_connections.get(self.engine, ("starting", ""))[0] != "connected"
 
     def _health_not_known(self, instance_id: int) -> None:
         """Its engine does not answer: no call (it would only wait out its timeout), no failure
@@ -198,19 +199,15 @@ class FleetProbe(Service):
         client = self.http.get("trackers")
         current = self.live.get(row.id)
         answered, state, error = False, None, ""
-        with self._asking_lock:
-            self.asking += 1
         try:
             # The rows here carry no engine state: the watcher's table says which node a task is on.
-            state = read_state(client, self.fleet.tracker_url(row, current.node_address), self.timeout)
+            with self._asking:
+                state = read_state(client, self.fleet.tracker_url(row, current.node_address), self.timeout)
             answered = True
             self._failures[row.id] = 0
         except ServiceUnavailableError as exc:
             self._failures[row.id] = self._failures.get(row.id, 0) + 1
             error = str(exc)
-        finally:
-            with self._asking_lock:
-                self.asking -= 1
         health = classify(answered, self._failures.get(row.id, 0), current.started_at, current.state,
                           current.engine_health, grace=self.grace)
         changes = dict(health=health, probe_error=error)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from giftdesk.docker.stats import StatsSample, compute_stats
 from giftdesk.fleet.events import InstanceStatsSampled
-from giftdesk.core.service import Service
+from giftdesk.core.service import InFlight, Service
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,18 @@ class FleetStatsSampler(Service):
         self._wake = threading.Event()
         self.rounds = 0  # sampling rounds made
         self.idle_looks = 0  # times it looked and found no view asking (tests count on both)
-        self.asking = 0  # samples asked of the engine and not answered yet
-        self._asking_lock = threading.Lock()
+        self._asking = InFlight()
+
+    @property
+    def asking(self) -> int:
+        """Samples asked of the engine and not answered yet."""
+        return self._asking.count
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             targets = self.targets()
             if not targets:
-                away = self._engine_away()
+                away = self.live.engine_away(self.engine)
                 self.report("running", "paused: waiting for the engine to answer" if away
                             else "idle: no view shows stats of this engine's trackers")
                 self.idle_looks += 1
@@ -82,12 +86,9 @@ class FleetStatsSampler(Service):
         """The trackers whose stats this sampler's engine gives (a Swarm task's: its node's engine)
         that a view asks stats of; none while its watcher cannot reach a named engine (the calls
         would only wait out their timeout)."""
-        if self._engine_away():
+        if self.live.engine_away(self.engine):
             return []
         return [i for i in self.live.stats_targets() if _stats_engine(self.live.get(i)) == self.engine]
-
-    def _engine_away(self) -> bool:
-        return bool(self.engine) and self.live.engine_connections.get(self.engine, ("starting", ""))[0] != "connected"
 
     def sample(self, instance_ids: list[int]) -> None:
         futures = [self._pool.submit(self._sample_one, i) for i in instance_ids]
@@ -101,13 +102,8 @@ class FleetStatsSampler(Service):
         live = self.live.get(instance_id)
         if not live.container_id or live.state != "running":
             return
-        with self._asking_lock:
-            self.asking += 1
-        try:
+        with self._asking:
             raw = self.fleet.docker_for(_stats_engine(live)).stats_once(live.container_id)
-        finally:
-            with self._asking_lock:
-                self.asking -= 1
         key = (instance_id, live.container_id)
         sample = compute_stats(raw, self._previous.get(key))
         if sample.read_at is None:

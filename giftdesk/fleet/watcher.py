@@ -144,14 +144,14 @@ class FleetWatcher(Service):
             if detail is not None:
                 self.live.connection_detail = detail
             return was
-        was, old_detail = self.live.engine_connections.get(self.engine, ("starting", ""))
+        was, old_detail = self.live.engine_connection(self.engine)
         self.live.engine_connections[self.engine] = (state, old_detail if detail is None else detail)
         return was
 
     def _attempt_failed(self, exc: Exception) -> None:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if self.engine:
-            state, _old = self.live.engine_connections.get(self.engine, ("starting", ""))
+            state, _old = self.live.engine_connection(self.engine)
             self.live.engine_connections[self.engine] = (state, reason)
         else:
             self.live.connection_detail = reason
