@@ -396,15 +396,16 @@ class CustomersTab(QWidget):
         self.detail_stack.setCurrentWidget(self.detail)
         if previous != row.id:
             self.accounts.set_rows([])
-            if self._first_paint is not None and self._first_paint.held:
-                self._first_paint.hold("dashboard", lambda: self.dashboard.show_customer(
-                    self._customer.id if self._customer is not None else None))
-            else:
-                self.dashboard.show_customer(row.id)
-        if self._first_paint is not None and self._first_paint.held:
-            self._first_paint.hold("detail", self.reload_detail)
+            self._after_first_paint("dashboard", lambda: self.dashboard.show_customer(
+                self._customer.id if self._customer is not None else None))
+        self._after_first_paint("detail", self.reload_detail)
+
+    def _after_first_paint(self, key: str, fn) -> None:
+        """``fn`` now, or, while the ORM was not loaded at the start, once the list has painted."""
+        if self._first_paint is None:
+            fn()
         else:
-            self.reload_detail()
+            self._first_paint.hold(key, fn)  # at once when the paint has been
 
     def reload_detail(self) -> None:
         self._detail_timer.stop()

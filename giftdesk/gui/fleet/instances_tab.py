@@ -300,25 +300,23 @@ class InstancesTab(QWidget):
         self.reload()
 
     def _loaded(self, rows: list[InstanceRow]) -> None:
-        self._rows = {r.id: r for r in rows}
         self._own_live = {r.id: LiveInstance(r.id, r.name, r.stats_container_id, r.state, r.exit_code,
                                              r.last_started_at if r.state == "running" else None, r.engine_health)
                           for r in rows}
         if self.fleet_runtime is None or self.fleet_runtime.live.connection != "reconnecting":
             self.banner.hide()
-        self._render()
-        self.loaded.emit()
+        self._show_rows(rows)
 
     def _load_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ServiceUnavailableError):
             self.show_banner(str(exc))
             # The records still show, their state unknown (read off the GUI thread like every list).
             self.ctx.runner.submit(self.ctx.desk.fleet.list, owner=self, supersede="instances.list",
-                                   on_success=self._records_only, description="Loading instances…")
+                                   on_success=self._show_rows, description="Loading instances…")
             return
         self.ctx.report(exc)
 
-    def _records_only(self, rows: list[InstanceRow]) -> None:
+    def _show_rows(self, rows: list[InstanceRow]) -> None:
         self._rows = {r.id: r for r in rows}
         self._render()
         self.loaded.emit()
